@@ -1,0 +1,3 @@
+from orderproof.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,56 @@
+"""The ``orderproof`` command: a thin dispatcher over the modules in ``orderproof.commands``.
+
+Each command module defines ``NAME``, ``HELP``, ``add_arguments(parser)`` and ``run(args) -> int``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from orderproof import __version__
+from orderproof.errors import UsageError
+
+COMMANDS = ("certify", "rules", "faults", "serve", "verify_certificate")
+
+
+def build_parser() -> tuple[argparse.ArgumentParser, dict]:
+    parser = argparse.ArgumentParser(
+        prog="orderproof",
+        description="Contract-testing and conformance suite for order and bet-placement APIs.",
+    )
+    parser.add_argument("--version", action="version", version=f"orderproof {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    modules = {}
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"orderproof.commands.{name}")
+        except ModuleNotFoundError as exc:   # a command not written yet is simply absent
+            if exc.name == f"orderproof.commands.{name}":
+                continue
+            raise
+        command = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP)
+        module.add_arguments(command)
+        modules[module.NAME] = module
+    return parser, modules
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser, modules = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        return modules[args.command].run(args)
+    except UsageError as exc:
+        print(f"orderproof {args.command}: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("orderproof: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Sub-commands of the orderproof CLI, one module each."""

@@ -1,0 +1,1 @@
+"""The embedded reference implementation of the five APIs: see create_app()."""
