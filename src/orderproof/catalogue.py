@@ -1,0 +1,329 @@
+"""The rule catalogue: ``contracts/<api>.yaml`` loaded, validated and cross-checked with the specs.
+
+A contract file is validated by ``schemas/contract.schema.json`` (JSON Schema 2020-12) and then by
+the semantic checks the schema cannot express: the id prefix belongs to the file's API, ids are
+unique, the operation exists in ``openapi/<api>.yaml``, the check is named after its rule. Every
+problem is a :class:`ContractError` naming the file, the rule and the bad value.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cache, cached_property
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from orderproof import paths
+from orderproof.apis import APIS
+from orderproof.errors import UsageError
+
+__all__ = [
+    "GENERIC_CHECKS",
+    "Catalogue",
+    "Contract",
+    "ContractError",
+    "Rule",
+    "Source",
+    "check_name",
+    "load_catalogue",
+    "load_contract",
+]
+
+# Generic rules (<P>-SCHEMA, ...) are verified by Schemathesis' built-in checks under these names.
+GENERIC_CHECKS = {
+    "SCHEMA": "schema_conformance",
+    "NO-5XX": "no_server_error",
+    "NEGATIVE": "negative_rejected",
+    "POSITIVE": "positive_accepted",
+}
+DOMAIN_NOTES = "DOMAIN.md"
+
+
+class ContractError(UsageError):
+    """A contract file is missing, unreadable or breaks the contract format."""
+
+
+@dataclass(frozen=True)
+class Source:
+    seed: str                  # seed file name in ../shared/seeds/, or DOMAIN.md
+    quote: str                 # verbatim text of that file (whitespace and markdown escapes aside)
+    note: str | None = None
+    decision: str | None = None
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    api: str
+    level: str                 # MUST | SHOULD
+    title: str
+    source: Source
+    check: str
+    needs: tuple[str, ...]
+    operation: str             # the file's operation unless the rule overrides it
+
+    @property
+    def prefix(self) -> str:
+        return self.id.split("-", 1)[0]
+
+
+@dataclass(frozen=True)
+class Contract:
+    api: str
+    operation: str
+    seed: str
+    rules: tuple[Rule, ...]
+    path: Path
+
+
+@dataclass
+class Catalogue:
+    contracts: dict[str, Contract]             # by API slug, in orderproof.apis order
+    openapi_dir: Path = field(default_factory=paths.openapi_dir)
+
+    @cached_property
+    def rules(self) -> tuple[Rule, ...]:
+        return tuple(rule for contract in self.contracts.values() for rule in contract.rules)
+
+    @cached_property
+    def _by_id(self) -> dict[str, Rule]:
+        return {rule.id: rule for rule in self.rules}
+
+    def rule(self, rule_id: str) -> Rule:
+        try:
+            return self._by_id[rule_id]
+        except KeyError:
+            raise KeyError(f"no rule {rule_id!r} in the catalogue of {', '.join(self.contracts)}") from None
+
+    @property
+    def apis(self) -> tuple[str, ...]:
+        return tuple(self.contracts)
+
+    @cached_property
+    def specs(self) -> dict[str, dict[str, Any]]:
+        """The OpenAPI document of each API, parsed on first use."""
+        return {slug: _load_spec(self.openapi_dir / f"{slug}.yaml") for slug in self.contracts}
+
+    def spec_sha256(self, slug: str) -> str:
+        return _sha256(self.openapi_dir / f"{slug}.yaml")
+
+    def file_hashes(self) -> dict[str, str]:
+        """``openapi/<api>.yaml`` and ``contracts/<api>.yaml`` -> sha256, for every API loaded."""
+        hashes = {}
+        for slug, contract in self.contracts.items():
+            hashes[f"openapi/{slug}.yaml"] = self.spec_sha256(slug)
+            hashes[f"contracts/{contract.path.name}"] = _sha256(contract.path)
+        return hashes
+
+
+def check_name(rule_id: str) -> str:
+    """The check a rule must name: ``BP-ATOMIC`` -> ``bp_atomic``; generic rules -> built-in names."""
+    prefix, _, rest = rule_id.partition("-")
+    return GENERIC_CHECKS.get(rest) or rule_id.lower().replace("-", "_")
+
+
+def load_catalogue(apis: Iterable[str] | None = None) -> Catalogue:
+    """Load the contracts of ``apis`` (default: all five), checking ids are unique across files."""
+    selected = list(APIS) if apis is None else list(dict.fromkeys(apis))
+    unknown = [slug for slug in selected if slug not in APIS]
+    if unknown:
+        raise UsageError(
+            f"unknown API {', '.join(map(repr, unknown))}; known APIs: {', '.join(APIS)}"
+        )
+    contracts: dict[str, Contract] = {}
+    seen: dict[str, Path] = {}
+    for slug in APIS:                       # table order, whatever order the caller gave
+        if slug not in selected:
+            continue
+        path = paths.contract_path(slug)
+        contract = load_contract(path)
+        if contract.api != slug:
+            raise ContractError(
+                f"{_display(path)}: api {contract.api!r} does not match the file name; "
+                f"contracts/{slug}.yaml must say 'api: {slug}'"
+            )
+        for rule in contract.rules:
+            if rule.id in seen:
+                raise ContractError(
+                    f"{_display(path)}: rule {rule.id}: id {rule.id!r} is already used in "
+                    f"{_display(seen[rule.id])}; rule ids must be unique across contracts"
+                )
+            seen[rule.id] = path
+        contracts[slug] = contract
+    return Catalogue(contracts)
+
+
+def load_contract(path: str | Path, *, openapi_dir: Path | None = None) -> Contract:
+    """Parse and validate one contract file; ``openapi_dir`` (default ``openapi/``) holds the specs
+    its operations are looked up in. Results are cached per file version."""
+    path = Path(path)
+    try:
+        stat = path.stat()
+    except OSError as exc:
+        raise ContractError(f"{_display(path)}: cannot read the contract file ({exc.strerror})") from None
+    spec_dir = Path(openapi_dir) if openapi_dir is not None else paths.openapi_dir()
+    return _load_contract(path.resolve(), stat.st_mtime_ns, stat.st_size, spec_dir.resolve())
+
+
+@cache
+def _load_contract(path: Path, _mtime_ns: int, _size: int, openapi_dir: Path) -> Contract:
+    where = _display(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ContractError(f"{where}: not valid YAML{at}: {problem}; fix the syntax") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ContractError(f"{where}: cannot read the contract file ({exc})") from None
+    if data is None:
+        raise ContractError(
+            f"{where}: the file is empty; a contract needs api, operation, seed and rules"
+        )
+
+    errors = sorted(_validator().iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+    if errors:
+        lines = [_describe(error, data) for error in errors]
+        more = f" (and {len(lines) - 1} more problem(s): " + "; ".join(lines[1:4]) + ")" if len(lines) > 1 else ""
+        raise ContractError(f"{where}: {lines[0]}{more}")
+
+    api = APIS.get(data["api"])
+    if api is None:
+        raise ContractError(f"{where}: api {data['api']!r} is unknown; known APIs: {', '.join(APIS)}")
+    if data["seed"] != api.seed:
+        raise ContractError(f"{where}: seed {data['seed']!r} is not the seed of {api.slug}; use {api.seed!r}")
+    spec = _load_spec(openapi_dir / f"{api.slug}.yaml", where)
+    operations = _operations(spec)
+    known_seeds = {a.seed for a in APIS.values()} | {DOMAIN_NOTES}
+
+    def need_operation(label: str, what: str) -> None:
+        if label not in operations:
+            raise ContractError(
+                f"{where}: {what}operation {label!r} is not in openapi/{api.slug}.yaml "
+                f"(it has: {', '.join(sorted(operations)) or 'no operations'})"
+            )
+
+    need_operation(data["operation"], "")
+    rules = []
+    seen: set[str] = set()
+    for raw in data["rules"]:
+        rule_id = raw["id"]
+        at = f"{where}: rule {rule_id}: "
+        if raw["id"].split("-", 1)[0] != api.prefix:
+            raise ContractError(f"{at}id {rule_id!r} must start with {api.prefix}- in the {api.slug} contract")
+        if rule_id in seen:
+            raise ContractError(f"{at}id {rule_id!r} is used twice; rule ids must be unique")
+        seen.add(rule_id)
+        expected = check_name(rule_id)
+        if raw["check"] != expected:
+            raise ContractError(f"{at}check {raw['check']!r} does not follow the rule id; use {expected!r}")
+        if raw["source"]["seed"] not in known_seeds:
+            raise ContractError(
+                f"{at}source seed {raw['source']['seed']!r} is not a known seed file or {DOMAIN_NOTES}"
+            )
+        operation = raw.get("operation", data["operation"])
+        if "operation" in raw:
+            need_operation(operation, f"rule {rule_id}: ")
+        rules.append(
+            Rule(
+                id=rule_id,
+                api=api.slug,
+                level=raw["level"],
+                title=raw["title"].strip(),
+                source=Source(**raw["source"]),
+                check=raw["check"],
+                needs=tuple(raw["needs"]),
+                operation=operation,
+            )
+        )
+    return Contract(api=api.slug, operation=data["operation"], seed=data["seed"], rules=tuple(rules), path=path)
+
+
+@cache
+def _validator() -> jsonschema.protocols.Validator:
+    schema = json.loads((paths.SCHEMAS_DIR / "contract.schema.json").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
+def _describe(error: jsonschema.ValidationError, data: Any) -> str:
+    """One schema error as '<rule X: ><field> <value> <problem>; <fix>'."""
+    location = list(error.absolute_path)
+    prefix = ""
+    if len(location) >= 2 and location[0] == "rules" and isinstance(location[1], int):
+        rule = data["rules"][location[1]]
+        rule_id = rule.get("id") if isinstance(rule, Mapping) else None
+        prefix = f"rule {rule_id}: " if isinstance(rule_id, str) else f"rule #{location[1] + 1}: "
+        location = location[2:]
+    name = ".".join(str(part) for part in location) or "the contract"
+    value = error.instance
+    kind = error.validator
+    if kind == "required":
+        missing = [key for key in error.validator_value if key not in value]
+        return f"{prefix}{name} is missing required field {', '.join(map(repr, missing))}"
+    if kind == "additionalProperties":
+        allowed = ", ".join(error.schema.get("properties", {}))
+        extra = sorted(set(value) - set(error.schema.get("properties", {})))
+        return f"{prefix}{name} has unknown field {', '.join(map(repr, extra))}; allowed: {allowed}"
+    if kind == "enum":
+        return f"{prefix}{name} {value!r} is not one of {', '.join(map(str, error.validator_value))}"
+    if kind == "pattern":
+        return f"{prefix}{name} {value!r} does not match {error.validator_value}"
+    if kind == "type":
+        return f"{prefix}{name} must be of type {error.validator_value}, got {value!r}"
+    if kind == "uniqueItems":
+        return f"{prefix}{name} {value!r} lists an item twice"
+    if kind == "anyOf" and location[-1:] == ["seed"]:
+        return f"{prefix}{name} {value!r} is neither a seed file name (NNN_<16 hex>.txt) nor {DOMAIN_NOTES}"
+    return f"{prefix}{name} {value!r}: {error.message}"
+
+
+def _load_spec(path: Path, where: str | None = None) -> dict[str, Any]:
+    try:
+        stat = path.stat()
+    except OSError:
+        context = f"{where}: " if where else ""
+        raise ContractError(f"{context}spec {_display(path)} not found; the contract's operations are checked against it") from None
+    return _parse_spec(path, stat.st_mtime_ns, stat.st_size)
+
+
+@cache
+def _parse_spec(path: Path, _mtime_ns: int, _size: int) -> dict[str, Any]:
+    try:
+        spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ContractError(f"spec {_display(path)} cannot be read: {exc}") from None
+    if not isinstance(spec, dict):
+        raise ContractError(f"spec {_display(path)} is not an OpenAPI document (a mapping)")
+    return spec
+
+
+def _operations(spec: Mapping[str, Any]) -> set[str]:
+    methods = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+    return {
+        f"{method.upper()} {route}"
+        for route, item in (spec.get("paths") or {}).items()
+        if isinstance(item, Mapping)
+        for method in item
+        if method in methods
+    }
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _display(path: Path) -> str:
+    """``contracts/x.yaml`` for the project's own files, the full path for any other."""
+    path = Path(path)
+    try:
+        return str(path.resolve().relative_to(paths.data_root()))
+    except (ValueError, FileNotFoundError):
+        return str(path)
