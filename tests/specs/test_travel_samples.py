@@ -1,0 +1,237 @@
+"""The travel-order spec against its seed (002): the help page's samples validate, and no field of
+the request table or of any nested type in the request sample is missing from the spec."""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import cache
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+from orderproof.apis import get_api
+from orderproof.paths import spec_path
+
+API = get_api("travel-order")
+OPERATION = ("/api/invoice/createorder", "post")
+JSON_TYPES = ("application/json", "text/json")
+FORM = "application/x-www-form-urlencoded"
+SEED = Path(__file__).resolve().parents[2].parent / "shared" / "seeds" / API.seed
+SPEC_URI = "urn:orderproof:openapi:travel-order"
+
+
+# --- the seed ---------------------------------------------------------------------------------
+
+@cache
+def seed_lines() -> tuple[str, ...]:
+    if not SEED.is_file():
+        pytest.skip(f"seed document not found: {SEED}")
+    return tuple(SEED.read_text(encoding="utf-8").splitlines())
+
+
+def seed_samples() -> list[dict]:
+    """The JSON object on the line after each "Sample:" line: the request sample, then the
+    response sample (the form-urlencoded "Sample:" is empty)."""
+    lines = seed_lines()
+    return [
+        json.loads(lines[i + 1])
+        for i, line in enumerate(lines[:-1])
+        if line.strip() == "Sample:" and lines[i + 1].lstrip().startswith("{")
+    ]
+
+
+def request_sample() -> dict:
+    return seed_samples()[0]
+
+
+def response_sample() -> dict:
+    return seed_samples()[-1]
+
+
+def request_table_fields() -> list[str]:
+    """Names in the CreateOrderRequest table. The table is flattened one cell per line (name,
+    description, type, "None. |"), so a row starts after a "None. |" or a lone "|"; one row is
+    collapsed onto a line (``invoiceparms | Collection of ParmInfo |``)."""
+    lines = [line.strip() for line in seed_lines()]
+    table = lines[lines.index("---|---|---|---|") + 1 : lines.index("Request Formats")]
+    names = []
+    for i, cell in enumerate(table):
+        if i == 0 or table[i - 1] in ("None. |", "|"):
+            name = cell.split("|")[0].strip()
+            if name:
+                names.append(name)
+    return names
+
+
+# --- the spec ---------------------------------------------------------------------------------
+
+@cache
+def spec() -> dict:
+    return yaml.safe_load(spec_path(API.slug).read_text(encoding="utf-8"))
+
+
+def operation() -> dict:
+    path, method = OPERATION
+    return spec()["paths"][path][method]
+
+
+def pointer(*parts: str) -> str:
+    return "/".join(part.replace("~", "~0").replace("/", "~1") for part in ("#", *parts))
+
+
+def validator(*parts: str) -> jsonschema.Draft202012Validator:
+    """A 2020-12 validator (formats checked) for the schema at ``parts`` of the spec, its
+    ``#/components/...`` refs resolved within the spec document."""
+    registry = Registry().with_resource(SPEC_URI, Resource(contents=spec(), specification=DRAFT202012))
+    return jsonschema.Draft202012Validator(
+        {"$ref": SPEC_URI + pointer(*parts)},
+        registry=registry,
+        format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER,
+    )
+
+
+def errors(instance, *parts: str) -> list[str]:
+    found = sorted(validator(*parts).iter_errors(instance), key=lambda e: list(e.absolute_path))
+    return [f"{list(e.absolute_path)}: {e.message}" for e in found]
+
+
+def body_schema(media_type: str) -> tuple[str, ...]:
+    return ("paths", *OPERATION, "requestBody", "content", media_type, "schema")
+
+
+def response_schema(status: str, media_type: str) -> tuple[str, ...]:
+    return ("paths", *OPERATION, "responses", status, "content", media_type, "schema")
+
+
+def resolve(schema: dict) -> dict:
+    """Follow local ``$ref``s (``#/components/schemas/X``) to the schema they name."""
+    while "$ref" in schema:
+        target = spec()
+        for part in schema["$ref"].removeprefix("#/").split("/"):
+            target = target[part.replace("~1", "/").replace("~0", "~")]
+        schema = target
+    return schema
+
+
+def missing_keys(instance, schema: dict, path: str = "$") -> list[str]:
+    """Every key of ``instance`` (recursively) that the schema at the same place does not list in
+    its properties."""
+    schema = resolve(schema)
+    if isinstance(instance, list):
+        return [m for item in instance for m in missing_keys(item, schema.get("items", {}), path + "[]")]
+    if not isinstance(instance, dict):
+        return []
+    properties = schema.get("properties", {})
+    missing = []
+    for key, value in instance.items():
+        if key not in properties:
+            missing.append(f"{path}.{key}")
+        else:
+            missing.extend(missing_keys(value, properties[key], f"{path}.{key}"))
+    return sorted(set(missing))
+
+
+def walk(node, path="#"):
+    if isinstance(node, dict):
+        yield path, node
+        for key, value in node.items():
+            yield from walk(value, f"{path}/{key}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from walk(value, f"{path}/{i}")
+
+
+# --- tests ------------------------------------------------------------------------------------
+
+def test_seed_has_the_two_samples():
+    assert len(seed_samples()) == 2
+    assert "opersystem" in request_sample()
+    assert set(response_sample()) == {"data", "code", "message"}
+
+
+def test_operation_is_labelled():
+    op = operation()
+    assert op["operationId"] == "travelOrder"
+    assert op["x-orderproof-api"] == API.slug
+    assert op["x-orderproof-seed"] == API.seed
+    assert set(op["requestBody"]["content"]) == {*JSON_TYPES, FORM}
+
+
+@pytest.mark.parametrize("media_type", JSON_TYPES)
+def test_request_sample_validates(media_type):
+    assert errors(request_sample(), *body_schema(media_type)) == []
+
+
+@pytest.mark.parametrize("media_type", JSON_TYPES)
+def test_response_sample_validates_against_200(media_type):
+    assert errors(response_sample(), *response_schema("200", media_type)) == []
+
+
+@pytest.mark.parametrize("media_type", JSON_TYPES)
+def test_rejection_envelope(media_type):
+    parts = response_schema("400", media_type)
+    assert errors({"data": None, "code": 102, "message": "unknown memberid"}, *parts) == []
+    assert errors({"data": None, "code": 100, "message": "success"}, *parts), "code 100 is success"
+    assert errors(response_sample(), *parts), "a rejection carries data null"
+
+
+def test_validator_is_not_vacuous():
+    """The request schema rejects wrong types, unparseable dates and wrong nested types."""
+    parts = body_schema("application/json")
+    assert errors({"memberid": "8"}, *parts)
+    assert errors({"createdate": "23/12/2024 14:51"}, *parts)
+    assert errors({"localtravelroutine": [{"localTravelDetails": [{"quantity": 1.5}]}]}, *parts)
+    assert errors({"tourgrouproutine": [{"TourGroupEmerContact": []}]}, *parts)
+    assert errors({}, *parts) == [], "no field is required"
+
+
+def test_spec_examples_are_the_seed_samples():
+    content = operation()["requestBody"]["content"]
+    for media_type in JSON_TYPES:
+        (example,) = content[media_type]["examples"].values()
+        assert resolve(example)["value"] == request_sample()
+        (example,) = operation()["responses"]["200"]["content"][media_type]["examples"].values()
+        assert resolve(example)["value"] == response_sample()
+
+
+def test_every_request_table_field_is_in_the_schema():
+    fields = request_table_fields()
+    assert len(fields) == 34, fields
+    assert {"opersystem", "invoiceparms", "sugarAIRoutine", "outScopeReason"} <= set(fields)
+    properties = resolve(spec()["components"]["schemas"]["CreateOrderRequest"])["properties"]
+    assert [f for f in fields if f not in properties] == []
+
+
+@pytest.mark.parametrize("media_type", JSON_TYPES)
+def test_every_key_of_the_request_sample_is_in_the_schema(media_type):
+    schema = {"$ref": pointer(*body_schema(media_type))}
+    assert missing_keys(request_sample(), schema) == []
+    assert missing_keys({"farerouteing": [{"rule": {"refnud": "x"}}]}, schema) == [
+        "$.farerouteing[].rule.refnud"
+    ]
+
+
+def test_form_body_is_the_top_level_scalars():
+    request = resolve(spec()["components"]["schemas"]["CreateOrderRequest"])["properties"]
+    scalars = {
+        name for name, schema in request.items() if resolve(schema).get("type") not in ("array", "object")
+    }
+    form = resolve(operation()["requestBody"]["content"][FORM]["schema"])["properties"]
+    assert set(form) == scalars
+    for name, schema in form.items():
+        assert resolve(schema).get("type") == resolve(request[name]).get("type"), name
+        assert resolve(schema).get("format") == resolve(request[name]).get("format"), name
+
+
+def test_every_integer_has_a_format():
+    loose = [
+        path
+        for path, node in walk(spec())
+        if node.get("type") == "integer" and node.get("format") not in ("int32", "int64")
+    ]
+    assert loose == []
