@@ -188,11 +188,11 @@ def _load_contract(path: Path, _mtime_ns: int, _size: int, openapi_dir: Path) ->
             f"{where}: the file is empty; a contract needs api, operation, seed and rules"
         )
 
-    errors = sorted(_validator().iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+    errors = sorted(_validator().iter_errors(data), key=lambda e: [str(p).zfill(9) for p in e.absolute_path])
     if errors:
-        lines = [_describe(error, data) for error in errors]
-        more = f" (and {len(lines) - 1} more problem(s): " + "; ".join(lines[1:4]) + ")" if len(lines) > 1 else ""
-        raise ContractError(f"{where}: {lines[0]}{more}")
+        problems = [_describe(error, data) for error in errors]
+        more = f"\n  also: " + "\n  also: ".join(problems[1:5]) if len(problems) > 1 else ""
+        raise ContractError(f"{where}: {problems[0]}{more}")
 
     api = APIS.get(data["api"])
     if api is None:
@@ -262,27 +262,37 @@ def _describe(error: jsonschema.ValidationError, data: Any) -> str:
         rule_id = rule.get("id") if isinstance(rule, Mapping) else None
         prefix = f"rule {rule_id}: " if isinstance(rule_id, str) else f"rule #{location[1] + 1}: "
         location = location[2:]
-    name = ".".join(str(part) for part in location) or "the contract"
+    field = ".".join(str(part) for part in location)     # "" for the rule or the file itself
+    name = field or ("the rule" if prefix else "the contract")
     value = error.instance
+    shown = _short(value)
     kind = error.validator
     if kind == "required":
         missing = [key for key in error.validator_value if key not in value]
-        return f"{prefix}{name} is missing required field {', '.join(map(repr, missing))}"
+        where = f"{field} is " if field else ""
+        return f"{prefix}{where}missing required field {', '.join(map(repr, missing))}"
     if kind == "additionalProperties":
-        allowed = ", ".join(error.schema.get("properties", {}))
-        extra = sorted(set(value) - set(error.schema.get("properties", {})))
-        return f"{prefix}{name} has unknown field {', '.join(map(repr, extra))}; allowed: {allowed}"
+        known = error.schema.get("properties", {})
+        extra = sorted(set(value) - set(known))
+        where = f"{field} has " if field else ""
+        return f"{prefix}{where}unknown field {', '.join(map(repr, extra))}; allowed: {', '.join(known)}"
     if kind == "enum":
-        return f"{prefix}{name} {value!r} is not one of {', '.join(map(str, error.validator_value))}"
+        return f"{prefix}{name} {shown} is not one of {', '.join(map(str, error.validator_value))}"
     if kind == "pattern":
-        return f"{prefix}{name} {value!r} does not match {error.validator_value}"
+        hint = {"id": "; ids look like BP-ATOMIC", "check": "; checks are snake_case, e.g. bp_atomic"}
+        return f"{prefix}{name} {shown} does not match {error.validator_value}{hint.get(field, '')}"
     if kind == "type":
-        return f"{prefix}{name} must be of type {error.validator_value}, got {value!r}"
+        return f"{prefix}{name} must be of type {error.validator_value}, got {shown}"
     if kind == "uniqueItems":
-        return f"{prefix}{name} {value!r} lists an item twice"
+        return f"{prefix}{name} {shown} lists an item twice"
     if kind == "anyOf" and location[-1:] == ["seed"]:
-        return f"{prefix}{name} {value!r} is neither a seed file name (NNN_<16 hex>.txt) nor {DOMAIN_NOTES}"
-    return f"{prefix}{name} {value!r}: {error.message}"
+        return f"{prefix}{name} {shown} is neither a seed file name (NNN_<16 hex>.txt) nor {DOMAIN_NOTES}"
+    return f"{prefix}{name} {shown}: {error.message}"
+
+
+def _short(value: Any, width: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= width else text[: width - 3] + "..."
 
 
 def _load_spec(path: Path, where: str | None = None) -> dict[str, Any]:

@@ -1,0 +1,173 @@
+"""``orderproof rules``: the traceability matrix of the catalogue.
+
+One row per rule: id, level, title, check, seed source, the reference fault(s) that prove the check
+can fail, and the last verdict recorded in ``<report-dir>/certificate.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+from pathlib import Path
+from typing import Any
+
+from orderproof.catalogue import Rule, load_catalogue
+from orderproof.errors import UsageError
+
+NAME = "rules"
+HELP = "Print the rule catalogue: each rule's level, check, seed quote, proving faults and last verdict."
+
+NONE = "-"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--api", action="append", metavar="NAME", dest="apis",
+        help="only this API (repeatable); default: all five",
+    )
+    parser.add_argument(
+        "--format", choices=("table", "json", "markdown"), default="table",
+        help="output format (default: table)",
+    )
+    parser.add_argument(
+        "--report-dir", type=Path, default=Path("reports"), metavar="DIR",
+        help="where to read the last verdicts from (DIR/certificate.json; default: reports)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    catalogue = load_catalogue(args.apis)
+    faults = _faults_by_rule()
+    verdicts = _last_verdicts(args.report_dir / "certificate.json")
+    rows = [_row(rule, faults, verdicts) for rule in catalogue.rules]
+    if args.format == "json":
+        contracts = [
+            {"api": c.api, "operation": c.operation, "seed": c.seed, "contract": f"contracts/{c.path.name}"}
+            for c in catalogue.contracts.values()
+        ]
+        print(json.dumps({"contracts": contracts, "rules": rows}, indent=2, ensure_ascii=False))
+    elif args.format == "markdown":
+        print(_markdown(catalogue, rows))
+    else:
+        print(_table(catalogue, rows, faults is not None, verdicts is not None, args.report_dir))
+    return 0
+
+
+def _row(rule: Rule, faults: dict[str, list[str]] | None, verdicts: dict | None) -> dict[str, Any]:
+    source = {key: value for key, value in vars(rule.source).items() if value is not None}
+    return {
+        "api": rule.api,
+        "id": rule.id,
+        "level": rule.level,
+        "title": rule.title,
+        "check": rule.check,
+        "needs": list(rule.needs),
+        "operation": rule.operation,
+        "source": source,
+        "faults": None if faults is None else faults.get(rule.id, []),
+        "verdict": None if verdicts is None else verdicts.get((rule.api, rule.id)),
+    }
+
+
+def _faults_by_rule() -> dict[str, list[str]] | None:
+    """Rule id -> names of the reference faults meant to break it; None while there is no registry."""
+    try:
+        faults = importlib.import_module("orderproof.reference.faults")
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").startswith("orderproof.reference"):
+            return None
+        raise
+    by_rule: dict[str, list[str]] = {}
+    for fault in faults.FAULTS.values():
+        for rule_id in fault.rules:
+            by_rule.setdefault(rule_id, []).append(fault.name)
+    return by_rule
+
+
+def _last_verdicts(path: Path) -> dict[tuple[str, str], str] | None:
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return {(entry["api"], entry["rule_id"]): entry["verdict"] for entry in data["rules"]}
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise UsageError(
+            f"{path} is not a certificate ({type(exc).__name__}: {exc}); "
+            "run 'orderproof certify' again or pass another --report-dir"
+        ) from None
+
+
+def _seed_label(seed: str) -> str:
+    return seed.split("_", 1)[0] if seed.endswith(".txt") else seed
+
+
+def _shorten(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _table(catalogue, rows: list[dict], have_faults: bool, have_verdicts: bool, report_dir: Path) -> str:
+    headers = ("RULE", "LEVEL", "CHECK", "FAULTS", "VERDICT", "SOURCE", "TITLE")
+    cells = {
+        row["id"]: (
+            row["id"],
+            row["level"],
+            row["check"],
+            ", ".join(row["faults"] or []) or NONE,
+            row["verdict"] or NONE,
+            f'{_seed_label(row["source"]["seed"])} "{_shorten(row["source"]["quote"], 40)}"',
+            row["title"],
+        )
+        for row in rows
+    }
+    widths = [max(len(h), *(len(c[i]) for c in cells.values())) for i, h in enumerate(headers)]
+
+    def line(values) -> str:
+        return "  ".join(value.ljust(width) for value, width in zip(values, widths)).rstrip()
+
+    out = []
+    for contract in catalogue.contracts.values():
+        out += ["", f"{contract.api}  {contract.operation}  contracts/{contract.path.name}  seed {contract.seed}",
+                line(headers)]
+        out += [line(cells[rule.id]) for rule in contract.rules]
+    musts = sum(row["level"] == "MUST" for row in rows)
+    out += [
+        "",
+        f"{len(rows)} rules ({musts} MUST, {len(rows) - musts} SHOULD) in {len(catalogue.contracts)} contract(s).",
+        "Faults: " + ("from orderproof.reference.faults." if have_faults else "no fault registry yet."),
+        "Verdicts: " + (f"from {report_dir / 'certificate.json'}." if have_verdicts
+                        else f"none ({report_dir / 'certificate.json'} not found)."),
+    ]
+    return "\n".join(out).lstrip("\n")
+
+
+def _markdown(catalogue, rows: list[dict]) -> str:
+    def cell(text: str) -> str:
+        return " ".join(text.split()).replace("|", "\\|")
+
+    by_api: dict[str, list[dict]] = {}
+    for row in rows:
+        by_api.setdefault(row["api"], []).append(row)
+    out = ["# orderproof rule catalogue"]
+    for contract in catalogue.contracts.values():
+        out += [
+            "",
+            f"## {contract.api} (`{contract.operation}`, seed `{contract.seed}`)",
+            "",
+            "| Rule | Level | Title | Check | Source | Faults | Last verdict |",
+            "| --- | --- | --- | --- | --- | --- | --- |",
+        ]
+        for row in by_api.get(contract.api, []):
+            source = row["source"]
+            quoted = f'{source["seed"]}: "{cell(source["quote"])}"'
+            if "note" in source:
+                quoted += f" ({cell(source['note'])})"
+            if "decision" in source:
+                quoted += f" Decision: {cell(source['decision'])}"
+            faults = ", ".join(f"`{name}`" for name in row["faults"] or []) or NONE
+            out.append(
+                f"| {row['id']} | {row['level']} | {cell(row['title'])} | `{row['check']}` | {quoted} "
+                f"| {faults} | {row['verdict'] or NONE} |"
+            )
+    return "\n".join(out)
