@@ -286,3 +286,27 @@ def test_invalid_contract_is_rejected_with_a_pointed_message(tmp_path, text, exp
 def test_a_missing_contract_file_is_a_contract_error(tmp_path):
     with pytest.raises(ContractError, match="cannot read the contract file"):
         load_contract(tmp_path / "absent.yaml")
+
+
+def test_a_missing_spec_is_a_contract_error_naming_it(tmp_path):
+    path = _write(tmp_path, "bet-placement.yaml", _contract())
+    with pytest.raises(ContractError, match=r"bet-placement.yaml: spec .*openapi/bet-placement.yaml not found"):
+        load_contract(path, openapi_dir=tmp_path / "openapi")
+
+
+def test_catalogue_rejects_a_contract_filed_under_another_api(tmp_path, monkeypatch):
+    spec_dir = _spec_dir(tmp_path)
+    _write(spec_dir, "jackpot-ticket.yaml", (spec_dir / "bet-placement.yaml").read_text())
+    _write(tmp_path, "jackpot-ticket.yaml", _contract())          # says api: bet-placement
+    monkeypatch.setattr(paths, "contract_path", lambda slug: tmp_path / f"{slug}.yaml")
+    monkeypatch.setattr(paths, "openapi_dir", lambda: spec_dir)
+    with pytest.raises(ContractError, match=r"jackpot-ticket.yaml: api 'bet-placement' does not match the file name"):
+        load_catalogue(["jackpot-ticket"])
+
+
+def test_every_reference_fault_names_catalogue_rules_of_its_api(catalogue):
+    faults = pytest.importorskip("orderproof.reference.faults", reason="the fault registry is not written yet")
+    for fault in faults.FAULTS.values():
+        assert fault.rules, f"fault {fault.name} proves no rule"
+        for rule_id in fault.rules:
+            assert catalogue.rule(rule_id).api == fault.api, f"fault {fault.name}: {rule_id} is not a {fault.api} rule"

@@ -167,12 +167,26 @@ def load_contract(path: str | Path, *, openapi_dir: Path | None = None) -> Contr
         stat = path.stat()
     except OSError as exc:
         raise ContractError(f"{_display(path)}: cannot read the contract file ({exc.strerror})") from None
+    contract = _read_contract(path.resolve(), stat.st_mtime_ns, stat.st_size)
     spec_dir = Path(openapi_dir) if openapi_dir is not None else paths.openapi_dir()
-    return _load_contract(path.resolve(), stat.st_mtime_ns, stat.st_size, spec_dir.resolve())
+    _check_operations(contract, spec_dir / f"{contract.api}.yaml")   # the spec may change on its own
+    return contract
+
+
+def _check_operations(contract: Contract, spec_path: Path) -> None:
+    where = _display(contract.path)
+    operations = _operations(_load_spec(spec_path, where))
+    labels = [(contract.operation, "")] + [(rule.operation, f"rule {rule.id}: ") for rule in contract.rules]
+    for label, what in labels:
+        if label not in operations:
+            raise ContractError(
+                f"{where}: {what}operation {label!r} is not in openapi/{spec_path.name} "
+                f"(it has: {', '.join(sorted(operations)) or 'no operations'})"
+            )
 
 
 @cache
-def _load_contract(path: Path, _mtime_ns: int, _size: int, openapi_dir: Path) -> Contract:
+def _read_contract(path: Path, _mtime_ns: int, _size: int) -> Contract:
     where = _display(path)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -199,18 +213,7 @@ def _load_contract(path: Path, _mtime_ns: int, _size: int, openapi_dir: Path) ->
         raise ContractError(f"{where}: api {data['api']!r} is unknown; known APIs: {', '.join(APIS)}")
     if data["seed"] != api.seed:
         raise ContractError(f"{where}: seed {data['seed']!r} is not the seed of {api.slug}; use {api.seed!r}")
-    spec = _load_spec(openapi_dir / f"{api.slug}.yaml", where)
-    operations = _operations(spec)
     known_seeds = {a.seed for a in APIS.values()} | {DOMAIN_NOTES}
-
-    def need_operation(label: str, what: str) -> None:
-        if label not in operations:
-            raise ContractError(
-                f"{where}: {what}operation {label!r} is not in openapi/{api.slug}.yaml "
-                f"(it has: {', '.join(sorted(operations)) or 'no operations'})"
-            )
-
-    need_operation(data["operation"], "")
     rules = []
     seen: set[str] = set()
     for raw in data["rules"]:
@@ -228,9 +231,6 @@ def _load_contract(path: Path, _mtime_ns: int, _size: int, openapi_dir: Path) ->
             raise ContractError(
                 f"{at}source seed {raw['source']['seed']!r} is not a known seed file or {DOMAIN_NOTES}"
             )
-        operation = raw.get("operation", data["operation"])
-        if "operation" in raw:
-            need_operation(operation, f"rule {rule_id}: ")
         rules.append(
             Rule(
                 id=rule_id,
@@ -240,7 +240,7 @@ def _load_contract(path: Path, _mtime_ns: int, _size: int, openapi_dir: Path) ->
                 source=Source(**raw["source"]),
                 check=raw["check"],
                 needs=tuple(raw["needs"]),
-                operation=operation,
+                operation=raw.get("operation", data["operation"]),
             )
         )
     return Contract(api=api.slug, operation=data["operation"], seed=data["seed"], rules=tuple(rules), path=path)
