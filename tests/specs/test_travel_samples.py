@@ -4,24 +4,20 @@ the request table or of any nested type in the request sample is missing from th
 from __future__ import annotations
 
 import json
-import re
-from functools import cache
-from pathlib import Path
 
 import jsonschema
 import pytest
-import yaml
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from orderproof.apis import get_api
-from orderproof.paths import spec_path
+
+from . import seed_samples as shared
 
 API = get_api("travel-order")
 OPERATION = ("/api/invoice/createorder", "post")
 JSON_TYPES = ("application/json", "text/json")
 FORM = "application/x-www-form-urlencoded"
-SEED = Path(__file__).resolve().parents[2].parent / "shared" / "seeds" / API.seed
 SPEC_URI = "urn:orderproof:openapi:travel-order"
 
 # jsonschema checks date-time; the OpenAPI integer formats are bounds, as Schemathesis treats them.
@@ -34,11 +30,8 @@ for _name, _bits in (("int32", 32), ("int64", 64)):
 
 # --- the seed ---------------------------------------------------------------------------------
 
-@cache
-def seed_lines() -> tuple[str, ...]:
-    if not SEED.is_file():
-        pytest.skip(f"seed document not found: {SEED}")
-    return tuple(SEED.read_text(encoding="utf-8").splitlines())
+def seed_lines() -> list[str]:
+    return shared.seed_text(API.slug).splitlines()
 
 
 def seed_samples() -> list[dict]:
@@ -77,9 +70,8 @@ def request_table_fields() -> list[str]:
 
 # --- the spec ---------------------------------------------------------------------------------
 
-@cache
 def spec() -> dict:
-    return yaml.safe_load(spec_path(API.slug).read_text(encoding="utf-8"))
+    return shared.load_spec(API.slug)
 
 
 def operation() -> dict:
@@ -87,16 +79,12 @@ def operation() -> dict:
     return spec()["paths"][path][method]
 
 
-def pointer(*parts: str) -> str:
-    return "/".join(part.replace("~", "~0").replace("/", "~1") for part in ("#", *parts))
-
-
 def validator(*parts: str) -> jsonschema.Draft202012Validator:
     """A 2020-12 validator (formats checked) for the schema at ``parts`` of the spec, its
     ``#/components/...`` refs resolved within the spec document."""
     registry = Registry().with_resource(SPEC_URI, Resource(contents=spec(), specification=DRAFT202012))
     return jsonschema.Draft202012Validator(
-        {"$ref": SPEC_URI + pointer(*parts)},
+        {"$ref": SPEC_URI + "#" + shared.pointer(*parts)},
         registry=registry,
         format_checker=FORMATS,
     )
@@ -116,13 +104,7 @@ def response_schema(status: str, media_type: str) -> tuple[str, ...]:
 
 
 def resolve(schema: dict) -> dict:
-    """Follow local ``$ref``s (``#/components/schemas/X``) to the schema they name."""
-    while "$ref" in schema:
-        target = spec()
-        for part in schema["$ref"].removeprefix("#/").split("/"):
-            target = target[part.replace("~1", "/").replace("~0", "~")]
-        schema = target
-    return schema
+    return shared.resolve(spec(), schema)
 
 
 def missing_keys(instance, schema: dict, path: str = "$") -> list[str]:
@@ -141,16 +123,6 @@ def missing_keys(instance, schema: dict, path: str = "$") -> list[str]:
         else:
             missing.extend(missing_keys(value, properties[key], f"{path}.{key}"))
     return sorted(set(missing))
-
-
-def walk(node, path="#"):
-    if isinstance(node, dict):
-        yield path, node
-        for key, value in node.items():
-            yield from walk(value, f"{path}/{key}")
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            yield from walk(value, f"{path}/{i}")
 
 
 # --- tests ------------------------------------------------------------------------------------
@@ -219,7 +191,7 @@ def test_every_request_table_field_is_in_the_schema():
 
 @pytest.mark.parametrize("media_type", JSON_TYPES)
 def test_every_key_of_the_request_sample_is_in_the_schema(media_type):
-    schema = {"$ref": pointer(*body_schema(media_type))}
+    schema = {"$ref": "#" + shared.pointer(*body_schema(media_type))}
     assert missing_keys(request_sample(), schema) == []
     assert missing_keys({"farerouteing": [{"rule": {"refnud": "x"}}]}, schema) == [
         "$.farerouteing[].rule.refnud"
@@ -240,8 +212,8 @@ def test_form_body_is_the_top_level_scalars():
 
 def test_every_integer_has_a_format():
     loose = [
-        path
-        for path, node in walk(spec())
-        if node.get("type") == "integer" and node.get("format") not in ("int32", "int64")
+        at
+        for at, node in shared.iter_schemas(spec())
+        if node["type"] == "integer" and node.get("format") not in ("int32", "int64")
     ]
     assert loose == []
