@@ -144,3 +144,19 @@ def test_provider_state_request_schema(state, params, valid):
     spec = load_spec("provider-states")
     body = {"state": state, "params": params, "action": "setup"}
     assert (not errors(spec, "/components/schemas/ProviderStateRequest", body)) is valid
+
+
+@pytest.mark.parametrize(
+    ("example", "answer"),
+    [("operator", "OperatorAnswer"), ("player", "PlayerAnswer"), ("event", "EventAnswer"),
+     ("betcard", "BetcardAnswer"), ("snapshot", "SnapshotAnswer"), ("teardown", "TeardownAnswer")],
+)
+def test_provider_state_answer_examples_fit_their_state_answer(example, answer):
+    """The 200 schema is a union; each example must fit the answer of its own state."""
+    spec = load_spec("provider-states")
+    operation = spec["paths"][PROVIDER_STATES_PATH]["post"]
+    value = operation["responses"]["200"]["content"]["application/json"]["examples"][example]["value"]
+    assert not errors(spec, f"/components/schemas/{answer}", value)
+    others = {"OperatorAnswer", "PlayerAnswer", "EventAnswer", "BetcardAnswer", "SnapshotAnswer"}
+    if value:
+        assert all(errors(spec, f"/components/schemas/{other}", value) for other in others - {answer})
