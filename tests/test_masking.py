@@ -36,6 +36,7 @@ IDEMPOTENCY = "6f1c2f9e-3a2b-4c5d-8e9f-0a1b2c3d4e5f"
         # query strings
         ("http://h/bet?token=abc&userId=42", (), "http://h/bet?token=***&userId=42"),
         ("http://h/bet?api_key=abc#frag", (), "http://h/bet?api_key=***#frag"),
+        ("https://user:pa55word@staging.example.test/bet", (), "https://***@staging.example.test/bet"),
         # evidence stays readable
         (f"curl -H 'X-Idempotency-Key: {IDEMPOTENCY}' http://h/bet", (),
          f"curl -H 'X-Idempotency-Key: {IDEMPOTENCY}' http://h/bet"),

@@ -61,6 +61,8 @@ _HEADER = re.compile(
 )
 # ?name=value&... in URLs (and form bodies)
 _QUERY = re.compile(r"""(?P<lead>[?&;]|^)(?P<name>[A-Za-z_][\w.-]*)=(?P<value>[^&#\s'"]*)""", re.MULTILINE)
+# scheme://user:password@host
+_USERINFO = re.compile(r"(?P<lead>[A-Za-z][\w+.-]*://)[^/\s:@'\"]+:[^/\s@'\"]+@")
 _AUTH_SCHEME = re.compile(r"^(Bearer|Basic|Token|Digest|HMAC)\s+", re.IGNORECASE)
 
 
@@ -105,7 +107,7 @@ def _value_forms(secrets: Iterable[Any]) -> list[str]:
 
 def mask_text(text: str, secrets: Iterable[Any] | None = None) -> str:
     """Mask ``text`` by name (JSON fields, header lines, ``curl -H`` arguments, query parameters)
-    and by value (``secrets``; ``None`` means the values known to the run's :func:`registry`)."""
+    and URL credentials (``user:password@``), and by value (``secrets``; ``None`` means the values known to the run's :func:`registry`)."""
     if not text:
         return text
     if secrets is None:
@@ -114,6 +116,7 @@ def mask_text(text: str, secrets: Iterable[Any] | None = None) -> str:
         text = text.replace(value, MASK)
     text = _QUOTED_FIELD.sub(_mask_quoted_field, text)
     text = _HEADER.sub(_mask_header, text)
+    text = _USERINFO.sub(rf"\g<lead>{MASK}@", text)
     return _QUERY.sub(_mask_query, text)
 
 
@@ -144,7 +147,7 @@ def _mask_json(obj: Any, forms: list[str]) -> Any:
 
 
 def mask_tree(directory: Path, secrets: Iterable[Any] | None = None) -> list[Path]:
-    """Last line of defence: re-mask every text file under ``directory`` in place.
+    """Last line of defence: re-mask every text file under ``directory`` (or that one file) in place.
 
     Reports are written through :func:`mask_text`/:func:`mask_json` already; this pass catches a
     secret that reached a report some other way (a captured log line, a library's own output).
@@ -154,7 +157,9 @@ def mask_tree(directory: Path, secrets: Iterable[Any] | None = None) -> list[Pat
         secrets = registry().values()
     forms = _value_forms(secrets)
     changed = []
-    for path in sorted(p for p in Path(directory).rglob("*") if p.is_file()):
+    root = Path(directory)
+    files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
+    for path in files:
         try:
             text = path.read_text(encoding="utf-8")
         except (UnicodeDecodeError, OSError):

@@ -1,0 +1,408 @@
+"""The certificate: every rule's verdict with its evidence, as ``certificate.json`` and ``certificate.md``.
+
+``certificate.json`` is validated against ``schemas/certificate.schema.json`` before it is written.
+It records the sha256 of every evidence file in the report directory (``junit.xml``, every file
+under ``allure-results/``, ``certificate.md``) and a ``digest`` of its own content, so
+:func:`verify` can tell later whether the certificate or its evidence was changed. (This detects
+edits and lost files; it is not a signature: whoever can rewrite every file can recompute the hashes.)
+
+Everything that comes from the run (target, reasons, requests, responses, curl lines) is masked with
+:mod:`orderproof.masking`; titles and seed quotes come from the contracts and are kept verbatim.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import jsonschema
+
+from orderproof import __version__, masking
+from orderproof.paths import SCHEMAS_DIR
+from orderproof.results import Evidence, RuleResult, Verdict
+
+if TYPE_CHECKING:
+    from orderproof.catalogue import Catalogue
+    from orderproof.runner import RunResult
+
+__all__ = [
+    "CERTIFICATE_JSON",
+    "CERTIFICATE_MD",
+    "CERTIFIED",
+    "NOT_CERTIFIED",
+    "CertificateError",
+    "Verification",
+    "build_certificate",
+    "certificate_digest",
+    "counts",
+    "exit_code",
+    "render_markdown",
+    "validate",
+    "verify",
+    "write_certificate",
+]
+
+FORMAT = "orderproof-certificate/1"
+CERTIFICATE_JSON = "certificate.json"
+CERTIFICATE_MD = "certificate.md"
+JUNIT = "junit.xml"
+ALLURE_DIR = "allure-results"
+CERTIFIED = "CERTIFIED"
+NOT_CERTIFIED = "NOT CERTIFIED"
+SCHEMA_PATH = SCHEMAS_DIR / "certificate.schema.json"
+
+
+class CertificateError(Exception):
+    """certificate.json is missing, unreadable or does not follow the certificate schema."""
+
+
+# ---------------------------------------------------------------------------------------------
+# verdict arithmetic
+
+
+def counts(results: Iterable[RuleResult]) -> dict[str, int]:
+    tally = {"rules": 0, "PASS": 0, "FAIL": 0, "NOT VERIFIED": 0,
+             "must_failed": 0, "must_not_verified": 0, "should_failed": 0}
+    for result in results:
+        verdict = Verdict(result.verdict)
+        tally["rules"] += 1
+        tally[verdict.value] += 1
+        if result.level == "MUST" and verdict is Verdict.FAIL:
+            tally["must_failed"] += 1
+        elif result.level == "MUST" and verdict is Verdict.NOT_VERIFIED:
+            tally["must_not_verified"] += 1
+        elif result.level == "SHOULD" and verdict is Verdict.FAIL:
+            tally["should_failed"] += 1
+    return tally
+
+
+def is_certified(results: Iterable[RuleResult]) -> bool:
+    """Certified when every MUST rule passed (a MUST rule NOT VERIFIED did not pass); SHOULD
+    failures are warnings. A run without a single MUST rule certifies nothing."""
+    must = [result for result in results if result.level == "MUST"]
+    return bool(must) and all(Verdict(result.verdict) is Verdict.PASS for result in must)
+
+
+def exit_code(results: Iterable[RuleResult]) -> int:
+    """0 when certified, 1 otherwise (see :func:`is_certified`)."""
+    return 0 if is_certified(list(results)) else 1
+
+
+# ---------------------------------------------------------------------------------------------
+# building
+
+
+def _utc(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    if not isinstance(value, str):
+        value = json.dumps(value, ensure_ascii=False, default=str)
+    return masking.mask_text(value)
+
+
+def _headers(headers: Any) -> dict[str, str]:
+    return {str(name): str(value) for name, value in dict(headers or {}).items()}
+
+
+def rule_replay(command: str, api: str, seed: int) -> str:
+    return f"{command} --api {api} --seed {seed}"
+
+
+def _evidence(result: RuleResult, command: str, seed: int) -> dict[str, Any]:
+    evidence = result.evidence or Evidence(message=result.reason or "the check failed (no message)")
+    request = dict(evidence.request or {})
+    response = dict(evidence.response or {})
+    if "headers" in request:
+        request["headers"] = _headers(request["headers"])
+    if "body" in request:
+        request["body"] = _text(request["body"])
+    if "headers" in response:
+        response["headers"] = _headers(response["headers"])
+    if "body" in response:
+        response["body"] = _text(response["body"])
+    if response.get("status") is not None:
+        response["status"] = int(response["status"])
+    curl = masking.mask_text(evidence.curl or "")
+    return masking.mask_json({
+        "message": evidence.message or result.reason or "the check failed (no message)",
+        "request": request,
+        "response": response,
+        "curl": curl,
+        "replay": {"command": rule_replay(command, result.api, seed), "curl": curl},
+    })
+
+
+def build_certificate(run: RunResult, *, command: str, catalogue: Catalogue | None = None) -> dict[str, Any]:
+    """The certificate of ``run`` (without ``evidence_files`` and ``digest``, which
+    :func:`write_certificate` adds). ``command`` is the certify command that targets the same
+    service with the same profile, e.g. ``orderproof certify --target-url URL --profile quick``:
+    replay lines add ``--api`` and ``--seed`` to it. Titles and sources come from the catalogue."""
+    if catalogue is None:
+        from orderproof.catalogue import load_catalogue
+
+        catalogue = load_catalogue(run.apis)
+    rules = []
+    for result in run.results:
+        source = catalogue.rule(result.rule_id).source
+        verdict = Verdict(result.verdict)
+        rules.append({
+            "api": result.api,
+            "rule_id": result.rule_id,
+            "level": result.level,
+            "title": result.title,
+            "check": result.check,
+            "source": {"seed": source.seed, "quote": source.quote},
+            "verdict": verdict.value,
+            "reason": masking.mask_text(result.reason or ""),
+            "cases": int(result.cases),
+            "evidence": _evidence(result, command, run.seed) if verdict is Verdict.FAIL else None,
+        })
+    apis = list(dict.fromkeys(run.apis or [result.api for result in run.results]))
+    return {
+        "format": FORMAT,
+        "suite": {"name": "orderproof", "version": __version__},
+        "date": _utc(run.finished),
+        "started": _utc(run.started),
+        "finished": _utc(run.finished),
+        "target": masking.mask_text(run.target),
+        "apis": apis,
+        "profile": run.profile,
+        "seed": int(run.seed),
+        "run_id": run.run_id,
+        "files_sha256": dict(run.spec_sha256),
+        "result": CERTIFIED if is_certified(run.results) else NOT_CERTIFIED,
+        "exit_code": exit_code(run.results),
+        "counts": counts(run.results),
+        "counts_by_api": {api: counts(r for r in run.results if r.api == api) for api in apis},
+        "replay": f"{command} {' '.join(f'--api {api}' for api in apis)} --seed {run.seed}",
+        "rules": rules,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# markdown
+
+
+def _cell(text: Any) -> str:
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def _fence(text: str, lang: str = "") -> str:
+    ticks = "```"
+    while ticks in text:
+        ticks += "`"
+    return f"{ticks}{lang}\n{text}\n{ticks}"
+
+
+def _quote(text: str) -> str:
+    return "\n".join(f"> {line}" if line.strip() else ">" for line in text.strip().splitlines())
+
+
+def render_markdown(cert: dict[str, Any]) -> str:
+    """certificate.md: a summary table, then one section per API with its failures first."""
+    c = cert["counts"]
+    lines = [
+        f"# orderproof certificate: {cert['result']}",
+        "",
+        "| | |",
+        "| --- | --- |",
+        f"| Result | **{cert['result']}** ({'every MUST rule passed' if cert['result'] == CERTIFIED else 'not every MUST rule passed'}) |",
+        f"| Target | {_cell(cert['target'])} |",
+        f"| APIs | {', '.join(cert['apis'])} |",
+        f"| Date (UTC) | {cert['date']} |",
+        f"| Suite | orderproof {cert['suite']['version']} |",
+        f"| Profile | {cert['profile']} |",
+        f"| Seed | {cert['seed']} |",
+        f"| Run id | {cert['run_id']} |",
+        f"| Rules | {c['rules']}: {c['PASS']} PASS, {c['FAIL']} FAIL, {c['NOT VERIFIED']} NOT VERIFIED |",
+        f"| MUST failed / not verified | {c['must_failed']} / {c['must_not_verified']} |",
+        f"| SHOULD failed (warnings) | {c['should_failed']} |",
+        f"| Replay the run | `{cert['replay']}` |",
+        "",
+        "## Summary by API",
+        "",
+        "| API | rules | PASS | FAIL | NOT VERIFIED | MUST failed | MUST not verified | SHOULD failed |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for api, n in cert["counts_by_api"].items():
+        lines.append(f"| {api} | {n['rules']} | {n['PASS']} | {n['FAIL']} | {n['NOT VERIFIED']} | "
+                     f"{n['must_failed']} | {n['must_not_verified']} | {n['should_failed']} |")
+    order = {"FAIL": 0, "NOT VERIFIED": 1, "PASS": 2}
+    for api in cert["apis"]:
+        rules = sorted((r for r in cert["rules"] if r["api"] == api),
+                       key=lambda r: (order[r["verdict"]], r["level"] != "MUST"))
+        lines += ["", f"## {api}", ""]
+        failures = [r for r in rules if r["verdict"] == "FAIL"]
+        for rule in failures:
+            lines += _failure_markdown(rule)
+        lines += [
+            "| rule | level | verdict | title | check | source | note |",
+            "| --- | --- | --- | --- | --- | --- | --- |",
+        ]
+        for rule in rules:
+            note = rule["reason"] if rule["verdict"] != "PASS" else f"{rule['cases']} cases"
+            lines.append(
+                f"| {rule['rule_id']} | {rule['level']} | {rule['verdict']} | {_cell(rule['title'])} | "
+                f"`{rule['check']}` | {_cell(rule['source']['seed'])} | {_cell(note)} |"
+            )
+    lines += ["", "## Specs and contracts used", "", "| file | sha256 |", "| --- | --- |"]
+    lines += [f"| {name} | `{digest}` |" for name, digest in cert["files_sha256"].items()]
+    lines += ["", "`orderproof verify-certificate DIR` checks that certificate.json and these reports "
+              "are unchanged.", ""]
+    return "\n".join(lines)
+
+
+def _failure_markdown(rule: dict[str, Any]) -> list[str]:
+    evidence = rule["evidence"]
+    kind = "failed" if rule["level"] == "MUST" else "failed (SHOULD: a warning)"
+    lines = [
+        f"### FAIL {rule['rule_id']} ({rule['level']}): {rule['title']}",
+        "",
+        f"{rule['rule_id']} {kind}: {evidence['message']}",
+        "",
+        f"Source ({rule['source']['seed']}):",
+        "",
+        _quote(rule["source"]["quote"]),
+        "",
+    ]
+    if evidence["curl"]:
+        lines += ["Minimal failing request:", "", _fence(evidence["curl"], "sh"), ""]
+        if masking.MASK in evidence["curl"]:
+            lines += [f"Secrets are masked as `{masking.MASK}`: put valid credentials of your own in their "
+                      "place before sending it.", ""]
+    else:
+        lines += ["No single failing request was recorded for this rule.", ""]
+    response = evidence["response"]
+    if response:
+        lines += [f"Response: HTTP {response.get('status', '?')}", ""]
+        if response.get("body"):
+            lines += [_fence(response["body"]), ""]
+    lines += [
+        "Replay: rerun the rule with the same seed, or send the request again:",
+        "",
+        _fence(evidence["replay"]["command"] + ("\n" + evidence["replay"]["curl"] if evidence["replay"]["curl"] else ""), "sh"),
+        "",
+    ]
+    return lines
+
+
+# ---------------------------------------------------------------------------------------------
+# writing and verifying
+
+
+@cache
+def _validator() -> jsonschema.protocols.Validator:
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema)
+
+
+def validate(cert: Any) -> None:
+    """Raise :class:`CertificateError` naming the first schema violation."""
+    error = jsonschema.exceptions.best_match(_validator().iter_errors(cert))
+    if error is not None:
+        where = "/".join(str(part) for part in error.absolute_path) or "(top level)"
+        raise CertificateError(f"certificate does not follow its schema at {where}: {error.message}")
+
+
+def canonical(cert: dict[str, Any]) -> bytes:
+    return json.dumps(cert, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def certificate_digest(cert: dict[str, Any]) -> str:
+    """sha256 of the canonical JSON of ``cert`` without its ``digest`` field."""
+    return hashlib.sha256(canonical({k: v for k, v in cert.items() if k != "digest"})).hexdigest()
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 16), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def evidence_paths(report_dir: Path) -> list[str]:
+    """The evidence files present in ``report_dir``, relative and '/'-separated, sorted."""
+    found = []
+    for name in (JUNIT, CERTIFICATE_MD):
+        if (report_dir / name).is_file():
+            found.append(name)
+    allure = report_dir / ALLURE_DIR
+    if allure.is_dir():
+        found += [p.relative_to(report_dir).as_posix() for p in allure.rglob("*") if p.is_file()]
+    return sorted(found)
+
+
+def write_certificate(cert: dict[str, Any], report_dir: Path) -> Path:
+    """Write certificate.md, hash the evidence files, add the digest, validate and write
+    certificate.json. Returns its path."""
+    report_dir = Path(report_dir)
+    placeholder = "0" * 64                       # checked before anything is written
+    validate({**cert, "evidence_files": {CERTIFICATE_MD: placeholder}, "digest": placeholder})
+    report_dir.mkdir(parents=True, exist_ok=True)
+    (report_dir / CERTIFICATE_MD).write_text(render_markdown(cert), encoding="utf-8")
+    cert = dict(cert)
+    cert["evidence_files"] = {name: _sha256(report_dir / name) for name in evidence_paths(report_dir)}
+    cert["digest"] = certificate_digest(cert)
+    validate(cert)
+    path = report_dir / CERTIFICATE_JSON
+    path.write_text(json.dumps(cert, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
+
+
+@dataclass
+class Verification:
+    """What :func:`verify` found: ``problems`` is empty when the certificate and evidence are intact."""
+
+    certificate: dict[str, Any]
+    checked: int                                   # evidence files compared
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def intact(self) -> bool:
+        return not self.problems
+
+
+def verify(report_dir: Path) -> Verification:
+    """Check certificate.json (schema, digest) and every evidence file it lists (present, same
+    sha256), and that no evidence file was added. Raises :class:`CertificateError` when the
+    certificate is missing, not JSON or not schema-valid."""
+    report_dir = Path(report_dir)
+    path = report_dir / CERTIFICATE_JSON
+    if not path.is_file():
+        raise CertificateError(f"no {CERTIFICATE_JSON} in {report_dir}; run `orderproof certify --report-dir {report_dir}` first")
+    try:
+        cert = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise CertificateError(f"{path} is not a readable JSON certificate: {exc}") from None
+    validate(cert)
+    problems = []
+    if certificate_digest(cert) != cert["digest"]:
+        problems.append(f"{CERTIFICATE_JSON}: content changed (its digest does not match)")
+    listed = cert["evidence_files"]
+    for name, expected in sorted(listed.items()):
+        file = report_dir / name
+        if not file.is_file():
+            problems.append(f"{name}: missing")
+        elif _sha256(file) != expected:
+            problems.append(f"{name}: changed")
+    for name in evidence_paths(report_dir):
+        if name not in listed:
+            problems.append(f"{name}: added after the certificate was written")
+    return Verification(certificate=cert, checked=len(listed), problems=problems)
