@@ -1,0 +1,617 @@
+"""The ticket engine: jackpot-ticket (seed 001, ``POST /be/tickets``) and superbet-reserve
+(seed 003, ``POST /be/tickets/reserve``).
+
+Order of checks (docs/architecture.md): body or headers invalid -> 422 ``{"detail": [...]}``;
+``operator-name`` header differs from the body's ``operator`` -> 400 code 115; unknown operator ->
+112; bad signature -> 403; unknown player token -> 403; operator without webhook URL -> 114; then the
+business errors: unknown event 103, bet/market not found 106, event started 107, market not allowed
+116; jackpot only: unknown betcard 118, odds moved beyond ``odds_diff`` 117.
+
+Money is integer cents and ``Decimal`` arithmetic: ``stake = round_half_up(price / (1 + ext/100))``,
+``ext_amount = price - stake``; jackpot ``odds`` is the exact product of the submitted odds,
+``gross = round_half_up(stake * odds)``, ``wht_amount = round_half_up((gross - stake) * wht / 100)``,
+``net = gross - wht_amount``; a superbet reservation pays nothing yet (0, 0, 0). A ticket is stored
+in one transaction; a rejected one stores nothing. Tickets do not move balances.
+
+Every point a fault may change is a function in :data:`BEHAVIOUR`; handlers call it through
+``request.app.state.behaviour``.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+import string
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, ROUND_HALF_EVEN, Context, Decimal, localcontext
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Request, Response
+from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints,
+                      ValidationError, ValidationInfo)
+from pydantic_core import PydanticCustomError
+
+from orderproof.reference.money import json_bytes, round_half_up
+from orderproof.signing import verify_ticket_signature
+
+router = APIRouter()
+
+INT64_MAX = 2**63 - 1
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%f"
+CODE_ALPHABET = string.ascii_uppercase + string.digits
+
+# Arithmetic contexts: a wide exponent range so that no JSON literal (1e400, 1e-999999) can raise,
+# 60 digits for the tax arithmetic on int64 cents, unlimited digits for the exact odds product.
+_CTX = Context(prec=60, rounding=ROUND_HALF_EVEN, Emax=MAX_EMAX, Emin=MIN_EMIN)
+_EXACT = Context(prec=MAX_PREC, rounding=ROUND_HALF_EVEN, Emax=MAX_EMAX, Emin=MIN_EMIN)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS tickets (
+    id TEXT PRIMARY KEY,                    -- 24 hex characters
+    code TEXT NOT NULL UNIQUE,              -- 6 upper-case alphanumerics
+    type TEXT NOT NULL,                     -- 'jackpot' | 'superbet'
+    user_id TEXT NOT NULL REFERENCES players(user_id),
+    operator TEXT NOT NULL REFERENCES operators(name),
+    price INTEGER NOT NULL,                 -- cents
+    stake INTEGER NOT NULL,
+    ext_amount INTEGER NOT NULL,
+    gross_payout INTEGER NOT NULL,
+    net_payout INTEGER NOT NULL,
+    wht_amount INTEGER NOT NULL,
+    ext TEXT NOT NULL,                      -- percent, decimal text
+    wht TEXT NOT NULL,
+    odds TEXT,                              -- jackpot: exact product (decimal text)
+    currency TEXT NOT NULL,
+    source TEXT NOT NULL,
+    atag TEXT,
+    status TEXT NOT NULL,
+    result TEXT NOT NULL,
+    approved INTEGER NOT NULL,
+    betcard_code TEXT,
+    selections TEXT NOT NULL,               -- JSON: the events/bets of the ticket
+    created TEXT NOT NULL,                  -- UTC, TIME_FORMAT
+    updated TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS tickets_user ON tickets(user_id);
+"""
+
+
+# --- behaviour: every point a fault may change --------------------------------------------------
+
+def fits_int64(value: int | Decimal) -> bool:
+    """Ids and cents (given or computed) are SQLite INTEGERs: signed 64 bits (JT/SR-NO-5XX)."""
+    return -INT64_MAX - 1 <= value <= INT64_MAX
+
+
+def operator_header_matches(header: str, body_operator: str) -> bool:
+    """Code 115 unless the ``operator-name`` header equals the body's ``operator``."""
+    return header == body_operator
+
+
+def check_signature(secret: str, timestamp: str, body: bytes, signature: str) -> bool:
+    return verify_ticket_signature(secret, timestamp, body, signature)
+
+
+def inclusive_excise(price: int, ext: Decimal) -> tuple[int, int]:
+    """(stake, ext_amount): the excise tax is included in the price."""
+    with localcontext(_CTX):
+        stake = int(round_half_up(Decimal(price) / (1 + ext / 100)))
+    return stake, price - stake
+
+
+def odds_product(odds: list[Decimal]) -> Decimal:
+    """The exact product of the submitted odds (no digit is lost)."""
+    product = Decimal(1)
+    with localcontext(_EXACT):
+        for value in odds:
+            product *= value
+    return product
+
+
+def odds_within(submitted: Decimal, current: Decimal, odds_diff: Decimal) -> bool:
+    """Accepted when the odds moved by at most ``odds_diff`` (0: not at all)."""
+    with localcontext(_CTX):
+        return abs(submitted - current) <= odds_diff
+
+
+def jackpot_payout(stake: int, odds: Decimal, wht: Decimal) -> tuple[int, int, int]:
+    """(gross_payout, wht_amount, net_payout); ``gross`` must already be known to fit (see handler)."""
+    with localcontext(_EXACT):
+        exact_gross = stake * odds
+    with localcontext(_CTX):
+        gross = int(round_half_up(exact_gross))
+        wht_amount = max(0, int(round_half_up((gross - stake) * wht / 100)))
+    return gross, wht_amount, gross - wht_amount
+
+
+def reserve_payout(stake: int) -> tuple[int, int, int]:
+    """(gross_payout, wht_amount, net_payout) of a reservation: always 0."""
+    return 0, 0, 0
+
+
+def reserve_status() -> str:
+    return "reserved"
+
+
+def jackpot_currency(requested: str, player_currency: str) -> str:
+    """The ticket is in the currency the request names."""
+    return requested
+
+
+def echo_atag(atag: str | None) -> str | None:
+    return atag
+
+
+def operator_time(utc: datetime, offset_minutes: int) -> datetime:
+    """The same instant in the operator's zone."""
+    return utc + timedelta(minutes=offset_minutes)
+
+
+def started_event_error(event_id: int) -> tuple[int, str]:
+    return 107, f"Event with `{event_id}` identifier is not available for play because it has already started"
+
+
+def cents_json(cents: int) -> Any:
+    """How a cents amount is written in JSON: an integer."""
+    return cents
+
+
+def jackpot_fields(ticket: dict[str, Any]) -> dict[str, Any]:
+    """The jackpot answer's field names, as the spec lists them."""
+    return ticket
+
+
+BEHAVIOUR = {
+    "ticket_fits_int64": fits_int64,
+    "ticket_operator_header_matches": operator_header_matches,
+    "ticket_check_signature": check_signature,
+    "ticket_excise": inclusive_excise,
+    "ticket_odds_product": odds_product,
+    "ticket_odds_within": odds_within,
+    "ticket_jackpot_payout": jackpot_payout,
+    "ticket_reserve_payout": reserve_payout,
+    "ticket_reserve_status": reserve_status,
+    "ticket_jackpot_currency": jackpot_currency,
+    "ticket_echo_atag": echo_atag,
+    "ticket_operator_time": operator_time,
+    "ticket_started_event_error": started_event_error,
+    "ticket_cents_json": cents_json,
+    "ticket_jackpot_fields": jackpot_fields,
+}
+
+
+# --- request models -------------------------------------------------------------------------------
+
+def _int64(value: int, info: ValidationInfo) -> int:
+    check = (info.context or {}).get("fits_int64", fits_int64)
+    if not check(value):
+        raise PydanticCustomError("int64", "Input should fit in a signed 64-bit integer")
+    return value
+
+
+def _json_number(value: Any) -> Any:
+    """A JSON number (int or exact Decimal, never a bool or a string) as a Decimal."""
+    if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
+        raise PydanticCustomError("decimal_type", "Input should be a valid number")
+    return Decimal(value)
+
+
+def _unicode(value: str) -> str:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise PydanticCustomError("string_unicode", "Input should be a valid string") from None
+    return value
+
+
+Int64 = Annotated[int, AfterValidator(_int64)]
+Cents = Annotated[Int64, Field(ge=0)]
+Number = Annotated[Decimal, BeforeValidator(_json_number)]
+Text = Annotated[str, AfterValidator(_unicode)]
+Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+Source = Literal["desktop", "mobile", "android", "iphone", "ussd", "sms", "telegram"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(strict=True, extra="ignore")
+
+
+class _TicketRequest(_Strict):
+    operator: Text
+    token: Text
+    price: Cents
+    currency: Currency
+    atag: Text | None = None
+    source: Source
+
+
+class JackpotEvent(_Strict):
+    id: Int64
+    bet: Int64
+    odds: Annotated[Number, Field(gt=0)]
+
+
+class JackpotRequest(_TicketRequest):
+    type: Literal["jackpot"]
+    odds_diff: Annotated[Number, Field(ge=0)]
+    events: list[JackpotEvent]
+    betcard_code: Text
+    prize: Cents
+    bonus_prizes: list[Cents]
+
+
+class SuperbetRequest(_TicketRequest):
+    type: Literal["superbet"]
+    event: Int64
+    bets: list[Int64]
+
+
+class Headers(_Strict):
+    operator_name: Annotated[Text, Field(alias="operator-name")]
+    timestamp: Annotated[str, StringConstraints(pattern=r"^[0-9]{1,12}$")]
+    signature: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+
+
+# --- answers --------------------------------------------------------------------------------------
+
+@dataclass
+class Rejection(Exception):
+    status: int
+    body: dict[str, Any]
+
+
+def _error(code: int, message: str) -> Rejection:
+    return Rejection(400, {"code": code, "message": message})
+
+
+FORBIDDEN = Rejection(403, {"code": 403, "message": "Forbidden"})
+
+
+def _json(status: int, body: Any) -> Response:
+    return Response(json_bytes(body), status_code=status, media_type="application/json")
+
+
+def _details(where: str, exc: ValidationError) -> list[dict[str, Any]]:
+    return [{"loc": [where, *err["loc"]], "msg": err["msg"], "type": err["type"]}
+            for err in exc.errors(include_url=False, include_input=False)]
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+async def _validate(request: Request, model: type[_TicketRequest]) -> tuple[Headers, _TicketRequest, bytes]:
+    """Parse headers and body; raise :class:`Rejection` 422 with every problem found."""
+    behaviour = request.app.state.behaviour
+    raw = await request.body()
+    details: list[dict[str, Any]] = []
+    headers = body = None
+    present = {name: request.headers[name] for name in ("operator-name", "timestamp", "signature")
+               if name in request.headers}
+    try:
+        headers = Headers.model_validate(present)
+    except ValidationError as exc:
+        details += _details("header", exc)
+    try:
+        data = json.loads(raw, parse_float=Decimal, parse_constant=_reject_constant)
+    except (ValueError, RecursionError):
+        details.append({"loc": ["body", 0], "msg": "JSON decode error", "type": "json_invalid"})
+    else:
+        try:
+            body = model.model_validate(data, context={"fits_int64": behaviour.ticket_fits_int64})
+        except ValidationError as exc:
+            details += _details("body", exc)
+    if details:
+        raise Rejection(422, {"detail": details})
+    assert headers is not None and body is not None
+    return headers, body, raw
+
+
+def _authenticate(conn: sqlite3.Connection, behaviour: Any, headers: Headers, body: _TicketRequest,
+                  raw: bytes) -> tuple[sqlite3.Row, sqlite3.Row]:
+    """115, 112, 403 signature, 403 token, 114 (in that order); the operator and player rows."""
+    if not behaviour.ticket_operator_header_matches(headers.operator_name, body.operator):
+        raise _error(115, "Operators in request body and in request header are not identical")
+    operator = conn.execute("SELECT * FROM operators WHERE name = ?", (body.operator,)).fetchone()
+    if operator is None:
+        raise _error(112, f"Operator with `{body.operator}` name is not found")
+    if not behaviour.ticket_check_signature(operator["secret"], headers.timestamp, raw, headers.signature):
+        raise FORBIDDEN
+    player = conn.execute("SELECT * FROM players WHERE token = ? AND operator = ?",
+                          (body.token, operator["name"])).fetchone()
+    if player is None:
+        raise FORBIDDEN
+    if not operator["webhook_url"]:
+        raise _error(114, f"No webhook url for operator with `{operator['name']}` name")
+    return operator, player
+
+
+def _check_bets(conn: sqlite3.Connection, behaviour: Any, event_ids: list[int],
+                picks: list[tuple[int, int]]) -> dict[int, sqlite3.Row]:
+    """Business checks, each kind over all events or (event id, bet id) pairs before the next:
+    103, 106, 107, 116. Returns the selection rows by bet id (with market code and allowed)."""
+    events = {}
+    for event_id in event_ids:
+        row = conn.execute("SELECT * FROM events WHERE event_id = ?", (event_id,)).fetchone()
+        if row is None:
+            raise _error(103, f"Event with `{event_id}` identifier is not found")
+        events[event_id] = row
+    selections = {}
+    for event_id, bet_id in picks:
+        row = conn.execute(
+            "SELECT s.bet_id, s.decimal_price, m.code, m.allowed FROM selections s"
+            " JOIN markets m ON m.market_id = s.market_id WHERE s.bet_id = ? AND s.event_id = ?",
+            (bet_id, event_id)).fetchone()
+        if row is None:
+            raise _error(106, f"Market for bet with `{bet_id}` identifier is not found")
+        selections[bet_id] = row
+    for event_id, row in events.items():
+        if row["started"]:
+            raise _error(*behaviour.ticket_started_event_error(event_id))
+    for row in selections.values():
+        if not row["allowed"]:
+            raise _error(116, f"Market with `{row['code']}` code is not allowed")
+    return selections
+
+
+def _insert(conn: sqlite3.Connection, ticket: dict[str, Any]) -> dict[str, Any]:
+    """Insert with a fresh id and code (a code collision draws again)."""
+    row = {key: value for key, value in ticket.items() if not key.startswith("operator_time_")}
+    columns = ", ".join(row) + ", id, code"
+    marks = ", ".join("?" * (len(row) + 2))
+    for _ in range(10):
+        ident = secrets.token_hex(12)
+        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(6))
+        try:
+            conn.execute(f"INSERT INTO tickets ({columns}) VALUES ({marks})", (*row.values(), ident, code))
+        except sqlite3.IntegrityError:
+            continue
+        return {"id": ident, "code": code}
+    raise _error(111, "Duplicate key for code generation")
+
+
+def _times(behaviour: Any, operator: sqlite3.Row, created: datetime) -> dict[str, str]:
+    updated = max(created, datetime.now(UTC).replace(tzinfo=None))
+    offset = operator["timezone_offset_minutes"]
+    return {
+        "created": created.strftime(TIME_FORMAT),
+        "operator_time_created": behaviour.ticket_operator_time(created, offset).strftime(TIME_FORMAT),
+        "updated": updated.strftime(TIME_FORMAT),
+        "operator_time_updated": behaviour.ticket_operator_time(updated, offset).strftime(TIME_FORMAT),
+    }
+
+
+def _number_json(value: Decimal) -> Decimal:
+    """A percentage or odds as a JSON number without trailing zeros but with a point (20.0, 13.209)."""
+    value = value.normalize(_CTX)
+    return value.quantize(Decimal("0.1")) if value == value.to_integral_value() else value
+
+
+async def _handle(request: Request, model: type[_TicketRequest]) -> Response:
+    store = request.app.state.store
+    behaviour = request.app.state.behaviour
+    try:
+        headers, body, raw = await _validate(request, model)
+        with store.transaction() as conn:
+            operator, player = _authenticate(conn, behaviour, headers, body, raw)
+            created = datetime.now(UTC).replace(tzinfo=None)
+            if isinstance(body, JackpotRequest):
+                answer = _jackpot(conn, behaviour, body, operator, player, created)
+            else:
+                answer = _superbet(conn, behaviour, body, operator, player, created)
+    except Rejection as rejection:
+        return _json(rejection.status, rejection.body)
+    return _json(200, answer)
+
+
+def _common(behaviour: Any, body: _TicketRequest, operator: sqlite3.Row, player: sqlite3.Row,
+            stake: int, ext_amount: int, payout: tuple[int, int, int]) -> dict[str, Any]:
+    gross, wht_amount, net = payout
+    return {
+        "type": body.type, "user_id": player["user_id"], "operator": operator["name"],
+        "price": body.price, "stake": stake, "ext_amount": ext_amount,
+        "gross_payout": gross, "net_payout": net, "wht_amount": wht_amount,
+        "ext": operator["ext"], "wht": operator["wht"], "source": body.source,
+        "atag": behaviour.ticket_echo_atag(body.atag), "result": "pending", "approved": 1,
+    }
+
+
+def _jackpot(conn: sqlite3.Connection, behaviour: Any, body: JackpotRequest, operator: sqlite3.Row,
+             player: sqlite3.Row, created: datetime) -> dict[str, Any]:
+    selections = _check_bets(conn, behaviour, [event.id for event in body.events],
+                             [(event.id, event.bet) for event in body.events])
+    if conn.execute("SELECT 1 FROM betcards WHERE code = ?", (body.betcard_code,)).fetchone() is None:
+        raise _error(118, f"Betcard with `{body.betcard_code}` code is not found")
+    for event in body.events:
+        current = Decimal(selections[event.bet]["decimal_price"])
+        if not behaviour.ticket_odds_within(event.odds, current, body.odds_diff):
+            raise _error(117, "Ticket odds changed")
+    ext, wht = Decimal(operator["ext"]), Decimal(operator["wht"])
+    stake, ext_amount = behaviour.ticket_excise(body.price, ext)
+    odds = behaviour.ticket_odds_product([event.odds for event in body.events])
+    with localcontext(_EXACT):
+        exact_gross = stake * odds
+    if not behaviour.ticket_fits_int64(exact_gross):
+        raise Rejection(422, {"detail": [{"loc": ["body", "price"], "type": "value_error",
+                                          "msg": "Value error, the gross payout exceeds the largest amount in cents"}]})
+    payout = behaviour.ticket_jackpot_payout(stake, odds, wht)
+    currency = behaviour.ticket_jackpot_currency(body.currency, player["currency"])
+    ticket = _common(behaviour, body, operator, player, stake, ext_amount, payout)
+    ticket |= {"currency": currency, "status": "open", "odds": str(odds),
+               "betcard_code": body.betcard_code, **_times(behaviour, operator, created),
+               "selections": json_bytes({"events": [e.model_dump() for e in body.events],
+                                         "prize": body.prize, "bonus_prizes": body.bonus_prizes}).decode()}
+    stored = _insert(conn, ticket)
+    cents = behaviour.ticket_cents_json
+    return behaviour.ticket_jackpot_fields({
+        **stored, "price": cents(body.price), "stake": cents(stake), "currency": currency,
+        "gross_payout": cents(payout[0]), "net_payout": cents(payout[2]), "wht_amount": cents(payout[1]),
+        "wht": _number_json(wht), "ext_amount": cents(ext_amount), "ext": _number_json(ext),
+        "ext_type": "inclusive", "status": "open", "result": "pending", "approved": True,
+        "source": body.source, "type": body.type, "atag": ticket["atag"], "user_id": player["user_id"],
+        "created": ticket["created"], "operator_time_created": ticket["operator_time_created"],
+        "updated": ticket["updated"], "operator_time_updated": ticket["operator_time_updated"],
+        "odds": _number_json(odds), "betcard_code": body.betcard_code, "prize": cents(body.prize),
+        "bonus_prizes": [cents(prize) for prize in body.bonus_prizes],
+    })
+
+
+def _superbet(conn: sqlite3.Connection, behaviour: Any, body: SuperbetRequest, operator: sqlite3.Row,
+              player: sqlite3.Row, created: datetime) -> dict[str, Any]:
+    _check_bets(conn, behaviour, [body.event], [(body.event, bet) for bet in body.bets])
+    ext = Decimal(operator["ext"])
+    stake, ext_amount = behaviour.ticket_excise(body.price, ext)
+    payout = behaviour.ticket_reserve_payout(stake)
+    status = behaviour.ticket_reserve_status()
+    ticket = _common(behaviour, body, operator, player, stake, ext_amount, payout)
+    ticket |= {"currency": body.currency, "status": status, "odds": None, "betcard_code": None,
+               **_times(behaviour, operator, created),
+               "selections": json_bytes({"event": body.event, "bets": body.bets}).decode()}
+    stored = _insert(conn, ticket)
+    cents = behaviour.ticket_cents_json
+    return {
+        **stored, "price": cents(body.price), "stake": cents(stake), "gross_payout": cents(payout[0]),
+        "net_payout": cents(payout[2]), "wht_amount": cents(payout[1]),
+        "wht": _number_json(Decimal(operator["wht"])), "ext_amount": cents(ext_amount),
+        "ext": _number_json(ext), "ext_type": "inclusive", "currency": body.currency, "status": status,
+        "result": "pending", "approved": True, "source": body.source, "type": body.type,
+        "atag": ticket["atag"], "user_id": player["user_id"], "created": ticket["created"],
+        "operator_time_created": ticket["operator_time_created"], "updated": ticket["updated"],
+        "operator_time_updated": ticket["operator_time_updated"],
+    }
+
+
+@router.post("/be/tickets", include_in_schema=False)
+async def create_jackpot_ticket(request: Request) -> Response:
+    return await _handle(request, JackpotRequest)
+
+
+@router.post("/be/tickets/reserve", include_in_schema=False)
+async def reserve_superbet_ticket(request: Request) -> Response:
+    return await _handle(request, SuperbetRequest)
+
+
+def snapshot(conn: sqlite3.Connection, user_id: str) -> dict[str, Any]:
+    """The player's tickets for the "a player snapshot" provider state (cents as integers)."""
+    rows = conn.execute(
+        "SELECT id, type, price, stake, ext_amount, gross_payout, net_payout, wht_amount, status, result"
+        " FROM tickets WHERE user_id = ? ORDER BY created, rowid", (user_id,)).fetchall()
+    return {"tickets": [dict(row) for row in rows]}
+
+
+# --- faulty variants: each replaces exactly one behaviour (registered in faults.py) ---------------
+
+def _any_int(value: int | Decimal) -> bool:
+    return True
+
+
+def _header_ignored(header: str, body_operator: str) -> bool:
+    return True
+
+
+def _signature_skipped(secret: str, timestamp: str, body: bytes, signature: str) -> bool:
+    return True
+
+
+def _excise_on_top(price: int, ext: Decimal) -> tuple[int, int]:
+    with localcontext(_CTX):
+        return price, int(round_half_up(price * ext / 100))
+
+
+def _odds_product_rounded(odds: list[Decimal]) -> Decimal:
+    with localcontext(_CTX):
+        return round_half_up(odds_product(odds), 2)
+
+
+def _odds_any(submitted: Decimal, current: Decimal, odds_diff: Decimal) -> bool:
+    return True
+
+
+def _net_ignores_wht(stake: int, odds: Decimal, wht: Decimal) -> tuple[int, int, int]:
+    gross, wht_amount, _ = jackpot_payout(stake, odds, wht)
+    return gross, wht_amount, gross
+
+
+def _reserve_pays_stake(stake: int) -> tuple[int, int, int]:
+    return stake, 0, stake
+
+
+def _reserve_open() -> str:
+    return "open"
+
+
+def _player_currency(requested: str, player_currency: str) -> str:
+    return player_currency
+
+
+def _atag_dropped(atag: str | None) -> str | None:
+    return None
+
+
+def _utc_as_operator_time(utc: datetime, offset_minutes: int) -> datetime:
+    return utc
+
+
+def _started_as_not_found(event_id: int) -> tuple[int, str]:
+    return 103, f"Event with `{event_id}` identifier is not found"
+
+
+def _cents_as_float(cents: int) -> Decimal:
+    return Decimal(cents).quantize(Decimal("0.1"))
+
+
+def _camel_case_user_id(ticket: dict[str, Any]) -> dict[str, Any]:
+    return {("userId" if key == "user_id" else key): value for key, value in ticket.items()}
+
+
+# name -> (api, rules it breaks, description, patch); faults.py turns these into Fault entries.
+FAULTS: dict[str, tuple[str, tuple[str, ...], str, dict[str, Any]]] = {
+    "cents-as-float": ("jackpot-ticket", ("JT-CENTS", "SR-CENTS"),
+                       "writes every cents amount as a JSON float (3500.0)",
+                       {"ticket_cents_json": _cents_as_float}),
+    "odds-product-rounded": ("jackpot-ticket", ("JT-ODDS",),
+                             "rounds the product of the odds to 2 decimals (13.209 -> 13.21)",
+                             {"ticket_odds_product": _odds_product_rounded}),
+    "excise-added-on-top": ("jackpot-ticket",
+                            ("JT-EXCISE-SUM", "SR-EXCISE-SUM", "JT-EXCISE-RATE", "SR-EXCISE-RATE"),
+                            "adds the excise tax on top of the price (stake = price) instead of including it",
+                            {"ticket_excise": _excise_on_top}),
+    "net-ignores-wht": ("jackpot-ticket", ("JT-NET-PAYOUT",),
+                        "answers net_payout = gross_payout, ignoring the withholding tax",
+                        {"ticket_jackpot_payout": _net_ignores_wht}),
+    "skips-signature": ("jackpot-ticket", ("JT-AUTH", "SR-AUTH"),
+                        "accepts any signature",
+                        {"ticket_check_signature": _signature_skipped}),
+    "operator-header-unchecked": ("jackpot-ticket", ("JT-OPERATOR-HEADER", "SR-ERRORS"),
+                                  "never compares the operator-name header with the body's operator (no 115)",
+                                  {"ticket_operator_header_matches": _header_ignored}),
+    "reserved-nonzero-payout": ("superbet-reserve", ("SR-ZERO-PAYOUT", "SR-SCHEMA"),
+                                "a reservation answers gross and net payout equal to the stake",
+                                {"ticket_reserve_payout": _reserve_pays_stake}),
+    "reserve-status-open": ("superbet-reserve", ("SR-STATE",),
+                            "a reservation gets status open instead of reserved",
+                            {"ticket_reserve_status": _reserve_open}),
+    "currency-from-operator": ("jackpot-ticket", ("JT-CURRENCY", "JT-ECHO"),
+                               "a jackpot ticket answers the player's wallet currency instead of the request's",
+                               {"ticket_jackpot_currency": _player_currency}),
+    "echo-drops-atag": ("jackpot-ticket", ("JT-ECHO", "SR-ECHO"),
+                        "answers atag null instead of the request's affiliate tag",
+                        {"ticket_echo_atag": _atag_dropped}),
+    "operator-time-unshifted": ("jackpot-ticket", ("JT-TIMES", "SR-TIMES"),
+                                "operator_time_* repeat the UTC times instead of the operator's zone",
+                                {"ticket_operator_time": _utc_as_operator_time}),
+    "odds-diff-ignored": ("jackpot-ticket", ("JT-ODDS-DIFF",),
+                          "accepts odds however far they moved (odds_diff ignored)",
+                          {"ticket_odds_within": _odds_any}),
+    "started-event-wrong-code": ("superbet-reserve", ("SR-ERRORS", "JT-ERRORS"),
+                                 "answers a started event with 103 (not found) instead of 107",
+                                 {"ticket_started_event_error": _started_as_not_found}),
+    "jackpot-schema-drift": ("jackpot-ticket", ("JT-SCHEMA",),
+                             "the jackpot answer renames user_id to userId",
+                             {"ticket_jackpot_fields": _camel_case_user_id}),
+    "ticket-huge-price-500": ("jackpot-ticket", ("JT-NO-5XX", "SR-NO-5XX"),
+                              "no 64-bit range check: a signed ticket with price >= 2**63 fails in the database (500)",
+                              {"ticket_fits_int64": _any_int}),
+}
