@@ -1,0 +1,138 @@
+"""``orderproof certify`` against hostile targets: every run ends, in bounded time, with a verdict or
+one clear error, the documented exit code, and no traceback.
+
+Exit codes (``orderproof certify``): 2 when the target cannot be used at the start (refused, TLS
+to a plain port, no answer to the reachability probe); 1 when it answers but breaks MUST rules.
+Each run is a subprocess with a hard timeout, so a hang fails the test instead of stalling CI.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from .hostile_servers import HOOK_PATH, closed_port, hostile
+
+BOUND_S = 60            # the whole certify run, start-up included
+HARD_TIMEOUT_S = 120    # the subprocess is killed after this (the test then fails on the bound)
+API = "bet-placement"
+
+
+def certify(report_dir: Path, *target: str, max_requests: int = 40) -> tuple[int, str, str, float]:
+    command = [sys.executable, "-m", "orderproof", "certify", *target, "--api", API, "--profile", "quick",
+               "--request-timeout", "1", "--max-requests", str(max_requests), "--seed", "1",
+               "--report-dir", str(report_dir)]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env.pop("ORDERPROOF_DEBUG", None)
+    started = time.monotonic()
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=HARD_TIMEOUT_S, env=env)
+    except subprocess.TimeoutExpired as exc:
+        pytest.fail(f"certify did not end within {HARD_TIMEOUT_S} s: {' '.join(command)}\n"
+                    f"stdout: {exc.stdout!r}\nstderr: {exc.stderr!r}")
+    return done.returncode, done.stdout, done.stderr, time.monotonic() - started
+
+
+def assert_sane(code: int, out: str, err: str, elapsed: float, expected: int) -> None:
+    both = out + err
+    assert "Traceback" not in both, both[-4000:]
+    assert code == expected, f"exit {code}, expected {expected}\nstdout:\n{out[-3000:]}\nstderr:\n{err[-3000:]}"
+    assert elapsed < BOUND_S, f"took {elapsed:.1f} s (bound {BOUND_S} s)"
+
+
+def assert_usage_error(err: str, *words: str) -> None:
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1, f"expected one error line, got:\n{err}"
+    assert lines[0].startswith("orderproof certify: error: "), lines[0]
+    assert any(word in lines[0].lower() for word in words), lines[0]
+
+
+def assert_not_certified(report_dir: Path, out: str) -> dict:
+    path = report_dir / "certificate.json"
+    assert path.is_file(), f"no certificate written; stdout:\n{out[-3000:]}"
+    cert = json.loads(path.read_text(encoding="utf-8"))
+    assert cert["result"] == "NOT CERTIFIED"
+    assert cert["exit_code"] == 1
+    assert "NOT CERTIFIED" in out
+    assert any(rule["verdict"] != "PASS" and rule["level"] == "MUST" for rule in cert["rules"])
+    return cert
+
+
+# -- the target cannot be used at the start: exit 2, one sentence --------------------------------
+
+@pytest.mark.timeout(HARD_TIMEOUT_S + 30)
+def test_connection_refused(tmp_path: Path) -> None:
+    code, out, err, elapsed = certify(tmp_path, "--target-url", f"http://127.0.0.1:{closed_port()}")
+    assert_sane(code, out, err, elapsed, expected=2)
+    assert_usage_error(err, "refused", "not reachable")
+    assert elapsed < 30
+
+
+@pytest.mark.timeout(HARD_TIMEOUT_S + 30)
+def test_tls_to_a_plain_http_port(tmp_path: Path) -> None:
+    with hostile("plain-404") as base:
+        code, out, err, elapsed = certify(tmp_path, "--target-url", base.replace("http://", "https://"))
+    assert_sane(code, out, err, elapsed, expected=2)
+    assert_usage_error(err, "tls", "ssl", "not reachable", "cannot connect", "not usable")
+
+
+@pytest.mark.timeout(HARD_TIMEOUT_S + 30)
+def test_hang_on_every_request_is_unreachable(tmp_path: Path) -> None:
+    with hostile("hang", probe_too=True) as base:
+        code, out, err, elapsed = certify(tmp_path, "--target-url", base)
+    assert_sane(code, out, err, elapsed, expected=2)
+    assert_usage_error(err, "did not answer", "timeout", "not reachable")
+
+
+@pytest.mark.timeout(HARD_TIMEOUT_S + 30)
+def test_reset_on_every_request_is_unreachable(tmp_path: Path) -> None:
+    with hostile("reset", probe_too=True) as base:
+        code, out, err, elapsed = certify(tmp_path, "--target-url", base)
+    assert_sane(code, out, err, elapsed, expected=2)
+    assert_usage_error(err, "reset", "not reachable", "cannot connect", "not usable")
+
+
+# -- the target answers the probe but the API misbehaves: a verdict, exit 1 -----------------------
+
+@pytest.mark.timeout(HARD_TIMEOUT_S + 30)
+@pytest.mark.parametrize("behaviour", ["reset", "not-json", "huge-body", "wrong-content-type",
+                                       "server-error-storm"])
+def test_api_misbehaves(tmp_path: Path, behaviour: str) -> None:
+    with hostile(behaviour) as base:
+        code, out, err, elapsed = certify(tmp_path, "--target-url", base)
+    assert_sane(code, out, err, elapsed, expected=1)
+    assert_not_certified(tmp_path, out)
+    # A 10 MB answer must not be copied wholesale into the certificate.
+    assert (tmp_path / "certificate.json").stat().st_size < 2 * 1024 * 1024
+
+
+@pytest.mark.timeout(HARD_TIMEOUT_S + 30)
+def test_hang_on_the_api_fires_the_request_timeout(tmp_path: Path) -> None:
+    with hostile("hang") as base:
+        code, out, err, elapsed = certify(tmp_path, "--target-url", base, max_requests=10)
+    assert_sane(code, out, err, elapsed, expected=1)
+    cert = assert_not_certified(tmp_path, out)
+    assert "timeout" in json.dumps(cert).lower() or "timeout" in out.lower()
+
+
+@pytest.mark.timeout(HARD_TIMEOUT_S + 30)
+@pytest.mark.parametrize("behaviour", ["hook-500", "hook-garbage"])
+def test_provider_state_hook_errors(tmp_path: Path, behaviour: str) -> None:
+    with hostile(behaviour) as base:
+        config = tmp_path / "target.yaml"
+        config.write_text(f"base_url: {base}\napis:\n  {API}:\n    auth:\n      api_key: k-123\n"
+                          f"provider_states:\n  url: {base}{HOOK_PATH}\n", encoding="utf-8")
+        report_dir = tmp_path / "reports"
+        code, out, err, elapsed = certify(report_dir, "--target-config", str(config))
+    assert_sane(code, out, err, elapsed, expected=1)
+    cert = assert_not_certified(report_dir, out)
+    # The rules that need the hook say so (NOT VERIFIED or FAIL naming the provider state).
+    reasons = " ".join(str(rule.get("reason") or "") + json.dumps(rule.get("evidence"))
+                       for rule in cert["rules"]).lower()
+    assert "provider" in reasons or "state" in reasons, reasons[:2000]
