@@ -1,0 +1,82 @@
+"""The app factory of the embedded reference: ``create_app()``.
+
+It loads one module per API (each exports ``router``, ``BEHAVIOUR``, ``SCHEMA`` and optionally
+``snapshot``), merges their behaviours with the patch of at most one fault, registers their tables
+with a :class:`Store` and mounts their routers and, for test environments, the provider-state hook.
+"""
+
+from __future__ import annotations
+
+import importlib
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from types import ModuleType
+
+from fastapi import FastAPI
+
+from orderproof import __version__
+from orderproof.reference import provider_states as provider_states_module
+from orderproof.reference.behaviour import build_behaviour
+from orderproof.reference.faults import get_fault
+from orderproof.reference.storage import Store
+
+API_MODULES = ("sportsbook_order", "ticket_engine", "travel_order", "bet_placement")
+
+
+def load_api_modules() -> list[ModuleType]:
+    """The API modules that exist (a module not written yet is skipped; any other import error is raised)."""
+    modules = []
+    for name in API_MODULES:
+        qualified = f"orderproof.reference.{name}"
+        try:
+            modules.append(importlib.import_module(qualified))
+        except ModuleNotFoundError as exc:
+            if exc.name != qualified:
+                raise
+    return modules
+
+
+def create_app(
+    *,
+    fault: str | None = None,
+    db_path: str | None = None,
+    provider_states: bool = True,
+    api_key: str | None = None,
+) -> FastAPI:
+    """The reference implementation of every API, optionally with one named fault switched on.
+
+    ``db_path``: the SQLite file (a temporary file, removed at shutdown, when None). ``api_key``: the
+    bet-placement X-API-Key (random when None; revealed by the "a player exists" provider state).
+    """
+    patch = get_fault(fault).patch if fault is not None else {}
+    modules = load_api_modules()
+    behaviour = build_behaviour({module.__name__: module.BEHAVIOUR for module in modules}, patch)
+    store = Store(db_path)
+    for module in modules:
+        store.register_schema(module.SCHEMA)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        store.close()
+
+    app = FastAPI(
+        title="orderproof reference implementation",
+        version=__version__,
+        description="The embedded reference of the five APIs orderproof certifies. "
+        + (f"Fault switched on: {fault}." if fault else "No fault switched on."),
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.store = store
+    app.state.behaviour = behaviour
+    app.state.api_key = api_key or secrets.token_urlsafe(24)
+    app.state.fault = fault
+    app.state.snapshot_providers = [module.snapshot for module in modules if hasattr(module, "snapshot")]
+    for module in modules:
+        app.include_router(module.router)
+    if provider_states:
+        app.include_router(provider_states_module.router)
+    return app

@@ -1,0 +1,415 @@
+"""bet-placement (seed 004): an all-or-nothing betslip, ``POST /bet``.
+
+Order of checks (docs/architecture.md): API key -> idempotency key present -> JSON parse ->
+missing/null required field -> wrong type or invalid value -> unknown user -> session -> blocked ->
+stake limits -> funds. Everything is checked before the first write, so a rejected slip stores
+nothing; a placed slip stores every bet as ``pending`` with ``potentialPayout = stake * decimalPrice``
+(exact) and debits the balance with one ledger entry per bet, in one transaction.
+
+Every answer goes through the idempotency store (``idempotency.py``): a repeat of the same
+``X-Idempotency-Key`` and body gets the first answer byte for byte, PLACED or FAILURE alike.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import re
+import sqlite3
+import time
+from dataclasses import dataclass
+from decimal import Decimal, localcontext
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from orderproof.reference import idempotency
+from orderproof.reference.errors import BadRequest, fingerprint, parse_json
+from orderproof.reference.idempotency import Reply
+from orderproof.reference.money import decimal_places, json_bytes, text
+
+log = logging.getLogger("orderproof.reference")
+
+PATH = "/bet"
+SCOPE = "bet-placement"
+
+# The seed's error table: error code -> HTTP status.
+ERROR_STATUS = {
+    "INVALID_USER": 400,
+    "INVALID_BET_DETAILS": 400,
+    "INVALID_STAKE": 400,
+    "INSUFFICIENT_FUNDS": 400,
+    "USER_BLOCKED": 400,
+    "MISSING_PARAMETER": 400,
+    "INVALID_SESSION": 401,
+    "AUTHENTICATION_FAILED": 403,
+    "GENERAL_EXCEPTION": 500,
+    "REQUEST_TIMED_OUT": 503,
+}
+CONFLICT_STATUS = 422      # same idempotency key, another body
+IN_FLIGHT_STATUS = 409     # same idempotency key while the first request is still processed
+
+SLIP_FIELDS = ("requestId", "userId", "sessionToken", "timestamp", "bets")
+BET_TEXT_FIELDS = (
+    "betId", "sportId", "sportName", "sportDisplayName", "eventId", "eventName", "eventDisplayName",
+    "eventStage", "competitionId", "competitionName", "competitionDisplayName", "marketTypeId",
+    "marketId", "marketName", "marketDisplayName", "marketStage", "selectionId", "selectionName",
+    "selectionDisplayName",
+)
+BET_FIELDS = BET_TEXT_FIELDS + ("decimalPrice", "stake")
+STAGES = ("IN_PLAY", "PRE_PLAY")
+UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+EPOCH_MILLIS = re.compile(r"[0-9]{1,16}")
+MIN_PRICE, MAX_PRICE = Decimal(1), Decimal(10000)   # decimalPrice must be > 1 and <= 10000
+
+SCHEMA = idempotency.SCHEMA + """
+CREATE TABLE IF NOT EXISTS bets (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    bet_id TEXT NOT NULL,                  -- the provider's betId
+    request_id TEXT NOT NULL,
+    user_id TEXT NOT NULL REFERENCES players(user_id),
+    event_id TEXT NOT NULL,
+    market_id TEXT NOT NULL,
+    selection_id TEXT NOT NULL,
+    stake TEXT NOT NULL,                   -- decimal text, major units
+    decimal_price TEXT NOT NULL,
+    potential_payout TEXT NOT NULL,        -- stake * decimal_price, exact
+    status TEXT NOT NULL,
+    placed_at REAL NOT NULL
+);
+"""
+
+
+class Failure(Exception):
+    """A documented rejection: ``errorCode``, a message and, for INVALID_STAKE, the failed bets."""
+
+    def __init__(self, code: str, message: str, failed_bets: list[dict] | None = None) -> None:
+        super().__init__(message)
+        self.code, self.message, self.failed_bets = code, message, failed_bets
+
+
+class MissingParameter(Exception):
+    def __init__(self, names: list[str]) -> None:
+        super().__init__(", ".join(names))
+        self.names = names
+
+
+@dataclass(frozen=True)
+class Slip:
+    request_id: str
+    user_id: str
+    session_token: str
+    bets: list[dict[str, Any]]             # as received; stake and decimalPrice are Decimal
+
+
+def failure_body(code: str, message: str, failed_bets: list[dict] | None = None) -> bytes:
+    body: dict[str, Any] = {"status": "FAILURE", "errorCode": code, "errorMessage": message}
+    if failed_bets:
+        body["failedBets"] = failed_bets
+    return json_bytes(body)
+
+
+# --- behaviours: the correct defaults (faults.py replaces one of them at a time) -----------------
+
+def authenticate(given: str | None, expected: str) -> bool:
+    return given is not None and hmac.compare_digest(given.encode(), expected.encode())
+
+
+def error_status(code: str) -> int:
+    return ERROR_STATUS[code]
+
+
+def missing_parameter_reply(names: list[str]) -> Reply:
+    message = f"missing required parameter(s): {', '.join(names)}"
+    return Reply(ERROR_STATUS["MISSING_PARAMETER"], failure_body("MISSING_PARAMETER", message))
+
+
+def has_cents_precision(amount: Decimal) -> bool:
+    return decimal_places(amount) <= 2
+
+
+def session_valid(player: sqlite3.Row, session_token: str, now: float) -> bool:
+    same = hmac.compare_digest(player["session_token"].encode(), session_token.encode())
+    return same and player["session_expires_at"] > now
+
+
+def user_blocked(player: sqlite3.Row) -> bool:
+    return bool(player["blocked"])
+
+
+def stake_limit_breach(stake: Decimal, min_stake: Decimal, max_stake: Decimal) -> dict | None:
+    """The BetFailureReason of a stake outside the player's limits: the value of the limit breached."""
+    if stake > max_stake:
+        return {"maxStake": max_stake}
+    if stake < min_stake:
+        return {"minStake": min_stake}
+    return None
+
+
+def funds_cover(balance: Decimal, total_stake: Decimal) -> bool:
+    return total_stake <= balance
+
+
+def potential_payout(stake: Decimal, decimal_price: Decimal) -> Decimal:
+    """``stake * decimalPrice`` exactly: the context is as precise as the two operands need."""
+    digits = len(stake.as_tuple().digits) + len(decimal_price.as_tuple().digits)
+    with localcontext(prec=max(28, digits)):
+        return stake * decimal_price
+
+
+def bet_status() -> str:
+    return "pending"
+
+
+def debit_amounts(stakes: list[Decimal]) -> list[Decimal]:
+    """One debit (and one ledger entry) per bet."""
+    return list(stakes)
+
+
+def insert_bet(conn: sqlite3.Connection, bet: dict[str, Any]) -> None:
+    conn.execute(
+        "INSERT INTO bets (bet_id, request_id, user_id, event_id, market_id, selection_id, stake, "
+        "decimal_price, potential_payout, status, placed_at) VALUES (:bet_id, :request_id, :user_id, "
+        ":event_id, :market_id, :selection_id, :stake, :decimal_price, :potential_payout, :status, :placed_at)",
+        bet,
+    )
+
+
+def place_slip(conn: sqlite3.Connection, behaviour: Any, player: sqlite3.Row, slip: Slip) -> None:
+    """Check the stake limits of every bet and the funds for the whole slip, then write it all."""
+    min_stake, max_stake = Decimal(player["min_stake"]), Decimal(player["max_stake"])
+    failed = [
+        failed_bet(bet, reason)
+        for bet in slip.bets
+        if (reason := behaviour.bp_stake_limit_breach(bet["stake"], min_stake, max_stake))
+    ]
+    if failed:
+        raise Failure("INVALID_STAKE", "one or more stakes are outside the player's limits", failed)
+    balance = Decimal(player["balance"])
+    if not behaviour.bp_funds_cover(balance, sum((bet["stake"] for bet in slip.bets), Decimal(0))):
+        raise Failure("INSUFFICIENT_FUNDS", "the balance does not cover the sum of the stakes")
+    for bet in slip.bets:
+        behaviour.bp_insert_bet(conn, bet_row(behaviour, slip, bet))
+    debit(conn, player, slip, behaviour.bp_debit_amounts([bet["stake"] for bet in slip.bets]))
+
+
+def replay(row: sqlite3.Row) -> Reply:
+    return idempotency.replay_stored(row)
+
+
+def echo_bet(bet: dict[str, Any]) -> dict[str, Any]:
+    return dict(bet)
+
+
+BEHAVIOUR = {
+    "bp_authenticate": authenticate,
+    "bp_error_status": error_status,
+    "bp_missing_parameter_reply": missing_parameter_reply,
+    "bp_has_cents_precision": has_cents_precision,
+    "bp_session_valid": session_valid,
+    "bp_user_blocked": user_blocked,
+    "bp_stake_limit_breach": stake_limit_breach,
+    "bp_funds_cover": funds_cover,
+    "bp_potential_payout": potential_payout,
+    "bp_bet_status": bet_status,
+    "bp_debit_amounts": debit_amounts,
+    "bp_insert_bet": insert_bet,
+    "bp_place_slip": place_slip,
+    "bp_echo_bet": echo_bet,
+    "bp_idempotent_call": idempotency.claim_then_process,
+    "bp_replay": replay,
+    "bp_same_request": idempotency.same_request,
+}
+
+
+# --- helpers ---------------------------------------------------------------------------------------
+
+def failed_bet(bet: dict[str, Any], reason: dict) -> dict[str, Any]:
+    return {key: bet[key] for key in ("betId", "sportId", "eventId", "marketId", "selectionId")} | {"reason": reason}
+
+
+def bet_row(behaviour: Any, slip: Slip, bet: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "bet_id": bet["betId"],
+        "request_id": slip.request_id,
+        "user_id": slip.user_id,
+        "event_id": bet["eventId"],
+        "market_id": bet["marketId"],
+        "selection_id": bet["selectionId"],
+        "stake": text(bet["stake"]),
+        "decimal_price": text(bet["decimalPrice"]),
+        "potential_payout": text(behaviour.bp_potential_payout(bet["stake"], bet["decimalPrice"])),
+        "status": behaviour.bp_bet_status(),
+        "placed_at": time.time(),
+    }
+
+
+def debit(conn: sqlite3.Connection, player: sqlite3.Row, slip: Slip, amounts: list[Decimal]) -> None:
+    balance = Decimal(player["balance"])
+    for bet, amount in zip(slip.bets, amounts):
+        balance -= amount
+        conn.execute(
+            "INSERT INTO ledger (user_id, amount, balance_after, reason, reference, created) "
+            "VALUES (?, ?, ?, 'bet-placement', ?, ?)",
+            (slip.user_id, text(-amount), text(balance), bet["betId"], time.time()),
+        )
+    conn.execute("UPDATE players SET balance = ? WHERE user_id = ?", (text(balance), slip.user_id))
+
+
+def is_uuid(value: Any) -> bool:
+    """The hyphenated form of JSON Schema's ``format: uuid`` (``uuid.UUID`` also takes other forms)."""
+    return isinstance(value, str) and UUID.fullmatch(value) is not None
+
+
+def is_number(value: Any) -> bool:
+    return isinstance(value, (int, Decimal)) and not isinstance(value, bool)
+
+
+def read_slip(document: Any, behaviour: Any) -> Slip:
+    """The validated slip; raises MissingParameter or Failure(INVALID_BET_DETAILS)."""
+    if not isinstance(document, dict):
+        raise Failure("INVALID_BET_DETAILS", "the request body must be a JSON object")
+    missing = [name for name in SLIP_FIELDS if document.get(name) is None]
+    bets = document.get("bets")
+    if isinstance(bets, list):
+        missing += [
+            f"bets[{i}].{name}"
+            for i, bet in enumerate(bets) if isinstance(bet, dict)
+            for name in BET_FIELDS if bet.get(name) is None
+        ]
+    if missing:
+        raise MissingParameter(missing)
+
+    def invalid(message: str) -> Failure:
+        return Failure("INVALID_BET_DETAILS", message)
+
+    if not is_uuid(document["requestId"]):
+        raise invalid("requestId must be a UUID string")
+    for name in ("userId", "sessionToken"):
+        if not isinstance(document[name], str):
+            raise invalid(f"{name} must be a string")
+    if not (isinstance(document["timestamp"], str) and EPOCH_MILLIS.fullmatch(document["timestamp"])):
+        raise invalid("timestamp must be a string of epoch milliseconds")
+    if not isinstance(bets, list) or not bets:
+        raise invalid("bets must be a non-empty array of BetDetails")
+    for i, bet in enumerate(bets):
+        if not isinstance(bet, dict):
+            raise invalid(f"bets[{i}] must be an object")
+        for name in BET_TEXT_FIELDS:
+            if not isinstance(bet[name], str):
+                raise invalid(f"bets[{i}].{name} must be a string")
+        if "eventAltId" in bet and not isinstance(bet["eventAltId"], str):
+            raise invalid(f"bets[{i}].eventAltId must be a string")
+        if not is_uuid(bet["betId"]):
+            raise invalid(f"bets[{i}].betId must be a UUID string")
+        for name in ("eventStage", "marketStage"):
+            if bet[name] not in STAGES:
+                raise invalid(f"bets[{i}].{name} must be one of {', '.join(STAGES)}")
+        stake, price = bet["stake"], bet["decimalPrice"]
+        if not is_number(stake) or not is_number(price):
+            raise invalid(f"bets[{i}].stake and decimalPrice must be JSON numbers")
+        stake, price = Decimal(stake), Decimal(price)
+        if stake <= 0 or not behaviour.bp_has_cents_precision(stake):
+            raise invalid(f"bets[{i}].stake must be positive with at most 2 decimals")
+        if not MIN_PRICE < price <= MAX_PRICE:
+            raise invalid(f"bets[{i}].decimalPrice must be greater than {MIN_PRICE} and at most {MAX_PRICE}")
+        bet["stake"], bet["decimalPrice"] = stake, price
+    return Slip(document["requestId"], document["userId"], document["sessionToken"], bets)
+
+
+def process(conn: sqlite3.Connection, behaviour: Any, document: Any) -> Reply:
+    """Validate, check and place one slip inside the request's transaction."""
+    try:
+        if isinstance(document, BadRequest):
+            raise Failure("INVALID_BET_DETAILS", str(document))
+        slip = read_slip(document, behaviour)
+        player = conn.execute("SELECT * FROM players WHERE user_id = ?", (slip.user_id,)).fetchone()
+        if player is None:
+            raise Failure("INVALID_USER", "unknown userId")
+        if not behaviour.bp_session_valid(player, slip.session_token, time.time()):
+            raise Failure("INVALID_SESSION", "the session token is wrong or expired")
+        if behaviour.bp_user_blocked(player):
+            raise Failure("USER_BLOCKED", "the player is blocked")
+        behaviour.bp_place_slip(conn, behaviour, player, slip)
+    except MissingParameter as missing:
+        return behaviour.bp_missing_parameter_reply(missing.names)
+    except Failure as failure:
+        return Reply(
+            behaviour.bp_error_status(failure.code),
+            failure_body(failure.code, failure.message, failure.failed_bets),
+        )
+    placed = {
+        "requestId": slip.request_id,
+        "userId": slip.user_id,
+        "sessionToken": slip.session_token,
+        "timestamp": str(time.time_ns() // 1_000_000),
+        "status": "PLACED",
+        "bets": [behaviour.bp_echo_bet(bet) for bet in slip.bets],
+    }
+    return Reply(200, json_bytes(placed))
+
+
+def handle(state: Any, headers: Any, raw: bytes) -> Reply:
+    behaviour = state.behaviour
+
+    def failure(code: str, message: str, status: int | None = None) -> Reply:
+        return Reply(status or behaviour.bp_error_status(code), failure_body(code, message))
+
+    if not behaviour.bp_authenticate(headers.get("x-api-key"), state.api_key):
+        return failure("AUTHENTICATION_FAILED", "missing or wrong X-API-Key")
+    key = headers.get("x-idempotency-key")
+    if not key or not key.strip():
+        return behaviour.bp_missing_parameter_reply(["X-Idempotency-Key"])
+    if not is_uuid(key):
+        return failure("INVALID_BET_DETAILS", "X-Idempotency-Key must be a UUID")
+    try:
+        document: Any = parse_json(raw, headers.get("content-type"))
+        body_fingerprint = fingerprint(document)
+    except BadRequest as bad:
+        document, body_fingerprint = bad, hashlib.sha256(raw).hexdigest()
+    outcome = behaviour.bp_idempotent_call(
+        state.store, SCOPE, key.strip().lower(), body_fingerprint,
+        lambda conn: process(conn, behaviour, document),
+        replay=behaviour.bp_replay, matches=behaviour.bp_same_request,
+    )
+    if outcome.kind == "conflict":
+        return failure("INVALID_BET_DETAILS", "this X-Idempotency-Key was used with another request body", CONFLICT_STATUS)
+    if outcome.kind == "in-flight":
+        return failure("INVALID_BET_DETAILS", "a request with this X-Idempotency-Key is still being processed; retry later", IN_FLIGHT_STATUS)
+    return outcome.reply
+
+
+router = APIRouter()
+
+
+@router.post(PATH)
+async def place_bets(request: Request) -> Response:
+    raw = await request.body()
+    try:
+        reply = await run_in_threadpool(handle, request.app.state, request.headers, raw)
+    except Exception:
+        log.exception("bet-placement: unexpected error")
+        reply = Reply(ERROR_STATUS["GENERAL_EXCEPTION"], failure_body("GENERAL_EXCEPTION", "unexpected server error"))
+    return Response(reply.body, status_code=reply.status, media_type="application/json")
+
+
+def snapshot(conn: sqlite3.Connection, user_id: str) -> dict[str, Any]:
+    rows = conn.execute("SELECT * FROM bets WHERE user_id = ? ORDER BY id", (user_id,)).fetchall()
+    return {
+        "bets": [
+            {
+                "betId": row["bet_id"],
+                "requestId": row["request_id"],
+                "eventId": row["event_id"],
+                "marketId": row["market_id"],
+                "selectionId": row["selection_id"],
+                "stake": row["stake"],
+                "decimalPrice": row["decimal_price"],
+                "potentialPayout": row["potential_payout"],
+                "status": row["status"],
+            }
+            for row in rows
+        ]
+    }

@@ -1,0 +1,290 @@
+"""The fault registry: named, plausible bugs that the conformance suite must catch.
+
+A :class:`Fault` replaces exactly one named behaviour of the reference (see ``behaviour.py``) with a
+faulty function and lists the rule ids it is expected to break: the suite's self-verification runs
+the suite against ``create_app(fault=name)`` and demands that exactly those rules FAIL (and no other
+MUST rule). A faulty function is written the way the bug would be written in a real service.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from orderproof.reference import bet_placement as bp
+from orderproof.reference import sportsbook_order as so
+from orderproof.reference.idempotency import Outcome, Reply
+from orderproof.reference.money import CENT, json_bytes, text
+
+
+@dataclass(frozen=True)
+class Fault:
+    name: str                      # kebab-case, says the bug
+    api: str                       # slug in orderproof.apis.APIS
+    rules: tuple[str, ...]         # the rule ids this fault must make FAIL
+    description: str
+    patch: dict[str, Callable] = field(default_factory=dict)   # behaviour name -> faulty function
+
+
+# === bet-placement (004) ==========================================================================
+
+def place_slip_bet_by_bet(conn, behaviour, player, slip) -> None:
+    """Checks and writes one bet at a time: a later bet's rejection leaves the earlier ones stored."""
+    min_stake, max_stake = Decimal(player["min_stake"]), Decimal(player["max_stake"])
+    balance = Decimal(player["balance"])
+    for bet in slip.bets:
+        reason = behaviour.bp_stake_limit_breach(bet["stake"], min_stake, max_stake)
+        if reason:
+            raise bp.Failure("INVALID_STAKE", "stake outside the player's limits", [bp.failed_bet(bet, reason)])
+        if not behaviour.bp_funds_cover(balance, bet["stake"]):
+            raise bp.Failure("INSUFFICIENT_FUNDS", "the balance does not cover the stake")
+        behaviour.bp_insert_bet(conn, bp.bet_row(behaviour, slip, bet))
+        bp.debit(conn, player, bp.Slip(slip.request_id, slip.user_id, slip.session_token, [bet]), [bet["stake"]])
+        balance -= bet["stake"]
+        player = conn.execute("SELECT * FROM players WHERE user_id = ?", (slip.user_id,)).fetchone()
+
+
+def payout_in_float(stake: Decimal, decimal_price: Decimal) -> Decimal:
+    return Decimal(str(round(float(stake) * float(decimal_price), 2)))
+
+
+def process_every_time(store, scope, key, fingerprint, process, *, replay, matches) -> Outcome:
+    with store.transaction() as conn:
+        return Outcome("processed", process(conn))
+
+
+def rebuild_response(row) -> Reply:
+    """Re-renders the stored answer from its parsed form (floats, default separators): other bytes."""
+    return Reply(row["status"], json.dumps(json.loads(bytes(row["body"]))).encode())
+
+
+def key_only_match(stored_fingerprint: str, fingerprint: str) -> bool:
+    return True
+
+
+RACE_WINDOW_S = 0.3
+
+
+def check_then_act(store, scope, key, fingerprint, process, *, replay, matches) -> Outcome:
+    """Looks the key up, then processes and saves without claiming it first: duplicates arriving
+    together all see "no such key" and all place the slip."""
+    with store.read() as conn:
+        row = conn.execute(
+            "SELECT * FROM idempotency_keys WHERE scope = ? AND key = ? AND status IS NOT NULL", (scope, key)
+        ).fetchone()
+    if row is not None:
+        return Outcome("replayed", replay(row)) if matches(row["fingerprint"], fingerprint) else Outcome("conflict")
+    time.sleep(RACE_WINDOW_S)   # e.g. a call to a risk service between the lookup and the write
+    with store.transaction() as conn:
+        reply = process(conn)
+        if reply.status < 500:
+            conn.execute(
+                "INSERT OR REPLACE INTO idempotency_keys (scope, key, fingerprint, owner, claimed_at, status, body, "
+                "completed_at) VALUES (?, ?, ?, 'check-then-act', ?, ?, ?, ?)",
+                (scope, key, fingerprint, time.time(), reply.status, reply.body, time.time()),
+            )
+    return Outcome("processed", reply)
+
+
+def session_token_only(player, session_token: str, now: float) -> bool:
+    return player["session_token"] == session_token
+
+
+def framework_422(names: list[str]) -> Reply:
+    detail = [{"loc": ["body", name], "msg": "Field required", "type": "missing"} for name in names]
+    return Reply(422, json_bytes({"detail": detail}))
+
+
+def payment_required_status(code: str) -> int:
+    return 402 if code == "INSUFFICIENT_FUNDS" else bp.ERROR_STATUS[code]
+
+
+def accept_any_key(given: str | None, expected: str) -> bool:
+    return True
+
+
+def echo_stake_rounded(bet: dict[str, Any]) -> dict[str, Any]:
+    return dict(bet, stake=bet["stake"].quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def balance_positive(balance: Decimal, total_stake: Decimal) -> bool:
+    return balance > 0
+
+
+def debit_first_bet(stakes: list[Decimal]) -> list[Decimal]:
+    return stakes[:1]
+
+
+def stake_limit_reports_stake(stake: Decimal, min_stake: Decimal, max_stake: Decimal) -> dict | None:
+    if stake > max_stake:
+        return {"maxStake": stake}
+    if stake < min_stake:
+        return {"minStake": stake}
+    return None
+
+
+def cents_by_quantize(amount: Decimal) -> bool:
+    """Right for every everyday stake; ``quantize`` raises InvalidOperation beyond 26 digits."""
+    return amount == amount.quantize(CENT)
+
+
+_BET_PLACEMENT = [
+    Fault("stores-partial-slip", "bet-placement", ("BP-ATOMIC",),
+          "checks and stores the bets one at a time: when a later bet breaches a stake limit or the "
+          "funds run out, the earlier bets stay stored and debited",
+          {"bp_place_slip": place_slip_bet_by_bet}),
+    Fault("payout-float", "bet-placement", ("BP-PAYOUT",),
+          "computes potentialPayout in float and rounds it to 2 decimals (2.55 x 1.85 stores 4.72, not 4.7175)",
+          {"bp_potential_payout": payout_in_float}),
+    Fault("ignores-idempotency-key", "bet-placement",
+          ("BP-IDEMPOTENT", "BP-IDEMPOTENT-CONFLICT", "BP-IDEMPOTENT-RACE"),
+          "never looks at X-Idempotency-Key: every repeat is placed and debited again",
+          {"bp_idempotent_call": process_every_time}),
+    Fault("replays-fresh-response", "bet-placement", ("BP-IDEMPOTENT",),
+          "answers a repeat with a response re-rendered from the stored one (same values, other bytes: "
+          "spacing, 10.00 -> 10.0) instead of the stored bytes",
+          {"bp_replay": rebuild_response}),
+    Fault("accepts-conflicting-key", "bet-placement", ("BP-IDEMPOTENT-CONFLICT",),
+          "matches a repeat by key only: the key reused with another body replays the first answer instead of 422",
+          {"bp_same_request": key_only_match}),
+    Fault("idempotency-race", "bet-placement", ("BP-IDEMPOTENT-RACE",),
+          f"checks the key, then acts without claiming it ({RACE_WINDOW_S:g} s window): concurrent duplicates all place the slip",
+          {"bp_idempotent_call": check_then_act}),
+    Fault("accepts-expired-session", "bet-placement", ("BP-SESSION-EXPIRED",),
+          "compares the session token but not its expiry",
+          {"bp_session_valid": session_token_only}),
+    Fault("framework-422", "bet-placement", ("BP-MISSING", "BP-ERROR-SHAPE", "BP-SCHEMA"),
+          "answers a missing field or X-Idempotency-Key with the web framework's 422 {detail: [...]} "
+          "instead of 400 MISSING_PARAMETER",
+          {"bp_missing_parameter_reply": framework_422}),
+    Fault("wrong-error-status", "bet-placement", ("BP-ERROR-SHAPE", "BP-FUNDS"),
+          "answers INSUFFICIENT_FUNDS with HTTP 402 instead of the table's 400",
+          {"bp_error_status": payment_required_status}),
+    Fault("skips-api-key", "bet-placement", ("BP-AUTH",),
+          "never checks X-API-Key",
+          {"bp_authenticate": accept_any_key}),
+    Fault("echo-rounds-stake", "bet-placement", ("BP-ECHO",),
+          "echoes each bet's stake rounded to whole units (2.55 -> 3)",
+          {"bp_echo_bet": echo_stake_rounded}),
+    Fault("bet-status-open", "bet-placement", ("BP-PENDING",),
+          "stores placed bets with status 'open' instead of 'pending'",
+          {"bp_bet_status": lambda: "open"}),
+    Fault("overdraws", "bet-placement", ("BP-FUNDS",),
+          "only checks that the balance is positive, not that it covers the stakes: the balance goes negative",
+          {"bp_funds_cover": balance_positive}),
+    Fault("debits-first-bet-only", "bet-placement", ("BP-DEBIT",),
+          "debits (and ledgers) only the first bet of a slip",
+          {"bp_debit_amounts": debit_first_bet}),
+    Fault("ignores-blocked-user", "bet-placement", ("BP-USER",),
+          "places bets for a blocked user",
+          {"bp_user_blocked": lambda player: False}),
+    Fault("stake-limit-reports-stake", "bet-placement", ("BP-STAKE-LIMITS",),
+          "reports the offending stake in failedBets[].reason instead of the limit breached",
+          {"bp_stake_limit_breach": stake_limit_reports_stake}),
+    Fault("huge-number-500", "bet-placement", ("BP-NO-5XX",),
+          "checks a stake's 2 decimals with Decimal.quantize, which raises for a stake of 1e26 or more: "
+          "a huge stake (1e400, 10**30) gets 500 GENERAL_EXCEPTION instead of 400 INVALID_STAKE",
+          {"bp_has_cents_precision": cents_by_quantize}),
+]
+
+
+# === sportsbook-order (000) =======================================================================
+
+def ticket_id_through_float(ticket_id: int) -> int:
+    return int(float(ticket_id))
+
+
+def amount_in_cents(amount: Decimal) -> Decimal:
+    return amount * 100
+
+
+def balance_through_float_cents(balance_after: Decimal) -> Decimal:
+    """Truncates float cents: 1000.00 - 19.99 reports 980.00 (98000.99999999999 cents), stores 980.01."""
+    return Decimal(int(float(balance_after) * 100)) / 100
+
+
+def order_time_text(now_ns: int) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(now_ns / 1e9))
+
+
+def never_a_repeat(conn, ticket_id: int) -> None:
+    return None
+
+
+def settle_recording_first(conn, behaviour, player, order) -> Reply:
+    """Records the order before checking the balance; the rejection leaves the order row behind."""
+    balance = Decimal(player["balance"])
+    rejection = so.rejection_reply(so.INSUFFICIENT_BALANCE, "insufficient balance")
+    conn.execute(
+        "INSERT INTO orders (ticket_id, user_id, amount, balance_after, order_time, fingerprint, response) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (str(order.ticket_id), player["user_id"], text(order.amount), text(balance),
+         time.time_ns() // 1_000_000, order.fingerprint, rejection.body),
+    )
+    if order.amount > balance:
+        return rejection
+    conn.execute("DELETE FROM orders WHERE id = last_insert_rowid()")
+    return so.record_order(conn, behaviour, player, order, balance - order.amount)
+
+
+def validate_money_fields_only(document: Any) -> so.Order:
+    """Reads the three fields it needs and ignores the rest of the ticket."""
+    if not isinstance(document, dict):
+        raise so.Rejection(so.INVALID_REQUEST, "the body must be an object")
+    token, ticket_id, amount = document.get("customerToken"), document.get("ticketId"), document.get("orderAmount")
+    if not isinstance(token, str) or not so._number(amount) or amount <= 0:
+        raise so.Rejection(so.INVALID_REQUEST, "customerToken and orderAmount are required")
+    if not so.ORDER_FIELDS["ticketId"][1](ticket_id):
+        raise so.Rejection(so.INVALID_REQUEST, "ticketId is required")
+    from orderproof.reference.errors import fingerprint
+    return so.Order(token, int(ticket_id), Decimal(amount), fingerprint(dict(document, ticketId=int(ticket_id))))
+
+
+_SPORTSBOOK_ORDER = [
+    Fault("ticket-id-precision", "sportsbook-order", ("SO-TICKET-ECHO",),
+          "passes ticketId through a double: 116295584494649344 is echoed as 116295584494649344 +/- 2^k",
+          {"so_echo_ticket_id": ticket_id_through_float}),
+    Fault("debits-repeat-ticket", "sportsbook-order", ("SO-REPEAT",),
+          "never looks a ticketId up: a repeated order is debited again",
+          {"so_find_order": never_a_repeat}),
+    Fault("amount-echo-cents", "sportsbook-order", ("SO-AMOUNT-ECHO",),
+          "echoes data.amount in cents (orderAmount 100 -> 10000)",
+          {"so_echo_amount": amount_in_cents}),
+    Fault("balance-off-by-rounding", "sportsbook-order", ("SO-BALANCE",),
+          "reports data.balance through float cents, truncated: off by 0.01 for amounts like 19.99",
+          {"so_reported_balance": balance_through_float_cents}),
+    Fault("envelope-success-code-0", "sportsbook-order", ("SO-ENVELOPE", "SO-SCHEMA"),
+          "answers success with code 0 instead of 200",
+          {"so_success_code": lambda: 0}),
+    Fault("stores-rejected-order", "sportsbook-order", ("SO-REJECT-NOTHING",),
+          "records the order before checking the balance: a rejected order (402) stays stored",
+          {"so_settle": settle_recording_first}),
+    Fault("response-schema-drift", "sportsbook-order", ("SO-SCHEMA", "SO-DATA"),
+          "answers data.orderTime as a date-time string instead of epoch milliseconds",
+          {"so_order_time": order_time_text}),
+    Fault("accepts-invalid-body", "sportsbook-order", ("SO-NEGATIVE",),
+          "validates only customerToken, ticketId and orderAmount: a ticket missing its other required "
+          "fields, or with wrong types, is debited",
+          {"so_validate": validate_money_fields_only}),
+]
+
+
+# === jackpot-ticket (001), superbet-reserve (003), travel-order (002): the ticket engineer's faults ===
+# (add them to this list; keep one behaviour per fault and the exact rule ids it breaks)
+_TICKET_ENGINE_AND_TRAVEL: list[Fault] = []
+# === end of the ticket engineer's section ========================================================
+
+
+FAULTS: dict[str, Fault] = {fault.name: fault for fault in _BET_PLACEMENT + _SPORTSBOOK_ORDER + _TICKET_ENGINE_AND_TRAVEL}
+
+
+def get_fault(name: str) -> Fault:
+    """The fault named ``name``; ``ValueError`` listing the known ones otherwise."""
+    try:
+        return FAULTS[name]
+    except KeyError:
+        raise ValueError(f"unknown fault {name!r}; known faults: {', '.join(sorted(FAULTS))}") from None
