@@ -18,7 +18,7 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import cached_property
+from functools import cached_property, wraps
 from typing import Any, Protocol
 
 NOT_APPLICABLE = True
@@ -143,3 +143,62 @@ def flow_check(name: str, *, apis: tuple[str, ...]) -> Callable[[FlowCheck], Flo
         return fn
 
     return register
+
+
+# --- guards: when a response check applies, said by decorators (Schemathesis style) ---------------
+
+
+def applies_if(applies: Callable[[Exchange], bool]) -> Callable[[ResponseCheck], ResponseCheck]:
+    """A guard: the check returns NOT_APPLICABLE unless ``applies(exchange)`` is true."""
+
+    def decorate(fn: ResponseCheck) -> ResponseCheck:
+        @wraps(fn)
+        def guarded(exchange: Exchange) -> Any:
+            if not applies(exchange):
+                return NOT_APPLICABLE
+            return fn(exchange)
+
+        return guarded
+
+    return decorate
+
+
+def only_status(*statuses: int) -> Callable[[ResponseCheck], ResponseCheck]:
+    """The check applies only to responses with one of these HTTP statuses."""
+    return applies_if(lambda exchange: exchange.status in statuses)
+
+
+def only_operation(fn: ResponseCheck) -> ResponseCheck:
+    """The check applies only to requests with the API's documented method (not to probes with
+    other verbs, which ``status_code_conformance`` and the framework answer)."""
+    from orderproof.apis import get_api
+
+    return applies_if(lambda exchange: exchange.method.upper() == get_api(exchange.api).method)(fn)
+
+
+def _is_json_object(exchange: Exchange) -> bool:
+    try:
+        return isinstance(exchange.json, dict)
+    except BodyNotJSON:
+        return False
+
+
+def only_json_object(fn: ResponseCheck) -> ResponseCheck:
+    """The check applies only when the response body is a JSON object (the schema check judges
+    any other body)."""
+    return applies_if(_is_json_object)(fn)
+
+
+def only_request_object(fn: ResponseCheck) -> ResponseCheck:
+    """The check applies only when the request body was a JSON object (so it can be compared)."""
+    return applies_if(lambda exchange: isinstance(exchange.request_body, dict))(fn)
+
+
+def shown(exchange: Exchange, limit: int = 300) -> str:
+    """``HTTP <status> <body>`` for a failure message, secrets masked, body cut at ``limit``."""
+    from orderproof.masking import mask_text
+
+    text = exchange.response_text
+    if len(text) > limit:
+        text = text[:limit] + "..."
+    return mask_text(f"HTTP {exchange.status} {text}")

@@ -1,0 +1,344 @@
+"""All-or-nothing checks: a rejected slip or order stores nothing and moves no money; the
+bet-placement validations that reject a slip (funds, stake limits, users, missing fields).
+
+Also the helpers the other bet-placement flows share: building a slip from the spec's valid body,
+drawing stakes, and comparing snapshots.
+"""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from hypothesis import strategies as st
+
+from .base import BodyNotJSON, Exchange, Flow, RuleFailure, flow_check, shown
+from .money import balance_of, cents, major, to_decimal
+
+BP = ("bet-placement",)
+BP_FIELDS = ("requestId", "userId", "sessionToken", "timestamp", "bets")
+BET_FIELDS = (
+    "betId", "sportId", "sportName", "sportDisplayName", "eventId", "eventName", "eventDisplayName",
+    "eventStage", "competitionId", "competitionName", "competitionDisplayName", "marketTypeId",
+    "marketId", "marketName", "marketDisplayName", "marketStage", "selectionId", "selectionName",
+    "selectionDisplayName", "decimalPrice", "stake",
+)
+ATOMIC_QUOTE = ("upon unsuccessfully completing all relevant check, store none of the bets in the bet "
+                "placement call")
+PLAYER_STATE = ("balance", "bets", "ledger")
+
+
+# --- shared helpers ---------------------------------------------------------------------------------
+
+
+def body_of(exchange: Exchange) -> Any:
+    """The response JSON, or None when it is not JSON (the caller reports the raw text)."""
+    try:
+        return exchange.json
+    except BodyNotJSON:
+        return None
+
+
+def error_code(exchange: Exchange) -> Any:
+    body = body_of(exchange)
+    return body.get("errorCode") if isinstance(body, dict) else None
+
+
+def is_placed(exchange: Exchange) -> bool:
+    body = body_of(exchange)
+    return exchange.status == 200 and isinstance(body, dict) and body.get("status") == "PLACED"
+
+
+def expect_placed(rule_id: str, exchange: Exchange) -> None:
+    """The scene's valid slip must be placed; otherwise the rule cannot hold."""
+    if not is_placed(exchange):
+        raise RuleFailure(rule_id, "a valid slip (known user, live session, funds, stakes within limits) "
+                          "was not placed", received=shown(exchange),
+                          documented='status: String ("PLACED")')
+
+
+def expect_failure(rule_id: str, exchange: Exchange, status: int, code: str, situation: str,
+                   documented: str) -> None:
+    """The answer must be HTTP ``status`` with the FAILURE ``errorCode`` ``code``."""
+    if exchange.status != status or error_code(exchange) != code:
+        raise RuleFailure(rule_id, f"{situation}: expected HTTP {status} {code}", received=shown(exchange),
+                          documented=documented)
+
+
+def state(snapshot: Mapping[str, Any], keys: Iterable[str]) -> dict[str, Any]:
+    """The parts of a snapshot a rule compares (the balance as a Decimal, lists as they are)."""
+    out: dict[str, Any] = {}
+    for key in keys:
+        value = snapshot.get(key)
+        out[key] = to_decimal(value) if key == "balance" else list(value or [])
+    return out
+
+
+def assert_unchanged(rule_id: str, before: Mapping[str, Any], after: Mapping[str, Any], situation: str,
+                     documented: str, keys: Iterable[str] = PLAYER_STATE) -> None:
+    """Fails if the snapshot parts ``keys`` differ between ``before`` and ``after``."""
+    keys = tuple(keys)
+    old, new = state(before, keys), state(after, keys)
+    changed = {k: {"before": _short(old[k]), "after": _short(new[k])} for k in keys if old[k] != new[k]}
+    if changed:
+        raise RuleFailure(rule_id, f"{situation}, yet the player's {', '.join(changed)} changed",
+                          received=changed, documented=documented)
+
+
+def _short(value: Any) -> Any:
+    if isinstance(value, list) and len(value) > 3:
+        return [*value[:3], f"... {len(value)} in all"]
+    return str(value) if isinstance(value, Decimal) else value
+
+
+def stakes_within(flow: Flow, player: Mapping[str, Any], n: int) -> list[Decimal]:
+    """``n`` stakes within the player's limits whose sum the balance covers."""
+    lo, hi = cents(player["min_stake"]), cents(player["max_stake"])
+    hi = max(lo, min(hi, cents(player["balance"]) // max(n, 1)))
+    return [major(flow.draw(st.integers(lo, hi), f"stake {i} in cents")) for i in range(n)]
+
+
+def slip(flow: Flow, player: Mapping[str, Any], stakes: list[Decimal],
+         prices: list[Decimal] | None = None) -> dict[str, Any]:
+    """The spec's valid body for ``player`` with one bet per stake (copies of its first bet, each with
+    a fresh betId; ``prices`` replace decimalPrice)."""
+    body = copy.deepcopy(flow.valid_body(player))
+    template = body["bets"][0]
+    bets = []
+    for i, stake in enumerate(stakes):
+        bet = copy.deepcopy(template)
+        bet["betId"] = str(uuid.uuid4())
+        bet["stake"] = stake
+        if prices is not None:
+            bet["decimalPrice"] = prices[i]
+        bets.append(bet)
+    body["bets"] = bets
+    return body
+
+
+def bp_player(flow: Flow, balance: str = "100000.00", **params: Any) -> dict[str, Any]:
+    """A bet-placement player with explicit limits (so draws can be made before or after setup)."""
+    return flow.setup("a player exists", balance=balance, min_stake="0.10", max_stake="500.00", **params)
+
+
+# --- BP-ATOMIC --------------------------------------------------------------------------------------
+
+
+@flow_check("bp_atomic", apis=BP)
+def bp_atomic(flow: Flow) -> None:
+    """BP-ATOMIC: passes if a slip of 1..5 bets with exactly one bad bet (stake over max_stake or
+    under min_stake, at a drawn position) is rejected and the snapshot's bets, balance and ledger are
+    unchanged, fails if the slip is accepted or any part of it is stored or debited, does not apply:
+    always applies (needs provider states and snapshots)."""
+    rule = "BP-ATOMIC"
+    player = bp_player(flow)
+    n = flow.draw(st.integers(1, 5), "bets in the slip")
+    bad_at = flow.draw(st.integers(0, n - 1), "position of the bad bet")
+    over = flow.draw(st.booleans(), "bad stake over max_stake (else under min_stake)")
+    stakes = stakes_within(flow, player, n)
+    lo, hi = cents(player["min_stake"]), cents(player["max_stake"])
+    if over or lo <= 1:
+        stakes[bad_at] = major(hi + flow.draw(st.integers(1, 10_000), "cents over max_stake"))
+    else:
+        stakes[bad_at] = major(flow.draw(st.integers(1, lo - 1), "stake under min_stake in cents"))
+    body = slip(flow, player, stakes)
+    situation = (f"a slip of {n} bet(s) whose bet {bad_at} has stake {stakes[bad_at]} (limits "
+                 f"{player['min_stake']}..{player['max_stake']})")
+    before = flow.snapshot(player)
+    exchange = flow.send(body, player=player)
+    if exchange.status < 400:
+        raise RuleFailure(rule, f"{situation} was not rejected", received=shown(exchange),
+                          documented=ATOMIC_QUOTE)
+    assert_unchanged(rule, before, flow.snapshot(player), f"{situation} was rejected", ATOMIC_QUOTE)
+
+
+# --- BP-FUNDS ---------------------------------------------------------------------------------------
+
+FUNDS_QUOTE = ("confirm that the user has a sufficient balance to cover the sum total of all the "
+               "individual bet stakes")
+
+
+@flow_check("bp_funds", apis=BP)
+def bp_funds(flow: Flow) -> None:
+    """BP-FUNDS: passes if a slip whose stakes sum to more than the balance gets 400
+    INSUFFICIENT_FUNDS and stores nothing, and two slips under different idempotency keys sent at
+    the same time that together exceed the balance are not both placed and never overdraw (the
+    balance stays >= 0 and fell by the placed slips' stakes only); fails otherwise; does not apply:
+    always applies (needs provider states and snapshots)."""
+    rule = "BP-FUNDS"
+    if flow.draw(st.sampled_from(["one slip", "two concurrent slips"]), "case") == "one slip":
+        n = flow.draw(st.integers(1, 5), "bets in the slip")
+        stakes = [major(flow.draw(st.integers(10, 50_000), f"stake {i} in cents")) for i in range(n)]
+        total = cents(sum(stakes, Decimal(0)))
+        balance = major(total - flow.draw(st.integers(1, total), "shortfall in cents"))
+        player = bp_player(flow, balance=str(balance))
+        body = slip(flow, player, stakes)
+        situation = f"stakes {[str(s) for s in stakes]} (sum {major(total)}) against a balance of {balance}"
+        before = flow.snapshot(player)
+        expect_failure(rule, flow.send(body, player=player), 400, "INSUFFICIENT_FUNDS", situation,
+                       "| INSUFFICIENT_FUNDS | 400 |; " + FUNDS_QUOTE)
+        assert_unchanged(rule, before, flow.snapshot(player), f"{situation} was rejected", FUNDS_QUOTE)
+        return
+    slips_stakes = [
+        [major(flow.draw(st.integers(10, 50_000), f"slip {s} stake {i} in cents"))
+         for i in range(flow.draw(st.integers(1, 3), f"bets in slip {s}"))]
+        for s in range(2)
+    ]
+    totals = [cents(sum(stakes, Decimal(0))) for stakes in slips_stakes]
+    balance_cents = max(totals) + flow.draw(st.integers(0, min(totals) - 1), "balance over the larger slip")
+    player = bp_player(flow, balance=str(major(balance_cents)))
+    bodies = [slip(flow, player, stakes) for stakes in slips_stakes]
+    answers = flow.send_concurrently([
+        {"body": body, "player": player, "headers": {"X-Idempotency-Key": str(uuid.uuid4())}}
+        for body in bodies
+    ])
+    after = balance_of(rule, flow.snapshot(player))
+    placed = [total for total, answer in zip(totals, answers) if is_placed(answer)]
+    situation = (f"two slips of {major(totals[0])} and {major(totals[1])} sent at once against a balance "
+                 f"of {major(balance_cents)}")
+    if after < 0 or len(placed) == 2:
+        raise RuleFailure(rule, f"{situation}: both were placed or the balance went negative",
+                          received={"placed": len(placed), "balance_after": str(after)},
+                          documented=FUNDS_QUOTE)
+    if after != major(balance_cents - sum(placed)):
+        raise RuleFailure(rule, f"{situation}: the balance does not match the slips placed",
+                          received={"placed": [str(major(t)) for t in placed], "balance_after": str(after)},
+                          documented=f"{major(balance_cents)} minus the stakes of the placed slip(s)")
+
+
+# --- BP-STAKE-LIMITS --------------------------------------------------------------------------------
+
+LIMIT_QUOTE = "the stake value returned within **BetFailureReason** should be the value of the limit breached"
+
+
+@flow_check("bp_stake_limits", apis=BP)
+def bp_stake_limits(flow: Flow) -> None:
+    """BP-STAKE-LIMITS: passes if a slip with stakes over max_stake and/or under min_stake gets 400
+    INVALID_STAKE whose failedBets name exactly the offending betIds, each with reason.maxStake (over)
+    or reason.minStake (under) equal to the player's limit, and nothing is stored; fails otherwise;
+    does not apply: always applies (needs provider states and snapshots)."""
+    rule = "BP-STAKE-LIMITS"
+    player = bp_player(flow)
+    lo, hi = cents(player["min_stake"]), cents(player["max_stake"])
+    n = flow.draw(st.integers(1, 5), "bets in the slip")
+    kinds = [flow.draw(st.sampled_from(["ok", "over", "under"]), f"bet {i} stake kind") for i in range(n)]
+    if all(kind == "ok" for kind in kinds):
+        kinds[flow.draw(st.integers(0, n - 1), "forced offender")] = "over"
+    stakes = []
+    for i, kind in enumerate(kinds):
+        if kind == "under" and lo <= 1:
+            kind = kinds[i] = "over"
+        if kind == "over":
+            stakes.append(major(hi + flow.draw(st.integers(1, 10_000), f"bet {i} cents over max")))
+        elif kind == "under":
+            stakes.append(major(flow.draw(st.integers(1, lo - 1), f"bet {i} stake under min in cents")))
+        else:
+            stakes.append(major(flow.draw(st.integers(lo, hi), f"bet {i} stake in cents")))
+    body = slip(flow, player, stakes)
+    offenders = {bet["betId"]: kind for bet, kind in zip(body["bets"], kinds) if kind != "ok"}
+    situation = (f"stakes {[str(s) for s in stakes]} against limits {player['min_stake']}.."
+                 f"{player['max_stake']}")
+    before = flow.snapshot(player)
+    exchange = flow.send(body, player=player)
+    expect_failure(rule, exchange, 400, "INVALID_STAKE", situation, "| INVALID_STAKE | 400 |")
+    failed = body_of(exchange).get("failedBets")
+    if not isinstance(failed, list) or not all(isinstance(f, dict) for f in failed):
+        raise RuleFailure(rule, f"{situation}: INVALID_STAKE without a failedBets list", received=failed,
+                          documented="failedBets: No (Except for INVALID_STAKE errors)")
+    named = {f.get("betId"): f for f in failed}
+    if set(named) != set(offenders):
+        raise RuleFailure(rule, f"{situation}: failedBets does not name exactly the offending bets",
+                          received=sorted(map(str, named)), documented=sorted(offenders))
+    for bet_id, kind in offenders.items():
+        field, limit = ("maxStake", player["max_stake"]) if kind == "over" else ("minStake", player["min_stake"])
+        reason = named[bet_id].get("reason")
+        got = reason.get(field) if isinstance(reason, dict) else None
+        if to_decimal(got) != to_decimal(limit):
+            raise RuleFailure(rule, f"{situation}: bet {bet_id} breached {field} {limit} but its reason "
+                              "does not carry that limit", received=reason, documented=LIMIT_QUOTE)
+    assert_unchanged(rule, before, flow.snapshot(player), f"{situation} was rejected", ATOMIC_QUOTE)
+
+
+# --- BP-MISSING -------------------------------------------------------------------------------------
+
+
+@flow_check("bp_missing", apis=BP)
+def bp_missing(flow: Flow) -> None:
+    """BP-MISSING: passes if a valid slip with one drawn required field removed (top level or in a
+    bet), or without the X-Idempotency-Key header, gets 400 MISSING_PARAMETER (not a framework 422)
+    and nothing is stored; fails otherwise; does not apply: always applies (needs provider states)."""
+    rule = "BP-MISSING"
+    player = bp_player(flow, balance="10000.00")
+    n = flow.draw(st.integers(1, 3), "bets in the slip")
+    body = slip(flow, player, stakes_within(flow, player, n))
+    where = flow.draw(st.sampled_from(["body", "bet", "header"]), "where the missing parameter is")
+    headers: dict[str, Any] | None = None
+    if where == "body":
+        field = flow.draw(st.sampled_from(BP_FIELDS), "missing top-level field")
+        del body[field]
+    elif where == "bet":
+        index = flow.draw(st.integers(0, n - 1), "bet missing a field")
+        field = flow.draw(st.sampled_from(BET_FIELDS), "missing bet field")
+        del body["bets"][index][field]
+        field = f"bets[{index}].{field}"
+    else:
+        field, headers = "the X-Idempotency-Key header", {"X-Idempotency-Key": None}
+    before = flow.snapshot(player)
+    expect_failure(rule, flow.send(body, player=player, headers=headers), 400, "MISSING_PARAMETER",
+                   f"a slip without {field}", "| MISSING_PARAMETER | 400 |")
+    assert_unchanged(rule, before, flow.snapshot(player), f"a slip without {field} was rejected", ATOMIC_QUOTE)
+
+
+# --- BP-USER ----------------------------------------------------------------------------------------
+
+
+@flow_check("bp_user", apis=BP)
+def bp_user(flow: Flow) -> None:
+    """BP-USER: passes if a slip for an unknown userId gets 400 INVALID_USER and one for a blocked
+    player 400 USER_BLOCKED, storing nothing, fails otherwise, does not apply: always applies (needs
+    provider states and snapshots)."""
+    rule = "BP-USER"
+    case = flow.draw(st.sampled_from(["unknown", "blocked"]), "case")
+    player = bp_player(flow, balance="10000.00", blocked=case == "blocked")
+    body = slip(flow, player, stakes_within(flow, player, flow.draw(st.integers(1, 3), "bets in the slip")))
+    if case == "unknown":
+        body["userId"] = f"orderproof-unknown-{uuid.uuid4().hex[:12]}"
+        code, situation = "INVALID_USER", "a slip for an unknown userId"
+    else:
+        code, situation = "USER_BLOCKED", "a slip from a blocked player"
+    before = flow.snapshot(player)
+    expect_failure(rule, flow.send(body, player=player), 400, code, situation, f"| {code} | 400 |")
+    assert_unchanged(rule, before, flow.snapshot(player), f"{situation} was rejected", ATOMIC_QUOTE)
+
+
+# --- SO-REJECT-NOTHING -------------------------------------------------------------------------------
+
+
+@flow_check("so_reject_nothing", apis=("sportsbook-order",))
+def so_reject_nothing(flow: Flow) -> None:
+    """SO-REJECT-NOTHING: passes if an order over the balance, or with an unknown customerToken, is
+    answered with a non-200 code and leaves the player's balance and orders unchanged, fails if it is
+    accepted or anything is debited or stored, does not apply: always applies (needs provider states
+    and snapshots)."""
+    rule = "SO-REJECT-NOTHING"
+    documented = "a rejection leaves the wallet and the orders as they were (only a code 200 order debits)"
+    case = flow.draw(st.sampled_from(["over balance", "unknown token"]), "case")
+    balance = major(flow.draw(st.integers(0, 100_000), "balance in cents"))
+    player = flow.setup("a player exists", balance=str(balance))
+    body = flow.valid_body(player)
+    if case == "over balance":
+        body["orderAmount"] = balance + major(flow.draw(st.integers(1, 100_000), "cents over the balance"))
+        situation = f"an order of {body['orderAmount']} against a balance of {balance}"
+    else:
+        body["customerToken"] = f"orderproof-unknown-{uuid.uuid4().hex[:12]}"
+        situation = "an order with an unknown customerToken"
+    before = flow.snapshot(player)
+    exchange = flow.send(body, player=player)
+    answer = body_of(exchange)
+    if exchange.status == 200 and isinstance(answer, dict) and answer.get("code") == 200:
+        raise RuleFailure(rule, f"{situation} was accepted", received=shown(exchange), documented=documented)
+    assert_unchanged(rule, before, flow.snapshot(player), f"{situation} was rejected", documented,
+                     keys=("balance", "orders"))

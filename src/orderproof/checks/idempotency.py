@@ -1,0 +1,131 @@
+"""Idempotency checks: a repeat gets the first answer and changes nothing; a reused key with another
+body is refused; concurrent duplicates place once."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+
+from hypothesis import strategies as st
+
+from .atomicity import BP, assert_unchanged, body_of, bp_player, is_placed, slip, stakes_within
+from .base import Flow, RuleFailure, flow_check, shown
+from .money import balance_of, major
+
+REPLAY_QUOTE = ("every repeat with the same X-Idempotency-Key gets exactly the response of the first call "
+                "and changes nothing again, whether the first answer was PLACED or a FAILURE")
+
+
+def _key() -> dict[str, str]:
+    return {"X-Idempotency-Key": str(uuid.uuid4())}
+
+
+def _placed_or_failing_slip(flow: Flow, player: dict) -> tuple[str, dict]:
+    kind = flow.draw(st.sampled_from(["PLACED", "FAILURE"]), "first answer")
+    stakes = stakes_within(flow, player, flow.draw(st.integers(1, 3), "bets in the slip"))
+    if kind == "FAILURE":  # a stake over the player's limit: INVALID_STAKE
+        stakes[0] = Decimal(str(player["max_stake"])) + major(flow.draw(st.integers(1, 1000), "cents over max"))
+    return kind, slip(flow, player, stakes)
+
+
+@flow_check("bp_idempotent", apis=BP)
+def bp_idempotent(flow: Flow) -> None:
+    """BP-IDEMPOTENT: passes if the same X-Idempotency-Key and body sent twice get the identical
+    status and body bytes and the snapshot after the repeat equals the one after the first call
+    (bets, balance, ledger), for a slip that is PLACED and one that FAILS alike; fails otherwise; does
+    not apply: always applies (needs provider states and snapshots)."""
+    rule = "BP-IDEMPOTENT"
+    player = bp_player(flow, balance="10000.00")
+    kind, body = _placed_or_failing_slip(flow, player)
+    headers = _key()
+    first = flow.send(body, player=player, headers=headers)
+    after_first = flow.snapshot(player)
+    repeat = flow.send(body, player=player, headers=headers)
+    if (repeat.status, repeat.response_text) != (first.status, first.response_text):
+        raise RuleFailure(rule, f"the repeat of a {kind} slip did not get the first response",
+                          received=shown(repeat), documented=f"{REPLAY_QUOTE}; first: {shown(first)}")
+    assert_unchanged(rule, after_first, flow.snapshot(player), f"a {kind} slip was repeated with the same key",
+                     REPLAY_QUOTE)
+
+
+@flow_check("bp_idempotent_conflict", apis=BP)
+def bp_idempotent_conflict(flow: Flow) -> None:
+    """BP-IDEMPOTENT-CONFLICT: passes if a key reused with a different body gets 422 and the snapshot
+    is as it was after the first call, fails otherwise, does not apply: always applies (needs provider
+    states and snapshots)."""
+    rule = "BP-IDEMPOTENT-CONFLICT"
+    documented = "a key reused with a different payload SHOULD get 422"
+    player = bp_player(flow, balance="10000.00")
+    body = slip(flow, player, stakes_within(flow, player, flow.draw(st.integers(1, 3), "bets in the slip")))
+    other = slip(flow, player, stakes_within(flow, player, flow.draw(st.integers(1, 3), "bets in the other slip")))
+    headers = _key()
+    flow.send(body, player=player, headers=headers)
+    after_first = flow.snapshot(player)
+    second = flow.send(other, player=player, headers=headers)
+    if second.status != 422:
+        raise RuleFailure(rule, "a key reused with another body was not refused with 422",
+                          received=shown(second), documented=documented)
+    assert_unchanged(rule, after_first, flow.snapshot(player), "a key was reused with another body", documented)
+
+
+@flow_check("bp_idempotent_race", apis=BP)
+def bp_idempotent_race(flow: Flow) -> None:
+    """BP-IDEMPOTENT-RACE: passes if 2..8 concurrent duplicates (same key and body) place the slip
+    exactly once (each bet stored once, the balance debited once) and every answer is either the
+    same response (status and body) or 409; fails otherwise; does not apply: always applies (needs
+    provider states and snapshots)."""
+    rule = "BP-IDEMPOTENT-RACE"
+    documented = ("a retry while the first request is still in flight SHOULD get 409; a retry after "
+                  "completion SHOULD get the result of the completed operation")
+    player = bp_player(flow, balance="10000.00")
+    n = flow.draw(st.integers(2, 8), "concurrent duplicates")
+    stakes = stakes_within(flow, player, flow.draw(st.integers(1, 3), "bets in the slip"))
+    body = slip(flow, player, stakes)
+    headers = _key()
+    before = flow.snapshot(player)
+    answers = flow.send_concurrently([{"body": body, "player": player, "headers": headers}] * n)
+    replies = {(a.status, a.response_text) for a in answers if a.status != 409}
+    if len(replies) > 1:
+        raise RuleFailure(rule, f"{n} concurrent duplicates got different answers (other than 409)",
+                          received=sorted(shown(a) for a in answers if a.status != 409), documented=documented)
+    after = flow.snapshot(player)
+    ids = [bet["betId"] for bet in body["bets"]]
+    stored = [b.get("betId") for b in after.get("bets") or [] if isinstance(b, dict)]
+    counts = {bet_id: stored.count(bet_id) for bet_id in ids}
+    placed = any(is_placed(a) for a in answers)
+    expected = 1 if placed else 0
+    if any(count != expected for count in counts.values()):
+        raise RuleFailure(rule, f"{n} concurrent duplicates of a slip {'placed' if placed else 'not placed'} "
+                          "stored its bets another number of times", received=counts,
+                          documented=f"each bet stored {expected} time(s); {documented}")
+    debit = balance_of(rule, before) - balance_of(rule, after)
+    if debit != (sum(stakes, Decimal(0)) if placed else 0):
+        raise RuleFailure(rule, f"{n} concurrent duplicates debited {debit}", received=str(debit),
+                          documented=f"one debit of the slip's stakes {sum(stakes, Decimal(0))}")
+    if not placed:
+        raise RuleFailure(rule, f"none of {n} concurrent duplicates of a valid slip was placed",
+                          received=sorted({shown(a) for a in answers}), documented=documented)
+
+
+@flow_check("so_repeat", apis=("sportsbook-order",))
+def so_repeat(flow: Flow) -> None:
+    """SO-REPEAT: passes if an order sent twice with the same ticketId and body gets the first answer
+    again and is debited and stored once, fails otherwise, does not apply: always applies (needs
+    provider states and snapshots)."""
+    rule = "SO-REPEAT"
+    documented = "the first status and body are saved and replayed (same ticketId and body: debits nothing again)"
+    player = flow.setup("a player exists", balance="1000.00")
+    body = flow.valid_body(player)
+    body["orderAmount"] = major(flow.draw(st.integers(1, 50_000), "orderAmount in cents"))
+    first = flow.send(body, player=player)
+    answer = body_of(first)
+    if first.status != 200 or not isinstance(answer, dict) or answer.get("code") != 200:
+        raise RuleFailure(rule, "a valid order for a player with funds was not accepted", received=shown(first),
+                          documented='"code":200, "msg":"success"')
+    after_first = flow.snapshot(player)
+    repeat = flow.send(body, player=player)
+    if (repeat.status, body_of(repeat)) != (first.status, answer):
+        raise RuleFailure(rule, "the repeated order did not get the first answer", received=shown(repeat),
+                          documented=f"{documented}; first: {shown(first)}")
+    assert_unchanged(rule, after_first, flow.snapshot(player), "the order was repeated with the same ticketId",
+                     documented, keys=("balance", "orders"))

@@ -1,0 +1,253 @@
+"""Payout checks: ticket odds, withholding tax and net payout, the superbet reservation's zero payouts
+and state, the jackpot odds tolerance, and the bet-placement potentialPayout stored with each bet."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from hypothesis import strategies as st
+
+from .base import (
+    Exchange,
+    Flow,
+    RuleFailure,
+    flow_check,
+    only_json_object,
+    only_request_object,
+    only_status,
+    response_check,
+    shown,
+)
+from .money import major, rounded, to_decimal
+
+
+def _numbers(body: dict[str, Any], *names: str) -> dict[str, Decimal] | None:
+    values = {name: to_decimal(body.get(name)) for name in names}
+    return None if any(v is None for v in values.values()) else values  # type: ignore[return-value]
+
+
+# --- JT-NET-PAYOUT / JT-WHT-RATE ------------------------------------------------------------------
+
+
+@response_check("jt_net_payout", apis=("jackpot-ticket",))
+@only_status(200)
+@only_json_object
+def jt_net_payout(exchange: Exchange) -> Any:
+    """JT-NET-PAYOUT: passes if a 200 response has net_payout == gross_payout - wht_amount, fails if
+    not, does not apply if the status is not 200 or a field is missing or not a number."""
+    v = _numbers(exchange.json, "gross_payout", "wht_amount", "net_payout")
+    if v is None:
+        return True
+    if v["net_payout"] != v["gross_payout"] - v["wht_amount"]:
+        raise RuleFailure("JT-NET-PAYOUT", f"net_payout is not gross_payout - wht_amount = "
+                          f"{v['gross_payout'] - v['wht_amount']}",
+                          received={k: exchange.json[k] for k in v},
+                          documented="gross_payout 3040, wht_amount 430, net_payout 2610 (the provider's "
+                          "calculator example)")
+    return None
+
+
+@response_check("jt_wht_rate", apis=("jackpot-ticket",))
+@only_status(200)
+@only_json_object
+def jt_wht_rate(exchange: Exchange) -> Any:
+    """JT-WHT-RATE: passes if a 200 response has wht_amount == round((gross_payout - stake) * wht/100)
+    (half-up or half-even, and 0 when there are no winnings), fails if not, does not apply if the
+    status is not 200 or a field is missing or not a number."""
+    v = _numbers(exchange.json, "gross_payout", "stake", "wht", "wht_amount")
+    if v is None:
+        return True
+    expected = {max(Decimal(0), r) for r in rounded((v["gross_payout"] - v["stake"]) * v["wht"] / 100)}
+    if v["wht_amount"] not in expected:
+        raise RuleFailure("JT-WHT-RATE", "wht_amount is not wht percent of the winnings (gross_payout - "
+                          f"stake), rounded: expected {' or '.join(map(str, sorted(expected)))}",
+                          received={k: exchange.json[k] for k in v},
+                          documented="stake 889, gross_payout 3040, wht 20% -> wht_amount 430 (tax on "
+                          "winnings only)")
+    return None
+
+
+# --- JT-ODDS ----------------------------------------------------------------------------------------
+
+
+def _submitted_odds_product(request: dict[str, Any]) -> Decimal | None:
+    events = request.get("events")
+    if not isinstance(events, list) or not events:
+        return None
+    product = Decimal(1)
+    for event in events:
+        odds = to_decimal(event.get("odds")) if isinstance(event, dict) else None
+        if odds is None:
+            return None
+        product *= odds
+    return product
+
+
+@response_check("jt_odds", apis=("jackpot-ticket",))
+@only_status(200)
+@only_json_object
+@only_request_object
+def jt_odds(exchange: Exchange) -> Any:
+    """JT-ODDS: passes if a 200 response's odds equal the product of the request's events' odds
+    (exactly, or rounded to 2 decimals) and gross_payout == round(stake * odds), fails otherwise,
+    does not apply if the status is not 200 or the request's events or the response's odds, stake
+    and gross_payout are missing or not numbers."""
+    product = _submitted_odds_product(exchange.request_body)
+    v = _numbers(exchange.json, "odds", "stake", "gross_payout")
+    if product is None or v is None:
+        return True
+    accepted = {product} | rounded(product, 2)
+    if v["odds"] not in accepted:
+        raise RuleFailure("JT-ODDS", f"odds is not the product of the submitted events' odds ({product})",
+                          received=exchange.json["odds"],
+                          documented="odds: Product of odds for all events for ticket")
+    payouts = rounded(v["stake"] * product) | rounded(v["stake"] * v["odds"])
+    if v["gross_payout"] not in payouts:
+        raise RuleFailure("JT-ODDS", f"gross_payout is not stake x odds rounded to the cent "
+                          f"({' or '.join(map(str, sorted(payouts)))})",
+                          received={k: exchange.json[k] for k in ("stake", "odds", "gross_payout")},
+                          documented="price 1000, total odds 3.42, ext 12.5% -> stake 889, gross_payout "
+                          "3040 (the provider's calculator example)")
+    return None
+
+
+# --- SR-STATE / SR-ZERO-PAYOUT ----------------------------------------------------------------------
+
+
+@response_check("sr_state", apis=("superbet-reserve",))
+@only_status(200)
+@only_json_object
+def sr_state(exchange: Exchange) -> None:
+    """SR-STATE: passes if a 200 reservation has status "reserved" and result "pending", fails
+    otherwise, does not apply if the status is not 200 or the body is not a JSON object."""
+    body = exchange.json
+    got = {"status": body.get("status"), "result": body.get("result")}
+    if got != {"status": "reserved", "result": "pending"}:
+        raise RuleFailure("SR-STATE", "a reserved superbet ticket must be reserved and unresulted",
+                          received=got, documented='"status": "reserved", "result": "pending"')
+
+
+@response_check("sr_zero_payout", apis=("superbet-reserve",))
+@only_status(200)
+@only_json_object
+def sr_zero_payout(exchange: Exchange) -> None:
+    """SR-ZERO-PAYOUT: passes if a 200 reservation has gross_payout, net_payout and wht_amount all 0,
+    fails if any is another value or missing, does not apply if the status is not 200 or the body is
+    not a JSON object."""
+    body = exchange.json
+    got = {k: body.get(k) for k in ("gross_payout", "net_payout", "wht_amount")}
+    if any(to_decimal(v) != 0 for v in got.values()):
+        raise RuleFailure("SR-ZERO-PAYOUT", "a reservation's payouts and withholding tax must be 0",
+                          received=got, documented="gross_payout: ... Will always be 0")
+
+
+# --- JT-ODDS-DIFF (flow) ----------------------------------------------------------------------------
+
+
+def _ticket_rows(flow: Flow, player: dict[str, Any]) -> list[Any]:
+    return list(flow.snapshot(player).get("tickets") or [])
+
+
+@flow_check("jt_odds_diff", apis=("jackpot-ticket",))
+def jt_odds_diff(flow: Flow) -> None:
+    """JT-ODDS-DIFF: passes if a ticket whose submitted odds on one event deviate from the current
+    odds by more than odds_diff (or by anything when odds_diff is 0) is rejected with 400 and no
+    ticket is stored, and one deviating by at most odds_diff is accepted (200); fails otherwise; does
+    not apply: always applies (needs provider states). The deviation is measured per event; on a
+    one-event betcard (the "within" case) that equals the deviation of the product."""
+    rule = "JT-ODDS-DIFF"
+    quote = ("When the value is set to zero it means we don't allow any odds difference during ticket "
+             "creation and will respond with \"Ticket odds changed\" Error response")
+    case = flow.draw(st.sampled_from(["beyond", "zero", "within"]), "deviation case")
+    events = 1 if case == "within" else flow.draw(st.integers(1, 3), "events on the betcard")
+    player = flow.setup("a player exists")
+    betcard = flow.setup("a jackpot betcard exists", events=events)
+    body = flow.valid_body(player, betcard=betcard)
+    if case == "zero":
+        odds_diff, deviation = Decimal(0), major(flow.draw(st.integers(1, 50), "deviation in 1/100"))
+    elif case == "beyond":
+        odds_diff = major(flow.draw(st.integers(0, 50), "odds_diff in 1/100"))
+        deviation = odds_diff + major(flow.draw(st.integers(1, 50), "excess over odds_diff in 1/100"))
+    else:
+        odds_diff = major(flow.draw(st.integers(1, 50), "odds_diff in 1/100"))
+        deviation = major(flow.draw(st.integers(0, int(odds_diff * 100)), "deviation in 1/100"))
+    index = flow.draw(st.integers(0, len(body["events"]) - 1), "event whose odds moved")
+    current = to_decimal(body["events"][index]["odds"])
+    up = flow.draw(st.booleans(), "odds submitted above the current ones") or current - deviation < Decimal("1.01")
+    submitted = (current + deviation if up else current - deviation).quantize(Decimal("0.01"))
+    body["odds_diff"] = odds_diff.quantize(Decimal("0.01"))
+    body["events"][index]["odds"] = submitted
+    before = _ticket_rows(flow, player)
+    exchange = flow.send(body, player=player)
+    situation = (f"event {index}: current odds {current}, submitted {submitted} (deviation {deviation}), "
+                 f"odds_diff {odds_diff}")
+    if case == "within":
+        if exchange.status != 200:
+            raise RuleFailure(rule, f"a ticket within odds_diff was not accepted; {situation}",
+                              received=shown(exchange), documented="Specifies the max odds deviation when "
+                              "we still accept the request and create the ticket.")
+        return
+    if exchange.status != 400:
+        raise RuleFailure(rule, f"a ticket with odds moved beyond odds_diff was not rejected with 400; "
+                          f"{situation}", received=shown(exchange), documented=quote)
+    after = _ticket_rows(flow, player)
+    if after != before:
+        raise RuleFailure(rule, f"a ticket rejected for moved odds was stored anyway; {situation}",
+                          received=after[len(before):] or after, documented=quote)
+
+
+# --- BP-PAYOUT / BP-PENDING (flows) -----------------------------------------------------------------
+
+
+def _stored_bets_of(rule_id: str, flow: Flow, player: dict[str, Any], body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The snapshot's bets of the slip ``body``, in the slip's order; fails if one was not stored."""
+    stored = {b.get("betId"): b for b in flow.snapshot(player).get("bets") or [] if isinstance(b, dict)}
+    missing = [bet["betId"] for bet in body["bets"] if bet["betId"] not in stored]
+    if missing:
+        raise RuleFailure(rule_id, "bets of a PLACED slip are not stored against the user", received=missing,
+                          documented="store all bet information for each bet in the bets array against the userId")
+    return [stored[bet["betId"]] for bet in body["bets"]]
+
+
+@flow_check("bp_payout", apis=("bet-placement",))
+def bp_payout(flow: Flow) -> None:
+    """BP-PAYOUT: passes if every stored bet of a placed slip has potentialPayout == stake *
+    decimalPrice exactly (Decimal), fails if one differs (float arithmetic, rounding) or the valid slip
+    was not placed, does not apply: always applies (needs provider states and snapshots)."""
+    from .atomicity import expect_placed, slip, stakes_within
+
+    rule = "BP-PAYOUT"
+    player = flow.setup("a player exists", balance="100000.00")
+    n = flow.draw(st.integers(1, 5), "bets in the slip")
+    stakes = stakes_within(flow, player, n)
+    prices = [major(flow.draw(st.integers(101, 100000), f"decimalPrice {i} in 1/100")) for i in range(n)]
+    body = slip(flow, player, stakes, prices)
+    expect_placed(rule, flow.send(body, player=player))
+    for sent, stored in zip(body["bets"], _stored_bets_of(rule, flow, player, body)):
+        expected = sent["stake"] * sent["decimalPrice"]
+        got = to_decimal(stored.get("potentialPayout"))
+        if got != expected:
+            raise RuleFailure(rule, f"bet {sent['betId']}: potentialPayout is not stake {sent['stake']} x "
+                              f"decimalPrice {sent['decimalPrice']} = {expected}",
+                              received=stored.get("potentialPayout"),
+                              documented="potentialPayout = (stake * decimalPrice)")
+
+
+@flow_check("bp_pending", apis=("bet-placement",))
+def bp_pending(flow: Flow) -> None:
+    """BP-PENDING: passes if every bet of a placed slip is stored against the user with status
+    "pending" (any case), fails if one is missing or has another status (or the valid slip was not
+    placed), does not apply: always applies (needs provider states and snapshots)."""
+    from .atomicity import expect_placed, slip, stakes_within
+
+    rule = "BP-PENDING"
+    player = flow.setup("a player exists", balance="10000.00")
+    body = slip(flow, player, stakes_within(flow, player, flow.draw(st.integers(1, 5), "bets in the slip")))
+    expect_placed(rule, flow.send(body, player=player))
+    for stored in _stored_bets_of(rule, flow, player, body):
+        status = stored.get("status")
+        if not isinstance(status, str) or status.lower() != "pending":
+            raise RuleFailure(rule, f"bet {stored.get('betId')} is stored with status {status!r}",
+                              received=status, documented="with a status equivalent to 'pending' to "
+                              "indicate that the bet is awaiting result")
