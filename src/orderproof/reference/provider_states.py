@@ -39,8 +39,11 @@ class BadParams(ValueError):
 class Params:
     """Typed access to a state's params, with the documented defaults."""
 
-    def __init__(self, params: dict[str, Any]) -> None:
+    def __init__(self, params: dict[str, Any], known: tuple[str, ...] | None = None) -> None:
         self.params = params
+        unknown = sorted(set(params) - set(known)) if known is not None else []
+        if unknown:
+            raise BadParams(f"unknown param(s) {', '.join(unknown)}; this state takes: {', '.join(known)}")
 
     def has(self, name: str) -> bool:
         return name in self.params
@@ -141,6 +144,8 @@ def a_player_exists(app: Any, conn: sqlite3.Connection, params: Params) -> dict[
     if min_stake > max_stake:
         raise BadParams(f"min_stake {min_stake} is above max_stake {max_stake}")
     currency = params.string("currency", "EUR")
+    if not re.fullmatch(r"[A-Z]{3}", currency):
+        raise BadParams(f"currency must be an ISO 4217 code like 'EUR', got {currency!r}")
     blocked = params.boolean("blocked", False)
     expired = params.boolean("session_expired", False)
     operator_name = params.string("operator", None, nullable=True)
@@ -165,6 +170,7 @@ def a_player_exists(app: Any, conn: sqlite3.Connection, params: Params) -> dict[
         ),
     )
     return player | {
+        "memberid": str(player["memberid"]),
         "balance": text(balance),
         "currency": currency,
         "blocked": blocked,
@@ -184,7 +190,7 @@ def _markets(value: Any) -> list[dict[str, Any]]:
     for i, market in enumerate(value):
         if not isinstance(market, dict):
             raise BadParams(f"markets[{i}] must be an object")
-        fields = Params(market)
+        fields = Params(market, ("code", "allowed", "prices"))
         prices = market.get("prices")
         if not isinstance(prices, list) or not prices:
             raise BadParams(f"markets[{i}].prices must be a non-empty list of decimal odds")
@@ -261,6 +267,13 @@ def a_player_snapshot(app: Any, conn: sqlite3.Connection, params: Params) -> dic
     return answer
 
 
+PARAMS = {   # the params each state takes (others are refused with 400)
+    "an operator exists": ("name", "secret", "timezone_offset", "webhook_url", "ext", "wht"),
+    "a player exists": ("balance", "currency", "blocked", "min_stake", "max_stake", "session_expired", "operator"),
+    "an event exists": ("started", "markets"),
+    "a jackpot betcard exists": ("events", "prize", "bonus_prizes"),
+    "a player snapshot": ("userId",),
+}
 STATES: dict[str, Callable[[Any, sqlite3.Connection, Params], dict[str, Any]]] = {
     "an operator exists": an_operator_exists,
     "a player exists": a_player_exists,
@@ -302,7 +315,7 @@ async def provider_state(request: Request) -> Response:
     if action == "teardown":   # every state is additive and isolated by fresh ids: nothing to undo
         return Response(b"{}", media_type="application/json")
     try:
-        answer = await run_in_threadpool(_run, request.app, name, Params(params))
+        answer = await run_in_threadpool(_run, request.app, name, Params(params, PARAMS[name]))
     except BadParams as bad:
         return _error(str(bad))
     return Response(json_bytes(answer), media_type="application/json")

@@ -1,0 +1,31 @@
+"""``orderproof faults``: the named bugs of the embedded reference, and the rules that catch them."""
+
+from __future__ import annotations
+
+import argparse
+import textwrap
+
+from orderproof.apis import APIS
+
+NAME = "faults"
+HELP = "List the named faults of the embedded reference: API, the rule ids each must break, what it does."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--api", choices=tuple(APIS), metavar="NAME",
+                        help=f"only this API's faults ({', '.join(APIS)})")
+
+
+def run(args: argparse.Namespace) -> int:
+    from orderproof.reference.faults import FAULTS
+
+    faults = sorted((f for f in FAULTS.values() if args.api in (None, f.api)), key=lambda f: (f.api, f.name))
+    if not faults:
+        print(f"no faults for {args.api}")
+        return 0
+    width = max(len(f.name) for f in faults)
+    for fault in faults:
+        print(f"{fault.name:<{width}}  {fault.api:<18} breaks {', '.join(fault.rules)}")
+        print(textwrap.fill(fault.description, width=100, initial_indent=" " * 4, subsequent_indent=" " * 4))
+    print(f"\n{len(faults)} fault(s). Use one with: orderproof certify --fault NAME, or orderproof serve --fault NAME")
+    return 0

@@ -1,0 +1,95 @@
+"""``orderproof serve``: run the embedded reference implementation on a local port.
+
+The reference is the suite's default target and a model implementation to read; serving it lets a
+developer call the five APIs by hand or point another tool at it. It listens on loopback unless
+``--allow-remote`` is given: its provider-state hook hands out credentials to anyone who asks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import socket
+import sys
+from pathlib import Path
+
+from orderproof.apis import APIS, PROVIDER_STATES_PATH
+from orderproof.errors import UsageError
+
+NAME = "serve"
+HELP = "Run the embedded reference implementation (all five APIs) on a local port."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="port to listen on (default: 8000)")
+    parser.add_argument("--db", type=Path, metavar="PATH",
+                        help="SQLite database file to use (default: a temporary file removed at exit)")
+    parser.add_argument("--fault", metavar="NAME",
+                        help="switch on one named bug (`orderproof faults` lists them)")
+    parser.add_argument("--no-provider-states", action="store_true",
+                        help=f"disable the provider-state test hook ({PROVIDER_STATES_PATH} answers 404)")
+    parser.add_argument("--allow-remote", action="store_true",
+                        help="allow a --host that is not a loopback address (the test hook reveals credentials)")
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _check_port_free(host: str, port: int) -> None:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}; choose another --port") from None
+
+
+def run(args: argparse.Namespace) -> int:
+    if not is_loopback(args.host) and not args.allow_remote:
+        raise UsageError(
+            f"refusing to listen on {args.host!r}, which is not a loopback address: the provider-state hook "
+            "hands out credentials. Use --host 127.0.0.1, or add --allow-remote if you mean it"
+        )
+    if not 0 < args.port < 65536:
+        raise UsageError(f"--port must be between 1 and 65535, got {args.port}")
+    if args.db is not None and not args.db.parent.is_dir():
+        raise UsageError(f"--db {args.db}: the directory {args.db.parent} does not exist")
+    import uvicorn
+
+    from orderproof.reference import create_app
+
+    try:
+        app = create_app(
+            fault=args.fault,
+            db_path=str(args.db) if args.db else None,
+            provider_states=not args.no_provider_states,
+        )
+    except ValueError as exc:   # an unknown fault: the message lists the known ones
+        raise UsageError(str(exc)) from None
+    _check_port_free(args.host, args.port)
+
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    base = f"http://{host}:{args.port}"
+    print(f"orderproof reference listening on {base}" + (f" with fault {args.fault}" if args.fault else ""))
+    for api in APIS.values():
+        print(f"  {api.slug:<18} {api.method} {base}{api.path}")
+    if args.no_provider_states:
+        print("  provider-state hook disabled", file=sys.stderr)
+    else:
+        print(
+            f"Credentials (API key, player tokens, operator secrets) are random for this run; get them with\n"
+            f"  curl -s -X POST {base}{PROVIDER_STATES_PATH} -H 'Content-Type: application/json' "
+            "-d '{\"state\": \"a player exists\"}'",
+            file=sys.stderr,
+        )
+    sys.stdout.flush()
+    uvicorn.run(app, host=args.host, port=args.port, access_log=False, log_level="warning")
+    return 0
