@@ -1,0 +1,383 @@
+"""travel-order (seed 002): ``POST /api/invoice/createorder``, an ASP.NET help page's create-order call.
+
+Request media types ``application/json``, ``text/json`` and ``application/x-www-form-urlencoded``
+(the top-level scalar fields only). The body is checked against the request schema of
+``openapi/travel-order.yaml`` itself (types, int32/int64 ranges, dates with an offset and up to 7
+fractional digits), so the reference and the spec cannot drift apart. Nothing is required.
+
+Answers: 200 ``{"data": {"docno", "orderno"}, "code": 100, "message": "success"}``; rejections are
+HTTP 400 ``{"data": null, "code": ..., "message": ...}``: 101 invalid body, 102 unknown ``memberid``,
+103 a ``localtravelroutine[].totalAmt`` that is not the sum of price x quantity of its details.
+An accepted order is stored (attached to the member when ``memberid`` is given) in one transaction.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import MAX_EMAX, MIN_EMIN, Context, Decimal, localcontext
+from functools import cache
+from typing import Any
+from urllib.parse import parse_qsl
+
+import yaml
+from fastapi import APIRouter, Request, Response
+from jsonschema import Draft202012Validator, FormatChecker, validators
+from jsonschema.exceptions import best_match
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+from orderproof.apis import get_api
+from orderproof.paths import spec_path
+from orderproof.reference.errors import BadRequest, media_type, parse_json
+from orderproof.reference.money import json_bytes
+
+router = APIRouter()
+PATH = get_api("travel-order").path
+SPEC_URI = "urn:orderproof:travel-order"
+INT32 = (-(2**31), 2**31 - 1)
+INT64 = (-(2**63), 2**63 - 1)
+_CTX = Context(prec=100, Emax=MAX_EMAX, Emin=MIN_EMIN)   # no JSON literal can overflow it
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS travel_orders (
+    orderno TEXT PRIMARY KEY,
+    docno TEXT NOT NULL,
+    user_id TEXT REFERENCES players(user_id),   -- the member, when memberid was given
+    memberid INTEGER,
+    media_type TEXT NOT NULL,
+    body TEXT NOT NULL,                         -- the order as received (exact JSON)
+    created TEXT NOT NULL                       -- UTC ISO 8601
+);
+CREATE INDEX IF NOT EXISTS travel_orders_user ON travel_orders(user_id);
+"""
+
+
+class Invalid(Exception):
+    """Code 101: the body cannot be read or does not match the request schema."""
+
+
+# --- the spec's request schemas -------------------------------------------------------------------
+
+@cache
+def _registry() -> Registry:
+    with open(spec_path("travel-order"), encoding="utf-8") as handle:
+        spec = yaml.safe_load(handle)
+    return Registry().with_resource(SPEC_URI, Resource.from_contents(spec, default_specification=DRAFT202012))
+
+
+def _schema(name: str) -> dict[str, Any]:
+    return {"$ref": f"{SPEC_URI}#/components/schemas/{name}"}
+
+
+@cache
+def _form_types() -> dict[str, str]:
+    """Top-level field -> JSON type ("string", "integer", "number", "boolean") of the form body."""
+    resolver = _registry().resolver()
+    properties = resolver.lookup(_schema("CreateOrderForm")["$ref"]).contents["properties"]
+    types = {}
+    for name, schema in properties.items():
+        while "$ref" in schema:
+            schema = resolver.lookup(SPEC_URI + schema["$ref"]).contents
+        types[name] = schema.get("type", "string")
+    return types
+
+
+# --- dates ------------------------------------------------------------------------------------------
+
+DATE = re.compile(r"(\d{4})-(\d\d)-(\d\d)[Tt](\d\d):(\d\d):(\d\d)(?:\.(\d+))?([Zz]|[+-]\d\d:\d\d)", re.ASCII)
+
+
+@dataclass(frozen=True)
+class TravelDate:
+    """A .NET DateTimeOffset: the instant to the microsecond plus the 100 ns ticks of the fraction."""
+    instant: datetime
+    ticks: int          # the fraction of the second in 100 ns units (0 .. 9_999_999)
+
+
+def _parse_date(text: str, max_fraction_digits: int) -> TravelDate:
+    match = DATE.fullmatch(text)
+    if not match or len(match[7] or "") > max_fraction_digits:
+        raise ValueError(f"not a date with an offset and up to {max_fraction_digits} fractional digits: {text!r}")
+    year, month, day, hour, minute, second = (int(part) for part in match.groups()[:6])
+    fraction = (match[7] or "").ljust(7, "0")
+    zone = match[8]
+    offset = timedelta(0) if zone in "Zz" else (-1 if zone[0] == "-" else 1) * timedelta(
+        hours=int(zone[1:3]), minutes=int(zone[4:6]))
+    if abs(offset) >= timedelta(hours=24):
+        raise ValueError(f"offset out of range: {text!r}")
+    instant = datetime(year, month, day, hour, minute, second, int(fraction[:6]), tzinfo=timezone(offset))
+    return TravelDate(instant, int(fraction))
+
+
+def parse_date(text: str) -> TravelDate:
+    """ISO 8601 with an offset and up to 7 fractional digits (``...37.2652335+08:00``), exactly."""
+    return _parse_date(text, 7)
+
+
+# --- behaviour: every point a fault may change --------------------------------------------------
+
+def _read_json(raw: bytes) -> Any:
+    try:
+        return parse_json(raw, None)
+    except BadRequest as bad:
+        raise Invalid(str(bad)) from None
+
+
+def _read_form(raw: bytes) -> dict[str, Any]:
+    """A urlencoded body of top-level scalar fields, each converted to its schema type (a value
+    that does not convert stays a string, so the schema check reports it)."""
+    try:
+        pairs = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=bool(raw.strip()),
+                          errors="strict")
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise Invalid(f"the form body cannot be read: {exc}") from None
+    if not pairs:
+        raise Invalid("the request body is empty")
+    types = _form_types()
+    return {name: _form_value(value, types.get(name)) for name, value in pairs}
+
+
+def _form_value(value: str, kind: str | None) -> Any:
+    if kind == "integer" and re.fullmatch(r"[+-]?[0-9]{1,30}", value):
+        return int(value)
+    if kind == "number" and re.fullmatch(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]{1,6})?", value):
+        return Decimal(value)
+    if kind == "boolean" and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    return value
+
+
+PARSERS: dict[str, Callable[[bytes], Any]] = {
+    "application/json": _read_json,
+    "text/json": _read_json,
+    "application/x-www-form-urlencoded": _read_form,
+}
+
+
+def media_parser(kind: str | None) -> Callable[[bytes], Any] | None:
+    """The reader of a request media type, None when the type is not accepted (code 101)."""
+    return PARSERS.get(kind or "")
+
+
+def validator_class() -> type:
+    """The JSON Schema validator of the request body (JSON Schema 2020-12, as OpenAPI 3.1)."""
+    return Draft202012Validator
+
+
+def local_total_ok(routine: Any) -> bool:
+    """A local experience's ``totalAmt`` is the sum of price x quantity over its details (checked
+    when both are given; a detail without price or quantity counts 0, as .NET defaults them)."""
+    if not isinstance(routine, dict):
+        return True
+    total, details = routine.get("totalAmt"), routine.get("localTravelDetails")
+    if not _is_number(total) or not isinstance(details, list) or not details:
+        return True
+    with localcontext(_CTX):
+        expected = sum((_line(detail) for detail in details), Decimal(0))
+        return expected == total
+
+
+def success(docno: str, orderno: str) -> dict[str, Any]:
+    return {"data": {"docno": docno, "orderno": orderno}, "code": 100, "message": "success"}
+
+
+def rejection(code: int, message: str) -> dict[str, Any]:
+    return {"data": None, "code": code, "message": message}
+
+
+BEHAVIOUR = {
+    "travel_media_parser": media_parser,
+    "travel_validator_class": validator_class,
+    "travel_parse_date": parse_date,
+    "travel_local_total_ok": local_total_ok,
+    "travel_success": success,
+    "travel_rejection": rejection,
+}
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, Decimal)) and not isinstance(value, bool)
+
+
+def _line(detail: Any) -> Decimal:
+    if not isinstance(detail, dict):
+        return Decimal(0)
+    price, quantity = detail.get("price"), detail.get("quantity")
+    return (price if _is_number(price) else 0) * (quantity if _is_number(quantity) else 0)
+
+
+# --- validation -----------------------------------------------------------------------------------
+
+def _format_checker(parse: Callable[[str], Any]) -> FormatChecker:
+    checker = FormatChecker(formats=())
+
+    def in_range(bounds: tuple[int, int]) -> Callable[[Any], bool]:
+        return lambda value: not isinstance(value, int) or bounds[0] <= value <= bounds[1]
+
+    checker.checks("int32")(in_range(INT32))
+    checker.checks("int64")(in_range(INT64))
+    checker.checks("date-time", raises=ValueError)(lambda value: not isinstance(value, str) or bool(parse(value)))
+    return checker
+
+
+def _problems(document: Any, schema_name: str, behaviour: Any) -> str | None:
+    """The most relevant schema violation as ``where: why``, None when the body is valid."""
+    validator = behaviour.travel_validator_class()(
+        _schema(schema_name), registry=_registry(), format_checker=_format_checker(behaviour.travel_parse_date))
+    error = best_match(validator.iter_errors(document))
+    if error is None:
+        return _bad_text(document)
+    where = "/".join(str(part) for part in error.absolute_path) or "body"
+    return f"{where}: {error.message[:200]}"
+
+
+def _bad_text(value: Any, where: str = "body") -> str | None:
+    """Strings must be valid Unicode (a lone surrogate cannot be stored or answered)."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return f"{where}: not a valid Unicode string"
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            found = _bad_text(key, where) or _bad_text(item, f"{where}/{key}")
+            if found:
+                return found
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            found = _bad_text(item, f"{where}/{i}")
+            if found:
+                return found
+    return None
+
+
+# --- the handler ----------------------------------------------------------------------------------
+
+class Rejected(Exception):
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+def _answer(status: int, body: dict[str, Any]) -> Response:
+    return Response(json_bytes(body), status_code=status, media_type="application/json")
+
+
+def _store(conn: sqlite3.Connection, behaviour: Any, order: Any, kind: str) -> dict[str, Any]:
+    fields = order if isinstance(order, dict) else {}
+    memberid, user_id = fields.get("memberid"), None
+    if isinstance(memberid, int) and not isinstance(memberid, bool) and INT64[0] <= memberid <= INT64[1]:
+        row = conn.execute("SELECT user_id FROM players WHERE memberid = ?", (memberid,)).fetchone()
+        if row is None:
+            raise Rejected(102, f"unknown memberid {memberid}")
+        user_id = row["user_id"]
+    else:
+        memberid = None
+    routines = fields.get("localtravelroutine")
+    for i, routine in enumerate(routines if isinstance(routines, list) else []):
+        if not behaviour.travel_local_total_ok(routine):
+            raise Rejected(103, f"localtravelroutine/{i}/totalAmt is not the sum of price x quantity of its details")
+    docno = fields.get("docno")
+    if not isinstance(docno, str) or not docno:
+        docno = f"D{secrets.token_hex(8).upper()}"
+    now = datetime.now(UTC)
+    orderno = f"{now:%Y%m%d%H%M%S}{secrets.randbelow(10**8):08d}"
+    conn.execute(
+        "INSERT INTO travel_orders (orderno, docno, user_id, memberid, media_type, body, created)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (orderno, docno, user_id, memberid, kind, json_bytes(order, scientific=True).decode(), now.isoformat()))
+    return behaviour.travel_success(docno, orderno)
+
+
+@router.post(PATH, include_in_schema=False)
+async def create_order(request: Request) -> Response:
+    behaviour = request.app.state.behaviour
+    raw = await request.body()
+    kind = media_type(request.headers.get("content-type"))
+    try:
+        read = behaviour.travel_media_parser(kind)
+        if read is None:
+            raise Invalid(f"unsupported media type {kind!r}; send application/json, text/json or "
+                          "application/x-www-form-urlencoded")
+        order = read(raw)
+        schema_name = "CreateOrderForm" if kind == "application/x-www-form-urlencoded" else "CreateOrderRequest"
+        problem = _problems(order, schema_name, behaviour)
+        if problem:
+            raise Invalid(problem)
+        with request.app.state.store.transaction() as conn:
+            answer = _store(conn, behaviour, order, kind)
+    except Invalid as invalid:
+        return _answer(400, behaviour.travel_rejection(101, f"invalid request: {invalid}"))
+    except Rejected as rejected:
+        return _answer(400, behaviour.travel_rejection(rejected.code, rejected.message))
+    return _answer(200, answer)
+
+
+def snapshot(conn: sqlite3.Connection, user_id: str) -> dict[str, Any]:
+    """The member's orders for the "a player snapshot" provider state."""
+    rows = conn.execute("SELECT docno, orderno FROM travel_orders WHERE user_id = ? ORDER BY rowid", (user_id,))
+    return {"travel_orders": [dict(row) for row in rows]}
+
+
+# --- faulty variants: each replaces exactly one behaviour (registered in faults.py) ---------------
+
+def _no_text_json(kind: str | None) -> Callable[[bytes], Any] | None:
+    return None if kind == "text/json" else media_parser(kind)
+
+
+def _no_form(kind: str | None) -> Callable[[bytes], Any] | None:
+    return None if kind == "application/x-www-form-urlencoded" else media_parser(kind)
+
+
+def _microsecond_dates(text: str) -> TravelDate:
+    return _parse_date(text, 6)
+
+
+_UNTYPED = validators.extend(Draft202012Validator, {"type": lambda *args: None})
+
+
+def _untyped_validator() -> type:
+    return _UNTYPED
+
+
+def _total_unchecked(routine: Any) -> bool:
+    return True
+
+
+def _success_code_0(docno: str, orderno: str) -> dict[str, Any]:
+    return {"data": {"docno": docno, "orderno": orderno}, "code": 0, "message": "success"}
+
+
+def _rejection_says_100(code: int, message: str) -> dict[str, Any]:
+    return {"data": None, "code": 100, "message": message}
+
+
+# name -> (api, rules it breaks, description, patch); faults.py turns these into Fault entries.
+FAULTS: dict[str, tuple[str, tuple[str, ...], str, dict[str, Any]]] = {
+    "travel-rejected-says-100": ("travel-order", ("TO-FAILURE-CODE", "TO-SCHEMA"),
+                                 "a rejected order answers code 100 (success) in its HTTP 400 envelope",
+                                 {"travel_rejection": _rejection_says_100}),
+    "text-json-rejected": ("travel-order", ("TO-MEDIA",),
+                           "refuses the documented text/json media type (code 101)",
+                           {"travel_media_parser": _no_text_json}),
+    "seven-digit-dates-rejected": ("travel-order", ("TO-DATES",),
+                                   "refuses dates with 7 fractional digits (.NET ticks), accepting only microseconds",
+                                   {"travel_parse_date": _microsecond_dates}),
+    "travel-success-code-0": ("travel-order", ("TO-ENVELOPE",),
+                              "a created order answers code 0 instead of 100",
+                              {"travel_success": _success_code_0}),
+    "form-unsupported": ("travel-order", ("TO-MEDIA-FORM",),
+                         "refuses the documented application/x-www-form-urlencoded media type (code 101)",
+                         {"travel_media_parser": _no_form}),
+    "local-total-unchecked": ("travel-order", ("TO-LOCAL-TOTAL",),
+                              "accepts a localtravelroutine whose totalAmt is not the sum of its details",
+                              {"travel_local_total_ok": _total_unchecked}),
+    "travel-accepts-wrong-types": ("travel-order", ("TO-NEGATIVE",),
+                                   "never checks JSON types: a string memberid or a number for a string is accepted",
+                                   {"travel_validator_class": _untyped_validator}),
+}
