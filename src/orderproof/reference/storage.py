@@ -103,6 +103,7 @@ class Store:
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA busy_timeout = 30000")
+        conn.execute("PRAGMA synchronous = NORMAL")   # WAL: no fsync per commit; still consistent after a crash
         if not self._ready:
             with self._lock:
                 if not self._ready:
