@@ -14,7 +14,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from orderproof.reference import ticket_engine
-from orderproof.reference.behaviour import build_behaviour
+from orderproof.reference.app import create_app
+from orderproof.reference.faults import FAULTS
 from orderproof.reference.storage import Store
 from orderproof.signing import ticket_signature
 
@@ -26,15 +27,9 @@ FMT = "%Y-%m-%dT%H:%M:%S.%f"
 
 
 def make_app(tmp_path: Path, fault: str | None = None) -> FastAPI:
-    """The ticket engine alone, with the behaviour table (and one fault's patch) as the app merges it."""
-    app = FastAPI()
-    store = Store(tmp_path / "reference.sqlite3")
-    store.register_schema(ticket_engine.SCHEMA)
-    patch = ticket_engine.FAULTS[fault][3] if fault else None
-    app.state.store = store
-    app.state.behaviour = build_behaviour({"ticket_engine": ticket_engine.BEHAVIOUR}, patch)
-    app.include_router(ticket_engine.router)
-    provision(store)
+    """The embedded reference (optionally with one fault), provisioned with the fixtures below."""
+    app = create_app(fault=fault, db_path=str(tmp_path / "reference.sqlite3"))
+    provision(app.state.store)
     return app
 
 
@@ -376,11 +371,15 @@ def faulty(tmp_path, name):
     return TestClient(make_app(tmp_path, name))
 
 
-def test_every_fault_patches_one_known_behaviour():
-    for name, (api, rules, description, patch) in ticket_engine.FAULTS.items():
-        assert len(patch) == 1 and set(patch) <= set(ticket_engine.BEHAVIOUR), name
-        assert rules and all(rule.startswith(("JT-", "SR-")) for rule in rules) and description
-        assert api in ("jackpot-ticket", "superbet-reserve")
+TICKET_FAULTS = [f for f in FAULTS.values() if set(f.patch) <= set(ticket_engine.BEHAVIOUR)]
+
+
+def test_every_ticket_fault_patches_one_behaviour_and_names_its_rules():
+    assert len(TICKET_FAULTS) == 15
+    for fault in TICKET_FAULTS:
+        assert len(fault.patch) == 1 and fault.description, fault.name
+        assert fault.rules and all(rule.startswith(("JT-", "SR-")) for rule in fault.rules), fault.name
+        assert fault.api in ("jackpot-ticket", "superbet-reserve")
 
 
 def test_fault_cents_as_float(tmp_path):

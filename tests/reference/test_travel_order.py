@@ -14,8 +14,8 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from orderproof.reference import travel_order
-from orderproof.reference.behaviour import build_behaviour
-from orderproof.reference.storage import Store
+from orderproof.reference.app import create_app
+from orderproof.reference.faults import FAULTS
 
 SEEDS = Path("/work/shared/seeds")
 PATH = "/api/invoice/createorder"
@@ -23,14 +23,9 @@ MEMBER = 100001
 
 
 def make_app(tmp_path: Path, fault: str | None = None) -> FastAPI:
-    app = FastAPI()
-    store = Store(tmp_path / "reference.sqlite3")
-    store.register_schema(travel_order.SCHEMA)
-    app.state.store = store
-    app.state.behaviour = build_behaviour({"travel_order": travel_order.BEHAVIOUR},
-                                          travel_order.FAULTS[fault][3] if fault else None)
-    app.include_router(travel_order.router)
-    with store.transaction() as conn:
+    """The embedded reference (optionally with one fault) with one member, memberid MEMBER."""
+    app = create_app(fault=fault, db_path=str(tmp_path / "reference.sqlite3"))
+    with app.state.store.transaction() as conn:
         conn.execute("INSERT INTO operators (name, secret) VALUES ('site', 'x')")
         conn.execute(
             "INSERT INTO players (user_id, session_token, session_expires_at, token, customer_token, memberid,"
@@ -226,10 +221,12 @@ def faulty(tmp_path, name):
     return TestClient(make_app(tmp_path, name))
 
 
-def test_every_fault_patches_one_known_behaviour():
-    for name, (api, rules, description, patch) in travel_order.FAULTS.items():
-        assert api == "travel-order" and rules and description, name
-        assert len(patch) == 1 and set(patch) <= set(travel_order.BEHAVIOUR), name
+def test_every_travel_fault_patches_one_behaviour_and_names_its_rules():
+    travel = [f for f in FAULTS.values() if f.api == "travel-order"]
+    assert len(travel) == 7
+    for fault in travel:
+        assert len(fault.patch) == 1 and set(fault.patch) <= set(travel_order.BEHAVIOUR), fault.name
+        assert fault.rules and all(rule.startswith("TO-") for rule in fault.rules) and fault.description
 
 
 def test_fault_travel_rejected_says_100(tmp_path):

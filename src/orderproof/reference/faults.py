@@ -275,7 +275,168 @@ _SPORTSBOOK_ORDER = [
 
 # === jackpot-ticket (001), superbet-reserve (003), travel-order (002): the ticket engineer's faults ===
 # (add them to this list; keep one behaviour per fault and the exact rule ids it breaks)
-_TICKET_ENGINE_AND_TRAVEL: list[Fault] = []
+
+import jsonschema  # noqa: E402  (kept inside this section, which the ticket engineer owns)
+
+from orderproof.reference import ticket_engine as te  # noqa: E402
+from orderproof.reference import travel_order as to  # noqa: E402
+
+
+def signature_not_checked(secret: str, timestamp: str, body: bytes, signature: str) -> bool:
+    return True
+
+
+def operator_header_ignored(header: str, body_operator: str) -> bool:
+    return True
+
+
+def excise_on_top(price: int, ext: Decimal) -> tuple[int, int]:
+    """Charges the excise on top of the price: the whole price is staked and the tax added."""
+    return price, int((price * ext / 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def odds_product_to_2_decimals(odds: list[Decimal]) -> Decimal:
+    """Rounds the product like the odds it multiplies (13.209 -> 13.21); payouts use the rounded odds."""
+    return te.odds_product(odds).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def net_without_wht(stake: int, odds: Decimal, wht: Decimal) -> tuple[int, int, int]:
+    gross, wht_amount, _ = te.jackpot_payout(stake, odds, wht)
+    return gross, wht_amount, gross
+
+
+def reserve_pays_stake(stake: int) -> tuple[int, int, int]:
+    """(gross, wht_amount, net) of a reservation filled in as if it paid back the stake."""
+    return stake, 0, stake
+
+
+def player_wallet_currency(requested: str, player_currency: str) -> str:
+    return player_currency
+
+
+def operator_time_in_utc(utc, offset_minutes: int):
+    return utc
+
+
+def started_as_not_found(event_id: int) -> tuple[int, str]:
+    return 103, f"Event with `{event_id}` identifier is not found"
+
+
+def cents_as_float(cents: int) -> Decimal:
+    """Writes cents the way a float serialiser does: 3500 -> 3500.0."""
+    return Decimal(cents).quantize(Decimal("0.1"))
+
+
+def camel_case_user_id(ticket: dict[str, Any]) -> dict[str, Any]:
+    return {("userId" if key == "user_id" else key): value for key, value in ticket.items()}
+
+
+def no_int64_check(value: Any) -> bool:
+    """Trusts every integer: a signed ticket with a price of 2**63 or more fails in SQLite (500)."""
+    return True
+
+
+def text_json_refused(kind: str | None):
+    return None if kind == "text/json" else to.media_parser(kind)
+
+
+def form_refused(kind: str | None):
+    return None if kind == "application/x-www-form-urlencoded" else to.media_parser(kind)
+
+
+def microsecond_dates_only(text: str) -> to.TravelDate:
+    """A parser built for Python's 6-digit microseconds: .NET's 7-digit ticks are refused."""
+    return to._parse_date(text, 6)
+
+
+_UNTYPED_VALIDATOR = jsonschema.validators.extend(jsonschema.Draft202012Validator, {"type": lambda *args: None})
+
+
+def untyped_validator() -> type:
+    """Validates the structure but never the JSON types (a string memberid passes)."""
+    return _UNTYPED_VALIDATOR
+
+
+def travel_success_code_0(docno: str, orderno: str) -> dict[str, Any]:
+    return {"data": {"docno": docno, "orderno": orderno}, "code": 0, "message": "success"}
+
+
+def travel_rejection_code_100(code: int, message: str) -> dict[str, Any]:
+    return {"data": None, "code": 100, "message": message}
+
+
+_TICKET_ENGINE_AND_TRAVEL: list[Fault] = [
+    Fault("cents-as-float", "jackpot-ticket", ("JT-CENTS", "SR-CENTS"),
+          "writes every cents amount (price, stake, payouts, tax amounts, prizes) as a JSON float: 3500.0",
+          {"ticket_cents_json": cents_as_float}),
+    Fault("odds-product-rounded", "jackpot-ticket", ("JT-ODDS",),
+          "rounds the product of the odds to 2 decimals (1.85 x 2.10 x 3.40 = 13.209 answered 13.21)",
+          {"ticket_odds_product": odds_product_to_2_decimals}),
+    Fault("excise-added-on-top", "jackpot-ticket",
+          ("JT-EXCISE-SUM", "SR-EXCISE-SUM", "JT-EXCISE-RATE", "SR-EXCISE-RATE"),
+          "adds the excise tax on top of the price (stake = price, ext_amount = price x ext%) instead of "
+          "including it",
+          {"ticket_excise": excise_on_top}),
+    Fault("net-ignores-wht", "jackpot-ticket", ("JT-NET-PAYOUT",),
+          "answers net_payout = gross_payout, forgetting the withholding tax",
+          {"ticket_jackpot_payout": net_without_wht}),
+    Fault("skips-signature", "jackpot-ticket", ("JT-AUTH", "SR-AUTH"),
+          "never checks the signature header",
+          {"ticket_check_signature": signature_not_checked}),
+    Fault("operator-header-unchecked", "jackpot-ticket", ("JT-OPERATOR-HEADER", "SR-ERRORS"),
+          "never compares the operator-name header with the body's operator (no 115)",
+          {"ticket_operator_header_matches": operator_header_ignored}),
+    Fault("reserved-nonzero-payout", "superbet-reserve", ("SR-ZERO-PAYOUT", "SR-SCHEMA"),
+          "a reservation answers gross_payout and net_payout equal to the stake instead of 0",
+          {"ticket_reserve_payout": reserve_pays_stake}),
+    Fault("reserve-status-open", "superbet-reserve", ("SR-STATE",),
+          "a reservation gets status open instead of reserved",
+          {"ticket_reserve_status": lambda: "open"}),
+    Fault("currency-from-operator", "jackpot-ticket", ("JT-CURRENCY", "JT-ECHO"),
+          "a jackpot ticket answers the player's wallet currency instead of the request's",
+          {"ticket_jackpot_currency": player_wallet_currency}),
+    Fault("echo-drops-atag", "jackpot-ticket", ("JT-ECHO", "SR-ECHO"),
+          "answers atag null instead of the request's affiliate tag",
+          {"ticket_echo_atag": lambda atag: None}),
+    Fault("operator-time-unshifted", "jackpot-ticket", ("JT-TIMES", "SR-TIMES"),
+          "operator_time_created/updated repeat the UTC times instead of the operator's zone",
+          {"ticket_operator_time": operator_time_in_utc}),
+    Fault("odds-diff-ignored", "jackpot-ticket", ("JT-ODDS-DIFF",),
+          "accepts the player's odds however far the current odds moved (odds_diff ignored)",
+          {"ticket_odds_within": lambda submitted, current, odds_diff: True}),
+    Fault("started-event-wrong-code", "superbet-reserve", ("SR-ERRORS", "JT-ERRORS"),
+          "answers a started event with 103 (not found) instead of 107",
+          {"ticket_started_event_error": started_as_not_found}),
+    Fault("jackpot-schema-drift", "jackpot-ticket", ("JT-SCHEMA",),
+          "the jackpot answer renames user_id to userId",
+          {"ticket_jackpot_fields": camel_case_user_id}),
+    Fault("ticket-huge-price-500", "jackpot-ticket", ("JT-NO-5XX", "SR-NO-5XX"),
+          "no 64-bit range check: a signed ticket with a price of 2**63 or more (10**30) fails in the "
+          "database with 500 instead of 422",
+          {"ticket_fits_int64": no_int64_check}),
+    Fault("travel-rejected-says-100", "travel-order", ("TO-FAILURE-CODE", "TO-SCHEMA"),
+          "a rejected order (HTTP 400) answers code 100, the success code",
+          {"travel_rejection": travel_rejection_code_100}),
+    Fault("text-json-rejected", "travel-order", ("TO-MEDIA",),
+          "refuses the documented text/json media type (code 101)",
+          {"travel_media_parser": text_json_refused}),
+    Fault("seven-digit-dates-rejected", "travel-order", ("TO-DATES",),
+          "refuses dates with 7 fractional digits (.NET ticks, 2024-12-23T14:51:37.2652335+08:00): code 101",
+          {"travel_parse_date": microsecond_dates_only}),
+    Fault("travel-success-code-0", "travel-order", ("TO-ENVELOPE",),
+          "a created order answers code 0 instead of 100",
+          {"travel_success": travel_success_code_0}),
+    Fault("form-unsupported", "travel-order", ("TO-MEDIA-FORM",),
+          "refuses the documented application/x-www-form-urlencoded media type (code 101)",
+          {"travel_media_parser": form_refused}),
+    Fault("local-total-unchecked", "travel-order", ("TO-LOCAL-TOTAL",),
+          "accepts a localtravelroutine whose totalAmt is not the sum of price x quantity of its details",
+          {"travel_local_total_ok": lambda routine: True}),
+    Fault("travel-accepts-wrong-types", "travel-order", ("TO-NEGATIVE",),
+          "never checks JSON types: a string memberid, a number for a string or an object for a "
+          "collection is stored as an order",
+          {"travel_validator_class": untyped_validator}),
+]
 # === end of the ticket engineer's section ========================================================
 
 

@@ -26,7 +26,7 @@ from urllib.parse import parse_qsl
 
 import yaml
 from fastapi import APIRouter, Request, Response
-from jsonschema import Draft202012Validator, FormatChecker, validators
+from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import best_match
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
@@ -323,61 +323,3 @@ def snapshot(conn: sqlite3.Connection, user_id: str) -> dict[str, Any]:
     rows = conn.execute("SELECT docno, orderno FROM travel_orders WHERE user_id = ? ORDER BY rowid", (user_id,))
     return {"travel_orders": [dict(row) for row in rows]}
 
-
-# --- faulty variants: each replaces exactly one behaviour (registered in faults.py) ---------------
-
-def _no_text_json(kind: str | None) -> Callable[[bytes], Any] | None:
-    return None if kind == "text/json" else media_parser(kind)
-
-
-def _no_form(kind: str | None) -> Callable[[bytes], Any] | None:
-    return None if kind == "application/x-www-form-urlencoded" else media_parser(kind)
-
-
-def _microsecond_dates(text: str) -> TravelDate:
-    return _parse_date(text, 6)
-
-
-_UNTYPED = validators.extend(Draft202012Validator, {"type": lambda *args: None})
-
-
-def _untyped_validator() -> type:
-    return _UNTYPED
-
-
-def _total_unchecked(routine: Any) -> bool:
-    return True
-
-
-def _success_code_0(docno: str, orderno: str) -> dict[str, Any]:
-    return {"data": {"docno": docno, "orderno": orderno}, "code": 0, "message": "success"}
-
-
-def _rejection_says_100(code: int, message: str) -> dict[str, Any]:
-    return {"data": None, "code": 100, "message": message}
-
-
-# name -> (api, rules it breaks, description, patch); faults.py turns these into Fault entries.
-FAULTS: dict[str, tuple[str, tuple[str, ...], str, dict[str, Any]]] = {
-    "travel-rejected-says-100": ("travel-order", ("TO-FAILURE-CODE", "TO-SCHEMA"),
-                                 "a rejected order answers code 100 (success) in its HTTP 400 envelope",
-                                 {"travel_rejection": _rejection_says_100}),
-    "text-json-rejected": ("travel-order", ("TO-MEDIA",),
-                           "refuses the documented text/json media type (code 101)",
-                           {"travel_media_parser": _no_text_json}),
-    "seven-digit-dates-rejected": ("travel-order", ("TO-DATES",),
-                                   "refuses dates with 7 fractional digits (.NET ticks), accepting only microseconds",
-                                   {"travel_parse_date": _microsecond_dates}),
-    "travel-success-code-0": ("travel-order", ("TO-ENVELOPE",),
-                              "a created order answers code 0 instead of 100",
-                              {"travel_success": _success_code_0}),
-    "form-unsupported": ("travel-order", ("TO-MEDIA-FORM",),
-                         "refuses the documented application/x-www-form-urlencoded media type (code 101)",
-                         {"travel_media_parser": _no_form}),
-    "local-total-unchecked": ("travel-order", ("TO-LOCAL-TOTAL",),
-                              "accepts a localtravelroutine whose totalAmt is not the sum of its details",
-                              {"travel_local_total_ok": _total_unchecked}),
-    "travel-accepts-wrong-types": ("travel-order", ("TO-NEGATIVE",),
-                                   "never checks JSON types: a string memberid or a number for a string is accepted",
-                                   {"travel_validator_class": _untyped_validator}),
-}
