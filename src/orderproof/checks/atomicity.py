@@ -16,7 +16,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from .base import BodyNotJSON, Exchange, Flow, RuleFailure, flow_check, shown
-from .money import balance_of, cents, major, to_decimal
+from .money import balance_of, cents, json_number, major, to_decimal
 
 BP = ("bet-placement",)
 BP_FIELDS = ("requestId", "userId", "sessionToken", "timestamp", "bets")
@@ -256,7 +256,7 @@ def bp_stake_limits(flow: Flow) -> None:
         field, limit = ("maxStake", player["max_stake"]) if kind == "over" else ("minStake", player["min_stake"])
         reason = named[bet_id].get("reason")
         got = reason.get(field) if isinstance(reason, dict) else None
-        if to_decimal(got) != to_decimal(limit):
+        if json_number(got) != to_decimal(limit):
             raise RuleFailure(rule, f"{situation}: bet {bet_id} breached {field} {limit} but its reason "
                               "does not carry that limit", received=reason, documented=LIMIT_QUOTE)
     assert_unchanged(rule, before, flow.snapshot(player), f"{situation} was rejected", ATOMIC_QUOTE)

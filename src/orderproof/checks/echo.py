@@ -16,7 +16,7 @@ from .base import (
     shown,
 )
 from .atomicity import body_of, is_placed
-from .money import is_json_int, to_decimal
+from .money import is_json_int, json_number
 
 # --- JT-ECHO / SR-ECHO --------------------------------------------------------------------------------
 
@@ -105,10 +105,10 @@ def so_amount_echo(exchange: Exchange) -> Any:
     (as Decimals), fails if it differs or is missing, does not apply if the order was not accepted or
     the request's orderAmount is not a number."""
     sent = exchange.request_body.get("orderAmount")
-    if isinstance(sent, (bool, str)) or to_decimal(sent) is None:
+    if json_number(sent) is None:
         return True
     got = exchange.json["data"].get("amount")
-    if isinstance(got, (bool, str)) or to_decimal(got) != to_decimal(sent):
+    if json_number(got) != json_number(sent):
         raise RuleFailure("SO-AMOUNT-ECHO", f"data.amount is not the request's orderAmount {sent}", received=got,
                           documented='"orderAmount": 100 -> "amount":100')
     return None
@@ -137,7 +137,7 @@ def _bet_differences(sent: dict[str, Any], got: Any) -> dict[str, Any]:
     ids = [name for name in sent if name.endswith("Id")]
     differ = {name: got.get(name, "<absent>") for name in ids if got.get(name) != sent[name]}
     for name in BP_DECIMALS:
-        if name in sent and (isinstance(got.get(name), (bool, str)) or to_decimal(got.get(name)) != to_decimal(sent[name])):
+        if name in sent and json_number(got.get(name)) != json_number(sent[name]):
             differ[name] = got.get(name, "<absent>")
     return differ
 

@@ -51,6 +51,14 @@ def to_decimal(value: Any) -> Decimal | None:
     return None
 
 
+def json_number(value: Any) -> Decimal | None:
+    """A JSON number literal of an exactly parsed body as Decimal; None for strings, bools, null (the
+    schema check judges those)."""
+    if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
+        return Decimal(value)
+    return None
+
+
 def is_json_int(value: Any) -> bool:
     """A JSON integer literal: ``int`` but not ``bool``; ``3500.0`` parses as Decimal and is not."""
     return isinstance(value, int) and not isinstance(value, bool)
@@ -78,7 +86,7 @@ def major(cents_value: int) -> Decimal:
 def _fields(body: dict[str, Any], names: tuple[str, ...]) -> dict[str, Decimal]:
     """The named fields of ``body`` that are numbers, as Decimals (absent or non-numbers skipped:
     the schema check judges those)."""
-    values = {name: to_decimal(body.get(name)) for name in names}
+    values = {name: json_number(body.get(name)) for name in names}
     return {name: value for name, value in values.items() if value is not None}
 
 
@@ -269,7 +277,7 @@ def so_balance(flow: Flow) -> None:
     exchange = flow.send(body, player=player)
     data = _so_success_data(rule, exchange)
     expected = before - amount
-    got = to_decimal(data.get("balance"))
+    got = json_number(data.get("balance"))
     if got != expected:
         raise RuleFailure(rule, f"data.balance after an order of {amount} from {before} is not {expected}",
                           received=data.get("balance"), documented="a sportsbook provider calls it when a "

@@ -19,11 +19,11 @@ from .base import (
     response_check,
     shown,
 )
-from .money import major, rounded, to_decimal
+from .money import json_number, major, rounded, to_decimal
 
 
 def _numbers(body: dict[str, Any], *names: str) -> dict[str, Decimal] | None:
-    values = {name: to_decimal(body.get(name)) for name in names}
+    values = {name: json_number(body.get(name)) for name in names}
     return None if any(v is None for v in values.values()) else values  # type: ignore[return-value]
 
 
@@ -77,7 +77,7 @@ def _submitted_odds_product(request: dict[str, Any]) -> Decimal | None:
         return None
     product = Decimal(1)
     for event in events:
-        odds = to_decimal(event.get("odds")) if isinstance(event, dict) else None
+        odds = json_number(event.get("odds")) if isinstance(event, dict) else None
         if odds is None:
             return None
         product *= odds
@@ -137,7 +137,7 @@ def sr_zero_payout(exchange: Exchange) -> None:
     not a JSON object."""
     body = exchange.json
     got = {k: body.get(k) for k in ("gross_payout", "net_payout", "wht_amount")}
-    if any(to_decimal(v) != 0 for v in got.values()):
+    if any(json_number(v) != 0 for v in got.values()):
         raise RuleFailure("SR-ZERO-PAYOUT", "a reservation's payouts and withholding tax must be 0",
                           received=got, documented="gross_payout: ... Will always be 0")
 
