@@ -88,8 +88,8 @@ class Reference:
     def __init__(self, client: Any, app: Any) -> None:
         self.client, self.app = client, app
 
-    def state(self, name: str, **params: Any) -> dict[str, Any]:
-        response = self.client.post(PROVIDER_STATES_PATH, json={"state": name, "params": params})
+    def state(self, state: str, /, **params: Any) -> dict[str, Any]:
+        response = self.client.post(PROVIDER_STATES_PATH, json={"state": state, "params": params})
         assert response.status_code == 200, response.text
         return response.json()
 

@@ -305,7 +305,8 @@ async def provider_state(request: Request) -> Response:
         return _error(str(bad))
     if not isinstance(document, dict) or not isinstance(document.get("state"), str):
         return _error('the body must be {"state": str, "params": {...}, "action": "setup"|"teardown"}')
-    name, params, action = document["state"], document.get("params") or {}, document.get("action", "setup")
+    name, params, action = document["state"], document.get("params"), document.get("action", "setup")
+    params = {} if params is None else params
     if name not in STATES:
         return _error(f"unknown provider state {name!r}; known states: {', '.join(STATES)}")
     if not isinstance(params, dict):
