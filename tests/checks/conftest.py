@@ -31,13 +31,14 @@ def dumps(payload: Any) -> str:
 
 
 def exchange(api: str, status: int, response: Any, request: Any = None, *, method: str = "POST",
-             headers: dict[str, str] | None = None, media_type: str = "application/json") -> Exchange:
+             headers: dict[str, str] | None = None, media_type: str = "application/json",
+             mode: str | None = None) -> Exchange:
     """An Exchange; ``response`` is a payload (dumped) or the raw response text."""
     text = response if isinstance(response, str) else dumps(response)
     return Exchange(api=api, method=method, url=f"http://target.test/{api}", request_headers=headers or {},
                     request_body=copy.deepcopy(request), request_text=None if request is None else dumps(request),
                     media_type=media_type, status=status, response_headers={"content-type": "application/json"},
-                    response_text=text)
+                    response_text=text, mode=mode)
 
 
 def assert_fails(rule_id: str, check: Callable[[Exchange], Any], ex: Exchange) -> RuleFailure:

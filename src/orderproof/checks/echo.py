@@ -13,7 +13,6 @@ from .base import (
     only_request_object,
     only_status,
     response_check,
-    shown,
 )
 from .atomicity import body_of, is_placed
 from .money import is_json_int, json_number

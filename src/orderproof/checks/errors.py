@@ -59,10 +59,6 @@ def ticket_scene(flow: Flow, player: Mapping[str, Any] | None = None) -> tuple[d
     return player, flow.valid_body(player, event=flow.setup("an event exists"))
 
 
-def tickets_of(flow: Flow, player: Mapping[str, Any]) -> dict[str, Any]:
-    return flow.snapshot(player)
-
-
 def _unknown_id(flow: Flow, label: str) -> int:
     return 2_000_000_000 + flow.draw(st.integers(0, 1_000_000), label)
 

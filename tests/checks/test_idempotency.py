@@ -1,0 +1,66 @@
+from orderproof.checks.idempotency import bp_idempotent, bp_idempotent_conflict, bp_idempotent_race, so_repeat
+
+from .conftest import assert_flow_fails, bet_placement, run_flow, sportsbook
+
+BP = "bet-placement"
+
+
+def test_bp_idempotent_passes_on_a_replaying_target():
+    run_flow(bp_idempotent, BP, bet_placement())
+
+
+def test_bp_idempotent_fails_when_the_key_is_ignored():
+    failure = assert_flow_fails("BP-IDEMPOTENT", bp_idempotent, BP, bet_placement("no-idempotency"))
+    assert "first response" in failure.message or "changed" in failure.message
+
+
+def test_bp_idempotent_fails_when_a_failure_is_not_replayed_byte_for_byte():
+    correct = bet_placement()
+
+    def rewords_failures(flow, request):
+        status, payload = correct(flow, request)
+        if status != 200:
+            payload = dict(payload, errorMessage=f"attempt {len(flow.sent)}")
+        return status, payload
+
+    failure = assert_flow_fails("BP-IDEMPOTENT", bp_idempotent, BP, rewords_failures)
+    assert "FAILURE slip" in failure.message
+
+
+def test_bp_idempotent_conflict_passes_and_fails_when_the_first_answer_is_replayed():
+    run_flow(bp_idempotent_conflict, BP, bet_placement())
+    assert "422" in assert_flow_fails("BP-IDEMPOTENT-CONFLICT", bp_idempotent_conflict, BP,
+                                      bet_placement("conflict-replays")).message
+
+
+def test_bp_idempotent_conflict_fails_when_the_second_body_is_placed():
+    assert_flow_fails("BP-IDEMPOTENT-CONFLICT", bp_idempotent_conflict, BP, bet_placement("no-idempotency"))
+
+
+def test_bp_idempotent_race_passes_with_replays_and_409s():
+    correct = bet_placement()
+
+    def answers_409_to_every_other(flow, request):
+        if len(flow.sent) % 2:
+            return 409, {"status": "FAILURE", "errorCode": "GENERAL_EXCEPTION", "errorMessage": "in flight"}
+        return correct(flow, request)
+
+    run_flow(bp_idempotent_race, BP, correct)
+    run_flow(bp_idempotent_race, BP, answers_409_to_every_other)
+
+
+def test_bp_idempotent_race_fails_when_duplicates_place_twice():
+    failure = assert_flow_fails("BP-IDEMPOTENT-RACE", bp_idempotent_race, BP, bet_placement("no-idempotency"))
+    assert "concurrent duplicates" in failure.message
+
+
+def test_bp_idempotent_race_fails_when_nothing_is_placed():
+    def always_409(flow, request):
+        return 409, {"status": "FAILURE", "errorCode": "GENERAL_EXCEPTION"}
+
+    assert "none of" in assert_flow_fails("BP-IDEMPOTENT-RACE", bp_idempotent_race, BP, always_409).message
+
+
+def test_so_repeat_passes_and_fails_when_a_repeat_debits_again():
+    run_flow(so_repeat, "sportsbook-order", sportsbook())
+    assert_flow_fails("SO-REPEAT", so_repeat, "sportsbook-order", sportsbook("debit-twice"))
