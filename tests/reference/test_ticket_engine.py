@@ -391,7 +391,8 @@ def test_fault_cents_as_float(tmp_path):
 def test_fault_odds_product_rounded(tmp_path):
     events = [{"id": 100001, "bet": 101, "odds": Decimal("1.85")}, {"id": 100002, "bet": 201, "odds": Decimal("2.10")},
               {"id": 100003, "bet": 301, "odds": Decimal("3.40")}]
-    assert '"odds":13.21,' in jackpot(faulty(tmp_path, "odds-product-rounded"), jackpot_body(events=events)).text
+    response = jackpot(faulty(tmp_path, "odds-product-rounded"), jackpot_body(events=events))
+    assert '"odds":13.2,' in response.text and response.json()["gross_payout"] == 11735     # 889 x 13.2
 
 
 def test_fault_excise_added_on_top(tmp_path):
@@ -462,3 +463,7 @@ def test_fault_ticket_huge_price_500(tmp_path):
     client = TestClient(make_app(tmp_path, "ticket-huge-price-500"), raise_server_exceptions=False)
     assert superbet(client, _superbet(price=10**30)).status_code == 500
     assert jackpot(client, jackpot_body(price=2**63)).status_code == 500
+    # before any authentication: an unsigned request from an unknown operator
+    assert send(client, "/be/tickets/reserve", _superbet(operator="x", event=2**63), operator="x",
+                signature="0" * 64).status_code == 500
+    assert superbet(client).status_code == 200 and jackpot(client).status_code == 200

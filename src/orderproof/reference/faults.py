@@ -276,7 +276,9 @@ _SPORTSBOOK_ORDER = [
 # === jackpot-ticket (001), superbet-reserve (003), travel-order (002): the ticket engineer's faults ===
 # (add them to this list; keep one behaviour per fault and the exact rule ids it breaks)
 
-import jsonschema  # noqa: E402  (kept inside this section, which the ticket engineer owns)
+import struct  # noqa: E402  (imports kept inside this section, which the ticket engineer owns)
+
+import jsonschema  # noqa: E402
 
 from orderproof.reference import ticket_engine as te  # noqa: E402
 from orderproof.reference import travel_order as to  # noqa: E402
@@ -295,9 +297,10 @@ def excise_on_top(price: int, ext: Decimal) -> tuple[int, int]:
     return price, int((price * ext / 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
-def odds_product_to_2_decimals(odds: list[Decimal]) -> Decimal:
-    """Rounds the product like the odds it multiplies (13.209 -> 13.21); payouts use the rounded odds."""
-    return te.odds_product(odds).quantize(CENT, rounding=ROUND_HALF_UP)
+def odds_product_to_1_decimal(odds: list[Decimal]) -> Decimal:
+    """Rounds the product for display to one decimal (13.209 -> 13.2); payouts use the rounded odds.
+    (JT-ODDS tolerates the 2-decimal rounding of the product, so this bug rounds further.)"""
+    return te.odds_product(odds).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
 def net_without_wht(stake: int, odds: Decimal, wht: Decimal) -> tuple[int, int, int]:
@@ -331,8 +334,10 @@ def camel_case_user_id(ticket: dict[str, Any]) -> dict[str, Any]:
     return {("userId" if key == "user_id" else key): value for key, value in ticket.items()}
 
 
-def no_int64_check(value: Any) -> bool:
-    """Trusts every integer: a signed ticket with a price of 2**63 or more fails in SQLite (500)."""
+def int64_by_struct(value: Any) -> bool:
+    """Checks the 64-bit range by packing the value, but ``struct.pack`` raises ``struct.error``
+    instead of returning False: any integer beyond 64 bits (a price of 2**63) becomes a 500."""
+    struct.pack("<q", int(value))
     return True
 
 
@@ -370,8 +375,8 @@ _TICKET_ENGINE_AND_TRAVEL: list[Fault] = [
           "writes every cents amount (price, stake, payouts, tax amounts, prizes) as a JSON float: 3500.0",
           {"ticket_cents_json": cents_as_float}),
     Fault("odds-product-rounded", "jackpot-ticket", ("JT-ODDS",),
-          "rounds the product of the odds to 2 decimals (1.85 x 2.10 x 3.40 = 13.209 answered 13.21)",
-          {"ticket_odds_product": odds_product_to_2_decimals}),
+          "rounds the product of the odds to one decimal (1.85 x 2.10 x 3.40 = 13.209 answered 13.2)",
+          {"ticket_odds_product": odds_product_to_1_decimal}),
     Fault("excise-added-on-top", "jackpot-ticket",
           ("JT-EXCISE-SUM", "SR-EXCISE-SUM", "JT-EXCISE-RATE", "SR-EXCISE-RATE"),
           "adds the excise tax on top of the price (stake = price, ext_amount = price x ext%) instead of "
@@ -383,7 +388,7 @@ _TICKET_ENGINE_AND_TRAVEL: list[Fault] = [
     Fault("skips-signature", "jackpot-ticket", ("JT-AUTH", "SR-AUTH"),
           "never checks the signature header",
           {"ticket_check_signature": signature_not_checked}),
-    Fault("operator-header-unchecked", "jackpot-ticket", ("JT-OPERATOR-HEADER", "SR-ERRORS"),
+    Fault("operator-header-unchecked", "jackpot-ticket", ("JT-OPERATOR-HEADER", "JT-ERRORS", "SR-ERRORS"),
           "never compares the operator-name header with the body's operator (no 115)",
           {"ticket_operator_header_matches": operator_header_ignored}),
     Fault("reserved-nonzero-payout", "superbet-reserve", ("SR-ZERO-PAYOUT", "SR-SCHEMA"),
@@ -404,16 +409,17 @@ _TICKET_ENGINE_AND_TRAVEL: list[Fault] = [
     Fault("odds-diff-ignored", "jackpot-ticket", ("JT-ODDS-DIFF",),
           "accepts the player's odds however far the current odds moved (odds_diff ignored)",
           {"ticket_odds_within": lambda submitted, current, odds_diff: True}),
-    Fault("started-event-wrong-code", "superbet-reserve", ("SR-ERRORS", "JT-ERRORS"),
-          "answers a started event with 103 (not found) instead of 107",
+    Fault("started-event-wrong-code", "superbet-reserve", ("SR-ERRORS",),
+          "answers a started event with 103 (not found) instead of 107 (JT-ERRORS cannot provoke a started "
+          "event: a betcard's events are set up unstarted)",
           {"ticket_started_event_error": started_as_not_found}),
     Fault("jackpot-schema-drift", "jackpot-ticket", ("JT-SCHEMA",),
           "the jackpot answer renames user_id to userId",
           {"ticket_jackpot_fields": camel_case_user_id}),
     Fault("ticket-huge-price-500", "jackpot-ticket", ("JT-NO-5XX", "SR-NO-5XX"),
-          "no 64-bit range check: a signed ticket with a price of 2**63 or more (10**30) fails in the "
-          "database with 500 instead of 422",
-          {"ticket_fits_int64": no_int64_check}),
+          "checks the 64-bit range of integers with struct.pack, which raises: a price, id or prize of "
+          "2**63 or more (10**30) gets 500 instead of 422",
+          {"ticket_fits_int64": int64_by_struct}),
     Fault("travel-rejected-says-100", "travel-order", ("TO-FAILURE-CODE", "TO-SCHEMA"),
           "a rejected order (HTTP 400) answers code 100, the success code",
           {"travel_rejection": travel_rejection_code_100}),
