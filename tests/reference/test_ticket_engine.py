@@ -467,3 +467,32 @@ def test_fault_ticket_huge_price_500(tmp_path):
     assert send(client, "/be/tickets/reserve", _superbet(operator="x", event=2**63), operator="x",
                 signature="0" * 64).status_code == 500
     assert superbet(client).status_code == 200 and jackpot(client).status_code == 200
+
+
+# --- through the provider-state hook, as the suite drives it -------------------------------------------
+
+def test_signed_tickets_for_provider_state_fixtures(tmp_path):
+    with TestClient(create_app(db_path=str(tmp_path / "hook.sqlite3"))) as client:
+        def state(name, **params):
+            response = client.post("/_orderproof/provider-states", json={"state": name, "params": params})
+            assert response.status_code == 200, response.text
+            return response.json()
+
+        player = state("a player exists", currency="KES")
+        operator = player["operator"]
+        card = state("a jackpot betcard exists")
+        events = [{"id": e["event_id"], "bet": e["markets"][0]["selections"][0]["bet_id"],
+                   "odds": Decimal(e["markets"][0]["selections"][0]["decimal_price"])} for e in card["events"]]
+        body = jackpot_body(operator=operator["name"], token=player["token"], events=events,
+                            betcard_code=card["betcard_code"])
+        response = jackpot(client, body, operator=operator["name"], secret=operator["secret"])
+        assert response.status_code == 200, response.text
+        assert '"odds":6.331625,' in response.text                  # 1.85 ** 3, exactly
+        event = state("an event exists")
+        bets = [s["bet_id"] for s in event["markets"][0]["selections"]]
+        body = _superbet(operator=operator["name"], token=player["token"], event=event["event_id"], bets=bets)
+        response = superbet(client, body, operator=operator["name"], secret=operator["secret"])
+        assert response.status_code == 200, response.text
+        snapshot = state("a player snapshot", userId=player["userId"])
+        assert [(t["type"], t["stake"], t["status"]) for t in snapshot["tickets"]] == [
+            ("jackpot", 889, "open"), ("superbet", 1778, "reserved")]

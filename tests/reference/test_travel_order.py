@@ -268,3 +268,16 @@ def test_fault_travel_accepts_wrong_types(tmp_path):
         assert post(client, body).status_code == 200, body
     assert post(client, None, raw=b"[1, 2]").status_code == 200
     rejected(post(client, {"createdate": "soon"}), 101)                 # dates are still checked
+
+
+def test_order_for_a_provider_state_member(tmp_path):
+    with TestClient(create_app(db_path=str(tmp_path / "hook.sqlite3"))) as client:
+        def state(name, **params):
+            response = client.post("/_orderproof/provider-states", json={"state": name, "params": params})
+            assert response.status_code == 200, response.text
+            return response.json()
+
+        player = state("a player exists")
+        response = post(client, seed_sample() | {"memberid": int(player["memberid"])}, "text/json")
+        assert response.status_code == 200, response.text
+        assert state("a player snapshot", userId=player["userId"])["travel_orders"] == [response.json()["data"]]
