@@ -1,0 +1,108 @@
+"""The conformance items: one test per (API, rule), collected by the orderproof plugin when a target
+is given. ``test_rule[<slug>::<RULE-ID>]``: MUST FAIL -> failed, SHOULD FAIL -> xfail,
+NOT VERIFIED -> skipped with the reason, PASS -> passed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from orderproof import plugin
+from orderproof.results import RuleResult, Verdict
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "rule" not in metafunc.fixturenames:
+        return
+    context = plugin.context_of(metafunc.config)
+    rules = context.ordered_rules() if context is not None else []
+    metafunc.parametrize("rule", rules, ids=[f"{rule.api}::{rule.id}" for rule in rules])
+
+
+@pytest.fixture(scope="session")
+def orderproof_context(request: pytest.FixtureRequest) -> Any:
+    context = plugin.context_of(request.config)
+    if context is None:
+        pytest.skip("no orderproof target: give --target-url, --target-config, --serve or --fault")
+    return context
+
+
+_counter = {"index": 0}
+
+
+def test_rule(rule: Any, orderproof_context: Any, request: pytest.FixtureRequest) -> None:
+    context = orderproof_context
+    total = len(context.ordered_rules())
+    _counter["index"] += 1
+    index = _counter["index"]
+    plugin.rule_started(request.config, rule, index, total)
+    _label(context, rule)
+    result = context.verify(rule)
+    plugin.record(request.config, result, index, total)
+    _report(result)
+
+
+def _label(context: Any, rule: Any) -> None:
+    try:
+        import allure
+    except ImportError:
+        return
+    from orderproof.apis import APIS
+
+    allure.dynamic.epic(rule.api)
+    allure.dynamic.feature(rule.operation)
+    allure.dynamic.story(rule.id)
+    allure.dynamic.title(f"{rule.id}: {rule.title}")
+    allure.dynamic.severity(allure.severity_level.CRITICAL if rule.level == "MUST" else allure.severity_level.NORMAL)
+    allure.dynamic.link(f"seeds/{rule.source.seed}", name=f"source: {rule.source.seed}")
+    allure.dynamic.link(f"seeds/{APIS[rule.api].seed}", name="seed document")
+    allure.dynamic.parameter("profile", context.profile.name)
+    allure.dynamic.parameter("seed", context.seed)
+
+
+def _attach(result: RuleResult) -> None:
+    evidence = result.evidence
+    if evidence is None:
+        return
+    try:
+        import json
+
+        import allure
+    except ImportError:
+        return
+    allure.attach(evidence.message, name="failure", attachment_type=allure.attachment_type.TEXT)
+    if evidence.request:
+        allure.attach(json.dumps(evidence.request, indent=2, default=str), name="request",
+                      attachment_type=allure.attachment_type.JSON)
+    if evidence.response:
+        allure.attach(json.dumps(evidence.response, indent=2, default=str), name="response",
+                      attachment_type=allure.attachment_type.JSON)
+    if evidence.curl:
+        allure.attach(evidence.curl, name="curl", attachment_type=allure.attachment_type.TEXT)
+    allure.attach(evidence.replay, name="replay", attachment_type=allure.attachment_type.TEXT)
+
+
+def _report(result: RuleResult) -> None:
+    if result.verdict is Verdict.PASS:
+        return
+    if result.verdict is Verdict.NOT_VERIFIED:
+        pytest.skip(f"NOT VERIFIED: {result.reason}")
+    _attach(result)
+    text = _failure_text(result)
+    if result.level == "MUST":
+        pytest.fail(text, pytrace=False)
+    pytest.xfail(f"SHOULD {text}")
+
+
+def _failure_text(result: RuleResult) -> str:
+    evidence = result.evidence
+    lines = [f"{result.rule_id} ({result.level}) {result.title}", evidence.message if evidence else result.reason]
+    if evidence is not None:
+        if evidence.response:
+            lines.append(f"response: HTTP {evidence.response.get('status')} {str(evidence.response.get('body'))[:500]}")
+        if evidence.curl:
+            lines.append(f"request:  {evidence.curl[:2000]}")
+        lines.append(f"replay:   {evidence.replay}")
+    return "\n".join(lines)

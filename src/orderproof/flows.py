@@ -1,0 +1,150 @@
+"""The :class:`~orderproof.checks.base.Flow` implementation: what a flow check may do against the
+target, inside one Hypothesis example (so a failing scenario shrinks like any other example).
+
+Every exchange a flow sends also passes the API's response checks. A response check that fails
+there is recorded against *its* rule (the response rule then FAILs with that evidence), not against
+the flow rule, so that each rule answers for its own property.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from decimal import Decimal
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+from hypothesis import strategies as st
+
+from orderproof.checks.base import Exchange
+from orderproof.generation import (
+    Scene,
+    auth_headers,
+    case_strategy,
+    exchange_from,
+    valid_body,
+)
+
+if TYPE_CHECKING:
+    from orderproof.catalogue import Rule
+    from orderproof.runner import RunContext
+
+__all__ = ["RuleFlow", "MAX_CONCURRENCY"]
+
+MAX_CONCURRENCY = 8
+
+
+def encode_body(body: Any, media_type: str) -> bytes:
+    """The bytes for ``body`` in ``media_type`` (JSON, or a form of the top-level scalars)."""
+    if media_type == "application/x-www-form-urlencoded":
+        if not isinstance(body, Mapping):
+            raise TypeError("a form body must be a mapping")
+        scalars = {key: ("true" if value is True else "false" if value is False else value)
+                   for key, value in body.items() if isinstance(value, (str, int, float, bool))}
+        return urlencode(scalars).encode("ascii")
+    return dumps_exact(body).encode("utf-8")
+
+
+def dumps_exact(body: Any) -> str:
+    """JSON text in which a ``Decimal`` is written as the exact number it holds (``Decimal("0.10")``
+    -> ``0.10``), never as a float approximation or a string."""
+    decimals: list[str] = []
+
+    def mark(value: Any) -> Any:
+        if isinstance(value, Decimal):
+            decimals.append(format(value, "f") if value.is_finite() else str(value))
+            return f"\u0000decimal{len(decimals) - 1}\u0000"
+        if isinstance(value, Mapping):
+            return {key: mark(item) for key, item in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [mark(item) for item in value]
+        return value
+
+    text = json.dumps(mark(body), default=str)
+    for index, number in enumerate(decimals):
+        text = text.replace(f'"\\u0000decimal{index}\\u0000"', number, 1)
+    return text
+
+
+class RuleFlow:
+    """One scenario of one flow rule (``api``, ``rule_id``) against the run's target."""
+
+    def __init__(self, ctx: RunContext, rule: Rule, data: Any, scene: Scene):
+        self.ctx = ctx
+        self.api = rule.api
+        self.rule_id = rule.id
+        self._data = data
+        self.scene = scene
+        self.exchanges: list[Exchange] = []
+        self._players: list[Mapping[str, Any]] = []
+
+    # Flow protocol -----------------------------------------------------------------------------
+    def draw(self, strategy: Any, label: str | None = None) -> Any:
+        return self._data.draw(strategy, label=label)
+
+    def setup(self, state: str, **params: Any) -> dict[str, Any]:
+        answer = self.ctx.states.setup(state, **params)
+        if state == "a player exists":
+            self._players.append(answer)
+        return answer
+
+    def snapshot(self, player: Mapping[str, Any]) -> dict[str, Any]:
+        return self.ctx.states.snapshot(player)
+
+    def valid_body(self, player: Mapping[str, Any] | None = None, **fixtures: Any) -> Any:
+        player = player or self._default_player()
+        case = self.draw(case_strategy(self.api, "positive"), "generated body")
+        return valid_body(self.api, case.body, self.scene, player, self.draw, **fixtures)
+
+    def send(self, body: Any = None, *, player: Mapping[str, Any] | None = None,
+             headers: Mapping[str, str] | None = None, media_type: str = "application/json",
+             raw: bytes | None = None, auth: str = "valid") -> Exchange:
+        if body is None and raw is None:
+            body = self.valid_body(player)
+        return self._send(body, player=player, headers=headers, media_type=media_type, raw=raw, auth=auth)
+
+    def send_concurrently(self, requests: list[dict[str, Any]]) -> list[Exchange]:
+        prepared = []
+        for kwargs in requests:               # draws happen here, in this thread, never in workers
+            kwargs = dict(kwargs)
+            if kwargs.get("body") is None and kwargs.get("raw") is None:
+                kwargs["body"] = self.valid_body(kwargs.get("player"))
+            prepared.append(kwargs)
+        if not prepared:
+            return []
+        with ThreadPoolExecutor(max_workers=min(len(prepared), MAX_CONCURRENCY)) as pool:
+            futures = [pool.submit(self._send, kwargs.pop("body", None), **kwargs) for kwargs in prepared]
+            return [future.result() for future in futures]
+
+    # internals ---------------------------------------------------------------------------------
+    def _default_player(self) -> Mapping[str, Any]:
+        return self._players[-1] if self._players else self.scene.player()
+
+    def _send(self, body: Any, *, player: Mapping[str, Any] | None = None,
+              headers: Mapping[str, str] | None = None, media_type: str = "application/json",
+              raw: bytes | None = None, auth: str = "valid") -> Exchange:
+        content = raw if raw is not None else encode_body(body, media_type)
+        merged: dict[str, str] = {"Content-Type": media_type}
+        if self.api == "bet-placement":
+            merged["X-Idempotency-Key"] = self.scene.uuid()
+        credential_player = player or (self._players[-1] if self._players else None)
+        if credential_player is None and auth != "none" and self.api != "travel-order" \
+                and self.api != "sportsbook-order":
+            credential_player = self.scene.player()
+        merged.update(auth_headers(self.api, content, self.scene, credential_player, auth))
+        for name, value in (headers or {}).items():
+            for existing in [key for key in merged if key.lower() == name.lower()]:
+                del merged[existing]
+            if value is not None:
+                merged[name] = value
+        transport = self.ctx.transport
+        request = transport.build("POST", self.ctx.target.url_for(self.api), headers=merged, content=content)
+        exchange = exchange_from(self.api, transport.send(request))
+        self.exchanges.append(exchange)
+        self.ctx.observe(self.rule_id, exchange)
+        return exchange
+
+
+def scenario_strategy() -> Any:
+    return st.data()

@@ -1,0 +1,399 @@
+"""Schemathesis-driven requests: the spec of each API loaded once per process, positive cases
+overlaid with valid fixtures (identities, events, prices, credentials) so a correct service accepts
+most of them, and every answer turned into a :class:`~orderproof.checks.base.Exchange`.
+
+The overlay changes only positive cases: a negative case stays exactly as Schemathesis mutated it,
+so that ``negative_data_rejection`` judges what it generated.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+import requests
+import schemathesis
+from hypothesis import strategies as st
+from schemathesis import GenerationMode
+
+from orderproof import paths
+from orderproof.apis import APIS
+from orderproof.checks.base import Exchange, NotVerified, loads_exact
+from orderproof.transport import Reply
+
+if TYPE_CHECKING:
+    from schemathesis.schemas import APIOperation
+
+    from orderproof.provider_states import ProviderStates
+    from orderproof.target import Target
+
+__all__ = ["Scene", "build_request", "case_strategy", "exchange_from", "load_operation", "overlay_case"]
+
+TICKET_ENGINE = ("jackpot-ticket", "superbet-reserve")
+
+# Schemathesis config: no example database; generic positive rule demands a 2xx (its default also
+# accepts 401/403/404, which would let a service that rejects everything pass); sanitisation of its
+# own messages keeps X-Idempotency-Key readable and hides credentials.
+_SCHEMATHESIS_CONFIG = {
+    "generation": {"database": "none"},
+    "checks": {"positive_data_acceptance": {"expected-statuses": ["2XX"]}},
+    "output": {
+        "sanitization": {
+            "sensitive-markers": ["token", "secret", "password", "passwd", "auth", "session", "credential",
+                                  "signature", "apikey", "api-key", "api_key"],
+            "keys-to-sanitize": ["authorization", "cookie", "set-cookie", "x-api-key", "signature"],
+        }
+    },
+}
+
+
+@cache
+def load_schema(slug: str) -> Any:
+    """``openapi/<slug>.yaml`` loaded by Schemathesis (once per process)."""
+    return schemathesis.openapi.from_path(
+        paths.spec_path(slug), config=schemathesis.Config.from_dict(_SCHEMATHESIS_CONFIG)
+    )
+
+
+@cache
+def load_operation(slug: str) -> APIOperation:
+    api = APIS[slug]
+    return load_schema(slug)[api.path][api.method]
+
+
+@cache
+def _strategy(slug: str, mode: str) -> st.SearchStrategy:
+    operation = load_operation(slug)
+    if mode == "positive":
+        return operation.as_strategy(GenerationMode.POSITIVE)
+    if mode == "negative":
+        return operation.as_strategy(GenerationMode.NEGATIVE)
+    return st.one_of(_strategy(slug, "positive"), _strategy(slug, "negative"))
+
+
+def case_strategy(slug: str, mode: str = "all") -> st.SearchStrategy:
+    """Cases of the API's operation: ``positive``, ``negative`` or ``all`` (either)."""
+    return _strategy(slug, mode)
+
+
+@cache
+def request_example(slug: str) -> dict[str, Any]:
+    """The first request example in the spec: a template for list items a generated body lacks."""
+    import yaml
+
+    document = yaml.safe_load(paths.spec_path(slug).read_text(encoding="utf-8"))
+    api = APIS[slug]
+    content = document["paths"][api.path][api.method.lower()]["requestBody"]["content"]
+    for media in content.values():
+        for example in (media.get("examples") or {}).values():
+            if "value" in example:
+                return example["value"]
+            ref = example.get("$ref", "")
+            if ref.startswith("#/components/examples/"):
+                return document["components"]["examples"][ref.rsplit("/", 1)[1]]["value"]
+    return {}
+
+
+def money_number(cents: int) -> float:
+    """A JSON number for ``cents`` minor units, built from its decimal text (no float arithmetic)."""
+    return float(f"{'-' if cents < 0 else ''}{abs(cents) // 100}.{abs(cents) % 100:02d}")
+
+
+def price_number(text: Any) -> float:
+    return float(str(text))
+
+
+class Scene:
+    """The fixtures one rule run works with: a player, an event, a jackpot betcard, created on first
+    use through the provider-state client (or taken from the target file's fixtures)."""
+
+    def __init__(self, target: Target, states: ProviderStates, seed: int):
+        self.target = target
+        self.states = states
+        self.rng = random.Random(seed)     # identities that must never repeat (ids, keys)
+        self._lock = threading.Lock()
+        self._cache: dict[str, Any] = {}
+
+    # identities --------------------------------------------------------------------------------
+    def uuid(self) -> str:
+        with self._lock:
+            return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+
+    def big_id(self) -> int:
+        """A fresh ticket id beyond 2^53 (a double cannot hold it exactly)."""
+        with self._lock:
+            return self.rng.randrange(2**53 + 1, 2**63 - 1)
+
+    # fixtures ----------------------------------------------------------------------------------
+    def _cached(self, key: str, make: Callable[[], Any]) -> Any:
+        if key not in self._cache:
+            self._cache[key] = make()
+        return self._cache[key]
+
+    def setup(self, state: str, **params: Any) -> dict[str, Any]:
+        """Set up a state; without a hook, fall back to the fixture asked with default parameters."""
+        if self.states.has_hook or not params:
+            return self.states.setup(state, **params)
+        return self.states.setup(state)
+
+    def player(self) -> dict[str, Any]:
+        """A well-funded player for positive cases."""
+        return self._cached("player", lambda: self.setup(
+            "a player exists", balance="1000000.00", min_stake="0.10", max_stake="500.00"))
+
+    def event(self) -> dict[str, Any]:
+        return self._cached("event", lambda: self.setup("an event exists"))
+
+    def betcard(self) -> dict[str, Any]:
+        return self._cached("betcard", lambda: self.setup("a jackpot betcard exists"))
+
+    # credentials -------------------------------------------------------------------------------
+    def api_key(self, player: Mapping[str, Any] | None) -> str:
+        configured = self.target.apis.get("bet-placement")
+        key = (configured.auth.get("api_key") if configured else None) or (player or {}).get("apiKey")
+        if not key:
+            raise NotVerified("no API key: the target file gives no bet-placement api_key and the "
+                              "provider state did not reveal one")
+        return key
+
+    def operator(self, slug: str, player: Mapping[str, Any] | None) -> tuple[str, str]:
+        configured = self.target.apis.get(slug)
+        auth = configured.auth if configured else {}
+        if auth.get("operator") and auth.get("secret"):
+            return auth["operator"], auth["secret"]
+        operator = (player or {}).get("operator") or {}
+        if isinstance(operator, Mapping) and operator.get("name") and operator.get("secret"):
+            return operator["name"], operator["secret"]
+        raise NotVerified("no operator secret: the target file gives no operator/secret and the "
+                          "provider state did not reveal one")
+
+
+# overlays: a positive body made acceptable ----------------------------------------------------
+
+
+def _draw_cents(draw: Callable, low: int, high: int) -> int:
+    return draw(st.integers(low, max(low, high)), "cents")
+
+
+def _sportsbook(body: dict, scene: Scene, player: Mapping, draw: Callable) -> dict:
+    ticket = scene.big_id()
+    amount = money_number(_draw_cents(draw, 100, 10_000))
+    odds = price_number(Decimal(draw(st.integers(101, 2000), "odds")) / 100)
+    bets = body.get("betList") if isinstance(body.get("betList"), list) else []
+    template = bets[0] if bets and isinstance(bets[0], dict) else dict(request_example("sportsbook-order")["betList"][0])
+    bet = {**template, "betAmount": amount, "num": 1, "cnt": 1, "oddsEuro": odds}
+    return {**body, "customerToken": player["customerToken"],
+            "ticketId": str(ticket) if draw(st.booleans(), "ticketId as string") else ticket,
+            "orderAmount": amount, "betList": [bet]}
+
+
+def _selection(draw: Callable, event: Mapping) -> tuple[Mapping, Mapping]:
+    markets = [m for m in event.get("markets", []) if m.get("allowed", True) and m.get("selections")]
+    if not markets:
+        raise NotVerified("the event set up has no open market with selections")
+    market = markets[draw(st.integers(0, len(markets) - 1), "market")]
+    selections = market["selections"]
+    return market, selections[draw(st.integers(0, len(selections) - 1), "selection")]
+
+
+def _jackpot(body: dict, scene: Scene, player: Mapping, draw: Callable) -> dict:
+    operator, _ = scene.operator("jackpot-ticket", player)
+    card = scene.betcard()
+    events = []
+    for event in card["events"]:
+        _, selection = _selection(draw, event)
+        events.append({"id": event["event_id"], "bet": selection["bet_id"],
+                       "odds": price_number(selection["decimal_price"])})
+    return {**body, "operator": operator, "token": player["token"], "price": _draw_cents(draw, 100, 100_000),
+            "currency": player.get("currency", body.get("currency")), "type": "jackpot",
+            "odds_diff": draw(st.sampled_from([0, 0.05, 0.1, 1]), "odds_diff"), "events": events,
+            "betcard_code": card["betcard_code"], "prize": card["prize"], "bonus_prizes": card["bonus_prizes"]}
+
+
+def _superbet(body: dict, scene: Scene, player: Mapping, draw: Callable) -> dict:
+    operator, _ = scene.operator("superbet-reserve", player)
+    event = scene.event()
+    market, _ = _selection(draw, event)
+    bet_ids = [selection["bet_id"] for selection in market["selections"]]
+    chosen = draw(st.lists(st.sampled_from(bet_ids), min_size=1, max_size=len(bet_ids), unique=True), "bets")
+    return {**body, "operator": operator, "token": player["token"], "price": _draw_cents(draw, 100, 100_000),
+            "currency": player.get("currency", body.get("currency")), "type": "superbet",
+            "event": event["event_id"], "bets": chosen}
+
+
+def _travel(body: dict, scene: Scene, player: Mapping, draw: Callable) -> dict:
+    body = {**body, "memberid": player["memberid"]}
+    routines = body.get("localtravelroutine")
+    if isinstance(routines, list):
+        fixed = []
+        for routine in routines:
+            if not isinstance(routine, dict):
+                fixed.append(routine)
+                continue
+            details = [d for d in routine.get("localTravelDetails") or [] if isinstance(d, dict)]
+            total = 0
+            new_details = []
+            for detail in details:
+                cents, quantity = _draw_cents(draw, 100, 100_000), draw(st.integers(1, 9), "quantity")
+                total += cents * quantity
+                new_details.append({**detail, "price": money_number(cents), "quantity": quantity})
+            fixed.append({**routine, "localTravelDetails": new_details, "totalAmt": money_number(total)})
+        body["localtravelroutine"] = fixed
+    return body
+
+
+def _bet_placement(body: dict, scene: Scene, player: Mapping, draw: Callable) -> dict:
+    event = scene.event()
+    generated = [bet for bet in body.get("bets") or [] if isinstance(bet, dict)][:3]
+    if not generated:
+        generated = [dict(request_example("bet-placement")["bets"][0])]
+    bets = []
+    for bet in generated:
+        market, selection = _selection(draw, event)
+        bets.append({**bet, "betId": scene.uuid(), "eventId": str(event["event_id"]),
+                     "marketId": str(market["market_id"]), "selectionId": str(selection["bet_id"]),
+                     "decimalPrice": price_number(selection["decimal_price"]),
+                     "stake": money_number(_draw_cents(draw, 100, 5_000))})
+    return {**body, "requestId": scene.uuid(), "userId": player["userId"],
+            "sessionToken": player["sessionToken"], "timestamp": str(int(time.time() * 1000)), "bets": bets}
+
+
+OVERLAYS: dict[str, Callable[[dict, Scene, Mapping, Callable], dict]] = {
+    "sportsbook-order": _sportsbook,
+    "jackpot-ticket": _jackpot,
+    "travel-order": _travel,
+    "superbet-reserve": _superbet,
+    "bet-placement": _bet_placement,
+}
+
+
+def integral_floats_as_ints(value: Any) -> Any:
+    """``0.0`` -> ``0`` throughout: JSON Schema counts ``0.0`` as an integer and Schemathesis
+    generates it for integer fields; valid bodies use the plain integer form services expect."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**63:
+        return int(value)
+    if isinstance(value, dict):
+        return {key: integral_floats_as_ints(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [integral_floats_as_ints(item) for item in value]
+    return value
+
+
+def valid_body(slug: str, body: Any, scene: Scene, player: Mapping, draw: Callable, **fixtures: Any) -> Any:
+    """``body`` (a generated positive body) with the fixtures filled in. ``fixtures`` may replace
+    the scene's event (``event=``) or betcard (``betcard=``) for this body."""
+    if not isinstance(body, dict):
+        return body
+    body = integral_floats_as_ints(body)
+    if fixtures:
+        saved = dict(scene._cache)
+        scene._cache.update({key: value for key, value in fixtures.items() if key in ("event", "betcard")})
+        try:
+            return OVERLAYS[slug](body, scene, player, draw)
+        finally:
+            scene._cache = saved
+    return OVERLAYS[slug](body, scene, player, draw)
+
+
+def overlay_case(slug: str, case: Any, scene: Scene, draw: Callable) -> Mapping | None:
+    """Fill a positive case in place; returns the player used (None for negative cases)."""
+    if case.meta is None or not case.meta.generation.mode.is_positive:
+        return None
+    player = scene.player()
+    case.body = valid_body(slug, case.body, scene, player, draw)
+    return player
+
+
+# requests ---------------------------------------------------------------------------------------
+
+
+def auth_headers(slug: str, body: bytes | None, scene: Scene, player: Mapping | None,
+                 auth: str = "valid") -> dict[str, str]:
+    """Credentials for one request: ``valid``, ``bad`` (wrong value) or ``none`` (left out)."""
+    if slug == "bet-placement":
+        if auth == "none":
+            return {}
+        key = scene.api_key(player)
+        return {"X-API-Key": key if auth == "valid" else f"wrong-{scene.uuid()}"}
+    if slug in TICKET_ENGINE:
+        operator, secret = scene.operator(slug, player)
+        from orderproof.signing import ticket_signature
+
+        timestamp = str(int(time.time()))
+        headers = {"operator-name": operator, "timestamp": timestamp}
+        if auth == "valid":
+            headers["signature"] = ticket_signature(secret, timestamp, body or b"")
+        elif auth == "bad":
+            headers["signature"] = ticket_signature(secret + "-wrong", timestamp, body or b"")
+        return headers
+    return {}
+
+
+def build_request(slug: str, case: Any, target: Target, transport: Any,
+                  extra_headers: Mapping[str, str] | None = None) -> requests.PreparedRequest:
+    """The exact request for a case: Schemathesis serialises it, the target gives the URL."""
+    kwargs = case.as_transport_kwargs(base_url=target.base_url)
+    headers = {name: value for name, value in kwargs.get("headers", {}).items()
+               if name.lower() not in ("user-agent", "x-schemathesis-testcaseid")}
+    request = requests.Request(
+        method=kwargs["method"], url=target.url_for(slug), headers=headers, params=kwargs.get("params") or None,
+        json=kwargs.get("json") if "json" in kwargs else None, data=kwargs.get("data"), files=kwargs.get("files"),
+    ).prepare()
+    request.headers.update(transport.headers)
+    for name, value in (extra_headers or {}).items():
+        request.headers[name] = value
+    return request
+
+
+def body_bytes(request: requests.PreparedRequest) -> bytes | None:
+    body = request.body
+    if body is None:
+        return None
+    return body.encode("utf-8") if isinstance(body, str) else bytes(body)
+
+
+def exchange_from(slug: str, reply: Reply, mode: str | None = None) -> Exchange:
+    request = reply.request
+    raw = body_bytes(request)
+    text = raw.decode("utf-8", errors="replace") if raw is not None else None
+    media_type = (request.headers.get("Content-Type") or "").split(";")[0].strip() or None
+    parsed = None
+    if raw:
+        try:
+            parsed = loads_exact(raw)
+        except (ValueError, UnicodeDecodeError):
+            parsed = None
+    return Exchange(
+        api=slug,
+        method=request.method or "",
+        url=request.url or "",
+        request_headers={name.lower(): value for name, value in request.headers.items()},
+        request_body=parsed,
+        request_text=text,
+        media_type=media_type,
+        status=reply.status,
+        response_headers={name: ", ".join(values) for name, values in reply.headers.items()},
+        response_text=reply.text,
+        mode=mode,
+        elapsed_s=reply.elapsed,
+        extra={"error": reply.error} if reply.error else {},
+    )
+
+
+def schemathesis_response(reply: Reply) -> Any:
+    """The reply as a ``schemathesis.Response`` for its built-in checks."""
+    from schemathesis.core.transport import Response
+
+    return Response(status_code=reply.status, headers=reply.headers, content=reply.content,
+                    request=reply.request, elapsed=reply.elapsed, verify=True)
+
+
+def json_dumps(body: Any) -> bytes:
+    return json.dumps(body).encode("utf-8")

@@ -1,0 +1,50 @@
+"""How hard a run tries: Hypothesis examples per rule, and which Hypothesis phases run.
+
+| profile  | response rule examples | flow rule examples | use |
+| -------- | ---------------------- | ------------------ | --- |
+| quick    | 8                      | 3                  | the suite's own tests, a smoke run |
+| standard | 20                     | 6                  | default: CI gates and certificates |
+| thorough | 100                    | 25                 | a release, a nightly job |
+
+Every response rule sees its own generated requests (half positive, half negative unless the rule
+only concerns one kind), every flow rule its own scenarios. Runs are reproducible: each rule's
+Hypothesis seed derives from the run seed (``--seed``), so derandomization is not needed and is
+off in every profile (it would make ``--seed`` meaningless). No example database is used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hypothesis import Phase
+
+from orderproof.errors import UsageError
+
+__all__ = ["DEFAULT_PROFILE", "PROFILES", "Profile", "get_profile"]
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    response_examples: int
+    flow_examples: int
+    phases: tuple[Phase, ...] = (Phase.explicit, Phase.generate, Phase.shrink)
+    derandomize: bool = False
+
+
+PROFILES = {
+    profile.name: profile
+    for profile in (
+        Profile("quick", response_examples=8, flow_examples=3),
+        Profile("standard", response_examples=20, flow_examples=6),
+        Profile("thorough", response_examples=100, flow_examples=25),
+    )
+}
+DEFAULT_PROFILE = "standard"
+
+
+def get_profile(name: str) -> Profile:
+    try:
+        return PROFILES[name]
+    except KeyError:
+        raise UsageError(f"unknown profile {name!r}; choose one of: {', '.join(PROFILES)}") from None

@@ -1,0 +1,269 @@
+"""The service under test: the embedded reference (in process or served on loopback), a URL, or a
+target file (``--target-config``, validated by ``schemas/target.schema.json``).
+
+Every mistake a user can make here (a bad file, an unknown API, an unreachable URL, ``--fault``
+with a service that is not the embedded reference) is a :class:`~orderproof.errors.UsageError`
+whose message says what is wrong and how to fix it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import requests
+import yaml
+
+from orderproof import paths
+from orderproof.apis import APIS, PROVIDER_STATES_PATH
+from orderproof.errors import UsageError
+
+__all__ = ["ApiTarget", "Target", "load_target_config", "resolve_target"]
+
+EMBEDDED_BASE_URL = "http://testserver"
+REACHABILITY_TIMEOUT = 3.0
+_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+@dataclass(frozen=True)
+class ApiTarget:
+    slug: str
+    path: str                                  # path of the operation on this target
+    auth: Mapping[str, str] = field(default_factory=dict)   # api_key | operator + secret
+
+
+@dataclass
+class Target:
+    """Where requests go. ``app`` is set for the in-process reference (requests never leave the
+    process); otherwise ``base_url`` is a real HTTP address."""
+
+    kind: str                                  # "embedded" | "served" | "url"
+    base_url: str
+    apis: dict[str, ApiTarget]
+    description: str
+    app: Any = None
+    provider_states_url: str | None = None     # None: no hook (fixtures or NOT VERIFIED)
+    fixtures: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    fault: str | None = None
+    _server: Any = field(default=None, repr=False)
+    _thread: threading.Thread | None = field(default=None, repr=False)
+
+    @property
+    def embedded(self) -> bool:
+        return self.kind in ("embedded", "served")
+
+    def url_for(self, slug: str) -> str:
+        return self.base_url.rstrip("/") + self.apis[slug].path
+
+    def secrets(self) -> set[str]:
+        """Credential values given by the target file (masked in every report)."""
+        return {value for api in self.apis.values() for value in api.auth.values() if value}
+
+    def close(self) -> None:
+        """Stop the loopback server of ``--serve``; end the in-process app's lifespan (its
+        shutdown removes the reference's temporary database)."""
+        if self.kind == "embedded" and self.app is not None:
+            lifespan = getattr(getattr(self.app, "router", None), "lifespan_context", None)
+            if lifespan is not None:
+                import anyio
+
+                async def run_lifespan() -> None:
+                    async with lifespan(self.app):
+                        pass
+
+                anyio.run(run_lifespan)
+            self.app = None
+        if self._server is not None:
+            self._server.should_exit = True
+            if self._thread is not None:
+                self._thread.join(timeout=10)
+            self._server = self._thread = None
+
+
+@cache
+def _target_schema() -> dict[str, Any]:
+    return json.loads((paths.SCHEMAS_DIR / "target.schema.json").read_text(encoding="utf-8"))
+
+
+def _expand_env(value: Any, where: str) -> Any:
+    if isinstance(value, str):
+        def replace(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name not in os.environ:
+                raise UsageError(
+                    f"{where}: environment variable {name} is not set; export it or write the value in the file"
+                )
+            return os.environ[name]
+
+        return _ENV.sub(replace, value)
+    if isinstance(value, list):
+        return [_expand_env(item, where) for item in value]
+    if isinstance(value, dict):
+        return {key: _expand_env(item, where) for key, item in value.items()}
+    return value
+
+
+def load_target_config(path: str | Path) -> dict[str, Any]:
+    """Read, expand (``${ENV}``) and validate a target file; the result follows the schema."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot read target file {path}: {exc.strerror or exc}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise UsageError(f"target file {path} is not valid YAML{where}: {getattr(exc, 'problem', exc)}") from None
+    if not isinstance(data, dict):
+        raise UsageError(f"target file {path} must be a YAML mapping with base_url and apis")
+    validator = jsonschema.Draft202012Validator(_target_schema())
+    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
+    if errors:
+        error = jsonschema.exceptions.best_match(errors)
+        location = "/".join(str(part) for part in error.absolute_path) or "(top level)"
+        raise UsageError(f"target file {path}: {location}: {_schema_message(error)}")
+    return _expand_env(data, f"target file {path}")
+
+
+def _schema_message(error: jsonschema.ValidationError) -> str:
+    if error.validator == "additionalProperties":
+        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        allowed = ", ".join(error.schema.get("properties", {}))
+        return f"unknown key {', '.join(map(repr, extra))}; allowed keys: {allowed}"
+    if error.validator == "propertyNames":
+        return f"unknown API {error.instance!r}; known APIs: {', '.join(APIS)}"
+    if error.validator == "required":
+        return error.message.replace("is a required property", "is required")
+    return error.message
+
+
+def _free_socket() -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    return sock
+
+
+def _check_reachable(url: str, timeout: float = REACHABILITY_TIMEOUT) -> None:
+    """Any HTTP answer (even a 404) proves the service is there; no answer is a usage error."""
+    try:
+        requests.get(url, timeout=timeout, allow_redirects=False,
+                     headers={"User-Agent": _user_agent()}).close()
+    except requests.exceptions.ConnectionError as exc:
+        reason = "connection refused" if "refused" in str(exc).lower() else "cannot connect"
+        raise UsageError(f"target {url} is not reachable ({reason}); check the URL and that the service is running") from None
+    except requests.exceptions.Timeout:
+        raise UsageError(f"target {url} did not answer within {timeout:g} s; check the URL and the network") from None
+    except requests.exceptions.RequestException as exc:
+        raise UsageError(f"target {url} is not usable: {exc.__class__.__name__}") from None
+
+
+def _user_agent() -> str:
+    from orderproof import __version__
+
+    return f"orderproof/{__version__}"
+
+
+def _embedded_app(fault: str | None) -> Any:
+    from orderproof.reference import create_app
+
+    try:
+        return create_app(fault=fault, provider_states=True)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _select(apis: Iterable[str], available: Iterable[str], where: str) -> tuple[str, ...]:
+    available = tuple(available)
+    chosen = tuple(dict.fromkeys(apis)) or available
+    for slug in chosen:
+        if slug not in APIS:
+            raise UsageError(f"unknown API {slug!r}; known APIs: {', '.join(APIS)}")
+        if slug not in available:
+            raise UsageError(f"{where} does not implement API {slug!r}; it lists: {', '.join(available)}")
+    return chosen
+
+
+def resolve_target(
+    *,
+    target_url: str | None = None,
+    target_config: str | Path | None = None,
+    serve: bool = False,
+    apis: Iterable[str] = (),
+    fault: str | None = None,
+    check_reachable: bool = True,
+) -> Target:
+    """Build the target from the user's options (CLI or pytest): see the module docstring."""
+    apis = tuple(apis)
+    external = target_url is not None or target_config is not None
+    if external and serve:
+        raise UsageError("--serve runs the embedded reference; it cannot be combined with --target-url or --target-config")
+    if fault is not None and external:
+        raise UsageError("--fault applies to the embedded reference only; drop --target-url/--target-config to use it")
+    if fault is not None:
+        from orderproof.reference.faults import FAULTS
+
+        if fault not in FAULTS:
+            raise UsageError(f"unknown fault {fault!r}; `orderproof faults` lists them: {', '.join(sorted(FAULTS))}")
+
+    if not external:
+        chosen = _select(apis, APIS, "the embedded reference")
+        api_targets = {slug: ApiTarget(slug, APIS[slug].path) for slug in chosen}
+        app = _embedded_app(fault)
+        label = "embedded reference" + (f" with fault {fault}" if fault else "")
+        if not serve:
+            return Target("embedded", EMBEDDED_BASE_URL, api_targets, f"{label} (in process)", app=app,
+                          provider_states_url=EMBEDDED_BASE_URL + PROVIDER_STATES_PATH, fault=fault)
+        return _serve(app, api_targets, label, fault)
+
+    config: dict[str, Any] = {}
+    where = "the target"
+    if target_config is not None:
+        config = load_target_config(target_config)
+        where = f"target file {target_config}"
+    base_url = (target_url or config.get("base_url", "")).rstrip("/")
+    if not re.match(r"^https?://[^\s/]+", base_url or ""):
+        raise UsageError(f"target URL {base_url!r} is not an http(s) URL, e.g. https://staging.example.test")
+    listed = config.get("apis") or {slug: None for slug in APIS}
+    chosen = _select(apis, listed, where)
+    api_targets = {}
+    for slug in chosen:
+        entry = listed.get(slug) or {}
+        api_targets[slug] = ApiTarget(slug, entry.get("path", APIS[slug].path), dict(entry.get("auth", {})))
+    hook = (config.get("provider_states") or {}).get("url")
+    if check_reachable:
+        _check_reachable(base_url)
+    return Target("url", base_url, api_targets, base_url, provider_states_url=hook,
+                  fixtures=dict(config.get("fixtures") or {}))
+
+
+def _serve(app: Any, api_targets: dict[str, ApiTarget], label: str, fault: str | None) -> Target:
+    import uvicorn
+
+    sock = _free_socket()
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="orderproof-serve", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            server.should_exit = True
+            raise UsageError(f"the embedded reference did not start on 127.0.0.1:{port}")
+        time.sleep(0.02)
+    base_url = f"http://127.0.0.1:{port}"
+    return Target("served", base_url, api_targets, f"{label} (served on {base_url})",
+                  provider_states_url=base_url + PROVIDER_STATES_PATH, fault=fault,
+                  _server=server, _thread=thread)
