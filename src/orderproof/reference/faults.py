@@ -18,7 +18,7 @@ from typing import Any
 from orderproof.reference import bet_placement as bp
 from orderproof.reference import sportsbook_order as so
 from orderproof.reference.idempotency import Outcome, Reply
-from orderproof.reference.money import CENT, json_bytes, text
+from orderproof.reference.money import CENT, json_bytes, text, to_cents
 
 
 @dataclass(frozen=True)
@@ -202,9 +202,9 @@ def amount_in_cents(amount: Decimal) -> Decimal:
     return amount * 100
 
 
-def balance_through_float_cents(balance_after: Decimal) -> Decimal:
-    """Truncates float cents: 1000.00 - 19.99 reports 980.00 (98000.99999999999 cents), stores 980.01."""
-    return Decimal(int(float(balance_after) * 100)) / 100
+def balance_whole_units(balance_after: Decimal) -> Decimal:
+    """Converts the wallet's cents with integer division: 98001 cents are reported as 980."""
+    return Decimal(to_cents(balance_after) // 100)
 
 
 def order_time_text(now_ns: int) -> str:
@@ -255,8 +255,9 @@ _SPORTSBOOK_ORDER = [
           "echoes data.amount in cents (orderAmount 100 -> 10000)",
           {"so_echo_amount": amount_in_cents}),
     Fault("balance-off-by-rounding", "sportsbook-order", ("SO-BALANCE",),
-          "reports data.balance through float cents, truncated: off by 0.01 for amounts like 19.99",
-          {"so_reported_balance": balance_through_float_cents}),
+          "reports data.balance from cents by integer division: 1000.00 - 19.99 is reported as 980, "
+          "stored as 980.01 (any balance with cents is off)",
+          {"so_reported_balance": balance_whole_units}),
     Fault("envelope-success-code-0", "sportsbook-order", ("SO-ENVELOPE", "SO-SCHEMA"),
           "answers success with code 0 instead of 200",
           {"so_success_code": lambda: 0}),
