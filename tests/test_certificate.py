@@ -216,3 +216,12 @@ def test_verify_missing_or_invalid_certificate_is_exit_2(tmp_path, capsys):
     (tmp_path / certificate.CERTIFICATE_JSON).write_text("{not json")
     assert main(["verify-certificate", str(tmp_path)]) == 2
     assert "not a readable JSON certificate" in capsys.readouterr().err
+
+
+def test_a_huge_response_body_is_cut(tmp_path, secrets):
+    huge = failing_echo()
+    huge.evidence.response["body"] = "x" * 10_000_000
+    certificate.write_certificate(certificate.build_certificate(make_run([huge]), command=COMMAND), tmp_path)
+    assert (tmp_path / certificate.CERTIFICATE_JSON).stat().st_size < 100_000
+    body = json.loads((tmp_path / certificate.CERTIFICATE_JSON).read_text())["rules"][0]["evidence"]["response"]["body"]
+    assert body.endswith("[cut: 10000000 characters in all]")

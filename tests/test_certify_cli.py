@@ -147,6 +147,22 @@ def test_certified_run_writes_every_report_and_the_table(monkeypatch, capsys, tm
     assert main(["verify-certificate", str(tmp_path)]) == 0
 
 
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        ([], None),                                               # the embedded reference: no limit
+        (["--serve"], None),
+        (["--target-url", "http://127.0.0.1:9"], 20.0),           # a real service: gentle by default
+        (["--target-url", "http://127.0.0.1:9", "--rate-limit", "0"], None),
+        (["--target-url", "http://127.0.0.1:9", "--rate-limit", "2.5"], 2.5),
+    ],
+)
+def test_rate_limit_defaults(monkeypatch, capsys, tmp_path, args, expected):
+    fake = use_runner(monkeypatch, {"SO-SCHEMA": Verdict.PASS})
+    assert certify(capsys, *args, "--report-dir", str(tmp_path))[0] == 0
+    assert fake.options.rate_limit == expected
+
+
 def test_must_failure_exits_1_and_shows_the_evidence(monkeypatch, capsys, tmp_path):
     use_runner(monkeypatch, {"SO-SCHEMA": Verdict.PASS, "SO-TICKET-ECHO": Verdict.FAIL})
     code, out, _ = certify(capsys, "--serve", "--fault", _a_fault(), "--seed", "11", "--report-dir", str(tmp_path))
@@ -244,7 +260,7 @@ def _a_fault() -> str:
          "--target-url and --target-config name different targets"),
         (["--api", "horse-racing"], "unknown API 'horse-racing'; known APIs: sportsbook-order, "),
         (["--max-requests", "0"], "--max-requests must be at least 1"),
-        (["--rate-limit", "-1"], "--rate-limit must be a positive number"),
+        (["--rate-limit", "-1"], "--rate-limit must be a number of requests per second"),
         (["--target-config", "missing.yaml"], "target file missing.yaml not found"),
     ],
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 
 import pytest
 
@@ -158,3 +159,10 @@ def test_mask_tree_rewrites_text_files_and_skips_binary(tmp_path):
     assert TOKEN not in leaky.read_text() and API_KEY not in leaky.read_text()
     assert clean.read_text() == "<testsuite/>"
     assert binary.read_bytes().endswith(TOKEN.encode())
+
+
+@pytest.mark.parametrize("text", ["x" * 1_000_000, "a b " * 250_000, '{"k": "' + "x" * 1_000_000 + '"}', "?a" * 200_000])
+def test_masking_a_large_body_takes_linear_time(text):
+    started = time.perf_counter()
+    assert mask_text(text, ("abcdef",)) == text
+    assert time.perf_counter() - started < 3.0

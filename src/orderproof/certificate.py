@@ -56,6 +56,7 @@ ALLURE_DIR = "allure-results"
 CERTIFIED = "CERTIFIED"
 NOT_CERTIFIED = "NOT CERTIFIED"
 SCHEMA_PATH = SCHEMAS_DIR / "certificate.schema.json"
+MAX_BODY_CHARS = 16_000          # of a request or response body kept as evidence
 
 
 class CertificateError(Exception):
@@ -105,12 +106,16 @@ def _utc(moment: datetime) -> str:
 
 
 def _text(value: Any) -> str | None:
+    """A request or response body as masked text, cut at :data:`MAX_BODY_CHARS` (a 10 MB answer
+    is evidence of its size, not something to copy into the certificate)."""
     if value is None:
         return None
     if isinstance(value, bytes):
         value = value.decode("utf-8", "replace")
     if not isinstance(value, str):
         value = json.dumps(value, ensure_ascii=False, default=str)
+    if len(value) > MAX_BODY_CHARS:
+        value = f"{value[:MAX_BODY_CHARS]}... [cut: {len(value)} characters in all]"
     return masking.mask_text(value)
 
 
@@ -136,9 +141,9 @@ def _evidence(result: RuleResult, command: str, seed: int) -> dict[str, Any]:
         response["body"] = _text(response["body"])
     if response.get("status") is not None:
         response["status"] = int(response["status"])
-    curl = masking.mask_text(evidence.curl or "")
+    curl = _text(evidence.curl or "")
     return masking.mask_json({
-        "message": evidence.message or result.reason or "the check failed (no message)",
+        "message": _text(evidence.message or result.reason or "the check failed (no message)"),
         "request": request,
         "response": response,
         "curl": curl,
@@ -167,7 +172,7 @@ def build_certificate(run: RunResult, *, command: str, catalogue: Catalogue | No
             "check": result.check,
             "source": {"seed": source.seed, "quote": source.quote},
             "verdict": verdict.value,
-            "reason": masking.mask_text(result.reason or ""),
+            "reason": _text(result.reason or ""),
             "cases": int(result.cases),
             "evidence": _evidence(result, command, run.seed) if verdict is Verdict.FAIL else None,
         })

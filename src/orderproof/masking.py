@@ -62,7 +62,7 @@ _HEADER = re.compile(
 # ?name=value&... in URLs (and form bodies)
 _QUERY = re.compile(r"""(?P<lead>[?&;]|^)(?P<name>[A-Za-z_][\w.-]*)=(?P<value>[^&#\s'"]*)""", re.MULTILINE)
 # scheme://user:password@host
-_USERINFO = re.compile(r"(?P<lead>[A-Za-z][\w+.-]*://)[^/\s:@'\"]+:[^/\s@'\"]+@")
+_USERINFO = re.compile(r"(?P<lead>(?<![\w+.-])[A-Za-z][\w+.-]*://)[^/\s:@'\"]+:[^/\s@'\"]+@")
 _AUTH_SCHEME = re.compile(r"^(Bearer|Basic|Token|Digest|HMAC)\s+", re.IGNORECASE)
 
 

@@ -27,6 +27,7 @@ NAME = "certify"
 HELP = ("Certify a service against the contracts and write junit.xml, allure-results/ and the "
         "certificate (default target: the embedded reference).")
 INTERNAL_ERROR = 3
+REMOTE_RATE_LIMIT = 20.0     # requests per second: a real service is often a shared staging environment
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -48,7 +49,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "(`orderproof faults` lists them)")
     parser.add_argument("--max-requests", type=int, metavar="N", help="hard cap on requests sent to the target")
     parser.add_argument("--rate-limit", type=float, metavar="PER_SECOND",
-                        help="at most this many requests per second (429 + Retry-After backs off)")
+                        help=f"at most this many requests per second; 0: no limit (default: "
+                             f"{REMOTE_RATE_LIMIT:g} for --target-url/--target-config, none for the embedded "
+                             "reference; 429 + Retry-After always backs off)")
     parser.add_argument("--request-timeout", type=float, default=10.0, metavar="SECONDS",
                         help="timeout of each request (default: 10)")
 
@@ -78,14 +81,21 @@ def validate(args: argparse.Namespace) -> None:
             raise UsageError(f"unknown fault {args.fault!r}; known faults: {', '.join(faults)}")
     if args.max_requests is not None and args.max_requests < 1:
         raise UsageError(f"--max-requests must be at least 1, not {args.max_requests}")
-    if args.rate_limit is not None and not args.rate_limit > 0:
-        raise UsageError(f"--rate-limit must be a positive number of requests per second, not {args.rate_limit}")
+    if args.rate_limit is not None and not args.rate_limit >= 0:
+        raise UsageError(f"--rate-limit must be a number of requests per second (0: no limit), not {args.rate_limit}")
     if not args.request_timeout > 0:
         raise UsageError(f"--request-timeout must be a positive number of seconds, not {args.request_timeout}")
     if args.target_config is not None and not args.target_config.is_file():
         raise UsageError(f"target file {args.target_config} not found")
     if args.report_dir.exists() and not args.report_dir.is_dir():
         raise UsageError(f"--report-dir {args.report_dir} is a file, not a directory")
+
+
+def rate_limit(args: argparse.Namespace) -> float | None:
+    """Requests per second for the runner: the option, else gentle for a real service, else none."""
+    if args.rate_limit is not None:
+        return args.rate_limit or None
+    return REMOTE_RATE_LIMIT if (args.target_url or args.target_config) else None
 
 
 def base_command(args: argparse.Namespace) -> str:
@@ -127,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
         fault=args.fault,
         report_dir=report_dir,
         max_requests=args.max_requests,
-        rate_limit=args.rate_limit,
+        rate_limit=rate_limit(args),
         request_timeout=args.request_timeout,
         on_event=progress,
     )
