@@ -85,8 +85,9 @@ def faulty(reference_factory, name):
 def test_stores_partial_slip(reference_factory):
     ref = faulty(reference_factory, "stores-partial-slip")
     player = ref.player(max_stake="50.00")
-    response = ref.bet(player, make_slip(player, bet_details(stake=5), bet_details(stake=5), bet_details(stake=60)))
+    response = ref.bet(player, make_slip(player, bet_details(stake=5), bet_details(stake=60), bet_details(stake=5)))
     assert response.json()["errorCode"] == "INVALID_STAKE"
+    assert len(response.json()["failedBets"]) == 1
     snapshot = ref.snapshot(player["userId"])
     assert (len(snapshot["bets"]), snapshot["balance"]) == (2, "990.00")   # the bug: a rejected slip stored
 
@@ -244,6 +245,21 @@ def test_envelope_success_code_0(reference_factory):
     player = ref.player()
     response = ref.order(seed_order(player["customerToken"]))
     assert (response.status_code, response.json()["code"], response.json()["msg"]) == (200, 0, "success")
+
+
+def test_success_msg_ok(reference_factory):
+    ref = faulty(reference_factory, "success-msg-ok")
+    player = ref.player()
+    answer = ref.order(seed_order(player["customerToken"])).json()
+    assert (answer["code"], answer["msg"]) == (200, "OK")
+
+
+def test_invalid_body_http_200(reference_factory):
+    ref = faulty(reference_factory, "invalid-body-http-200")
+    player = ref.player()
+    response = ref.order(seed_order(player["customerToken"], currency="EUR"))
+    assert (response.status_code, response.json()["code"]) == (200, 400)
+    assert ref.order(seed_order("nobody")).status_code == 400   # other rejections keep HTTP 400
 
 
 def test_stores_rejected_order(reference_factory):

@@ -33,19 +33,22 @@ class Fault:
 # === bet-placement (004) ==========================================================================
 
 def place_slip_bet_by_bet(conn, behaviour, player, slip) -> None:
-    """Checks and writes one bet at a time: a later bet's rejection leaves the earlier ones stored."""
+    """Checks the funds for the slip, then checks and writes one bet at a time: the bets within the
+    limits are stored and debited even when another bet of the slip breaches a limit."""
     min_stake, max_stake = Decimal(player["min_stake"]), Decimal(player["max_stake"])
-    balance = Decimal(player["balance"])
+    if not behaviour.bp_funds_cover(Decimal(player["balance"]), sum((b["stake"] for b in slip.bets), Decimal(0))):
+        raise bp.Failure("INSUFFICIENT_FUNDS", "the balance does not cover the sum of the stakes")
+    failed = []
     for bet in slip.bets:
         reason = behaviour.bp_stake_limit_breach(bet["stake"], min_stake, max_stake)
         if reason:
-            raise bp.Failure("INVALID_STAKE", "stake outside the player's limits", [bp.failed_bet(bet, reason)])
-        if not behaviour.bp_funds_cover(balance, bet["stake"]):
-            raise bp.Failure("INSUFFICIENT_FUNDS", "the balance does not cover the stake")
+            failed.append(bp.failed_bet(bet, reason))
+            continue
         behaviour.bp_insert_bet(conn, bp.bet_row(behaviour, slip, bet))
         bp.debit(conn, player, bp.Slip(slip.request_id, slip.user_id, slip.session_token, [bet]), [bet["stake"]])
-        balance -= bet["stake"]
         player = conn.execute("SELECT * FROM players WHERE user_id = ?", (slip.user_id,)).fetchone()
+    if failed:
+        raise bp.Failure("INVALID_STAKE", "one or more stakes are outside the player's limits", failed)
 
 
 def payout_in_float(stake: Decimal, decimal_price: Decimal) -> Decimal:
@@ -133,9 +136,10 @@ def cents_by_quantize(amount: Decimal) -> bool:
 
 
 _BET_PLACEMENT = [
-    Fault("stores-partial-slip", "bet-placement", ("BP-ATOMIC",),
-          "checks and stores the bets one at a time: when a later bet breaches a stake limit or the "
-          "funds run out, the earlier bets stay stored and debited",
+    Fault("stores-partial-slip", "bet-placement", ("BP-ATOMIC", "BP-STAKE-LIMITS"),
+          "checks the stake limits bet by bet while storing them: a slip rejected with INVALID_STAKE "
+          "keeps its bets within the limits stored and debited (BP-STAKE-LIMITS also demands that "
+          "nothing is stored)",
           {"bp_place_slip": place_slip_bet_by_bet}),
     Fault("payout-float", "bet-placement", ("BP-PAYOUT",),
           "computes potentialPayout in float and rounds it to 2 decimals (2.55 x 1.85 stores 4.72, not 4.7175)",
@@ -157,7 +161,7 @@ _BET_PLACEMENT = [
     Fault("accepts-expired-session", "bet-placement", ("BP-SESSION-EXPIRED",),
           "compares the session token but not its expiry",
           {"bp_session_valid": session_token_only}),
-    Fault("framework-422", "bet-placement", ("BP-MISSING", "BP-ERROR-SHAPE", "BP-SCHEMA"),
+    Fault("framework-422", "bet-placement", ("BP-MISSING", "BP-ERROR-SHAPE"),
           "answers a missing field or X-Idempotency-Key with the web framework's 422 {detail: [...]} "
           "instead of 400 MISSING_PARAMETER",
           {"bp_missing_parameter_reply": framework_422}),
@@ -176,8 +180,9 @@ _BET_PLACEMENT = [
     Fault("overdraws", "bet-placement", ("BP-FUNDS",),
           "only checks that the balance is positive, not that it covers the stakes: the balance goes negative",
           {"bp_funds_cover": balance_positive}),
-    Fault("debits-first-bet-only", "bet-placement", ("BP-DEBIT",),
-          "debits (and ledgers) only the first bet of a slip",
+    Fault("debits-first-bet-only", "bet-placement", ("BP-DEBIT", "BP-FUNDS"),
+          "debits (and ledgers) only the first bet of a slip (BP-FUNDS also checks the balance after "
+          "concurrent multi-bet slips)",
           {"bp_debit_amounts": debit_first_bet}),
     Fault("ignores-blocked-user", "bet-placement", ("BP-USER",),
           "places bets for a blocked user",
@@ -258,9 +263,15 @@ _SPORTSBOOK_ORDER = [
           "reports data.balance from cents by integer division: 1000.00 - 19.99 is reported as 980, "
           "stored as 980.01 (any balance with cents is off)",
           {"so_reported_balance": balance_whole_units}),
-    Fault("envelope-success-code-0", "sportsbook-order", ("SO-ENVELOPE", "SO-SCHEMA"),
-          "answers success with code 0 instead of 200",
+    Fault("envelope-success-code-0", "sportsbook-order", ("SO-ENVELOPE", "SO-SCHEMA", "SO-BALANCE", "SO-REPEAT"),
+          "answers success with code 0 instead of 200 (the flows that need an accepted order fail too)",
           {"so_success_code": lambda: 0}),
+    Fault("success-msg-ok", "sportsbook-order", ("SO-ENVELOPE",),
+          'answers success with msg "OK" instead of "success"',
+          {"so_success_msg": lambda: "OK"}),
+    Fault("invalid-body-http-200", "sportsbook-order", ("SO-NEGATIVE", "SO-SCHEMA"),
+          "answers an invalid request with HTTP 200 and the error only in the envelope (code 400)",
+          {"so_rejection_status": lambda code: 200 if code == so.INVALID_REQUEST else 400}),
     Fault("stores-rejected-order", "sportsbook-order", ("SO-REJECT-NOTHING",),
           "records the order before checking the balance: a rejected order (402) stays stored",
           {"so_settle": settle_recording_first}),

@@ -63,8 +63,8 @@ class Order:
     fingerprint: str
 
 
-def rejection_reply(code: int, msg: str) -> Reply:
-    return Reply(400, json_bytes({"code": code, "msg": msg, "data": None}))
+def rejection_reply(code: int, msg: str, status: int = 400) -> Reply:
+    return Reply(status, json_bytes({"code": code, "msg": msg, "data": None}))
 
 
 # --- request validation (openapi/sportsbook-order.yaml, by hand) ------------------------------------
@@ -190,6 +190,15 @@ def success_code() -> int:
     return 200
 
 
+def success_msg() -> str:
+    return "success"
+
+
+def rejection_status(code: int) -> int:
+    """The HTTP status of a rejection: 400 for every envelope code."""
+    return 400
+
+
 def echo_ticket_id(ticket_id: int) -> int:
     return ticket_id
 
@@ -225,6 +234,8 @@ def settle(conn: sqlite3.Connection, behaviour: Any, player: sqlite3.Row, order:
 BEHAVIOUR = {
     "so_validate": validate,
     "so_success_code": success_code,
+    "so_success_msg": success_msg,
+    "so_rejection_status": rejection_status,
     "so_echo_ticket_id": echo_ticket_id,
     "so_echo_amount": echo_amount,
     "so_reported_balance": reported_balance,
@@ -242,7 +253,7 @@ def record_order(
     now_ns = time.time_ns()
     reply = Reply(200, json_bytes({
         "code": behaviour.so_success_code(),
-        "msg": "success",
+        "msg": behaviour.so_success_msg(),
         "data": {
             "amount": behaviour.so_echo_amount(order.amount),
             "balance": behaviour.so_reported_balance(balance_after),
@@ -285,7 +296,7 @@ def process(conn: sqlite3.Connection, behaviour: Any, document: Any) -> Reply:
             raise Rejection(PLAYER_BLOCKED, "the player is blocked")
         return behaviour.so_settle(conn, behaviour, player, order)
     except Rejection as rejection:
-        return rejection_reply(rejection.code, rejection.msg)
+        return rejection_reply(rejection.code, rejection.msg, behaviour.so_rejection_status(rejection.code))
 
 
 def handle(state: Any, headers: Any, raw: bytes) -> Reply:
