@@ -8,6 +8,7 @@ the flow rule, so that each rule answers for its own property.
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Mapping
 from decimal import Decimal
@@ -21,7 +22,7 @@ from orderproof.checks.base import Exchange
 from orderproof.generation import (
     Scene,
     auth_headers,
-    case_strategy,
+    case_pool,
     exchange_from,
     valid_body,
 )
@@ -94,8 +95,9 @@ class RuleFlow:
 
     def valid_body(self, player: Mapping[str, Any] | None = None, **fixtures: Any) -> Any:
         player = player or self._default_player()
-        case = self.draw(case_strategy(self.api, "positive"), "generated body")
-        return valid_body(self.api, case.body, self.scene, player, self.draw, **fixtures)
+        pool = case_pool(self.api, "positive", self.ctx.flow_pool_size, self.ctx.pool_seed(self.api))
+        case = self.draw(st.sampled_from(pool), "generated body")
+        return valid_body(self.api, copy.deepcopy(case.body), self.scene, player, self.draw, **fixtures)
 
     def send(self, body: Any = None, *, player: Mapping[str, Any] | None = None,
              headers: Mapping[str, str] | None = None, media_type: str = "application/json",

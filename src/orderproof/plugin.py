@@ -143,8 +143,8 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     terminalreporter.section("orderproof conformance")
     for result in results:
         reason = f"  {result.reason}" if result.verdict is not Verdict.PASS else ""
-        write(f"{result.verdict.value:<13} {result.level:<6} {result.api}::{result.rule_id:<24} "
-              f"{result.duration_s:6.2f}s{reason}"[:240])
+        write(f"{result.verdict.value:<13} {result.level:<6} {result.api + '::' + result.rule_id:<42} "
+              f"{result.duration_s:6.2f}s {result.applicable:>4}/{result.cases:<4}{reason}"[:240])
     counts = {verdict: sum(1 for r in results if r.verdict is verdict) for verdict in Verdict}
     elapsed = time.perf_counter() - config.stash.get(STARTED_KEY, time.perf_counter())
     write(f"{counts[Verdict.PASS]} passed, {counts[Verdict.FAIL]} failed, {counts[Verdict.NOT_VERIFIED]} not verified "

@@ -2,12 +2,14 @@
 
 | profile  | response rule examples | flow rule examples | use |
 | -------- | ---------------------- | ------------------ | --- |
-| quick    | 8                      | 3                  | the suite's own tests, a smoke run |
+| quick    | 8                      | 3                  | the suite's own tests, a smoke run (no shrinking) |
 | standard | 20                     | 6                  | default: CI gates and certificates |
 | thorough | 100                    | 25                 | a release, a nightly job |
 
-Every response rule sees its own generated requests (half positive, half negative unless the rule
-only concerns one kind), every flow rule its own scenarios. Runs are reproducible: each rule's
+The response rules of an API judge a shared stream of 2 x "response rule examples" generated
+requests (positive and negative mixed); a rule that fails there is re-run alone by Hypothesis to
+shrink its case (not in quick). Each flow rule runs "flow rule examples" scenarios, drawing its
+bodies from a pool of max(4, 2 x flow examples) generated positive bodies. Runs are reproducible: each rule's
 Hypothesis seed derives from the run seed (``--seed``), so derandomization is not needed and is
 off in every profile (it would make ``--seed`` meaningless). No example database is used.
 """
@@ -35,7 +37,7 @@ class Profile:
 PROFILES = {
     profile.name: profile
     for profile in (
-        Profile("quick", response_examples=8, flow_examples=3),
+        Profile("quick", response_examples=8, flow_examples=3, phases=(Phase.explicit, Phase.generate)),
         Profile("standard", response_examples=20, flow_examples=6),
         Profile("thorough", response_examples=100, flow_examples=25),
     )

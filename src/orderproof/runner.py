@@ -35,8 +35,10 @@ from orderproof.generation import (
     auth_headers,
     body_bytes,
     build_request,
+    case_pool,
     case_strategy,
     exchange_from,
+    fresh_case,
     load_operation,
     overlay_case,
     schemathesis_response,
@@ -168,6 +170,14 @@ class RunContext:
         self.transport.close()
         self.target.close()
 
+    @property
+    def flow_pool_size(self) -> int:
+        """Generated positive bodies flows draw from (then filled in with fresh fixtures)."""
+        return max(4, 2 * self.profile.flow_examples)
+
+    def pool_seed(self, slug: str) -> int:
+        return derive_seed(self.seed, slug + "/flow-pool")
+
     # rules -------------------------------------------------------------------------------------
     def rules_of(self, slug: str) -> list[Rule]:
         return [rule for rule in self.catalogue.rules if rule.api == slug]
@@ -289,12 +299,17 @@ class RunContext:
         scene = Scene(self.target, self.states, derive_seed(self.seed, slug + "/scene"))
         started = time.perf_counter()
 
-        @settings(max_examples=2 * self.profile.response_examples, database=None, deadline=None,
-                  derandomize=self.profile.derandomize, phases=(Phase.explicit, Phase.generate),
+        size = self.profile.response_examples
+        cases = (case_pool(slug, "positive", size, derive_seed(self.seed, slug + "/pool+"))
+                 + case_pool(slug, "negative", size, derive_seed(self.seed, slug + "/pool-")))
+
+        @settings(max_examples=3 * self.profile.response_examples, database=None, deadline=None,
+                  derandomize=self.profile.derandomize, phases=(Phase.generate,),
                   suppress_health_check=list(HealthCheck), verbosity=Verbosity.quiet)
         @seed(derive_seed(self.seed, slug))
-        @given(case=case_strategy(slug, "all"), data=st.data())
-        def shared(case: Any, data: Any) -> None:
+        @given(pooled=st.sampled_from(cases), data=st.data())
+        def shared(pooled: Any, data: Any) -> None:
+            case = fresh_case(pooled)
             exchange, reply = self.send_case(slug, case, scene, data.draw)
             for rule in rules:
                 traffic.cases[rule.id] = traffic.cases.get(rule.id, 0) + 1

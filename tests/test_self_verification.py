@@ -1,0 +1,91 @@
+"""The suite verifies itself against its embedded reference: the clean reference passes every rule,
+and every named fault of the reference fails exactly the rules it is meant to break (and no other
+MUST rule). A fault that no rule catches is a failing test naming the fault: the mutation score
+bar is 100 %.
+
+Slow (the whole suite runs once clean and once per fault, in process, quick profile, fixed seed):
+``pytest tests/test_self_verification.py -s`` prints the table.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from orderproof.apis import APIS
+from orderproof.reference.faults import FAULTS
+from orderproof.results import Verdict
+from orderproof.runner import build_context
+
+pytestmark = pytest.mark.slow
+
+SEED = 20241125
+PROFILE = "quick"
+PREFIXES = {api.prefix: slug for slug, api in APIS.items()}
+
+# Rules that may end NOT VERIFIED against the clean reference, with the documented reason.
+# (None today: the reference offers the provider-state hook and every fixture a rule needs.)
+EXPECTED_NOT_VERIFIED: dict[str, str] = {}
+
+TABLE: list[tuple[str, str, str, str]] = []
+
+
+def run(apis: tuple[str, ...], fault: str | None = None) -> tuple[list, float | None]:
+    """Every rule of ``apis`` against the reference (with ``fault``); the results and the time from
+    the start to the first FAIL."""
+    context = build_context(apis=apis, fault=fault, profile=PROFILE, seed=SEED)
+    results, first_failure = [], None
+    started = time.perf_counter()
+    try:
+        for rule in context.ordered_rules():
+            result = context.verify(rule)
+            results.append(result)
+            if result.verdict is Verdict.FAIL and first_failure is None:
+                first_failure = time.perf_counter() - started
+    finally:
+        context.close()
+    return results, first_failure
+
+
+def test_clean_reference_passes_every_rule() -> None:
+    started = time.perf_counter()
+    results, _ = run(tuple(APIS))
+    elapsed = time.perf_counter() - started
+    problems = []
+    for result in results:
+        if result.verdict is Verdict.FAIL:
+            problems.append(f"{result.rule_id} FAIL: {result.reason}")
+        elif result.verdict is Verdict.NOT_VERIFIED and result.rule_id not in EXPECTED_NOT_VERIFIED:
+            problems.append(f"{result.rule_id} NOT VERIFIED: {result.reason}")
+    print(f"\nclean reference: {len(results)} rules, {elapsed:.1f}s")
+    assert not problems, "the clean reference must pass every rule:\n" + "\n".join(problems)
+    assert len(results) >= 5 * 4          # every API has at least its four generic rules
+
+
+def _apis_of(fault) -> tuple[str, ...]:
+    slugs = {fault.api} | {PREFIXES[rule.split("-", 1)[0]] for rule in fault.rules}
+    return tuple(slug for slug in APIS if slug in slugs)
+
+
+@pytest.mark.parametrize("name", sorted(FAULTS))
+def test_fault_fails_exactly_its_rules(name: str) -> None:
+    fault = FAULTS[name]
+    results, first_failure = run(_apis_of(fault), fault=name)
+    by_id = {result.rule_id: result for result in results}
+    failed = sorted(result.rule_id for result in results if result.verdict is Verdict.FAIL)
+    TABLE.append((name, ",".join(sorted(fault.rules)), ",".join(failed),
+                  f"{first_failure:.1f}s" if first_failure is not None else "-"))
+    missed = [rule for rule in fault.rules if rule not in by_id or by_id[rule].verdict is not Verdict.FAIL]
+    assert not missed, (f"fault {name} is not caught by {', '.join(missed)}: "
+                        + "; ".join(f"{r} {by_id[r].verdict.value} {by_id[r].reason}" for r in missed if r in by_id))
+    collateral = [f"{r.rule_id}: {r.reason}" for r in results
+                  if r.verdict is Verdict.FAIL and r.level == "MUST" and r.rule_id not in fault.rules]
+    assert not collateral, f"fault {name} also fails MUST rules it does not name:\n" + "\n".join(collateral)
+
+
+def teardown_module() -> None:
+    if TABLE:
+        print("\nfault | rules expected | rules failed | first failure after")
+        for row in TABLE:
+            print(" | ".join(row))
