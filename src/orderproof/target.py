@@ -138,14 +138,14 @@ def load_target_config(path: str | Path) -> dict[str, Any]:
 
 
 def _schema_message(error: jsonschema.ValidationError) -> str:
+    if "propertyNames" in error.absolute_schema_path:
+        return f"unknown API {error.instance!r}; known APIs: {', '.join(APIS)}"
     if error.validator == "additionalProperties":
         extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
         allowed = ", ".join(error.schema.get("properties", {}))
         return f"unknown key {', '.join(map(repr, extra))}; allowed keys: {allowed}"
-    if error.validator == "propertyNames":
-        return f"unknown API {error.instance!r}; known APIs: {', '.join(APIS)}"
     if error.validator == "required":
-        return error.message.replace("is a required property", "is required")
+        return error.message.replace("'", "").replace("is a required property", "is required")
     return error.message
 
 
@@ -193,7 +193,7 @@ def _select(apis: Iterable[str], available: Iterable[str], where: str) -> tuple[
             raise UsageError(f"unknown API {slug!r}; known APIs: {', '.join(APIS)}")
         if slug not in available:
             raise UsageError(f"{where} does not implement API {slug!r}; it lists: {', '.join(available)}")
-    return chosen
+    return tuple(slug for slug in APIS if slug in chosen)
 
 
 def resolve_target(
