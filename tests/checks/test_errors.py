@@ -87,6 +87,7 @@ def test_so_envelope_passes_on_success_and_rejection():
     (400, {"detail": "validation"}),
     (500, "Internal Server Error"),
     (200, {"code": "200", "msg": "success", "data": SO_OK["data"]}),
+    (200, {"code": 0, "msg": "success", "data": SO_OK["data"]}),
 ])
 def test_so_envelope_fails(status, body):
     assert_fails("SO-ENVELOPE", so_envelope, so(status, body))
@@ -111,6 +112,7 @@ def test_to_envelope():
     assert_fails("TO-ENVELOPE", to_envelope, to(200, {"data": {"docno": "D1"}, "code": 100, "message": "success"}))
     assert_fails("TO-ENVELOPE", to_envelope, to(400, {"code": 101, "message": "no data key"}))
     assert_fails("TO-ENVELOPE", to_envelope, to(400, {"Message": "The request is invalid."}))
+    assert "code 0" in assert_fails("TO-ENVELOPE", to_envelope, to(200, TO_OK | {"code": 0})).message
 
 
 def test_to_failure_code():

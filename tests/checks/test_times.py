@@ -1,3 +1,5 @@
+import dataclasses
+
 import pytest
 
 from orderproof.checks.base import NOT_APPLICABLE
@@ -34,3 +36,13 @@ def test_times_fail(change):
 
 def test_times_do_not_apply_to_errors():
     assert sr_times(exchange("superbet-reserve", 422, {"detail": []})) is NOT_APPLICABLE
+
+
+def test_times_compare_with_the_operator_zone_when_the_runner_knows_it():
+    plus_two = dataclasses.replace(exchange("jackpot-ticket", 200, SAMPLE), extra={"operator_timezone_offset": "+02:00"})
+    assert jt_times(plus_two) is None
+    unshifted = SAMPLE | {"operator_time_created": SAMPLE["created"], "operator_time_updated": SAMPLE["updated"]}
+    assert sr_times(exchange("superbet-reserve", 200, unshifted)) is None  # UTC operators exist
+    known = dataclasses.replace(exchange("superbet-reserve", 200, unshifted),
+                                extra={"operator_timezone_offset": "+02:00"})
+    assert "+00:00 but the operator's zone is +02:00" in assert_fails("SR-TIMES", sr_times, known).message

@@ -167,21 +167,28 @@ def bp_funds(flow: Flow) -> None:
     INSUFFICIENT_FUNDS and stores nothing, and two slips under different idempotency keys sent at
     the same time that together exceed the balance are not both placed and never overdraw (the
     balance stays >= 0 and fell by the placed slips' stakes only); fails otherwise; does not apply:
-    always applies (needs provider states and snapshots)."""
+    always applies (needs provider states and snapshots). Every example tries both."""
+    _bp_funds_one_slip(flow)
+    _bp_funds_concurrent(flow)
+
+
+def _bp_funds_one_slip(flow: Flow) -> None:
     rule = "BP-FUNDS"
-    if flow.draw(st.sampled_from(["one slip", "two concurrent slips"]), "case") == "one slip":
-        n = flow.draw(st.integers(1, 5), "bets in the slip")
-        stakes = [major(flow.draw(st.integers(10, 50_000), f"stake {i} in cents")) for i in range(n)]
-        total = cents(sum(stakes, Decimal(0)))
-        balance = major(total - flow.draw(st.integers(1, total), "shortfall in cents"))
-        player = bp_player(flow, balance=str(balance))
-        body = slip(flow, player, stakes)
-        situation = f"stakes {[str(s) for s in stakes]} (sum {major(total)}) against a balance of {balance}"
-        before = flow.snapshot(player)
-        expect_failure(rule, flow.send(body, player=player), 400, "INSUFFICIENT_FUNDS", situation,
-                       "| INSUFFICIENT_FUNDS | 400 |; " + FUNDS_QUOTE)
-        assert_unchanged(rule, before, flow.snapshot(player), f"{situation} was rejected", FUNDS_QUOTE)
-        return
+    n = flow.draw(st.integers(1, 5), "bets in the slip")
+    stakes = [major(flow.draw(st.integers(10, 50_000), f"stake {i} in cents")) for i in range(n)]
+    total = cents(sum(stakes, Decimal(0)))
+    balance = major(total - flow.draw(st.integers(1, total), "shortfall in cents"))
+    player = bp_player(flow, balance=str(balance))
+    body = slip(flow, player, stakes)
+    situation = f"stakes {[str(s) for s in stakes]} (sum {major(total)}) against a balance of {balance}"
+    before = flow.snapshot(player)
+    expect_failure(rule, flow.send(body, player=player), 400, "INSUFFICIENT_FUNDS", situation,
+                   "| INSUFFICIENT_FUNDS | 400 |; " + FUNDS_QUOTE)
+    assert_unchanged(rule, before, flow.snapshot(player), f"{situation} was rejected", FUNDS_QUOTE)
+
+
+def _bp_funds_concurrent(flow: Flow) -> None:
+    rule = "BP-FUNDS"
     slips_stakes = [
         [major(flow.draw(st.integers(10, 50_000), f"slip {s} stake {i} in cents"))
          for i in range(flow.draw(st.integers(1, 3), f"bets in slip {s}"))]
@@ -299,11 +306,15 @@ def bp_missing(flow: Flow) -> None:
 def bp_user(flow: Flow) -> None:
     """BP-USER: passes if a slip for an unknown userId gets 400 INVALID_USER and one for a blocked
     player 400 USER_BLOCKED, storing nothing, fails otherwise, does not apply: always applies (needs
-    provider states and snapshots)."""
+    provider states and snapshots). Every example tries both."""
+    for case in ("unknown", "blocked"):
+        _bp_user_case(flow, case)
+
+
+def _bp_user_case(flow: Flow, case: str) -> None:
     rule = "BP-USER"
-    case = flow.draw(st.sampled_from(["unknown", "blocked"]), "case")
     player = bp_player(flow, balance="10000.00", blocked=case == "blocked")
-    body = slip(flow, player, stakes_within(flow, player, flow.draw(st.integers(1, 3), "bets in the slip")))
+    body = slip(flow, player, stakes_within(flow, player, flow.draw(st.integers(1, 3), f"{case}: bets in the slip")))
     if case == "unknown":
         body["userId"] = f"orderproof-unknown-{uuid.uuid4().hex[:12]}"
         code, situation = "INVALID_USER", "a slip for an unknown userId"
@@ -322,15 +333,19 @@ def so_reject_nothing(flow: Flow) -> None:
     """SO-REJECT-NOTHING: passes if an order over the balance, or with an unknown customerToken, is
     answered with a non-200 code and leaves the player's balance and orders unchanged, fails if it is
     accepted or anything is debited or stored, does not apply: always applies (needs provider states
-    and snapshots)."""
+    and snapshots). Every example tries both."""
+    for case in ("over balance", "unknown token"):
+        _so_reject_case(flow, case)
+
+
+def _so_reject_case(flow: Flow, case: str) -> None:
     rule = "SO-REJECT-NOTHING"
     documented = "a rejection leaves the wallet and the orders as they were (only a code 200 order debits)"
-    case = flow.draw(st.sampled_from(["over balance", "unknown token"]), "case")
-    balance = major(flow.draw(st.integers(0, 100_000), "balance in cents"))
+    balance = major(flow.draw(st.integers(0, 100_000), f"{case}: balance in cents"))
     player = flow.setup("a player exists", balance=str(balance))
     body = flow.valid_body(player)
     if case == "over balance":
-        body["orderAmount"] = balance + major(flow.draw(st.integers(1, 100_000), "cents over the balance"))
+        body["orderAmount"] = balance + major(flow.draw(st.integers(1, 100_000), f"{case}: cents over the balance"))
         situation = f"an order of {body['orderAmount']} against a balance of {balance}"
     else:
         body["customerToken"] = f"orderproof-unknown-{uuid.uuid4().hex[:12]}"

@@ -89,10 +89,9 @@ def _provoke(flow: Flow, situation: str) -> tuple[dict[str, Any], dict[str, Any]
         player = flow.setup("a player exists")
         body = flow.valid_body(player, event=flow.setup("an event exists", started=True))
     elif situation == "market not allowed" and not jackpot:
-        player = flow.setup("a player exists")
+        player, body = ticket_scene(flow)  # a valid body, then pointed at the closed market
         event = flow.setup("an event exists",
                            markets=[{"code": "1X2", "allowed": False, "prices": ["1.85", "3.40", "4.20"]}])
-        body = flow.valid_body(player, event=event)
         body["event"] = event["event_id"]
         body["bets"] = [s["bet_id"] for s in event["markets"][0]["selections"]]
     else:
@@ -121,7 +120,12 @@ def _provoke(flow: Flow, situation: str) -> tuple[dict[str, Any], dict[str, Any]
 
 
 def _ticket_errors(flow: Flow, rule_id: str, codes: frozenset[int]) -> None:
-    situation = flow.draw(st.sampled_from(_situations(flow.api)), "situation")
+    first = flow.draw(st.sampled_from(_situations(flow.api)), "situation provoked first")
+    for situation in [first, *(s for s in _situations(flow.api) if s != first)]:
+        _ticket_error(flow, rule_id, codes, situation)
+
+
+def _ticket_error(flow: Flow, rule_id: str, codes: frozenset[int], situation: str) -> None:
     player, body, headers = _provoke(flow, situation)
     before = flow.snapshot(player)
     exchange = flow.send(body, player=player, headers=headers)
@@ -143,8 +147,9 @@ def jt_errors(flow: Flow) -> None:
     event 103, unknown bet 106, unknown operator 112, operator without webhook 114, operator header
     differs 115; unknown betcard: 400 and the shape only) and stores no ticket, and every 400/403/422
     answer has the documented shape; fails otherwise; does not apply: always applies (needs provider
-    states). A started event (107) and a market not allowed (116) cannot be set on a betcard, so they
-    are provoked for superbet only."""
+    states). Every example provokes every situation (the first one drawn), each with a fresh scene. A
+    started event (107) and a market not allowed (116) cannot be set on a betcard, so they are
+    provoked for superbet only."""
     _ticket_errors(flow, "JT-ERRORS", JT_CODES)
 
 
@@ -154,7 +159,7 @@ def sr_errors(flow: Flow) -> None:
     event 103, unknown bet 106, event started 107, unknown operator 112, operator without webhook 114,
     operator header differs 115, market not allowed 116) and stores no ticket, and every 400/403/422
     answer has the documented shape; fails otherwise; does not apply: always applies (needs provider
-    states)."""
+    states). Every example provokes every situation (the first one drawn), each with a fresh scene."""
     _ticket_errors(flow, "SR-ERRORS", SR_CODES)
 
 
@@ -170,6 +175,9 @@ def so_envelope_shape(rule_id: str, exchange: Exchange) -> None:
         raise RuleFailure(rule_id, "the answer is not the {code: int, msg: str, data: object|null} envelope",
                           received=shown(exchange), documented="| code | int | Y |; | msg | string | Y |; "
                           "| data | object | N |")
+    if 200 <= exchange.status < 300 and body["code"] != 200:
+        raise RuleFailure(rule_id, f"HTTP {exchange.status} carries code {body['code']}, not the success code 200",
+                          received=shown(exchange), documented=SO_QUOTE)
     if body["code"] == 200:
         data = body.get("data")
         if body["msg"] != "success" or not isinstance(data, dict) or not {"userId", "orderTime"} <= set(data):
@@ -185,8 +193,9 @@ def so_envelope_shape(rule_id: str, exchange: Exchange) -> None:
 @only_operation
 def so_envelope(exchange: Exchange) -> None:
     """SO-ENVELOPE: passes if the answer is the {code: int, msg: str, data} envelope, with msg
-    "success" and data (userId, orderTime) when code is 200, and code 200 only on a 2xx; fails
-    otherwise (including a body that is not JSON); does not apply to requests with another method."""
+    "success" and data (userId, orderTime) when code is 200, code 200 on every 2xx and only there;
+    fails otherwise (including a body that is not JSON); does not apply to requests with another
+    method."""
     so_envelope_shape("SO-ENVELOPE", exchange)
 
 
@@ -202,6 +211,9 @@ def to_envelope_shape(rule_id: str, exchange: Exchange) -> None:
             or not (body["data"] is None or isinstance(body["data"], dict)):
         raise RuleFailure(rule_id, "the answer is not the {data: object|null, code: int, message: str} envelope",
                           received=shown(exchange), documented=TO_QUOTE)
+    if 200 <= exchange.status < 300 and body["code"] != 100:
+        raise RuleFailure(rule_id, f"HTTP {exchange.status} carries code {body['code']}, not the success code 100",
+                          received=shown(exchange), documented=TO_QUOTE)
     if exchange.status == 200 and body["code"] == 100:
         data = body["data"] or {}
         if not isinstance(data.get("docno"), str) or not isinstance(data.get("orderno"), str):
@@ -212,9 +224,9 @@ def to_envelope_shape(rule_id: str, exchange: Exchange) -> None:
 @response_check("to_envelope", apis=("travel-order",))
 @only_operation
 def to_envelope(exchange: Exchange) -> None:
-    """TO-ENVELOPE: passes if the answer is {data, code: int, message: str} and an HTTP 200 with
-    code 100 carries data.docno and data.orderno strings, fails otherwise (including a body that is
-    not JSON), does not apply to requests with another method."""
+    """TO-ENVELOPE: passes if the answer is {data, code: int, message: str}, every 2xx carries code
+    100 and an HTTP 200 with code 100 carries data.docno and data.orderno strings, fails otherwise
+    (including a body that is not JSON), does not apply to requests with another method."""
     to_envelope_shape("TO-ENVELOPE", exchange)
 
 

@@ -154,27 +154,33 @@ def jt_odds_diff(flow: Flow) -> None:
     """JT-ODDS-DIFF: passes if a ticket whose submitted odds on one event deviate from the current
     odds by more than odds_diff (or by anything when odds_diff is 0) is rejected with 400 and no
     ticket is stored, and one deviating by at most odds_diff is accepted (200); fails otherwise; does
-    not apply: always applies (needs provider states). The deviation is measured per event; on a
-    one-event betcard (the "within" case) that equals the deviation of the product."""
+    not apply: always applies (needs provider states). Every example tries the three cases (beyond,
+    zero, within). The deviation is measured per event; on a one-event betcard (the "within" case)
+    that equals the deviation of the product, and "beyond" per event is beyond for the product too."""
+    for case in ("beyond", "zero", "within"):
+        _odds_diff_case(flow, case)
+
+
+def _odds_diff_case(flow: Flow, case: str) -> None:
     rule = "JT-ODDS-DIFF"
     quote = ("When the value is set to zero it means we don't allow any odds difference during ticket "
              "creation and will respond with \"Ticket odds changed\" Error response")
-    case = flow.draw(st.sampled_from(["beyond", "zero", "within"]), "deviation case")
-    events = 1 if case == "within" else flow.draw(st.integers(1, 3), "events on the betcard")
+    events = 1 if case == "within" else flow.draw(st.integers(1, 3), f"{case}: events on the betcard")
     player = flow.setup("a player exists")
     betcard = flow.setup("a jackpot betcard exists", events=events)
     body = flow.valid_body(player, betcard=betcard)
     if case == "zero":
-        odds_diff, deviation = Decimal(0), major(flow.draw(st.integers(1, 50), "deviation in 1/100"))
+        odds_diff, deviation = Decimal(0), major(flow.draw(st.integers(1, 50), "zero: deviation in 1/100"))
     elif case == "beyond":
-        odds_diff = major(flow.draw(st.integers(0, 50), "odds_diff in 1/100"))
-        deviation = odds_diff + major(flow.draw(st.integers(1, 50), "excess over odds_diff in 1/100"))
+        odds_diff = major(flow.draw(st.integers(0, 50), "beyond: odds_diff in 1/100"))
+        deviation = odds_diff + major(flow.draw(st.integers(1, 50), "beyond: excess over odds_diff in 1/100"))
     else:
-        odds_diff = major(flow.draw(st.integers(1, 50), "odds_diff in 1/100"))
-        deviation = major(flow.draw(st.integers(0, int(odds_diff * 100)), "deviation in 1/100"))
-    index = flow.draw(st.integers(0, len(body["events"]) - 1), "event whose odds moved")
+        odds_diff = major(flow.draw(st.integers(1, 50), "within: odds_diff in 1/100"))
+        deviation = major(flow.draw(st.integers(0, int(odds_diff * 100)), "within: deviation in 1/100"))
+    index = flow.draw(st.integers(0, len(body["events"]) - 1), f"{case}: event whose odds moved")
     current = to_decimal(body["events"][index]["odds"])
-    up = flow.draw(st.booleans(), "odds submitted above the current ones") or current - deviation < Decimal("1.01")
+    up = flow.draw(st.booleans(), f"{case}: odds submitted above the current ones") \
+        or current - deviation < Decimal("1.01")
     submitted = (current + deviation if up else current - deviation).quantize(Decimal("0.01"))
     body["odds_diff"] = odds_diff.quantize(Decimal("0.01"))
     body["events"][index]["odds"] = submitted

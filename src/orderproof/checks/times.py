@@ -13,6 +13,7 @@ TIME_FIELDS = ("created", "updated", "operator_time_created", "operator_time_upd
 _FORMAT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}$")
 FORMAT_QUOTE = "Ticket created datetime, UTC. Format - 2024-01-28T14:33:01.000000"
 MAX_OFFSET = timedelta(hours=14)
+_ZONE = re.compile(r"^([+-])(\d{2}):(\d{2})$")
 
 
 def _parse(value: Any) -> datetime | None:
@@ -43,6 +44,23 @@ def _check_times(rule_id: str, exchange: Exchange) -> None:
     if offset % timedelta(minutes=1) or abs(offset) > MAX_OFFSET:
         raise RuleFailure(rule_id, f"the operator offset {offset} is not a whole number of minutes within "
                           "+-14 h", received=received, documented="operator timezone")
+    zone = exchange.extra.get("operator_timezone_offset")
+    if isinstance(zone, str) and (expected := _offset(zone)) is not None and offset != expected:
+        raise RuleFailure(rule_id, f"operator times are shifted by {_text(offset)} but the operator's zone is "
+                          f"{zone}", received=received, documented="Ticket created datetime, operator timezone")
+
+
+def _offset(text: str) -> timedelta | None:
+    match = _ZONE.match(text)
+    if not match:
+        return None
+    sign, hours, minutes = match.groups()
+    return (-1 if sign == "-" else 1) * timedelta(hours=int(hours), minutes=int(minutes))
+
+
+def _text(offset: timedelta) -> str:
+    minutes = int(offset / timedelta(minutes=1))
+    return f"{'-' if minutes < 0 else '+'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
 @response_check("jt_times", apis=("jackpot-ticket",))
@@ -52,7 +70,9 @@ def jt_times(exchange: Exchange) -> None:
     """JT-TIMES: passes if a 200 ticket's created, updated, operator_time_created and
     operator_time_updated are YYYY-MM-DDTHH:MM:SS.ffffff (no zone), updated >= created, and both
     operator times are shifted from their UTC twins by one offset that is a whole number of minutes
-    within +-14 h; fails otherwise (including a missing time); does not apply if the status is not 200."""
+    within +-14 h (and equal to the operator's zone when the runner knows it:
+    ``exchange.extra["operator_timezone_offset"]``); fails otherwise (including a missing time); does
+    not apply if the status is not 200."""
     _check_times("JT-TIMES", exchange)
 
 
@@ -63,5 +83,7 @@ def sr_times(exchange: Exchange) -> None:
     """SR-TIMES: passes if a 200 reservation's created, updated, operator_time_created and
     operator_time_updated are YYYY-MM-DDTHH:MM:SS.ffffff (no zone), updated >= created, and both
     operator times are shifted from their UTC twins by one offset that is a whole number of minutes
-    within +-14 h; fails otherwise (including a missing time); does not apply if the status is not 200."""
+    within +-14 h (and equal to the operator's zone when the runner knows it:
+    ``exchange.extra["operator_timezone_offset"]``); fails otherwise (including a missing time); does
+    not apply if the status is not 200."""
     _check_times("SR-TIMES", exchange)
