@@ -100,13 +100,22 @@ class Flow(Protocol):
 
     def valid_body(self, player: Mapping[str, Any] | None = None, **fixtures: Any) -> Any:
         """A schema-valid request body generated from the spec, with fixture values (identities,
-        event ids, prices) filled in so that a correct target accepts it."""
+        event ids, prices) filled in so that a correct target accepts it. Fresh identities on every
+        call (requestId and betIds, ticketId). ``fixtures``: ``event=`` (an "an event exists" answer,
+        superbet-reserve) or ``betcard=`` (a "a jackpot betcard exists" answer, jackpot-ticket)
+        replace the scene's for this body; the current odds of the chosen selections are filled in."""
 
     def send(self, body: Any = None, *, player: Mapping[str, Any] | None = None,
              headers: Mapping[str, str] | None = None, media_type: str = "application/json",
              raw: bytes | None = None, auth: str = "valid") -> Exchange:
         """Send one request to the API under test; ``auth`` is "valid", "bad" or "none". Every
-        response checks of this API also run on the exchange (they may fail the flow)."""
+        response checks of this API also run on the exchange (they may fail the flow).
+
+        ``Decimal`` values are written as the exact JSON number they hold; a form body
+        (``application/x-www-form-urlencoded``) sends the top-level scalars. ``headers`` override the
+        computed ones (credentials, signature, a fresh ``X-Idempotency-Key`` per call for
+        bet-placement); a header given as ``None`` is left out. The signature is computed over the
+        body actually sent, with the secret of ``player``'s operator."""
 
     def send_concurrently(self, requests: list[dict[str, Any]]) -> list[Exchange]:
         """Send the given ``send`` keyword dicts at the same time (bounded) and return in order."""

@@ -58,10 +58,11 @@ def to_media_form(flow: Flow) -> None:
 
 
 @st.composite
-def dotnet_dates(draw: Any) -> str:
-    """A .NET DateTimeOffset as the help page writes it: 1 to 7 fractional digits and an offset."""
+def dotnet_dates(draw: Any, min_digits: int = 1) -> str:
+    """A .NET DateTimeOffset as the help page writes it: ``min_digits`` to 7 fractional digits and an
+    offset."""
     moment = draw(st.datetimes(datetime(2000, 1, 1), datetime(2099, 12, 31)))
-    digits = draw(st.integers(1, 7))
+    digits = draw(st.integers(min_digits, 7))
     fraction = str(draw(st.integers(0, 10**digits - 1))).zfill(digits)
     hours = draw(st.integers(-12, 14))
     minutes = 0 if abs(hours) == 14 else draw(st.sampled_from([0, 30, 45]))
@@ -71,12 +72,13 @@ def dotnet_dates(draw: Any) -> str:
 
 @flow_check("to_dates", apis=TO)
 def to_dates(flow: Flow) -> None:
-    """TO-DATES: passes if an order whose createdate (and paymentinfo.createdate, when present) carry an
-    offset and up to 7 fractional digits (e.g. "2024-12-23T14:51:37.2652335+08:00") is accepted with
-    code 100, fails otherwise, does not apply: always applies (needs provider states)."""
+    """TO-DATES: passes if an order whose createdate carries an offset and 7 fractional digits (e.g.
+    "2024-12-23T14:51:37.2652335+08:00") and whose paymentinfo.createdate, when present, carries an
+    offset and 1 to 7 digits is accepted with code 100, fails otherwise, does not apply: always
+    applies (needs provider states)."""
     player = flow.setup("a player exists")
     body = flow.valid_body(player)
-    body["createdate"] = flow.draw(dotnet_dates(), "createdate")
+    body["createdate"] = flow.draw(dotnet_dates(min_digits=7), "createdate")
     if isinstance(body.get("paymentinfo"), dict):
         body["paymentinfo"]["createdate"] = flow.draw(dotnet_dates(), "paymentinfo.createdate")
     _expect_accepted("TO-DATES", flow.send(body, player=player), f"an order with createdate {body['createdate']!r}",
