@@ -429,7 +429,8 @@ def test_fault_reserve_status_open(tmp_path):
 
 def test_fault_currency_from_operator(tmp_path):
     client = faulty(tmp_path, "currency-from-operator")
-    assert jackpot(client).json()["currency"] == "EUR" and superbet(client).json()["currency"] == "KES"
+    assert jackpot(client, jackpot_body(currency="EUR")).json()["currency"] == "KES"
+    assert superbet(client, _superbet(currency="EUR")).json()["currency"] == "EUR"
 
 
 def test_fault_echo_drops_atag(tmp_path):
@@ -439,7 +440,8 @@ def test_fault_echo_drops_atag(tmp_path):
 
 def test_fault_operator_time_unshifted(tmp_path):
     ticket = superbet(faulty(tmp_path, "operator-time-unshifted")).json()
-    assert ticket["operator_time_created"] == ticket["created"]
+    assert ticket["operator_time_updated"] == ticket["updated"]
+    assert ticket["operator_time_created"] != ticket["created"]
 
 
 def test_fault_odds_diff_ignored(tmp_path):

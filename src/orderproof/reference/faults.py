@@ -325,12 +325,17 @@ def reserve_pays_stake(stake: int) -> tuple[int, int, int]:
     return stake, 0, stake
 
 
-def player_wallet_currency(requested: str, player_currency: str) -> str:
-    return player_currency
+OPERATOR_HOME_CURRENCY = "KES"
 
 
-def operator_time_in_utc(utc, offset_minutes: int):
-    return utc
+def operator_home_currency(requested: str, player_currency: str) -> str:
+    """Answers the currency the operator is configured for instead of the one the request names."""
+    return OPERATOR_HOME_CURRENCY
+
+
+def updated_left_in_utc(created, updated, offset_minutes: int):
+    """Shifts operator_time_created but forgets operator_time_updated (left in UTC)."""
+    return te.operator_times(created, updated, offset_minutes)[0], updated
 
 
 def started_as_not_found(event_id: int) -> tuple[int, str]:
@@ -410,14 +415,16 @@ _TICKET_ENGINE_AND_TRAVEL: list[Fault] = [
           "a reservation gets status open instead of reserved",
           {"ticket_reserve_status": lambda: "open"}),
     Fault("currency-from-operator", "jackpot-ticket", ("JT-CURRENCY", "JT-ECHO"),
-          "a jackpot ticket answers the player's wallet currency instead of the request's",
-          {"ticket_jackpot_currency": player_wallet_currency}),
+          f"a jackpot ticket answers the operator's home currency ({OPERATOR_HOME_CURRENCY}) instead of "
+          "the request's (seen whenever the request names another currency)",
+          {"ticket_jackpot_currency": operator_home_currency}),
     Fault("echo-drops-atag", "jackpot-ticket", ("JT-ECHO", "SR-ECHO"),
           "answers atag null instead of the request's affiliate tag",
           {"ticket_echo_atag": lambda atag: None}),
     Fault("operator-time-unshifted", "jackpot-ticket", ("JT-TIMES", "SR-TIMES"),
-          "operator_time_created/updated repeat the UTC times instead of the operator's zone",
-          {"ticket_operator_time": operator_time_in_utc}),
+          "operator_time_updated repeats the UTC time (only operator_time_created is shifted to the "
+          "operator's zone)",
+          {"ticket_operator_times": updated_left_in_utc}),
     Fault("odds-diff-ignored", "jackpot-ticket", ("JT-ODDS-DIFF",),
           "accepts the player's odds however far the current odds moved (odds_diff ignored)",
           {"ticket_odds_within": lambda submitted, current, odds_diff: True}),

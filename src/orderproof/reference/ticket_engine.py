@@ -144,9 +144,10 @@ def echo_atag(atag: str | None) -> str | None:
     return atag
 
 
-def operator_time(utc: datetime, offset_minutes: int) -> datetime:
-    """The same instant in the operator's zone."""
-    return utc + timedelta(minutes=offset_minutes)
+def operator_times(created: datetime, updated: datetime, offset_minutes: int) -> tuple[datetime, datetime]:
+    """(operator_time_created, operator_time_updated): the same instants in the operator's zone."""
+    offset = timedelta(minutes=offset_minutes)
+    return created + offset, updated + offset
 
 
 def started_event_error(event_id: int) -> tuple[int, str]:
@@ -175,7 +176,7 @@ BEHAVIOUR = {
     "ticket_reserve_status": reserve_status,
     "ticket_jackpot_currency": jackpot_currency,
     "ticket_echo_atag": echo_atag,
-    "ticket_operator_time": operator_time,
+    "ticket_operator_times": operator_times,
     "ticket_started_event_error": started_event_error,
     "ticket_cents_json": cents_json,
     "ticket_jackpot_fields": jackpot_fields,
@@ -374,12 +375,13 @@ def _insert(conn: sqlite3.Connection, ticket: dict[str, Any]) -> dict[str, Any]:
 
 def _times(behaviour: Any, operator: sqlite3.Row, created: datetime) -> dict[str, str]:
     updated = max(created, datetime.now(UTC).replace(tzinfo=None))
-    offset = operator["timezone_offset_minutes"]
+    local_created, local_updated = behaviour.ticket_operator_times(created, updated,
+                                                                   operator["timezone_offset_minutes"])
     return {
         "created": created.strftime(TIME_FORMAT),
-        "operator_time_created": behaviour.ticket_operator_time(created, offset).strftime(TIME_FORMAT),
+        "operator_time_created": local_created.strftime(TIME_FORMAT),
         "updated": updated.strftime(TIME_FORMAT),
-        "operator_time_updated": behaviour.ticket_operator_time(updated, offset).strftime(TIME_FORMAT),
+        "operator_time_updated": local_updated.strftime(TIME_FORMAT),
     }
 
 

@@ -312,7 +312,8 @@ async def create_order(request: Request) -> Response:
         with request.app.state.store.transaction() as conn:
             answer = _store(conn, behaviour, order, kind)
     except Invalid as invalid:
-        return _answer(400, behaviour.travel_rejection(101, f"invalid request: {invalid}"))
+        reason = str(invalid).encode("utf-8", "backslashreplace").decode("utf-8")   # no lone surrogate
+        return _answer(400, behaviour.travel_rejection(101, f"invalid request: {reason}"))
     except Rejected as rejected:
         return _answer(400, behaviour.travel_rejection(rejected.code, rejected.message))
     return _answer(200, answer)
