@@ -1,0 +1,71 @@
+"""The pytest plugin end to end (pytester, in process): one item per (API, rule) against the
+embedded reference, a fault fails exactly its items, a bad option is a usage error, and without
+orderproof options nothing extra is collected."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+import orderproof
+from orderproof.catalogue import load_catalogue
+
+API = "sportsbook-order"
+QUICK = ("--api", API, "--profile", "quick", "--orderproof-seed", "7", "-p", "no:randomly")
+
+
+@pytest.fixture
+def pytester(pytester: pytest.Pytester) -> pytest.Pytester:
+    """Runs confined to the test's directory: the repository's own conftest.py (which enables
+    pytester with ``pytest_plugins``) sits above the conformance module and must not be loaded."""
+    original = pytester.runpytest_inprocess
+
+    def run(*args: str):
+        return original("--confcutdir", str(Path(orderproof.__file__).parent), *args)
+
+    pytester.runpytest_inprocess = run  # type: ignore[method-assign]
+    return pytester
+
+
+def rules_of(slug: str) -> list:
+    return list(load_catalogue([slug]).rules)
+
+
+def test_clean_reference_one_passing_item_per_rule(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest_inprocess(*QUICK, "--junitxml", "junit.xml", "-rA")
+    rules = rules_of(API)
+    result.assert_outcomes(passed=len(rules))
+    for rule in rules:
+        result.stdout.fnmatch_lines([f"*test_rule?{API}::{rule.id}?*"])
+    result.stdout.fnmatch_lines(["*orderproof conformance*", f"*{len(rules)} passed, 0 failed, 0 not verified*seed 7*"])
+    cases = ET.parse(pytester.path / "junit.xml").getroot().iter("testcase")
+    names = sorted(case.get("name") for case in cases)
+    assert names == sorted(f"test_rule[{API}::{rule.id}]" for rule in rules)
+
+
+def test_fault_fails_exactly_its_items(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest_inprocess(*QUICK, "--fault", "ticket-id-precision")
+    rules = rules_of(API)
+    result.assert_outcomes(failed=1, passed=len(rules) - 1)
+    result.stdout.fnmatch_lines(["*replay:*--fault ticket-id-precision*--api sportsbook-order --seed 7*",
+                                 f"FAILED *test_rule?{API}::SO-TICKET-ECHO?*"])
+
+
+def test_should_rule_failure_is_an_xfail(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest_inprocess(*QUICK, "--fault", "debits-repeat-ticket", "-k", "SO-REPEAT")
+    result.assert_outcomes(xfailed=1)
+
+
+def test_unknown_api_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest_inprocess("--api", "nope")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*unknown API 'nope'; known APIs: sportsbook-order*"])
+
+
+def test_without_options_nothing_extra_is_collected(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_own="def test_own():\n    assert 1 + 1 == 2\n")
+    result = pytester.runpytest_inprocess("-p", "no:randomly", "--co", "-q")
+    result.stdout.fnmatch_lines(["test_own.py::test_own", "1 test collected*"])
+    result.stdout.no_fnmatch_line("*test_rule*")
