@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import secrets
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from types import ModuleType
@@ -71,6 +72,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.store = store
+    weakref.finalize(app, store.close)   # a temporary database goes even when the lifespan never ran
     app.state.behaviour = behaviour
     app.state.api_key = api_key or secrets.token_urlsafe(24)
     app.state.fault = fault

@@ -220,7 +220,6 @@ BEHAVIOUR = {
     "bp_echo_bet": echo_bet,
     "bp_idempotent_call": idempotency.claim_then_process,
     "bp_replay": replay,
-    "bp_same_request": idempotency.same_request,
 }
 
 
@@ -372,7 +371,7 @@ def handle(state: Any, headers: Any, raw: bytes) -> Reply:
     outcome = behaviour.bp_idempotent_call(
         state.store, SCOPE, key.strip().lower(), body_fingerprint,
         lambda conn: process(conn, behaviour, document),
-        replay=behaviour.bp_replay, matches=behaviour.bp_same_request,
+        replay=behaviour.bp_replay,
     )
     if outcome.kind == "conflict":
         return failure("INVALID_BET_DETAILS", "this X-Idempotency-Key was used with another request body", CONFLICT_STATUS)

@@ -16,6 +16,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from orderproof.reference import bet_placement as bp
+from orderproof.reference import idempotency
 from orderproof.reference import sportsbook_order as so
 from orderproof.reference.idempotency import Outcome, Reply
 from orderproof.reference.money import CENT, json_bytes, text, to_cents
@@ -55,7 +56,7 @@ def payout_in_float(stake: Decimal, decimal_price: Decimal) -> Decimal:
     return Decimal(str(round(float(stake) * float(decimal_price), 2)))
 
 
-def process_every_time(store, scope, key, fingerprint, process, *, replay, matches) -> Outcome:
+def process_every_time(store, scope, key, fingerprint, process, *, replay) -> Outcome:
     with store.transaction() as conn:
         return Outcome("processed", process(conn))
 
@@ -65,14 +66,15 @@ def rebuild_response(row) -> Reply:
     return Reply(row["status"], json.dumps(json.loads(bytes(row["body"]))).encode())
 
 
-def key_only_match(stored_fingerprint: str, fingerprint: str) -> bool:
-    return True
+def key_with_body_hash(store, scope, key, fingerprint, process, *, replay) -> Outcome:
+    """Stores answers under the key *and* the body hash: another body under the same key is a new request."""
+    return idempotency.claim_then_process(store, scope, f"{key}/{fingerprint}", fingerprint, process, replay=replay)
 
 
 RACE_WINDOW_S = 0.3
 
 
-def check_then_act(store, scope, key, fingerprint, process, *, replay, matches) -> Outcome:
+def check_then_act(store, scope, key, fingerprint, process, *, replay) -> Outcome:
     """Looks the key up, then processes and saves without claiming it first: duplicates arriving
     together all see "no such key" and all place the slip."""
     with store.read() as conn:
@@ -80,7 +82,7 @@ def check_then_act(store, scope, key, fingerprint, process, *, replay, matches) 
             "SELECT * FROM idempotency_keys WHERE scope = ? AND key = ? AND status IS NOT NULL", (scope, key)
         ).fetchone()
     if row is not None:
-        return Outcome("replayed", replay(row)) if matches(row["fingerprint"], fingerprint) else Outcome("conflict")
+        return Outcome("replayed", replay(row)) if row["fingerprint"] == fingerprint else Outcome("conflict")
     time.sleep(RACE_WINDOW_S)   # e.g. a call to a risk service between the lookup and the write
     with store.transaction() as conn:
         reply = process(conn)
@@ -148,13 +150,14 @@ _BET_PLACEMENT = [
           ("BP-IDEMPOTENT", "BP-IDEMPOTENT-CONFLICT", "BP-IDEMPOTENT-RACE"),
           "never looks at X-Idempotency-Key: every repeat is placed and debited again",
           {"bp_idempotent_call": process_every_time}),
-    Fault("replays-fresh-response", "bet-placement", ("BP-IDEMPOTENT",),
+    Fault("replays-fresh-response", "bet-placement", ("BP-IDEMPOTENT", "BP-IDEMPOTENT-RACE"),
           "answers a repeat with a response re-rendered from the stored one (same values, other bytes: "
           "spacing, 10.00 -> 10.0) instead of the stored bytes",
           {"bp_replay": rebuild_response}),
     Fault("accepts-conflicting-key", "bet-placement", ("BP-IDEMPOTENT-CONFLICT",),
-          "matches a repeat by key only: the key reused with another body replays the first answer instead of 422",
-          {"bp_same_request": key_only_match}),
+          "keys the idempotency store by key and body hash: the key reused with another body places that "
+          "slip too instead of answering 422",
+          {"bp_idempotent_call": key_with_body_hash}),
     Fault("idempotency-race", "bet-placement", ("BP-IDEMPOTENT-RACE",),
           f"checks the key, then acts without claiming it ({RACE_WINDOW_S:g} s window): concurrent duplicates all place the slip",
           {"bp_idempotent_call": check_then_act}),
