@@ -2,64 +2,31 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import shlex
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
+import requests
 
-from orderproof import certificate, masking
+from orderproof import certificate, masking, runner
+from orderproof.apis import PROVIDER_STATES_PATH
+from orderproof.checks.base import RESPONSE_CHECKS, Exchange, RuleFailure, loads_exact
 from orderproof.catalogue import load_catalogue
 from orderproof.cli import main
 from orderproof.errors import UsageError
+from orderproof.masking import SecretRegistry
 from orderproof.results import Evidence, RuleResult, Verdict
-
-try:
-    from orderproof import runner
-except ImportError:    # TEMPORARY until orderproof/runner.py lands: the documented dataclasses
-    import sys
-    import types
-    import uuid
-    from collections.abc import Callable
-    from dataclasses import dataclass, field
-
-    import orderproof
-
-    @dataclass
-    class RunOptions:
-        target_url: str | None = None
-        target_config: Path | None = None
-        serve: bool = False
-        apis: tuple[str, ...] = ()
-        profile: str = "standard"
-        seed: int | None = None
-        fault: str | None = None
-        report_dir: Path = Path("reports")
-        max_requests: int | None = None
-        rate_limit: float | None = None
-        request_timeout: float = 10.0
-        run_id: str = field(default_factory=lambda: uuid.uuid4().hex)
-        on_event: Callable[[str, dict], None] | None = None
-
-    @dataclass
-    class RunResult:
-        results: list
-        target: str
-        apis: tuple
-        profile: str
-        seed: int
-        run_id: str
-        started: datetime
-        finished: datetime
-        junit_path: Path
-        allure_dir: Path
-        spec_sha256: dict
-        exit_code: int
-
-    runner = types.ModuleType("orderproof.runner")
-    runner.RunOptions, runner.RunResult = RunOptions, RunResult
-    sys.modules["orderproof.runner"] = runner
-    orderproof.runner = runner
 
 API = "sportsbook-order"
 LEAKED = "sess-0a1b2c3d4e5f6789"      # a secret the run learns; it must not reach any report
@@ -112,7 +79,7 @@ class FakeRunner:
 
 def use_runner(monkeypatch, verdicts: dict[str, Verdict]) -> FakeRunner:
     fake = FakeRunner(verdicts)
-    monkeypatch.setattr(runner, "run_conformance", fake, raising=False)
+    monkeypatch.setattr(runner, "run_conformance", fake)
     return fake
 
 
@@ -206,7 +173,7 @@ def test_a_previous_certificate_never_survives_a_failed_run(monkeypatch, capsys,
     def unreachable(options):
         raise UsageError("cannot reach the target")
 
-    monkeypatch.setattr(runner, "run_conformance", unreachable, raising=False)
+    monkeypatch.setattr(runner, "run_conformance", unreachable)
     assert certify(capsys, "--report-dir", str(tmp_path))[0] == 2
     assert not (tmp_path / "certificate.json").exists() and not (tmp_path / "certificate.md").exists()
 
@@ -222,7 +189,7 @@ def test_runner_usage_error_exits_2_with_one_line(monkeypatch, capsys, tmp_path)
     def unreachable(options):
         raise UsageError("cannot reach http://127.0.0.1:9: connection refused; is the service running?")
 
-    monkeypatch.setattr(runner, "run_conformance", unreachable, raising=False)
+    monkeypatch.setattr(runner, "run_conformance", unreachable)
     code, out, err = certify(capsys, "--target-url", "http://127.0.0.1:9", "--report-dir", str(tmp_path))
     assert code == 2
     assert single_line_error(err).startswith("orderproof certify: error: cannot reach http://127.0.0.1:9")
@@ -233,7 +200,7 @@ def test_internal_error_exits_3_with_a_hint(monkeypatch, capsys, tmp_path):
     def broken(options):
         raise KeyError(f"session {LEAKED}")
 
-    monkeypatch.setattr(runner, "run_conformance", broken, raising=False)
+    monkeypatch.setattr(runner, "run_conformance", broken)
     code, _, err = certify(capsys, "--report-dir", str(tmp_path))
     assert code == 3
     line = single_line_error(err)
@@ -272,3 +239,190 @@ def test_usage_errors_exit_2_with_one_line(monkeypatch, capsys, tmp_path, args, 
     assert message in single_line_error(err)
     assert fake.options is None, "nothing runs after a usage error"
     assert not (tmp_path / "reports").exists()
+
+
+# -- end to end: the real runner against the embedded reference ------------------------------------
+# Each run is a subprocess (the runner runs pytest itself), bounded by a hard timeout.
+
+E2E_TIMEOUT_S = 300
+REPORTS = ("junit.xml", "allure-results", "certificate.json", "certificate.md")
+
+
+def certify_process(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    environment = {**os.environ, "CI": "true", **(env or {})}
+    environment.pop("ORDERPROOF_DEBUG", None)
+    done = subprocess.run([sys.executable, "-m", "orderproof", "certify", *args], capture_output=True, text=True,
+                          timeout=E2E_TIMEOUT_S, env=environment)
+    assert "Traceback" not in done.stdout + done.stderr, done.stderr[-4000:]
+    return done
+
+
+@pytest.mark.slow
+def test_e2e_certifies_the_embedded_reference(tmp_path):
+    done = certify_process("--api", API, "--profile", "quick", "--seed", "3", "--report-dir", str(tmp_path))
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    for name in REPORTS:
+        assert (tmp_path / name).exists(), name
+    assert any((tmp_path / "allure-results").iterdir())
+    cert = json.loads((tmp_path / "certificate.json").read_text())
+    assert cert["result"] == "CERTIFIED" and cert["seed"] == 3 and cert["apis"] == [API]
+    assert {rule["rule_id"] for rule in cert["rules"]} == {rule.id for rule in load_catalogue([API]).rules}
+    assert "Result: CERTIFIED" in done.stdout and "SO-TICKET-ECHO" in done.stdout
+    assert "[1/" in done.stderr, "progress lines when not on a terminal"
+    assert main(["verify-certificate", str(tmp_path)]) == 0
+
+
+@contextlib.contextmanager
+def served(app) -> Iterator[str]:
+    """``app`` on a free loopback port under uvicorn, for as long as the block runs."""
+    import uvicorn
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "the reference did not start"
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+def parse_curl(line: str) -> tuple[str, str, dict[str, str], str | None]:
+    """method, url, headers, body of a curl line (the options the certificate uses)."""
+    words = shlex.split(line)
+    assert words[0] == "curl", line
+    method, url, headers, body = "GET", None, {}, None
+    rest = iter(words[1:])
+    for word in rest:
+        if word in ("-X", "--request"):
+            method = next(rest)
+        elif word in ("-H", "--header"):
+            name, _, value = next(rest).partition(":")
+            headers[name.strip()] = value.strip()
+        elif word in ("-d", "--data", "--data-binary", "--data-raw"):
+            body = next(rest)
+        elif word.startswith("http"):
+            url = word
+    assert url, line
+    return method, url, headers, body
+
+
+def replay(curl: str, base_url: str) -> Exchange:
+    """Send a certificate's curl line to ``base_url``, a fresh player's token in place of ``***``."""
+    player = requests.post(base_url + PROVIDER_STATES_PATH, timeout=10,
+                           json={"state": "a player exists", "params": {"balance": "1000000.00"}}).json()
+    method, url, headers, body = parse_curl(curl)
+    body = body.replace(f'"{masking.MASK}"', json.dumps(player["customerToken"]))
+    assert masking.MASK not in body
+    url = base_url + urlsplit(url).path
+    response = requests.request(method, url, headers=headers, data=body.encode(), timeout=10)
+    return Exchange(api=API, method=method, url=url, request_headers={k.lower(): v for k, v in headers.items()},
+                    request_body=loads_exact(body), request_text=body, media_type="application/json",
+                    status=response.status_code, response_headers=dict(response.headers),
+                    response_text=response.text)
+
+
+@pytest.mark.slow
+def test_e2e_a_fault_fails_and_its_curl_line_reproduces_the_failure(tmp_path):
+    fault = "ticket-id-precision"
+    done = certify_process("--serve", "--fault", fault, "--api", API, "--profile", "quick", "--seed", "5",
+                           "--report-dir", str(tmp_path))
+    assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "Result: NOT CERTIFIED" in done.stdout
+    cert = json.loads((tmp_path / "certificate.json").read_text())
+    failed = {rule["rule_id"]: rule for rule in cert["rules"] if rule["verdict"] == "FAIL"}
+    assert "SO-TICKET-ECHO" in failed, sorted(failed)
+    evidence = failed["SO-TICKET-ECHO"]["evidence"]
+    assert evidence["replay"]["command"] == (
+        f"orderproof certify --serve --fault {fault} --profile quick --report-dir {tmp_path} --api {API} --seed 5")
+    assert evidence["curl"] in (tmp_path / "certificate.md").read_text()
+
+    import orderproof.checks  # noqa: F401  registers the checks
+    from orderproof.reference import create_app
+
+    check = RESPONSE_CHECKS[failed["SO-TICKET-ECHO"]["check"]]
+    # The served reference stopped with certify: replay against a new one with the same fault ...
+    with served(create_app(fault=fault)) as base_url:
+        exchange = replay(evidence["curl"], base_url)
+    assert exchange.status == 200, exchange.response_text
+    with pytest.raises(RuleFailure, match="SO-TICKET-ECHO"):
+        check(exchange)
+    # ... and the same request passes against the clean reference: the failure is the fault's.
+    with served(create_app()) as base_url:
+        exchange = replay(evidence["curl"], base_url)
+    assert exchange.status == 200 and check(exchange) is None
+
+
+class SecretRecorder:
+    """ASGI middleware that notes every secret the reference hands out or accepts: the values of
+    secret-named fields in provider-state answers, and the credentials of every request it accepted."""
+
+    def __init__(self, app):
+        self.app = app
+        self.secrets = SecretRegistry()
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        sent = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
+        state: dict = {"body": b""}
+
+        async def recording_send(message):
+            if message["type"] == "http.response.start":
+                state["status"] = message["status"]
+            elif message["type"] == "http.response.body":
+                state["body"] += message.get("body", b"")
+                if not message.get("more_body") and state["status"] < 300:
+                    for name, value in sent.items():
+                        if masking.is_secret_name(name):
+                            self.secrets.add(value)
+                    if scope["path"] == PROVIDER_STATES_PATH:
+                        self.secrets.learn(json.loads(state["body"]))
+            await send(message)
+
+        await self.app(scope, receive, recording_send)
+
+
+@pytest.mark.slow
+def test_e2e_no_secret_reaches_any_report(tmp_path):
+    from orderproof.reference import create_app
+
+    api_key = "e2e-api-key-7c1d9b3f0a5e"
+    # a fault, so that a FAIL carries a request (X-API-Key, sessionToken) and a response as evidence
+    recorder = SecretRecorder(create_app(api_key=api_key, fault="echo-rounds-stake"))
+    report_dir = tmp_path / "reports"
+    with served(recorder) as base_url:
+        config = tmp_path / "target.yaml"
+        config.write_text(
+            f"base_url: {base_url}\n"
+            "apis:\n"
+            "  bet-placement:\n"
+            "    auth: {api_key: \"${ORDERPROOF_E2E_API_KEY}\"}\n"
+            "  jackpot-ticket: {}\n"
+            f"provider_states:\n  url: {base_url}{PROVIDER_STATES_PATH}\n"
+        )
+        done = certify_process("--target-config", str(config), "--profile", "quick", "--seed", "9",
+                               "--rate-limit", "0", "--report-dir", str(report_dir),
+                               env={"ORDERPROOF_E2E_API_KEY": api_key})
+    assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-3000:]
+    cert = json.loads((report_dir / "certificate.json").read_text())
+    evidence = next(rule["evidence"] for rule in cert["rules"] if rule["rule_id"] == "BP-ECHO")
+    assert evidence["request"]["headers"]["x-api-key"] == masking.MASK
+    assert "-H 'x-api-key: ***'" in evidence["curl"] and '"sessionToken": "***"' in evidence["curl"]
+    assert evidence["request"]["headers"]["x-idempotency-key"] != masking.MASK, "evidence stays readable"
+    secrets = {value for value in recorder.secrets.values() if len(value) >= masking.MIN_SECRET_LENGTH}
+    assert api_key in secrets and len(secrets) > 10, "the run used the key, players, sessions and operators"
+    files = [path for path in report_dir.rglob("*") if path.is_file()]
+    assert len(files) > 4
+    leaks = [(path.relative_to(report_dir).as_posix(), secret) for path in files
+             for secret in secrets if secret in path.read_text(encoding="utf-8", errors="replace")]
+    assert not leaks, leaks[:10]
+    for secret in secrets:
+        assert secret not in done.stdout and secret not in done.stderr

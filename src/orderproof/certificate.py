@@ -161,7 +161,8 @@ def build_certificate(run: RunResult, *, command: str, catalogue: Catalogue | No
 
         catalogue = load_catalogue(run.apis)
     rules = []
-    for result in run.results:
+    order = {rule.id: index for index, rule in enumerate(catalogue.rules)}   # catalogue order, API by API
+    for result in sorted(run.results, key=lambda r: order.get(r.rule_id, len(order))):
         source = catalogue.rule(result.rule_id).source
         verdict = Verdict(result.verdict)
         rules.append({

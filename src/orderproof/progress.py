@@ -37,7 +37,18 @@ class Progress:
     """Callable as ``on_event(kind, data)``; :meth:`close` ends the status line."""
 
     def __init__(self, stream: TextIO | None = None, *, live: bool | None = None):
-        self.stream = stream if stream is not None else sys.stderr
+        self._own_stream = None
+        if stream is None:
+            stream = sys.stderr
+            # The runner runs the rules under pytest, whose output capture redirects file
+            # descriptor 2 while a test runs; a duplicate of the descriptor taken now still reaches
+            # the user's terminal or log.
+            try:
+                stream = self._own_stream = os.fdopen(os.dup(sys.stderr.fileno()), "w", buffering=1,
+                                                      encoding=sys.stderr.encoding or "utf-8", errors="replace")
+            except (AttributeError, OSError, ValueError):
+                pass                                          # not a real file (e.g. a test's capture)
+        self.stream = stream
         self.live = interactive(self.stream) if live is None else live
         self._lock = threading.Lock()
         self._api: str | None = None
@@ -107,3 +118,7 @@ class Progress:
                 self.stream.write("\r" + " " * len(self._status) + "\r")
                 self.stream.flush()
                 self._status = ""
+            if self._own_stream is not None:
+                self._own_stream.close()
+                self._own_stream = None
+                self.stream = sys.stderr

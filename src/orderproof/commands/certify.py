@@ -9,8 +9,11 @@ or an unreachable target (one sentence on stderr), 3 an internal error in orderp
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import os
 import shlex
+import shutil
 import sys
 import traceback
 from pathlib import Path
@@ -124,8 +127,11 @@ def run(args: argparse.Namespace) -> int:
     masking.reset_registry()
     report_dir: Path = args.report_dir
     report_dir.mkdir(parents=True, exist_ok=True)
-    for stale in (certificate.CERTIFICATE_JSON, certificate.CERTIFICATE_MD):
-        (report_dir / stale).unlink(missing_ok=True)    # never leave a previous run's certificate behind
+    # A report directory holds one run: a previous run's certificate must never survive a failed
+    # run, and its allure results (allure-pytest adds to the directory) are not this run's evidence.
+    for stale in (certificate.CERTIFICATE_JSON, certificate.CERTIFICATE_MD, certificate.JUNIT):
+        (report_dir / stale).unlink(missing_ok=True)
+    shutil.rmtree(report_dir / certificate.ALLURE_DIR, ignore_errors=True)
     progress = Progress()
     options = runner.RunOptions(
         target_url=args.target_url,
@@ -142,10 +148,16 @@ def run(args: argparse.Namespace) -> int:
         on_event=progress,
     )
     try:
+        # pytest's own terminal report of the conformance items is not for the user: the progress
+        # display and the table say it all (ORDERPROOF_DEBUG=1 shows it after the run).
+        pytest_output = io.StringIO()
         try:
-            result = runner.run_conformance(options)
+            with contextlib.redirect_stdout(pytest_output):
+                result = runner.run_conformance(options)
         finally:
             progress.close()
+            if _debug():
+                print(masking.mask_text(pytest_output.getvalue()), file=sys.stderr)
         # Last line of defence: the runner writes every report through orderproof.masking; this
         # pass re-masks every text file it wrote with the secrets learned during the run, in case
         # one reached a report some other way (captured logs, a library's own output).
@@ -161,9 +173,13 @@ def run(args: argparse.Namespace) -> int:
     return cert["exit_code"]
 
 
+def _debug() -> bool:
+    return os.environ.get("ORDERPROOF_DEBUG", "") not in ("", "0")
+
+
 def _internal_error(exc: BaseException) -> int:
     message = masking.mask_text(" ".join(f"{type(exc).__name__}: {exc}".split()))
-    if os.environ.get("ORDERPROOF_DEBUG", "") not in ("", "0"):
+    if _debug():
         print(masking.mask_text(traceback.format_exc()), file=sys.stderr, end="")
         print(f"orderproof certify: internal error: {message}", file=sys.stderr)
     else:
