@@ -159,3 +159,28 @@ def test_bp_error_shape_fails(status, body):
 
 def test_bp_error_shape_does_not_apply_to_placed_slips():
     assert bp_error_shape(bp(200, {"status": "PLACED"})) is NOT_APPLICABLE
+
+
+def test_sr_errors_fails_when_a_started_event_is_answered_as_not_found():
+    correct = ticket_engine()
+
+    def started_as_103(flow, request):
+        status, payload = correct(flow, request)
+        return (status, dict(payload, code=103)) if payload.get("code") == 107 else (status, payload)
+
+    failure = assert_flow_fails("SR-ERRORS", sr_errors, "superbet-reserve", started_as_103)
+    assert "event started: expected 400 with code 107" in failure.message
+    assert "already started" in failure.documented
+
+
+def test_jt_errors_holds_an_unknown_betcard_to_400_and_a_documented_code():
+    correct = ticket_engine()
+
+    def betcard_code(code):
+        def respond(flow, request):
+            status, payload = correct(flow, request)
+            return (status, dict(payload, code=code)) if payload.get("code") == 118 else (status, payload)
+        return respond
+
+    run_flow(jt_errors, "jackpot-ticket", betcard_code(117), max_examples=5)
+    assert "undocumented" in assert_flow_fails("JT-ERRORS", jt_errors, "jackpot-ticket", betcard_code(999)).message

@@ -78,6 +78,17 @@ EXPECTED_CODE = {
 }
 
 
+SEED_MESSAGES = {  # the superbet page's error list
+    103: "Event with `{event-id}` identifier is not found",
+    106: "Market for bet with `{market-id}` identifier is not found",
+    107: "Event with `{event-id}` identifier is not available for play because it has already started",
+    112: "Operator with `{operator-id}` name is not found",
+    114: "No webhook url for operator with `{operator-id}` name",
+    115: "Operators in request body and in request header are not identical",
+    116: "Market with `{market-id}` code is not allowed",
+}
+
+
 def _provoke(flow: Flow, situation: str) -> tuple[dict[str, Any], dict[str, Any], dict[str, str] | None]:
     """Set the scene for ``situation``: (player, body, extra headers)."""
     jackpot = flow.api == "jackpot-ticket"
@@ -134,9 +145,10 @@ def _ticket_error(flow: Flow, rule_id: str, codes: frozenset[int], situation: st
     answer = body_of(exchange)
     got = answer.get("code") if isinstance(answer, dict) else None
     if exchange.status != 400 or (expected is not None and got != expected):
+        documented = (f'"code": {expected}, "message": "{SEED_MESSAGES[expected]}"' if expected is not None
+                      else "Error response (status=400) {code, message} (an unknown betcard: status and shape only)")
         raise RuleFailure(rule_id, f"{situation}: expected 400 with code {expected or 'documented'}",
-                          received=shown(exchange), documented=TICKET_ERROR_QUOTE if expected == 103
-                          else f"Error response (status=400) with code {expected or 'in ' + str(sorted(codes))}")
+                          received=shown(exchange), documented=documented)
     assert_unchanged(rule_id, before, flow.snapshot(player), f"{situation} was rejected",
                      "Error response (status=400): no ticket is created", keys=("tickets",))
 
