@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import os
 import shlex
@@ -26,6 +27,7 @@ from orderproof.catalogue import load_catalogue
 from orderproof.cli import main
 from orderproof.errors import UsageError
 from orderproof.masking import SecretRegistry
+from orderproof.progress import Progress, interactive
 from orderproof.results import Evidence, RuleResult, Verdict
 
 API = "sportsbook-order"
@@ -426,3 +428,50 @@ def test_e2e_no_secret_reaches_any_report(tmp_path):
     assert not leaks, leaks[:10]
     for secret in secrets:
         assert secret not in done.stdout and secret not in done.stderr
+
+
+# -- the progress display ---------------------------------------------------------------------------
+
+
+def feed(progress: Progress) -> None:
+    masking.reset_registry().add(LEAKED)
+    rules = [("SO-SCHEMA", "MUST", Verdict.PASS, ""), ("SO-TICKET-ECHO", "MUST", Verdict.FAIL, f"echo of {LEAKED}"),
+             ("SO-REPEAT", "SHOULD", Verdict.NOT_VERIFIED, "no hook")]
+    for index, (rule_id, level, verdict, reason) in enumerate(rules, 1):
+        event = {"api": API, "rule_id": rule_id, "level": level, "title": "t", "index": index, "total": 3}
+        progress("rule-start", event)
+        progress("rule-end", {**event, "verdict": verdict, "reason": reason, "duration_s": 0.25})
+    progress.close()
+
+
+def test_progress_plain_lines_when_not_live():
+    stream = io.StringIO()
+    feed(Progress(stream, live=False))
+    assert stream.getvalue().splitlines() == [
+        API,
+        "  [1/3] SO-SCHEMA MUST PASS (0.2s)",
+        "  [2/3] SO-TICKET-ECHO MUST FAIL (0.2s): echo of ***",
+        "  [3/3] SO-REPEAT SHOULD NOT VERIFIED (0.2s): no hook",
+    ]
+    assert "\r" not in stream.getvalue()
+
+
+def test_progress_status_line_on_a_terminal():
+    stream = io.StringIO()
+    feed(Progress(stream, live=True))
+    text = stream.getvalue()
+    assert "\r[" in text and "[2/3] sportsbook-order SO-TICKET-ECHO" in text     # the bar, rewritten in place
+    lasting = [line.rsplit("\r", 1)[-1] for line in text.split("\n")]     # what stays on screen
+    assert "  [2/3] SO-TICKET-ECHO MUST FAIL (0.2s): echo of ***" in lasting
+    assert "  [3/3] SO-REPEAT SHOULD NOT VERIFIED (0.2s): no hook" in lasting
+    assert not any("SO-SCHEMA" in line for line in lasting), "a pass only moves the status line"
+    assert lasting[-1].strip() == "", "no status line is left behind"
+
+
+@pytest.mark.parametrize(("ci", "tty", "live"), [("", True, True), ("true", True, False), ("1", True, False),
+                                                 ("false", True, True), ("", False, False)])
+def test_live_only_on_a_terminal_outside_ci(monkeypatch, ci, tty, live):
+    monkeypatch.setenv("CI", ci)
+    stream = io.StringIO()
+    stream.isatty = lambda: tty
+    assert interactive(stream) is live
