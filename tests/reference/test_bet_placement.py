@@ -47,6 +47,13 @@ def test_a_slip_is_placed_debited_and_stored_pending_with_exact_payouts(ref):
         ("-2.55", "97.45", bets[0]["betId"]), ("-10", "87.45", bets[1]["betId"])]
 
 
+def test_an_alternate_event_id_is_stored_as_given(ref):
+    player = ref.player()
+    assert ref.bet(player, make_slip(player, bet_details(eventAltId="DDE-77"))).status_code == 200
+    with ref.app.state.store.read() as conn:
+        assert conn.execute("SELECT event_alt_id FROM bets").fetchone()[0] == "DDE-77"
+
+
 def test_potential_payout_is_exact_for_long_prices(ref):
     player = ref.player()
     price = Decimal("1.123456789012345678901234567891")

@@ -71,6 +71,7 @@ CREATE TABLE IF NOT EXISTS bets (
     request_id TEXT NOT NULL,
     user_id TEXT NOT NULL REFERENCES players(user_id),
     event_id TEXT NOT NULL,
+    event_alt_id TEXT,                     -- e.g. a DDE id for golf bets, when given
     market_id TEXT NOT NULL,
     selection_id TEXT NOT NULL,
     stake TEXT NOT NULL,                   -- decimal text, major units
@@ -163,6 +164,11 @@ def bet_status() -> str:
     return "pending"
 
 
+def alternate_event_id(bet: dict[str, Any]) -> str | None:
+    """The optional eventAltId, kept as the text it is."""
+    return bet.get("eventAltId")
+
+
 def debit_amounts(stakes: list[Decimal]) -> list[Decimal]:
     """One debit (and one ledger entry) per bet."""
     return list(stakes)
@@ -170,9 +176,9 @@ def debit_amounts(stakes: list[Decimal]) -> list[Decimal]:
 
 def insert_bet(conn: sqlite3.Connection, bet: dict[str, Any]) -> None:
     conn.execute(
-        "INSERT INTO bets (bet_id, request_id, user_id, event_id, market_id, selection_id, stake, "
-        "decimal_price, potential_payout, status, placed_at) VALUES (:bet_id, :request_id, :user_id, "
-        ":event_id, :market_id, :selection_id, :stake, :decimal_price, :potential_payout, :status, :placed_at)",
+        "INSERT INTO bets (bet_id, request_id, user_id, event_id, event_alt_id, market_id, selection_id, stake, "
+        "decimal_price, potential_payout, status, placed_at) VALUES (:bet_id, :request_id, :user_id, :event_id, "
+        ":event_alt_id, :market_id, :selection_id, :stake, :decimal_price, :potential_payout, :status, :placed_at)",
         bet,
     )
 
@@ -214,6 +220,7 @@ BEHAVIOUR = {
     "bp_funds_cover": funds_cover,
     "bp_potential_payout": potential_payout,
     "bp_bet_status": bet_status,
+    "bp_alternate_event_id": alternate_event_id,
     "bp_debit_amounts": debit_amounts,
     "bp_insert_bet": insert_bet,
     "bp_place_slip": place_slip,
@@ -235,6 +242,7 @@ def bet_row(behaviour: Any, slip: Slip, bet: dict[str, Any]) -> dict[str, Any]:
         "request_id": slip.request_id,
         "user_id": slip.user_id,
         "event_id": bet["eventId"],
+        "event_alt_id": behaviour.bp_alternate_event_id(bet),
         "market_id": bet["marketId"],
         "selection_id": bet["selectionId"],
         "stake": text(bet["stake"]),
