@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from orderproof.checks.base import RuleFailure
+from orderproof.checks.base import NotVerified, RuleFailure
 
 from orderproof.checks.atomicity import (
     assert_unchanged,
@@ -11,6 +11,7 @@ from orderproof.checks.atomicity import (
     bp_missing,
     bp_stake_limits,
     bp_user,
+    limits,
     so_reject_nothing,
 )
 
@@ -121,3 +122,9 @@ def test_so_reject_nothing_fails_when_an_order_over_the_balance_is_accepted():
     failure = assert_flow_fails("SO-REJECT-NOTHING", so_reject_nothing, "sportsbook-order",
                                 sportsbook("no-balance-check"))
     assert "accepted" in failure.message
+
+
+def test_a_player_answer_without_limits_is_not_verified_rather_than_a_crash():
+    with pytest.raises(NotVerified, match="min_stake"):
+        limits({"max_stake": "500.00"})
+    assert limits({"min_stake": "0.10", "max_stake": "500"}) == (10, 50_000)

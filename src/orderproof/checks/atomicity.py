@@ -15,7 +15,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from .base import BodyNotJSON, Exchange, Flow, RuleFailure, flow_check, shown
+from .base import BodyNotJSON, Exchange, Flow, NotVerified, RuleFailure, flow_check, shown
 from .money import balance_of, cents, json_number, major, to_decimal
 
 BP = ("bet-placement",)
@@ -94,10 +94,24 @@ def _short(value: Any) -> Any:
     return str(value) if isinstance(value, Decimal) else value
 
 
+def player_cents(player: Mapping[str, Any], name: str) -> int:
+    """A money field of a "a player exists" answer in cents; NotVerified when the target's answer (or
+    fixture) does not give it."""
+    try:
+        return cents(player[name])
+    except (KeyError, ValueError):
+        raise NotVerified(f'the "a player exists" answer gives no usable {name} ({player.get(name)!r})') from None
+
+
+def limits(player: Mapping[str, Any]) -> tuple[int, int]:
+    """The player's (min_stake, max_stake) in cents."""
+    return player_cents(player, "min_stake"), player_cents(player, "max_stake")
+
+
 def stakes_within(flow: Flow, player: Mapping[str, Any], n: int) -> list[Decimal]:
     """``n`` stakes within the player's limits whose sum the balance covers."""
-    lo, hi = cents(player["min_stake"]), cents(player["max_stake"])
-    hi = max(lo, min(hi, cents(player["balance"]) // max(n, 1)))
+    lo, hi = limits(player)
+    hi = max(lo, min(hi, player_cents(player, "balance") // max(n, 1)))
     return [major(flow.draw(st.integers(lo, hi), f"stake {i} in cents")) for i in range(n)]
 
 
@@ -139,7 +153,7 @@ def bp_atomic(flow: Flow) -> None:
     bad_at = flow.draw(st.integers(0, n - 1), "position of the bad bet")
     over = flow.draw(st.booleans(), "bad stake over max_stake (else under min_stake)")
     stakes = stakes_within(flow, player, n)
-    lo, hi = cents(player["min_stake"]), cents(player["max_stake"])
+    lo, hi = limits(player)
     if over or lo <= 1:
         stakes[bad_at] = major(hi + flow.draw(st.integers(1, 10_000), "cents over max_stake"))
     else:
@@ -229,7 +243,7 @@ def bp_stake_limits(flow: Flow) -> None:
     does not apply: always applies (needs provider states and snapshots)."""
     rule = "BP-STAKE-LIMITS"
     player = bp_player(flow)
-    lo, hi = cents(player["min_stake"]), cents(player["max_stake"])
+    lo, hi = limits(player)
     n = flow.draw(st.integers(1, 5), "bets in the slip")
     kinds = [flow.draw(st.sampled_from(["ok", "over", "under"]), f"bet {i} stake kind") for i in range(n)]
     if all(kind == "ok" for kind in kinds):

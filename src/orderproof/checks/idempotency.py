@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from hypothesis import strategies as st
 
-from .atomicity import BP, assert_unchanged, body_of, bp_player, is_placed, slip, stakes_within
+from .atomicity import BP, assert_unchanged, body_of, bp_player, is_placed, limits, slip, stakes_within
 from .base import Flow, RuleFailure, flow_check, shown
 from .money import balance_of, major
 
@@ -23,7 +23,7 @@ def _key() -> dict[str, str]:
 def _placed_or_failing_slip(flow: Flow, player: dict, kind: str) -> dict:
     stakes = stakes_within(flow, player, flow.draw(st.integers(1, 3), f"{kind}: bets in the slip"))
     if kind == "FAILURE":  # a stake over the player's limit: INVALID_STAKE
-        stakes[0] = Decimal(str(player["max_stake"])) + major(flow.draw(st.integers(1, 1000), "cents over max"))
+        stakes[0] = major(limits(player)[1] + flow.draw(st.integers(1, 1000), "cents over max"))
     return slip(flow, player, stakes)
 
 

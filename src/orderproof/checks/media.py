@@ -85,6 +85,11 @@ def to_dates(flow: Flow) -> None:
                      '"createdate": "2024-12-23T14:51:37.2652335+08:00"')
 
 
+def _first_object(items: Any) -> dict[str, Any]:
+    """The first item of a list when it is an object (a template for the one the check writes)."""
+    return items[0] if isinstance(items, list) and items and isinstance(items[0], dict) else {}
+
+
 @flow_check("to_local_total", apis=TO)
 def to_local_total(flow: Flow) -> None:
     """TO-LOCAL-TOTAL: passes if an order whose localtravelroutine totalAmt differs from the sum of
@@ -92,10 +97,8 @@ def to_local_total(flow: Flow) -> None:
     always applies (needs provider states)."""
     player = flow.setup("a player exists")
     body = flow.valid_body(player)
-    routines = body.get("localtravelroutine")
-    routine = copy.deepcopy(routines[0]) if isinstance(routines, list) and routines and isinstance(routines[0], dict) else {}
-    details = routine.get("localTravelDetails")
-    template = details[0] if isinstance(details, list) and details and isinstance(details[0], dict) else {}
+    routine = copy.deepcopy(_first_object(body.get("localtravelroutine")))
+    template = _first_object(routine.get("localTravelDetails"))
     lines = []
     for i in range(flow.draw(st.integers(1, 3), "details")):
         line = dict(template)

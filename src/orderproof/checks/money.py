@@ -27,7 +27,8 @@ from .base import (
 TICKET_APIS = ("jackpot-ticket", "superbet-reserve")
 TICKET_MONEY = ("price", "stake", "gross_payout", "net_payout", "wht_amount", "ext_amount")
 JACKPOT_MONEY = (*TICKET_MONEY, "prize")
-CENTS_QUOTE = "price: integer. Ticket price. Should be in integer format (cents). For example, for price 35.00 the value will be 3500"
+CENTS_QUOTE = ("price: integer. Ticket price. Should be in integer format (cents). For example, for price 35.00 "
+               "the value will be 3500")
 
 
 # --- helpers shared by the money, payout and flow checks -------------------------------------------
@@ -270,7 +271,9 @@ def so_balance(flow: Flow) -> None:
     valid order was not accepted), does not apply: always applies (needs provider states)."""
     rule = "SO-BALANCE"
     player = flow.setup("a player exists", balance="1000.00")
-    amount = major(flow.draw(st.integers(1, cents(player["balance"])), "orderAmount in cents"))
+    from .atomicity import player_cents  # atomicity imports this module
+
+    amount = major(flow.draw(st.integers(1, player_cents(player, "balance")), "orderAmount in cents"))
     body = flow.valid_body(player)
     body["orderAmount"] = amount
     before = balance_of(rule, flow.snapshot(player))
@@ -306,7 +309,7 @@ def bp_debit(flow: Flow) -> None:
     """BP-DEBIT: passes if after a PLACED slip the snapshot balance fell by exactly the sum of its
     stakes, fails if it fell by another amount (or the valid slip was not placed), does not apply:
     always applies (needs provider states)."""
-    from .atomicity import expect_placed, slip, stakes_within
+    from .atomicity import expect_placed, slip, stakes_within  # atomicity imports this module
 
     rule = "BP-DEBIT"
     player = flow.setup("a player exists", balance="10000.00")

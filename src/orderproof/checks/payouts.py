@@ -19,6 +19,7 @@ from .base import (
     response_check,
     shown,
 )
+from .atomicity import expect_placed, slip, stakes_within
 from .money import json_number, major, rounded, to_decimal
 
 
@@ -221,8 +222,6 @@ def bp_payout(flow: Flow) -> None:
     """BP-PAYOUT: passes if every stored bet of a placed slip has potentialPayout == stake *
     decimalPrice exactly (Decimal), fails if one differs (float arithmetic, rounding) or the valid slip
     was not placed, does not apply: always applies (needs provider states and snapshots)."""
-    from .atomicity import expect_placed, slip, stakes_within
-
     rule = "BP-PAYOUT"
     player = flow.setup("a player exists", balance="100000.00")
     n = flow.draw(st.integers(1, 5), "bets in the slip")
@@ -245,8 +244,6 @@ def bp_pending(flow: Flow) -> None:
     """BP-PENDING: passes if every bet of a placed slip is stored against the user with status
     "pending" (any case), fails if one is missing or has another status (or the valid slip was not
     placed), does not apply: always applies (needs provider states and snapshots)."""
-    from .atomicity import expect_placed, slip, stakes_within
-
     rule = "BP-PENDING"
     player = flow.setup("a player exists", balance="10000.00")
     body = slip(flow, player, stakes_within(flow, player, flow.draw(st.integers(1, 5), "bets in the slip")))
