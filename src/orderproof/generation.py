@@ -103,6 +103,77 @@ def case_pool(slug: str, mode: str, size: int, pool_seed: int) -> tuple[Any, ...
     return tuple(collected)
 
 
+@cache
+def coverage_cases(slug: str) -> tuple[Any, ...]:
+    """Schemathesis' coverage-phase negative cases of the operation: each breaks one thing (a
+    missing required field, a wrong type, a value past a bound, a bad header) in an otherwise valid
+    request. Probes with other HTTP methods and malformed Content-Type headers are left out (they
+    test the web framework, not the API)."""
+    from schemathesis.generation.drivers import CoverageGenerator
+    from schemathesis.generation.feedback import FeedbackSources
+    from schemathesis.generation.overrides import Override
+
+    operation = load_operation(slug)
+    config = load_schema(slug).config.generation_for(operation=operation, phase="coverage")
+    generator = CoverageGenerator(
+        operation=operation, generation_modes=[GenerationMode.NEGATIVE], generation_config=config,
+        auth_storage=None, override=Override(query={}, headers={}, cookies={}, path_parameters={}, body={}),
+        feedback=FeedbackSources())
+    return tuple(case for case in generator
+                 if case.method.upper() == operation.method.upper()
+                 and getattr(case.meta.phase.data, "parameter", None) != "Content-Type")
+
+
+def coverage_sample(slug: str, size: int, sample_seed: int) -> list[Any]:
+    cases = coverage_cases(slug)
+    if size >= len(cases):
+        return list(cases)
+    return random.Random(sample_seed).sample(list(cases), size)
+
+
+def mutated_names(case: Any) -> set[str]:
+    """Names a coverage case says it broke (``customerToken: Incorrect type`` -> customerToken)."""
+    import re
+
+    data = getattr(case.meta, "phase", None) and case.meta.phase.data
+    names = set(re.findall(r"[A-Za-z_][\w-]*", getattr(data, "description", "") or ""))
+    parameter = getattr(data, "parameter", None)
+    if parameter:
+        names.add(parameter)
+    return {name.lower() for name in names}
+
+
+IDENTITY_FIELDS = {
+    "sportsbook-order": {"customerToken": "customerToken"},
+    "jackpot-ticket": {"token": "token"},
+    "superbet-reserve": {"token": "token"},
+    "travel-order": {"memberid": "memberid"},
+    "bet-placement": {"userId": "userId", "sessionToken": "sessionToken"},
+}
+
+
+def identify_negative(slug: str, case: Any, scene: Scene) -> Mapping | None:
+    """A coverage negative case with a real player's identity in every field it did not break, so
+    that the broken field is the only reason left to reject it."""
+    if not isinstance(case.body, dict):
+        return None
+    player = scene.player()
+    broken = mutated_names(case)
+    body = dict(case.body)
+    for field_name, answer_key in IDENTITY_FIELDS[slug].items():
+        if field_name.lower() not in broken and field_name in body:
+            value = player[answer_key]
+            body[field_name] = int(value) if field_name == "memberid" and str(value).isdigit() else value
+    if slug == "sportsbook-order" and "ticketid" not in broken and "ticketId" in body:
+        body["ticketId"] = scene.big_id()
+    if slug in TICKET_ENGINE and "operator" not in broken and "operator" in body:
+        body["operator"] = scene.operator(slug, player)[0]
+    if slug == "bet-placement" and "requestid" not in broken and "requestId" in body:
+        body["requestId"] = scene.uuid()
+    case.body = body
+    return player
+
+
 def fresh_case(case: Any) -> Any:
     """A copy of a pooled case that may be filled in without touching the pool."""
     import copy
@@ -153,6 +224,7 @@ class Scene:
         self.rng = random.Random(seed)     # identities that must never repeat (ids, keys)
         self._lock = threading.Lock()
         self._cache: dict[str, Any] = {}
+        self.realistic = True     # False when the last overlay kept generated values (e.g. a huge stake)
 
     # identities --------------------------------------------------------------------------------
     def uuid(self) -> str:
@@ -237,6 +309,11 @@ def _selection(draw: Callable, event: Mapping) -> tuple[Mapping, Mapping]:
     return market, selections[draw(st.integers(0, len(selections) - 1), "selection")]
 
 
+def _currency(draw: Callable, player: Mapping, body: Mapping) -> Any:
+    """The player's currency, or another valid code (a ticket is in the currency it names)."""
+    return draw(st.sampled_from([player.get("currency") or "EUR", "KES", "USD", "NGN"]), "currency")
+
+
 def _jackpot(body: dict, scene: Scene, player: Mapping, draw: Callable) -> dict:
     operator, _ = scene.operator("jackpot-ticket", player)
     card = scene.betcard()
@@ -246,7 +323,7 @@ def _jackpot(body: dict, scene: Scene, player: Mapping, draw: Callable) -> dict:
         events.append({"id": event["event_id"], "bet": selection["bet_id"],
                        "odds": price_number(selection["decimal_price"])})
     return {**body, "operator": operator, "token": player["token"], "price": _draw_cents(draw, 100, 100_000),
-            "currency": player.get("currency", body.get("currency")), "type": "jackpot",
+            "currency": _currency(draw, player, body), "type": "jackpot",
             "odds_diff": draw(st.sampled_from([0, 0.05, 0.1, 1]), "odds_diff"), "events": events,
             "betcard_code": card["betcard_code"], "prize": card["prize"], "bonus_prizes": card["bonus_prizes"]}
 
@@ -258,7 +335,7 @@ def _superbet(body: dict, scene: Scene, player: Mapping, draw: Callable) -> dict
     bet_ids = [selection["bet_id"] for selection in market["selections"]]
     chosen = draw(st.lists(st.sampled_from(bet_ids), min_size=1, max_size=len(bet_ids), unique=True), "bets")
     return {**body, "operator": operator, "token": player["token"], "price": _draw_cents(draw, 100, 100_000),
-            "currency": player.get("currency", body.get("currency")), "type": "superbet",
+            "currency": _currency(draw, player, body), "type": "superbet",
             "event": event["event_id"], "bets": chosen}
 
 
@@ -284,6 +361,11 @@ def _travel(body: dict, scene: Scene, player: Mapping, draw: Callable) -> dict:
     return body
 
 
+# Schema-valid magnitudes at the edges of what a decimal or a double parser copes with: the answer
+# may be a rejection, never a server error.
+EDGE_NUMBERS = (1e26, 1e30, 1e300, 1e-7)
+
+
 def _bet_placement(body: dict, scene: Scene, player: Mapping, draw: Callable) -> dict:
     event = scene.event()
     generated = [bet for bet in body.get("bets") or [] if isinstance(bet, dict)][:3]
@@ -292,10 +374,15 @@ def _bet_placement(body: dict, scene: Scene, player: Mapping, draw: Callable) ->
     bets = []
     for bet in generated:
         market, selection = _selection(draw, event)
+        stake = money_number(_draw_cents(draw, 100, 5_000))
+        kind = draw(st.integers(0, 5), "stake kind")
+        if kind == 0 and isinstance(bet.get("stake"), (int, float)) and not isinstance(bet.get("stake"), bool):
+            stake, scene.realistic = bet["stake"], False      # as generated: schema-valid, maybe absurd
+        elif kind == 1:
+            stake, scene.realistic = draw(st.sampled_from(EDGE_NUMBERS), "edge stake"), False
         bets.append({**bet, "betId": scene.uuid(), "eventId": str(event["event_id"]),
                      "marketId": str(market["market_id"]), "selectionId": str(selection["bet_id"]),
-                     "decimalPrice": price_number(selection["decimal_price"]),
-                     "stake": money_number(_draw_cents(draw, 100, 5_000))})
+                     "decimalPrice": price_number(selection["decimal_price"]), "stake": stake})
     return {**body, "requestId": scene.uuid(), "userId": player["userId"],
             "sessionToken": player["sessionToken"], "timestamp": str(int(time.time() * 1000)), "bets": bets}
 
@@ -341,6 +428,7 @@ def overlay_case(slug: str, case: Any, scene: Scene, draw: Callable) -> Mapping 
     """Fill a positive case in place; returns the player used (None for negative cases)."""
     if case.meta is None or not case.meta.generation.mode.is_positive:
         return None
+    scene.realistic = True
     player = scene.player()
     case.body = valid_body(slug, case.body, scene, player, draw)
     return player

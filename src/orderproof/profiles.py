@@ -1,13 +1,15 @@
 """How hard a run tries: Hypothesis examples per rule, and which Hypothesis phases run.
 
-| profile  | response rule examples | flow rule examples | use |
-| -------- | ---------------------- | ------------------ | --- |
-| quick    | 8                      | 3                  | the suite's own tests, a smoke run (no shrinking) |
-| standard | 20                     | 6                  | default: CI gates and certificates |
-| thorough | 100                    | 25                 | a release, a nightly job |
+| profile  | response rule examples | coverage cases | flow rule examples | use |
+| -------- | ---------------------- | -------------- | ------------------ | --- |
+| quick    | 8                      | 24             | 3                  | the suite's own tests, a smoke run (no shrinking) |
+| standard | 20                     | 60             | 6                  | default: CI gates and certificates |
+| thorough | 100                    | all            | 25                 | a release, a nightly job |
 
 The response rules of an API judge a shared stream of 2 x "response rule examples" generated
-requests (positive and negative mixed); a rule that fails there is re-run alone by Hypothesis to
+requests (positive and negative mixed) plus a seeded sample of Schemathesis' coverage-phase
+negative cases (each breaks one field of a valid request, sent with a real player's identity); a
+rule that fails there is re-run alone by Hypothesis to
 shrink its case (not in quick). Each flow rule runs "flow rule examples" scenarios, drawing its
 bodies from a pool of max(4, 2 x flow examples) generated positive bodies. Runs are reproducible: each rule's
 Hypothesis seed derives from the run seed (``--seed``), so derandomization is not needed and is
@@ -30,6 +32,7 @@ class Profile:
     name: str
     response_examples: int
     flow_examples: int
+    coverage_examples: int            # Schemathesis coverage-phase negative cases per API
     phases: tuple[Phase, ...] = (Phase.explicit, Phase.generate, Phase.shrink)
     derandomize: bool = False
 
@@ -37,9 +40,10 @@ class Profile:
 PROFILES = {
     profile.name: profile
     for profile in (
-        Profile("quick", response_examples=8, flow_examples=3, phases=(Phase.explicit, Phase.generate)),
-        Profile("standard", response_examples=20, flow_examples=6),
-        Profile("thorough", response_examples=100, flow_examples=25),
+        Profile("quick", response_examples=8, flow_examples=3, coverage_examples=24,
+                phases=(Phase.explicit, Phase.generate)),
+        Profile("standard", response_examples=20, flow_examples=6, coverage_examples=60),
+        Profile("thorough", response_examples=100, flow_examples=25, coverage_examples=10_000),
     )
 }
 DEFAULT_PROFILE = "standard"

@@ -37,8 +37,11 @@ from orderproof.generation import (
     build_request,
     case_pool,
     case_strategy,
+    coverage_sample,
     exchange_from,
     fresh_case,
+    identify_negative,
+    mutated_names,
     load_operation,
     overlay_case,
     schemathesis_response,
@@ -243,6 +246,10 @@ class RunContext:
             names, mode = GENERIC[rule.check]
             if mode != "all" and exchange.mode != mode:
                 return NOT_APPLICABLE
+            if rule.check == "positive_accepted" and not exchange.extra.get("realistic"):
+                return NOT_APPLICABLE     # only requests the suite made acceptable (real player, sane stake)
+            if rule.check == "schema_conformance" and reply.status >= 500:
+                return NOT_APPLICABLE     # a server error is the NO-5XX rule's finding, reported once
             if reply.error:
                 if rule.check == "no_server_error":
                     return RuleFailure(rule.id, f"no answer: {reply.error}")
@@ -270,22 +277,33 @@ class RunContext:
             return RuleFailure(rule.id, f"the response could not be evaluated: {exc.__class__.__name__}: {exc}")
         return NOT_APPLICABLE if outcome is NOT_APPLICABLE else None
 
-    def send_case(self, slug: str, case: Any, scene: Scene, draw: Callable) -> tuple[Exchange, Any]:
+    def send_case(self, slug: str, case: Any, scene: Scene, draw: Callable | None) -> tuple[Exchange, Any]:
+        """Fill in a case (positive: fixtures; coverage negative: identity), sign it, send it."""
         mode = case.meta.generation.mode.value if case.meta is not None else None
-        player = None
-        if mode == "positive":
-            try:
+        player, broken = None, set()
+        realistic = False
+        try:
+            if mode == "positive" and draw is not None:
                 player = overlay_case(slug, case, scene, draw)
-            except NotVerified:
-                player = None        # no fixtures: the case goes as generated
+                realistic = player is not None and scene.realistic
+            elif mode == "negative" and draw is None:
+                player = identify_negative(slug, case, scene)
+                broken = mutated_names(case)
+        except NotVerified:
+            player = None        # no fixtures: the case goes as generated
         request = build_request(slug, case, self.target, self.transport)
         if player is not None:
-            extra = auth_headers(slug, body_bytes(request), scene, player)
+            try:
+                extra = auth_headers(slug, body_bytes(request), scene, player)
+            except NotVerified:
+                extra = {}
             if slug == "bet-placement":
                 extra["X-Idempotency-Key"] = scene.uuid()
-            request.headers.update(extra)
+            request.headers.update({name: value for name, value in extra.items() if name.lower() not in broken})
         reply = self.transport.send(request)
-        return exchange_from(slug, reply, mode), reply
+        exchange = exchange_from(slug, reply, mode)
+        exchange.extra["realistic"] = realistic
+        return exchange, reply
 
     def traffic(self, slug: str) -> Traffic:
         with self._lock:
@@ -311,6 +329,9 @@ class RunContext:
         def shared(pooled: Any, data: Any) -> None:
             case = fresh_case(pooled)
             exchange, reply = self.send_case(slug, case, scene, data.draw)
+            judge_all(case, exchange, reply, exchange.mode or "all")
+
+        def judge_all(case: Any, exchange: Exchange, reply: Any, origin: str) -> None:
             for rule in rules:
                 traffic.cases[rule.id] = traffic.cases.get(rule.id, 0) + 1
                 try:
@@ -323,10 +344,14 @@ class RunContext:
                 traffic.applicable[rule.id] = traffic.applicable.get(rule.id, 0) + 1
                 if isinstance(outcome, RuleFailure) and rule.id not in traffic.failures:
                     traffic.failures[rule.id] = Observation(outcome, exchange)
-                    traffic.modes[rule.id] = exchange.mode or "all"
+                    traffic.modes[rule.id] = origin
 
         try:
             shared()
+            for pooled in coverage_sample(slug, self.profile.coverage_examples, derive_seed(self.seed, slug + "/cov")):
+                case = fresh_case(pooled)
+                exchange, reply = self.send_case(slug, case, scene, None)
+                judge_all(case, exchange, reply, "coverage")
         except BudgetExhausted:
             traffic.budget_exhausted = True
         traffic.duration_s = time.perf_counter() - started
@@ -337,7 +362,9 @@ class RunContext:
         cases, applicable = traffic.cases.get(rule.id, 0), traffic.applicable.get(rule.id, 0)
         observed = traffic.failures.get(rule.id)
         if observed is not None:
-            minimal = self._shrink(rule, traffic.modes.get(rule.id, "all")) if Phase.shrink in self.profile.phases else None
+            origin = traffic.modes.get(rule.id, "all")
+            shrinkable = Phase.shrink in self.profile.phases and origin != "coverage"
+            minimal = self._shrink(rule, origin) if shrinkable else None
             chosen = minimal or observed
             return self._fail(rule, chosen, cases=cases, applicable=applicable)
         flow_seen = self.flow_observations.get(rule.id)
