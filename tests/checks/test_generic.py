@@ -1,8 +1,11 @@
 import pytest
 import schemathesis.checks
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import orderproof.checks as checks
-from orderproof.checks.base import NOT_APPLICABLE
+from orderproof.apis import APIS
+from orderproof.checks.base import NOT_APPLICABLE, RuleFailure
 from orderproof.checks.generic import GENERIC_CHECKS, GENERIC_RESPONSE_CHECKS, negative_error_shape
 
 from .conftest import assert_fails, exchange
@@ -55,3 +58,29 @@ def test_negative_error_shape_does_not_apply_to_2xx_5xx_or_other_methods():
     assert negative_error_shape(exchange("travel-order", 200, {"code": 100})) is NOT_APPLICABLE
     assert negative_error_shape(exchange("travel-order", 500, "boom")) is NOT_APPLICABLE
     assert negative_error_shape(exchange("travel-order", 405, "no", method="GET")) is NOT_APPLICABLE
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.decimals(allow_nan=False, allow_infinity=False) | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(
+        st.sampled_from(["code", "msg", "data", "message", "status", "errorCode", "failedBets", "price", "stake",
+                         "ext_amount", "ext", "odds", "events", "gross_payout", "wht", "wht_amount", "net_payout",
+                         "created", "updated", "ticketId", "amount", "orderAmount", "bets", "requestId", "detail",
+                         "currency", "userId", "orderTime", "docno", "orderno", "decimalPrice", "betId"]),
+        inner, max_size=6),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(api=st.sampled_from(sorted(APIS)), status=st.sampled_from([200, 400, 401, 403, 409, 422, 500]),
+       request=JSON, response=JSON | st.text(max_size=10))
+def test_response_checks_never_crash_on_hostile_bodies(api, status, request, response):
+    for name, check in {**checks.RESPONSE_CHECKS, "negative_error_shape": negative_error_shape}.items():
+        if name != "negative_error_shape" and api not in checks.CHECK_APIS[name]:
+            continue
+        try:
+            outcome = check(exchange(api, status, response, request))
+        except RuleFailure:
+            continue
+        assert outcome in (None, NOT_APPLICABLE), name
