@@ -280,7 +280,7 @@ _SPORTSBOOK_ORDER = [
     Fault("success-msg-ok", "sportsbook-order", ("SO-ENVELOPE",),
           'answers success with msg "OK" instead of "success"',
           {"so_success_msg": lambda: "OK"}),
-    Fault("invalid-body-http-200", "sportsbook-order", ("SO-NEGATIVE", "SO-SCHEMA"),
+    Fault("invalid-body-http-200", "sportsbook-order", ("SO-NEGATIVE", "SO-SCHEMA", "SO-ENVELOPE"),
           "answers an invalid request with HTTP 200 and the error only in the envelope (code 400)",
           {"so_rejection_status": lambda code: 200 if code == so.INVALID_REQUEST else 400}),
     Fault("stores-rejected-order", "sportsbook-order", ("SO-REJECT-NOTHING",),
