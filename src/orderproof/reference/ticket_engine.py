@@ -387,8 +387,9 @@ def _times(behaviour: Any, operator: sqlite3.Row, created: datetime) -> dict[str
 
 def _number_json(value: Decimal) -> Decimal:
     """A percentage or odds as a JSON number without trailing zeros but with a point (20.0, 13.209)."""
-    value = value.normalize(_CTX)
-    return value.quantize(Decimal("0.1")) if value == value.to_integral_value() else value
+    with localcontext(_EXACT):
+        value = value.normalize()
+        return value.quantize(Decimal("0.1")) if value == value.to_integral_value() else value
 
 
 async def _handle(request: Request, model: type[_TicketRequest]) -> Response:
