@@ -136,6 +136,7 @@ def test_markdown_lists_every_rule_failures_first_with_curl(tmp_path, mixed_run,
     section = md[md.index(f"## {API}"):]
     assert section.index("### FAIL SO-TICKET-ECHO") < section.index("| SO-SCHEMA | MUST | PASS")
     assert "HTTP 200" in section and "the target has no provider-state hook" in section
+    assert "start one with `orderproof serve`" in section, "how to replay against the embedded reference"
 
 
 @pytest.mark.parametrize(

@@ -254,7 +254,7 @@ def render_markdown(cert: dict[str, Any]) -> str:
         lines += ["", f"## {api}", ""]
         failures = [r for r in rules if r["verdict"] == "FAIL"]
         for rule in failures:
-            lines += _failure_markdown(rule)
+            lines += _failure_markdown(rule, cert["target"])
         lines += [
             "| rule | level | verdict | title | check | source | note |",
             "| --- | --- | --- | --- | --- | --- | --- |",
@@ -272,7 +272,7 @@ def render_markdown(cert: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _failure_markdown(rule: dict[str, Any]) -> list[str]:
+def _failure_markdown(rule: dict[str, Any], target: str = "") -> list[str]:
     evidence = rule["evidence"]
     kind = "failed" if rule["level"] == "MUST" else "failed (SHOULD: a warning)"
     lines = [
@@ -303,6 +303,9 @@ def _failure_markdown(rule: dict[str, Any]) -> list[str]:
         _fence(evidence["replay"]["command"] + ("\n" + evidence["replay"]["curl"] if evidence["replay"]["curl"] else ""), "sh"),
         "",
     ]
+    if evidence["curl"] and target.startswith("embedded reference"):
+        lines += ["The embedded reference stopped with the run: start one with `orderproof serve` (and the same "
+                  "`--fault`) and send the curl line to its address.", ""]
     return lines
 
 
@@ -404,7 +407,9 @@ def verify(report_dir: Path) -> Verification:
     listed = cert["evidence_files"]
     for name, expected in sorted(listed.items()):
         file = report_dir / name
-        if not file.is_file():
+        if Path(name).is_absolute() or ".." in Path(name).parts:
+            problems.append(f"{name}: not a file inside the report directory")
+        elif not file.is_file():
             problems.append(f"{name}: missing")
         elif _sha256(file) != expected:
             problems.append(f"{name}: changed")
