@@ -178,8 +178,8 @@ FUNDS_QUOTE = ("confirm that the user has a sufficient balance to cover the sum 
 @flow_check("bp_funds", apis=BP)
 def bp_funds(flow: Flow) -> None:
     """BP-FUNDS: passes if a slip whose stakes sum to more than the balance gets 400
-    INSUFFICIENT_FUNDS and stores nothing, and two slips under different idempotency keys sent at
-    the same time that together exceed the balance are not both placed and never overdraw (the
+    INSUFFICIENT_FUNDS and stores nothing, and two slips of 2-3 bets under different idempotency keys
+    sent at the same time that together exceed the balance are not both placed and never overdraw (the
     balance stays >= 0 and fell by the placed slips' stakes only); fails otherwise; does not apply:
     always applies (needs provider states and snapshots). Every example tries both."""
     _bp_funds_one_slip(flow)
@@ -205,7 +205,7 @@ def _bp_funds_concurrent(flow: Flow) -> None:
     rule = "BP-FUNDS"
     slips_stakes = [
         [major(flow.draw(st.integers(10, 50_000), f"slip {s} stake {i} in cents"))
-         for i in range(flow.draw(st.integers(1, 3), f"bets in slip {s}"))]
+         for i in range(flow.draw(st.integers(2, 3), f"bets in slip {s}"))]  # the sum is the point
         for s in range(2)
     ]
     totals = [cents(sum(stakes, Decimal(0))) for stakes in slips_stakes]
