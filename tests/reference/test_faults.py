@@ -210,15 +210,6 @@ def test_huge_number_500(reference_factory):
     assert ref.bet(player).status_code == 200   # everyday stakes are fine
 
 
-def test_alt_event_id_500(reference_factory):
-    ref = faulty(reference_factory, "alt-event-id-500")
-    player = ref.player()
-    response = ref.bet(player, make_slip(player, bet_details(eventAltId="DDE-77")))
-    assert (response.status_code, response.json()["errorCode"]) == (500, "GENERAL_EXCEPTION")
-    assert ref.bet(player, make_slip(player, bet_details(eventAltId="77"))).status_code == 200
-    assert ref.bet(player).status_code == 200
-
-
 # --- sportsbook-order faults ---------------------------------------------------------------------------
 
 def test_ticket_id_precision(reference_factory):

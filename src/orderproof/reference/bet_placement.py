@@ -164,11 +164,6 @@ def bet_status() -> str:
     return "pending"
 
 
-def alternate_event_id(bet: dict[str, Any]) -> str | None:
-    """The optional eventAltId, kept as the text it is."""
-    return bet.get("eventAltId")
-
-
 def debit_amounts(stakes: list[Decimal]) -> list[Decimal]:
     """One debit (and one ledger entry) per bet."""
     return list(stakes)
@@ -220,7 +215,6 @@ BEHAVIOUR = {
     "bp_funds_cover": funds_cover,
     "bp_potential_payout": potential_payout,
     "bp_bet_status": bet_status,
-    "bp_alternate_event_id": alternate_event_id,
     "bp_debit_amounts": debit_amounts,
     "bp_insert_bet": insert_bet,
     "bp_place_slip": place_slip,
@@ -242,7 +236,7 @@ def bet_row(behaviour: Any, slip: Slip, bet: dict[str, Any]) -> dict[str, Any]:
         "request_id": slip.request_id,
         "user_id": slip.user_id,
         "event_id": bet["eventId"],
-        "event_alt_id": behaviour.bp_alternate_event_id(bet),
+        "event_alt_id": bet.get("eventAltId"),
         "market_id": bet["marketId"],
         "selection_id": bet["selectionId"],
         "stake": text(bet["stake"]),

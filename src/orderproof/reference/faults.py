@@ -132,11 +132,6 @@ def stake_limit_reports_stake(stake: Decimal, min_stake: Decimal, max_stake: Dec
     return None
 
 
-def alternate_event_id_as_number(bet: dict[str, Any]) -> str | None:
-    """Assumes eventAltId is a numeric DDE id: any other text raises ValueError (a 500)."""
-    return str(int(bet["eventAltId"])) if "eventAltId" in bet else None
-
-
 def cents_by_quantize(amount: Decimal) -> bool:
     """Right for every everyday stake; ``quantize`` raises InvalidOperation beyond 26 digits."""
     return amount == amount.quantize(CENT)
@@ -188,9 +183,9 @@ _BET_PLACEMENT = [
     Fault("overdraws", "bet-placement", ("BP-FUNDS",),
           "only checks that the balance is positive, not that it covers the stakes: the balance goes negative",
           {"bp_funds_cover": balance_positive}),
-    Fault("debits-first-bet-only", "bet-placement", ("BP-DEBIT", "BP-FUNDS", "BP-IDEMPOTENT-RACE"),
-          "debits (and ledgers) only the first bet of a slip (BP-FUNDS and BP-IDEMPOTENT-RACE also check "
-          "the balance after multi-bet slips)",
+    Fault("debits-first-bet-only", "bet-placement", ("BP-DEBIT", "BP-FUNDS"),
+          "debits (and ledgers) only the first bet of a slip (BP-FUNDS also checks the balance after "
+          "multi-bet slips; BP-IDEMPOTENT-RACE, a SHOULD, may fail too)",
           {"bp_debit_amounts": debit_first_bet}),
     Fault("ignores-blocked-user", "bet-placement", ("BP-USER",),
           "places bets for a blocked user",
@@ -202,9 +197,6 @@ _BET_PLACEMENT = [
           "checks a stake's 2 decimals with Decimal.quantize, which raises for a stake of 1e26 or more: "
           "a huge stake (1e400, 10**30) gets 500 GENERAL_EXCEPTION instead of 400 INVALID_STAKE",
           {"bp_has_cents_precision": cents_by_quantize}),
-    Fault("alt-event-id-500", "bet-placement", ("BP-NO-5XX",),
-          "parses the optional eventAltId as an integer: a bet with a non-numeric eventAltId gets 500",
-          {"bp_alternate_event_id": alternate_event_id_as_number}),
 ]
 
 
