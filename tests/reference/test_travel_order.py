@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from datetime import timedelta
 from decimal import Decimal
@@ -17,7 +18,8 @@ from orderproof.reference import travel_order
 from orderproof.reference.app import create_app
 from orderproof.reference.faults import FAULTS
 
-SEEDS = Path("/work/shared/seeds")
+SEEDS = Path(os.environ.get("ORDERPROOF_SEEDS_DIR", Path(__file__).resolve().parents[3] / "shared" / "seeds"))
+needs_seeds = pytest.mark.skipif(not SEEDS.is_dir(), reason=f"seed documents not found in {SEEDS}")
 PATH = "/api/invoice/createorder"
 MEMBER = 100001
 
@@ -48,7 +50,7 @@ def client(app):
 
 def seed_sample() -> dict:
     """The help page's request sample, numbers kept exact (126.0 stays Decimal('126.0'))."""
-    text = next(SEEDS.glob("002_*.txt")).read_text()
+    text = (SEEDS / "002_4e2407b4eee4c5f7.txt").read_text(encoding="utf-8")
     start = text.index("{", text.index("Request Formats"))
     return json.JSONDecoder(parse_float=Decimal).raw_decode(text[start:])[0]
 
@@ -82,6 +84,7 @@ def rejected(response, code: int) -> None:
 
 # --- success ----------------------------------------------------------------------------------------
 
+@needs_seeds
 def test_seed_sample_is_accepted_for_a_member(app, client):
     response = post(client, seed_sample() | {"memberid": MEMBER})
     assert response.status_code == 200, response.text
@@ -91,6 +94,7 @@ def test_seed_sample_is_accepted_for_a_member(app, client):
     assert snapshot(app) == {"travel_orders": [body["data"]]}
 
 
+@needs_seeds
 def test_seed_sample_without_member_and_text_json(app, client):
     sample = seed_sample()
     del sample["memberid"]
@@ -101,6 +105,7 @@ def test_seed_sample_without_member_and_text_json(app, client):
     assert [o["user_id"] for o in orders(app)] == [None, None] and snapshot(app) == {"travel_orders": []}
 
 
+@needs_seeds
 def test_form_of_top_level_scalars(app, client):
     sample = seed_sample()
     scalars = {k: v for k, v in sample.items() if not isinstance(v, (dict, list))} | {"memberid": MEMBER}
@@ -186,7 +191,7 @@ def test_bad_forms_are_101(app, client):
 
 
 def test_unknown_member_is_102(app, client):
-    rejected(post(client, seed_sample()), 102)                       # the sample's memberid 8 is unknown
+    rejected(post(client, {"memberid": 8, "docno": "sample string 7"}), 102)
     rejected(post(client, {"memberid": -1}), 102)
     assert orders(app) == []
 
@@ -270,6 +275,7 @@ def test_fault_travel_accepts_wrong_types(tmp_path):
     rejected(post(client, {"createdate": "soon"}), 101)                 # dates are still checked
 
 
+@needs_seeds
 def test_order_for_a_provider_state_member(tmp_path):
     with TestClient(create_app(db_path=str(tmp_path / "hook.sqlite3"))) as client:
         def state(name, **params):
