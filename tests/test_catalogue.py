@@ -304,9 +304,15 @@ def test_catalogue_rejects_a_contract_filed_under_another_api(tmp_path, monkeypa
         load_catalogue(["jackpot-ticket"])
 
 
+# One reference module serves both ticket-engine APIs, so its faults may break rules of either.
+SAME_SERVICE = {"jackpot-ticket": {"jackpot-ticket", "superbet-reserve"}}
+
+
 def test_every_reference_fault_names_catalogue_rules_of_its_api(catalogue):
-    faults = pytest.importorskip("orderproof.reference.faults", reason="the fault registry is not written yet")
+    from orderproof.reference import faults
+
     for fault in faults.FAULTS.values():
         assert fault.rules, f"fault {fault.name} proves no rule"
+        apis = SAME_SERVICE.get(fault.api, {fault.api})
         for rule_id in fault.rules:
-            assert catalogue.rule(rule_id).api == fault.api, f"fault {fault.name}: {rule_id} is not a {fault.api} rule"
+            assert catalogue.rule(rule_id).api in apis, f"fault {fault.name}: {rule_id} is not a {fault.api} rule"
