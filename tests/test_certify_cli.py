@@ -271,6 +271,7 @@ def test_e2e_certifies_the_embedded_reference(tmp_path):
     assert cert["result"] == "CERTIFIED" and cert["seed"] == 3 and cert["apis"] == [API]
     assert {rule["rule_id"] for rule in cert["rules"]} == {rule.id for rule in load_catalogue([API]).rules}
     assert "Result: CERTIFIED" in done.stdout and "SO-TICKET-ECHO" in done.stdout
+    assert f"{len(cert['rules'])} rules: {len(cert['rules'])} PASS, 0 FAIL, 0 NOT VERIFIED" in done.stdout
     assert "[1/" in done.stderr, "progress lines when not on a terminal"
     assert main(["verify-certificate", str(tmp_path)]) == 0
 
@@ -416,6 +417,8 @@ def test_e2e_no_secret_reaches_any_report(tmp_path):
                                env={"ORDERPROOF_E2E_API_KEY": api_key})
     assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-3000:]
     cert = json.loads((report_dir / "certificate.json").read_text())
+    for api, n in cert["counts_by_api"].items():                      # per-API counts in the summary
+        assert f"{api}: {n['rules']} rules, {n['PASS']} PASS, {n['FAIL']} FAIL" in done.stdout
     evidence = next(rule["evidence"] for rule in cert["rules"] if rule["rule_id"] == "BP-ECHO")
     assert evidence["request"]["headers"]["x-api-key"] == masking.MASK
     assert "-H 'x-api-key: ***'" in evidence["curl"] and '"sessionToken": "***"' in evidence["curl"]

@@ -198,7 +198,11 @@ def print_summary(cert: dict[str, Any], report_dir: Path, path: Path, out: TextI
     for api, rule_id, level, verdict, title in rows:
         lines.append("  ".join(v.ljust(w) for v, w in zip((api, rule_id, level, verdict), widths)) + "  " + title)
     c = cert["counts"]
-    lines += ["", f"{c['rules']} rules: {c['PASS']} PASS, {c['FAIL']} FAIL, {c['NOT VERIFIED']} NOT VERIFIED"]
+    lines.append("")
+    if len(cert["counts_by_api"]) > 1:
+        for api, n in cert["counts_by_api"].items():
+            lines.append(f"{api}: {n['rules']} rules, {n['PASS']} PASS, {n['FAIL']} FAIL, {n['NOT VERIFIED']} NOT VERIFIED")
+    lines.append(f"{c['rules']} rules: {c['PASS']} PASS, {c['FAIL']} FAIL, {c['NOT VERIFIED']} NOT VERIFIED")
     problems = [r for r in cert["rules"] if r["verdict"] != Verdict.PASS.value]
     for rule in sorted(problems, key=lambda r: (r["level"] != "MUST", r["verdict"] != "FAIL")):
         label = {("MUST", "FAIL"): "FAIL", ("SHOULD", "FAIL"): "WARNING"}.get((rule["level"], rule["verdict"]),
