@@ -69,3 +69,28 @@ def test_without_options_nothing_extra_is_collected(pytester: pytest.Pytester) -
     result = pytester.runpytest_inprocess("-p", "no:randomly", "--co", "-q")
     result.stdout.fnmatch_lines(["test_own.py::test_own", "1 test collected*"])
     result.stdout.no_fnmatch_line("*test_rule*")
+
+
+def test_run_conformance_writes_reports_and_reports_progress(tmp_path: Path) -> None:
+    from orderproof.results import Verdict
+    from orderproof.runner import RunOptions, run_conformance
+
+    events: list[tuple[str, dict]] = []
+    options = RunOptions(apis=("superbet-reserve",), profile="quick", seed=11, fault="reserve-status-open",
+                         report_dir=tmp_path, on_event=lambda kind, data: events.append((kind, data)))
+    result = run_conformance(options)
+    rules = rules_of("superbet-reserve")
+    assert sorted(r.rule_id for r in result.results) == sorted(r.id for r in rules)
+    failed = {r.rule_id for r in result.results if r.verdict is Verdict.FAIL}
+    assert failed == {"SR-STATE"} and result.exit_code == 1
+    state = next(r for r in result.results if r.rule_id == "SR-STATE")
+    assert state.evidence.curl.startswith("curl -X POST") and "--seed 11" in state.evidence.replay
+    assert "***" in state.evidence.curl and state.evidence.response["status"] == 200
+    assert result.seed == 11 and result.profile == "quick" and result.apis == ("superbet-reserve",)
+    assert set(result.spec_sha256) == {"openapi/superbet-reserve.yaml", "contracts/superbet-reserve.yaml"}
+    kinds = [kind for kind, _ in events]
+    assert kinds.count("rule-start") == kinds.count("rule-end") == len(rules)
+    assert events[-1][1]["index"] == events[-1][1]["total"] == len(rules)
+    cases = list(ET.parse(result.junit_path).getroot().iter("testcase"))
+    assert len(cases) == len(rules)
+    assert any(path.name.endswith("-result.json") for path in result.allure_dir.iterdir())

@@ -29,14 +29,10 @@ def orderproof_context(request: pytest.FixtureRequest) -> Any:
     return context
 
 
-_counter = {"index": 0}
-
-
 def test_rule(rule: Any, orderproof_context: Any, request: pytest.FixtureRequest) -> None:
     context = orderproof_context
-    total = len(context.ordered_rules())
-    _counter["index"] += 1
-    index = _counter["index"]
+    total = request.config.stash.get(plugin.TOTAL_KEY, 0) or len(context.ordered_rules())
+    index = len(request.config.stash[plugin.RESULTS_KEY]) + 1
     plugin.rule_started(request.config, rule, index, total)
     _label(context, rule)
     result = context.verify(rule)

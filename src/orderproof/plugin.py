@@ -28,6 +28,7 @@ CONFORMANCE_MODULE = Path(__file__).with_name("conformance.py")
 CONTEXT_KEY = pytest.StashKey["Any"]()
 RESULTS_KEY = pytest.StashKey[list]()
 STARTED_KEY = pytest.StashKey[float]()
+TOTAL_KEY = pytest.StashKey[int]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -99,6 +100,12 @@ def pytest_configure(config: pytest.Config) -> None:
         config.args.append(module)
     else:
         config.args[:] = [module]
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    if context_of(session.config) is not None:
+        session.config.stash[TOTAL_KEY] = sum(
+            1 for item in session.items if getattr(getattr(item, "callspec", None), "params", {}).get("rule"))
 
 
 def context_of(config: pytest.Config) -> Any:

@@ -17,10 +17,9 @@ from typing import Any
 from orderproof.checks.base import NotVerified
 from orderproof.transport import Transport
 
-__all__ = ["SECRET_FIELDS", "ProviderStates"]
+__all__ = ["ProviderStates"]
 
 SNAPSHOT = "a player snapshot"
-SECRET_FIELDS = ("token", "sessionToken", "customerToken", "apiKey", "secret")
 
 
 class ProviderStates:
@@ -29,7 +28,6 @@ class ProviderStates:
         self.transport = transport
         self.url = url
         self.fixtures = {state: itertools.cycle(answers) for state, answers in (fixtures or {}).items()}
-        self.secrets: set[str] = set()    # every credential the hook or the fixtures handed out
         self._lock = threading.Lock()
         self.calls = 0
 
@@ -87,15 +85,10 @@ class ProviderStates:
         return answer
 
     def _remember(self, answer: Any) -> None:
-        if isinstance(answer, dict):
-            for key, value in answer.items():
-                if key in SECRET_FIELDS and isinstance(value, str) and value:
-                    self.secrets.add(value)
-                elif isinstance(value, (dict, list)):
-                    self._remember(value)
-        elif isinstance(answer, list):
-            for item in answer:
-                self._remember(item)
+        """Every credential handed out is masked in every report from now on."""
+        from orderproof import masking
+
+        masking.registry().learn(answer)
 
 
 def _jsonable(params: Mapping[str, Any]) -> dict[str, Any]:

@@ -596,6 +596,7 @@ def run_conformance(options: RunOptions) -> RunResult:
     collector = ResultCollector(context, options.on_event)
     started = datetime.now(timezone.utc)
     args = [str(Path(__file__).with_name("conformance.py")), "-p", "no:cacheprovider", "-q", "--no-header",
+            "--noconftest",                           # no conftest of the user's project takes part
             "-p", "no:randomly", "--junitxml", str(junit), "-o", "junit_family=xunit2",
             "-o", "junit_suite_name=orderproof", "-o", "addopts=", "--rootdir", str(report_dir)]
     try:
