@@ -57,10 +57,13 @@ class Server:
         self.base = f"http://127.0.0.1:{port}"
         self.proc: subprocess.Popen | None = None
 
-    def start(self, timeout: float = 30.0) -> None:
+    def command(self) -> list[str]:
         command = [sys.executable, "-m", "orderproof", "serve", "--port", str(self.port), "--db", str(self.db)]
+        return command + (["--fault", self.fault] if self.fault else [])
+
+    def start(self, timeout: float = 30.0) -> None:
         self.proc = subprocess.Popen(
-            command + (["--fault", self.fault] if self.fault else []),
+            self.command(),
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + timeout
