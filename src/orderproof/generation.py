@@ -372,13 +372,13 @@ def _bet_placement(body: dict, scene: Scene, player: Mapping, draw: Callable) ->
     if not generated:
         generated = [dict(request_example("bet-placement")["bets"][0])]
     bets = []
-    for bet in generated:
+    kind = draw(st.integers(0, 5), "stakes: 0 as generated, 1 an edge value, else realistic")
+    for index, bet in enumerate(generated):
         market, selection = _selection(draw, event)
         stake = money_number(_draw_cents(draw, 100, 5_000))
-        kind = draw(st.integers(0, 5), "stake kind")
         if kind == 0 and isinstance(bet.get("stake"), (int, float)) and not isinstance(bet.get("stake"), bool):
             stake, scene.realistic = bet["stake"], False      # as generated: schema-valid, maybe absurd
-        elif kind == 1:
+        elif kind == 1 and index == 0:
             stake, scene.realistic = draw(st.sampled_from(EDGE_NUMBERS), "edge stake"), False
         bets.append({**bet, "betId": scene.uuid(), "eventId": str(event["event_id"]),
                      "marketId": str(market["market_id"]), "selectionId": str(selection["bet_id"]),
