@@ -495,7 +495,7 @@ class RunContext:
                    "body": mask(exchange.request_text or "")}
         response = {"status": exchange.status,
                     "headers": masking.mask_json(dict(exchange.response_headers), self.secrets.values()),
-                    "body": mask(exchange.response_text)}
+                    "body": mask(_cut(exchange.response_text))}
         if exchange.extra.get("error"):
             response["error"] = exchange.extra["error"]
         parts = ["curl", "-X", exchange.method, shlex.quote(exchange.url)]
@@ -506,6 +506,16 @@ class RunContext:
         if exchange.request_text:
             parts += ["--data-binary", shlex.quote(request["body"])]
         return request, response, " ".join(parts)
+
+
+def _cut(text: str | None) -> str | None:
+    """A response body cut to the certificate's limit *before* masking: a hostile 10 MB answer is
+    evidence of its size, and masking it whole costs seconds per failing rule."""
+    from orderproof.certificate import MAX_BODY_CHARS
+
+    if text is None or len(text) <= MAX_BODY_CHARS:
+        return text
+    return f"{text[:MAX_BODY_CHARS]}... [cut: {len(text)} characters in all]"
 
 
 class _Unverifiable(BaseException):
