@@ -94,3 +94,17 @@ def test_run_conformance_writes_reports_and_reports_progress(tmp_path: Path) -> 
     cases = list(ET.parse(result.junit_path).getroot().iter("testcase"))
     assert len(cases) == len(rules)
     assert any(path.name.endswith("-result.json") for path in result.allure_dir.iterdir())
+
+
+def test_request_budget_ends_rules_not_verified() -> None:
+    from orderproof.results import Verdict
+    from orderproof.runner import BUDGET, build_context
+
+    context = build_context(apis=("sportsbook-order",), profile="quick", seed=2, max_requests=6)
+    try:
+        results = [context.verify(rule) for rule in context.ordered_rules()]
+    finally:
+        context.close()
+    assert context.transport.sent == 6
+    assert all(r.verdict is not Verdict.FAIL for r in results), [(r.rule_id, r.reason) for r in results]
+    assert [r for r in results if r.verdict is Verdict.NOT_VERIFIED and r.reason == BUDGET]
