@@ -156,7 +156,7 @@ class Transport:
         except requests.exceptions.Timeout:
             return Reply(prepared, error=f"no answer within {self.timeout:g} s (timeout)",
                          elapsed=time.perf_counter() - started)
-        except requests.exceptions.ConnectionError as exc:
+        except (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:   # reset mid-body
             text = str(exc).lower()
             what = "connection reset" if "reset" in text or "aborted" in text else "connection failed"
             return Reply(prepared, error=what, elapsed=time.perf_counter() - started)
