@@ -74,7 +74,7 @@ provider_states:
     assert target.url_for("bet-placement") == "https://staging.example.test/v2/bets"
     assert target.url_for("travel-order") == "https://staging.example.test" + APIS["travel-order"].path
     assert target.apis["bet-placement"].auth == {"api_key": "k-123456"}
-    assert target.secrets() == {"k-123456", "s-abcdef", "site"}
+    assert target.secrets() == {"k-123456", "s-abcdef"}
     assert target.provider_states_url.endswith(PROVIDER_STATES_PATH)
 
     only = resolve_target(target_config=path, apis=["travel-order"], check_reachable=False)

@@ -103,6 +103,22 @@ GENERIC = {
 }
 
 
+def _generic_checks(check: str) -> list[Any]:
+    """Schemathesis' built-in checks behind a generic rule (``checks/generic.py`` names them)."""
+    from orderproof.checks import generic
+
+    table = getattr(generic, "GENERIC_CHECKS", None) or {}
+    if check in table:
+        return list(table[check])
+    return [_builtin(name) for name in GENERIC[check][0]]
+
+
+def _generic_response_checks(check: str) -> tuple[Any, ...]:
+    from orderproof.checks import generic
+
+    return (getattr(generic, "GENERIC_RESPONSE_CHECKS", None) or {}).get(check, ())
+
+
 def _builtin(name: str) -> Any:
     from schemathesis.specs.openapi import checks as openapi_checks
 
@@ -131,7 +147,7 @@ def derive_seed(run_seed: int, name: str) -> int:
 class Observation:
     failure: RuleFailure
     exchange: Exchange
-    where: str = ""
+    flow_rule: str | None = None      # the flow rule whose scenario sent the exchange
 
 
 @dataclass
@@ -218,8 +234,7 @@ class RunContext:
         result = self._verify(rule)
         result.duration_s = round(time.perf_counter() - started, 3)
         result.seed = self.seed
-        if result.verdict is Verdict.FAIL and result.evidence is not None:
-            result.reason = self.secrets.mask_text(result.reason)
+        result.reason = self.secrets.mask_text(result.reason)
         return result
 
     def _result(self, rule: Rule, verdict: Verdict, reason: str = "", **extra: Any) -> RuleResult:
@@ -233,7 +248,9 @@ class RunContext:
         missing = self.missing_needs(rule)
         if missing:
             return self._result(rule, Verdict.NOT_VERIFIED, missing)
-        if self.transport.exhausted:
+        if self.transport.exhausted and (kind == "flow" or rule.api not in self._traffic):
+            # A response rule whose API's shared pass already ran is judged on that traffic: a
+            # failure it observed (a 500 storm) must not turn into "budget exhausted".
             return self._result(rule, Verdict.NOT_VERIFIED, BUDGET)
         if kind == "flow":
             return self._verify_flow(rule)
@@ -259,10 +276,15 @@ class RunContext:
             from schemathesis.errors import FailureGroup
 
             try:
-                case.validate_response(schemathesis_response(reply), checks=[_builtin(n) for n in names],
+                case.validate_response(schemathesis_response(reply), checks=_generic_checks(rule.check),
                                        headers=dict(reply.request.headers))
             except FailureGroup as group:
                 return RuleFailure(rule.id, _failure_text(group))
+            for extra in _generic_response_checks(rule.check):      # the API's own half of the rule
+                try:
+                    extra(exchange)
+                except RuleFailure as failure:
+                    return failure
             return None
         if reply.error:
             return NOT_APPLICABLE
@@ -449,7 +471,7 @@ class RunContext:
                 raise _Unverifiable(str(exc)) from None
             except RuleFailure as failure:
                 last = flow.exchanges[-1] if flow.exchanges else None
-                found.append(Observation(failure, last, f"{len(flow.exchanges)} requests"))
+                found.append(Observation(failure, last))
                 raise
             stats["applicable"] += 1
 
@@ -478,10 +500,10 @@ class RunContext:
 
     def _fail(self, rule: Rule, observation: Observation, **counts: Any) -> RuleResult:
         failure = observation.failure
-        message = failure.message if failure.rule_id == rule.id else str(failure)
-        if observation.where and failure.rule_id == rule.id and observation.where.startswith(("BP", "SO", "JT", "SR", "TO")):
-            message = f"{message} (observed in flow {observation.where})"
-        message = self.secrets.mask_text(_received_documented(failure, message))
+        message = _received_documented(failure, failure.message) if failure.rule_id == rule.id else str(failure)
+        if observation.flow_rule:
+            message = f"{message}\n  (observed on a request sent by the scenario of {observation.flow_rule})"
+        message = self.secrets.mask_text(message)
         evidence = Evidence(message=message, replay=self.replay_command(rule.api))
         if observation.exchange is not None:
             evidence.request, evidence.response, evidence.curl = self.evidence_of(observation.exchange)

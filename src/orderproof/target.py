@@ -66,8 +66,10 @@ class Target:
         return self.base_url.rstrip("/") + self.apis[slug].path
 
     def secrets(self) -> set[str]:
-        """Credential values given by the target file (masked in every report)."""
-        return {value for api in self.apis.values() for value in api.auth.values() if value}
+        """Credential values given by the target file (masked in every report); the operator's
+        name is an identity, not a secret."""
+        return {value for api in self.apis.values() for name, value in api.auth.items()
+                if value and name in ("api_key", "secret")}
 
     def close(self) -> None:
         """Stop the loopback server of ``--serve``; end the in-process app's lifespan (its
