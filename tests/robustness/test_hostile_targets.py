@@ -100,16 +100,31 @@ def test_reset_on_every_request_is_unreachable(tmp_path: Path) -> None:
 
 # -- the target answers the probe but the API misbehaves: a verdict, exit 1 -----------------------
 
+def failing(cert: dict, rule_id: str) -> dict:
+    rule = next((rule for rule in cert["rules"] if rule["rule_id"] == rule_id), None)
+    assert rule is not None, f"{rule_id} is not in the certificate"
+    assert rule["verdict"] == "FAIL", f"{rule_id}: {rule['verdict']} ({rule['reason']})"
+    return rule
+
+
 @pytest.mark.timeout(HARD_TIMEOUT_S + 30)
-@pytest.mark.parametrize("behaviour", ["reset", "not-json", "huge-body", "wrong-content-type",
-                                       "server-error-storm"])
-def test_api_misbehaves(tmp_path: Path, behaviour: str) -> None:
+@pytest.mark.parametrize(("behaviour", "rule_id", "words"), [
+    ("reset", "BP-NO-5XX", ("connection reset",)),
+    ("not-json", "BP-SCHEMA", ("json",)),
+    ("huge-body", "BP-SCHEMA", ("schema", "required")),
+    ("wrong-content-type", "BP-SCHEMA", ("content-type",)),
+    ("server-error-storm", "BP-NO-5XX", ("server error", "500")),
+])
+def test_api_misbehaves(tmp_path: Path, behaviour: str, rule_id: str, words: tuple[str, ...]) -> None:
     with hostile(behaviour) as base:
         code, out, err, elapsed = certify(tmp_path, "--target-url", base)
     assert_sane(code, out, err, elapsed, expected=1)
-    assert_not_certified(tmp_path, out)
-    # A 10 MB answer must not be copied wholesale into the certificate.
+    cert = assert_not_certified(tmp_path, out)
+    message = json.dumps(failing(cert, rule_id)).lower()
+    assert any(word in message for word in words), message[:2000]
+    # A 10 MB answer must not be copied wholesale into the reports.
     assert (tmp_path / "certificate.json").stat().st_size < 2 * 1024 * 1024
+    assert sum(f.stat().st_size for f in tmp_path.rglob("*") if f.is_file()) < 5 * 1024 * 1024
 
 
 @pytest.mark.timeout(HARD_TIMEOUT_S + 30)
