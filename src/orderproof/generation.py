@@ -364,6 +364,23 @@ def _travel(body: dict, scene: Scene, player: Mapping, draw: Callable) -> dict:
 # Schema-valid magnitudes at the edges of what a decimal or a double parser copes with: the answer
 # may be a rejection, never a server error.
 EDGE_NUMBERS = (1e26, 1e30, 1e300, 1e-7)
+STAKE_KIND = "stakes: 0 as generated, 1 an edge value, else realistic"
+EDGE_STAKE = "edge stake"
+# Every run also sends one slip per edge value (besides the random ones): forced draws by label.
+EDGE_CASES: dict[str, tuple[dict[str, Any], ...]] = {
+    "bet-placement": tuple({STAKE_KIND: 1, EDGE_STAKE: value} for value in EDGE_NUMBERS),
+}
+
+
+def forcing(draw: Callable, forced: Mapping[str, Any]) -> Callable:
+    """``draw`` with the values of the given labels fixed (the strategy is still drawn from, so the
+    example's structure does not change)."""
+
+    def forced_draw(strategy: Any, label: str | None = None) -> Any:
+        value = draw(strategy, label)
+        return forced.get(label, value) if label is not None else value
+
+    return forced_draw
 
 
 def _bet_placement(body: dict, scene: Scene, player: Mapping, draw: Callable) -> dict:
@@ -372,14 +389,14 @@ def _bet_placement(body: dict, scene: Scene, player: Mapping, draw: Callable) ->
     if not generated:
         generated = [dict(request_example("bet-placement")["bets"][0])]
     bets = []
-    kind = draw(st.integers(0, 5), "stakes: 0 as generated, 1 an edge value, else realistic")
+    kind = draw(st.integers(0, 5), STAKE_KIND)
     for index, bet in enumerate(generated):
         market, selection = _selection(draw, event)
         stake = money_number(_draw_cents(draw, 100, 5_000))
         if kind == 0 and isinstance(bet.get("stake"), (int, float)) and not isinstance(bet.get("stake"), bool):
             stake, scene.realistic = bet["stake"], False      # as generated: schema-valid, maybe absurd
         elif kind == 1 and index == 0:
-            stake, scene.realistic = draw(st.sampled_from(EDGE_NUMBERS), "edge stake"), False
+            stake, scene.realistic = draw(st.sampled_from(EDGE_NUMBERS), EDGE_STAKE), False
         bets.append({**bet, "betId": scene.uuid(), "eventId": str(event["event_id"]),
                      "marketId": str(market["market_id"]), "selectionId": str(selection["bet_id"]),
                      "decimalPrice": price_number(selection["decimal_price"]), "stake": stake})

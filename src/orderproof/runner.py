@@ -37,7 +37,9 @@ from orderproof.generation import (
     build_request,
     case_pool,
     case_strategy,
+    EDGE_CASES,
     coverage_sample,
+    forcing,
     exchange_from,
     fresh_case,
     identify_negative,
@@ -374,10 +376,30 @@ class RunContext:
                 case = fresh_case(pooled)
                 exchange, reply = self.send_case(slug, case, scene, None)
                 judge_all(case, exchange, reply, "coverage")
+            self._edge_pass(slug, scene, judge_all)
         except BudgetExhausted:
             traffic.budget_exhausted = True
         traffic.duration_s = time.perf_counter() - started
         return traffic
+
+    def _edge_pass(self, slug: str, scene: Scene, judge_all: Callable) -> None:
+        """One valid request per edge value of the API (``EDGE_CASES``), each a one-example
+        Hypothesis run so the draws around the forced value stay seeded."""
+        positives = case_pool(slug, "positive", self.profile.response_examples, derive_seed(self.seed, slug + "/pool+"))
+        def one(index: int, pooled: Any, forced: dict) -> None:
+            @settings(max_examples=1, database=None, deadline=None, phases=(Phase.generate,),
+                      suppress_health_check=list(HealthCheck), verbosity=Verbosity.quiet)
+            @seed(derive_seed(self.seed, f"{slug}/edge/{index}"))
+            @given(data=st.data())
+            def edge(data: Any) -> None:
+                case = fresh_case(pooled)
+                exchange, reply = self.send_case(slug, case, scene, forcing(data.draw, forced))
+                judge_all(case, exchange, reply, "edge")
+
+            edge()
+
+        for index, forced in enumerate(EDGE_CASES.get(slug, ())):
+            one(index, positives[index % len(positives)], forced)
 
     def _verify_response(self, rule: Rule) -> RuleResult:
         traffic = self.traffic(rule.api)
@@ -385,7 +407,7 @@ class RunContext:
         observed = traffic.failures.get(rule.id)
         if observed is not None:
             origin = traffic.modes.get(rule.id, "all")
-            shrinkable = Phase.shrink in self.profile.phases and origin != "coverage"
+            shrinkable = Phase.shrink in self.profile.phases and origin not in ("coverage", "edge")
             minimal = self._shrink(rule, origin) if shrinkable else None
             chosen = minimal or observed
             return self._fail(rule, chosen, cases=cases, applicable=applicable)
