@@ -164,7 +164,7 @@ _BET_PLACEMENT = [
     Fault("accepts-expired-session", "bet-placement", ("BP-SESSION-EXPIRED",),
           "compares the session token but not its expiry",
           {"bp_session_valid": session_token_only}),
-    Fault("framework-422", "bet-placement", ("BP-MISSING", "BP-ERROR-SHAPE"),
+    Fault("framework-422", "bet-placement", ("BP-MISSING", "BP-ERROR-SHAPE", "BP-SCHEMA", "BP-NEGATIVE"),
           "answers a missing field or X-Idempotency-Key with the web framework's 422 {detail: [...]} "
           "instead of 400 MISSING_PARAMETER",
           {"bp_missing_parameter_reply": framework_422}),
