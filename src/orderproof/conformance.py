@@ -17,8 +17,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "rule" not in metafunc.fixturenames:
         return
     context = plugin.context_of(metafunc.config)
-    rules = context.ordered_rules() if context is not None else []
-    metafunc.parametrize("rule", rules, ids=[f"{rule.api}::{rule.id}" for rule in rules])
+    names = [f"{rule.api}::{rule.id}" for rule in context.ordered_rules()] if context is not None else []
+    metafunc.parametrize("rule", names, ids=names)     # a plain string: JUnit and allure show it as is
 
 
 @pytest.fixture(scope="session")
@@ -29,8 +29,9 @@ def orderproof_context(request: pytest.FixtureRequest) -> Any:
     return context
 
 
-def test_rule(rule: Any, orderproof_context: Any, request: pytest.FixtureRequest) -> None:
+def test_rule(rule: str, orderproof_context: Any, request: pytest.FixtureRequest) -> None:
     context = orderproof_context
+    rule = context.catalogue.rule(rule.split("::", 1)[1])
     total = request.config.stash.get(plugin.TOTAL_KEY, 0) or len(context.ordered_rules())
     index = len(request.config.stash[plugin.RESULTS_KEY]) + 1
     plugin.rule_started(request.config, rule, index, total)
@@ -48,6 +49,8 @@ def _label(context: Any, rule: Any) -> None:
     from orderproof.apis import APIS
 
     allure.dynamic.epic(rule.api)
+    allure.dynamic.suite(rule.api)
+    allure.dynamic.sub_suite(rule.id)
     allure.dynamic.feature(rule.operation)
     allure.dynamic.story(rule.id)
     allure.dynamic.title(f"{rule.id}: {rule.title}")

@@ -105,7 +105,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_collection_finish(session: pytest.Session) -> None:
     if context_of(session.config) is not None:
         session.config.stash[TOTAL_KEY] = sum(
-            1 for item in session.items if getattr(getattr(item, "callspec", None), "params", {}).get("rule"))
+            1 for item in session.items if "rule" in getattr(getattr(item, "callspec", None), "params", {}))
 
 
 def context_of(config: pytest.Config) -> Any:
