@@ -150,6 +150,7 @@ class Observation:
     failure: RuleFailure
     exchange: Exchange
     flow_rule: str | None = None      # the flow rule whose scenario sent the exchange
+    steps: tuple[str, ...] = ()       # a failing scenario's requests, in order
 
 
 @dataclass
@@ -493,7 +494,9 @@ class RunContext:
                 raise _Unverifiable(str(exc)) from None
             except RuleFailure as failure:
                 last = flow.exchanges[-1] if flow.exchanges else None
-                found.append(Observation(failure, last))
+                steps = tuple(f"{e.method} {e.url} -> " + (f"HTTP {e.status}" if not e.extra.get("error")
+                                                            else e.extra["error"]) for e in flow.exchanges)
+                found.append(Observation(failure, last, steps=steps))
                 raise
             stats["applicable"] += 1
 
@@ -525,6 +528,11 @@ class RunContext:
         message = _received_documented(failure, failure.message) if failure.rule_id == rule.id else str(failure)
         if observation.flow_rule:
             message = f"{message}\n  (observed on a request sent by the scenario of {observation.flow_rule})"
+        if observation.steps:
+            shown = observation.steps[-12:]
+            message += f"\n  scenario ({len(observation.steps)} request(s); the last one is shown below):"
+            message += "".join(f"\n    {index}. {step}" for index, step in
+                               enumerate(shown, start=len(observation.steps) - len(shown) + 1))
         message = self.secrets.mask_text(message)
         evidence = Evidence(message=message, replay=self.replay_command(rule.api))
         if observation.exchange is not None:
