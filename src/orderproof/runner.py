@@ -10,7 +10,6 @@ minimal one for the evidence. Flow rules are Hypothesis tests of their own (``fl
 
 from __future__ import annotations
 
-import hashlib
 import shlex
 import threading
 import time
@@ -44,7 +43,6 @@ from orderproof.generation import (
     fresh_case,
     identify_negative,
     mutated_names,
-    load_operation,
     overlay_case,
     schemathesis_response,
 )
@@ -644,7 +642,7 @@ def run_conformance(options: RunOptions) -> RunResult:
     """Run the conformance items through pytest (JUnit XML, allure-results) and return the verdicts."""
     import pytest
 
-    from orderproof.plugin import RESULTS_KEY, ResultCollector
+    from orderproof.plugin import ResultCollector
 
     report_dir = Path(options.report_dir)
     report_dir.mkdir(parents=True, exist_ok=True)
@@ -691,7 +689,3 @@ def _mask_file(path: Path, context: RunContext) -> None:
     masked = masking.mask_text(text, context.secrets.values())
     if masked != text:
         path.write_text(masked, encoding="utf-8")
-
-
-def file_sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
