@@ -6,14 +6,18 @@
 | standard | 20                     | 60             | 6                  | default: CI gates and certificates |
 | thorough | 100                    | all            | 25                 | a release, a nightly job |
 
-The response rules of an API judge a shared stream of 2 x "response rule examples" generated
-requests (positive and negative mixed) plus a seeded sample of Schemathesis' coverage-phase
-negative cases (each breaks one field of a valid request, sent with a real player's identity); a
-rule that fails there is re-run alone by Hypothesis to
-shrink its case (not in quick). Each flow rule runs "flow rule examples" scenarios, drawing its
-bodies from a pool of max(4, 2 x flow examples) generated positive bodies. Runs are reproducible: each rule's
-Hypothesis seed derives from the run seed (``--seed``), so derandomization is not needed and is
-off in every profile (it would make ``--seed`` meaningless). No example database is used.
+The response rules of an API judge one shared stream of requests: 3 x "response rule examples"
+draws from a pool of 2 x that many generated cases (half positive, half negative), a seeded sample
+of Schemathesis' coverage-phase negative cases (each breaks one field of an otherwise valid
+request, sent with a real player's identity) and one valid request per edge value (huge and tiny
+stakes). A rule that fails there is re-run alone by Hypothesis to shrink its case (not in quick).
+Each flow rule runs "flow rule examples" scenarios, drawing bodies from a pool of
+max(4, 2 x flow examples) generated positive bodies filled in with fresh fixtures.
+
+Runs are reproducible: every Hypothesis seed derives from the run seed (``--seed``), so
+derandomization is off in every profile (it would make ``--seed`` meaningless); no example
+database is used. Measured on the 2-core build machine, in process, clean reference, all five
+APIs (72 rules): quick ~20 s, standard ~30-40 s (about 1,800 requests).
 """
 
 from __future__ import annotations
