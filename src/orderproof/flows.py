@@ -23,6 +23,7 @@ from orderproof.generation import (
     Scene,
     auth_headers,
     case_pool,
+    documented_only,
     exchange_from,
     valid_body,
 )
@@ -98,7 +99,8 @@ class RuleFlow:
         player = player or self._default_player()
         pool = case_pool(self.api, "positive", self.ctx.flow_pool_size, self.ctx.pool_seed(self.api))
         case = self.draw(st.sampled_from(pool), "generated body")
-        return valid_body(self.api, copy.deepcopy(case.body), self.scene, player, self.draw, **fixtures)
+        body = documented_only(self.api, copy.deepcopy(case.body), case.media_type or "application/json")
+        return valid_body(self.api, body, self.scene, player, self.draw, **fixtures)
 
     def send(self, body: Any = None, *, player: Mapping[str, Any] | None = None,
              headers: Mapping[str, str] | None = None, media_type: str = "application/json",
