@@ -55,7 +55,6 @@ class ResultCollector:
         self.context = context
         self.on_event = on_event
         self.results: list[RuleResult] = []
-        self.error: str | None = None
 
 
 def _collector(config: pytest.Config) -> ResultCollector | None:

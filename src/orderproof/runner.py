@@ -671,8 +671,10 @@ def run_conformance(options: RunOptions) -> RunResult:
         context.close()
     finished = datetime.now(timezone.utc)
     results = collector.results
-    if code not in (0, 1) or collector.error is not None:
-        raise UsageError(collector.error or f"the conformance run did not complete (pytest exit code {int(code)})")
+    if code == pytest.ExitCode.INTERRUPTED:
+        raise KeyboardInterrupt
+    if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        raise RuntimeError(f"the conformance run did not complete (pytest exit code {int(code)})")
     exit_code = 1 if any(r.level == "MUST" and r.verdict is Verdict.FAIL for r in results) else 0
     if allure_dir.is_dir():
         masking.mask_tree(allure_dir, context.secrets.values())
