@@ -108,3 +108,27 @@ def test_request_budget_ends_rules_not_verified() -> None:
     assert context.transport.sent == 6
     assert all(r.verdict is not Verdict.FAIL for r in results), [(r.rule_id, r.reason) for r in results]
     assert [r for r in results if r.verdict is Verdict.NOT_VERIFIED and r.reason == BUDGET]
+
+
+def test_target_file_without_hook_skips_what_it_cannot_verify(pytester: pytest.Pytester) -> None:
+    import requests
+    import yaml
+
+    from orderproof.apis import PROVIDER_STATES_PATH
+    from orderproof.target import resolve_target
+
+    served = resolve_target(serve=True, apis=[API])
+    try:
+        player = requests.post(served.base_url + PROVIDER_STATES_PATH, timeout=5,
+                               json={"state": "a player exists", "params": {"balance": "100000.00"}}).json()
+        target = pytester.path / "target.yaml"
+        target.write_text(yaml.safe_dump({"base_url": served.base_url, "apis": {API: None},
+                                          "fixtures": {"a player exists": [player]}}), encoding="utf-8")
+        result = pytester.runpytest_inprocess("--target-config", str(target), "--profile", "quick",
+                                              "--orderproof-seed", "5", "-k", "SO-BALANCE or SO-TICKET-ECHO", "-rs")
+    finally:
+        served.close()
+    result.assert_outcomes(passed=1, skipped=1)
+    result.stdout.fnmatch_lines(["*NOT VERIFIED: the rule needs the player snapshot, and the target has no "
+                                 "provider-state hook*"])
+    assert player["sessionToken"] not in result.stdout.str()
