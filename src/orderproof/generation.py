@@ -270,6 +270,7 @@ class Scene:
         self.rng = random.Random(seed)     # identities that must never repeat (ids, keys)
         self._lock = threading.Lock()
         self._cache: dict[str, Any] = {}
+        self._cache_lock = threading.RLock()
         self.realistic = True     # False when the last overlay kept generated values (e.g. a huge stake)
 
     # identities --------------------------------------------------------------------------------
@@ -284,9 +285,10 @@ class Scene:
 
     # fixtures ----------------------------------------------------------------------------------
     def _cached(self, key: str, make: Callable[[], Any]) -> Any:
-        if key not in self._cache:
-            self._cache[key] = make()
-        return self._cache[key]
+        with self._cache_lock:             # concurrent sends of one flow share one player
+            if key not in self._cache:
+                self._cache[key] = make()
+            return self._cache[key]
 
     def setup(self, state: str, **params: Any) -> dict[str, Any]:
         """Set up a state; without a hook, fall back to the fixture asked with default parameters."""
