@@ -335,7 +335,7 @@ def _draw_cents(draw: Callable, low: int, high: int) -> int:
     return draw(st.integers(low, max(low, high)), "cents")
 
 
-def _sportsbook(body: dict, scene: Scene, player: Mapping, draw: Callable) -> dict:
+def _sportsbook(body: dict, scene: Scene, player: Mapping, draw: Callable, fixtures: Mapping) -> dict:
     ticket = scene.big_id()
     amount = money_number(_draw_cents(draw, 100, 10_000))
     odds = price_number(Decimal(draw(st.integers(101, 2000), "odds")) / 100)
@@ -362,9 +362,9 @@ def _currency(draw: Callable, player: Mapping, body: Mapping) -> Any:
     return draw(st.sampled_from([player.get("currency") or "EUR", "KES", "USD", "NGN"]), "currency")
 
 
-def _jackpot(body: dict, scene: Scene, player: Mapping, draw: Callable) -> dict:
+def _jackpot(body: dict, scene: Scene, player: Mapping, draw: Callable, fixtures: Mapping) -> dict:
     operator, _ = scene.operator("jackpot-ticket", player)
-    card = scene.betcard()
+    card = fixtures.get("betcard") or scene.betcard()
     events = []
     for event in card["events"]:
         _, selection = _selection(draw, event)
@@ -376,9 +376,9 @@ def _jackpot(body: dict, scene: Scene, player: Mapping, draw: Callable) -> dict:
             "betcard_code": card["betcard_code"], "prize": card["prize"], "bonus_prizes": card["bonus_prizes"]}
 
 
-def _superbet(body: dict, scene: Scene, player: Mapping, draw: Callable) -> dict:
+def _superbet(body: dict, scene: Scene, player: Mapping, draw: Callable, fixtures: Mapping) -> dict:
     operator, _ = scene.operator("superbet-reserve", player)
-    event = scene.event()
+    event = fixtures.get("event") or scene.event()
     market, _ = _selection(draw, event)
     bet_ids = [selection["bet_id"] for selection in market["selections"]]
     chosen = draw(st.lists(st.sampled_from(bet_ids), min_size=1, max_size=len(bet_ids), unique=True), "bets")
@@ -387,7 +387,7 @@ def _superbet(body: dict, scene: Scene, player: Mapping, draw: Callable) -> dict
             "event": event["event_id"], "bets": chosen}
 
 
-def _travel(body: dict, scene: Scene, player: Mapping, draw: Callable) -> dict:
+def _travel(body: dict, scene: Scene, player: Mapping, draw: Callable, fixtures: Mapping) -> dict:
     memberid = player["memberid"]
     body = {**body, "memberid": int(memberid) if str(memberid).isdigit() else memberid}
     routines = body.get("localtravelroutine")
@@ -431,8 +431,8 @@ def forcing(draw: Callable, forced: Mapping[str, Any]) -> Callable:
     return forced_draw
 
 
-def _bet_placement(body: dict, scene: Scene, player: Mapping, draw: Callable) -> dict:
-    event = scene.event()
+def _bet_placement(body: dict, scene: Scene, player: Mapping, draw: Callable, fixtures: Mapping) -> dict:
+    event = fixtures.get("event") or scene.event()
     generated = [bet for bet in body.get("bets") or [] if isinstance(bet, dict)][:3]
     if not generated:
         generated = [dict(request_example("bet-placement")["bets"][0])]
@@ -452,7 +452,7 @@ def _bet_placement(body: dict, scene: Scene, player: Mapping, draw: Callable) ->
             "sessionToken": player["sessionToken"], "timestamp": str(int(time.time() * 1000)), "bets": bets}
 
 
-OVERLAYS: dict[str, Callable[[dict, Scene, Mapping, Callable], dict]] = {
+OVERLAYS: dict[str, Callable[[dict, Scene, Mapping, Callable, Mapping], dict]] = {
     "sportsbook-order": _sportsbook,
     "jackpot-ticket": _jackpot,
     "travel-order": _travel,
@@ -478,15 +478,7 @@ def valid_body(slug: str, body: Any, scene: Scene, player: Mapping, draw: Callab
     the scene's event (``event=``) or betcard (``betcard=``) for this body."""
     if not isinstance(body, dict):
         return body
-    body = integral_floats_as_ints(body)
-    if fixtures:
-        saved = dict(scene._cache)
-        scene._cache.update({key: value for key, value in fixtures.items() if key in ("event", "betcard")})
-        try:
-            return OVERLAYS[slug](body, scene, player, draw)
-        finally:
-            scene._cache = saved
-    return OVERLAYS[slug](body, scene, player, draw)
+    return OVERLAYS[slug](integral_floats_as_ints(body), scene, player, draw, fixtures)
 
 
 def overlay_case(slug: str, case: Any, scene: Scene, draw: Callable) -> Mapping | None:
