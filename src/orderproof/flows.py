@@ -25,6 +25,7 @@ from orderproof.generation import (
     case_pool,
     documented_only,
     exchange_from,
+    operator_offset,
     valid_body,
 )
 
@@ -146,6 +147,7 @@ class RuleFlow:
         transport = self.ctx.transport
         request = transport.build("POST", self.ctx.target.url_for(self.api), headers=merged, content=content)
         exchange = exchange_from(self.api, transport.send(request))
+        exchange.extra.update(operator_offset(self.api, credential_player))
         identity = _repeat_identity(self.api, merged, body)
         repeat = identity is not None and identity in self._identities
         if identity is not None:

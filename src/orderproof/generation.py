@@ -539,6 +539,15 @@ def body_bytes(request: requests.PreparedRequest) -> bytes | None:
     return body.encode("utf-8") if isinstance(body, str) else bytes(body)
 
 
+def operator_offset(slug: str, player: Mapping | None) -> dict[str, Any]:
+    """``{"operator_timezone_offset": ...}`` for ticket-engine exchanges whose operator is known
+    (JT-TIMES / SR-TIMES tell unshifted operator times from a UTC operator by it)."""
+    operator = (player or {}).get("operator") if slug in TICKET_ENGINE else None
+    if isinstance(operator, Mapping) and operator.get("timezone_offset") is not None:
+        return {"operator_timezone_offset": operator["timezone_offset"]}
+    return {}
+
+
 def exchange_from(slug: str, reply: Reply, mode: str | None = None) -> Exchange:
     request = reply.request
     raw = body_bytes(request)

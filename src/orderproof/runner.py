@@ -43,6 +43,7 @@ from orderproof.generation import (
     fresh_case,
     identify_negative,
     mutated_names,
+    operator_offset,
     overlay_case,
     schemathesis_response,
 )
@@ -326,6 +327,7 @@ class RunContext:
         reply = self.transport.send(request)
         exchange = exchange_from(slug, reply, mode)
         exchange.extra["realistic"] = realistic
+        exchange.extra.update(operator_offset(slug, player))
         return exchange, reply
 
     def traffic(self, slug: str) -> Traffic:
