@@ -233,7 +233,14 @@ class RunContext:
 
     def verify(self, rule: Rule) -> RuleResult:
         started = time.perf_counter()
-        result = self._verify(rule)
+        try:
+            result = self._verify(rule)
+        except BudgetExhausted:
+            result = self._result(rule, Verdict.NOT_VERIFIED, BUDGET)
+        except Exception as exc:  # noqa: BLE001 - a defect of orderproof never passes a rule, nor hides it
+            result = self._result(rule, Verdict.NOT_VERIFIED,
+                                  f"orderproof could not verify this rule ({exc.__class__.__name__}: {exc}); "
+                                  "please report it")
         result.duration_s = round(time.perf_counter() - started, 3)
         result.seed = self.seed
         result.reason = self.secrets.mask_text(result.reason)
