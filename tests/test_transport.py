@@ -64,3 +64,11 @@ def test_exception_in_app_is_a_500() -> None:
     seam = transport(App())
     reply = seam.send(seam.build("GET", "http://testserver/boom"))
     assert reply.status == 500 and reply.error is None
+
+
+def test_unsendable_request_is_the_suites_problem_not_an_observation() -> None:
+    from orderproof.transport import Unsendable
+
+    seam = transport(App())
+    with pytest.raises(Unsendable):
+        seam.send(seam.build("GET", "http://testserver/x", headers={"X-Note": "€uro"}))

@@ -21,6 +21,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import requests
 from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
 from hypothesis import strategies as st
 from hypothesis.control import current_build_context
@@ -51,7 +52,7 @@ from orderproof.profiles import Profile, get_profile
 from orderproof.provider_states import ProviderStates
 from orderproof.results import Evidence, RuleResult, Verdict
 from orderproof.target import Target, resolve_target
-from orderproof.transport import BudgetExhausted, Transport
+from orderproof.transport import BudgetExhausted, Transport, Unsendable
 
 __all__ = ["RunContext", "RunOptions", "RunResult", "run_conformance"]
 
@@ -308,8 +309,16 @@ class RunContext:
             return RuleFailure(rule.id, f"the response could not be evaluated: {exc.__class__.__name__}: {exc}")
         return NOT_APPLICABLE if outcome is NOT_APPLICABLE else None
 
-    def send_case(self, slug: str, case: Any, scene: Scene, draw: Callable | None) -> tuple[Exchange, Any]:
-        """Fill in a case (positive: fixtures; coverage negative: identity), sign it, send it."""
+    def send_case(self, slug: str, case: Any, scene: Scene, draw: Callable | None) -> tuple[Exchange, Any] | None:
+        """Fill in a case (positive: fixtures; coverage negative: identity), sign it, send it.
+        None when the generated request cannot be put on the wire (e.g. a header value HTTP cannot
+        carry): such a case says nothing about the target and is not counted."""
+        try:
+            return self._send_case(slug, case, scene, draw)
+        except (Unsendable, requests.exceptions.InvalidHeader, requests.exceptions.InvalidURL, UnicodeEncodeError):
+            return None
+
+    def _send_case(self, slug: str, case: Any, scene: Scene, draw: Callable | None) -> tuple[Exchange, Any]:
         mode = case.meta.generation.mode.value if case.meta is not None else None
         player, broken = None, set()
         realistic = False
@@ -360,8 +369,9 @@ class RunContext:
         @given(pooled=st.sampled_from(cases), data=st.data())
         def shared(pooled: Any, data: Any) -> None:
             case = fresh_case(pooled)
-            exchange, reply = self.send_case(slug, case, scene, data.draw)
-            judge_all(case, exchange, reply, exchange.mode or "all")
+            sent = self.send_case(slug, case, scene, data.draw)
+            if sent is not None:
+                judge_all(case, *sent, sent[0].mode or "all")
 
         def judge_all(case: Any, exchange: Exchange, reply: Any, origin: str) -> None:
             for rule in rules:
@@ -382,8 +392,9 @@ class RunContext:
             shared()
             for pooled in coverage_sample(slug, self.profile.coverage_examples, derive_seed(self.seed, slug + "/cov")):
                 case = fresh_case(pooled)
-                exchange, reply = self.send_case(slug, case, scene, None)
-                judge_all(case, exchange, reply, "coverage")
+                sent = self.send_case(slug, case, scene, None)
+                if sent is not None:
+                    judge_all(case, *sent, "coverage")
             self._edge_pass(slug, scene, judge_all)
         except BudgetExhausted:
             traffic.budget_exhausted = True
@@ -401,8 +412,9 @@ class RunContext:
             @given(data=st.data())
             def edge(data: Any) -> None:
                 case = fresh_case(pooled)
-                exchange, reply = self.send_case(slug, case, scene, forcing(data.draw, forced))
-                judge_all(case, exchange, reply, "edge")
+                sent = self.send_case(slug, case, scene, forcing(data.draw, forced))
+                if sent is not None:
+                    judge_all(case, *sent, "edge")
 
             edge()
 
@@ -446,7 +458,10 @@ class RunContext:
                 calls_after_failure[0] += 1
                 if calls_after_failure[0] > SHRINK_BUDGET and not current_build_context().is_final:
                     return
-            exchange, reply = self.send_case(slug, case, scene, data.draw)
+            sent = self.send_case(slug, case, scene, data.draw)
+            if sent is None:
+                return
+            exchange, reply = sent
             outcome = self.judge(rule, exchange, case, reply)
             if isinstance(outcome, RuleFailure):
                 found.append(Observation(outcome, exchange))
@@ -512,6 +527,10 @@ class RunContext:
         except _Unverifiable as exc:
             if not found:
                 return self._result(rule, Verdict.NOT_VERIFIED, str(exc), cases=stats["cases"])
+        except (Unsendable, requests.exceptions.InvalidHeader) as exc:
+            if not found:
+                return self._result(rule, Verdict.NOT_VERIFIED, f"a request of the scenario could not be sent: {exc}",
+                                    cases=stats["cases"])
         except BudgetExhausted:
             if not found:
                 return self._result(rule, Verdict.NOT_VERIFIED, BUDGET, cases=stats["cases"])

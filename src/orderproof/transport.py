@@ -20,7 +20,7 @@ import requests
 from orderproof import __version__
 from orderproof.target import Target
 
-__all__ = ["BudgetExhausted", "Reply", "Transport"]
+__all__ = ["BudgetExhausted", "Reply", "Transport", "Unsendable"]
 
 MAX_RETRY_AFTER = 10.0     # seconds: the longest Retry-After the suite honours
 MAX_429_RETRIES = 3
@@ -29,6 +29,15 @@ MAX_429_RETRIES = 3
 class BudgetExhausted(BaseException):
     """The request budget is spent. A ``BaseException`` so that Hypothesis stops at once instead of
     shrinking; the rule ends NOT VERIFIED "request budget exhausted"."""
+
+
+class Unsendable(ValueError):
+    """The request itself cannot be put on the wire (a header value HTTP cannot carry, a bad URL):
+    the suite's problem, never an observation about the target."""
+
+
+CLIENT_SIDE = (requests.exceptions.InvalidHeader, requests.exceptions.InvalidURL,
+               requests.exceptions.InvalidSchema, requests.exceptions.MissingSchema, UnicodeEncodeError)
 
 
 @dataclass
@@ -160,6 +169,8 @@ class Transport:
             text = str(exc).lower()
             what = "connection reset" if "reset" in text or "aborted" in text else "connection failed"
             return Reply(prepared, error=what, elapsed=time.perf_counter() - started)
+        except CLIENT_SIDE as exc:
+            raise Unsendable(f"{exc.__class__.__name__}: {exc}") from None
         except (requests.exceptions.RequestException, UnicodeError, ValueError) as exc:
             return Reply(prepared, error=f"request could not be sent: {exc.__class__.__name__}: {exc}",
                          elapsed=time.perf_counter() - started)
