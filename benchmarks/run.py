@@ -224,8 +224,8 @@ def certify_argv(profile: str, seed: int, report_dir: str, *, mode: str = "in-pr
     argv = ["certify", "--profile", profile, "--seed", str(seed), "--report-dir", report_dir]
     if mode == "served":
         argv.append("--serve")
-    elif mode == "url":
-        argv += ["--target-config", str(target_config)]
+    elif mode == "url":        # no politeness limit: certify's default for a URL is 20 requests/s
+        argv += ["--target-config", str(target_config), "--rate-limit", "0"]
     if fault:
         argv += ["--fault", fault]
     for api in apis:
@@ -556,7 +556,19 @@ def per_case_ms(stats: dict[str, Any]) -> float | None:
     return 1000 * stats["run_s"] / stats["api_requests"]
 
 
-def render(results: Results, command: str) -> str:
+ANALYSIS_START, ANALYSIS_END = "<!-- analysis:start -->", "<!-- analysis:end -->"
+
+
+def kept_analysis(path: Path) -> str:
+    """The hand-written reading of the numbers in the current RESULTS.md, kept across reruns."""
+    with contextlib.suppress(OSError):
+        text = path.read_text(encoding="utf-8")
+        if ANALYSIS_START in text and ANALYSIS_END in text:
+            return text[text.index(ANALYSIS_START):text.index(ANALYSIS_END) + len(ANALYSIS_END)]
+    return ""
+
+
+def render(results: Results, command: str, analysis: str = "") -> str:
     m = results.meta
     out = ["# Benchmarks", "",
            f"Measured {m['date']} on {m['cores']} cores ({m['cpu']}), {m['platform']}, Python {m['python']}, "
@@ -565,13 +577,16 @@ def render(results: Results, command: str) -> str:
            f"{m['load_start'][0]:.1f} at the start and {m.get('load_end', m['load_start'])[0]:.1f} at the end, so "
            "absolute times are noisy (±25 % or more); the ratios compare runs taken back to back.", "",
            "Rerun:", "", "```bash", "pip install -e '.[bench]'", command, "```", ""]
+    if analysis:
+        out += [analysis, ""]
 
     if results.certify:
         out += ["## certify per profile", "",
                 "A *case* is one request to an API operation (provider-state calls are counted apart). "
                 "*Run* is `run_conformance` from start to verdicts; *total* is the whole `orderproof certify` "
                 "process, interpreter start and imports included. *url* is the suite against a separate "
-                "`orderproof serve` process through a target file (the same server vanilla Schemathesis uses); "
+                "`orderproof serve` process through a target file and `--rate-limit 0` (the same server vanilla "
+                "Schemathesis uses; certify's default for a URL target is a gentle 20 requests/s); "
                 "*served* is `--serve` (uvicorn in a thread of the suite's own process).", ""]
         rows = []
         for r in results.certify:
@@ -740,7 +755,7 @@ def main(argv: list[str] | None = None) -> int:
         a for a in (f"--profiles {args.profiles}" if args.profiles != "quick,standard" else "",
                     f"--only {args.only}" if args.only != ",".join(SECTIONS) else "",
                     f"--seed {args.seed}" if args.seed != 1 else "") if a)
-    text = render(results, command.strip())
+    text = render(results, command.strip(), kept_analysis(args.results))
     print(text)
     if args.json:
         args.json.write_text(json.dumps(results.__dict__, indent=1, default=str), encoding="utf-8")
