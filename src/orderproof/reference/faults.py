@@ -442,7 +442,7 @@ _TICKET_ENGINE_AND_TRAVEL: list[Fault] = [
           "checks the 64-bit range of integers with struct.pack, which raises: a price, id or prize of "
           "2**63 or more (10**30) gets 500 instead of 422",
           {"ticket_fits_int64": int64_by_struct}),
-    Fault("travel-rejected-says-100", "travel-order", ("TO-FAILURE-CODE", "TO-SCHEMA"),
+    Fault("travel-rejected-says-100", "travel-order", ("TO-FAILURE-CODE", "TO-SCHEMA", "TO-NEGATIVE"),
           "a rejected order (HTTP 400) answers code 100, the success code",
           {"travel_rejection": travel_rejection_code_100}),
     Fault("text-json-rejected", "travel-order", ("TO-MEDIA", "TO-POSITIVE"),
