@@ -165,6 +165,11 @@ def _check_reachable(url: str, timeout: float = REACHABILITY_TIMEOUT) -> None:
     try:
         requests.get(url, timeout=timeout, allow_redirects=False,
                      headers={"User-Agent": _user_agent()}).close()
+    except requests.exceptions.SSLError:
+        raise UsageError(f"target {url}: the TLS handshake failed; if the service speaks plain HTTP on this "
+                         "port, use an http:// URL") from None
+    except requests.exceptions.ChunkedEncodingError:
+        raise UsageError(f"target {url} reset the connection while answering; check that the service is healthy") from None
     except requests.exceptions.ConnectionError as exc:
         reason = "connection refused" if "refused" in str(exc).lower() else "cannot connect"
         raise UsageError(f"target {url} is not reachable ({reason}); check the URL and that the service is running") from None

@@ -20,7 +20,7 @@ import pytest
 from .hostile_servers import HOOK_PATH, closed_port, hostile
 
 BOUND_S = 60            # the whole certify run, start-up included
-HARD_TIMEOUT_S = 120    # the subprocess is killed after this (the test then fails on the bound)
+HARD_TIMEOUT_S = 120    # the subprocess is killed after this and the test fails
 API = "bet-placement"
 
 
@@ -70,7 +70,7 @@ def assert_not_certified(report_dir: Path, out: str) -> dict:
 def test_connection_refused(tmp_path: Path) -> None:
     code, out, err, elapsed = certify(tmp_path, "--target-url", f"http://127.0.0.1:{closed_port()}")
     assert_sane(code, out, err, elapsed, expected=2)
-    assert_usage_error(err, "refused", "not reachable")
+    assert_usage_error(err, "refused")
     assert elapsed < 30
 
 
@@ -79,7 +79,7 @@ def test_tls_to_a_plain_http_port(tmp_path: Path) -> None:
     with hostile("plain-404") as base:
         code, out, err, elapsed = certify(tmp_path, "--target-url", base.replace("http://", "https://"))
     assert_sane(code, out, err, elapsed, expected=2)
-    assert_usage_error(err, "tls", "ssl", "not reachable", "cannot connect", "not usable")
+    assert_usage_error(err, "tls")
 
 
 @pytest.mark.timeout(HARD_TIMEOUT_S + 30)
@@ -87,7 +87,7 @@ def test_hang_on_every_request_is_unreachable(tmp_path: Path) -> None:
     with hostile("hang", probe_too=True) as base:
         code, out, err, elapsed = certify(tmp_path, "--target-url", base)
     assert_sane(code, out, err, elapsed, expected=2)
-    assert_usage_error(err, "did not answer", "timeout", "not reachable")
+    assert_usage_error(err, "did not answer")
 
 
 @pytest.mark.timeout(HARD_TIMEOUT_S + 30)
@@ -95,7 +95,7 @@ def test_reset_on_every_request_is_unreachable(tmp_path: Path) -> None:
     with hostile("reset", probe_too=True) as base:
         code, out, err, elapsed = certify(tmp_path, "--target-url", base)
     assert_sane(code, out, err, elapsed, expected=2)
-    assert_usage_error(err, "reset", "not reachable", "cannot connect", "not usable")
+    assert_usage_error(err, "reset")
 
 
 # -- the target answers the probe but the API misbehaves: a verdict, exit 1 -----------------------
