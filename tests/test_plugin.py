@@ -1,4 +1,4 @@
-"""The pytest plugin end to end (pytester, in process): one item per (API, rule) against the
+"""The pytest plugin end to end (pytester, in a subprocess): one item per (API, rule) against the
 embedded reference, a fault fails exactly its items, a bad option is a usage error, and without
 orderproof options nothing extra is collected."""
 
@@ -18,14 +18,17 @@ QUICK = ("--api", API, "--profile", "quick", "--orderproof-seed", "7", "-p", "no
 
 @pytest.fixture
 def pytester(pytester: pytest.Pytester) -> pytest.Pytester:
-    """Runs confined to the test's directory: the repository's own conftest.py (which enables
-    pytester with ``pytest_plugins``) sits above the conformance module and must not be loaded."""
-    original = pytester.runpytest_inprocess
+    """Runs in a subprocess, confined to the test's directory. A subprocess, because an in-process
+    pytester run drops the modules first imported during it (Schemathesis loads some lazily), and
+    objects cached from those runs then carry enum members of dropped classes into later tests.
+    Confined, because the repository's own conftest.py (which enables pytester with
+    ``pytest_plugins``) sits above the conformance module and must not be loaded."""
 
     def run(*args: str):
-        return original("--confcutdir", str(Path(orderproof.__file__).parent), *args)
+        return pytester.runpytest_subprocess("--confcutdir", str(Path(orderproof.__file__).parent), *args,
+                                             timeout=300)
 
-    pytester.runpytest_inprocess = run  # type: ignore[method-assign]
+    pytester.run_pytest = run  # type: ignore[attr-defined]
     return pytester
 
 
@@ -34,7 +37,7 @@ def rules_of(slug: str) -> list:
 
 
 def test_clean_reference_one_passing_item_per_rule(pytester: pytest.Pytester) -> None:
-    result = pytester.runpytest_inprocess(*QUICK, "--junitxml", "junit.xml", "-rA")
+    result = pytester.run_pytest(*QUICK, "--junitxml", "junit.xml", "-rA")
     rules = rules_of(API)
     result.assert_outcomes(passed=len(rules))
     for rule in rules:
@@ -46,7 +49,7 @@ def test_clean_reference_one_passing_item_per_rule(pytester: pytest.Pytester) ->
 
 
 def test_fault_fails_exactly_its_items(pytester: pytest.Pytester) -> None:
-    result = pytester.runpytest_inprocess(*QUICK, "--fault", "ticket-id-precision")
+    result = pytester.run_pytest(*QUICK, "--fault", "ticket-id-precision")
     rules = rules_of(API)
     result.assert_outcomes(failed=1, passed=len(rules) - 1)
     result.stdout.fnmatch_lines(["*replay:*--fault ticket-id-precision*--api sportsbook-order --seed 7*",
@@ -54,19 +57,19 @@ def test_fault_fails_exactly_its_items(pytester: pytest.Pytester) -> None:
 
 
 def test_should_rule_failure_is_an_xfail(pytester: pytest.Pytester) -> None:
-    result = pytester.runpytest_inprocess(*QUICK, "--fault", "debits-repeat-ticket", "-k", "SO-REPEAT")
+    result = pytester.run_pytest(*QUICK, "--fault", "debits-repeat-ticket", "-k", "SO-REPEAT")
     result.assert_outcomes(xfailed=1)
 
 
 def test_unknown_api_is_a_usage_error(pytester: pytest.Pytester) -> None:
-    result = pytester.runpytest_inprocess("--api", "nope")
+    result = pytester.run_pytest("--api", "nope")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*unknown API 'nope'; known APIs: sportsbook-order*"])
 
 
 def test_without_options_nothing_extra_is_collected(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_own="def test_own():\n    assert 1 + 1 == 2\n")
-    result = pytester.runpytest_inprocess("-p", "no:randomly", "--co", "-q")
+    result = pytester.run_pytest("-p", "no:randomly", "--co", "-q")
     result.stdout.fnmatch_lines(["test_own.py::test_own", "1 test collected*"])
     result.stdout.no_fnmatch_line("*test_rule*")
 
@@ -124,7 +127,7 @@ def test_target_file_without_hook_skips_what_it_cannot_verify(pytester: pytest.P
         target = pytester.path / "target.yaml"
         target.write_text(yaml.safe_dump({"base_url": served.base_url, "apis": {API: None},
                                           "fixtures": {"a player exists": [player]}}), encoding="utf-8")
-        result = pytester.runpytest_inprocess("--target-config", str(target), "--profile", "quick",
+        result = pytester.run_pytest("--target-config", str(target), "--profile", "quick",
                                               "--orderproof-seed", "5", "-k", "SO-BALANCE or SO-TICKET-ECHO", "-rs")
     finally:
         served.close()
