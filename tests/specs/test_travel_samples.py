@@ -14,6 +14,9 @@ from orderproof.apis import get_api
 
 from . import seed_samples as shared
 
+pytestmark = pytest.mark.skipif(not shared.SEEDS_DIR.is_dir(),
+                                reason=f"seed documents not found in {shared.SEEDS_DIR}")
+
 API = get_api("travel-order")
 OPERATION = ("/api/invoice/createorder", "post")
 JSON_TYPES = ("application/json", "text/json")
