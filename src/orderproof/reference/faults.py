@@ -288,10 +288,10 @@ _SPORTSBOOK_ORDER = [
 ]
 
 
-# === jackpot-ticket (001), superbet-reserve (003), travel-order (002): the ticket engineer's faults ===
+# === jackpot-ticket (001), superbet-reserve (003) and travel-order (002) =========================
 # (add them to this list; keep one behaviour per fault and the exact rule ids it breaks)
 
-import struct  # noqa: E402  (imports kept inside this section, which the ticket engineer owns)
+import struct  # noqa: E402  (imports of this section only, kept with it)
 
 import jsonschema  # noqa: E402
 
@@ -465,7 +465,7 @@ _TICKET_ENGINE_AND_TRAVEL: list[Fault] = [
           "collection is stored as an order",
           {"travel_validator_class": untyped_validator}),
 ]
-# === end of the ticket engineer's section ========================================================
+# === end of the ticket engine and travel section ==================================================
 
 
 FAULTS: dict[str, Fault] = {fault.name: fault for fault in _BET_PLACEMENT + _SPORTSBOOK_ORDER + _TICKET_ENGINE_AND_TRAVEL}
