@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import os
 import shlex
-import socket
 import subprocess
 import sys
-import threading
-import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -22,6 +17,7 @@ import requests
 
 from orderproof import certificate, masking, runner
 from orderproof.apis import PROVIDER_STATES_PATH
+from orderproof.target import served
 from orderproof.checks.base import RESPONSE_CHECKS, Exchange, RuleFailure, loads_exact
 from orderproof.catalogue import load_catalogue
 from orderproof.cli import main
@@ -276,26 +272,6 @@ def test_e2e_certifies_the_embedded_reference(tmp_path):
     assert main(["verify-certificate", str(tmp_path)]) == 0
 
 
-@contextlib.contextmanager
-def served(app) -> Iterator[str]:
-    """``app`` on a free loopback port under uvicorn, for as long as the block runs."""
-    import uvicorn
-
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the reference did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
 
 
 def parse_curl(line: str) -> tuple[str, str, dict[str, str], str | None]:

@@ -14,7 +14,8 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -258,7 +259,9 @@ def resolve_target(
                   fixtures=dict(config.get("fixtures") or {}))
 
 
-def _serve(app: Any, api_targets: dict[str, ApiTarget], label: str, fault: str | None) -> Target:
+def start_served(app: Any) -> tuple[Any, threading.Thread, str]:
+    """Run an ASGI ``app`` under uvicorn on a free 127.0.0.1 port in a daemon thread; returns the
+    server (set ``should_exit`` to stop it), its thread and its base URL."""
     import uvicorn
 
     sock = _free_socket()
@@ -272,7 +275,22 @@ def _serve(app: Any, api_targets: dict[str, ApiTarget], label: str, fault: str |
             server.should_exit = True
             raise UsageError(f"the embedded reference did not start on 127.0.0.1:{port}")
         time.sleep(0.02)
-    base_url = f"http://127.0.0.1:{port}"
+    return server, thread, f"http://127.0.0.1:{port}"
+
+
+@contextmanager
+def served(app: Any) -> Iterator[str]:
+    """``app`` on a loopback port for as long as the block runs; yields its base URL."""
+    server, thread, base_url = start_served(app)
+    try:
+        yield base_url
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def _serve(app: Any, api_targets: dict[str, ApiTarget], label: str, fault: str | None) -> Target:
+    server, thread, base_url = start_served(app)
     return Target("served", base_url, api_targets, f"{label} (served on {base_url})",
                   provider_states_url=base_url + PROVIDER_STATES_PATH, fault=fault,
                   _server=server, _thread=thread)

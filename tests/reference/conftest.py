@@ -5,20 +5,18 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
 import pytest
-import uvicorn
 import yaml
 from jsonschema import Draft202012Validator
 from starlette.testclient import TestClient
 
+from orderproof import target
 from orderproof.apis import PROVIDER_STATES_PATH
 from orderproof.paths import spec_path
 from orderproof.reference import create_app
@@ -169,19 +167,4 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-@contextmanager
-def served(app: Any) -> Iterator[str]:
-    """Run ``app`` under uvicorn on 127.0.0.1 in a thread; yields its base URL."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+served = target.served   # the reference on a loopback port, as `certify --serve` runs it
