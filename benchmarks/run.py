@@ -357,17 +357,19 @@ class Results:
 
 
 def bench_certify(results: Results, profiles: list[str], seed: int) -> None:
-    with served() as server, tempfile.TemporaryDirectory(prefix="orderproof-bench-rep-") as tmp:
-        config = target_file(server.base, Path(tmp))
+    """Each url run gets a fresh server: a second run with the same seed against the same database
+    reuses the first run's idempotency keys and ticket ids (see RESULTS.md)."""
+    with tempfile.TemporaryDirectory(prefix="orderproof-bench-rep-") as tmp:
         for profile in profiles:
             for mode in MODES:
                 log(f"certify --profile {profile} ({mode})")
-                argv = certify_argv(profile, seed, str(Path(tmp) / f"{profile}-{mode}"), mode=mode,
-                                    target_config=str(config))
-                before = server.counts()
-                stats = run_child(argv, CHILD_TIMEOUT[profile])
-                if mode == "url":
-                    stats["server_api_requests"] = server.counts()["api"] - before["api"]
+                with served() as server:
+                    config = target_file(server.base, Path(tmp))
+                    argv = certify_argv(profile, seed, str(Path(tmp) / f"{profile}-{mode}"), mode=mode,
+                                        target_config=str(config))
+                    stats = run_child(argv, CHILD_TIMEOUT[profile])
+                    if mode == "url":
+                        stats["server_api_requests"] = server.counts()["api"]
                 results.certify.append({"profile": profile, "mode": mode, **stats})
 
 
@@ -471,8 +473,11 @@ def bench_faults(results: Results, seed: int, only: list[str] | None, skip_vanil
     with tempfile.TemporaryDirectory(prefix="orderproof-bench-faults-") as tmp:
         for name in names:
             fault = FAULTS[name]
-            log(f"fault {name} ({fault.api}): certify --profile quick")
-            stats = run_child(certify_argv("quick", seed, str(Path(tmp) / name), fault=name, apis=(fault.api,)),
+            # every API whose rules the fault is declared to break (a ticket-engine fault breaks JT and SR rules)
+            apis = tuple(dict.fromkeys([fault.api] + [slug for rule in fault.rules for slug, api in APIS.items()
+                                                      if rule.startswith(api.prefix + "-")]))
+            log(f"fault {name} ({', '.join(apis)}): certify --profile quick")
+            stats = run_child(certify_argv("quick", seed, str(Path(tmp) / name), fault=name, apis=apis),
                               CHILD_TIMEOUT["quick"])
             row = {"fault": name, "api": fault.api, "expected": list(fault.rules), **stats}
             if not skip_vanilla:
@@ -550,6 +555,12 @@ def vanilla_totals(group: list[dict[str, Any]]) -> tuple[int, float]:
     return sum(v["cases"] for v in ok), sum(v["engine_s"] or 0.0 for v in ok)
 
 
+def expected_in_run(fault: dict[str, Any]) -> list[str]:
+    """The declared rules of a fault that the run could see (those of the APIs it certified)."""
+    seen = {r["rule"] for r in fault.get("rules", [])}
+    return [rule for rule in fault["expected"] if rule in seen]
+
+
 def per_case_ms(stats: dict[str, Any]) -> float | None:
     if stats.get("error") or not stats.get("api_requests"):
         return None
@@ -576,6 +587,9 @@ def render(results: Results, command: str, analysis: str = "") -> str:
            "Everything ran on loopback (127.0.0.1) on a machine shared with other work: 1-minute load average "
            f"{m['load_start'][0]:.1f} at the start and {m.get('load_end', m['load_start'])[0]:.1f} at the end, so "
            "absolute times are noisy (±25 % or more); the ratios compare runs taken back to back.", "",
+           *([f"Sections {', '.join(m['merged']['sections'])} are from the run of {m['merged']['date']} at commit "
+              f"{m['merged']['commit']} on the same machine; the others were measured again as above.", ""]
+             if m.get("merged") else []),
            "Rerun:", "", "```bash", "pip install -e '.[bench]'", command, "```", ""]
     if analysis:
         out += [analysis, ""]
@@ -651,15 +665,18 @@ def render(results: Results, command: str, analysis: str = "") -> str:
 
     if results.faults:
         out += ["## Faults: time to the first FAIL, and what vanilla Schemathesis catches", "",
-                "orderproof: `orderproof certify --fault <name> --api <its API> --profile quick` in process; "
+                "orderproof: `orderproof certify --fault <name> --api <API> --profile quick` in process, `--api` "
+                "being every API whose rules the fault is declared to break; "
                 "*first FAIL* is the time from the start of the run to the end of the first rule that failed "
                 "(its shrinking included), *expected* says whether that rule is one the fault is declared to "
-                "break, *all expected FAIL* whether every declared rule failed. Vanilla: `schemathesis run` "
+                "break, *all expected FAIL* whether every declared rule of the APIs in the run failed. Vanilla: "
+                "`schemathesis run` "
                 "as above against `orderproof serve --fault <name>`; *caught* means exit 1 with a failure it "
                 "does not also report against the clean reference.", ""]
         rows = []
         for f in results.faults:
             failed = {r["rule"] for r in f.get("rules", []) if r["verdict"] == "FAIL"}
+            f["expected_in_run"] = expected_in_run(f)
             v = f.get("vanilla", {})
             caught = "n/a" if not v else ("error" if v.get("error") else ("**yes**" if v["caught"] else "no"))
             if f.get("error"):
@@ -667,13 +684,13 @@ def render(results: Results, command: str, analysis: str = "") -> str:
                 continue
             rows.append([f["fault"], f["api"], fmt(f["first_fail_s"], ".1f", "none"), f["first_fail_rule"] or "-",
                          "yes" if f["first_fail_rule"] in f["expected"] else "no",
-                         "yes" if set(f["expected"]) <= failed else "no", fmt(f["run_s"]), caught,
+                         "yes" if set(f["expected_in_run"]) <= failed else "no", fmt(f["run_s"]), caught,
                          ", ".join(v.get("new_failures", [])) if v else ""])
         out += table(["fault", "API", "first FAIL s", "first failing rule", "expected", "all expected FAIL",
                       "run s", "vanilla caught", "vanilla's new failures"], rows) + [""]
         ok = [f for f in results.faults if not f.get("error")]
         caught_by_us = sum(1 for f in ok if f["first_fail_s"] is not None)
-        all_expected = sum(1 for f in ok if set(f["expected"]) <= {r["rule"] for r in f["rules"] if r["verdict"] == "FAIL"})
+        all_expected = sum(1 for f in ok if set(expected_in_run(f)) <= {r["rule"] for r in f["rules"] if r["verdict"] == "FAIL"})
         with_vanilla = [f for f in results.faults if f.get("vanilla") and not f["vanilla"].get("error")]
         caught_by_vanilla = sum(1 for f in with_vanilla if f["vanilla"]["caught"])
         firsts = [f["first_fail_s"] for f in ok if f["first_fail_s"] is not None]
@@ -711,9 +728,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--throughput-seconds", type=float, default=5.0, help="per thread count (at most 60)")
     parser.add_argument("--threads", default="1,4", help="client thread counts for the throughput (default: 1,4)")
+    parser.add_argument("--faults-without-vanilla", action="store_true",
+                        help="in the faults section, run only orderproof (not schemathesis run per fault)")
     parser.add_argument("--results", type=Path, default=HERE / "RESULTS.md")
     parser.add_argument("--json", type=Path, help="also write the raw figures as JSON here")
     parser.add_argument("--no-write", action="store_true", help="print only; do not write RESULTS.md")
+    parser.add_argument("--render", type=Path, metavar="JSON", help="only write RESULTS.md again from an earlier --json run")
+    parser.add_argument("--merge", type=Path, metavar="JSON",
+                        help="start from the figures of an earlier --json run; the sections of --only are measured anew")
     args = parser.parse_args(argv)
     if args.child:
         child(json.loads(args.child))
@@ -730,7 +752,22 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown profile or section {bad}; profiles: {', '.join(PROFILES)}; sections: {', '.join(SECTIONS)}"
                      if bad else "--throughput-seconds must be in (0, 60]")
     global WORK
+    if args.render:
+        results = Results(**json.loads(args.render.read_text(encoding="utf-8")))
+        text = render(results, results.meta.get("command", "python benchmarks/run.py"), kept_analysis(args.results))
+        args.results.write_text(text, encoding="utf-8")
+        print(text)
+        return 0
     results = Results(meta=machine())
+    if args.merge:
+        earlier = json.loads(args.merge.read_text(encoding="utf-8"))
+        for name in SECTIONS:
+            if name not in sections and earlier.get(name):
+                setattr(results, name, earlier[name])
+        kept = [name for name in SECTIONS if name not in sections and earlier.get(name)]
+        results.meta["merged"] = {"sections": kept, "date": earlier["meta"]["date"], "commit": earlier["meta"]["commit"]}
+        results.meta["vanilla_baseline"] = earlier["meta"].get("vanilla_baseline")
+        results.notes = [note for note in earlier.get("notes", []) if "faults" in kept]
     WORK = Path(tempfile.mkdtemp(prefix="orderproof-bench-work-"))
     warm_up()
     steps = {
@@ -739,7 +776,7 @@ def main(argv: list[str] | None = None) -> int:
         "throughput": lambda: bench_throughput(results, args.throughput_seconds,
                                                [int(t) for t in args.threads.split(",")]),
         "faults": lambda: bench_faults(results, args.seed, args.faults.split(",") if args.faults else None,
-                                       "vanilla" not in sections),
+                                       args.faults_without_vanilla),
         "profile": lambda: bench_profile(results, args.seed),
     }
     for name in SECTIONS:
@@ -753,8 +790,9 @@ def main(argv: list[str] | None = None) -> int:
     shutil.rmtree(WORK, ignore_errors=True)
     command = "python benchmarks/run.py " + " ".join(
         a for a in (f"--profiles {args.profiles}" if args.profiles != "quick,standard" else "",
-                    f"--only {args.only}" if args.only != ",".join(SECTIONS) else "",
+                    f"--only {args.only}" if args.only != ",".join(SECTIONS) and not args.merge else "",
                     f"--seed {args.seed}" if args.seed != 1 else "") if a)
+    results.meta["command"] = command.strip()
     text = render(results, command.strip(), kept_analysis(args.results))
     print(text)
     if args.json:
