@@ -188,6 +188,12 @@ class RunContext:
         self._lock = threading.Lock()
         self.flow_observations: dict[str, Observation] = {}
 
+
+    def scene_seed(self, name: str) -> int:
+        """Seed of the identities a scene draws (ids, idempotency keys, ticket ids). It mixes in the
+        run id, so a replay with the same --seed against the same service sends the same data under
+        fresh identities: a repeated key or ticket id would be a repeat, not a new request."""
+        return derive_seed(self.seed, f"{name}/scene/{self.run_id}")
     def close(self) -> None:
         self.transport.close()
         self.target.close()
@@ -355,7 +361,7 @@ class RunContext:
     def _shared_pass(self, slug: str) -> Traffic:
         traffic = Traffic()
         rules = [rule for rule in self.response_rules(slug) if not self.missing_needs(rule)]
-        scene = Scene(self.target, self.states, derive_seed(self.seed, slug + "/scene"))
+        scene = Scene(self.target, self.states, self.scene_seed(slug))
         started = time.perf_counter()
 
         size = self.profile.response_examples
@@ -444,7 +450,7 @@ class RunContext:
     def _shrink(self, rule: Rule, mode: str) -> Observation | None:
         """A Hypothesis run of this rule alone, to shrink its failing case to a minimal one."""
         slug = rule.api
-        scene = Scene(self.target, self.states, derive_seed(self.seed, rule.id + "/scene"))
+        scene = Scene(self.target, self.states, self.scene_seed(rule.id))
         found: list[Observation] = []
         calls_after_failure = [0]
 
@@ -493,7 +499,7 @@ class RunContext:
         from orderproof.flows import RuleFlow
 
         check = FLOW_CHECKS[rule.check]
-        scene = Scene(self.target, self.states, derive_seed(self.seed, rule.id + "/scene"))
+        scene = Scene(self.target, self.states, self.scene_seed(rule.id))
         stats = {"cases": 0, "applicable": 0}
         found: list[Observation] = []
         calls_after_failure = [0]
