@@ -579,6 +579,11 @@ def kept_analysis(path: Path) -> str:
     return ""
 
 
+def provenance(meta: dict[str, Any]) -> list[dict[str, Any]]:
+    merged = meta.get("merged") or []
+    return [merged] if isinstance(merged, dict) else merged
+
+
 def render(results: Results, command: str, analysis: str = "") -> str:
     m = results.meta
     out = ["# Benchmarks", "",
@@ -587,9 +592,9 @@ def render(results: Results, command: str, analysis: str = "") -> str:
            "Everything ran on loopback (127.0.0.1) on a machine shared with other work: 1-minute load average "
            f"{m['load_start'][0]:.1f} at the start and {m.get('load_end', m['load_start'])[0]:.1f} at the end, so "
            "absolute times are noisy (±25 % or more); the ratios compare runs taken back to back.", "",
-           *([f"Sections {', '.join(m['merged']['sections'])} are from the run of {m['merged']['date']} at commit "
-              f"{m['merged']['commit']} on the same machine; the others were measured again as above.", ""]
-             if m.get("merged") else []),
+           *(["Sections measured in earlier runs on the same machine: " + "; ".join(
+               f"{', '.join(part['sections'])} on {part['date']} at commit {part['commit']}"
+               for part in provenance(m)) + ". The others were measured as above.", ""] if provenance(m) else []),
            "Rerun:", "", "```bash", "pip install -e '.[bench]'", command, "```", ""]
     if analysis:
         out += [analysis, ""]
@@ -765,7 +770,13 @@ def main(argv: list[str] | None = None) -> int:
             if name not in sections and earlier.get(name):
                 setattr(results, name, earlier[name])
         kept = [name for name in SECTIONS if name not in sections and earlier.get(name)]
-        results.meta["merged"] = {"sections": kept, "date": earlier["meta"]["date"], "commit": earlier["meta"]["commit"]}
+        # where each kept section was measured (an earlier run may itself have been merged)
+        parts = [dict(part, sections=[x for x in part["sections"] if x in kept])
+                 for part in provenance(earlier["meta"])]
+        older = {x for part in parts for x in part["sections"]}
+        parts.append({"sections": [x for x in kept if x not in older], "date": earlier["meta"]["date"],
+                      "commit": earlier["meta"]["commit"]})
+        results.meta["merged"] = [part for part in parts if part["sections"]]
         results.meta["vanilla_baseline"] = earlier["meta"].get("vanilla_baseline")
         results.notes = [note for note in earlier.get("notes", []) if "faults" in kept]
     WORK = Path(tempfile.mkdtemp(prefix="orderproof-bench-work-"))
