@@ -189,7 +189,7 @@ def _check_operations(contract: Contract, spec_path: Path) -> None:
 def _read_contract(path: Path, _mtime_ns: int, _size: int) -> Contract:
     where = _display(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = paths.load_yaml(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -307,7 +307,7 @@ def _load_spec(path: Path, where: str | None = None) -> dict[str, Any]:
 @cache
 def _parse_spec(path: Path, _mtime_ns: int, _size: int) -> dict[str, Any]:
     try:
-        spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+        spec = paths.load_yaml(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise ContractError(f"spec {_display(path)} cannot be read: {exc}") from None
     if not isinstance(spec, dict):

@@ -189,9 +189,7 @@ def fresh_case(case: Any) -> Any:
 
 @cache
 def spec_document(slug: str) -> dict[str, Any]:
-    import yaml
-
-    return yaml.safe_load(paths.spec_path(slug).read_text(encoding="utf-8"))
+    return paths.load_yaml(paths.spec_path(slug).read_text(encoding="utf-8"))
 
 
 def documented_only(slug: str, body: Any, media_type: str = "application/json") -> Any:

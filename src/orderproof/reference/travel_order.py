@@ -24,7 +24,6 @@ from functools import cache
 from typing import Any
 from urllib.parse import parse_qsl
 
-import yaml
 from fastapi import APIRouter, Request, Response
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import best_match
@@ -32,7 +31,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from orderproof.apis import get_api
-from orderproof.paths import spec_path
+from orderproof.paths import load_yaml, spec_path
 from orderproof.reference.errors import BadRequest, media_type, parse_json
 from orderproof.reference.money import json_bytes
 
@@ -66,7 +65,7 @@ class Invalid(Exception):
 @cache
 def _registry() -> Registry:
     with open(spec_path("travel-order"), encoding="utf-8") as handle:
-        spec = yaml.safe_load(handle)
+        spec = load_yaml(handle)
     return Registry().with_resource(SPEC_URI, Resource.from_contents(spec, default_specification=DRAFT202012))
 
 
