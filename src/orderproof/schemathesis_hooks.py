@@ -1,0 +1,79 @@
+"""orderproof's response checks registered as Schemathesis checks, for plain ``schemathesis run``.
+
+    SCHEMATHESIS_HOOKS=orderproof.schemathesis_hooks \\
+        schemathesis run openapi/bet-placement.yaml -u http://127.0.0.1:8000 -H "X-API-Key: $KEY"
+
+Every response check of the contracts (``jt_cents``, ``bp_echo``, ``so_ticket_echo``, ...) becomes a
+Schemathesis check of the same name, run on every generated case next to the built-in checks and
+selectable with ``-c`` / ``--exclude-checks``. A check applies only to the operation of its API (the
+spec's ``x-orderproof-api``); a failure raises ``AssertionError`` naming the rule id, which
+Schemathesis reports as "Custom check failed". The flow rules (atomicity, idempotency, balances,
+auth, ...) need provider states and several calls: they run only through ``orderproof certify`` or
+the pytest plugin.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import schemathesis
+
+import orderproof.checks  # noqa: F401  registers every check in checks.base
+from orderproof.checks.base import CHECK_APIS, NOT_APPLICABLE, RESPONSE_CHECKS, Exchange, loads_exact
+
+__all__ = ["exchange_of", "registered"]
+
+
+def _api_of(case: Any) -> str | None:
+    definition = getattr(getattr(case.operation, "definition", None), "raw", None) or {}
+    return definition.get("x-orderproof-api") if isinstance(definition, dict) else None
+
+
+def exchange_of(api: str, response: Any, case: Any) -> Exchange:
+    """A Schemathesis response and its case as the :class:`Exchange` every check reads."""
+    request = response.request
+    raw = request.body
+    if isinstance(raw, str):
+        raw = raw.encode("utf-8")
+    parsed = None
+    if raw:
+        try:
+            parsed = loads_exact(raw)
+        except (ValueError, UnicodeDecodeError):
+            parsed = None
+    mode = getattr(getattr(getattr(case, "meta", None), "generation", None), "mode", None)
+    return Exchange(
+        api=api,
+        method=request.method or case.method,
+        url=request.url or "",
+        request_headers={name.lower(): value for name, value in request.headers.items()},
+        request_body=parsed,
+        request_text=raw.decode("utf-8", errors="replace") if raw else None,
+        media_type=(request.headers.get("Content-Type") or "").split(";")[0].strip() or None,
+        status=response.status_code,
+        response_headers={name.lower(): ", ".join(values) for name, values in response.headers.items()},
+        response_text=response.text,
+        mode=getattr(mode, "value", None),
+        elapsed_s=response.elapsed,
+    )
+
+
+def _as_schemathesis_check(name: str, check: Callable[[Exchange], Any]) -> Callable:
+    apis = CHECK_APIS[name]
+
+    def run(ctx: Any, response: Any, case: Any) -> bool | None:
+        api = _api_of(case)
+        if api not in apis:
+            return True                       # Schemathesis: truthy means "does not apply"
+        return True if check(exchange_of(api, response, case)) is NOT_APPLICABLE else None
+
+    run.__name__ = run.__qualname__ = name
+    run.__doc__ = check.__doc__
+    run.__module__ = __name__
+    return run
+
+
+registered: dict[str, Callable] = {
+    name: schemathesis.check(_as_schemathesis_check(name, check)) for name, check in sorted(RESPONSE_CHECKS.items())
+}

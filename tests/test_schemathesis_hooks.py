@@ -1,0 +1,51 @@
+"""The response checks as Schemathesis checks (for `schemathesis run`): registered under their
+contract names, applied to their own API only, failing on a faulty reference and passing on the
+clean one."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+import schemathesis
+from schemathesis.errors import FailureGroup
+
+from orderproof.checks.base import RESPONSE_CHECKS
+from orderproof.paths import spec_path
+from orderproof.reference import create_app
+from orderproof.schemathesis_hooks import registered
+
+KEY = "test-api-key-for-hooks"
+
+
+def test_every_response_check_is_a_schemathesis_check():
+    from schemathesis.checks import CHECKS
+
+    assert set(registered) == set(RESPONSE_CHECKS)
+    assert set(registered) <= set(CHECKS.get_all_names())
+
+
+def missing_field_case(fault: str | None):
+    schema = schemathesis.openapi.from_path(spec_path("bet-placement"))
+    schema.app = create_app(fault=fault, api_key=KEY)
+    operation = schema["/bet"]["POST"]
+    return operation.Case(headers={"X-API-Key": KEY, "X-Idempotency-Key": str(uuid.uuid4())},
+                          body={"requestId": str(uuid.uuid4())}, media_type="application/json")
+
+
+def test_a_check_fails_a_faulty_target():
+    case = missing_field_case("framework-422")           # answers 422 {detail} instead of MISSING_PARAMETER
+    with pytest.raises(FailureGroup, match="BP-ERROR-SHAPE"):
+        case.call_and_validate(checks=[registered["bp_error_shape"]])
+
+
+def test_the_same_check_passes_the_clean_reference():
+    case = missing_field_case(None)
+    response = case.call_and_validate(checks=[registered["bp_error_shape"]])
+    assert response.status_code == 400 and response.json()["errorCode"] == "MISSING_PARAMETER"
+
+
+def test_a_check_does_not_apply_to_another_api():
+    case = missing_field_case(None)
+    response = case.call()
+    assert registered["jt_cents"](None, response, case) is True
