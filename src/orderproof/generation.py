@@ -546,25 +546,30 @@ def operator_offset(slug: str, player: Mapping | None) -> dict[str, Any]:
     return {}
 
 
-def exchange_from(slug: str, reply: Reply, mode: str | None = None) -> Exchange:
-    request = reply.request
+def request_fields(request: requests.PreparedRequest) -> dict[str, Any]:
+    """The request half of an :class:`Exchange`: method, url, lower-cased headers, the body as
+    sent (text) and parsed exactly (``None`` when it is not JSON), and the media type."""
     raw = body_bytes(request)
-    text = raw.decode("utf-8", errors="replace") if raw is not None else None
-    media_type = (request.headers.get("Content-Type") or "").split(";")[0].strip() or None
     parsed = None
     if raw:
         try:
             parsed = loads_exact(raw)
         except (ValueError, UnicodeDecodeError):
             parsed = None
+    return {
+        "method": request.method or "",
+        "url": request.url or "",
+        "request_headers": {name.lower(): value for name, value in request.headers.items()},
+        "request_body": parsed,
+        "request_text": raw.decode("utf-8", errors="replace") if raw is not None else None,
+        "media_type": (request.headers.get("Content-Type") or "").split(";")[0].strip() or None,
+    }
+
+
+def exchange_from(slug: str, reply: Reply, mode: str | None = None) -> Exchange:
     return Exchange(
         api=slug,
-        method=request.method or "",
-        url=request.url or "",
-        request_headers={name.lower(): value for name, value in request.headers.items()},
-        request_body=parsed,
-        request_text=text,
-        media_type=media_type,
+        **request_fields(reply.request),
         status=reply.status,
         response_headers={name: ", ".join(values) for name, values in reply.headers.items()},
         response_text=reply.text,

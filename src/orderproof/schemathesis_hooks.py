@@ -20,7 +20,8 @@ from typing import Any
 import schemathesis
 
 import orderproof.checks  # noqa: F401  registers every check in checks.base
-from orderproof.checks.base import CHECK_APIS, NOT_APPLICABLE, RESPONSE_CHECKS, Exchange, loads_exact
+from orderproof.checks.base import CHECK_APIS, NOT_APPLICABLE, RESPONSE_CHECKS, Exchange
+from orderproof.generation import request_fields
 
 __all__ = ["exchange_of", "registered"]
 
@@ -32,25 +33,10 @@ def _api_of(case: Any) -> str | None:
 
 def exchange_of(api: str, response: Any, case: Any) -> Exchange:
     """A Schemathesis response and its case as the :class:`Exchange` every check reads."""
-    request = response.request
-    raw = request.body
-    if isinstance(raw, str):
-        raw = raw.encode("utf-8")
-    parsed = None
-    if raw:
-        try:
-            parsed = loads_exact(raw)
-        except (ValueError, UnicodeDecodeError):
-            parsed = None
     mode = getattr(getattr(getattr(case, "meta", None), "generation", None), "mode", None)
     return Exchange(
         api=api,
-        method=request.method or case.method,
-        url=request.url or "",
-        request_headers={name.lower(): value for name, value in request.headers.items()},
-        request_body=parsed,
-        request_text=raw.decode("utf-8", errors="replace") if raw else None,
-        media_type=(request.headers.get("Content-Type") or "").split(";")[0].strip() or None,
+        **request_fields(response.request),
         status=response.status_code,
         response_headers={name.lower(): ", ".join(values) for name, values in response.headers.items()},
         response_text=response.text,
