@@ -27,6 +27,7 @@ __all__ = [
     "GENERIC_CHECKS",
     "Catalogue",
     "Contract",
+    "Convention",
     "ContractError",
     "Rule",
     "Source",
@@ -49,12 +50,37 @@ class ContractError(UsageError):
     """A contract file is missing, unreadable or breaks the contract format."""
 
 
+BASES = ("seed", "practice", "convention")
+
+
 @dataclass(frozen=True)
 class Source:
     seed: str                  # seed file name in ../shared/seeds/, or DOMAIN.md
     quote: str                 # verbatim text of that file (whitespace and markdown escapes aside)
+    basis: str = "seed"        # seed | practice | convention: only a seed basis carries a MUST
     note: str | None = None
     decision: str | None = None
+
+
+@dataclass(frozen=True)
+class Option:
+    id: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Convention:
+    """A choice the seed leaves open, with its options (the OpenID suite's test-plan variants)."""
+
+    id: str                    # <api>.<choice>
+    api: str
+    title: str
+    options: tuple[Option, ...]
+    source: Source
+
+    @property
+    def option_ids(self) -> tuple[str, ...]:
+        return tuple(option.id for option in self.options)
 
 
 @dataclass(frozen=True)
@@ -67,6 +93,7 @@ class Rule:
     check: str
     needs: tuple[str, ...]
     operation: str             # the file's operation unless the rule overrides it
+    conventions: tuple[str, ...] = ()   # ids of the conventions the verdict depends on
 
     @property
     def prefix(self) -> str:
@@ -80,6 +107,7 @@ class Contract:
     seed: str
     rules: tuple[Rule, ...]
     path: Path
+    conventions: tuple[Convention, ...] = ()
 
 
 @dataclass
@@ -94,6 +122,11 @@ class Catalogue:
     @cached_property
     def _by_id(self) -> dict[str, Rule]:
         return {rule.id: rule for rule in self.rules}
+
+    @cached_property
+    def conventions(self) -> dict[str, Convention]:
+        """Every convention of the loaded contracts, by id."""
+        return {c.id: c for contract in self.contracts.values() for c in contract.conventions}
 
     def rule(self, rule_id: str) -> Rule:
         try:
@@ -214,6 +247,21 @@ def _read_contract(path: Path, _mtime_ns: int, _size: int) -> Contract:
     if data["seed"] != api.seed:
         raise ContractError(f"{where}: seed {data['seed']!r} is not the seed of {api.slug}; use {api.seed!r}")
     known_seeds = {a.seed for a in APIS.values()} | {DOMAIN_NOTES}
+    conventions = []
+    for raw in data.get("conventions") or []:
+        at = f"{where}: convention {raw['id']}: "
+        if raw["id"].split(".", 1)[0] != api.slug:
+            raise ContractError(f"{at}id must start with '{api.slug}.' in the {api.slug} contract")
+        if raw["id"] in {c.id for c in conventions}:
+            raise ContractError(f"{at}id is used twice")
+        options = tuple(Option(o["id"], o["description"].strip()) for o in raw["options"])
+        if len({o.id for o in options}) != len(options):
+            raise ContractError(f"{at}an option id is used twice")
+        if raw["source"]["seed"] not in known_seeds:
+            raise ContractError(f"{at}source seed {raw['source']['seed']!r} is not a known seed file or {DOMAIN_NOTES}")
+        conventions.append(Convention(raw["id"], api.slug, raw["title"].strip(), options,
+                                      Source(basis="convention", **raw["source"])))
+    declared = {c.id for c in conventions}
     rules = []
     seen: set[str] = set()
     for raw in data["rules"]:
@@ -231,6 +279,16 @@ def _read_contract(path: Path, _mtime_ns: int, _size: int) -> Contract:
             raise ContractError(
                 f"{at}source seed {raw['source']['seed']!r} is not a known seed file or {DOMAIN_NOTES}"
             )
+        if raw["level"] == "MUST" and (raw["source"]["basis"] != "seed" or raw["source"]["seed"] == DOMAIN_NOTES):
+            raise ContractError(
+                f"{at}a MUST rule must rest on the seed's own words (source.basis seed, quoting a seed "
+                f"document), not on {raw['source']['basis']} ({raw['source']['seed']}); make it SHOULD or "
+                "quote the seed sentence, table row or sample that states it"
+            )
+        unknown = [c for c in raw.get("conventions", []) if c not in declared]
+        if unknown:
+            raise ContractError(f"{at}conventions {', '.join(map(repr, unknown))} are not declared in this file; "
+                                f"declared: {', '.join(sorted(declared)) or 'none'}")
         rules.append(
             Rule(
                 id=rule_id,
@@ -241,9 +299,11 @@ def _read_contract(path: Path, _mtime_ns: int, _size: int) -> Contract:
                 check=raw["check"],
                 needs=tuple(raw["needs"]),
                 operation=raw.get("operation", data["operation"]),
+                conventions=tuple(raw.get("conventions", [])),
             )
         )
-    return Contract(api=api.slug, operation=data["operation"], seed=data["seed"], rules=tuple(rules), path=path)
+    return Contract(api=api.slug, operation=data["operation"], seed=data["seed"], rules=tuple(rules), path=path,
+                    conventions=tuple(conventions))
 
 
 @cache
