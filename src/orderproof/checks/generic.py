@@ -1,85 +1,101 @@
-"""The generic rules (<P>-SCHEMA, <P>-NO-5XX, <P>-NEGATIVE, <P>-POSITIVE) are Schemathesis' built-in
-checks; they need the Schemathesis case, so the runner calls them through Schemathesis:
-``case.validate_response(response, checks=GENERIC_CHECKS[name])``.
+"""The generic rules every API has: <P>-SCHEMA, <P>-NO-5XX, <P>-NEGATIVE, <P>-POSITIVE.
 
-On top of the built-ins, <P>-NEGATIVE demands the API's own error shape on a rejected negative case:
-:func:`negative_error_shape` (``GENERIC_RESPONSE_CHECKS["negative_rejected"]``), a response check the
-runner runs on the exchanges of negative cases.
+<P>-SCHEMA is Schemathesis' own response checks (schema, status code, content type) against the
+spec; the runner calls them through the Schemathesis case (``SCHEMA_CHECKS``). The other three are
+orderproof's, because Schemathesis' defaults are not what a conformance verdict needs: its
+``negative_data_rejection`` accepts a 5xx (and any body) as a rejection, and it calls invalid every
+value the strict spec refuses, where a correct service may read ``"3500"`` as 3500
+(:mod:`orderproof.lenient`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from schemathesis.checks import (
-    content_type_conformance,
-    negative_data_rejection,
-    not_a_server_error,
-    positive_data_acceptance,
-    response_schema_conformance,
-    status_code_conformance,
-)
+from schemathesis.checks import content_type_conformance, response_schema_conformance, status_code_conformance
 
-from orderproof.apis import get_api
+from .conventions import book_of
+from orderproof.lenient import clearly_invalid
 
-from .base import NOT_APPLICABLE, Exchange, ResponseCheck, only_operation
-from .errors import (
-    JT_CODES,
-    SR_CODES,
-    bp_failure_shape,
-    so_envelope_shape,
-    ticket_error_shape,
-    to_envelope_shape,
-    to_failure_shape,
-)
+from .base import NOT_APPLICABLE, Exchange, RuleFailure
+from .outcomes import describe, outcome
 
-GENERIC_CHECKS: dict[str, tuple[Callable[..., Any], ...]] = {
-    "schema_conformance": (response_schema_conformance, status_code_conformance, content_type_conformance),
-    "no_server_error": (not_a_server_error,),
-    "negative_rejected": (negative_data_rejection,),
-    "positive_accepted": (positive_data_acceptance,),
+__all__ = ["SCHEMA_CHECKS", "GENERIC", "credentials_broken", "negative_rejected", "no_server_error",
+           "positive_accepted", "schema_applies"]
+
+SCHEMA_CHECKS = (response_schema_conformance, status_code_conformance, content_type_conformance)
+
+# generic check name -> the generation mode of the cases it judges
+GENERIC: dict[str, str] = {
+    "schema_conformance": "all",
+    "no_server_error": "all",
+    "negative_rejected": "negative",
+    "positive_accepted": "positive",
 }
 
-
-def _rejection(exchange: Exchange) -> bool:
-    return 400 <= exchange.status < 500
+CREDENTIALED = ("bet-placement", "jackpot-ticket", "superbet-reserve")
 
 
-def _ticket(codes: frozenset[int]) -> Callable[[str, Exchange], Any]:
-    return lambda rule_id, exchange: ticket_error_shape(rule_id, exchange, codes)
+def schema_applies(exchange: Exchange) -> bool:
+    """<P>-SCHEMA judges every answer but a server error (<P>-NO-5XX's finding) and a success to
+    a negative case (whether it should have been refused is <P>-NEGATIVE's question: a field of the
+    answer that echoes the suite's own invalid input is not a schema failure of the service)."""
+    if exchange.status >= 500 or exchange.extra.get("error"):
+        return False
+    return not (exchange.mode == "negative" and 200 <= exchange.status < 300)
 
 
-def _sportsbook(rule_id: str, exchange: Exchange) -> None:
-    so_envelope_shape(rule_id, exchange)
+def no_server_error(rule_id: str, exchange: Exchange) -> Any:
+    """<P>-NO-5XX: passes if the request got an answer below 500, fails on a 5xx or no answer."""
+    if exchange.extra.get("error"):
+        raise RuleFailure(rule_id, f"no answer: {exchange.extra['error']}", received=exchange.extra["error"],
+                          documented="an answer for every request")
+    if exchange.status >= 500:
+        raise RuleFailure(rule_id, f"a server error for a {exchange.mode or 'generated'} request",
+                          received=describe(exchange, 300), documented="a documented answer, never a 5xx")
+    return None
 
 
-def _travel(rule_id: str, exchange: Exchange) -> None:
-    to_envelope_shape(rule_id, exchange)
-    to_failure_shape(rule_id, exchange)
+def credentials_broken(exchange: Exchange) -> bool:
+    """The request did not carry the credentials a correct caller sends (the case was generated
+    with its own header values, or one of them was the part Schemathesis broke)."""
+    return exchange.api in CREDENTIALED and exchange.extra.get("auth") != "valid"
 
 
-_SHAPES: dict[str, Callable[[str, Exchange], Any]] = {
-    "sportsbook-order": _sportsbook,
-    "jackpot-ticket": _ticket(JT_CODES),
-    "superbet-reserve": _ticket(SR_CODES),
-    "travel-order": _travel,
-    "bet-placement": bp_failure_shape,
-}
-
-
-@only_operation
-def negative_error_shape(exchange: Exchange) -> Any:
-    """SO-NEGATIVE / JT-NEGATIVE / SR-NEGATIVE / TO-NEGATIVE / BP-NEGATIVE (the API's own half):
-    passes if a 4xx answer has the API's error shape (sportsbook: the {code, msg, data} envelope
-    with a code other than 200; ticket engine: 400 {code, message} with a documented code, 403
-    {code, message}, 422 {"detail": [...]}; travel: the {data, code, message} envelope with a code
-    other than 100; bet placement: the FAILURE body with the table's status), fails otherwise, does
-    not apply to answers that are not 4xx (Schemathesis' negative_data_rejection and
-    not_a_server_error judge those) or to other methods."""
-    if not _rejection(exchange):
+def negative_rejected(rule_id: str, exchange: Exchange) -> Any:
+    """<P>-NEGATIVE: passes if a clearly invalid request (its body breaks the lenient schema, or it
+    lacks valid credentials) is refused in the API's own way (see ``checks/outcomes.py``, under the
+    run's rejection convention); fails if it is accepted, answered with a 5xx or with a body that is
+    not the API's; does not apply to positive cases or to negative cases a correct service may
+    accept (``"3500"`` for an integer, a missing X-Idempotency-Key, ...)."""
+    if exchange.mode != "negative":
         return NOT_APPLICABLE
-    return _SHAPES[exchange.api](f"{get_api(exchange.api).prefix}-NEGATIVE", exchange)
+    why = clearly_invalid(exchange.api, exchange.media_type, exchange.request_text)
+    if why is None and credentials_broken(exchange):
+        why = "the request carries no valid credentials"
+    if why is None:
+        return NOT_APPLICABLE
+    result = outcome(exchange)
+    if result.refused:
+        if result.convention:
+            book_of(exchange).observe(rule_id, result.convention, result.option, describe(exchange))
+        return None
+    if result.accepted:
+        raise RuleFailure(rule_id, f"a clearly invalid request was accepted ({why})",
+                          received=describe(exchange, 300), documented="a refusal in the API's error shape")
+    raise RuleFailure(rule_id, f"a clearly invalid request ({why}) was not refused in the API's own way: {result.why}",
+                      received=describe(exchange, 300), documented="a refusal in the API's error shape")
 
 
-GENERIC_RESPONSE_CHECKS: dict[str, tuple[ResponseCheck, ...]] = {"negative_rejected": (negative_error_shape,)}
+def positive_accepted(rule_id: str, exchange: Exchange) -> Any:
+    """<P>-POSITIVE: passes if a realistic valid request (a real player, fixtures, sane amounts) is
+    accepted, fails if it is refused or answered otherwise, does not apply to other cases."""
+    if exchange.mode != "positive" or not exchange.extra.get("realistic"):
+        return NOT_APPLICABLE
+    result = outcome(exchange)
+    if result.accepted:
+        return None
+    detail = f"refused with code {result.code!r}" if result.refused and result.code is not None else \
+        ("refused" if result.refused else result.why)
+    raise RuleFailure(rule_id, f"a valid request for an existing player with funds was not accepted: {detail}",
+                      received=describe(exchange, 300), documented="the request is valid and its fixtures exist")

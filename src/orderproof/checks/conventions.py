@@ -1,0 +1,132 @@
+"""Declared conventions at run time: the choices a seed leaves open, and which option the target
+follows (the OpenID conformance suite's test-plan variants).
+
+Every convention is declared in its API's contract (``conventions:``) with its options. A check that
+meets an answer depending on one calls :meth:`ConventionBook.observe` with the options the answer
+is consistent with. By default every option is accepted, but the same one throughout the run: the
+book narrows the candidates with each answer, and an answer that leaves none is a failure of the
+rule that saw it, naming both answers. A target file (or ``--convention``) may pin an option; then
+an answer that contradicts it fails at once. The certificate lists what the run was certified under.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .base import RuleFailure
+from orderproof.errors import UsageError
+
+if TYPE_CHECKING:
+    from orderproof.catalogue import Convention
+
+__all__ = ["ConventionBook", "book_of", "validate_pins"]
+
+
+@dataclass
+class _State:
+    candidates: tuple[str, ...]
+    first: dict[str, str]             # option -> what first showed it (one line of evidence)
+
+
+class ConventionBook:
+    """The conventions of one run: pinned options, and the candidates the answers left."""
+
+    def __init__(self, conventions: Mapping[str, Convention] | None = None,
+                 pinned: Mapping[str, str] | None = None):
+        self.conventions = dict(conventions or {})
+        self.pinned = dict(pinned or {})
+        self._states: dict[str, _State] = {}
+        self._lock = threading.Lock()
+
+    def options(self, name: str) -> tuple[str, ...]:
+        convention = self.conventions.get(name)
+        return convention.option_ids if convention is not None else ()
+
+    def allowed(self, name: str) -> tuple[str, ...]:
+        """The options still open for ``name`` (the pinned one, or those consistent so far)."""
+        with self._lock:
+            state = self._states.get(name)
+            if state is not None:
+                return state.candidates
+        if name in self.pinned:
+            return (self.pinned[name],)
+        return self.options(name)
+
+    def observe(self, rule_id: str, name: str, options: str | Iterable[str], evidence: str = "") -> None:
+        """An answer consistent with ``options`` of convention ``name`` was seen; raises
+        :class:`RuleFailure` (for ``rule_id``) when it contradicts the pinned option or what the run saw
+        before."""
+        shown = (options,) if isinstance(options, str) else tuple(options)
+        with self._lock:
+            state = self._states.get(name)
+            if state is None:
+                start = (self.pinned[name],) if name in self.pinned else (self.options(name) or shown)
+                state = self._states[name] = _State(tuple(start), {})
+            left = tuple(option for option in state.candidates if option in shown)
+            if not left:
+                raise self._contradiction(rule_id, name, shown, state, evidence)
+            for option in shown:
+                if option in left and option not in state.first and evidence:
+                    state.first[option] = evidence
+            state.candidates = left
+
+    def _contradiction(self, rule_id: str, name: str, shown: tuple[str, ...], state: _State,
+                       evidence: str) -> RuleFailure:
+        convention = self.conventions.get(name)
+        title = f" ({convention.title})" if convention is not None else ""
+        answer = " or ".join(shown) or "none of the options"
+        pin_other = f"`conventions: {{{name}: {shown[0]}}}`" if shown else "the option it follows"
+        if name in self.pinned:
+            message = (f"this answer follows {answer} of convention {name}{title}, but the target pins "
+                       f"{self.pinned[name]}; if {answer} is the service's convention, declare {pin_other} in the "
+                       "target file (or --convention)")
+        else:
+            earlier = "; ".join(f"{option}: {state.first[option]}" for option in state.candidates
+                                if option in state.first)
+            message = (f"this answer follows {answer} of convention {name}{title}, but earlier answers of the "
+                       f"run followed {' or '.join(state.candidates)}" + (f" ({earlier})" if earlier else "")
+                       + "; a service keeps one convention through a run (pin the service's own with "
+                       f"`conventions: {{{name}: <option>}}` in the target file)")
+        return RuleFailure(rule_id, message, received=evidence or None,
+                           documented=f"one option of {name} throughout: {', '.join(self.options(name) or shown)}")
+
+    def report(self, apis: Iterable[str] | None = None) -> list[dict[str, Any]]:
+        """For the certificate: every declared convention (of ``apis``), what was pinned, observed."""
+        wanted = set(apis) if apis is not None else None
+        rows = []
+        with self._lock:
+            for name, convention in self.conventions.items():
+                if wanted is not None and convention.api not in wanted:
+                    continue
+                state = self._states.get(name)
+                rows.append({
+                    "id": name,
+                    "api": convention.api,
+                    "title": convention.title,
+                    "options": list(convention.option_ids),
+                    "pinned": self.pinned.get(name),
+                    "observed": list(state.candidates) if state is not None else [],
+                    "evidence": dict(state.first) if state is not None else {},
+                })
+        return rows
+
+
+def validate_pins(pins: Mapping[str, str], conventions: Mapping[str, Convention], where: str) -> None:
+    """Every pinned convention exists and names one of its options (a usage error otherwise)."""
+    for name, option in pins.items():
+        convention = conventions.get(name)
+        if convention is None:
+            known = ", ".join(sorted(conventions)) or "none"
+            raise UsageError(f"{where}: unknown convention {name!r}; the APIs certified declare: {known}")
+        if option not in convention.option_ids:
+            raise UsageError(f"{where}: convention {name} has no option {option!r}; "
+                             f"choose one of: {', '.join(convention.option_ids)}")
+
+
+def book_of(holder: Any) -> ConventionBook:
+    """The run's book carried by an exchange or a flow, or a fresh permissive one (unit tests)."""
+    book = getattr(holder, "conventions", None)
+    return book if isinstance(book, ConventionBook) else ConventionBook()
