@@ -62,7 +62,7 @@ def mixed_run() -> SimpleNamespace:
     return make_run([
         rule_result("SO-SCHEMA", Verdict.PASS, cases=40),
         failing_echo(),
-        rule_result("SO-BALANCE", Verdict.NOT_VERIFIED, reason="the target has no provider-state hook"),
+        rule_result("SO-AMOUNT-ECHO", Verdict.NOT_VERIFIED, reason="the target has no provider-state hook"),
         rule_result("SO-REPEAT", Verdict.FAIL, reason="the repeat debited the wallet twice",
                     evidence=Evidence(message="balance moved from 1000.00 to 980.00 for two identical orders")),
     ])
@@ -104,7 +104,7 @@ def test_certificate_is_schema_valid_and_complete(tmp_path, mixed_run, secrets):
 
     by_id = {rule["rule_id"]: rule for rule in data["rules"]}
     assert by_id["SO-SCHEMA"]["evidence"] is None
-    assert by_id["SO-BALANCE"]["reason"] == "the target has no provider-state hook"
+    assert by_id["SO-AMOUNT-ECHO"]["reason"] == "the target has no provider-state hook"
     assert by_id["SO-TICKET-ECHO"]["source"]["seed"] == "000_c220e78285a7d7fc.txt"
     assert by_id["SO-TICKET-ECHO"]["source"]["quote"]
     evidence = by_id["SO-TICKET-ECHO"]["evidence"]
@@ -146,7 +146,7 @@ def test_markdown_lists_every_rule_failures_first_with_curl(tmp_path, mixed_run,
         ({"SO-SCHEMA": Verdict.PASS, "SO-REPEAT": Verdict.FAIL}, 0),             # SHOULD: a warning
         ({"SO-SCHEMA": Verdict.PASS, "SO-REPEAT": Verdict.NOT_VERIFIED}, 0),
         ({"SO-SCHEMA": Verdict.PASS, "SO-TICKET-ECHO": Verdict.FAIL}, 1),
-        ({"SO-SCHEMA": Verdict.PASS, "SO-BALANCE": Verdict.NOT_VERIFIED}, 1),    # a MUST that did not pass
+        ({"SO-SCHEMA": Verdict.PASS, "SO-AMOUNT-ECHO": Verdict.NOT_VERIFIED}, 1),    # a MUST that did not pass
         ({"SO-REPEAT": Verdict.PASS}, 1),                                        # no MUST rule ran at all
     ],
 )

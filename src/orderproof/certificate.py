@@ -171,7 +171,9 @@ def build_certificate(run: RunResult, *, command: str, catalogue: Catalogue | No
             "level": result.level,
             "title": result.title,
             "check": result.check,
-            "source": {"seed": source.seed, "quote": source.quote},
+            "source": {"seed": source.seed, "quote": source.quote, "basis": source.basis,
+                       **({"note": source.note} if source.note else {})},
+            "conventions": list(catalogue.rule(result.rule_id).conventions),
             "verdict": verdict.value,
             "reason": _text(result.reason or ""),
             "cases": int(result.cases),
@@ -195,8 +197,24 @@ def build_certificate(run: RunResult, *, command: str, catalogue: Catalogue | No
         "counts": counts(run.results),
         "counts_by_api": {api: counts(r for r in run.results if r.api == api) for api in apis},
         "replay": f"{command} {' '.join(f'--api {api}' for api in apis)} --seed {run.seed}",
+        "conventions": [_convention(row) for row in getattr(run, "conventions", None) or []],
         "rules": rules,
     }
+
+
+def _convention(row: dict[str, Any]) -> dict[str, Any]:
+    """A convention as the certificate records it: pinned by the target, or what the run observed."""
+    if row.get("pinned"):
+        status = "pinned"
+    elif row.get("observed") and len(row["observed"]) < len(row["options"]):
+        status = "observed"
+    elif row.get("observed"):
+        status = "open"               # answers fitted every option
+    else:
+        status = "not exercised"
+    return {"id": row["id"], "api": row["api"], "title": row["title"], "options": row["options"],
+            "pinned": row.get("pinned"), "observed": row.get("observed") or [], "status": status,
+            "evidence": {k: masking.mask_text(v) for k, v in (row.get("evidence") or {}).items()}}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -265,11 +283,32 @@ def render_markdown(cert: dict[str, Any]) -> str:
                 f"| {rule['rule_id']} | {rule['level']} | {rule['verdict']} | {_cell(rule['title'])} | "
                 f"`{rule['check']}` | {_cell(rule['source']['seed'])} | {_cell(note)} |"
             )
+    lines += _conventions_markdown(cert.get("conventions") or [])
     lines += ["", "## Specs and contracts used", "", "| file | sha256 |", "| --- | --- |"]
     lines += [f"| {name} | `{digest}` |" for name, digest in cert["files_sha256"].items()]
     lines += ["", "`orderproof verify-certificate DIR` checks that certificate.json and these reports "
               "are unchanged.", ""]
     return "\n".join(lines)
+
+
+def _conventions_markdown(conventions: list[dict[str, Any]]) -> list[str]:
+    if not conventions:
+        return []
+    lines = ["", "## Conventions certified under", "",
+             "Where a seed leaves a choice open, the service may follow any option, one way through the run. "
+             "A target file pins its own with `conventions: {<id>: <option>}` (or `--convention ID=OPTION`).", "",
+             "| convention | options | this run |", "| --- | --- | --- |"]
+    for row in conventions:
+        if row["status"] == "pinned":
+            state = f"pinned: **{row['pinned']}**"
+        elif row["status"] == "observed":
+            state = f"followed: **{' or '.join(row['observed'])}**"
+        elif row["status"] == "open":
+            state = "every answer fitted all options"
+        else:
+            state = "not exercised"
+        lines.append(f"| `{row['id']}`: {_cell(row['title'])} | {', '.join(row['options'])} | {state} |")
+    return lines
 
 
 def _failure_markdown(rule: dict[str, Any], target: str = "") -> list[str]:
@@ -280,7 +319,7 @@ def _failure_markdown(rule: dict[str, Any], target: str = "") -> list[str]:
         "",
         f"{rule['rule_id']} {kind}: {evidence['message']}",
         "",
-        f"Source ({rule['source']['seed']}):",
+        f"Source ({rule['source']['seed']}, basis: {rule['source'].get('basis', 'seed')}):",
         "",
         _quote(rule["source"]["quote"]),
         "",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import threading
 from collections.abc import Mapping
 from decimal import Decimal
 from concurrent.futures import ThreadPoolExecutor
@@ -21,6 +22,7 @@ from hypothesis import strategies as st
 from orderproof.checks.base import Exchange
 from orderproof.generation import (
     Scene,
+    annotate,
     auth_headers,
     case_pool,
     documented_only,
@@ -80,12 +82,18 @@ class RuleFlow:
         self._data = data
         self.scene = scene
         self.exchanges: list[Exchange] = []
+        self.conventions = ctx.conventions
         self._players: list[Mapping[str, Any]] = []
         self._identities: set[str] = set()
+        self._lock = threading.Lock()
 
     # Flow protocol -----------------------------------------------------------------------------
     def draw(self, strategy: Any, label: str | None = None) -> Any:
         return self._data.draw(strategy, label=label)
+
+    def fresh_id(self) -> str:
+        """A new identity (digits) for this run: never repeated, even by a replay with the same seed."""
+        return str(self.scene.big_id())
 
     def setup(self, state: str, **params: Any) -> dict[str, Any]:
         answer = self.ctx.states.setup(state, **params)
@@ -105,10 +113,11 @@ class RuleFlow:
 
     def send(self, body: Any = None, *, player: Mapping[str, Any] | None = None,
              headers: Mapping[str, str] | None = None, media_type: str = "application/json",
-             raw: bytes | None = None, auth: str = "valid") -> Exchange:
+             raw: bytes | None = None, auth: str = "valid", sign_as: Mapping[str, Any] | None = None) -> Exchange:
         if body is None and raw is None:
             body = self.valid_body(player)
-        return self._send(body, player=player, headers=headers, media_type=media_type, raw=raw, auth=auth)
+        return self._send(body, player=player, headers=headers, media_type=media_type, raw=raw, auth=auth,
+                          sign_as=sign_as)
 
     def send_concurrently(self, requests: list[dict[str, Any]]) -> list[Exchange]:
         prepared = []
@@ -129,7 +138,7 @@ class RuleFlow:
 
     def _send(self, body: Any, *, player: Mapping[str, Any] | None = None,
               headers: Mapping[str, str] | None = None, media_type: str = "application/json",
-              raw: bytes | None = None, auth: str = "valid") -> Exchange:
+              raw: bytes | None = None, auth: str = "valid", sign_as: Mapping[str, Any] | None = None) -> Exchange:
         content = raw if raw is not None else encode_body(body, media_type)
         merged: dict[str, str] = {"Content-Type": media_type}
         if self.api == "bet-placement":
@@ -138,20 +147,23 @@ class RuleFlow:
         if credential_player is None and auth != "none" and self.api != "travel-order" \
                 and self.api != "sportsbook-order":
             credential_player = self.scene.player()
-        merged.update(auth_headers(self.api, content, self.scene, credential_player, auth))
+        signer = {"operator": sign_as} if sign_as is not None else credential_player
+        merged.update(auth_headers(self.api, content, self.scene, signer, auth))
         for name, value in (headers or {}).items():
             for existing in [key for key in merged if key.lower() == name.lower()]:
                 del merged[existing]
             if value is not None:
                 merged[name] = value
+        identity = _repeat_identity(self.api, merged, body)
+        with self._lock:                       # decided before sending: concurrent duplicates race
+            repeat = identity is not None and identity in self._identities
+            if identity is not None:
+                self._identities.add(identity)
         transport = self.ctx.transport
         request = transport.build("POST", self.ctx.target.url_for(self.api), headers=merged, content=content)
-        exchange = exchange_from(self.api, transport.send(request))
+        exchange = exchange_from(self.api, transport.send(request), conventions=self.conventions)
         exchange.extra.update(operator_offset(self.api, credential_player))
-        identity = _repeat_identity(self.api, merged, body)
-        repeat = identity is not None and identity in self._identities
-        if identity is not None:
-            self._identities.add(identity)
+        annotate(self.api, exchange, self.scene)
         self.exchanges.append(exchange)
         if not repeat:        # a repeat's answer is the idempotency rules' business, not the echo's
             self.ctx.observe(self.rule_id, exchange)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import threading
 import time
 import uuid
@@ -270,6 +271,8 @@ class Scene:
         self._cache: dict[str, Any] = {}
         self._cache_lock = threading.RLock()
         self.realistic = True     # False when the last overlay kept generated values (e.g. a huge stake)
+        self.prices: dict[tuple[Any, Any], Any] = {}   # (event id, bet id) -> current decimal price
+        self.betcards: dict[Any, Mapping[str, Any]] = {}  # betcard code -> "a jackpot betcard exists" answer
 
     # identities --------------------------------------------------------------------------------
     def uuid(self) -> str:
@@ -315,13 +318,15 @@ class Scene:
         return key
 
     def operator(self, slug: str, player: Mapping[str, Any] | None) -> tuple[str, str]:
+        """The operator that signs for ``player``: the player's own (from the provider state, which
+        says which operator it belongs to and its secret), else the target file's."""
+        operator = (player or {}).get("operator") or {}
+        if isinstance(operator, Mapping) and operator.get("name") and operator.get("secret"):
+            return operator["name"], operator["secret"]
         configured = self.target.apis.get(slug)
         auth = configured.auth if configured else {}
         if auth.get("operator") and auth.get("secret"):
             return auth["operator"], auth["secret"]
-        operator = (player or {}).get("operator") or {}
-        if isinstance(operator, Mapping) and operator.get("name") and operator.get("secret"):
-            return operator["name"], operator["secret"]
         raise NotVerified("no operator secret: the target file gives no operator/secret and the "
                           "provider state did not reveal one")
 
@@ -333,16 +338,47 @@ def _draw_cents(draw: Callable, low: int, high: int) -> int:
     return draw(st.integers(low, max(low, high)), "cents")
 
 
+SPORTSBOOK_SAMPLE = {"currency": 1, "betType": 1, "sportNo": 10, "gameType": 1, "groupType": 1, "oddsFormat": 1,
+                     "betStage": 1}   # the seed sample's codes (the code lists are not in the seed)
+
+
 def _sportsbook(body: dict, scene: Scene, player: Mapping, draw: Callable, fixtures: Mapping) -> dict:
+    """An order like the seed's sample: 1-3 options, one bet of one combination over all of them,
+    orderAmount = betAmount within the player's stake limits, the sample's codes."""
     ticket = scene.big_id()
-    amount = money_number(_draw_cents(draw, 100, 10_000))
-    odds = price_number(Decimal(draw(st.integers(101, 2000), "odds")) / 100)
-    bets = body.get("betList") if isinstance(body.get("betList"), list) else []
-    template = bets[0] if bets and isinstance(bets[0], dict) else dict(request_example("sportsbook-order")["betList"][0])
-    bet = {**template, "betAmount": amount, "num": 1, "cnt": 1, "oddsEuro": odds}
+    n = draw(st.integers(1, 3), "options in the order")
+    options, product = [], Decimal(1)
+    for i in range(n):
+        odds = Decimal(draw(st.integers(101, 2000), f"option {i} odds in 1/100")) / 100
+        product *= odds
+        match = scene.big_id() % 10**8
+        options.append({
+            "sportNo": SPORTSBOOK_SAMPLE["sportNo"], "tourName": "Premier League", "macthId": match,
+            "macthName": "Home vs Away", "gameType": SPORTSBOOK_SAMPLE["gameType"],
+            "groupType": SPORTSBOOK_SAMPLE["groupType"], "optionId": str(scene.big_id() % 10**9),
+            "betOption": draw(st.sampled_from(["1", "X", "2"]), f"option {i} outcome"),
+            "insHomeScore": 0, "insAwayScore": 0, "oddsView": price_number(odds),
+            "oddsFormat": SPORTSBOOK_SAMPLE["oddsFormat"], "betStage": SPORTSBOOK_SAMPLE["betStage"], "betBar": None})
+    low, high = _limits_cents(player, 100, 10_000)
+    amount = money_number(_draw_cents(draw, low, high))
+    bet = {"comboId": None if n == 1 else scene.big_id() % 10**12, "betAmount": amount, "num": n, "cnt": 1,
+           "oddsEuro": price_number(product.quantize(Decimal("0.01")))}
     return {**body, "customerToken": player["customerToken"],
             "ticketId": str(ticket) if draw(st.booleans(), "ticketId as string") else ticket,
-            "orderAmount": amount, "betList": [bet]}
+            "orderAmount": amount, "currency": SPORTSBOOK_SAMPLE["currency"], "qTime": int(time.time() * 1000),
+            "betType": SPORTSBOOK_SAMPLE["betType"], "optionArray": options, "betList": [bet]}
+
+
+def _limits_cents(player: Mapping, low: int, high: int) -> tuple[int, int]:
+    """``(low, high)`` cents narrowed to the player's stake limits, when the player has them."""
+    def cents_of(name: str, default: int) -> int:
+        try:
+            value = Decimal(str(player[name]))
+        except (KeyError, ArithmeticError, ValueError):
+            return default
+        return int(value * 100) if value.is_finite() else default
+    lo, hi = max(low, cents_of("min_stake", low)), min(high, cents_of("max_stake", high))
+    return (lo, hi) if lo <= hi else (low, high)
 
 
 def _selection(draw: Callable, event: Mapping) -> tuple[Mapping, Mapping]:
@@ -355,9 +391,13 @@ def _selection(draw: Callable, event: Mapping) -> tuple[Mapping, Mapping]:
     return market, selections[draw(st.integers(0, len(selections) - 1), "selection")]
 
 
+TICKET_SOURCES = ("desktop", "mobile", "android", "iphone", "ussd", "sms", "telegram")   # the provider's Fields page
+
+
 def _currency(draw: Callable, player: Mapping, body: Mapping) -> Any:
-    """The player's currency, or another valid code (a ticket is in the currency it names)."""
-    return draw(st.sampled_from([player.get("currency") or "EUR", "KES", "USD", "NGN"]), "currency")
+    """The player's own currency (a service may refuse a ticket in another one)."""
+    currency = player.get("currency")
+    return currency if isinstance(currency, str) and len(currency) == 3 else "EUR"
 
 
 def _jackpot(body: dict, scene: Scene, player: Mapping, draw: Callable, fixtures: Mapping) -> dict:
@@ -366,10 +406,15 @@ def _jackpot(body: dict, scene: Scene, player: Mapping, draw: Callable, fixtures
     events = []
     for event in card["events"]:
         _, selection = _selection(draw, event)
+        scene.prices[(event["event_id"], selection["bet_id"])] = selection["decimal_price"]
         events.append({"id": event["event_id"], "bet": selection["bet_id"],
                        "odds": price_number(selection["decimal_price"])})
+    scene.betcards[card["betcard_code"]] = card
+    if "atag" in body and body["atag"] is not None and not plain(body["atag"]):
+        body = {**body, "atag": f"affiliate-{scene.big_id() % 1000}"}
     return {**body, "operator": operator, "token": player["token"], "price": _draw_cents(draw, 100, 100_000),
             "currency": _currency(draw, player, body), "type": "jackpot",
+            "source": draw(st.sampled_from(TICKET_SOURCES), "source"),
             "odds_diff": draw(st.sampled_from([0, 0.05, 0.1, 1]), "odds_diff"), "events": events,
             "betcard_code": card["betcard_code"], "prize": card["prize"], "bonus_prizes": card["bonus_prizes"]}
 
@@ -380,14 +425,45 @@ def _superbet(body: dict, scene: Scene, player: Mapping, draw: Callable, fixture
     market, _ = _selection(draw, event)
     bet_ids = [selection["bet_id"] for selection in market["selections"]]
     chosen = draw(st.lists(st.sampled_from(bet_ids), min_size=1, max_size=len(bet_ids), unique=True), "bets")
+    if "atag" in body and body["atag"] is not None and not plain(body["atag"]):
+        body = {**body, "atag": f"affiliate-{scene.big_id() % 1000}"}
     return {**body, "operator": operator, "token": player["token"], "price": _draw_cents(draw, 100, 100_000),
             "currency": _currency(draw, player, body), "type": "superbet",
+            "source": draw(st.sampled_from(TICKET_SOURCES), "source"),
             "event": event["event_id"], "bets": chosen}
+
+
+_DATE_TIME = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?)(Z|[+-]\d{2}:\d{2})?$")
+
+
+def _tame(value: Any) -> Any:
+    """A generated travel value an ordinary service takes: small non-negative numbers (enumerations
+    as small integers, amounts below 10,000), date-times with an offset .NET accepts (within 14 h)."""
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return abs(value) % 5
+    if isinstance(value, float):
+        return round(abs(value) % 10_000, 2)
+    if isinstance(value, str):
+        match = _DATE_TIME.match(value)
+        if match:
+            zone = match.group(2) or ""
+            if zone not in ("", "Z") and int(zone[1:3]) > 14:
+                zone = "+08:00"
+            return match.group(1) + (zone or "+08:00")
+        return value
+    if isinstance(value, dict):
+        return {key: _tame(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_tame(item) for item in value]
+    return value
 
 
 def _travel(body: dict, scene: Scene, player: Mapping, draw: Callable, fixtures: Mapping) -> dict:
     memberid = player["memberid"]
-    body = {**body, "memberid": int(memberid) if str(memberid).isdigit() else memberid}
+    body = {**_tame(body), "memberid": int(memberid) if str(memberid).isdigit() else memberid,
+            "docno": f"OP{scene.big_id()}"}
     routines = body.get("localtravelroutine")
     if isinstance(routines, list):
         fixed = []
@@ -407,33 +483,61 @@ def _travel(body: dict, scene: Scene, player: Mapping, draw: Callable, fixtures:
     return body
 
 
-# Schema-valid magnitudes at the edges of what a decimal or a double parser copes with: the answer
-# may be a rejection, never a server error.
-EDGE_NUMBERS = (1e26, 1e30, 1e300, 1e-7)
-STAKE_KIND = "stakes: 0 as generated, 1 an edge value, else realistic"
-EDGE_STAKE = "edge stake"
-# Every run also sends one slip per edge value (besides the random ones): forced draws by label.
-EDGE_CASES: dict[str, tuple[dict[str, Any], ...]] = {
-    "bet-placement": tuple({STAKE_KIND: 1, EDGE_STAKE: value} for value in EDGE_NUMBERS),
+# Numbers at the edges of what a decimal, a double or a 64-bit parser copes with. Every run sends one
+# otherwise valid request per (field, value) below: the answer may be a refusal, never a server error
+# (and an accepted one is judged by every response rule, e.g. a ticketId of 2^63 + 1 echoed exactly).
+EDGE_NUMBERS: tuple[Any, ...] = (1.7976931348623157e308, -0.0, 5e-324, 2**53 - 1, 2**53 + 1, 2**63 - 1, 2**63 + 1)
+EDGE_FIELDS: dict[str, tuple[tuple[Any, ...], ...]] = {     # money and id fields, as paths into the body
+    "sportsbook-order": (("ticketId",), ("orderAmount",), ("betList", 0, "betAmount"),
+                         ("optionArray", 0, "macthId"), ("betList", 0, "oddsEuro")),
+    "jackpot-ticket": (("price",), ("prize",), ("events", 0, "id"), ("events", 0, "bet"), ("events", 0, "odds"),
+                       ("odds_diff",)),
+    "superbet-reserve": (("price",), ("event",), ("bets", 0)),
+    "travel-order": (("memberid",), ("extraamt",), ("integraldiscount",)),
+    "bet-placement": (("bets", 0, "stake"), ("bets", 0, "decimalPrice")),
 }
 
 
-def forcing(draw: Callable, forced: Mapping[str, Any]) -> Callable:
-    """``draw`` with the values of the given labels fixed (the strategy is still drawn from, so the
-    example's structure does not change)."""
+def edge_cases(slug: str) -> tuple[tuple[tuple[Any, ...], Any], ...]:
+    """Every (path, value) the edge pass of ``slug`` sends."""
+    return tuple((path, value) for path in EDGE_FIELDS.get(slug, ()) for value in EDGE_NUMBERS)
 
-    def forced_draw(strategy: Any, label: str | None = None) -> Any:
-        value = draw(strategy, label)
-        return forced.get(label, value) if label is not None else value
 
-    return forced_draw
+def set_path(body: Any, path: tuple[Any, ...], value: Any) -> bool:
+    """Put ``value`` at ``path`` in ``body`` (in place); False when the path does not exist."""
+    target = body
+    for step in path[:-1]:
+        try:
+            target = target[step]
+        except (KeyError, IndexError, TypeError):
+            return False
+    if isinstance(target, dict) or (isinstance(target, list) and isinstance(path[-1], int) and path[-1] < len(target)):
+        target[path[-1]] = value
+        return True
+    return False
+
+
+STAKE_KIND = "stakes: 0 as generated, else realistic"
+
+
+def plain(value: Any) -> bool:
+    """A string an ordinary service stores as it is: not empty, not only blanks, no control
+    characters or lone surrogates (a service may refuse those, and they test nothing of the rules)."""
+    return isinstance(value, str) and value.strip() != "" and all(
+        ch.isprintable() and not 0xD800 <= ord(ch) <= 0xDFFF for ch in value)
+
+
+def _readable(generated: Mapping[str, Any], template: Mapping[str, Any]) -> dict[str, Any]:
+    """``generated`` with every string field that is not :func:`plain` taken from ``template``."""
+    return {**generated, **{key: value for key, value in template.items()
+                            if isinstance(value, str) and not plain(generated.get(key))}}
 
 
 def _bet_placement(body: dict, scene: Scene, player: Mapping, draw: Callable, fixtures: Mapping) -> dict:
     event = fixtures.get("event") or scene.event()
-    generated = [bet for bet in body.get("bets") or [] if isinstance(bet, dict)][:3]
-    if not generated:
-        generated = [dict(request_example("bet-placement")["bets"][0])]
+    template = request_example("bet-placement")["bets"][0]
+    generated = [bet for bet in body.get("bets") or [] if isinstance(bet, dict)][:3] or [dict(template)]
+    stage = "IN_PLAY" if event.get("started") else "PRE_PLAY"
     bets = []
     kind = draw(st.integers(0, 5), STAKE_KIND)
     for index, bet in enumerate(generated):
@@ -441,10 +545,9 @@ def _bet_placement(body: dict, scene: Scene, player: Mapping, draw: Callable, fi
         stake = money_number(_draw_cents(draw, 100, 5_000))
         if kind == 0 and isinstance(bet.get("stake"), (int, float)) and not isinstance(bet.get("stake"), bool):
             stake, scene.realistic = bet["stake"], False      # as generated: schema-valid, maybe absurd
-        elif kind == 1 and index == 0:
-            stake, scene.realistic = draw(st.sampled_from(EDGE_NUMBERS), EDGE_STAKE), False
-        bets.append({**bet, "betId": scene.uuid(), "eventId": str(event["event_id"]),
+        bets.append({**_readable(bet, template), "betId": scene.uuid(), "eventId": str(event["event_id"]),
                      "marketId": str(market["market_id"]), "selectionId": str(selection["bet_id"]),
+                     "eventStage": stage, "marketStage": stage,
                      "decimalPrice": price_number(selection["decimal_price"]), "stake": stake})
     return {**body, "requestId": scene.uuid(), "userId": player["userId"],
             "sessionToken": player["sessionToken"], "timestamp": str(int(time.time() * 1000)), "bets": bets}
@@ -546,6 +649,23 @@ def operator_offset(slug: str, player: Mapping | None) -> dict[str, Any]:
     return {}
 
 
+def annotate(slug: str, exchange: Exchange, scene: Scene) -> None:
+    """What the suite knows beside the exchange: for a jackpot ticket, the current odds of the
+    selections it names (JT-ODDS reads which odds the product used) and its betcard as set up
+    (the betcard's prize and bonus prizes, which a service may answer instead of the request's)."""
+    body = exchange.request_body
+    if slug == "jackpot-ticket" and isinstance(body, dict) and isinstance(body.get("betcard_code"), str):
+        card = scene.betcards.get(body["betcard_code"])
+        if card is not None:
+            exchange.extra["betcard"] = {key: card.get(key) for key in ("prize", "bonus_prizes")}
+    if slug == "jackpot-ticket" and isinstance(body, dict) and isinstance(body.get("events"), list):
+        exchange.extra["current_odds"] = [
+            scene.prices.get((event.get("id"), event.get("bet")))
+            if isinstance(event, dict) and isinstance(event.get("id"), int) and isinstance(event.get("bet"), int)
+            else None
+            for event in body["events"]]
+
+
 def request_fields(request: requests.PreparedRequest) -> dict[str, Any]:
     """The request half of an :class:`Exchange`: method, url, lower-cased headers, the body as
     sent (text) and parsed exactly (``None`` when it is not JSON), and the media type."""
@@ -566,7 +686,10 @@ def request_fields(request: requests.PreparedRequest) -> dict[str, Any]:
     }
 
 
-def exchange_from(slug: str, reply: Reply, mode: str | None = None) -> Exchange:
+def exchange_from(slug: str, reply: Reply, mode: str | None = None, conventions: Any = None) -> Exchange:
+    extra: dict[str, Any] = {"sent_at": time.time() - (reply.elapsed or 0.0)}
+    if reply.error:
+        extra["error"] = reply.error
     return Exchange(
         api=slug,
         **request_fields(reply.request),
@@ -575,7 +698,8 @@ def exchange_from(slug: str, reply: Reply, mode: str | None = None) -> Exchange:
         response_text=reply.text,
         mode=mode,
         elapsed_s=reply.elapsed,
-        extra={"error": reply.error} if reply.error else {},
+        extra=extra,
+        conventions=conventions,
     )
 
 

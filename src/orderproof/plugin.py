@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 
+from orderproof.options import parse_pins
 from orderproof.errors import UsageError
 from orderproof.results import RuleResult, Verdict
 
@@ -42,6 +43,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--profile", default="standard", metavar="NAME", help="quick | standard | thorough (default: standard)")
     group.addoption("--orderproof-seed", type=int, default=None, metavar="N", help="run seed (default: random, printed)")
     group.addoption("--fault", metavar="NAME", help="switch on one named fault of the embedded reference")
+    group.addoption("--variation", metavar="NAME", help="switch on one named correct variation of the embedded reference")
+    group.addoption("--convention", action="append", default=[], metavar="NAME=OPTION",
+                    help="pin the option the service follows for a choice the seed leaves open (repeatable)")
     group.addoption("--max-requests", type=int, default=None, metavar="N", help="hard cap on requests sent to the target")
     group.addoption("--rate-limit", type=float, default=None, metavar="PER_S", help="requests per second (429 backs off)")
     group.addoption("--request-timeout", type=float, default=10.0, metavar="S", help="per-request timeout (default 10 s)")
@@ -55,6 +59,8 @@ class ResultCollector:
         self.context = context
         self.on_event = on_event
         self.results: list[RuleResult] = []
+        if on_event is not None:
+            context.on_notice = lambda api, message: on_event("api-notice", {"api": api, "message": message})
 
 
 def _collector(config: pytest.Config) -> ResultCollector | None:
@@ -68,7 +74,7 @@ def _wanted(config: pytest.Config) -> bool:
     option = config.option
     return bool(getattr(option, "target_url", None) or getattr(option, "target_config", None)
                 or getattr(option, "serve", False) or getattr(option, "fault", None)
-                or getattr(option, "api", None))
+                or getattr(option, "variation", None) or getattr(option, "api", None))
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -87,7 +93,8 @@ def pytest_configure(config: pytest.Config) -> None:
                 target_url=option.target_url, target_config=option.target_config, serve=option.serve,
                 apis=option.api, profile=option.profile, seed=option.orderproof_seed, fault=option.fault,
                 max_requests=option.max_requests, rate_limit=option.rate_limit,
-                request_timeout=option.request_timeout)
+                request_timeout=option.request_timeout, variation=option.variation,
+                conventions=parse_pins(option.convention))
         except UsageError as exc:
             raise pytest.UsageError(str(exc)) from None
         config.add_cleanup(context.close)

@@ -61,6 +61,8 @@ class Progress:
                 self._rule_start(data)
             elif kind == "rule-end":
                 self._rule_end(data)
+            elif kind == "api-notice":
+                self._print(f"{data.get('api', '')}: {data.get('message', '')}")
 
     def _position(self, data: dict[str, Any]) -> str:
         index, total = data.get("index"), data.get("total")

@@ -15,7 +15,7 @@ import threading
 import time
 import uuid
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -28,6 +28,8 @@ from hypothesis.control import current_build_context
 
 from orderproof import masking
 from orderproof.catalogue import Catalogue, Rule, load_catalogue
+from orderproof.checks.conventions import ConventionBook, validate_pins
+from orderproof.checks import generic
 from orderproof.checks.base import FLOW_CHECKS, NOT_APPLICABLE, RESPONSE_CHECKS, Exchange, NotVerified, RuleFailure
 from orderproof.errors import UsageError
 from orderproof.generation import (
@@ -37,9 +39,10 @@ from orderproof.generation import (
     build_request,
     case_pool,
     case_strategy,
-    EDGE_CASES,
     coverage_sample,
-    forcing,
+    annotate,
+    edge_cases,
+    set_path,
     exchange_from,
     fresh_case,
     identify_negative,
@@ -57,6 +60,7 @@ from orderproof.transport import BudgetExhausted, Transport, Unsendable
 __all__ = ["RunContext", "RunOptions", "RunResult", "run_conformance"]
 
 NO_APPLICABLE = "no response to which the rule applies was observed"
+CREDENTIAL_HEADERS = frozenset({"x-api-key", "operator-name", "timestamp", "signature"})
 BUDGET = "request budget exhausted"
 SHRINK_BUDGET = 40          # extra calls a failing rule may spend shrinking its case
 
@@ -70,6 +74,8 @@ class RunOptions:
     profile: str = "standard"           # quick | standard | thorough
     seed: int | None = None             # None: a random seed, recorded in the result
     fault: str | None = None            # embedded reference only
+    variation: str | None = None        # embedded reference only: a named correct variation
+    conventions: dict[str, str] = field(default_factory=dict)   # pinned conventions (--convention)
     report_dir: Path = Path("reports")
     max_requests: int | None = None     # hard cap on requests sent to the target
     rate_limit: float | None = None     # requests per second; 429 + Retry-After backs off
@@ -92,47 +98,11 @@ class RunResult:
     allure_dir: Path
     spec_sha256: dict[str, str]
     exit_code: int                      # 0 every MUST passed, 1 a MUST failed
-
-
-# generic rules: Schemathesis' built-in checks, and which cases they judge -----------------------
-
-GENERIC = {
-    "schema_conformance": (("response_schema_conformance", "status_code_conformance",
-                            "content_type_conformance", "response_headers_conformance"), "all"),
-    "no_server_error": (("not_a_server_error",), "all"),
-    "negative_rejected": (("negative_data_rejection",), "negative"),
-    "positive_accepted": (("positive_data_acceptance",), "positive"),
-}
-
-
-def _generic_checks(check: str) -> list[Any]:
-    """Schemathesis' built-in checks behind a generic rule (``checks/generic.py`` names them)."""
-    from orderproof.checks import generic
-
-    table = getattr(generic, "GENERIC_CHECKS", None) or {}
-    if check in table:
-        return list(table[check])
-    return [_builtin(name) for name in GENERIC[check][0]]
-
-
-def _generic_response_checks(check: str) -> tuple[Any, ...]:
-    from orderproof.checks import generic
-
-    return (getattr(generic, "GENERIC_RESPONSE_CHECKS", None) or {}).get(check, ())
-
-
-def _builtin(name: str) -> Any:
-    from schemathesis.specs.openapi import checks as openapi_checks
-
-    if hasattr(openapi_checks, name):
-        return getattr(openapi_checks, name)
-    import schemathesis.checks as core_checks
-
-    return getattr(core_checks, name)
+    conventions: list[dict[str, Any]] = field(default_factory=list)   # what the run was certified under
 
 
 def rule_kind(rule: Rule) -> str:
-    if rule.check in GENERIC:
+    if rule.check in generic.GENERIC:
         return "generic"
     if rule.check in RESPONSE_CHECKS:
         return "response"
@@ -171,8 +141,10 @@ class RunContext:
 
     def __init__(self, *, target: Target, catalogue: Catalogue, profile: Profile, seed: int, run_id: str,
                  max_requests: int | None = None, rate_limit: float | None = None,
-                 request_timeout: float = 10.0, replay_options: str = ""):
+                 request_timeout: float = 10.0, replay_options: str = "",
+                 conventions: Mapping[str, str] | None = None):
         self.target = target
+        self.conventions = ConventionBook(catalogue.conventions, conventions)
         self.catalogue = catalogue
         self.profile = profile
         self.seed = seed
@@ -185,6 +157,8 @@ class RunContext:
         for value in target.secrets():
             self.secrets.add(value)
         self._traffic: dict[str, Traffic] = {}
+        self._foreign: dict[str, tuple[str, Exchange] | None] = {}
+        self.on_notice: Callable[[str, str], None] | None = None   # (api, one line) for the terminal
         self._lock = threading.Lock()
         self.flow_observations: dict[str, Observation] = {}
 
@@ -257,10 +231,53 @@ class RunContext:
         return RuleResult(api=rule.api, rule_id=rule.id, level=rule.level, title=rule.title, check=rule.check,
                           verdict=verdict, reason=reason, **extra)
 
+    # a target that does not speak the API ------------------------------------------------------
+    PROBES = 3
+
+    def foreign(self, slug: str) -> tuple[str, Exchange] | None:
+        """(reason, first answer) when the target does not speak ``slug`` at all: every one of a few
+        probes (the spec's example, an empty object, malformed JSON) answered 404, 405 or 501, with
+        HTML, or with a 2xx that is not JSON. Decided once per API, before its rules run."""
+        with self._lock:
+            if slug in self._foreign:
+                return self._foreign[slug]
+        verdict = self._probe(slug)
+        with self._lock:
+            self._foreign.setdefault(slug, verdict)
+        if verdict is not None and self.on_notice is not None:
+            self.on_notice(slug, verdict[0])
+        return verdict
+
+    def _probe(self, slug: str) -> tuple[str, Exchange] | None:
+        from orderproof.generation import json_dumps, request_example
+
+        bodies = [json_dumps(request_example(slug)), b"{}", b"{"][: self.PROBES]
+        answers = []
+        for body in bodies:
+            request = self.transport.build("POST", self.target.url_for(slug),
+                                           headers={"Content-Type": "application/json"}, content=body)
+            exchange = exchange_from(slug, self.transport.send(request), conventions=self.conventions)
+            if exchange.extra.get("error") or not _foreign_answer(exchange):
+                return None
+            answers.append(exchange)
+        statuses = sorted({f"{a.status} {a.response_headers.get('content-type', '').split(';')[0] or 'no body'}".strip()
+                           for a in answers})
+        hint = " (is the path right? set apis.<api>.path in the target file)" if all(
+            a.status == 404 for a in answers) else ""
+        reason = (f"the target does not speak {slug}: all {len(answers)} probe requests to "
+                  f"{self.target.url_for(slug)} were answered {', '.join(statuses)}{hint}")
+        return reason, answers[0]
+
     def _verify(self, rule: Rule) -> RuleResult:
         kind = rule_kind(rule)
         if kind == "missing":
             return self._result(rule, Verdict.NOT_VERIFIED, f"no check named {rule.check!r} is registered")
+        foreign = self.foreign(rule.api)
+        if foreign is not None:
+            reason, exchange = foreign
+            if rule.check in ("schema_conformance", "negative_rejected"):
+                return self._fail(rule, Observation(RuleFailure(rule.id, reason), exchange), cases=1, applicable=1)
+            return self._result(rule, Verdict.NOT_VERIFIED, reason)
         missing = self.missing_needs(rule)
         if missing:
             return self._result(rule, Verdict.NOT_VERIFIED, missing)
@@ -273,35 +290,34 @@ class RunContext:
         return self._verify_response(rule)
 
     # response rules ----------------------------------------------------------------------------
+    def _judge_generic(self, rule: Rule, exchange: Exchange, case: Any, reply: Any) -> Any:
+        mode = generic.GENERIC[rule.check]
+        if mode != "all" and exchange.mode != mode:
+            return NOT_APPLICABLE
+        try:
+            if rule.check == "no_server_error":
+                return generic.no_server_error(rule.id, exchange)
+            if rule.check == "negative_rejected":
+                return generic.negative_rejected(rule.id, exchange)
+            if rule.check == "positive_accepted":
+                return generic.positive_accepted(rule.id, exchange)
+        except RuleFailure as failure:
+            return failure
+        if case is None or not generic.schema_applies(exchange):
+            return NOT_APPLICABLE
+        from schemathesis.errors import FailureGroup
+
+        try:
+            case.validate_response(schemathesis_response(reply), checks=list(generic.SCHEMA_CHECKS),
+                                   headers=dict(reply.request.headers))
+        except FailureGroup as group:
+            return RuleFailure(rule.id, _failure_text(group))
+        return None
+
     def judge(self, rule: Rule, exchange: Exchange, case: Any, reply: Any) -> Any:
         """Run one rule's check on one exchange: None (pass), NOT_APPLICABLE, or a RuleFailure."""
-        if rule.check in GENERIC:
-            names, mode = GENERIC[rule.check]
-            if mode != "all" and exchange.mode != mode:
-                return NOT_APPLICABLE
-            if rule.check == "positive_accepted" and not exchange.extra.get("realistic"):
-                return NOT_APPLICABLE     # only requests the suite made acceptable (real player, sane stake)
-            if rule.check == "schema_conformance" and reply.status >= 500:
-                return NOT_APPLICABLE     # a server error is the NO-5XX rule's finding, reported once
-            if reply.error:
-                if rule.check == "no_server_error":
-                    return RuleFailure(rule.id, f"no answer: {reply.error}")
-                return NOT_APPLICABLE
-            if case is None:
-                return NOT_APPLICABLE
-            from schemathesis.errors import FailureGroup
-
-            try:
-                case.validate_response(schemathesis_response(reply), checks=_generic_checks(rule.check),
-                                       headers=dict(reply.request.headers))
-            except FailureGroup as group:
-                return RuleFailure(rule.id, _failure_text(group))
-            for extra in _generic_response_checks(rule.check):      # the API's own half of the rule
-                try:
-                    extra(exchange)
-                except RuleFailure as failure:
-                    return failure
-            return None
+        if rule.check in generic.GENERIC:
+            return self._judge_generic(rule, exchange, case, reply)
         if reply.error:
             return NOT_APPLICABLE
         check = RESPONSE_CHECKS[rule.check]
@@ -315,16 +331,19 @@ class RunContext:
             return RuleFailure(rule.id, f"the response could not be evaluated: {exc.__class__.__name__}: {exc}")
         return NOT_APPLICABLE if outcome is NOT_APPLICABLE else None
 
-    def send_case(self, slug: str, case: Any, scene: Scene, draw: Callable | None) -> tuple[Exchange, Any] | None:
+    def send_case(self, slug: str, case: Any, scene: Scene, draw: Callable | None,
+                  edge: tuple[tuple[Any, ...], Any] | None = None) -> tuple[Exchange, Any] | None:
         """Fill in a case (positive: fixtures; coverage negative: identity), sign it, send it.
+        ``edge`` (path, value) puts an edge number into a positive case after it was filled in.
         None when the generated request cannot be put on the wire (e.g. a header value HTTP cannot
-        carry): such a case says nothing about the target and is not counted."""
+        carry), or an edge path the body does not have: such a case says nothing and is not counted."""
         try:
-            return self._send_case(slug, case, scene, draw)
+            return self._send_case(slug, case, scene, draw, edge)
         except (Unsendable, requests.exceptions.InvalidHeader, requests.exceptions.InvalidURL, UnicodeEncodeError):
             return None
 
-    def _send_case(self, slug: str, case: Any, scene: Scene, draw: Callable | None) -> tuple[Exchange, Any]:
+    def _send_case(self, slug: str, case: Any, scene: Scene, draw: Callable | None,
+                   edge: tuple[tuple[Any, ...], Any] | None = None) -> tuple[Exchange, Any] | None:
         mode = case.meta.generation.mode.value if case.meta is not None else None
         player, broken = None, set()
         realistic = False
@@ -337,6 +356,10 @@ class RunContext:
                 broken = mutated_names(case)
         except NotVerified:
             player = None        # no fixtures: the case goes as generated
+        if edge is not None:
+            if not set_path(case.body, *edge):
+                return None
+            realistic = False
         request = build_request(slug, case, self.target, self.transport)
         if player is not None:
             try:
@@ -347,8 +370,11 @@ class RunContext:
                 extra["X-Idempotency-Key"] = scene.uuid()
             request.headers.update({name: value for name, value in extra.items() if name.lower() not in broken})
         reply = self.transport.send(request)
-        exchange = exchange_from(slug, reply, mode)
+        exchange = exchange_from(slug, reply, mode, conventions=self.conventions)
         exchange.extra["realistic"] = realistic
+        annotate(slug, exchange, scene)
+        if player is not None and not broken & CREDENTIAL_HEADERS:
+            exchange.extra["auth"] = "valid"
         exchange.extra.update(operator_offset(slug, player))
         return exchange, reply
 
@@ -408,24 +434,25 @@ class RunContext:
         return traffic
 
     def _edge_pass(self, slug: str, scene: Scene, judge_all: Callable) -> None:
-        """One valid request per edge value of the API (``EDGE_CASES``), each a one-example
-        Hypothesis run so the draws around the forced value stay seeded."""
+        """One otherwise valid request per edge number and money/id field of the API
+        (``generation.edge_cases``), each a one-example Hypothesis run so its draws stay seeded."""
         positives = case_pool(slug, "positive", self.profile.response_examples, derive_seed(self.seed, slug + "/pool+"))
-        def one(index: int, pooled: Any, forced: dict) -> None:
+
+        def one(index: int, pooled: Any, edge: tuple[tuple[Any, ...], Any]) -> None:
             @settings(max_examples=1, database=None, deadline=None, phases=(Phase.generate,),
                       suppress_health_check=list(HealthCheck), verbosity=Verbosity.quiet)
             @seed(derive_seed(self.seed, f"{slug}/edge/{index}"))
             @given(data=st.data())
-            def edge(data: Any) -> None:
+            def send_edge(data: Any) -> None:
                 case = fresh_case(pooled)
-                sent = self.send_case(slug, case, scene, forcing(data.draw, forced))
+                sent = self.send_case(slug, case, scene, data.draw, edge)
                 if sent is not None:
                     judge_all(case, *sent, "edge")
 
-            edge()
+            send_edge()
 
-        for index, forced in enumerate(EDGE_CASES.get(slug, ())):
-            one(index, positives[index % len(positives)], forced)
+        for index, edge in enumerate(edge_cases(slug)):
+            one(index, positives[index % len(positives)], edge)
 
     def _verify_response(self, rule: Rule) -> RuleResult:
         traffic = self.traffic(rule.api)
@@ -517,7 +544,7 @@ class RunContext:
             flow = RuleFlow(self, rule, data, scene)
             stats["cases"] += 1
             try:
-                check(flow)
+                verdict = check(flow)
             except NotVerified as exc:
                 raise _Unverifiable(str(exc)) from None
             except RuleFailure as failure:
@@ -526,7 +553,8 @@ class RunContext:
                                                             else e.extra["error"]) for e in flow.exchanges)
                 found.append(Observation(failure, last, steps=steps))
                 raise
-            stats["applicable"] += 1
+            if verdict is not NOT_APPLICABLE:
+                stats["applicable"] += 1
 
         try:
             scenario()
@@ -592,6 +620,19 @@ class RunContext:
         return request, response, " ".join(parts)
 
 
+def _foreign_answer(exchange: Exchange) -> bool:
+    """An answer no service of the API gives: 404/405/501, an HTML page, or a 2xx that is not JSON."""
+    kind = exchange.response_headers.get("content-type", "").lower()
+    if exchange.status in (404, 405, 501) or "text/html" in kind:
+        return True
+    if 200 <= exchange.status < 300:
+        try:
+            exchange.json
+        except ValueError:
+            return True
+    return False
+
+
 def _cut(text: str | None) -> str | None:
     """A response body cut to the certificate's limit *before* masking: a hostile 10 MB answer is
     evidence of its size, and masking it whole costs seconds per failing rule."""
@@ -635,7 +676,8 @@ def _received_documented(failure: RuleFailure, message: str) -> str:
 def build_context(*, target_url: str | None = None, target_config: str | Path | None = None, serve: bool = False,
                   apis: Iterable[str] = (), profile: str = "standard", seed: int | None = None,
                   fault: str | None = None, max_requests: int | None = None, rate_limit: float | None = None,
-                  request_timeout: float = 10.0, run_id: str | None = None) -> RunContext:
+                  request_timeout: float = 10.0, run_id: str | None = None,
+                  conventions: Mapping[str, str] | None = None, variation: str | None = None) -> RunContext:
     """Resolve the target and load the catalogue; raises UsageError for any bad option."""
     import random
 
@@ -647,10 +689,17 @@ def build_context(*, target_url: str | None = None, target_config: str | Path | 
     if request_timeout <= 0:
         raise UsageError(f"--request-timeout must be a positive number of seconds, not {request_timeout}")
     apis = tuple(apis)
-    target = resolve_target(target_url=target_url, target_config=target_config, serve=serve, apis=apis, fault=fault)
+    target = resolve_target(target_url=target_url, target_config=target_config, serve=serve, apis=apis, fault=fault,
+                            variation=variation)
     try:
         catalogue = load_catalogue(tuple(target.apis))
         import orderproof.checks  # noqa: F401  registers every check
+        pins = dict(target.conventions)
+        if target.conventions:
+            validate_pins(target.conventions, catalogue.conventions, f"target file {target_config}")
+        if conventions:
+            validate_pins(conventions, catalogue.conventions, "--convention")
+            pins.update(conventions)
     except BaseException:
         target.close()
         raise
@@ -664,12 +713,16 @@ def build_context(*, target_url: str | None = None, target_config: str | Path | 
         options += " --serve"
     if fault:
         options += f" --fault {fault}"
+    if variation:
+        options += f" --variation {variation}"
     if profile != "standard":
         options += f" --profile {profile}"
+    for name, option in sorted((conventions or {}).items()):
+        options += f" --convention {name}={option}"
     masking.reset_registry()
     return RunContext(target=target, catalogue=catalogue, profile=prof, seed=run_seed,
                       run_id=run_id or uuid.uuid4().hex, max_requests=max_requests, rate_limit=rate_limit,
-                      request_timeout=request_timeout, replay_options=options)
+                      request_timeout=request_timeout, replay_options=options, conventions=pins)
 
 
 def run_conformance(options: RunOptions) -> RunResult:
@@ -686,7 +739,8 @@ def run_conformance(options: RunOptions) -> RunResult:
     context = build_context(target_url=options.target_url, target_config=options.target_config,
                             serve=options.serve, apis=options.apis, profile=options.profile, seed=options.seed,
                             fault=options.fault, max_requests=options.max_requests, rate_limit=options.rate_limit,
-                            request_timeout=options.request_timeout, run_id=options.run_id)
+                            request_timeout=options.request_timeout, run_id=options.run_id,
+                            conventions=options.conventions, variation=options.variation)
     collector = ResultCollector(context, options.on_event)
     started = datetime.now(timezone.utc)
     args = [str(Path(__file__).with_name("conformance.py")), "-p", "no:cacheprovider", "-q", "--no-header",
@@ -717,7 +771,8 @@ def run_conformance(options: RunOptions) -> RunResult:
     return RunResult(results=results, target=context.secrets.mask_text(context.target.description),
                      apis=tuple(context.catalogue.apis), profile=context.profile.name, seed=context.seed,
                      run_id=context.run_id, started=started, finished=finished, junit_path=junit,
-                     allure_dir=allure_dir, spec_sha256=context.catalogue.file_hashes(), exit_code=exit_code)
+                     allure_dir=allure_dir, spec_sha256=context.catalogue.file_hashes(), exit_code=exit_code,
+                     conventions=context.conventions.report(context.catalogue.apis))
 
 
 def _mask_file(path: Path, context: RunContext) -> None:

@@ -56,6 +56,8 @@ class Target:
     provider_states_url: str | None = None     # None: no hook (fixtures or NOT VERIFIED)
     fixtures: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     fault: str | None = None
+    variation: str | None = None               # a named correct variation of the embedded reference
+    conventions: dict[str, str] = field(default_factory=dict)   # pinned options (target file)
     _server: Any = field(default=None, repr=False)
     _thread: threading.Thread | None = field(default=None, repr=False)
 
@@ -186,11 +188,12 @@ def _user_agent() -> str:
     return f"orderproof/{__version__}"
 
 
-def _embedded_app(fault: str | None) -> Any:
+def _embedded_app(fault: str | None, variation: str | None = None) -> Any:
     from orderproof.reference import create_app
 
     try:
-        return create_app(fault=fault, provider_states=True)
+        extra = {"variation": variation} if variation is not None else {}
+        return create_app(fault=fault, provider_states=True, **extra)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
 
@@ -213,6 +216,7 @@ def resolve_target(
     serve: bool = False,
     apis: Iterable[str] = (),
     fault: str | None = None,
+    variation: str | None = None,
     check_reachable: bool = True,
 ) -> Target:
     """Build the target from the user's options (CLI or pytest): see the module docstring."""
@@ -227,16 +231,26 @@ def resolve_target(
 
         if fault not in FAULTS:
             raise UsageError(f"unknown fault {fault!r}; `orderproof faults` lists them: {', '.join(sorted(FAULTS))}")
+    if variation is not None and external:
+        raise UsageError("--variation applies to the embedded reference only; drop --target-url/--target-config to use it")
+    if variation is not None:
+        from orderproof.reference.variations import VARIATIONS
+
+        if variation not in VARIATIONS:
+            raise UsageError(f"unknown variation {variation!r}; `orderproof faults --variations` lists them: "
+                             f"{', '.join(sorted(VARIATIONS))}")
 
     if not external:
         chosen = _select(apis, APIS, "the embedded reference")
         api_targets = {slug: ApiTarget(slug, APIS[slug].path) for slug in chosen}
-        app = _embedded_app(fault)
-        label = "embedded reference" + (f" with fault {fault}" if fault else "")
+        app = _embedded_app(fault, variation)
+        label = ("embedded reference" + (f" with fault {fault}" if fault else "")
+                 + (f" with variation {variation}" if variation else ""))
         if not serve:
             return Target("embedded", EMBEDDED_BASE_URL, api_targets, f"{label} (in process)", app=app,
-                          provider_states_url=EMBEDDED_BASE_URL + PROVIDER_STATES_PATH, fault=fault)
-        return _serve(app, api_targets, label, fault)
+                          provider_states_url=EMBEDDED_BASE_URL + PROVIDER_STATES_PATH, fault=fault,
+                          variation=variation)
+        return _serve(app, api_targets, label, fault, variation)
 
     config: dict[str, Any] = {}
     where = "the target"
@@ -256,7 +270,7 @@ def resolve_target(
     if check_reachable:
         _check_reachable(base_url)
     return Target("url", base_url, api_targets, base_url, provider_states_url=hook,
-                  fixtures=dict(config.get("fixtures") or {}))
+                  fixtures=dict(config.get("fixtures") or {}), conventions=dict(config.get("conventions") or {}))
 
 
 def start_served(app: Any) -> tuple[Any, threading.Thread, str]:
@@ -289,8 +303,9 @@ def served(app: Any) -> Iterator[str]:
         thread.join(timeout=10)
 
 
-def _serve(app: Any, api_targets: dict[str, ApiTarget], label: str, fault: str | None) -> Target:
+def _serve(app: Any, api_targets: dict[str, ApiTarget], label: str, fault: str | None,
+           variation: str | None = None) -> Target:
     server, thread, base_url = start_served(app)
     return Target("served", base_url, api_targets, f"{label} (served on {base_url})",
-                  provider_states_url=base_url + PROVIDER_STATES_PATH, fault=fault,
+                  provider_states_url=base_url + PROVIDER_STATES_PATH, fault=fault, variation=variation,
                   _server=server, _thread=thread)

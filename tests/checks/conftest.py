@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import struct
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from orderproof.checks.base import Exchange, RuleFailure
+from orderproof.checks.conventions import ConventionBook
 
 API_METHOD = "POST"
 
@@ -70,11 +72,13 @@ BET = {
 }
 
 
-def _event(event_id: int, *, started: bool = False, allowed: bool = True) -> dict[str, Any]:
+def _event(event_id: int, *, started: bool = False, allowed: bool = True,
+           prices: list[str] | None = None) -> dict[str, Any]:
+    prices = prices or ["1.85", "3.40", "4.20"]
     return {"event_id": event_id, "name": f"event {event_id}", "started": started, "markets": [
         {"market_id": event_id * 10, "code": "1X2", "allowed": allowed, "selections": [
-            {"bet_id": event_id * 100 + i, "name": n, "decimal_price": p}
-            for i, (n, p) in enumerate(zip("1X2", ("1.85", "3.40", "4.20")))]}]}
+            {"bet_id": event_id * 100 + i, "name": str(i + 1), "decimal_price": p}
+            for i, p in enumerate(prices)]}]}
 
 
 @dataclass
@@ -83,15 +87,21 @@ class FakeFlow:
     data: Any
     respond: Callable[[FakeFlow, Request], tuple[int, Any]]
     rule_id: str = "TEST"
-    state: dict[str, Any] = field(default_factory=dict)
+    states: dict[str, dict[str, Any]] = field(default_factory=dict)      # userId -> that player's state
     players: list[dict[str, Any]] = field(default_factory=list)
     operators: dict[str, dict[str, Any]] = field(default_factory=dict)
     events: dict[int, dict[str, Any]] = field(default_factory=dict)
     sent: list[Exchange] = field(default_factory=list)
+    conventions: ConventionBook = field(default_factory=ConventionBook)
+    _ids: int = 0
 
     # Flow protocol
     def draw(self, strategy: Any, label: str | None = None) -> Any:
         return self.data.draw(strategy, label=label)
+
+    def fresh_id(self) -> str:
+        self._ids += 1
+        return f"{uuid.uuid4().int >> 80}{self._ids}"
 
     def setup(self, state: str, **params: Any) -> dict[str, Any]:
         if state == "an operator exists":
@@ -102,19 +112,21 @@ class FakeFlow:
             return operator
         if state == "a player exists":
             operator = self.operators.get(params.get("operator")) or self.setup("an operator exists")
-            player = {"userId": f"user-{len(self.players)}", "sessionToken": "sess-tok-1234", "token": "tok-1234",
+            player = {"userId": f"user-{len(self.players)}", "sessionToken": f"sess-tok-{len(self.players)}",
+                      "token": "tok-1234",
                       "customerToken": "cust-tok-1234", "memberid": "100001", "apiKey": "key-1234",
                       "balance": params.get("balance", "1000.00"), "currency": "EUR",
                       "blocked": params.get("blocked", False), "min_stake": params.get("min_stake", "0.10"),
                       "max_stake": params.get("max_stake", "500.00"),
                       "session_expired": params.get("session_expired", False), "operator": operator}
             self.players.append(player)
-            self.state = {"balance": player["balance"], "bets": [], "orders": [], "tickets": [],
-                          "travel_orders": [], "ledger": []}
+            self.states[player["userId"]] = {"balance": player["balance"], "bets": [], "orders": [], "tickets": [],
+                                             "travel_orders": [], "ledger": []}
             return player
         if state == "an event exists":
             allowed = all(m.get("allowed", True) for m in params.get("markets", [{}]))
-            event = _event(len(self.events) + 1, started=params.get("started", False), allowed=allowed)
+            prices = (params.get("markets") or [{}])[0].get("prices")
+            event = _event(len(self.events) + 1, started=params.get("started", False), allowed=allowed, prices=prices)
             self.events[event["event_id"]] = event
             return event
         if state == "a jackpot betcard exists":
@@ -122,8 +134,17 @@ class FakeFlow:
             return {"betcard_code": "BC-1", "prize": 1_000_000, "bonus_prizes": [10_000, 5_000], "events": events}
         raise AssertionError(f"unexpected state {state!r}")
 
+    @property
+    def state(self) -> dict[str, Any]:
+        """The state of the last player set up (the one most scenarios use)."""
+        return self.states[self.players[-1]["userId"]]
+
+    def player_of(self, body: Any) -> dict[str, Any] | None:
+        user = body.get("userId") if isinstance(body, dict) else None
+        return next((p for p in self.players if p["userId"] == user), None)
+
     def snapshot(self, player: Any) -> dict[str, Any]:
-        return copy.deepcopy(self.state)
+        return copy.deepcopy(self.states[player["userId"]])
 
     def valid_body(self, player: Any = None, **fixtures: Any) -> Any:
         player = player or self.players[-1]
@@ -156,11 +177,13 @@ class FakeFlow:
         raise AssertionError(self.api)
 
     def send(self, body: Any = None, *, player: Any = None, headers: Any = None,
-             media_type: str = "application/json", raw: bytes | None = None, auth: str = "valid") -> Exchange:
+             media_type: str = "application/json", raw: bytes | None = None, auth: str = "valid",
+             sign_as: Any = None) -> Exchange:
         request = Request(copy.deepcopy(body), dict(headers or {}), auth, media_type, player)
         status, payload = self.respond(self, request)
         ex = exchange(self.api, status, payload, body, media_type=media_type,
                       headers={k.lower(): v for k, v in request.headers.items() if v is not None})
+        object.__setattr__(ex, "conventions", self.conventions)
         self.sent.append(ex)
         return ex
 
@@ -169,14 +192,16 @@ class FakeFlow:
 
 
 def run_flow(check: Callable[[Any], Any], api: str, respond: Callable[[FakeFlow, Request], tuple[int, Any]],
-             max_examples: int = 25) -> None:
-    """Run a flow check as the runner does: inside a Hypothesis test, one fresh FakeFlow per example."""
+             max_examples: int = 25, book: ConventionBook | None = None) -> None:
+    """Run a flow check as the runner does: inside a Hypothesis test, one fresh FakeFlow per example,
+    one convention book for the whole run."""
+    book = book if book is not None else ConventionBook()
 
     @settings(max_examples=max_examples, deadline=None, database=None, derandomize=True, report_multiple_bugs=False,
               suppress_health_check=list(HealthCheck))
     @given(st.data())
     def scenario(data: Any) -> None:
-        check(FakeFlow(api, data, respond))
+        check(FakeFlow(api, data, respond, conventions=book))
 
     scenario()
 
@@ -204,21 +229,25 @@ def bet_placement(*bugs: str) -> Callable[[FakeFlow, Request], tuple[int, Any]]:
     """A bet-placement target. Bugs: partial (stores the good bets of an INVALID_STAKE slip),
     float-payout, status-placed (stores bets as "PLACED"), no-idempotency, no-funds-check,
     wrong-limit (reason carries the stake), framework-422 (missing field -> 422), ignore-session,
-    ignore-key, no-debit, conflict-replays (reused key + other body replays the first answer)."""
+    ignore-key, no-debit, conflict-replays (reused key + other body replays the first answer),
+    any-user-session (a session token of any user is accepted). ``float-payout`` stores the payout in
+    single precision (a double-precision or cent-rounded payout is a legitimate reading)."""
     replies: dict[str, tuple[str, tuple[int, Any]]] = {}
 
     def fail(code: str, **extra: Any) -> tuple[int, Any]:
         return BP_STATUS.get(code, 400), failure(code, **extra)
 
     def process(flow: FakeFlow, req: Request) -> tuple[int, Any]:
-        body, player = req.body, flow.players[-1]
+        body = req.body
         bets = body.get("bets") if isinstance(body, dict) else None
         if any(name not in body for name in BP_TOP) or any(
                 set(BET) - set(bet) - {"betId"} or "betId" not in bet for bet in bets or []):
             return (422, {"detail": "missing"}) if "framework-422" in bugs else fail("MISSING_PARAMETER")
-        if body["userId"] != player["userId"]:
+        player = flow.player_of(body)
+        if player is None:
             return fail("INVALID_USER")
-        if "ignore-session" not in bugs and (body["sessionToken"] != player["sessionToken"] or player["session_expired"]):
+        tokens = {p["sessionToken"] for p in flow.players} if "any-user-session" in bugs else {player["sessionToken"]}
+        if "ignore-session" not in bugs and (body["sessionToken"] not in tokens or player["session_expired"]):
             return fail("INVALID_SESSION")
         if player["blocked"]:
             return fail("USER_BLOCKED")
@@ -227,27 +256,28 @@ def bet_placement(*bugs: str) -> Callable[[FakeFlow, Request], tuple[int, Any]]:
                    "selectionId": b["selectionId"],
                    "reason": {"maxStake": b["stake"] if "wrong-limit" in bugs else hi} if b["stake"] > hi
                    else {"minStake": lo}} for b in bets if not lo <= b["stake"] <= hi]
+        state = flow.states[player["userId"]]
         if failed:
             if "partial" in bugs:
-                store(flow, [b for b in bets if lo <= b["stake"] <= hi])
+                store(state, [b for b in bets if lo <= b["stake"] <= hi])
             return fail("INVALID_STAKE", failedBets=failed)
         total = sum((b["stake"] for b in bets), Decimal(0))
-        if "no-funds-check" not in bugs and total > Decimal(flow.state["balance"]):
+        if "no-funds-check" not in bugs and total > Decimal(state["balance"]):
             return fail("INSUFFICIENT_FUNDS")
-        store(flow, bets)
-        return 200, {"requestId": body["requestId"], "userId": body["userId"], "sessionToken": "sess-tok-1234",
+        store(state, bets)
+        return 200, {"requestId": body["requestId"], "userId": body["userId"], "sessionToken": player["sessionToken"],
                      "timestamp": "1640995200001", "status": "PLACED", "bets": bets}
 
-    def store(flow: FakeFlow, bets: list[dict[str, Any]]) -> None:
+    def store(state: dict[str, Any], bets: list[dict[str, Any]]) -> None:
         for bet in bets:
-            payout = (float(bet["stake"]) * float(bet["decimalPrice"]) if "float-payout" in bugs
-                      else bet["stake"] * bet["decimalPrice"])
-            flow.state["bets"].append({"betId": bet["betId"], "stake": str(bet["stake"]),
-                                       "decimalPrice": str(bet["decimalPrice"]), "potentialPayout": str(payout),
-                                       "status": "PLACED" if "status-placed" in bugs else "pending"})
+            payout = (struct.unpack("f", struct.pack("f", float(bet["stake"]) * float(bet["decimalPrice"])))[0]
+                      if "float-payout" in bugs else bet["stake"] * bet["decimalPrice"])
+            state["bets"].append({"betId": bet["betId"], "stake": str(bet["stake"]),
+                                  "decimalPrice": str(bet["decimalPrice"]), "potentialPayout": str(payout),
+                                  "status": "PLACED" if "status-placed" in bugs else "pending"})
             if "no-debit" not in bugs:
-                flow.state["balance"] = str(Decimal(flow.state["balance"]) - bet["stake"])
-                flow.state["ledger"].append({"amount": str(-bet["stake"]), "reference": bet["betId"]})
+                state["balance"] = str(Decimal(state["balance"]) - bet["stake"])
+                state["ledger"].append({"amount": str(-bet["stake"]), "reference": bet["betId"]})
 
     def respond(flow: FakeFlow, req: Request) -> tuple[int, Any]:
         if req.auth != "valid" and "ignore-key" not in bugs:
@@ -360,7 +390,8 @@ def travel(*bugs: str) -> Callable[[FakeFlow, Request], tuple[int, Any]]:
             return refused
         body = req.body
         for date in (body.get("createdate"), (body.get("paymentinfo") or {}).get("createdate")):
-            if isinstance(date, str) and "six-digits" in bugs and len(date.split(".")[1].split("+")[0].split("-")[0]) > 6:
+            fraction = date.split(".")[1].split("+")[0].split("-")[0] if isinstance(date, str) and "." in date else ""
+            if "six-digits" in bugs and len(fraction) > 6:
                 return refused
         for routine in body.get("localtravelroutine") or []:
             total = sum((Decimal(d["price"]) * d["quantity"] for d in routine["localTravelDetails"]), Decimal(0))

@@ -3,6 +3,7 @@ from decimal import Decimal
 import pytest
 
 from orderproof.checks.base import NOT_APPLICABLE
+from orderproof.checks.conventions import ConventionBook
 from orderproof.checks.echo import bp_echo, jt_echo, so_amount_echo, so_data, so_ticket_echo, sr_echo
 
 from .conftest import BET, assert_fails, exchange
@@ -49,8 +50,19 @@ def test_so_ticket_echo_passes_on_the_exact_integer(sent):
     assert so_ticket_echo(so_ok({"ticketId": BIG}, {"ticketId": sent})) is None
 
 
-@pytest.mark.parametrize("got", [BIG + 16, str(BIG), Decimal("1.16295584494649344E+17"), None])
-def test_so_ticket_echo_fails_on_a_rounded_string_or_missing_id(got):
+def test_so_ticket_echo_takes_either_key_and_either_type_one_way_through_the_run():
+    assert so_ticket_echo(so_ok({"ticketID": str(BIG)}, {"ticketId": BIG})) is None
+    book = ConventionBook()
+    first = so_ok({"ticketId": BIG}, {"ticketId": BIG})
+    second = so_ok({"ticketId": str(BIG)}, {"ticketId": BIG})
+    for ex in (first, second):
+        object.__setattr__(ex, "conventions", book)
+    assert so_ticket_echo(first) is None
+    assert "ticket-id-type" in assert_fails("SO-TICKET-ECHO", so_ticket_echo, second).message
+
+
+@pytest.mark.parametrize("got", [BIG + 16, str(BIG + 16), Decimal("1.16295584494649344E+17"), None])
+def test_so_ticket_echo_fails_on_a_rounded_decimal_or_missing_id(got):
     # BIG + 16 is what a double-based parser makes of it; a float literal parses as Decimal
     text = '{"code": 200, "msg": "success", "data": {"ticketId": %s}}' % (
         "116295584494649340.0" if isinstance(got, Decimal) else "null" if got is None else
@@ -72,9 +84,11 @@ def test_so_amount_echo():
 
 
 def test_so_data():
-    assert so_data(so_ok({"userId": "u1", "orderTime": 231412354534}, {})) is None
-    assert_fails("SO-DATA", so_data, so_ok({"userId": 12214234234, "orderTime": 1}, {}))
-    assert_fails("SO-DATA", so_data, so_ok({"userId": "u1", "orderTime": "231412354534"}, {}))
+    data = {"amount": 100, "balance": Decimal("1000.00"), "userId": "u1", "orderTime": 231412354534}
+    assert so_data(so_ok(data, {})) is None
+    assert_fails("SO-DATA", so_data, so_ok(data | {"userId": 12214234234}, {}))
+    assert_fails("SO-DATA", so_data, so_ok(data | {"orderTime": "231412354534"}, {}))
+    assert_fails("SO-DATA", so_data, so_ok({k: v for k, v in data.items() if k != "balance"}, {}))
     assert so_data(exchange("sportsbook-order", 400, {"code": 401, "msg": "x", "data": None})) is NOT_APPLICABLE
 
 
@@ -93,10 +107,18 @@ def test_bp_echo_passes_and_compares_decimals_by_value():
     assert bp_echo(exchange("bet-placement", 200, text, SLIP)) is None
 
 
+def test_bp_echo_matches_bets_by_id_in_any_order_and_numbers_as_doubles():
+    assert bp_echo(exchange("bet-placement", 200, PLACED | {"bets": [BET_2, BET_1]}, SLIP)) is None
+    huge = dict(BET_2, decimalPrice=2**53 + 1)
+    sent = SLIP | {"bets": [BET_1, huge]}
+    assert bp_echo(exchange("bet-placement", 200, PLACED | {"bets": [BET_1, dict(huge, decimalPrice=float(2**53))]},
+                            sent)) is None
+
+
 @pytest.mark.parametrize("change", [
     {"requestId": "r2"},
-    {"bets": [BET_2, BET_1]},
     {"bets": [BET_1]},
+    {"bets": [BET_1, BET_2, dict(BET, betId="b3")]},
     {"bets": [BET_1, dict(BET_2, stake=Decimal("2.49"))]},
     {"bets": [BET_1, dict(BET_2, selectionId="703")]},
 ])

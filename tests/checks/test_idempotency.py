@@ -1,3 +1,7 @@
+import pytest
+
+from orderproof.checks.base import RuleFailure
+from orderproof.checks.conventions import ConventionBook
 from orderproof.checks.idempotency import bp_idempotent, bp_idempotent_conflict, bp_idempotent_race, so_repeat
 
 from .conftest import assert_flow_fails, bet_placement, run_flow, sportsbook
@@ -27,10 +31,12 @@ def test_bp_idempotent_fails_when_a_failure_is_not_replayed_byte_for_byte():
     assert "FAILURE slip" in failure.message
 
 
-def test_bp_idempotent_conflict_passes_and_fails_when_the_first_answer_is_replayed():
+def test_bp_idempotent_conflict_takes_a_refusal_or_the_replay_one_way_through_the_run():
     run_flow(bp_idempotent_conflict, BP, bet_placement())
-    assert "422" in assert_flow_fails("BP-IDEMPOTENT-CONFLICT", bp_idempotent_conflict, BP,
-                                      bet_placement("conflict-replays")).message
+    run_flow(bp_idempotent_conflict, BP, bet_placement("conflict-replays"))
+    pinned = ConventionBook(pinned={"bet-placement.key-reuse": "reject-422"})
+    with pytest.raises(RuleFailure, match="pins reject-422"):
+        run_flow(bp_idempotent_conflict, BP, bet_placement("conflict-replays"), book=pinned)
 
 
 def test_bp_idempotent_conflict_fails_when_the_second_body_is_placed():

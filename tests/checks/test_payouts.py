@@ -3,9 +3,11 @@ from decimal import Decimal
 import pytest
 
 from orderproof.checks.base import NOT_APPLICABLE
+from orderproof.checks.conventions import ConventionBook
 from orderproof.checks.payouts import (
     bp_payout,
     bp_pending,
+    jt_gross_payout,
     jt_net_payout,
     jt_odds,
     jt_odds_diff,
@@ -68,12 +70,38 @@ def test_odds_passes_on_the_product_and_its_2_decimal_rounding():
     assert jt_odds(jt({"odds": Decimal("1.3225"), "stake": 100, "gross_payout": 132}, request=request)) is None
 
 
-def test_odds_fails_on_a_float_product_or_a_sum_or_a_wrong_gross():
+def test_odds_takes_the_product_in_double_precision_and_fails_a_sum_or_a_coarser_rounding():
     request = {"events": [{"odds": Decimal("1.15")}, {"odds": Decimal("1.15")}]}
-    float_product = Decimal(repr(1.15 * 1.15))  # 1.3224999999999998
-    assert_fails("JT-ODDS", jt_odds, jt({"odds": float_product, "stake": 100, "gross_payout": 132}, request=request))
-    assert_fails("JT-ODDS", jt_odds, jt(TICKET | {"odds": Decimal("4.60")}, request=REQUEST))
-    failure = assert_fails("JT-ODDS", jt_odds, jt(TICKET | {"gross_payout": 3420}, request=REQUEST))
+    float_product = Decimal(repr(1.15 * 1.15))  # 1.3224999999999998: the page types odds float
+    assert jt_odds(jt({"odds": float_product, "stake": 100, "gross_payout": 132}, request=request)) is None
+    assert_fails("JT-ODDS", jt_odds, jt(TICKET | {"odds": Decimal("4.60")}, request=REQUEST))      # the sum
+    assert_fails("JT-ODDS", jt_odds, jt({"odds": Decimal("1.3")}, request=request))              # 1 decimal
+
+
+def test_odds_may_use_the_current_odds_one_way_through_the_run():
+    book = ConventionBook()
+    submitted = jt(TICKET, request=REQUEST)
+    current = jt(TICKET | {"odds": Decimal("3.5625")}, request=REQUEST)   # 1.25 x 1.90 x 1.50
+    for ex in (current, submitted):
+        ex.extra["current_odds"] = ["1.25", "1.90", "1.50"]
+        object.__setattr__(ex, "conventions", book)
+    assert jt_odds(current) is None
+    assert "odds-source" in assert_fails("JT-ODDS", jt_odds, submitted).message
+
+
+@pytest.mark.parametrize("gross, option", [(3040, "stake-times-odds"), (0, "zero-until-resulted"),
+                                           (1_000_000, "betcard-prize")])
+def test_gross_payout_follows_any_reading(gross, option):
+    book = ConventionBook()
+    ex = jt(TICKET | {"gross_payout": gross}, request=REQUEST | {"prize": 1_000_000})
+    object.__setattr__(ex, "conventions", book)
+    assert jt_gross_payout(ex) is None
+    assert option in book.allowed("jackpot-ticket.gross-payout")
+
+
+def test_gross_payout_fails_when_it_is_none_of_them():
+    failure = assert_fails("JT-GROSS-PAYOUT", jt_gross_payout, jt(TICKET | {"gross_payout": 3420},
+                                                                  request=REQUEST | {"prize": 1_000_000}))
     assert "gross_payout" in failure.message
 
 

@@ -15,7 +15,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from .base import BodyNotJSON, Exchange, Flow, NotVerified, RuleFailure, flow_check, shown
+from .base import BodyNotJSON, Exchange, Flow, NotVerified, RuleFailure, each_case, flow_check, shown
+from .outcomes import outcome
 from .money import balance_of, cents, json_number, major, to_decimal
 
 BP = ("bet-placement",)
@@ -117,20 +118,56 @@ def stakes_within(flow: Flow, player: Mapping[str, Any], n: int) -> list[Decimal
 
 def slip(flow: Flow, player: Mapping[str, Any], stakes: list[Decimal],
          prices: list[Decimal] | None = None) -> dict[str, Any]:
-    """The spec's valid body for ``player`` with one bet per stake (copies of its first bet, each with
-    a fresh betId; ``prices`` replace decimalPrice)."""
-    body = copy.deepcopy(flow.valid_body(player))
+    """The spec's valid body for ``player`` with one bet per stake, each on a selection of an event
+    set up for the slip (a fresh betId each, the selection's current price). ``prices`` set up an
+    event whose selections have those prices, one per bet."""
+    if prices is None:
+        event = flow.setup("an event exists")
+    else:
+        event = flow.setup("an event exists", markets=[{"code": "1X2", "allowed": True,
+                                                         "prices": [str(price) for price in prices]}])
+    body = copy.deepcopy(flow.valid_body(player, event=event))
     template = body["bets"][0]
+    markets = [market for market in event.get("markets") or [] if market.get("selections")]
+    if not markets:
+        raise NotVerified("the event set up has no market with selections")
+    market = markets[0]
+    selections = market["selections"]
     bets = []
     for i, stake in enumerate(stakes):
+        selection = selections[i % len(selections)]
         bet = copy.deepcopy(template)
-        bet["betId"] = str(uuid.uuid4())
-        bet["stake"] = stake
-        if prices is not None:
-            bet["decimalPrice"] = prices[i]
+        bet.update(betId=str(uuid.uuid4()), eventId=str(event["event_id"]), marketId=str(market["market_id"]),
+                   selectionId=str(selection["bet_id"]), decimalPrice=to_decimal(selection["decimal_price"]),
+                   stake=stake)
         bets.append(bet)
     body["bets"] = bets
     return body
+
+
+def order_amount(flow: Flow, player: Mapping[str, Any], body: dict[str, Any], *, over_balance: bool = False) -> Decimal:
+    """Set a sportsbook order's amount the way the seed's sample does (orderAmount = the betList's
+    betAmount, one bet of one combination): within the player's stake limits and balance, or above
+    the balance when ``over_balance``. Returns the amount."""
+    balance = player_cents(player, "balance")
+    lo = max(1, _cents_or(player, "min_stake", 1))
+    hi = _cents_or(player, "max_stake", balance)
+    if over_balance:
+        amount = major(balance + flow.draw(st.integers(1, 100_000), "cents over the balance"))
+    else:
+        amount = major(flow.draw(st.integers(lo, max(lo, min(hi, balance))), "orderAmount in cents"))
+    body["orderAmount"] = amount
+    bets = body.get("betList")
+    if isinstance(bets, list) and bets and isinstance(bets[0], dict):
+        body["betList"] = [{**bets[0], "betAmount": amount, "cnt": 1}]
+    return amount
+
+
+def _cents_or(player: Mapping[str, Any], name: str, default: int) -> int:
+    try:
+        return cents(player[name])
+    except (KeyError, ValueError):
+        return default
 
 
 def bp_player(flow: Flow, balance: str = "100000.00", **params: Any) -> dict[str, Any]:
@@ -220,14 +257,18 @@ def _bp_funds_concurrent(flow: Flow) -> None:
     placed = [total for total, answer in zip(totals, answers) if is_placed(answer)]
     situation = (f"two slips of {major(totals[0])} and {major(totals[1])} sent at once against a balance "
                  f"of {major(balance_cents)}")
-    if after < 0 or len(placed) == 2:
-        raise RuleFailure(rule, f"{situation}: both were placed or the balance went negative",
-                          received={"placed": len(placed), "balance_after": str(after)},
-                          documented=FUNDS_QUOTE)
-    if after != major(balance_cents - sum(placed)):
-        raise RuleFailure(rule, f"{situation}: the balance does not match the slips placed",
-                          received={"placed": [str(major(t)) for t in placed], "balance_after": str(after)},
-                          documented=f"{major(balance_cents)} minus the stakes of the placed slip(s)")
+    # Whether placing debits the balance is BP-DEBIT's question: here the balance may stay where it
+    # was (no debit) or fall by the placed slips' stakes, but never below zero, and never both slips
+    # paid for out of a balance that covers one.
+    debited = major(balance_cents - sum(placed))
+    if after < 0 or after not in (major(balance_cents), debited):
+        raise RuleFailure(rule, f"{situation}: the balance went below zero or moved by other than the placed "
+                          "slips' stakes", received={"placed": [str(major(t)) for t in placed],
+                                                     "balance_after": str(after)},
+                          documented=f"{major(balance_cents)}, or {debited} after the placed slip(s); {FUNDS_QUOTE}")
+    if len(placed) == 2 and after != major(balance_cents):
+        raise RuleFailure(rule, f"{situation}: both were placed and paid for", received={
+            "placed": 2, "balance_after": str(after)}, documented=FUNDS_QUOTE)
 
 
 # --- BP-STAKE-LIMITS --------------------------------------------------------------------------------
@@ -238,9 +279,10 @@ LIMIT_QUOTE = "the stake value returned within **BetFailureReason** should be th
 @flow_check("bp_stake_limits", apis=BP)
 def bp_stake_limits(flow: Flow) -> None:
     """BP-STAKE-LIMITS: passes if a slip with stakes over max_stake and/or under min_stake gets 400
-    INVALID_STAKE whose failedBets name exactly the offending betIds, each with reason.maxStake (over)
-    or reason.minStake (under) equal to the player's limit, and nothing is stored; fails otherwise;
-    does not apply: always applies (needs provider states and snapshots)."""
+    INVALID_STAKE whose failedBets name one or more of the offending betIds (and no bet within the
+    limits), each with reason.maxStake (over) or reason.minStake (under) equal to the player's limit,
+    and nothing is stored; fails otherwise; does not apply: always applies (needs provider states and
+    snapshots)."""
     rule = "BP-STAKE-LIMITS"
     player = bp_player(flow)
     lo, hi = limits(player)
@@ -270,10 +312,11 @@ def bp_stake_limits(flow: Flow) -> None:
         raise RuleFailure(rule, f"{situation}: INVALID_STAKE without a failedBets list", received=failed,
                           documented="failedBets: No (Except for INVALID_STAKE errors)")
     named = {f.get("betId"): f for f in failed}
-    if set(named) != set(offenders):
-        raise RuleFailure(rule, f"{situation}: failedBets does not name exactly the offending bets",
-                          received=sorted(map(str, named)), documented=sorted(offenders))
-    for bet_id, kind in offenders.items():
+    if not named or not set(named) <= set(offenders):
+        raise RuleFailure(rule, f"{situation}: failedBets names no offending bet, or a bet within the limits",
+                          received=sorted(map(str, named)), documented=f"offending bets: {sorted(offenders)}")
+    for bet_id in named:
+        kind = offenders[bet_id]
         field, limit = ("maxStake", player["max_stake"]) if kind == "over" else ("minStake", player["min_stake"])
         reason = named[bet_id].get("reason")
         got = reason.get(field) if isinstance(reason, dict) else None
@@ -288,29 +331,55 @@ def bp_stake_limits(flow: Flow) -> None:
 
 @flow_check("bp_missing", apis=BP)
 def bp_missing(flow: Flow) -> None:
-    """BP-MISSING: passes if a valid slip with one drawn required field removed (top level or in a
-    bet), or without the X-Idempotency-Key header, gets 400 MISSING_PARAMETER (not a framework 422)
-    and nothing is stored; fails otherwise; does not apply: always applies (needs provider states)."""
+    """BP-MISSING: passes if a valid slip with one drawn required field removed gets 400
+    MISSING_PARAMETER (a field of a bet: MISSING_PARAMETER or INVALID_BET_DETAILS), not a framework
+    422, and nothing is stored; fails otherwise; does not apply: always applies (needs provider
+    states). The X-Idempotency-Key header is BP-KEY-REQUIRED's (a SHOULD)."""
     rule = "BP-MISSING"
     player = bp_player(flow, balance="10000.00")
     n = flow.draw(st.integers(1, 3), "bets in the slip")
     body = slip(flow, player, stakes_within(flow, player, n))
-    where = flow.draw(st.sampled_from(["body", "bet", "header"]), "where the missing parameter is")
-    headers: dict[str, Any] | None = None
+    where = flow.draw(st.sampled_from(["body", "bet"]), "where the missing parameter is")
+    codes = ("MISSING_PARAMETER",)
     if where == "body":
         field = flow.draw(st.sampled_from(BP_FIELDS), "missing top-level field")
         del body[field]
-    elif where == "bet":
+    else:
         index = flow.draw(st.integers(0, n - 1), "bet missing a field")
         field = flow.draw(st.sampled_from(BET_FIELDS), "missing bet field")
         del body["bets"][index][field]
-        field = f"bets[{index}].{field}"
-    else:
-        field, headers = "the X-Idempotency-Key header", {"X-Idempotency-Key": None}
+        field, codes = f"bets[{index}].{field}", ("MISSING_PARAMETER", "INVALID_BET_DETAILS")
     before = flow.snapshot(player)
-    expect_failure(rule, flow.send(body, player=player, headers=headers), 400, "MISSING_PARAMETER",
-                   f"a slip without {field}", "| MISSING_PARAMETER | 400 |")
+    exchange = flow.send(body, player=player)
+    if exchange.status != 400 or error_code(exchange) not in codes:
+        raise RuleFailure(rule, f"a slip without {field}: expected HTTP 400 {' or '.join(codes)}",
+                          received=shown(exchange), documented="| MISSING_PARAMETER | 400 |")
     assert_unchanged(rule, before, flow.snapshot(player), f"a slip without {field} was rejected", ATOMIC_QUOTE)
+
+
+@flow_check("bp_key_required", apis=BP)
+def bp_key_required(flow: Flow) -> None:
+    """BP-KEY-REQUIRED: passes if a valid slip without X-Idempotency-Key gets 400 MISSING_PARAMETER
+    and one whose key is not a UUID gets a 400 FAILURE, both storing nothing; fails otherwise,
+    listing both; does not apply: always applies (needs provider states)."""
+    rule = "BP-KEY-REQUIRED"
+    player = bp_player(flow, balance="10000.00")
+
+    def case(kind: str) -> None:
+        body = slip(flow, player, stakes_within(flow, player, flow.draw(st.integers(1, 3), f"{kind}: bets")))
+        key = None if kind == "missing" else f"not-a-uuid-{uuid.uuid4().hex[:8]}"
+        before = flow.snapshot(player)
+        exchange = flow.send(body, player=player, headers={"X-Idempotency-Key": key})
+        if kind == "missing" and (exchange.status != 400 or error_code(exchange) != "MISSING_PARAMETER"):
+            raise RuleFailure(rule, "a slip without X-Idempotency-Key: expected HTTP 400 MISSING_PARAMETER",
+                              received=shown(exchange), documented="a missing key on an operation that requires "
+                              "one SHOULD get 400 (IETF draft); | MISSING_PARAMETER | 400 |")
+        if kind == "not a UUID" and (exchange.status != 400 or error_code(exchange) is None):
+            raise RuleFailure(rule, "a slip whose X-Idempotency-Key is not a UUID: expected a 400 FAILURE",
+                              received=shown(exchange), documented="X-Idempotency-Key in the form of a UUID string")
+        assert_unchanged(rule, before, flow.snapshot(player), f"a slip with a {kind} key was rejected", ATOMIC_QUOTE)
+
+    each_case(rule, ("missing", "not a UUID"), case)
 
 
 # --- BP-USER ----------------------------------------------------------------------------------------
@@ -318,24 +387,31 @@ def bp_missing(flow: Flow) -> None:
 
 @flow_check("bp_user", apis=BP)
 def bp_user(flow: Flow) -> None:
-    """BP-USER: passes if a slip for an unknown userId gets 400 INVALID_USER and one for a blocked
-    player 400 USER_BLOCKED, storing nothing, fails otherwise, does not apply: always applies (needs
-    provider states and snapshots). Every example tries both."""
-    for case in ("unknown", "blocked"):
-        _bp_user_case(flow, case)
+    """BP-USER: passes if a slip for an unknown userId gets 400 INVALID_USER or 401 INVALID_SESSION
+    (one way through the run: convention bet-placement.unknown-user) and one for a blocked player 400
+    USER_BLOCKED, storing nothing; fails otherwise, listing both; does not apply: always applies
+    (needs provider states and snapshots). Every example tries both."""
+    each_case("BP-USER", ("unknown", "blocked"), lambda case: _bp_user_case(flow, case))
 
 
 def _bp_user_case(flow: Flow, case: str) -> None:
     rule = "BP-USER"
     player = bp_player(flow, balance="10000.00", blocked=case == "blocked")
     body = slip(flow, player, stakes_within(flow, player, flow.draw(st.integers(1, 3), f"{case}: bets in the slip")))
+    before = flow.snapshot(player)
     if case == "unknown":
         body["userId"] = f"orderproof-unknown-{uuid.uuid4().hex[:12]}"
-        code, situation = "INVALID_USER", "a slip for an unknown userId"
+        situation = "a slip for an unknown userId"
+        exchange = flow.send(body, player=player)
+        answers = {(400, "INVALID_USER"): "invalid-user", (401, "INVALID_SESSION"): "invalid-session"}
+        option = answers.get((exchange.status, error_code(exchange)))
+        if option is None:
+            raise RuleFailure(rule, f"{situation}: expected HTTP 400 INVALID_USER or 401 INVALID_SESSION",
+                              received=shown(exchange), documented="| INVALID_USER | 400 |; | INVALID_SESSION | 401 |")
+        flow.conventions.observe(rule, "bet-placement.unknown-user", option, f"{situation}: {shown(exchange, 80)}")
     else:
-        code, situation = "USER_BLOCKED", "a slip from a blocked player"
-    before = flow.snapshot(player)
-    expect_failure(rule, flow.send(body, player=player), 400, code, situation, f"| {code} | 400 |")
+        situation = "a slip from a blocked player"
+        expect_failure(rule, flow.send(body, player=player), 400, "USER_BLOCKED", situation, "| USER_BLOCKED | 400 |")
     assert_unchanged(rule, before, flow.snapshot(player), f"{situation} was rejected", ATOMIC_QUOTE)
 
 
@@ -348,8 +424,7 @@ def so_reject_nothing(flow: Flow) -> None:
     answered with a non-200 code and leaves the player's balance and orders unchanged, fails if it is
     accepted or anything is debited or stored, does not apply: always applies (needs provider states
     and snapshots). Every example tries both."""
-    for case in ("over balance", "unknown token"):
-        _so_reject_case(flow, case)
+    each_case("SO-REJECT-NOTHING", ("over balance", "unknown token"), lambda case: _so_reject_case(flow, case))
 
 
 def _so_reject_case(flow: Flow, case: str) -> None:
@@ -359,15 +434,15 @@ def _so_reject_case(flow: Flow, case: str) -> None:
     player = flow.setup("a player exists", balance=str(balance))
     body = flow.valid_body(player)
     if case == "over balance":
-        body["orderAmount"] = balance + major(flow.draw(st.integers(1, 100_000), f"{case}: cents over the balance"))
+        order_amount(flow, player, body, over_balance=True)
         situation = f"an order of {body['orderAmount']} against a balance of {balance}"
     else:
+        order_amount(flow, player, body)
         body["customerToken"] = f"orderproof-unknown-{uuid.uuid4().hex[:12]}"
         situation = "an order with an unknown customerToken"
     before = flow.snapshot(player)
     exchange = flow.send(body, player=player)
-    answer = body_of(exchange)
-    if exchange.status == 200 and isinstance(answer, dict) and answer.get("code") == 200:
+    if outcome(exchange).accepted:
         raise RuleFailure(rule, f"{situation} was accepted", received=shown(exchange), documented=documented)
     assert_unchanged(rule, before, flow.snapshot(player), f"{situation} was rejected", documented,
                      keys=("balance", "orders"))

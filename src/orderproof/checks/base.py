@@ -15,7 +15,7 @@ with a reason by raising :class:`NotVerified`.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property, wraps
@@ -69,6 +69,7 @@ class Exchange:
     mode: str | None = None            # "positive" / "negative" when Schemathesis generated it
     elapsed_s: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
+    conventions: Any = field(default=None, compare=False, repr=False)   # the run's ConventionBook
 
     @cached_property
     def json(self) -> Any:
@@ -87,9 +88,13 @@ class Flow(Protocol):
 
     api: str            # slug of the API under test
     rule_id: str
+    conventions: Any    # the run's ConventionBook (observe(rule_id, name, options, evidence))
 
     def draw(self, strategy: Any, label: str | None = None) -> Any:
         """Draw from a Hypothesis strategy (shrinks with the scenario)."""
+
+    def fresh_id(self) -> str:
+        """A new identity (digits) for this run, never repeated (a docno, a ticket number)."""
 
     def setup(self, state: str, **params: Any) -> dict[str, Any]:
         """Set up a provider state (Pact convention); raises NotVerified when the target has no hook
@@ -107,8 +112,9 @@ class Flow(Protocol):
 
     def send(self, body: Any = None, *, player: Mapping[str, Any] | None = None,
              headers: Mapping[str, str] | None = None, media_type: str = "application/json",
-             raw: bytes | None = None, auth: str = "valid") -> Exchange:
-        """Send one request to the API under test; ``auth`` is "valid", "bad" or "none". Every
+             raw: bytes | None = None, auth: str = "valid", sign_as: Mapping[str, Any] | None = None) -> Exchange:
+        """Send one request to the API under test; ``auth`` is "valid", "bad" or "none"; ``sign_as``
+        (an "an operator exists" answer) signs a ticket-engine request as that operator. Every
         response checks of this API also run on the exchange (they may fail the flow).
 
         ``Decimal`` values are written as the exact JSON number they hold; a form body
@@ -122,6 +128,35 @@ class Flow(Protocol):
 
 
 FlowCheck = Callable[[Flow], Any]
+
+
+def each_case(rule_id: str, cases: Iterable[Any], run: Callable[[Any], Any]) -> None:
+    """Run ``run(case)`` for every case and raise one :class:`RuleFailure` naming every case that
+    failed (a flow reports every failing situation it found, so a vendor fixes them in one round).
+    A case that cannot be verified does not stop the others; it is raised only when none failed."""
+    failures: list[tuple[Any, RuleFailure]] = []
+    unverified: NotVerified | None = None
+    for case in cases:
+        try:
+            run(case)
+        except RuleFailure as failure:
+            failures.append((case, failure))
+        except NotVerified as exc:
+            unverified = unverified or exc
+    if len(failures) == 1:
+        raise failures[0][1]
+    if failures:
+        lines = [f"{len(failures)} situations failed:"]
+        for index, (_case, failure) in enumerate(failures, start=1):
+            text = failure.message.replace("\n", "\n     ")
+            lines.append(f"  {index}. {text}")
+            if failure.received is not None:
+                lines.append(f"     received:   {failure.received!r}")
+            if failure.documented is not None:
+                lines.append(f"     documented: {failure.documented!r}")
+        raise RuleFailure(rule_id, "\n".join(lines))
+    if unverified is not None:
+        raise unverified
 
 RESPONSE_CHECKS: dict[str, ResponseCheck] = {}
 FLOW_CHECKS: dict[str, FlowCheck] = {}

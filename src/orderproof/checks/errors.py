@@ -16,37 +16,27 @@ from typing import Any
 from hypothesis import strategies as st
 
 from .atomicity import assert_unchanged, body_of
-from .base import NOT_APPLICABLE, Exchange, Flow, RuleFailure, flow_check, only_operation, response_check, shown
+from .base import NOT_APPLICABLE, Exchange, Flow, RuleFailure, each_case, flow_check, only_operation, response_check, shown
 from .money import is_json_int
+from .outcomes import describe, outcome
+
+from .conventions import book_of as exchange_book
 
 # --- the ticket engine (jackpot-ticket, superbet-reserve) ---------------------------------------------
 
-SR_CODES = frozenset({103, 105, 106, 107, 111, 112, 114, 115, 116})
-JT_CODES = SR_CODES | {117, 118}  # 117 odds changed, 118 unknown betcard: recorded decisions
+SR_CODES = frozenset({103, 105, 106, 107, 111, 112, 114, 115, 116})   # the superbet page's list
 TICKET_ERROR_QUOTE = '{"code": 103, "message": "Event with `{event-id}` identifier is not found"}'
 
 
-def ticket_error_shape(rule_id: str, exchange: Exchange, codes: frozenset[int]) -> Any:
-    """400 ``{code, message}`` with a documented code, 403 ``{code, message}``, 422 ``{"detail":
-    [{loc, msg, type}, ...]}``; other statuses: not applicable."""
-    if exchange.status not in (400, 403, 422):
+def ticket_error_shape(rule_id: str, exchange: Exchange) -> Any:
+    """400 ``{code: int, message: str}``; 403 and 422 with any body (the pages do not give them);
+    other statuses: not applicable."""
+    if exchange.status != 400:
         return NOT_APPLICABLE
     body = body_of(exchange)
-    if exchange.status == 422:
-        detail = body.get("detail") if isinstance(body, dict) else None
-        if not isinstance(detail, list) or not detail or not all(
-            isinstance(d, dict) and isinstance(d.get("loc"), list) and isinstance(d.get("msg"), str)
-            and isinstance(d.get("type"), str) for d in detail
-        ):
-            raise RuleFailure(rule_id, "a 422 answer is not a validation error body", received=shown(exchange),
-                              documented='422 Validation Error: {"detail": [{"loc": [...], "msg": str, "type": str}]}')
-        return None
     if not isinstance(body, dict) or not is_json_int(body.get("code")) or not isinstance(body.get("message"), str):
-        raise RuleFailure(rule_id, f"a {exchange.status} answer is not {{code: int, message: str}}",
+        raise RuleFailure(rule_id, "a 400 answer is not {code: int, message: str}",
                           received=shown(exchange), documented=TICKET_ERROR_QUOTE)
-    if exchange.status == 400 and body["code"] not in codes:
-        raise RuleFailure(rule_id, "a 400 answer carries an undocumented error code", received=body["code"],
-                          documented=f"one of {sorted(codes)}")
     return None
 
 
@@ -74,7 +64,7 @@ def _situations(api: str) -> list[str]:
 EXPECTED_CODE = {
     "unknown event": 103, "unknown bet": 106, "event started": 107, "unknown operator": 112,
     "operator without webhook": 114, "operator header differs": 115, "market not allowed": 116,
-    "unknown betcard": None,  # 118 is a recorded decision: only 400 and the shape are required
+    "unknown betcard": None,  # not in the superbet page's list: only 400 and the shape are required
 }
 
 
@@ -89,10 +79,12 @@ SEED_MESSAGES = {  # the superbet page's error list
 }
 
 
-def _provoke(flow: Flow, situation: str) -> tuple[dict[str, Any], dict[str, Any], dict[str, str] | None]:
-    """Set the scene for ``situation``: (player, body, extra headers)."""
+def _provoke(flow: Flow, situation: str) -> tuple[dict[str, Any], dict[str, Any], dict[str, str] | None,
+                                                  dict[str, Any] | None]:
+    """Set the scene for ``situation``: (player, body, extra headers, the operator who signs it)."""
     jackpot = flow.api == "jackpot-ticket"
     headers = None
+    sign_as = None
     if situation == "operator without webhook":
         operator = flow.setup("an operator exists", webhook_url=None)
         player, body = ticket_scene(flow, flow.setup("a player exists", operator=operator["name"]))
@@ -123,92 +115,124 @@ def _provoke(flow: Flow, situation: str) -> tuple[dict[str, Any], dict[str, Any]
     elif situation == "unknown operator":
         name = f"orderproof-unknown-{uuid.uuid4().hex[:8]}"
         body["operator"], headers = name, {"operator-name": name}
-    elif situation == "operator header differs":
-        headers = {"operator-name": flow.setup("an operator exists")["name"]}
+    elif situation == "operator header differs":      # signed by the header's operator, with its own secret
+        sign_as = flow.setup("an operator exists")
+        headers = {"operator-name": sign_as["name"]}
     elif situation == "unknown betcard":
         body["betcard_code"] = f"ORDERPROOF-UNKNOWN-{uuid.uuid4().hex[:8]}"
-    return player, body, headers
+    return player, body, headers, sign_as
 
 
-def _ticket_errors(flow: Flow, rule_id: str, codes: frozenset[int]) -> None:
+def _ticket_errors(flow: Flow, rule_id: str, *, codes: bool) -> None:
+    """Provoke every situation of the API (the first one drawn) and collect every failure."""
     first = flow.draw(st.sampled_from(_situations(flow.api)), "situation provoked first")
-    for situation in [first, *(s for s in _situations(flow.api) if s != first)]:
-        _ticket_error(flow, rule_id, codes, situation)
+    order = [first, *(s for s in _situations(flow.api) if s != first)]
+    each_case(rule_id, order, lambda situation: _ticket_error(flow, rule_id, situation, codes=codes))
 
 
-def _ticket_error(flow: Flow, rule_id: str, codes: frozenset[int], situation: str) -> None:
-    player, body, headers = _provoke(flow, situation)
+def _ticket_error(flow: Flow, rule_id: str, situation: str, *, codes: bool) -> None:
+    player, body, headers, sign_as = _provoke(flow, situation)
     before = flow.snapshot(player)
-    exchange = flow.send(body, player=player, headers=headers)
-    ticket_error_shape(rule_id, exchange, codes)
-    expected = EXPECTED_CODE[situation]
+    exchange = flow.send(body, player=player, headers=headers, sign_as=sign_as)
+    ticket_error_shape(rule_id, exchange)
     answer = body_of(exchange)
     got = answer.get("code") if isinstance(answer, dict) else None
-    if exchange.status != 400 or (expected is not None and got != expected):
+    expected = EXPECTED_CODE[situation] if (codes or flow.api == "superbet-reserve") else None
+    if situation == "unknown operator" and exchange.status == 403:
+        flow.conventions.observe(rule_id, f"{flow.api}.unknown-operator", "forbidden-403", f"{situation}: HTTP 403")
+    elif exchange.status != 400 or (expected is not None and got != expected):
         documented = (f'"code": {expected}, "message": "{SEED_MESSAGES[expected]}"' if expected is not None
-                      else "Error response (status=400) {code, message} (an unknown betcard: status and shape only)")
-        raise RuleFailure(rule_id, f"{situation}: expected 400 with code {expected or 'documented'}",
+                      else "Error response (status=400) {code, message}")
+        raise RuleFailure(rule_id, f"{situation}: expected 400 with code {expected or 'of the error list'}",
                           received=shown(exchange), documented=documented)
+    elif situation == "unknown operator":
+        flow.conventions.observe(rule_id, f"{flow.api}.unknown-operator", "error-400", f"{situation}: HTTP 400 code {got}")
     assert_unchanged(rule_id, before, flow.snapshot(player), f"{situation} was rejected",
                      "Error response (status=400): no ticket is created", keys=("tickets",))
 
 
 @flow_check("jt_errors", apis=("jackpot-ticket",))
 def jt_errors(flow: Flow) -> None:
-    """JT-ERRORS: passes if each provoked situation gets 400 {code, message} with its code (unknown
-    event 103, unknown bet 106, unknown operator 112, operator without webhook 114, operator header
-    differs 115; unknown betcard: 400 and the shape only) and stores no ticket, and every 400/403/422
-    answer has the documented shape; fails otherwise; does not apply: always applies (needs provider
-    states). Every example provokes every situation (the first one drawn), each with a fresh scene. A
-    started event (107) and a market not allowed (116) cannot be set on a betcard, so they are
-    provoked for superbet only."""
-    _ticket_errors(flow, "JT-ERRORS", JT_CODES)
+    """JT-ERRORS: passes if each provoked situation (unknown event, unknown bet, unknown operator,
+    operator without webhook, operator header differs, unknown betcard) gets 400 {code: int, message}
+    (any code: the jackpot page lost its list; an unknown operator may get 403, convention
+    jackpot-ticket.unknown-operator) and stores no ticket; fails otherwise, listing every situation
+    that failed; does not apply: always applies (needs provider states). Each situation gets a fresh
+    scene. A started event (107) and a market not allowed (116) cannot be set on a betcard."""
+    _ticket_errors(flow, "JT-ERRORS", codes=False)
+
+
+@flow_check("jt_error_codes", apis=("jackpot-ticket",))
+def jt_error_codes(flow: Flow) -> None:
+    """JT-ERROR-CODES: passes if the jackpot situations carry the engine's codes (unknown event 103,
+    unknown bet 106, unknown operator 112 unless refused with 403, operator without webhook 114,
+    operator header differs 115; an unknown betcard any code) and store no ticket; fails otherwise,
+    listing every situation that failed; does not apply: always applies (needs provider states)."""
+    _ticket_errors(flow, "JT-ERROR-CODES", codes=True)
 
 
 @flow_check("sr_errors", apis=("superbet-reserve",))
 def sr_errors(flow: Flow) -> None:
     """SR-ERRORS: passes if each provoked situation gets 400 {code, message} with its code (unknown
-    event 103, unknown bet 106, event started 107, unknown operator 112, operator without webhook 114,
-    operator header differs 115, market not allowed 116) and stores no ticket, and every 400/403/422
-    answer has the documented shape; fails otherwise; does not apply: always applies (needs provider
-    states). Every example provokes every situation (the first one drawn), each with a fresh scene."""
-    _ticket_errors(flow, "SR-ERRORS", SR_CODES)
+    event 103, unknown bet 106, event started 107, unknown operator 112 or a 403 (convention
+    superbet-reserve.unknown-operator), operator without webhook 114, operator header differs 115,
+    market not allowed 116) and stores no ticket; fails otherwise, listing every situation that
+    failed; does not apply: always applies (needs provider states). Each situation gets a fresh scene."""
+    _ticket_errors(flow, "SR-ERRORS", codes=True)
 
 
 # --- sportsbook-order envelope -------------------------------------------------------------------------
 
 SO_QUOTE = '{"code":200, "msg":"success", "data":{"userId":..., "orderTime": ...}}'
+SO_TABLE = "| code | int | Y |; | msg | string | Y |; | data | object | N |"
 
 
 def so_envelope_shape(rule_id: str, exchange: Exchange) -> None:
+    """The {code, msg, data} envelope; code 200 only on a 2xx success with data; a refusal's form
+    (HTTP 4xx or HTTP 200) observed against the sportsbook-order.rejection convention."""
     body = body_of(exchange)
     if not isinstance(body, dict) or not is_json_int(body.get("code")) or not isinstance(body.get("msg"), str) \
             or not (body.get("data") is None or isinstance(body.get("data"), dict)):
         raise RuleFailure(rule_id, "the answer is not the {code: int, msg: str, data: object|null} envelope",
-                          received=shown(exchange), documented="| code | int | Y |; | msg | string | Y |; "
-                          "| data | object | N |")
-    if 200 <= exchange.status < 300 and body["code"] != 200:
-        raise RuleFailure(rule_id, f"HTTP {exchange.status} carries code {body['code']}, not the success code 200",
-                          received=shown(exchange), documented=SO_QUOTE)
+                          received=shown(exchange), documented=SO_TABLE)
+    result = outcome(exchange)
     if body["code"] == 200:
-        data = body.get("data")
-        if body["msg"] != "success" or not isinstance(data, dict) or not {"userId", "orderTime"} <= set(data):
-            raise RuleFailure(rule_id, "a code 200 answer must say msg \"success\" and carry data with userId "
-                              "and orderTime", received=shown(exchange), documented=SO_QUOTE)
-        if not 200 <= exchange.status < 300:
+        if not result.accepted:
             raise RuleFailure(rule_id, f"HTTP {exchange.status} carries code 200 (success)",
-                              received=shown(exchange), documented="code 200 means success; a rejection carries "
-                              "another code")
+                              received=shown(exchange), documented="code 200 is the success sample's; a refusal "
+                              "carries another code")
+        if not isinstance(body.get("data"), dict):
+            raise RuleFailure(rule_id, "a code 200 answer carries no data", received=shown(exchange),
+                              documented=SO_QUOTE)
+    elif result.refused:
+        exchange_book(exchange).observe(rule_id, result.convention, result.option, describe(exchange))
 
 
 @response_check("so_envelope", apis=("sportsbook-order",))
 @only_operation
-def so_envelope(exchange: Exchange) -> None:
-    """SO-ENVELOPE: passes if the answer is the {code: int, msg: str, data} envelope, with msg
-    "success" and data (userId, orderTime) when code is 200, code 200 on every 2xx and only there;
-    fails otherwise (including a body that is not JSON); does not apply to requests with another
-    method."""
+def so_envelope(exchange: Exchange) -> Any:
+    """SO-ENVELOPE: passes if the answer is the {code: int, msg: str, data: object|null} envelope,
+    code 200 comes only with a 2xx and data, and refusals (another code) come one way through the run
+    (HTTP 4xx or HTTP 200, convention sportsbook-order.rejection); fails otherwise (including a body
+    that is not JSON); does not apply to a server error (SO-NO-5XX's) or another method."""
+    if exchange.status >= 500:
+        return NOT_APPLICABLE
     so_envelope_shape("SO-ENVELOPE", exchange)
+    return None
+
+
+@response_check("so_success_msg", apis=("sportsbook-order",))
+@only_operation
+def so_success_msg(exchange: Exchange) -> Any:
+    """SO-SUCCESS-MSG: passes if an accepted order (code 200) says msg "success", fails on another
+    msg, does not apply to other answers."""
+    body = body_of(exchange)
+    if not isinstance(body, dict) or body.get("code") != 200 or not 200 <= exchange.status < 300:
+        return NOT_APPLICABLE
+    if body.get("msg") != "success":
+        raise RuleFailure("SO-SUCCESS-MSG", "a successful order does not say msg \"success\"",
+                          received=body.get("msg"), documented='"code":200, "msg":"success",')
+    return None
 
 
 # --- travel-order envelope -------------------------------------------------------------------------------
@@ -217,29 +241,39 @@ TO_QUOTE = '{"data": {"docno": ..., "orderno": ...}, "code": 100, "message": ...
 
 
 def to_envelope_shape(rule_id: str, exchange: Exchange) -> None:
+    """{data: object|null, code: int, message: str|null}; code 100 only on a 2xx with data.docno and
+    data.orderno; a refusal's form observed against the travel-order.rejection convention."""
     body = body_of(exchange)
-    if not isinstance(body, dict) or not {"data", "code", "message"} <= set(body) \
-            or not is_json_int(body["code"]) or not isinstance(body["message"], str) \
-            or not (body["data"] is None or isinstance(body["data"], dict)):
-        raise RuleFailure(rule_id, "the answer is not the {data: object|null, code: int, message: str} envelope",
+    if not isinstance(body, dict) or "code" not in body or not is_json_int(body["code"]) \
+            or not (body.get("message") is None or isinstance(body.get("message"), str)) \
+            or not (body.get("data") is None or isinstance(body.get("data"), dict)):
+        raise RuleFailure(rule_id, "the answer is not the {data: object|null, code: int, message: string} envelope",
                           received=shown(exchange), documented=TO_QUOTE)
-    if 200 <= exchange.status < 300 and body["code"] != 100:
-        raise RuleFailure(rule_id, f"HTTP {exchange.status} carries code {body['code']}, not the success code 100",
-                          received=shown(exchange), documented=TO_QUOTE)
-    if exchange.status == 200 and body["code"] == 100:
-        data = body["data"] or {}
+    result = outcome(exchange)
+    if body["code"] == 100:
+        data = body.get("data") or {}
+        if not result.accepted:
+            raise RuleFailure(rule_id, f"HTTP {exchange.status} carries code 100 (success)", received=shown(exchange),
+                              documented="状态码:100成功,其他自定义 (100 success, anything else a failure)")
         if not isinstance(data.get("docno"), str) or not isinstance(data.get("orderno"), str):
             raise RuleFailure(rule_id, "a code 100 answer must carry data.docno and data.orderno strings",
                               received=shown(exchange), documented=TO_QUOTE)
+    elif result.refused:
+        exchange_book(exchange).observe(rule_id, result.convention, result.option, describe(exchange))
 
 
 @response_check("to_envelope", apis=("travel-order",))
 @only_operation
-def to_envelope(exchange: Exchange) -> None:
-    """TO-ENVELOPE: passes if the answer is {data, code: int, message: str}, every 2xx carries code
-    100 and an HTTP 200 with code 100 carries data.docno and data.orderno strings, fails otherwise
-    (including a body that is not JSON), does not apply to requests with another method."""
+def to_envelope(exchange: Exchange) -> Any:
+    """TO-ENVELOPE: passes if the answer is {data: object|null, code: int, message: string|null},
+    code 100 comes only with a 2xx and data.docno and data.orderno strings, and refusals (another code)
+    come one way through the run (HTTP 200 or HTTP 4xx, convention travel-order.rejection); fails
+    otherwise (including a body that is not JSON); does not apply to a server error (TO-NO-5XX's) or
+    another method."""
+    if exchange.status >= 500:
+        return NOT_APPLICABLE
     to_envelope_shape("TO-ENVELOPE", exchange)
+    return None
 
 
 def to_failure_shape(rule_id: str, exchange: Exchange) -> Any:
@@ -275,8 +309,8 @@ BP_ERROR_STATUS = {
 
 def bp_failure_shape(rule_id: str, exchange: Exchange) -> Any:
     """``{status: "FAILURE", errorCode, errorMessage?, failedBets?}`` with the table's HTTP status for
-    its errorCode (plus the idempotency answers: 409 in flight, 422 INVALID_BET_DETAILS for a key
-    reused with another body)."""
+    its errorCode. (The idempotency answers, 409 in flight and 422 for a key reused with another body,
+    come only to repeats, whose answers the idempotency rules judge.)"""
     body = body_of(exchange)
     failure = isinstance(body, dict) and body.get("status") == "FAILURE"
     if exchange.status < 400 and not failure:
@@ -288,8 +322,7 @@ def bp_failure_shape(rule_id: str, exchange: Exchange) -> Any:
     if code not in BP_ERROR_STATUS:
         raise RuleFailure(rule_id, "errorCode is not in the documented table", received=code,
                           documented=sorted(BP_ERROR_STATUS))
-    allowed = {BP_ERROR_STATUS[code], 409} | ({422} if code == "INVALID_BET_DETAILS" else set())
-    if exchange.status not in allowed:
+    if exchange.status != BP_ERROR_STATUS[code]:
         raise RuleFailure(rule_id, f"{code} is answered with HTTP {exchange.status}", received=exchange.status,
                           documented=f"| {code} | {BP_ERROR_STATUS[code]} |")
     if body.get("errorMessage") is not None and not isinstance(body["errorMessage"], str):
@@ -309,6 +342,9 @@ def bp_failure_shape(rule_id: str, exchange: Exchange) -> Any:
 def bp_error_shape(exchange: Exchange) -> Any:
     """BP-ERROR-SHAPE: passes if every error answer (HTTP >= 400, or a body with status FAILURE) is
     {status: "FAILURE", errorCode from the table, errorMessage?: str, failedBets?} with the HTTP status
-    the table pairs with its errorCode (409/422 allowed for idempotency answers) and INVALID_STAKE
-    carries failedBets; fails otherwise; does not apply to successful answers or other methods."""
+    the table pairs with its errorCode and INVALID_STAKE carries failedBets; fails otherwise; does not
+    apply to successful answers, to a server error (BP-NO-5XX's) or to other methods. Repeats of an
+    X-Idempotency-Key (409, 422) are the idempotency rules' business and never reach it."""
+    if exchange.status >= 500 and exchange.status not in (500, 503):
+        return NOT_APPLICABLE
     return bp_failure_shape("BP-ERROR-SHAPE", exchange)

@@ -11,7 +11,8 @@ from typing import Any
 from hypothesis import strategies as st
 
 from .atomicity import body_of
-from .base import Exchange, Flow, RuleFailure, flow_check, shown
+from .base import NOT_APPLICABLE, Exchange, Flow, RuleFailure, flow_check, shown
+from .outcomes import outcome
 from .money import major
 
 TO = ("travel-order",)
@@ -19,25 +20,51 @@ MEDIA_QUOTE = "Request Formats application/json, text/json"
 
 
 def accepted(exchange: Exchange) -> bool:
-    body = body_of(exchange)
-    return exchange.status == 200 and isinstance(body, dict) and body.get("code") == 100
+    return outcome(exchange).accepted
 
 
-def _expect_accepted(rule_id: str, exchange: Exchange, situation: str, documented: str) -> None:
-    if not accepted(exchange):
-        raise RuleFailure(rule_id, f"{situation} was not accepted with code 100", received=shown(exchange),
-                          documented=documented)
+def _verdict(exchange: Exchange) -> tuple[str, Any]:
+    """What an answer decides: ("accepted", None), ("refused", its code) or ("other", the answer)."""
+    result = outcome(exchange)
+    if result.accepted:
+        return ("accepted", None)
+    if result.refused:
+        return ("refused", result.code)
+    return ("other", shown(exchange, 120))
+
+
+def _fresh(flow: Flow, body: Any) -> Any:
+    """The same order under a new docno (a service may refuse a docno it has already stored)."""
+    body = copy.deepcopy(body)
+    if isinstance(body, dict) and "docno" in body:
+        body["docno"] = f"OP{flow.fresh_id()}"
+    return body
+
+
+def same_outcome(rule_id: str, flow: Flow, sent: list[tuple[str, Any, str]], documented: str) -> Any:
+    """Send each (label, body, media type) and demand one outcome for all: all accepted, or all
+    refused with the same code. NOT_APPLICABLE when all were refused alike (nothing was shown)."""
+    answers = [(label, flow.send(_fresh(flow, body), media_type=media_type)) for label, body, media_type in sent]
+    verdicts = [_verdict(exchange) for _label, exchange in answers]
+    if any(kind == "other" for kind, _ in verdicts) or len(set(verdicts)) > 1:
+        received = {label: shown(exchange, 160) for label, exchange in answers}
+        raise RuleFailure(rule_id, "the same order got different outcomes: " + "; ".join(
+            f"{label}: {kind}{'' if code is None else f' (code {code})'}" for (label, _), (kind, code)
+            in zip(answers, verdicts)), received=received, documented=documented)
+    return None if verdicts[0][0] == "accepted" else NOT_APPLICABLE
 
 
 @flow_check("to_media", apis=TO)
-def to_media(flow: Flow) -> None:
-    """TO-MEDIA: passes if a valid order is accepted (code 100) both as application/json and as
-    text/json, fails if either is refused, does not apply: always applies (needs provider states)."""
+def to_media(flow: Flow) -> Any:
+    """TO-MEDIA: passes if a valid order gets the same outcome (accepted, or refused with the same
+    code) sent as application/json and as text/json, fails if the outcomes differ or either answer is
+    not the envelope, does not apply when both were refused alike (the order's own content decided).
+    Needs provider states (a member)."""
     player = flow.setup("a player exists")
+    body = flow.valid_body(player)
     first = flow.draw(st.sampled_from(["application/json", "text/json"]), "media type sent first")
-    for media_type in (first, "text/json" if first == "application/json" else "application/json"):
-        _expect_accepted("TO-MEDIA", flow.send(flow.valid_body(player), player=player, media_type=media_type),
-                         f"a valid order sent as {media_type}", MEDIA_QUOTE)
+    second = "text/json" if first == "application/json" else "application/json"
+    return same_outcome("TO-MEDIA", flow, [(first, body, first), (second, body, second)], MEDIA_QUOTE)
 
 
 def _scalar(value: Any) -> bool:
@@ -45,16 +72,16 @@ def _scalar(value: Any) -> bool:
 
 
 @flow_check("to_media_form", apis=TO)
-def to_media_form(flow: Flow) -> None:
-    """TO-MEDIA-FORM: passes if an order made of the valid body's top-level scalar fields is accepted
-    (code 100) as application/x-www-form-urlencoded, fails otherwise, does not apply: always applies
-    (needs provider states)."""
+def to_media_form(flow: Flow) -> Any:
+    """TO-MEDIA-FORM: passes if an order made of a valid body's top-level scalar fields gets the same
+    outcome as application/x-www-form-urlencoded and as application/json, fails if the outcomes differ
+    or either answer is not the envelope, does not apply when both were refused alike. Needs provider
+    states (a member)."""
     player = flow.setup("a player exists")
     form = {name: value for name, value in flow.valid_body(player).items() if _scalar(value)}
-    _expect_accepted("TO-MEDIA-FORM",
-                     flow.send(form, player=player, media_type="application/x-www-form-urlencoded"),
-                     "an order of top-level scalar fields sent as a form",
-                     "Request Formats: application/json, text/json, application/x-www-form-urlencoded")
+    return same_outcome("TO-MEDIA-FORM", flow, [("as a form", form, "application/x-www-form-urlencoded"),
+                                                ("as JSON", form, "application/json")],
+                        "Request Formats: application/json, text/json, application/x-www-form-urlencoded")
 
 
 @st.composite
@@ -71,18 +98,31 @@ def dotnet_dates(draw: Any, min_digits: int = 1) -> str:
 
 
 @flow_check("to_dates", apis=TO)
-def to_dates(flow: Flow) -> None:
+def to_dates(flow: Flow) -> Any:
     """TO-DATES: passes if an order whose createdate carries an offset and 7 fractional digits (e.g.
-    "2024-12-23T14:51:37.2652335+08:00") and whose paymentinfo.createdate, when present, carries an
-    offset and 1 to 7 digits is accepted with code 100, fails otherwise, does not apply: always
-    applies (needs provider states)."""
+    "2024-12-23T14:51:37.2652335+08:00"), and whose paymentinfo.createdate, when present, carries an
+    offset and 1 to 7 digits, gets the same outcome as the same order with those dates at whole
+    seconds; fails if the outcomes differ (the format was refused); does not apply when both were
+    refused alike. Needs provider states (a member)."""
     player = flow.setup("a player exists")
     body = flow.valid_body(player)
     body["createdate"] = flow.draw(dotnet_dates(min_digits=7), "createdate")
     if isinstance(body.get("paymentinfo"), dict):
         body["paymentinfo"]["createdate"] = flow.draw(dotnet_dates(), "paymentinfo.createdate")
-    _expect_accepted("TO-DATES", flow.send(body, player=player), f"an order with createdate {body['createdate']!r}",
-                     '"createdate": "2024-12-23T14:51:37.2652335+08:00"')
+    plain = copy.deepcopy(body)
+    plain["createdate"] = _whole_seconds(body["createdate"])
+    if isinstance(plain.get("paymentinfo"), dict):
+        plain["paymentinfo"]["createdate"] = _whole_seconds(plain["paymentinfo"]["createdate"])
+    return same_outcome("TO-DATES", flow, [(f"createdate {body['createdate']}", body, "application/json"),
+                                           (f"createdate {plain['createdate']}", plain, "application/json")],
+                        '"createdate": "2024-12-23T14:51:37.2652335+08:00"')
+
+
+def _whole_seconds(text: str) -> str:
+    """``2024-12-23T14:51:37.2652335+08:00`` -> ``2024-12-23T14:51:37+08:00``."""
+    head, _, rest = text.partition(".")
+    zone = rest.lstrip("0123456789")
+    return head + zone
 
 
 def _first_object(items: Any) -> dict[str, Any]:

@@ -271,11 +271,10 @@ def so_balance(flow: Flow) -> None:
     valid order was not accepted), does not apply: always applies (needs provider states)."""
     rule = "SO-BALANCE"
     player = flow.setup("a player exists", balance="1000.00")
-    from .atomicity import player_cents  # atomicity imports this module
+    from .atomicity import order_amount  # atomicity imports this module
 
-    amount = major(flow.draw(st.integers(1, player_cents(player, "balance")), "orderAmount in cents"))
     body = flow.valid_body(player)
-    body["orderAmount"] = amount
+    amount = order_amount(flow, player, body)
     before = balance_of(rule, flow.snapshot(player))
     exchange = flow.send(body, player=player)
     data = _so_success_data(rule, exchange)
@@ -293,12 +292,13 @@ def so_balance(flow: Flow) -> None:
 
 def _so_success_data(rule_id: str, exchange: Exchange) -> dict[str, Any]:
     """The data of an accepted sportsbook order, or a failure saying the valid order was refused."""
+    from .outcomes import outcome
+
     try:
         body = exchange.json
     except ValueError:
         body = None
-    if exchange.status != 200 or not isinstance(body, dict) or body.get("code") != 200 \
-            or not isinstance(body.get("data"), dict):
+    if not outcome(exchange).accepted or not isinstance(body, dict) or not isinstance(body.get("data"), dict):
         raise RuleFailure(rule_id, "a valid order for a player with funds was not accepted",
                           received=shown(exchange), documented='"code":200, "msg":"success", "data":{...}')
     return body["data"]

@@ -3,15 +3,19 @@ and state, the jackpot odds tolerance, and the bet-placement potentialPayout sto
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from typing import Any
+
+from .conventions import book_of
 
 from hypothesis import strategies as st
 
 from .base import (
+    NOT_APPLICABLE,
     Exchange,
     Flow,
     RuleFailure,
+    each_case,
     flow_check,
     only_json_object,
     only_request_object,
@@ -69,20 +73,45 @@ def jt_wht_rate(exchange: Exchange) -> Any:
     return None
 
 
-# --- JT-ODDS ----------------------------------------------------------------------------------------
+# --- JT-ODDS / JT-GROSS-PAYOUT ------------------------------------------------------------------------
+
+
+def _odds_product(odds: list[Any]) -> Decimal | None:
+    product = Decimal(1)
+    for value in odds:
+        number = value if isinstance(value, Decimal) else json_number(value)
+        if number is None:
+            return None
+        product *= number
+    return product if odds else None
 
 
 def _submitted_odds_product(request: dict[str, Any]) -> Decimal | None:
     events = request.get("events")
-    if not isinstance(events, list) or not events:
+    if not isinstance(events, list) or not events or not all(isinstance(e, dict) for e in events):
         return None
-    product = Decimal(1)
-    for event in events:
-        odds = json_number(event.get("odds")) if isinstance(event, dict) else None
-        if odds is None:
-            return None
-        product *= odds
-    return product
+    return _odds_product([event.get("odds") for event in events])
+
+
+def _current_odds_product(exchange: Exchange) -> Decimal | None:
+    """The product of the events' current odds, when the suite knows them (``extra["current_odds"]``:
+    the prices the provider states set up for the selections the request names)."""
+    current = exchange.extra.get("current_odds")
+    if not isinstance(current, list) or not current or any(value is None for value in current):
+        return None
+    return _odds_product([to_decimal(value) for value in current])
+
+
+def product_matches(got: Decimal, product: Decimal) -> bool:
+    """``got`` is ``product`` exactly, rounded (half up or half even) to its own number of decimals
+    when that is 2 or more, or the product in double precision."""
+    if got == product:
+        return True
+    exponent = got.as_tuple().exponent
+    places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    if places >= 2 and got in rounded(product, places):
+        return True
+    return product != 0 and abs(got - product) <= abs(product) * Decimal("1e-12")
 
 
 @response_check("jt_odds", apis=("jackpot-ticket",))
@@ -90,26 +119,60 @@ def _submitted_odds_product(request: dict[str, Any]) -> Decimal | None:
 @only_json_object
 @only_request_object
 def jt_odds(exchange: Exchange) -> Any:
-    """JT-ODDS: passes if a 200 response's odds equal the product of the request's events' odds
-    (exactly, or rounded to 2 decimals) and gross_payout == round(stake * odds), fails otherwise,
-    does not apply if the status is not 200 or the request's events or the response's odds, stake
-    and gross_payout are missing or not numbers."""
-    product = _submitted_odds_product(exchange.request_body)
-    v = _numbers(exchange.json, "odds", "stake", "gross_payout")
-    if product is None or v is None:
-        return True
-    accepted = {product} | rounded(product, 2)
-    if v["odds"] not in accepted:
-        raise RuleFailure("JT-ODDS", f"odds is not the product of the submitted events' odds ({product})",
-                          received=exchange.json["odds"],
-                          documented="odds: Product of odds for all events for ticket")
-    payouts = rounded(v["stake"] * product) | rounded(v["stake"] * v["odds"])
-    if v["gross_payout"] not in payouts:
-        raise RuleFailure("JT-ODDS", f"gross_payout is not stake x odds rounded to the cent "
-                          f"({' or '.join(map(str, sorted(payouts)))})",
-                          received={k: exchange.json[k] for k in ("stake", "odds", "gross_payout")},
-                          documented="price 1000, total odds 3.42, ext 12.5% -> stake 889, gross_payout "
-                          "3040 (the provider's calculator example)")
+    """JT-ODDS: passes if a 200 ticket's odds are the product of the events' odds, exact, rounded to
+    2 or more decimals, or in double precision, using the submitted odds or the current ones one way
+    through the run (convention jackpot-ticket.odds-source); fails otherwise; does not apply if the
+    status is not 200 or the request's events or the answer's odds are missing or not numbers."""
+    rule = "JT-ODDS"
+    submitted = _submitted_odds_product(exchange.request_body)
+    got = json_number(exchange.json.get("odds"))
+    if submitted is None or got is None:
+        return NOT_APPLICABLE
+    current = _current_odds_product(exchange)
+    options = [name for name, product in (("submitted", submitted), ("current", current))
+               if product is not None and product_matches(got, product)]
+    if current is None and options:
+        options.append("current")         # the current odds are unknown here: both readings stay open
+    if not options:
+        shown_products = f"{submitted}" + (f" (current odds: {current})" if current not in (None, submitted) else "")
+        raise RuleFailure(rule, f"odds is not the product of the events' odds ({shown_products})",
+                          received=exchange.json["odds"], documented="odds: Product of odds for all events for ticket")
+    book_of(exchange).observe(rule, "jackpot-ticket.odds-source", options, f"odds {exchange.json['odds']}")
+    return None
+
+
+@response_check("jt_gross_payout", apis=("jackpot-ticket",))
+@only_status(200)
+@only_json_object
+@only_request_object
+def jt_gross_payout(exchange: Exchange) -> Any:
+    """JT-GROSS-PAYOUT: passes if a 200 ticket's gross_payout follows one reading through the run
+    (convention jackpot-ticket.gross-payout): stake x odds rounded to the cent (half up or half even;
+    the answer's odds or the product of the submitted or current odds), 0 until resulted, or the
+    betcard's prize; fails if it is none of them or changes reading; does not apply if the status is
+    not 200 or stake or gross_payout is missing or not a number."""
+    rule = "JT-GROSS-PAYOUT"
+    body = exchange.json
+    stake, gross = json_number(body.get("stake")), json_number(body.get("gross_payout"))
+    if stake is None or gross is None:
+        return NOT_APPLICABLE
+    odds = [json_number(body.get("odds")), _submitted_odds_product(exchange.request_body), _current_odds_product(exchange)]
+    payouts = {value for product in odds if product is not None for value in rounded(stake * product)}
+    options = []
+    if gross in payouts:
+        options.append("stake-times-odds")
+    if gross == 0:
+        options.append("zero-until-resulted")
+    prize = json_number(exchange.request_body.get("prize"))
+    if prize is not None and gross == prize:
+        options.append("betcard-prize")
+    if not options:
+        raise RuleFailure(rule, "gross_payout is neither stake x odds rounded to the cent "
+                          f"({' or '.join(map(str, sorted(payouts))) or 'unknown'}), nor 0, nor the betcard prize",
+                          received={k: body.get(k) for k in ("stake", "odds", "gross_payout")},
+                          documented="price 1000, total odds 3.42, ext 12.5% -> stake 889, gross_payout 3040 (the "
+                          "provider's calculator example)")
+    book_of(exchange).observe(rule, "jackpot-ticket.gross-payout", options, f"gross_payout {body['gross_payout']}")
     return None
 
 
@@ -153,13 +216,13 @@ def _ticket_rows(flow: Flow, player: dict[str, Any]) -> list[Any]:
 @flow_check("jt_odds_diff", apis=("jackpot-ticket",))
 def jt_odds_diff(flow: Flow) -> None:
     """JT-ODDS-DIFF: passes if a ticket whose submitted odds on one event deviate from the current
-    odds by more than odds_diff (or by anything when odds_diff is 0) is rejected with 400 and no
-    ticket is stored, and one deviating by at most odds_diff is accepted (200); fails otherwise; does
-    not apply: always applies (needs provider states). Every example tries the three cases (beyond,
-    zero, within). The deviation is measured per event; on a one-event betcard (the "within" case)
-    that equals the deviation of the product, and "beyond" per event is beyond for the product too."""
-    for case in ("beyond", "zero", "within"):
-        _odds_diff_case(flow, case)
+    odds beyond odds_diff (or at all when odds_diff is 0) is rejected with 400 and stores no ticket,
+    and one deviating within odds_diff is accepted (200); fails otherwise, listing every case that
+    failed; does not apply: always applies (needs provider states). Every example tries the three
+    cases. The page does not say how the deviation is measured, so "beyond" is beyond odds_diff x the
+    current odds (beyond as an absolute difference, as a fraction of the odds and on the product) and
+    "within" is a one-event betcard moved by at most odds_diff (within under every reading)."""
+    each_case("JT-ODDS-DIFF", ("beyond", "zero", "within"), lambda case: _odds_diff_case(flow, case))
 
 
 def _odds_diff_case(flow: Flow, case: str) -> None:
@@ -170,16 +233,17 @@ def _odds_diff_case(flow: Flow, case: str) -> None:
     player = flow.setup("a player exists")
     betcard = flow.setup("a jackpot betcard exists", events=events)
     body = flow.valid_body(player, betcard=betcard)
+    index = flow.draw(st.integers(0, len(body["events"]) - 1), f"{case}: event whose odds moved")
+    current = to_decimal(body["events"][index]["odds"])
     if case == "zero":
         odds_diff, deviation = Decimal(0), major(flow.draw(st.integers(1, 50), "zero: deviation in 1/100"))
     elif case == "beyond":
         odds_diff = major(flow.draw(st.integers(0, 50), "beyond: odds_diff in 1/100"))
-        deviation = odds_diff + major(flow.draw(st.integers(1, 50), "beyond: excess over odds_diff in 1/100"))
+        floor = (odds_diff * max(current, Decimal(1))).quantize(Decimal("0.01"), rounding=ROUND_CEILING)
+        deviation = floor + major(flow.draw(st.integers(1, 50), "beyond: excess over odds_diff in 1/100"))
     else:
         odds_diff = major(flow.draw(st.integers(1, 50), "within: odds_diff in 1/100"))
         deviation = major(flow.draw(st.integers(0, int(odds_diff * 100)), "within: deviation in 1/100"))
-    index = flow.draw(st.integers(0, len(body["events"]) - 1), f"{case}: event whose odds moved")
-    current = to_decimal(body["events"][index]["odds"])
     up = flow.draw(st.booleans(), f"{case}: odds submitted above the current ones") \
         or current - deviation < Decimal("1.01")
     submitted = (current + deviation if up else current - deviation).quantize(Decimal("0.01"))
@@ -220,8 +284,10 @@ def _stored_bets_of(rule_id: str, flow: Flow, player: dict[str, Any], body: dict
 @flow_check("bp_payout", apis=("bet-placement",))
 def bp_payout(flow: Flow) -> None:
     """BP-PAYOUT: passes if every stored bet of a placed slip has potentialPayout == stake *
-    decimalPrice exactly (Decimal), fails if one differs (float arithmetic, rounding) or the valid slip
-    was not placed, does not apply: always applies (needs provider states and snapshots)."""
+    decimalPrice, exactly, rounded to the cent (half up or half even) or as the product in double
+    precision, one way through the run (convention bet-placement.payout-precision); fails if one is
+    another value (single precision, a wrong price, truncation) or the valid slip was not placed; does
+    not apply: always applies (needs provider states and snapshots)."""
     rule = "BP-PAYOUT"
     player = flow.setup("a player exists", balance="100000.00")
     n = flow.draw(st.integers(1, 5), "bets in the slip")
@@ -230,13 +296,37 @@ def bp_payout(flow: Flow) -> None:
     body = slip(flow, player, stakes, prices)
     expect_placed(rule, flow.send(body, player=player))
     for sent, stored in zip(body["bets"], _stored_bets_of(rule, flow, player, body)):
-        expected = sent["stake"] * sent["decimalPrice"]
         got = to_decimal(stored.get("potentialPayout"))
-        if got != expected:
+        options = payout_readings(sent["stake"], sent["decimalPrice"], got)
+        if not options:
+            expected = sent["stake"] * sent["decimalPrice"]
             raise RuleFailure(rule, f"bet {sent['betId']}: potentialPayout is not stake {sent['stake']} x "
-                              f"decimalPrice {sent['decimalPrice']} = {expected}",
-                              received=stored.get("potentialPayout"),
+                              f"decimalPrice {sent['decimalPrice']} = {expected} (exactly, to the cent or in "
+                              "double precision)", received=stored.get("potentialPayout"),
                               documented="potentialPayout = (stake * decimalPrice)")
+        flow.conventions.observe(rule, "bet-placement.payout-precision", options,
+                                 f"{sent['stake']} x {sent['decimalPrice']} stored as {stored.get('potentialPayout')}")
+
+
+def payout_readings(stake: Decimal, price: Decimal, got: Decimal | None) -> list[str]:
+    """The options of bet-placement.payout-precision that ``got`` is for ``stake x price``."""
+    if got is None:
+        return []
+    exact = stake * price
+    cent = Decimal("0.01")
+    options = []
+    if got == exact:
+        options.append("exact")
+    if got == exact.quantize(cent, rounding=ROUND_HALF_UP):
+        options.append("cents-half-up")
+    if got == exact.quantize(cent, rounding=ROUND_HALF_EVEN):
+        options.append("cents-half-even")
+    try:
+        if float(got) == float(stake) * float(price):
+            options.append("double")
+    except (OverflowError, ValueError):
+        pass
+    return options
 
 
 @flow_check("bp_pending", apis=("bet-placement",))

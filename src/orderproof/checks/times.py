@@ -4,7 +4,7 @@ shifted by one operator offset."""
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from .base import Exchange, RuleFailure, only_json_object, only_status, response_check
@@ -13,6 +13,7 @@ TIME_FIELDS = ("created", "updated", "operator_time_created", "operator_time_upd
 _FORMAT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}$")
 FORMAT_QUOTE = "Ticket created datetime, UTC. Format - 2024-01-28T14:33:01.000000"
 MAX_OFFSET = timedelta(hours=14)
+CLOCK_TOLERANCE = timedelta(minutes=10)   # a staging clock may drift; a local zone is off by 30 min or more
 _ZONE = re.compile(r"^([+-])(\d{2}):(\d{2})$")
 
 
@@ -35,6 +36,12 @@ def _check_times(rule_id: str, exchange: Exchange) -> None:
     received = {name: body[name] for name in TIME_FIELDS}
     if times["updated"] < times["created"]:
         raise RuleFailure(rule_id, "updated is before created", received=received, documented=FORMAT_QUOTE)
+    sent_at = exchange.extra.get("sent_at")
+    if isinstance(sent_at, (int, float)):
+        now = datetime.fromtimestamp(sent_at, tz=timezone.utc).replace(tzinfo=None)
+        if abs(times["created"] - now) > CLOCK_TOLERANCE + timedelta(seconds=exchange.elapsed_s or 0):
+            raise RuleFailure(rule_id, f"created is not UTC: the request was sent at {now:%Y-%m-%dT%H:%M:%S} UTC, "
+                              f"{_text_hours(times['created'] - now)} away", received=received, documented=FORMAT_QUOTE)
     offset = times["operator_time_created"] - times["created"]
     if times["operator_time_updated"] - times["updated"] != offset:
         raise RuleFailure(rule_id, "operator_time_created and operator_time_updated are shifted by different "
@@ -58,6 +65,11 @@ def _offset(text: str) -> timedelta | None:
     return (-1 if sign == "-" else 1) * timedelta(hours=int(hours), minutes=int(minutes))
 
 
+def _text_hours(delta: timedelta) -> str:
+    minutes = round(delta / timedelta(minutes=1))
+    return f"{'+' if minutes >= 0 else '-'}{abs(minutes) // 60} h {abs(minutes) % 60:02d} min"
+
+
 def _text(offset: timedelta) -> str:
     minutes = int(offset / timedelta(minutes=1))
     return f"{'-' if minutes < 0 else '+'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
@@ -68,11 +80,11 @@ def _text(offset: timedelta) -> str:
 @only_json_object
 def jt_times(exchange: Exchange) -> None:
     """JT-TIMES: passes if a 200 ticket's created, updated, operator_time_created and
-    operator_time_updated are YYYY-MM-DDTHH:MM:SS.ffffff (no zone), updated >= created, and both
-    operator times are shifted from their UTC twins by one offset that is a whole number of minutes
-    within +-14 h (and equal to the operator's zone when the runner knows it:
-    ``exchange.extra["operator_timezone_offset"]``); fails otherwise (including a missing time); does
-    not apply if the status is not 200."""
+    operator_time_updated are YYYY-MM-DDTHH:MM:SS.ffffff (no zone), created is UTC (within 10 minutes
+    of the clock when the request was sent), updated >= created, and both operator times are shifted
+    from their UTC twins by one offset that is a whole number of minutes within +-14 h (and equal to
+    the operator's zone when the runner knows it: ``exchange.extra["operator_timezone_offset"]``);
+    fails otherwise (including a missing time); does not apply if the status is not 200."""
     _check_times("JT-TIMES", exchange)
 
 
@@ -81,9 +93,9 @@ def jt_times(exchange: Exchange) -> None:
 @only_json_object
 def sr_times(exchange: Exchange) -> None:
     """SR-TIMES: passes if a 200 reservation's created, updated, operator_time_created and
-    operator_time_updated are YYYY-MM-DDTHH:MM:SS.ffffff (no zone), updated >= created, and both
-    operator times are shifted from their UTC twins by one offset that is a whole number of minutes
-    within +-14 h (and equal to the operator's zone when the runner knows it:
-    ``exchange.extra["operator_timezone_offset"]``); fails otherwise (including a missing time); does
-    not apply if the status is not 200."""
+    operator_time_updated are YYYY-MM-DDTHH:MM:SS.ffffff (no zone), created is UTC (within 10 minutes
+    of the clock when the request was sent), updated >= created, and both operator times are shifted
+    from their UTC twins by one offset that is a whole number of minutes within +-14 h (and equal to
+    the operator's zone when the runner knows it: ``exchange.extra["operator_timezone_offset"]``);
+    fails otherwise (including a missing time); does not apply if the status is not 200."""
     _check_times("SR-TIMES", exchange)

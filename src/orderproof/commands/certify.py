@@ -21,6 +21,7 @@ from typing import Any, TextIO
 
 from orderproof import certificate, masking
 from orderproof.apis import APIS
+from orderproof.options import parse_pins
 from orderproof.errors import UsageError
 from orderproof.profiles import DEFAULT_PROFILE, PROFILES
 from orderproof.progress import Progress
@@ -50,6 +51,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--fault", metavar="NAME",
                         help="switch on one named bug in the embedded reference, to see a failing certificate "
                              "(`orderproof faults` lists them)")
+    parser.add_argument("--variation", metavar="NAME",
+                        help="switch on one named correct variation of the embedded reference, to see that a service "
+                             "deciding an open point another way is certified (`orderproof faults --variations`)")
+    parser.add_argument("--convention", action="append", default=[], metavar="NAME=OPTION",
+                        help="pin the option this service follows for a choice the seed leaves open (repeatable; "
+                             "a target file's `conventions:` does the same; `orderproof rules --conventions` lists them)")
     parser.add_argument("--max-requests", type=int, metavar="N", help="hard cap on requests sent to the target")
     parser.add_argument("--rate-limit", type=float, metavar="PER_SECOND",
                         help=f"at most this many requests per second; 0: no limit (default: "
@@ -82,6 +89,14 @@ def validate(args: argparse.Namespace) -> None:
                              f"known faults: {', '.join(faults)}")
         if args.fault not in faults:
             raise UsageError(f"unknown fault {args.fault!r}; known faults: {', '.join(faults)}")
+    if args.variation is not None:
+        from orderproof.reference.variations import VARIATIONS
+
+        if args.target_url or args.target_config:
+            raise UsageError(f"--variation applies to the embedded reference only (drop {given[0]})")
+        if args.variation not in VARIATIONS:
+            raise UsageError(f"unknown variation {args.variation!r}; known variations: {', '.join(sorted(VARIATIONS))}")
+    parse_pins(args.convention)
     if args.max_requests is not None and args.max_requests < 1:
         raise UsageError(f"--max-requests must be at least 1, not {args.max_requests}")
     if args.rate_limit is not None and not args.rate_limit >= 0:
@@ -113,6 +128,10 @@ def base_command(args: argparse.Namespace) -> str:
         words.append("--serve")
     if args.fault:
         words += ["--fault", args.fault]
+    if args.variation:
+        words += ["--variation", args.variation]
+    for pin in args.convention:
+        words += ["--convention", pin]
     if args.profile != DEFAULT_PROFILE:
         words += ["--profile", args.profile]
     if str(args.report_dir) != "reports":
@@ -141,6 +160,8 @@ def run(args: argparse.Namespace) -> int:
         profile=args.profile,
         seed=args.seed,
         fault=args.fault,
+        variation=args.variation,
+        conventions=parse_pins(args.convention),
         report_dir=report_dir,
         max_requests=args.max_requests,
         rate_limit=rate_limit(args),

@@ -31,6 +31,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="output format (default: table)",
     )
     parser.add_argument(
+        "--conventions", action="store_true",
+        help="list the conventions instead: the choices a seed leaves open and their options, to pin in a "
+             "target file (conventions: {ID: OPTION}) or with certify --convention ID=OPTION",
+    )
+    parser.add_argument(
         "--report-dir", type=Path, default=Path("reports"), metavar="DIR",
         help="where to read the last verdicts from (DIR/certificate.json; default: reports)",
     )
@@ -38,6 +43,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     catalogue = load_catalogue(args.apis)
+    if getattr(args, "conventions", False):
+        print(_conventions(catalogue, args.format))
+        return 0
     faults = _faults_by_rule()
     verdicts = _last_verdicts(args.report_dir / "certificate.json")
     rows = [_row(rule, faults, verdicts) for rule in catalogue.rules]
@@ -140,6 +148,33 @@ def _table(catalogue, rows: list[dict], have_faults: bool, have_verdicts: bool, 
                         else f"none ({report_dir / 'certificate.json'} not found)."),
     ]
     return "\n".join(out).lstrip("\n")
+
+
+def _conventions(catalogue, fmt: str) -> str:
+    rows = [{"id": c.id, "api": c.api, "title": c.title,
+             "options": {o.id: o.description for o in c.options},
+             "source": {"seed": c.source.seed, "quote": c.source.quote, "note": c.source.note},
+             "rules": [rule.id for rule in catalogue.rules if c.id in rule.conventions]}
+            for c in catalogue.conventions.values()]
+    if fmt == "json":
+        return json.dumps({"conventions": rows}, indent=2, ensure_ascii=False)
+    if fmt == "markdown":
+        out = ["# orderproof conventions", "",
+               "| Convention | Options | Rules | Why it is open |", "| --- | --- | --- | --- |"]
+        for row in rows:
+            options = "<br>".join(f"`{k}`: {v}" for k, v in row["options"].items())
+            out.append(f"| `{row['id']}` {row['title']} | {options} | {', '.join(row['rules'])} | "
+                       f"{row['source']['note']} |")
+        return "\n".join(out)
+    out = []
+    for row in rows:
+        out += [f"{row['id']}  ({', '.join(row['rules']) or 'no rule'})", f"  {row['title']}"]
+        out += [f"    {option:<22} {description}" for option, description in row["options"].items()]
+        out.append(f"  open because: {row['source']['note']}")
+        out.append("")
+    out.append("Pin the service's option in the target file (conventions: {ID: OPTION}) or with "
+               "certify --convention ID=OPTION; unpinned, every option is accepted, one way through a run.")
+    return "\n".join(out)
 
 
 def _markdown(catalogue, rows: list[dict]) -> str:
