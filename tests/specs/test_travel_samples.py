@@ -155,11 +155,31 @@ def test_response_sample_validates_against_200(media_type):
 
 
 @pytest.mark.parametrize("media_type", JSON_TYPES)
-def test_rejection_envelope(media_type):
-    parts = response_schema("400", media_type)
-    assert errors({"data": None, "code": 102, "message": "unknown memberid"}, *parts) == []
-    assert errors({"data": None, "code": 100, "message": "success"}, *parts), "code 100 is success"
-    assert errors(response_sample(), *parts), "a rejection carries data null"
+def test_refusal_envelope_at_4xx_or_200(media_type):
+    """Convention travel-order.rejection: a refusal is the envelope with a code other than 100, at
+    HTTP 200 or any 4xx; data and message may be null or absent (a serializer omitting nulls)."""
+    assert set(operation()["responses"]) == {"200", "4XX"}
+    for status in ("4XX", "200"):
+        parts = response_schema(status, media_type)
+        for refusal in ({"data": None, "code": 102, "message": "unknown memberid"},
+                        {"code": 101}, {"code": -1, "message": None}, {"data": None, "code": 0},
+                        response_sample()):
+            assert errors(refusal, *parts) == [], (status, refusal)
+        for wrong in ({"data": None, "message": "x"}, {"code": "101"}, {"code": 101, "message": 5},
+                      {"code": 101, "data": "x"}):
+            assert errors(wrong, *parts), (status, wrong)
+
+
+@pytest.mark.parametrize("media_type", JSON_TYPES)
+@pytest.mark.parametrize("status", ["200", "4XX"])
+def test_code_100_carries_docno_and_orderno(media_type, status):
+    parts = response_schema(status, media_type)
+    success = {"data": {"docno": "D1", "orderno": "O1"}, "code": 100, "message": "success"}
+    assert errors(success, *parts) == []
+    assert errors({"data": {"docno": "D1", "orderno": "O1"}, "code": 100}, *parts) == []
+    for wrong in ({"code": 100}, {"data": None, "code": 100}, {"data": {"docno": "D1"}, "code": 100},
+                  {"data": {"docno": "D1", "orderno": 7}, "code": 100}):
+        assert errors(wrong, *parts), wrong
 
 
 def test_validator_is_not_vacuous():
