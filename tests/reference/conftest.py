@@ -17,9 +17,12 @@ from jsonschema import Draft202012Validator
 from starlette.testclient import TestClient
 
 from orderproof import target
-from orderproof.apis import PROVIDER_STATES_PATH
+from orderproof.apis import PROVIDER_STATES_PATH, get_api
 from orderproof.paths import spec_path
 from orderproof.reference import create_app
+from orderproof.signing import ticket_signature
+
+TRAVEL_PATH = get_api("travel-order").path
 
 
 def bet_details(**overrides: Any) -> dict[str, Any]:
@@ -69,6 +72,29 @@ def seed_order(customer_token: str, **overrides: Any) -> dict[str, Any]:
     return order | overrides
 
 
+def jackpot_request(player: dict[str, Any], betcard: dict[str, Any], **overrides: Any) -> dict[str, Any]:
+    """A valid jackpot ticket for ``player`` on the betcard set up (each event's first selection at
+    its current odds)."""
+    events = [{"id": event["event_id"], "bet": event["markets"][0]["selections"][0]["bet_id"],
+               "odds": Decimal(event["markets"][0]["selections"][0]["decimal_price"])} for event in betcard["events"]]
+    body = {
+        "operator": player["operator"]["name"], "token": player["token"], "price": 1000, "currency": "KES",
+        "atag": "affiliate-1", "source": "mobile", "type": "jackpot", "odds_diff": 0, "events": events,
+        "betcard_code": betcard["betcard_code"], "prize": betcard["prize"], "bonus_prizes": betcard["bonus_prizes"],
+    }
+    return body | overrides
+
+
+def superbet_request(player: dict[str, Any], event: dict[str, Any], **overrides: Any) -> dict[str, Any]:
+    """A valid superbet reservation for ``player`` on every selection of the event's first market."""
+    body = {
+        "operator": player["operator"]["name"], "token": player["token"], "price": 1000, "currency": "KES",
+        "atag": "affiliate-1", "source": "mobile", "type": "superbet", "event": event["event_id"],
+        "bets": [selection["bet_id"] for selection in event["markets"][0]["selections"]],
+    }
+    return body | overrides
+
+
 def dumps(document: Any) -> bytes:
     """JSON with Decimals written exactly (the test client's json= would refuse them)."""
     from orderproof.reference.money import json_bytes
@@ -109,6 +135,26 @@ class Reference:
     def order(self, order: Any = None, *, raw: bytes | None = None, content_type: str = "application/json") -> Any:
         body = raw if raw is not None else dumps(order)
         return self.client.post("/order", content=body, headers={"Content-Type": content_type})
+
+    def ticket(self, path: str, body: Any, player: dict[str, Any], *, operator: str | None = None,
+               secret: str | None = None, signature: str | None = None, raw: bytes | None = None) -> Any:
+        """A ticket-engine call signed with the player's operator (``operator``/``secret`` override)."""
+        raw = raw if raw is not None else dumps(body)
+        timestamp = str(int(time.time()))
+        secret = secret if secret is not None else player["operator"]["secret"]
+        headers = {"Content-Type": "application/json", "timestamp": timestamp,
+                   "operator-name": operator or player["operator"]["name"],
+                   "signature": signature or ticket_signature(secret, timestamp, raw)}
+        return self.client.post(path, content=raw, headers=headers)
+
+    def jackpot(self, player: dict[str, Any], body: Any, **kwargs: Any) -> Any:
+        return self.ticket("/be/tickets", body, player, **kwargs)
+
+    def superbet(self, player: dict[str, Any], body: Any, **kwargs: Any) -> Any:
+        return self.ticket("/be/tickets/reserve", body, player, **kwargs)
+
+    def travel(self, order: Any, *, content_type: str = "application/json") -> Any:
+        return self.client.post(TRAVEL_PATH, content=dumps(order), headers={"Content-Type": content_type})
 
 
 @pytest.fixture

@@ -96,7 +96,9 @@ def test_payout_float(reference_factory):
     ref = faulty(reference_factory, "payout-float")
     player = ref.player()
     ref.bet(player, make_slip(player, bet_details(stake=Decimal("2.55"), decimalPrice=Decimal("1.85"))))
-    assert ref.snapshot(player["userId"])["bets"][0]["potentialPayout"] == "4.72"   # exact: 4.7175
+    stored = ref.snapshot(player["userId"])["bets"][0]["potentialPayout"]
+    assert stored == "4.71750020980835"     # single precision; exact, in cents and in a double: 4.7175
+    assert float(stored) != 2.55 * 1.85
 
 
 def test_ignores_idempotency_key(reference_factory):
@@ -108,14 +110,33 @@ def test_ignores_idempotency_key(reference_factory):
     assert len(ref.snapshot(player["userId"])["bets"]) == 3
 
 
-def test_replays_fresh_response(reference_factory):
-    ref = faulty(reference_factory, "replays-fresh-response")
+def test_replay_status_200(reference_factory):
+    ref = faulty(reference_factory, "replay-status-200")
     player = ref.player()
-    slip, key = make_slip(player, bet_details(stake=Decimal("10.00"))), str(uuid.uuid4())
+    slip, key = make_slip(player, bet_details(stake=Decimal("600"))), str(uuid.uuid4())   # over max_stake
     first, again = ref.bet(player, slip, key=key), ref.bet(player, slip, key=key)
-    assert again.status_code == 200 and again.content != first.content
-    assert b'"stake":10.00' in first.content and b'"stake": 10.0' in again.content
+    assert (first.status_code, first.json()["errorCode"]) == (400, "INVALID_STAKE")
+    assert (again.status_code, again.content) == (200, first.content)    # the bug: the FAILURE body at 200
+    placed, placed_key = make_slip(player), str(uuid.uuid4())
+    assert [ref.bet(player, placed, key=placed_key).status_code for _ in range(2)] == [200, 200]
     assert len(ref.snapshot(player["userId"])["bets"]) == 1
+
+
+def test_session_token_any_user(reference_factory):
+    ref = faulty(reference_factory, "session-token-any-user")
+    player, other = ref.player(), ref.player()
+    slip = make_slip(player, sessionToken=other["sessionToken"])   # another user's live session
+    assert ref.bet(player, slip).status_code == 200
+    assert ref.bet(player, make_slip(player, sessionToken="nobody's")).status_code == 401
+
+
+def test_non_uuid_key_500(reference_factory):
+    ref = faulty(reference_factory, "non-uuid-key-500")
+    player = ref.player()
+    response = ref.bet(player, key="not-a-uuid")
+    assert (response.status_code, response.json()["errorCode"]) == (500, "GENERAL_EXCEPTION")
+    assert ref.snapshot(player["userId"])["bets"] == []
+    assert ref.bet(player).status_code == 200   # a UUID key works
 
 
 def test_accepts_conflicting_key(reference_factory):

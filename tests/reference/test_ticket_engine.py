@@ -394,7 +394,7 @@ TICKET_FAULTS = [f for f in FAULTS.values() if set(f.patch) <= set(ticket_engine
 
 
 def test_every_ticket_fault_patches_one_behaviour_and_names_its_rules():
-    assert len(TICKET_FAULTS) == 15
+    assert len(TICKET_FAULTS) == 19
     for fault in TICKET_FAULTS:
         assert len(fault.patch) == 1 and fault.description, fault.name
         assert fault.rules and all(rule.startswith(("JT-", "SR-")) for rule in fault.rules), fault.name
@@ -488,6 +488,36 @@ def test_fault_ticket_huge_price_500(tmp_path):
     assert send(client, "/be/tickets/reserve", _superbet(operator="x", event=2**63), operator="x",
                 signature="0" * 64).status_code == 500
     assert superbet(client).status_code == 200 and jackpot(client).status_code == 200
+
+
+def test_fault_jt_wht_on_gross(tmp_path):
+    ticket = jackpot(faulty(tmp_path, "jt-wht-on-gross")).json()
+    assert (ticket["gross_payout"], ticket["wht_amount"], ticket["net_payout"]) == (3040, 608, 2432)   # not 430
+
+
+def test_fault_jt_unknown_event_106(tmp_path):
+    client = faulty(tmp_path, "jt-unknown-event-106")
+    assert exact(jackpot(client, _event(1, id=999999)))["code"] == 106
+    assert exact(superbet(client, _superbet(event=999999)))["code"] == 103   # the superbet path keeps 103
+
+
+@pytest.mark.parametrize("price", [None, "a lot", True])
+def test_fault_ticket_price_defaulted(tmp_path, price):
+    client = faulty(tmp_path, "ticket-price-defaulted")
+    body = jackpot_body()
+    if price is None:
+        del body["price"]
+    else:
+        body["price"] = price
+    ticket = jackpot(client, body)
+    assert ticket.status_code == 200 and ticket.json()["price"] == 0     # the bug: a free ticket
+    assert jackpot(client, jackpot_body(currency=None)).status_code == 422
+
+
+def test_fault_superbet_currency_lowercase(tmp_path):
+    client = faulty(tmp_path, "superbet-currency-lowercase")
+    assert superbet(client).json()["currency"] == "kes"
+    assert jackpot(client).json()["currency"] == "KES"
 
 
 # --- through the provider-state hook, as the suite drives it -------------------------------------------

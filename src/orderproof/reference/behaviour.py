@@ -1,8 +1,9 @@
-"""Named behaviours: every point where a fault may change what the reference does.
+"""Named behaviours: every point where a fault or a variation may change what the reference does.
 
 Each API module declares ``BEHAVIOUR = {"name": correct_function, ...}``; the app merges them into
-one :class:`Behaviour` namespace, applies the patch of at most one fault (see ``faults.py``) and
-handlers call ``request.app.state.behaviour.<name>(...)``. Handlers never test which fault is on.
+one :class:`Behaviour` namespace, applies the patch of at most one fault (``faults.py``: a bug) and
+at most one variation (``variations.py``: another correct choice) and handlers call
+``request.app.state.behaviour.<name>(...)``. Handlers never test which fault or variation is on.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ def build_behaviour(
     """Merge the ``BEHAVIOUR`` tables of the API modules (``{module name: table}``) and apply ``patch``.
 
     A name declared by two modules, or a patch naming a behaviour nobody declares, is a start-up
-    error (``ValueError``), never a silently ignored fault.
+    error (``ValueError``), never a silently ignored fault or variation.
     """
     merged: dict[str, Callable] = {}
     owner: dict[str, str] = {}
@@ -48,7 +49,8 @@ def build_behaviour(
     for name, function in (patch or {}).items():
         if name not in merged:
             raise ValueError(
-                f"the fault patches an unknown behaviour {name!r}; known behaviours: {', '.join(sorted(merged))}"
+                f"the fault or variation patches an unknown behaviour {name!r}; "
+                f"known behaviours: {', '.join(sorted(merged))}"
             )
         merged[name] = function
     return Behaviour(merged)

@@ -8,6 +8,9 @@ nothing; a placed slip stores every bet as ``pending`` with ``potentialPayout = 
 
 Every answer goes through the idempotency store (``idempotency.py``): a repeat of the same
 ``X-Idempotency-Key`` and body gets the first answer byte for byte, PLACED or FAILURE alike.
+
+Every point where a fault or a variation may change what the module does is a named behaviour in
+:data:`BEHAVIOUR`; the handlers call it through ``state.behaviour``.
 """
 
 from __future__ import annotations
@@ -63,6 +66,7 @@ STAGES = ("IN_PLAY", "PRE_PLAY")
 UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 EPOCH_MILLIS = re.compile(r"[0-9]{1,16}")
 MIN_PRICE, MAX_PRICE = Decimal(1), Decimal(10000)   # decimalPrice must be > 1 and <= 10000
+SESSION_LIFETIME_S = 30 * 60                         # a refreshed session (seed: 30 minutes recommended)
 
 SCHEMA = idempotency.SCHEMA + """
 CREATE TABLE IF NOT EXISTS bets (
@@ -79,6 +83,11 @@ CREATE TABLE IF NOT EXISTS bets (
     potential_payout TEXT NOT NULL,        -- stake * decimal_price, exact
     status TEXT NOT NULL,
     placed_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sessions (      -- sessions issued by a service that refreshes them
+    token TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL REFERENCES players(user_id),
+    expires_at REAL NOT NULL               -- unix seconds
 );
 """
 
@@ -105,14 +114,17 @@ class Slip:
     bets: list[dict[str, Any]]             # as received; stake and decimalPrice are Decimal
 
 
-def failure_body(code: str, message: str, failed_bets: list[dict] | None = None) -> bytes:
-    body: dict[str, Any] = {"status": "FAILURE", "errorCode": code, "errorMessage": message}
+def failure_body(code: str, message: str | None, failed_bets: list[dict] | None = None) -> bytes:
+    """The FAILURE body; ``errorMessage`` is optional (left out when ``message`` is None)."""
+    body: dict[str, Any] = {"status": "FAILURE", "errorCode": code}
+    if message is not None:
+        body["errorMessage"] = message
     if failed_bets:
         body["failedBets"] = failed_bets
     return json_bytes(body)
 
 
-# --- behaviours: the correct defaults (faults.py replaces one of them at a time) -----------------
+# --- behaviours: the correct defaults (a fault or a variation replaces some of them) ----------------
 
 def authenticate(given: str | None, expected: str) -> bool:
     return given is not None and hmac.compare_digest(given.encode(), expected.encode())
@@ -122,18 +134,72 @@ def error_status(code: str) -> int:
     return ERROR_STATUS[code]
 
 
-def missing_parameter_reply(names: list[str]) -> Reply:
-    message = f"missing required parameter(s): {', '.join(names)}"
+def missing_parameter_reply(names: list[str], message: str | None) -> Reply:
+    """The answer to missing parameters (``message``: the errorMessage, see :func:`error_message`)."""
     return Reply(ERROR_STATUS["MISSING_PARAMETER"], failure_body("MISSING_PARAMETER", message))
+
+
+def error_message(code: str, message: str) -> str | None:
+    """The errorMessage of a FAILURE (None: no errorMessage); the reference's own texts."""
+    return message
+
+
+def idempotency_key(key: str) -> str | None:
+    """The key as stored (keys are case-insensitive), None when it is not a UUID (400 INVALID_BET_DETAILS)."""
+    return key.lower() if is_uuid(key) else None
+
+
+def missing_key(store: Any, behaviour: Any, process: idempotency.Process) -> Reply:
+    """A request without X-Idempotency-Key: refused with 400 MISSING_PARAMETER (the IETF draft)."""
+    return missing_parameters(behaviour, ["X-Idempotency-Key"])
+
+
+def same_request(stored_fingerprint: str, fingerprint: str) -> bool:
+    """Is a repeat of a key the same request? The same body (fingerprint), else a conflict."""
+    return idempotency.same_request(stored_fingerprint, fingerprint)
+
+
+def key_reused_status() -> int:
+    """The HTTP status of a key reused with another body (the IETF draft's 422)."""
+    return CONFLICT_STATUS
 
 
 def has_cents_precision(amount: Decimal) -> bool:
     return decimal_places(amount) <= 2
 
 
-def session_valid(player: sqlite3.Row, session_token: str, now: float) -> bool:
+def unknown_user() -> tuple[str, str]:
+    """(errorCode, errorMessage) for a userId the operator does not know."""
+    return "INVALID_USER", "unknown userId"
+
+
+def session_lookup(conn: sqlite3.Connection, player: sqlite3.Row, session_token: str) -> float | None:
+    """The expiry (unix seconds) of the player's session named by ``session_token``; None when the
+    token is not the player's session (compared in constant time)."""
     same = hmac.compare_digest(player["session_token"].encode(), session_token.encode())
-    return same and player["session_expires_at"] > now
+    return player["session_expires_at"] if same else None
+
+
+def session_valid(expires_at: float | None, now: float) -> bool:
+    """A session was found and has not expired."""
+    return expires_at is not None and expires_at > now
+
+
+def answer_session_token(conn: sqlite3.Connection, player: sqlite3.Row, slip: "Slip", now: float) -> str:
+    """The sessionToken of a PLACED answer ("Original or refreshed"): the original."""
+    return slip.session_token
+
+
+def check_player(conn: sqlite3.Connection, behaviour: Any, slip: "Slip", now: float) -> sqlite3.Row:
+    """The player checks, in the reference's order: unknown user, session, blocked."""
+    player = conn.execute("SELECT * FROM players WHERE user_id = ?", (slip.user_id,)).fetchone()
+    if player is None:
+        raise Failure(*behaviour.bp_unknown_user())
+    if not behaviour.bp_session_valid(behaviour.bp_session_lookup(conn, player, slip.session_token), now):
+        raise Failure("INVALID_SESSION", "the session token is wrong or expired")
+    if behaviour.bp_user_blocked(player):
+        raise Failure("USER_BLOCKED", "the player is blocked")
+    return player
 
 
 def user_blocked(player: sqlite3.Row) -> bool:
@@ -153,8 +219,9 @@ def funds_cover(balance: Decimal, total_stake: Decimal) -> bool:
     return total_stake <= balance
 
 
-def potential_payout(stake: Decimal, decimal_price: Decimal) -> Decimal:
-    """``stake * decimalPrice`` exactly: the context is as precise as the two operands need."""
+def potential_payout(stake: Decimal, decimal_price: Decimal) -> Decimal | float:
+    """``stake * decimalPrice`` exactly: the context is as precise as the two operands need.
+    (A behaviour that answers a float stores it as a double column would: ``repr(value)``.)"""
     digits = len(stake.as_tuple().digits) + len(decimal_price.as_tuple().digits)
     with localcontext(prec=max(28, digits)):
         return stake * decimal_price
@@ -204,12 +271,31 @@ def echo_bet(bet: dict[str, Any]) -> dict[str, Any]:
     return dict(bet)
 
 
+def placed_bets(behaviour: Any, bets: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The ``bets`` of a PLACED answer: every bet of the slip, echoed, in the slip's order."""
+    return [behaviour.bp_echo_bet(bet) for bet in bets]
+
+
+def failed_bets(failed: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The ``failedBets`` of INVALID_STAKE: every offending bet."""
+    return failed
+
+
 BEHAVIOUR = {
     "bp_authenticate": authenticate,
     "bp_error_status": error_status,
+    "bp_error_message": error_message,
     "bp_missing_parameter_reply": missing_parameter_reply,
+    "bp_idempotency_key": idempotency_key,
+    "bp_missing_key": missing_key,
+    "bp_same_request": same_request,
+    "bp_key_reused_status": key_reused_status,
     "bp_has_cents_precision": has_cents_precision,
+    "bp_check_player": check_player,
+    "bp_unknown_user": unknown_user,
+    "bp_session_lookup": session_lookup,
     "bp_session_valid": session_valid,
+    "bp_answer_session_token": answer_session_token,
     "bp_user_blocked": user_blocked,
     "bp_stake_limit_breach": stake_limit_breach,
     "bp_funds_cover": funds_cover,
@@ -219,6 +305,8 @@ BEHAVIOUR = {
     "bp_insert_bet": insert_bet,
     "bp_place_slip": place_slip,
     "bp_echo_bet": echo_bet,
+    "bp_placed_bets": placed_bets,
+    "bp_failed_bets": failed_bets,
     "bp_idempotent_call": idempotency.claim_then_process,
     "bp_replay": replay,
 }
@@ -241,10 +329,32 @@ def bet_row(behaviour: Any, slip: Slip, bet: dict[str, Any]) -> dict[str, Any]:
         "selection_id": bet["selectionId"],
         "stake": text(bet["stake"]),
         "decimal_price": text(bet["decimalPrice"]),
-        "potential_payout": text(behaviour.bp_potential_payout(bet["stake"], bet["decimalPrice"])),
+        "potential_payout": payout_text(behaviour.bp_potential_payout(bet["stake"], bet["decimalPrice"])),
         "status": behaviour.bp_bet_status(),
         "placed_at": time.time(),
     }
+
+
+def payout_text(payout: Decimal | float) -> str:
+    """The stored text of a payout: a Decimal's exact digits, a float's shortest repr (a double column)."""
+    return repr(payout) if isinstance(payout, float) else text(payout)
+
+
+def payout_json(payout: Decimal | float) -> Decimal:
+    """A payout as an exact JSON number (a float by its shortest repr)."""
+    return Decimal(repr(payout)) if isinstance(payout, float) else payout
+
+
+def missing_parameters(behaviour: Any, names: list[str]) -> Reply:
+    message = behaviour.bp_error_message("MISSING_PARAMETER", f"missing required parameter(s): {', '.join(names)}")
+    return behaviour.bp_missing_parameter_reply(names, message)
+
+
+def failure_reply(behaviour: Any, code: str, message: str, failed: list[dict] | None = None,
+                  status: int | None = None) -> Reply:
+    """A FAILURE answer: the table's status for ``code`` (unless ``status``), the service's message."""
+    return Reply(status or behaviour.bp_error_status(code),
+                 failure_body(code, behaviour.bp_error_message(code, message), failed))
 
 
 def debit(conn: sqlite3.Connection, player: sqlite3.Row, slip: Slip, amounts: list[Decimal]) -> None:
@@ -326,28 +436,21 @@ def process(conn: sqlite3.Connection, behaviour: Any, document: Any) -> Reply:
         if isinstance(document, BadRequest):
             raise Failure("INVALID_BET_DETAILS", str(document))
         slip = read_slip(document, behaviour)
-        player = conn.execute("SELECT * FROM players WHERE user_id = ?", (slip.user_id,)).fetchone()
-        if player is None:
-            raise Failure("INVALID_USER", "unknown userId")
-        if not behaviour.bp_session_valid(player, slip.session_token, time.time()):
-            raise Failure("INVALID_SESSION", "the session token is wrong or expired")
-        if behaviour.bp_user_blocked(player):
-            raise Failure("USER_BLOCKED", "the player is blocked")
+        now = time.time()
+        player = behaviour.bp_check_player(conn, behaviour, slip, now)
         behaviour.bp_place_slip(conn, behaviour, player, slip)
     except MissingParameter as missing:
-        return behaviour.bp_missing_parameter_reply(missing.names)
+        return missing_parameters(behaviour, missing.names)
     except Failure as failure:
-        return Reply(
-            behaviour.bp_error_status(failure.code),
-            failure_body(failure.code, failure.message, failure.failed_bets),
-        )
+        failed = behaviour.bp_failed_bets(failure.failed_bets) if failure.failed_bets else failure.failed_bets
+        return failure_reply(behaviour, failure.code, failure.message, failed)
     placed = {
         "requestId": slip.request_id,
         "userId": slip.user_id,
-        "sessionToken": slip.session_token,
+        "sessionToken": behaviour.bp_answer_session_token(conn, player, slip, now),
         "timestamp": str(time.time_ns() // 1_000_000),
         "status": "PLACED",
-        "bets": [behaviour.bp_echo_bet(bet) for bet in slip.bets],
+        "bets": behaviour.bp_placed_bets(behaviour, slip.bets),
     }
     return Reply(200, json_bytes(placed))
 
@@ -356,27 +459,32 @@ def handle(state: Any, headers: Any, raw: bytes) -> Reply:
     behaviour = state.behaviour
 
     def failure(code: str, message: str, status: int | None = None) -> Reply:
-        return Reply(status or behaviour.bp_error_status(code), failure_body(code, message))
+        return failure_reply(behaviour, code, message, status=status)
 
     if not behaviour.bp_authenticate(headers.get("x-api-key"), state.api_key):
         return failure("AUTHENTICATION_FAILED", "missing or wrong X-API-Key")
-    key = headers.get("x-idempotency-key")
-    if not key or not key.strip():
-        return behaviour.bp_missing_parameter_reply(["X-Idempotency-Key"])
-    if not is_uuid(key):
-        return failure("INVALID_BET_DETAILS", "X-Idempotency-Key must be a UUID")
-    try:
+    try:   # reading the body answers nothing by itself: a BadRequest is answered by process()
         document: Any = parse_json(raw, headers.get("content-type"))
         body_fingerprint = fingerprint(document)
     except BadRequest as bad:
         document, body_fingerprint = bad, hashlib.sha256(raw).hexdigest()
+
+    def run(conn: sqlite3.Connection) -> Reply:
+        return process(conn, behaviour, document)
+
+    given = headers.get("x-idempotency-key")
+    if not given or not given.strip():
+        return behaviour.bp_missing_key(state.store, behaviour, run)
+    key = behaviour.bp_idempotency_key(given)
+    if key is None:
+        return failure("INVALID_BET_DETAILS", "X-Idempotency-Key must be a UUID")
     outcome = behaviour.bp_idempotent_call(
-        state.store, SCOPE, key.strip().lower(), body_fingerprint,
-        lambda conn: process(conn, behaviour, document),
-        replay=behaviour.bp_replay,
+        state.store, SCOPE, key, body_fingerprint, run,
+        replay=behaviour.bp_replay, matches=behaviour.bp_same_request,
     )
     if outcome.kind == "conflict":
-        return failure("INVALID_BET_DETAILS", "this X-Idempotency-Key was used with another request body", CONFLICT_STATUS)
+        return failure("INVALID_BET_DETAILS", "this X-Idempotency-Key was used with another request body",
+                       behaviour.bp_key_reused_status())
     if outcome.kind == "in-flight":
         return failure("INVALID_BET_DETAILS", "a request with this X-Idempotency-Key is still being processed; retry later", IN_FLIGHT_STATUS)
     return outcome.reply

@@ -4,12 +4,15 @@ A :class:`Fault` replaces exactly one named behaviour of the reference (see ``be
 faulty function and lists the rule ids it is expected to break: the suite's self-verification runs
 the suite against ``create_app(fault=name)`` and demands that exactly those rules FAIL (and no other
 MUST rule). A faulty function is written the way the bug would be written in a real service.
+
+The dual are the variations (``variations.py``): other correct behaviours the suite must accept.
 """
 
 from __future__ import annotations
 
-import json
+import struct
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -29,6 +32,7 @@ class Fault:
     rules: tuple[str, ...]         # the rule ids this fault must make FAIL
     description: str
     patch: dict[str, Callable] = field(default_factory=dict)   # behaviour name -> faulty function
+    also: tuple[str, ...] = ()     # rules it may break too, depending on the cases a seed draws
 
 
 # === bet-placement (004) ==========================================================================
@@ -52,29 +56,33 @@ def place_slip_bet_by_bet(conn, behaviour, player, slip) -> None:
         raise bp.Failure("INVALID_STAKE", "one or more stakes are outside the player's limits", failed)
 
 
-def payout_in_float(stake: Decimal, decimal_price: Decimal) -> Decimal:
-    return Decimal(str(round(float(stake) * float(decimal_price), 2)))
+def payout_in_single_precision(stake: Decimal, decimal_price: Decimal) -> float:
+    """Stores the product in a FLOAT (single-precision) column: 2.55 x 1.85 is stored as
+    4.71750020980835 instead of 4.7175."""
+    return struct.unpack("<f", struct.pack("<f", float(stake) * float(decimal_price)))[0]
 
 
-def process_every_time(store, scope, key, fingerprint, process, *, replay) -> Outcome:
+def process_every_time(store, scope, key, fingerprint, process, *, replay, matches=None) -> Outcome:
     with store.transaction() as conn:
         return Outcome("processed", process(conn))
 
 
-def rebuild_response(row) -> Reply:
-    """Re-renders the stored answer from its parsed form (floats, default separators): other bytes."""
-    return Reply(row["status"], json.dumps(json.loads(bytes(row["body"]))).encode())
+def replay_with_status_200(row) -> Reply:
+    """Replays the stored body under HTTP 200, whatever the first status was (a cache of bodies only)."""
+    return Reply(200, bytes(row["body"]))
 
 
-def key_with_body_hash(store, scope, key, fingerprint, process, *, replay) -> Outcome:
+def key_with_body_hash(store, scope, key, fingerprint, process, *, replay,
+                       matches=idempotency.same_request) -> Outcome:
     """Stores answers under the key *and* the body hash: another body under the same key is a new request."""
-    return idempotency.claim_then_process(store, scope, f"{key}/{fingerprint}", fingerprint, process, replay=replay)
+    return idempotency.claim_then_process(store, scope, f"{key}/{fingerprint}", fingerprint, process,
+                                          replay=replay, matches=matches)
 
 
 RACE_WINDOW_S = 0.3
 
 
-def check_then_act(store, scope, key, fingerprint, process, *, replay) -> Outcome:
+def check_then_act(store, scope, key, fingerprint, process, *, replay, matches=idempotency.same_request) -> Outcome:
     """Looks the key up, then processes and saves without claiming it first: duplicates arriving
     together all see "no such key" and all place the slip."""
     with store.read() as conn:
@@ -82,7 +90,7 @@ def check_then_act(store, scope, key, fingerprint, process, *, replay) -> Outcom
             "SELECT * FROM idempotency_keys WHERE scope = ? AND key = ? AND status IS NOT NULL", (scope, key)
         ).fetchone()
     if row is not None:
-        return Outcome("replayed", replay(row)) if row["fingerprint"] == fingerprint else Outcome("conflict")
+        return Outcome("replayed", replay(row)) if matches(row["fingerprint"], fingerprint) else Outcome("conflict")
     time.sleep(RACE_WINDOW_S)   # e.g. a call to a risk service between the lookup and the write
     with store.transaction() as conn:
         reply = process(conn)
@@ -95,11 +103,24 @@ def check_then_act(store, scope, key, fingerprint, process, *, replay) -> Outcom
     return Outcome("processed", reply)
 
 
-def session_token_only(player, session_token: str, now: float) -> bool:
-    return player["session_token"] == session_token
+def session_never_expires(expires_at: float | None, now: float) -> bool:
+    """Checks that the token names a session, but not its expiry."""
+    return expires_at is not None
 
 
-def framework_422(names: list[str]) -> Reply:
+def session_of_any_user(conn, player, session_token: str) -> float | None:
+    """Looks the session up by its token alone, not by userId and token: any user's live token passes."""
+    row = conn.execute("SELECT session_expires_at FROM players WHERE session_token = ?", (session_token,)).fetchone()
+    return row["session_expires_at"] if row is not None else None
+
+
+def key_parsed_by_uuid(key: str) -> str:
+    """Normalises the key with ``uuid.UUID``, whose ValueError for a key that is not a UUID nobody
+    catches: 500 GENERAL_EXCEPTION instead of a 400."""
+    return str(uuid.UUID(key.strip()))
+
+
+def framework_422(names: list[str], message: str | None) -> Reply:
     detail = [{"loc": ["body", name], "msg": "Field required", "type": "missing"} for name in names]
     return Reply(422, json_bytes({"detail": detail}))
 
@@ -144,16 +165,17 @@ _BET_PLACEMENT = [
           "nothing is stored)",
           {"bp_place_slip": place_slip_bet_by_bet}),
     Fault("payout-float", "bet-placement", ("BP-PAYOUT",),
-          "computes potentialPayout in float and rounds it to 2 decimals (2.55 x 1.85 stores 4.72, not 4.7175)",
-          {"bp_potential_payout": payout_in_float}),
+          "stores potentialPayout in a single-precision FLOAT column (2.55 x 1.85 is stored as 4.71750020980835, "
+          "not 4.7175); an exact, cent-rounded or double-precision payout would be a variation",
+          {"bp_potential_payout": payout_in_single_precision}),
     Fault("ignores-idempotency-key", "bet-placement",
           ("BP-IDEMPOTENT", "BP-IDEMPOTENT-CONFLICT", "BP-IDEMPOTENT-RACE"),
           "never looks at X-Idempotency-Key: every repeat is placed and debited again",
           {"bp_idempotent_call": process_every_time}),
-    Fault("replays-fresh-response", "bet-placement", ("BP-IDEMPOTENT", "BP-IDEMPOTENT-RACE"),
-          "answers a repeat with a response re-rendered from the stored one (same values, other bytes: "
-          "spacing, 10.00 -> 10.0) instead of the stored bytes",
-          {"bp_replay": rebuild_response}),
+    Fault("replay-status-200", "bet-placement", ("BP-IDEMPOTENT",),
+          "replays the stored body with HTTP 200 whatever the first status was: the repeat of a rejected "
+          "slip (400 INVALID_STAKE) answers its FAILURE body at 200",
+          {"bp_replay": replay_with_status_200}),
     Fault("accepts-conflicting-key", "bet-placement", ("BP-IDEMPOTENT-CONFLICT",),
           "keys the idempotency store by key and body hash: the key reused with another body places that "
           "slip too instead of answering 422",
@@ -163,8 +185,17 @@ _BET_PLACEMENT = [
           {"bp_idempotent_call": check_then_act}),
     Fault("accepts-expired-session", "bet-placement", ("BP-SESSION-EXPIRED",),
           "compares the session token but not its expiry",
-          {"bp_session_valid": session_token_only}),
-    Fault("framework-422", "bet-placement", ("BP-MISSING", "BP-ERROR-SHAPE", "BP-SCHEMA", "BP-NEGATIVE"),
+          {"bp_session_valid": session_never_expires}),
+    Fault("session-token-any-user", "bet-placement", ("BP-SESSION",),
+          "looks the session up by sessionToken alone: a live token of any user is accepted for the slip's userId",
+          {"bp_session_lookup": session_of_any_user}),
+    Fault("non-uuid-key-500", "bet-placement", ("BP-KEY-REQUIRED",),
+          "normalises X-Idempotency-Key with uuid.UUID and never catches its ValueError: a key that is not "
+          "a UUID gets 500 GENERAL_EXCEPTION instead of a 400",
+          {"bp_idempotency_key": key_parsed_by_uuid},
+          also=("BP-NO-5XX",)),       # whenever the sampled coverage cases include a malformed key
+    Fault("framework-422", "bet-placement",
+          ("BP-MISSING", "BP-ERROR-SHAPE", "BP-SCHEMA", "BP-NEGATIVE", "BP-KEY-REQUIRED"),
           "answers a missing field or X-Idempotency-Key with the web framework's 422 {detail: [...]} "
           "instead of 400 MISSING_PARAMETER",
           {"bp_missing_parameter_reply": framework_422}),
@@ -173,7 +204,8 @@ _BET_PLACEMENT = [
           {"bp_error_status": payment_required_status}),
     Fault("skips-api-key", "bet-placement", ("BP-AUTH",),
           "never checks X-API-Key",
-          {"bp_authenticate": accept_any_key}),
+          {"bp_authenticate": accept_any_key},
+          also=("BP-NEGATIVE",)),     # whenever the sampled cases include one without a valid X-API-Key
     Fault("echo-rounds-stake", "bet-placement", ("BP-ECHO",),
           "echoes each bet's stake rounded to whole units (2.55 -> 3)",
           {"bp_echo_bet": echo_stake_rounded}),
@@ -266,14 +298,17 @@ _SPORTSBOOK_ORDER = [
           "reports data.balance from cents by integer division: 1000.00 - 19.99 is reported as 980, "
           "stored as 980.01 (any balance with cents is off)",
           {"so_reported_balance": balance_whole_units}),
-    Fault("envelope-success-code-0", "sportsbook-order", ("SO-ENVELOPE", "SO-SCHEMA", "SO-BALANCE", "SO-REPEAT"),
-          "answers success with code 0 instead of 200 (the flows that need an accepted order fail too)",
+    Fault("envelope-success-code-0", "sportsbook-order", ("SO-ENVELOPE", "SO-BALANCE", "SO-REPEAT"),
+          "answers success with code 0 instead of 200: an accepted order reads as a rejection at HTTP 200 while "
+          "real rejections are HTTP 400 (SO-ENVELOPE: two rejection conventions; the flows that need an "
+          "accepted order fail too; the schema takes it as a rejection envelope)",
           {"so_success_code": lambda: 0}),
-    Fault("success-msg-ok", "sportsbook-order", ("SO-ENVELOPE",),
+    Fault("success-msg-ok", "sportsbook-order", ("SO-SUCCESS-MSG",),
           'answers success with msg "OK" instead of "success"',
           {"so_success_msg": lambda: "OK"}),
-    Fault("invalid-body-http-200", "sportsbook-order", ("SO-NEGATIVE", "SO-SCHEMA", "SO-ENVELOPE"),
-          "answers an invalid request with HTTP 200 and the error only in the envelope (code 400)",
+    Fault("invalid-body-http-200", "sportsbook-order", ("SO-ENVELOPE", "SO-NEGATIVE"),
+          "answers an invalid request with HTTP 200 and the error only in the envelope (code 400) while every "
+          "other rejection is HTTP 400: two rejection conventions in one service",
           {"so_rejection_status": lambda code: 200 if code == so.INVALID_REQUEST else 400}),
     Fault("stores-rejected-order", "sportsbook-order", ("SO-REJECT-NOTHING",),
           "records the order before checking the balance: a rejected order (402) stays stored",
@@ -318,9 +353,29 @@ def odds_product_to_1_decimal(odds: list[Decimal]) -> Decimal:
     return te.odds_product(odds).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
-def net_without_wht(stake: int, odds: Decimal, wht: Decimal) -> tuple[int, int, int]:
-    gross, wht_amount, _ = te.jackpot_payout(stake, odds, wht)
+def net_without_wht(stake: int, gross: int, wht: Decimal) -> tuple[int, int, int]:
+    gross, wht_amount, _ = te.payout_from_gross(stake, gross, wht)
     return gross, wht_amount, gross
+
+
+def wht_on_gross(stake: int, gross: int, wht: Decimal) -> tuple[int, int, int]:
+    """Withholds wht percent of the whole gross payout, stake included, instead of the winnings."""
+    wht_amount = int((gross * wht / 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    return gross, wht_amount, gross - wht_amount
+
+
+def unknown_jackpot_event_106(ticket_type: str, event_id: int) -> tuple[int, str]:
+    """The jackpot path looks events up through their bets, so an unknown event reads as a missing market."""
+    if ticket_type == "jackpot":
+        return 106, f"Market for bet on event `{event_id}` is not found"
+    return te.unknown_event_error(ticket_type, event_id)
+
+
+def price_defaulted(data: Any, ticket_type: str) -> Any:
+    """Reads a missing or non-numeric price as 0 (a free ticket) instead of refusing the request."""
+    if isinstance(data, dict) and (isinstance(data.get("price"), bool) or not isinstance(data.get("price"), int)):
+        return {**data, "price": 0}
+    return data
 
 
 def reserve_pays_stake(stake: int) -> tuple[int, int, int]:
@@ -405,6 +460,17 @@ _TICKET_ENGINE_AND_TRAVEL: list[Fault] = [
     Fault("net-ignores-wht", "jackpot-ticket", ("JT-NET-PAYOUT",),
           "answers net_payout = gross_payout, forgetting the withholding tax",
           {"ticket_jackpot_payout": net_without_wht}),
+    Fault("jt-wht-on-gross", "jackpot-ticket", ("JT-WHT-RATE",),
+          "withholds wht percent of the whole gross payout instead of the winnings (gross 3040, stake 889, "
+          "wht 20%: 608 instead of 430); net_payout stays gross - wht_amount",
+          {"ticket_jackpot_payout": wht_on_gross}),
+    Fault("jt-unknown-event-106", "jackpot-ticket", ("JT-ERROR-CODES",),
+          "a jackpot ticket naming an unknown event gets code 106 (bet/market not found) instead of 103 "
+          "(JT-ERRORS takes any code; the superbet path keeps 103)",
+          {"ticket_unknown_event_error": unknown_jackpot_event_106}),
+    Fault("ticket-price-defaulted", "jackpot-ticket", ("JT-NEGATIVE", "SR-NEGATIVE"),
+          "reads a missing or non-numeric price as 0 and creates a free ticket instead of refusing the request",
+          {"ticket_request_defaults": price_defaulted}),
     Fault("skips-signature", "jackpot-ticket", ("JT-AUTH", "SR-AUTH"),
           "never checks the signature header",
           {"ticket_check_signature": signature_not_checked}),
@@ -417,6 +483,10 @@ _TICKET_ENGINE_AND_TRAVEL: list[Fault] = [
     Fault("reserve-status-open", "superbet-reserve", ("SR-STATE",),
           "a reservation gets status open instead of reserved",
           {"ticket_reserve_status": lambda: "open"}),
+    Fault("superbet-currency-lowercase", "superbet-reserve", ("SR-CURRENCY", "SR-ECHO", "SR-SCHEMA"),
+          "a reservation answers its currency in lower case (kes instead of KES): not the request's and not "
+          "an ISO 4217 code (SR-SCHEMA: the answer's currency pattern)",
+          {"ticket_reserve_currency": lambda currency: currency.lower()}),
     Fault("currency-from-operator", "jackpot-ticket", ("JT-CURRENCY", "JT-ECHO"),
           f"a jackpot ticket answers the operator's home currency ({OPERATOR_HOME_CURRENCY}) instead of "
           "the request's (seen whenever the request names another currency)",
@@ -441,8 +511,9 @@ _TICKET_ENGINE_AND_TRAVEL: list[Fault] = [
     Fault("ticket-huge-price-500", "jackpot-ticket", ("JT-NO-5XX", "SR-NO-5XX"),
           "checks the 64-bit range of integers with struct.pack, which raises: a price, id or prize of "
           "2**63 or more (10**30) gets 500 instead of 422",
-          {"ticket_fits_int64": int64_by_struct}),
-    Fault("travel-rejected-says-100", "travel-order", ("TO-FAILURE-CODE", "TO-SCHEMA", "TO-NEGATIVE"),
+          {"ticket_fits_int64": int64_by_struct},
+          also=("JT-NEGATIVE", "SR-NEGATIVE")),   # a huge number in a case that is invalid for another reason
+    Fault("travel-rejected-says-100", "travel-order", ("TO-FAILURE-CODE", "TO-ENVELOPE", "TO-SCHEMA", "TO-NEGATIVE"),
           "a rejected order (HTTP 400) answers code 100, the success code",
           {"travel_rejection": travel_rejection_code_100}),
     Fault("text-json-rejected", "travel-order", ("TO-MEDIA", "TO-POSITIVE"),
@@ -451,8 +522,9 @@ _TICKET_ENGINE_AND_TRAVEL: list[Fault] = [
     Fault("seven-digit-dates-rejected", "travel-order", ("TO-DATES",),
           "refuses dates with 7 fractional digits (.NET ticks, 2024-12-23T14:51:37.2652335+08:00): code 101",
           {"travel_parse_date": microsecond_dates_only}),
-    Fault("travel-success-code-0", "travel-order", ("TO-ENVELOPE", "TO-MEDIA", "TO-DATES", "TO-MEDIA-FORM"),
-          "a created order answers code 0 instead of 100 (the media and date rules judge acceptance by code 100)",
+    Fault("travel-success-code-0", "travel-order", ("TO-ENVELOPE", "TO-POSITIVE"),
+          "a created order answers code 0 instead of 100: it reads as a refusal at HTTP 200 while real refusals "
+          "are HTTP 400 (TO-ENVELOPE: two rejection conventions; TO-POSITIVE: valid orders look refused)",
           {"travel_success": travel_success_code_0}),
     Fault("form-unsupported", "travel-order", ("TO-MEDIA-FORM", "TO-POSITIVE"),
           "refuses the documented application/x-www-form-urlencoded media type (code 101)",

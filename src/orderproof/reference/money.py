@@ -53,21 +53,29 @@ def round_half_up(value: Decimal, places: int = 0) -> Decimal:
     return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
-def json_bytes(obj: Any, *, scientific: bool = False) -> bytes:
+def json_bytes(obj: Any, *, scientific: bool = False, indent: int | None = None) -> bytes:
     """Compact JSON where a ``Decimal`` is written as its exact digits and ints of any size stay exact.
 
     ``scientific=True`` keeps exponents (``1E+400``) instead of expanding them: for fingerprints of
-    untrusted input, where ``1e999999999`` must not become a billion digits.
+    untrusted input, where ``1e999999999`` must not become a billion digits. ``indent`` writes the
+    same document spread over lines (``json.dumps``'s layout), still with exact numbers.
     """
-    return _encode(obj, scientific).encode("utf-8")
+    return _encode(obj, scientific, indent, 0).encode("utf-8")
 
 
-def _encode(obj: Any, scientific: bool) -> str:
-    if isinstance(obj, dict):
-        items = (f"{json.dumps(str(k), ensure_ascii=False)}:{_encode(v, scientific)}" for k, v in obj.items())
-        return "{" + ",".join(items) + "}"
-    if isinstance(obj, (list, tuple)):
-        return "[" + ",".join(_encode(v, scientific) for v in obj) + "]"
+def _encode(obj: Any, scientific: bool, indent: int | None = None, level: int = 0) -> str:
+    if isinstance(obj, (dict, list, tuple)):
+        if isinstance(obj, dict):
+            items = [f"{json.dumps(str(k), ensure_ascii=False)}:{'' if indent is None else ' '}"
+                     f"{_encode(v, scientific, indent, level + 1)}" for k, v in obj.items()]
+            opening, closing = "{", "}"
+        else:
+            items = [_encode(v, scientific, indent, level + 1) for v in obj]
+            opening, closing = "[", "]"
+        if indent is None or not items:
+            return opening + ",".join(items) + closing
+        inner, outer = "\n" + " " * (indent * (level + 1)), "\n" + " " * (indent * level)
+        return opening + inner + ("," + inner).join(items) + outer + closing
     if isinstance(obj, Decimal):
         if not obj.is_finite():
             raise ValueError(f"cannot write {obj} as a JSON number")

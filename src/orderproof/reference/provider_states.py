@@ -114,7 +114,20 @@ def operator_answer(row: sqlite3.Row) -> dict[str, Any]:
     }
 
 
-def create_operator(conn: sqlite3.Connection, params: Params) -> dict[str, Any]:
+DEFAULT_TIMEZONE_OFFSET = "+02:00"
+
+
+def default_timezone_offset(app: Any) -> str:
+    """The offset of an operator created without one: the ticket engine's behaviour
+    ``ticket_default_timezone_offset`` (a variation may change it), else ``+02:00``."""
+    behaviour = getattr(app.state, "behaviour", None)
+    if behaviour is not None and "ticket_default_timezone_offset" in behaviour:
+        return behaviour.ticket_default_timezone_offset()
+    return DEFAULT_TIMEZONE_OFFSET
+
+
+def create_operator(conn: sqlite3.Connection, params: Params,
+                    default_offset: str = DEFAULT_TIMEZONE_OFFSET) -> dict[str, Any]:
     name = params.string("name", f"operator-{secrets.token_hex(4)}")
     if conn.execute("SELECT 1 FROM operators WHERE name = ?", (name,)).fetchone():
         raise BadParams(f"operator {name!r} already exists")
@@ -123,7 +136,7 @@ def create_operator(conn: sqlite3.Connection, params: Params) -> dict[str, Any]:
         (
             name,
             params.string("secret", secrets.token_urlsafe(32)),
-            _offset_minutes(params.string("timezone_offset", "+02:00")),
+            _offset_minutes(params.string("timezone_offset", default_offset)),
             params.string("webhook_url", "http://127.0.0.1/webhook", nullable=True),
             text(params.percent("ext", "12.5")),
             text(params.percent("wht", "20.0")),
@@ -133,7 +146,7 @@ def create_operator(conn: sqlite3.Connection, params: Params) -> dict[str, Any]:
 
 
 def an_operator_exists(app: Any, conn: sqlite3.Connection, params: Params) -> dict[str, Any]:
-    return create_operator(conn, params)
+    return create_operator(conn, params, default_timezone_offset(app))
 
 
 # --- players ----------------------------------------------------------------------------------------
@@ -150,7 +163,8 @@ def a_player_exists(app: Any, conn: sqlite3.Connection, params: Params) -> dict[
     expired = params.boolean("session_expired", False)
     operator_name = params.string("operator", None, nullable=True)
     row = operator_name and conn.execute("SELECT * FROM operators WHERE name = ?", (operator_name,)).fetchone()
-    operator = operator_answer(row) if row else create_operator(conn, Params({"name": operator_name} if operator_name else {}))
+    operator = operator_answer(row) if row else create_operator(
+        conn, Params({"name": operator_name} if operator_name else {}), default_timezone_offset(app))
 
     player = {
         "userId": f"user-{secrets.token_hex(6)}",

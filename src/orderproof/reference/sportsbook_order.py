@@ -184,7 +184,7 @@ def read_order(document: Any) -> Order:
     return Order(document["customerToken"], ticket_id, amount, fingerprint(canonical))
 
 
-# --- behaviours: the correct defaults (faults.py replaces one of them at a time) -----------------
+# --- behaviours: the correct defaults (a fault or a variation replaces some of them) ----------------
 
 def success_code() -> int:
     return 200
@@ -195,8 +195,33 @@ def success_msg() -> str:
 
 
 def rejection_status(code: int) -> int:
-    """The HTTP status of a rejection: 400 for every envelope code."""
+    """The HTTP status of a rejection (``code``: the reference's envelope code): 400 for every code."""
     return 400
+
+
+def rejection_code(code: int, msg: str) -> tuple[int, str]:
+    """The envelope code and msg a rejection answers: the reference's own (400, 401, 402, 403, 409)."""
+    return code, msg
+
+
+def rejection_body(code: int, msg: str) -> dict[str, Any]:
+    """A rejection's envelope: ``data`` null."""
+    return {"code": code, "msg": msg, "data": None}
+
+
+def ticket_id_key() -> str:
+    """The key of the ticket id in data: ``ticketId``, as the data table spells it."""
+    return "ticketId"
+
+
+def ticket_id_json(ticket_id: int) -> int | str:
+    """The ticket id in data: a JSON integer with the exact value."""
+    return ticket_id
+
+
+def repeat(earlier: sqlite3.Row) -> Reply:
+    """A repeated ticketId with the same body: the first answer again (nothing is debited)."""
+    return Reply(200, bytes(earlier["response"]))
 
 
 def echo_ticket_id(ticket_id: int) -> int:
@@ -236,7 +261,12 @@ BEHAVIOUR = {
     "so_success_code": success_code,
     "so_success_msg": success_msg,
     "so_rejection_status": rejection_status,
+    "so_rejection_code": rejection_code,
+    "so_rejection_body": rejection_body,
     "so_echo_ticket_id": echo_ticket_id,
+    "so_ticket_id_key": ticket_id_key,
+    "so_ticket_id_json": ticket_id_json,
+    "so_repeat": repeat,
     "so_echo_amount": echo_amount,
     "so_reported_balance": reported_balance,
     "so_order_time": order_time,
@@ -258,7 +288,7 @@ def record_order(
             "amount": behaviour.so_echo_amount(order.amount),
             "balance": behaviour.so_reported_balance(balance_after),
             "userId": player["user_id"],
-            "ticketId": behaviour.so_echo_ticket_id(order.ticket_id),
+            behaviour.so_ticket_id_key(): behaviour.so_ticket_id_json(behaviour.so_echo_ticket_id(order.ticket_id)),
             "orderTime": behaviour.so_order_time(now_ns),
         },
     }))
@@ -286,7 +316,7 @@ def process(conn: sqlite3.Connection, behaviour: Any, document: Any) -> Reply:
         if earlier is not None:
             if earlier["fingerprint"] != order.fingerprint:
                 raise Rejection(TICKET_REUSED, "ticketId was already used with another order")
-            return Reply(200, bytes(earlier["response"]))
+            return behaviour.so_repeat(earlier)
         player = conn.execute(
             "SELECT * FROM players WHERE customer_token = ?", (order.customer_token,)
         ).fetchone()
@@ -296,7 +326,8 @@ def process(conn: sqlite3.Connection, behaviour: Any, document: Any) -> Reply:
             raise Rejection(PLAYER_BLOCKED, "the player is blocked")
         return behaviour.so_settle(conn, behaviour, player, order)
     except Rejection as rejection:
-        return rejection_reply(rejection.code, rejection.msg, behaviour.so_rejection_status(rejection.code))
+        code, msg = behaviour.so_rejection_code(rejection.code, rejection.msg)
+        return Reply(behaviour.so_rejection_status(rejection.code), json_bytes(behaviour.so_rejection_body(code, msg)))
 
 
 def handle(state: Any, headers: Any, raw: bytes) -> Reply:

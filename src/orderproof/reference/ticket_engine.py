@@ -13,8 +13,8 @@ Money is integer cents and ``Decimal`` arithmetic: ``stake = round_half_up(price
 ``net = gross - wht_amount``; a superbet reservation pays nothing yet (0, 0, 0). A ticket is stored
 in one transaction; a rejected one stores nothing. Tickets do not move balances.
 
-Every point a fault may change is a function in :data:`BEHAVIOUR`; handlers call it through
-``request.app.state.behaviour``.
+Every point a fault or a variation may change is a function in :data:`BEHAVIOUR`; handlers call it
+through ``request.app.state.behaviour``.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import json
 import secrets
 import sqlite3
 import string
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, ROUND_HALF_EVEN, Context, Decimal, localcontext
@@ -94,6 +95,24 @@ def check_signature(secret: str, timestamp: str, body: bytes, signature: str) ->
     return verify_ticket_signature(secret, timestamp, body, signature)
 
 
+def operator_and_signature(conn: sqlite3.Connection, behaviour: Any, headers: "Headers", body: "_TicketRequest",
+                           raw: bytes) -> sqlite3.Row:
+    """The body's operator, looked up first (unknown: 400 code 112), then the signature checked with
+    its secret (bad: 403)."""
+    operator = conn.execute("SELECT * FROM operators WHERE name = ?", (body.operator,)).fetchone()
+    if operator is None:
+        raise _error(112, f"Operator with `{body.operator}` name is not found")
+    if not behaviour.ticket_check_signature(operator["secret"], headers.timestamp, raw, headers.signature):
+        raise FORBIDDEN
+    return operator
+
+
+def request_defaults(data: Any, ticket_type: str) -> Any:
+    """The parsed body of a ``ticket_type`` ticket before validation: nothing is filled in (a missing
+    required field is a 422)."""
+    return data
+
+
 def inclusive_excise(price: int, ext: Decimal) -> tuple[int, int]:
     """(stake, ext_amount): the excise tax is included in the price."""
     with localcontext(_CTX):
@@ -110,20 +129,37 @@ def odds_product(odds: list[Decimal]) -> Decimal:
     return product
 
 
+def jackpot_odds(submitted: list[Decimal], current: list[Decimal]) -> list[Decimal]:
+    """The odds the ticket's odds multiply: the ones the player submitted (accepted within odds_diff)."""
+    return submitted
+
+
 def odds_within(submitted: Decimal, current: Decimal, odds_diff: Decimal) -> bool:
     """Accepted when the odds moved by at most ``odds_diff`` (0: not at all)."""
     with localcontext(_CTX):
         return abs(submitted - current) <= odds_diff
 
 
-def jackpot_payout(stake: int, odds: Decimal, wht: Decimal) -> tuple[int, int, int]:
-    """(gross_payout, wht_amount, net_payout); ``gross`` must already be known to fit (see handler)."""
+def jackpot_gross(stake: int, odds: Decimal, prize: int) -> int:
+    """gross_payout of a new jackpot ticket: the potential payout ``round_half_up(stake * odds)``
+    (``stake * odds`` must already be known to fit, see the handler)."""
     with localcontext(_EXACT):
         exact_gross = stake * odds
     with localcontext(_CTX):
-        gross = int(round_half_up(exact_gross))
+        return int(round_half_up(exact_gross))
+
+
+def payout_from_gross(stake: int, gross: int, wht: Decimal) -> tuple[int, int, int]:
+    """(gross_payout, wht_amount, net_payout): the withholding tax is wht percent of the winnings
+    (``gross - stake``, never below 0) and the net payout what is left."""
+    with localcontext(_CTX):
         wht_amount = max(0, int(round_half_up((gross - stake) * wht / 100)))
     return gross, wht_amount, gross - wht_amount
+
+
+def jackpot_payout(stake: int, odds: Decimal, wht: Decimal) -> tuple[int, int, int]:
+    """(gross_payout, wht_amount, net_payout) of the reference's defaults (DOMAIN.md's example)."""
+    return payout_from_gross(stake, jackpot_gross(stake, odds, 0), wht)
 
 
 def reserve_payout(stake: int) -> tuple[int, int, int]:
@@ -137,6 +173,11 @@ def reserve_status() -> str:
 
 def jackpot_currency(requested: str, player_currency: str) -> str:
     """The ticket is in the currency the request names."""
+    return requested
+
+
+def reserve_currency(requested: str) -> str:
+    """The reservation is in the currency the request names."""
     return requested
 
 
@@ -154,6 +195,23 @@ def started_event_error(event_id: int) -> tuple[int, str]:
     return 107, f"Event with `{event_id}` identifier is not available for play because it has already started"
 
 
+def unknown_event_error(ticket_type: str, event_id: int) -> tuple[int, str]:
+    """(code, message) of an event the engine does not know, for a ticket of ``ticket_type``."""
+    return 103, f"Event with `{event_id}` identifier is not found"
+
+
+JACKPOT_ERRORS = {   # not in the seed excerpt (the jackpot page lost its list): the reference's codes
+    "unknown betcard": (118, "Betcard with `{}` code is not found"),
+    "odds changed": (117, "Ticket odds changed"),
+}
+
+
+def jackpot_error(kind: str, detail: Any) -> tuple[int, str]:
+    """(code, message) of the jackpot-only errors: ``unknown betcard`` and ``odds changed``."""
+    code, message = JACKPOT_ERRORS[kind]
+    return code, message.format(detail)
+
+
 def cents_json(cents: int) -> Any:
     """How a cents amount is written in JSON: an integer."""
     return cents
@@ -164,22 +222,77 @@ def jackpot_fields(ticket: dict[str, Any]) -> dict[str, Any]:
     return ticket
 
 
-BEHAVIOUR = {
+def odds_json(odds: Decimal) -> Decimal:
+    """The jackpot odds as answered: exactly (``13.209``), with at least one decimal (``4.0``)."""
+    return _number_json(odds)
+
+
+def reserve_wht_json(wht: Decimal) -> Decimal | int:
+    """The reservation's wht percentage as answered: with at least one decimal (``20.0``)."""
+    return _number_json(wht)
+
+
+def extra_fields(body: "_TicketRequest") -> dict[str, Any]:
+    """Answer fields beyond the page's: none."""
+    return {}
+
+
+def atag_answer(ticket: dict[str, Any]) -> dict[str, Any]:
+    """The answer's atag: always present (null when the request sent none)."""
+    return ticket
+
+
+def new_identity() -> tuple[str, str]:
+    """(id, code) of a new ticket: 24 hex characters and 6 upper-case alphanumerics."""
+    return secrets.token_hex(12), "".join(secrets.choice(CODE_ALPHABET) for _ in range(6))
+
+
+def forbidden_response() -> Response:
+    """The 403 answer (the pages give no body): ``{"code": 403, "message": "Forbidden"}``."""
+    return _json(403, {"code": 403, "message": "Forbidden"})
+
+
+def validation_response(details: list[dict[str, Any]]) -> Response:
+    """The 422 answer (the pages give no body): the provider's framework shape ``{"detail": [...]}``."""
+    return _json(422, {"detail": details})
+
+
+def default_timezone_offset() -> str:
+    """The timezone offset of an operator created without one (the "an operator exists" state)."""
+    return "+02:00"
+
+
+BEHAVIOUR: dict[str, Callable[..., Any]] = {
     "ticket_fits_int64": fits_int64,
+    "ticket_request_defaults": request_defaults,
     "ticket_operator_header_matches": operator_header_matches,
+    "ticket_operator_and_signature": operator_and_signature,
     "ticket_check_signature": check_signature,
     "ticket_excise": inclusive_excise,
+    "ticket_jackpot_odds": jackpot_odds,
     "ticket_odds_product": odds_product,
     "ticket_odds_within": odds_within,
-    "ticket_jackpot_payout": jackpot_payout,
+    "ticket_jackpot_gross": jackpot_gross,
+    "ticket_jackpot_payout": payout_from_gross,
     "ticket_reserve_payout": reserve_payout,
     "ticket_reserve_status": reserve_status,
     "ticket_jackpot_currency": jackpot_currency,
+    "ticket_reserve_currency": reserve_currency,
     "ticket_echo_atag": echo_atag,
+    "ticket_atag_answer": atag_answer,
     "ticket_operator_times": operator_times,
+    "ticket_unknown_event_error": unknown_event_error,
     "ticket_started_event_error": started_event_error,
+    "ticket_jackpot_error": jackpot_error,
     "ticket_cents_json": cents_json,
+    "ticket_odds_json": odds_json,
+    "ticket_reserve_wht_json": reserve_wht_json,
+    "ticket_extra_fields": extra_fields,
     "ticket_jackpot_fields": jackpot_fields,
+    "ticket_new_identity": new_identity,
+    "ticket_forbidden_response": forbidden_response,
+    "ticket_validation_response": validation_response,
+    "ticket_default_timezone_offset": default_timezone_offset,
 }
 
 
@@ -301,6 +414,7 @@ async def _validate(request: Request, model: type[_TicketRequest]) -> tuple[Head
         details.append({"loc": ["body", 0], "msg": "JSON decode error", "type": "json_invalid"})
     else:
         try:
+            data = behaviour.ticket_request_defaults(data, "jackpot" if model is JackpotRequest else "superbet")
             body = model.model_validate(data, context={"fits_int64": behaviour.ticket_fits_int64})
         except ValidationError as exc:
             details += _details("body", exc)
@@ -315,11 +429,7 @@ def _authenticate(conn: sqlite3.Connection, behaviour: Any, headers: Headers, bo
     """115, 112, 403 signature, 403 token, 114 (in that order); the operator and player rows."""
     if not behaviour.ticket_operator_header_matches(headers.operator_name, body.operator):
         raise _error(115, "Operators in request body and in request header are not identical")
-    operator = conn.execute("SELECT * FROM operators WHERE name = ?", (body.operator,)).fetchone()
-    if operator is None:
-        raise _error(112, f"Operator with `{body.operator}` name is not found")
-    if not behaviour.ticket_check_signature(operator["secret"], headers.timestamp, raw, headers.signature):
-        raise FORBIDDEN
+    operator = behaviour.ticket_operator_and_signature(conn, behaviour, headers, body, raw)
     player = conn.execute("SELECT * FROM players WHERE token = ? AND operator = ?",
                           (body.token, operator["name"])).fetchone()
     if player is None:
@@ -329,7 +439,7 @@ def _authenticate(conn: sqlite3.Connection, behaviour: Any, headers: Headers, bo
     return operator, player
 
 
-def _check_bets(conn: sqlite3.Connection, behaviour: Any, event_ids: list[int],
+def _check_bets(conn: sqlite3.Connection, behaviour: Any, ticket_type: str, event_ids: list[int],
                 picks: list[tuple[int, int]]) -> dict[int, sqlite3.Row]:
     """Business checks, each kind over all events or (event id, bet id) pairs before the next:
     103, 106, 107, 116. Returns the selection rows by bet id (with market code and allowed)."""
@@ -337,7 +447,7 @@ def _check_bets(conn: sqlite3.Connection, behaviour: Any, event_ids: list[int],
     for event_id in event_ids:
         row = conn.execute("SELECT * FROM events WHERE event_id = ?", (event_id,)).fetchone()
         if row is None:
-            raise _error(103, f"Event with `{event_id}` identifier is not found")
+            raise _error(*behaviour.ticket_unknown_event_error(ticket_type, event_id))
         events[event_id] = row
     selections = {}
     for event_id, bet_id in picks:
@@ -357,14 +467,13 @@ def _check_bets(conn: sqlite3.Connection, behaviour: Any, event_ids: list[int],
     return selections
 
 
-def _insert(conn: sqlite3.Connection, ticket: dict[str, Any]) -> dict[str, Any]:
+def _insert(conn: sqlite3.Connection, behaviour: Any, ticket: dict[str, Any]) -> dict[str, Any]:
     """Insert with a fresh id and code (a code collision draws again)."""
     row = {key: value for key, value in ticket.items() if not key.startswith("operator_time_")}
     columns = ", ".join(row) + ", id, code"
     marks = ", ".join("?" * (len(row) + 2))
     for _ in range(10):
-        ident = secrets.token_hex(12)
-        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(6))
+        ident, code = behaviour.ticket_new_identity()
         try:
             conn.execute(f"INSERT INTO tickets ({columns}) VALUES ({marks})", (*row.values(), ident, code))
         except sqlite3.IntegrityError:
@@ -405,6 +514,10 @@ async def _handle(request: Request, model: type[_TicketRequest]) -> Response:
             else:
                 answer = _superbet(conn, behaviour, body, operator, player, created)
     except Rejection as rejection:
+        if rejection.status == 403:
+            return behaviour.ticket_forbidden_response()
+        if rejection.status == 422:
+            return behaviour.ticket_validation_response(rejection.body["detail"])
         return _json(rejection.status, rejection.body)
     return _json(200, answer)
 
@@ -423,32 +536,33 @@ def _common(behaviour: Any, body: _TicketRequest, operator: sqlite3.Row, player:
 
 def _jackpot(conn: sqlite3.Connection, behaviour: Any, body: JackpotRequest, operator: sqlite3.Row,
              player: sqlite3.Row, created: datetime) -> dict[str, Any]:
-    selections = _check_bets(conn, behaviour, [event.id for event in body.events],
+    selections = _check_bets(conn, behaviour, body.type, [event.id for event in body.events],
                              [(event.id, event.bet) for event in body.events])
     if conn.execute("SELECT 1 FROM betcards WHERE code = ?", (body.betcard_code,)).fetchone() is None:
-        raise _error(118, f"Betcard with `{body.betcard_code}` code is not found")
-    for event in body.events:
-        current = Decimal(selections[event.bet]["decimal_price"])
+        raise _error(*behaviour.ticket_jackpot_error("unknown betcard", body.betcard_code))
+    currents = [Decimal(selections[event.bet]["decimal_price"]) for event in body.events]
+    for event, current in zip(body.events, currents):
         if not behaviour.ticket_odds_within(event.odds, current, body.odds_diff):
-            raise _error(117, "Ticket odds changed")
+            raise _error(*behaviour.ticket_jackpot_error("odds changed", event.id))
     ext, wht = Decimal(operator["ext"]), Decimal(operator["wht"])
     stake, ext_amount = behaviour.ticket_excise(body.price, ext)
-    odds = behaviour.ticket_odds_product([event.odds for event in body.events])
+    odds = behaviour.ticket_odds_product(behaviour.ticket_jackpot_odds([event.odds for event in body.events], currents))
     with localcontext(_EXACT):
         exact_gross = stake * odds
     if not behaviour.ticket_fits_int64(exact_gross):
         raise Rejection(422, {"detail": [{"loc": ["body", "price"], "type": "value_error",
                                           "msg": "Value error, the gross payout exceeds the largest amount in cents"}]})
-    payout = behaviour.ticket_jackpot_payout(stake, odds, wht)
+    gross = behaviour.ticket_jackpot_gross(stake, odds, body.prize)
+    payout = behaviour.ticket_jackpot_payout(stake, gross, wht)
     currency = behaviour.ticket_jackpot_currency(body.currency, player["currency"])
     ticket = _common(behaviour, body, operator, player, stake, ext_amount, payout)
     ticket |= {"currency": currency, "status": "open", "odds": str(odds),
                "betcard_code": body.betcard_code, **_times(behaviour, operator, created),
                "selections": json_bytes({"events": [e.model_dump() for e in body.events],
                                          "prize": body.prize, "bonus_prizes": body.bonus_prizes}).decode()}
-    stored = _insert(conn, ticket)
+    stored = _insert(conn, behaviour, ticket)
     cents = behaviour.ticket_cents_json
-    return behaviour.ticket_jackpot_fields({
+    return behaviour.ticket_jackpot_fields(behaviour.ticket_atag_answer({
         **stored, "price": cents(body.price), "stake": cents(stake), "currency": currency,
         "gross_payout": cents(payout[0]), "net_payout": cents(payout[2]), "wht_amount": cents(payout[1]),
         "wht": _number_json(wht), "ext_amount": cents(ext_amount), "ext": _number_json(ext),
@@ -456,34 +570,35 @@ def _jackpot(conn: sqlite3.Connection, behaviour: Any, body: JackpotRequest, ope
         "source": body.source, "type": body.type, "atag": ticket["atag"], "user_id": player["user_id"],
         "created": ticket["created"], "operator_time_created": ticket["operator_time_created"],
         "updated": ticket["updated"], "operator_time_updated": ticket["operator_time_updated"],
-        "odds": _number_json(odds), "betcard_code": body.betcard_code, "prize": cents(body.prize),
-        "bonus_prizes": [cents(prize) for prize in body.bonus_prizes],
-    })
+        "odds": behaviour.ticket_odds_json(odds), "betcard_code": body.betcard_code, "prize": cents(body.prize),
+        "bonus_prizes": [cents(prize) for prize in body.bonus_prizes], **behaviour.ticket_extra_fields(body),
+    }))
 
 
 def _superbet(conn: sqlite3.Connection, behaviour: Any, body: SuperbetRequest, operator: sqlite3.Row,
               player: sqlite3.Row, created: datetime) -> dict[str, Any]:
-    _check_bets(conn, behaviour, [body.event], [(body.event, bet) for bet in body.bets])
+    _check_bets(conn, behaviour, body.type, [body.event], [(body.event, bet) for bet in body.bets])
     ext = Decimal(operator["ext"])
     stake, ext_amount = behaviour.ticket_excise(body.price, ext)
     payout = behaviour.ticket_reserve_payout(stake)
     status = behaviour.ticket_reserve_status()
+    currency = behaviour.ticket_reserve_currency(body.currency)
     ticket = _common(behaviour, body, operator, player, stake, ext_amount, payout)
-    ticket |= {"currency": body.currency, "status": status, "odds": None, "betcard_code": None,
+    ticket |= {"currency": currency, "status": status, "odds": None, "betcard_code": None,
                **_times(behaviour, operator, created),
                "selections": json_bytes({"event": body.event, "bets": body.bets}).decode()}
-    stored = _insert(conn, ticket)
+    stored = _insert(conn, behaviour, ticket)
     cents = behaviour.ticket_cents_json
-    return {
+    return behaviour.ticket_atag_answer({
         **stored, "price": cents(body.price), "stake": cents(stake), "gross_payout": cents(payout[0]),
         "net_payout": cents(payout[2]), "wht_amount": cents(payout[1]),
-        "wht": _number_json(Decimal(operator["wht"])), "ext_amount": cents(ext_amount),
-        "ext": _number_json(ext), "ext_type": "inclusive", "currency": body.currency, "status": status,
+        "wht": behaviour.ticket_reserve_wht_json(Decimal(operator["wht"])), "ext_amount": cents(ext_amount),
+        "ext": _number_json(ext), "ext_type": "inclusive", "currency": currency, "status": status,
         "result": "pending", "approved": True, "source": body.source, "type": body.type,
         "atag": ticket["atag"], "user_id": player["user_id"], "created": ticket["created"],
         "operator_time_created": ticket["operator_time_created"], "updated": ticket["updated"],
-        "operator_time_updated": ticket["operator_time_updated"],
-    }
+        "operator_time_updated": ticket["operator_time_updated"], **behaviour.ticket_extra_fields(body),
+    })
 
 
 @router.post("/be/tickets", include_in_schema=False)

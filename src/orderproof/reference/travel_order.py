@@ -189,13 +189,46 @@ def rejection(code: int, message: str) -> dict[str, Any]:
     return {"data": None, "code": code, "message": message}
 
 
+def rejection_status(code: int) -> int:
+    """The HTTP status of a refusal (``code``: the reference's 101, 102 or 103): 400."""
+    return 400
+
+
+def failure_code(code: int) -> int:
+    """The envelope code of a refusal: the reference's own 101, 102, 103."""
+    return code
+
+
+def message(text: str | None) -> str | None:
+    """The envelope's message: the reference's text."""
+    return text
+
+
+def answer_members(body: dict[str, Any]) -> dict[str, Any]:
+    """The envelope as written: every member, null ones included (``"data": null``)."""
+    return body
+
+
+def order_numbers(conn: sqlite3.Connection, docno: Any, now: datetime) -> tuple[str, str]:
+    """(docno, orderno) of a new order: the request's docno when it sends one (else generated) and
+    an order number of the creation time and 8 random digits."""
+    if not isinstance(docno, str) or not docno:
+        docno = f"D{secrets.token_hex(8).upper()}"
+    return docno, f"{now:%Y%m%d%H%M%S}{secrets.randbelow(10**8):08d}"
+
+
 BEHAVIOUR = {
     "travel_media_parser": media_parser,
     "travel_validator_class": validator_class,
     "travel_parse_date": parse_date,
     "travel_local_total_ok": local_total_ok,
+    "travel_order_numbers": order_numbers,
     "travel_success": success,
     "travel_rejection": rejection,
+    "travel_rejection_status": rejection_status,
+    "travel_failure_code": failure_code,
+    "travel_message": message,
+    "travel_answer_members": answer_members,
 }
 
 
@@ -263,8 +296,16 @@ class Rejected(Exception):
         self.code, self.message = code, message
 
 
-def _answer(status: int, body: dict[str, Any]) -> Response:
+def _answer(behaviour: Any, status: int, body: dict[str, Any]) -> Response:
+    if "message" in body:
+        body = dict(body, message=behaviour.travel_message(body["message"]))
+    body = behaviour.travel_answer_members(body)
     return Response(json_bytes(body), status_code=status, media_type="application/json")
+
+
+def _refuse(behaviour: Any, code: int, text: str) -> Response:
+    return _answer(behaviour, behaviour.travel_rejection_status(code),
+                   behaviour.travel_rejection(behaviour.travel_failure_code(code), text))
 
 
 def _store(conn: sqlite3.Connection, behaviour: Any, order: Any, kind: str) -> dict[str, Any]:
@@ -281,11 +322,8 @@ def _store(conn: sqlite3.Connection, behaviour: Any, order: Any, kind: str) -> d
     for i, routine in enumerate(routines if isinstance(routines, list) else []):
         if not behaviour.travel_local_total_ok(routine):
             raise Rejected(103, f"localtravelroutine/{i}/totalAmt is not the sum of price x quantity of its details")
-    docno = fields.get("docno")
-    if not isinstance(docno, str) or not docno:
-        docno = f"D{secrets.token_hex(8).upper()}"
     now = datetime.now(UTC)
-    orderno = f"{now:%Y%m%d%H%M%S}{secrets.randbelow(10**8):08d}"
+    docno, orderno = behaviour.travel_order_numbers(conn, fields.get("docno"), now)
     conn.execute(
         "INSERT INTO travel_orders (orderno, docno, user_id, memberid, media_type, body, created)"
         " VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -312,10 +350,10 @@ async def create_order(request: Request) -> Response:
             answer = _store(conn, behaviour, order, kind)
     except Invalid as invalid:
         reason = str(invalid).encode("utf-8", "backslashreplace").decode("utf-8")   # no lone surrogate
-        return _answer(400, behaviour.travel_rejection(101, f"invalid request: {reason}"))
+        return _refuse(behaviour, 101, f"invalid request: {reason}")
     except Rejected as rejected:
-        return _answer(400, behaviour.travel_rejection(rejected.code, rejected.message))
-    return _answer(200, answer)
+        return _refuse(behaviour, rejected.code, rejected.message)
+    return _answer(behaviour, 200, answer)
 
 
 def snapshot(conn: sqlite3.Connection, user_id: str) -> dict[str, Any]:

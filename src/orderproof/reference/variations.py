@@ -1,0 +1,486 @@
+"""The variation registry: named, correct behaviours that differ from the reference's own choice.
+
+The dual of ``faults.py``. The reference is one conforming implementation among many: where a seed
+leaves a choice open (a rejection at HTTP 200 or 4xx, a ticket id as an integer or a digit string,
+the odds a jackpot multiplies, how a potential payout is rounded, ...), a :class:`Variation` switches
+on another choice the seed documents permit. The suite must accept every one of them: no MUST rule
+may fail against ``create_app(variation=name)``. ``warns`` lists the SHOULD rules a variation is
+expected to warn on, where a practice-based SHOULD rule (not the seed) asks for the reference's
+choice; the description says why.
+
+A variation uses the same mechanism as a fault: it replaces named behaviours of the API modules
+(``behaviour.py``), so handlers never test which variation is on. A fault and a variation that patch
+the same behaviour cannot be switched on together (``create_app`` raises ``ValueError``).
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+import string
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import ROUND_HALF_EVEN, Decimal, localcontext
+from typing import Any
+
+from fastapi import Response
+
+from orderproof.reference import bet_placement as bp
+from orderproof.reference import idempotency
+from orderproof.reference import sportsbook_order as so
+from orderproof.reference import ticket_engine as te
+from orderproof.reference.idempotency import Reply
+from orderproof.reference.money import CENT, json_bytes
+
+__all__ = ["Variation", "VARIATIONS", "get_variation"]
+
+
+@dataclass(frozen=True)
+class Variation:
+    name: str                      # kebab-case, says the choice
+    apis: tuple[str, ...]          # slugs in orderproof.apis.APIS whose answers it changes
+    description: str
+    patch: dict[str, Callable] = field(default_factory=dict)   # behaviour name -> the other correct function
+    warns: tuple[str, ...] = ()    # SHOULD rule ids it is expected to warn on (a practice-based SHOULD)
+
+
+SO, TO, BP = ("sportsbook-order",), ("travel-order",), ("bet-placement",)
+JT, SR = ("jackpot-ticket",), ("superbet-reserve",)
+TICKETS = JT + SR
+
+
+# === sportsbook-order (000) =======================================================================
+
+OWN_ORDER_CODES = {   # the reference's code -> a service's own code and message
+    so.INVALID_REQUEST: (1001, "parameter error"),
+    so.UNKNOWN_TOKEN: (1002, "token invalid or expired"),
+    so.INSUFFICIENT_BALANCE: (1003, "balance not enough"),
+    so.PLAYER_BLOCKED: (1004, "account is locked"),
+    so.TICKET_REUSED: (1005, "order already exists with other content"),
+}
+
+
+def own_order_code(code: int, msg: str) -> tuple[int, str]:
+    return OWN_ORDER_CODES.get(code, (1099, msg))
+
+
+def refuse_repeated_ticket(earlier: sqlite3.Row) -> Reply:
+    """A ticketId seen before is refused, same body or not: the wallet was debited once already."""
+    raise so.Rejection(so.TICKET_REUSED, "duplicate ticket")
+
+
+def rejection_without_data(code: int, msg: str) -> dict[str, Any]:
+    return {"code": code, "msg": msg}
+
+
+def unknown_token_401(code: int) -> int:
+    return 401 if code == so.UNKNOWN_TOKEN else 400
+
+
+_SPORTSBOOK_ORDER = [
+    Variation("so-reject-http-200", SO,
+              "every rejection is answered with HTTP 200 and the envelope (code != 200, data null): the seed "
+              "documents no failure status (convention sportsbook-order.rejection, option http-200)",
+              {"so_rejection_status": lambda code: 200}),
+    Variation("so-ticket-id-sample-key", SO,
+              "data carries the ticket id under ticketID, the key of the seed's response sample, instead of the "
+              "data table's ticketId (convention sportsbook-order.ticket-id-key)",
+              {"so_ticket_id_key": lambda: "ticketID"}),
+    Variation("so-ticket-id-string", SO,
+              "data.ticketId is a string of the exact digits (\"116295584494649344\"), as the seed's request "
+              "sample sends it, instead of a JSON integer (convention sportsbook-order.ticket-id-type)",
+              {"so_ticket_id_json": str}),
+    Variation("so-own-codes", SO,
+              "rejections carry the service's own codes 1001.. and messages (1001 parameter error, 1002 token "
+              "invalid, 1003 balance not enough, 1004 account locked, 1005 order exists): the seed lists no "
+              "failure code",
+              {"so_rejection_code": own_order_code}),
+    Variation("so-repeat-refused", SO,
+              "a ticketId repeated with the same body is refused (code 409 \"duplicate ticket\") and debits "
+              "nothing, instead of replaying the first answer (convention sportsbook-order.repeat, option reject)",
+              {"so_repeat": refuse_repeated_ticket}),
+    Variation("so-rejection-no-data", SO,
+              "rejections leave the data key out ({code, msg}) instead of data null: the table marks data "
+              "optional (N)",
+              {"so_rejection_body": rejection_without_data}),
+    Variation("so-unknown-token-401", SO,
+              "an unknown customerToken is answered with HTTP 401 (the envelope, code 401); other rejections "
+              "stay HTTP 400 (convention sportsbook-order.rejection, option http-4xx: any 4xx)",
+              {"so_rejection_status": unknown_token_401}),
+]
+
+
+# === travel-order (002) ===========================================================================
+
+OWN_TRAVEL_CODES = {101: -1, 102: 500, 103: 501}
+
+
+def omit_null_members(body: dict[str, Any]) -> dict[str, Any]:
+    """A serializer configured to leave null members out (Json.NET NullValueHandling.Ignore)."""
+    return {key: value for key, value in body.items() if value is not None}
+
+
+def server_order_numbers(conn: sqlite3.Connection, docno: Any, now: datetime) -> tuple[str, str]:
+    """The server numbers every order itself: a document number of its own (whatever the request's
+    docno) and a numeric, sequential order number."""
+    count = conn.execute("SELECT COUNT(*) FROM travel_orders").fetchone()[0]
+    return f"DOC{now:%Y%m%d}{secrets.token_hex(4).upper()}", str(10_000_001 + count)
+
+
+_TRAVEL_ORDER = [
+    Variation("to-reject-http-200", TO,
+              "refusals are answered with HTTP 200 (code != 100, data null): the page documents no HTTP status "
+              "(convention travel-order.rejection, option http-200)",
+              {"travel_rejection_status": lambda code: 200}),
+    Variation("to-message-null", TO,
+              "message is null in every answer (a .NET string left unset); the page types it string, a reference "
+              "type that may be null",
+              {"travel_message": lambda text: None}),
+    Variation("to-own-codes", TO,
+              "refusals carry codes of the service's own (-1 invalid request, 500 unknown member, 501 totals do "
+              "not add up): \"100 success, anything else custom\"",
+              {"travel_failure_code": lambda code: OWN_TRAVEL_CODES.get(code, -1)}),
+    Variation("to-omit-nulls", TO,
+              "null members are left out of every answer (a refusal has no data key), as a serializer that "
+              "ignores nulls writes them",
+              {"travel_answer_members": omit_null_members}),
+    Variation("to-server-docno", TO,
+              "docno is always generated by the server (a request's docno is not echoed) and orderno is a "
+              "sequential number",
+              {"travel_order_numbers": server_order_numbers}),
+]
+
+
+# === jackpot-ticket (001) and superbet-reserve (003): one ticket engine ============================
+
+def forbidden_empty() -> Response:
+    return Response(b"", status_code=403)
+
+
+def validation_own_body(details: list[dict[str, Any]]) -> Response:
+    """422 in the service's own {code, message} shape, naming the first problems."""
+    where = ["/".join(str(part) for part in detail["loc"]) + f": {detail['msg']}" for detail in details[:3]]
+    return te._json(422, {"code": 422, "message": "Validation error: " + "; ".join(where)})
+
+
+def signature_first(conn: sqlite3.Connection, behaviour: Any, headers: Any, body: Any, raw: bytes) -> sqlite3.Row:
+    """Verifies the signature before anything else: an operator the engine does not know has no secret,
+    so its request cannot be verified and is forbidden (403) rather than answered with code 112."""
+    operator = conn.execute("SELECT * FROM operators WHERE name = ?", (body.operator,)).fetchone()
+    secret = operator["secret"] if operator is not None else None
+    if secret is None or not behaviour.ticket_check_signature(secret, headers.timestamp, raw, headers.signature):
+        raise te.FORBIDDEN
+    return operator
+
+
+def current_odds(submitted: list[Decimal], current: list[Decimal]) -> list[Decimal]:
+    """The ticket is priced at the current odds (the submitted ones were accepted within odds_diff)."""
+    return current
+
+
+def gross_zero(stake: int, odds: Decimal, prize: int) -> int:
+    """Nothing is won before the ticket is resulted: gross (and so wht and net) 0 at creation."""
+    return 0
+
+
+def gross_prize(stake: int, odds: Decimal, prize: int) -> int:
+    """A jackpot pays its betcard prize: gross_payout is the prize, wht on the winnings over the stake."""
+    return prize
+
+
+def odds_two_decimals(odds: Decimal) -> Decimal:
+    """The odds as a two-decimal display value, rounded half even (13.209 -> 13.21, 3.425 -> 3.42)."""
+    with localcontext(te._EXACT):
+        return odds.quantize(CENT, rounding=ROUND_HALF_EVEN)
+
+
+OWN_JACKPOT_ERRORS = {
+    "unknown betcard": (102, "Betcard with `{}` code is not found"),
+    "odds changed": (108, "Ticket odds changed"),
+}
+
+
+def own_jackpot_error(kind: str, detail: Any) -> tuple[int, str]:
+    code, message = OWN_JACKPOT_ERRORS[kind]
+    return code, message.format(detail)
+
+
+def extra_fields(body: Any) -> dict[str, Any]:
+    """Fields of today's provider pages (psp, rtag: not in the seed, answered null) and the ticket's
+    selections as submitted."""
+    extra: dict[str, Any] = {"psp": None, "rtag": None}
+    if body.type == "jackpot":
+        extra["events"] = [{"id": event.id, "bet": event.bet, "odds": event.odds} for event in body.events]
+    else:
+        extra |= {"event": body.event, "bets": list(body.bets)}
+    return extra
+
+
+def wht_integer(wht: Decimal) -> Decimal | int:
+    """wht as the superbet page types it, an integer (20); a fractional percentage, which an integer
+    could not hold, is answered as it is (12.5)."""
+    return int(wht) if wht == wht.to_integral_value() else wht
+
+
+UPPER_DIGITS = string.ascii_uppercase + string.digits
+
+
+def uuid_identity() -> tuple[str, str]:
+    return str(uuid.uuid4()), "".join(secrets.choice(UPPER_DIGITS) for _ in range(8))
+
+
+def atag_absent(ticket: dict[str, Any]) -> dict[str, Any]:
+    """atag is left out of the answer when the request sent none."""
+    return {key: value for key, value in ticket.items() if not (key == "atag" and value is None)}
+
+
+TICKET_FIELD_DEFAULTS = {"currency": "EUR", "source": "desktop"}
+JACKPOT_FIELD_DEFAULTS = {"odds_diff": 0, "bonus_prizes": []}
+
+
+def fill_missing_fields(data: Any, ticket_type: str) -> Any:
+    """Fills missing fields with defaults instead of refusing the ticket: currency EUR, source
+    desktop, the endpoint's type and, for a jackpot, odds_diff 0 and no bonus prizes."""
+    if isinstance(data, dict):
+        defaults = TICKET_FIELD_DEFAULTS | {"type": ticket_type}
+        if ticket_type == "jackpot":
+            defaults |= JACKPOT_FIELD_DEFAULTS
+        return {**defaults, **data}
+    return data
+
+
+_TICKET_ENGINE = [
+    Variation("ticket-403-empty", TICKETS,
+              "403 (bad signature, unknown player token) is answered with an empty body: the pages give no 403 body",
+              {"ticket_forbidden_response": forbidden_empty}),
+    Variation("ticket-422-own-body", TICKETS,
+              "422 is answered as {\"code\": 422, \"message\": ...} instead of the framework's {\"detail\": [...]}: "
+              "the pages give no 422 body",
+              {"ticket_validation_response": validation_own_body}),
+    Variation("ticket-signature-first", TICKETS,
+              "the signature is checked before the operator is looked up, so an unknown operator (no secret to "
+              "verify with) gets 403 instead of 400 code 112 (conventions <api>.unknown-operator, forbidden-403)",
+              {"ticket_operator_and_signature": signature_first}),
+    Variation("jt-odds-current", JT,
+              "jackpot odds are the product of the events' current odds when the submitted ones differ within "
+              "odds_diff, and the payouts follow from them (convention jackpot-ticket.odds-source, current)",
+              {"ticket_jackpot_odds": current_odds}),
+    Variation("jt-gross-zero", JT,
+              "a new jackpot ticket answers gross_payout, wht_amount and net_payout 0: nothing is won until it "
+              "is resulted, as the superbet reservation does (convention jackpot-ticket.gross-payout)",
+              {"ticket_jackpot_gross": gross_zero}),
+    Variation("jt-gross-prize", JT,
+              "gross_payout is the betcard prize (a jackpot pays its prize), wht_amount wht percent of the "
+              "winnings over the stake, net_payout gross - wht (convention jackpot-ticket.gross-payout)",
+              {"ticket_jackpot_gross": gross_prize}),
+    Variation("jt-odds-rounded", JT,
+              "jackpot odds are answered rounded to 2 decimals, half even (13.209 -> 13.21); the payouts use the "
+              "exact product",
+              {"ticket_odds_json": odds_two_decimals}),
+    Variation("jt-own-error-codes", JT,
+              "the jackpot-only errors carry other codes: an unknown betcard 102, odds changed 108 (the jackpot "
+              "page lost its error bodies; 117/118 are the reference's own choice)",
+              {"ticket_jackpot_error": own_jackpot_error}),
+    Variation("ticket-operator-timezone", TICKETS,
+              "an operator created without a timezone (provider state \"an operator exists\") gets +05:30, "
+              "answered as such, instead of +02:00; operator times are shifted by it",
+              {"ticket_default_timezone_offset": lambda: "+05:30"}),
+    Variation("ticket-extra-fields", TICKETS,
+              "tickets carry extra fields: psp and rtag (null; today's pages have them, the seed does not) and "
+              "the selections as submitted (jackpot events; superbet event and bets)",
+              {"ticket_extra_fields": extra_fields}),
+    Variation("sr-wht-integer", SR,
+              "a reservation answers wht as an integer (20, not 20.0), as the superbet page types it",
+              {"ticket_reserve_wht_json": wht_integer}),
+    Variation("ticket-ids-other", TICKETS,
+              "a ticket id is a UUID string and its code 8 upper-case alphanumerics (the pages type both string)",
+              {"ticket_new_identity": uuid_identity}),
+    Variation("ticket-atag-absent", TICKETS,
+              "atag is left out of the answer when the request sent none, instead of null",
+              {"ticket_atag_answer": atag_absent}),
+    Variation("ticket-field-defaults", TICKETS,
+              "a missing currency, source or type (and a jackpot's odds_diff or bonus prizes) gets a default "
+              "(EUR, desktop, the endpoint's type, 0, none) instead of a 422: the pages mark only atag optional, "
+              "which does not make the others required",
+              {"ticket_request_defaults": fill_missing_fields}),
+]
+
+
+
+# === bet-placement (004) ==========================================================================
+
+def payout_half_even(stake: Decimal, decimal_price: Decimal) -> Decimal:
+    """stake x decimalPrice rounded to the cent, half even (2.50 x 1.25 = 3.125 -> 3.12)."""
+    exact = bp.potential_payout(stake, decimal_price)
+    digits = len(exact.as_tuple().digits) + 3
+    with localcontext(prec=max(28, digits)):
+        return exact.quantize(CENT, rounding=ROUND_HALF_EVEN)
+
+
+def payout_double(stake: Decimal, decimal_price: Decimal) -> float:
+    """The product in double precision (a DOUBLE column; the table types both Decimal/Double)."""
+    return float(stake) * float(decimal_price)
+
+
+def unknown_user_session() -> tuple[str, str]:
+    """The session is looked up by userId and token together: an unknown user has no session."""
+    return "INVALID_SESSION", "no session for this userId and sessionToken"
+
+
+def refreshed_session_lookup(conn: sqlite3.Connection, player: sqlite3.Row, session_token: str) -> float | None:
+    """The player's session, or one of the sessions issued to the player by refreshing it."""
+    own = bp.session_lookup(conn, player, session_token)
+    if own is not None:
+        return own
+    row = conn.execute("SELECT expires_at FROM sessions WHERE token = ? AND user_id = ?",
+                       (session_token, player["user_id"])).fetchone()
+    return row["expires_at"] if row is not None else None
+
+
+def refresh_session(conn: sqlite3.Connection, player: sqlite3.Row, slip: bp.Slip, now: float) -> str:
+    """Issues a fresh session token with each placement ("Original or refreshed"); the old token stays
+    valid until it expires."""
+    token = secrets.token_urlsafe(24)
+    conn.execute("INSERT INTO sessions (token, user_id, expires_at) VALUES (?, ?, ?)",
+                 (token, player["user_id"], now + bp.SESSION_LIFETIME_S))
+    return token
+
+
+def process_without_key(store: Any, behaviour: Any, process: idempotency.Process) -> Reply:
+    """A request without X-Idempotency-Key is processed once, like any request, with no idempotency."""
+
+    class Discard(Exception):
+        def __init__(self, reply: Reply) -> None:
+            self.reply = reply
+
+    try:
+        with store.transaction() as conn:
+            reply = process(conn)
+            if reply.status >= 500:
+                raise Discard(reply)      # roll back whatever the failed attempt wrote
+    except Discard as discarded:
+        return discarded.reply
+    return reply
+
+
+def rerendered_replay(row: sqlite3.Row) -> Reply:
+    """Re-renders the stored answer (kept as a document, not as bytes): the same JSON values with
+    another layout and, for a PLACED answer, the time of this response."""
+    document = json.loads(bytes(row["body"]), parse_float=Decimal)
+    if isinstance(document, dict) and "timestamp" in document:
+        document["timestamp"] = str(time.time_ns() // 1_000_000)
+    return Reply(row["status"], json_bytes(document, indent=2))
+
+
+OWN_MESSAGES: dict[str, str | None] = {
+    "INVALID_USER": "User not found",
+    "INVALID_BET_DETAILS": "Bet details are invalid",
+    "INVALID_STAKE": "Stake limits exceeded",
+    "INSUFFICIENT_FUNDS": "Insufficient funds",
+    "USER_BLOCKED": "User is blocked",
+    "MISSING_PARAMETER": "Missing parameter",
+    "INVALID_SESSION": None,             # the code says it all
+    "AUTHENTICATION_FAILED": None,
+}
+
+
+def own_message(code: str, message: str) -> str | None:
+    return OWN_MESSAGES.get(code, message)
+
+
+def first_failed_bet(failed: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """INVALID_STAKE names the first offending bet only (the check stops at the first breach)."""
+    return failed[:1]
+
+
+def session_before_user(conn: sqlite3.Connection, behaviour: Any, slip: bp.Slip, now: float) -> sqlite3.Row:
+    """Another order of the server-side checks: the session (userId and token together) first, and only
+    when there is none, whether the user exists; then the funds before the blocked flag; the stake
+    limits come last (in bp_place_slip). A request with one fault gets the reference's answer."""
+    player = conn.execute("SELECT * FROM players WHERE user_id = ?", (slip.user_id,)).fetchone()
+    expires_at = behaviour.bp_session_lookup(conn, player, slip.session_token) if player is not None else None
+    if not behaviour.bp_session_valid(expires_at, now):
+        if player is None:
+            raise bp.Failure(*behaviour.bp_unknown_user())
+        raise bp.Failure("INVALID_SESSION", "the session token is wrong or expired")
+    total = sum((bet["stake"] for bet in slip.bets), Decimal(0))
+    if not behaviour.bp_funds_cover(Decimal(player["balance"]), total):
+        raise bp.Failure("INSUFFICIENT_FUNDS", "the balance does not cover the sum of the stakes")
+    if behaviour.bp_user_blocked(player):
+        raise bp.Failure("USER_BLOCKED", "the player is blocked")
+    return player
+
+
+def bets_reversed_with_payout(behaviour: Any, bets: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The placed bets, last first, each with the potentialPayout stored for it."""
+    return [dict(behaviour.bp_echo_bet(bet), potentialPayout=bp.payout_json(
+        behaviour.bp_potential_payout(bet["stake"], bet["decimalPrice"]))) for bet in reversed(bets)]
+
+
+_BET_PLACEMENT = [
+    Variation("bp-payout-half-even", BP,
+              "potentialPayout is stored rounded to the cent, half even (2.50 x 1.25 = 3.125 stores 3.12) "
+              "(convention bet-placement.payout-precision, cents-half-even)",
+              {"bp_potential_payout": payout_half_even}),
+    Variation("bp-payout-double", BP,
+              "potentialPayout is stored as the double-precision product (0.10 x 3 stores 0.30000000000000004): "
+              "the table types stake and decimalPrice Decimal/Double (convention bet-placement.payout-precision, "
+              "double)",
+              {"bp_potential_payout": payout_double}),
+    Variation("bp-unknown-user-session", BP,
+              "an unknown userId gets 401 INVALID_SESSION: the session is looked up by userId and sessionToken "
+              "together (convention bet-placement.unknown-user, invalid-session)",
+              {"bp_unknown_user": unknown_user_session}),
+    Variation("bp-session-refresh", BP,
+              "a PLACED answer carries a new sessionToken (\"Original or refreshed\"), valid for 30 minutes; the "
+              "old one stays valid until it expires",
+              {"bp_answer_session_token": refresh_session, "bp_session_lookup": refreshed_session_lookup}),
+    Variation("bp-key-reuse-409", BP,
+              "an X-Idempotency-Key reused with another body gets 409 INVALID_BET_DETAILS instead of 422 "
+              "(convention bet-placement.key-reuse, reject-409)",
+              {"bp_key_reused_status": lambda: 409}),
+    Variation("bp-key-reuse-replay", BP,
+              "an X-Idempotency-Key reused with another body gets the first answer again and places nothing: the "
+              "key wins over the body (convention bet-placement.key-reuse, replay)",
+              {"bp_same_request": lambda stored, fingerprint: True}),
+    Variation("bp-key-optional", BP,
+              "a request without X-Idempotency-Key is accepted and processed once, without idempotency. Warns on "
+              "BP-KEY-REQUIRED: refusing it is IETF practice (a SHOULD), the seed only describes the caller",
+              {"bp_missing_key": process_without_key}, warns=("BP-KEY-REQUIRED",)),
+    Variation("bp-replay-rerendered", BP,
+              "a replay re-renders the stored answer: the same JSON values in another layout, with the response "
+              "timestamp of the replay (answers are compared as parsed JSON)",
+              {"bp_replay": rerendered_replay}),
+    Variation("bp-messages", BP,
+              "errorMessage texts of the service's own, and none at all for INVALID_SESSION and "
+              "AUTHENTICATION_FAILED (the table marks errorMessage optional)",
+              {"bp_error_message": own_message}),
+    Variation("bp-failed-bets-first", BP,
+              "INVALID_STAKE lists only the first offending bet in failedBets, with the limit it breached",
+              {"bp_failed_bets": first_failed_bet}),
+    Variation("bp-check-order", BP,
+              "another order of the server-side checks: the session before the user, the funds before the "
+              "blocked flag, the stake limits last; a request with a single fault gets the same answer",
+              {"bp_check_player": session_before_user}),
+    Variation("bp-bets-reordered", BP,
+              "the PLACED answer lists the bets in reverse order, each with an extra potentialPayout",
+              {"bp_placed_bets": bets_reversed_with_payout}),
+]
+
+
+VARIATIONS: dict[str, Variation] = {
+    variation.name: variation
+    for variation in _SPORTSBOOK_ORDER + _TRAVEL_ORDER + _TICKET_ENGINE + _BET_PLACEMENT
+}
+
+
+def get_variation(name: str) -> Variation:
+    """The variation named ``name``; ``ValueError`` listing the known ones otherwise."""
+    try:
+        return VARIATIONS[name]
+    except KeyError:
+        raise ValueError(f"unknown variation {name!r}; known variations: {', '.join(sorted(VARIATIONS))}") from None

@@ -1,0 +1,556 @@
+"""The variation registry is consistent, create_app combines a fault and a variation, and each
+variation really switches on its other (correct) behaviour: a direct test per variation against the
+app. Whether the suite accepts each variation is the self-verification's business, elsewhere."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+import pytest
+import yaml
+
+from orderproof.apis import APIS
+from orderproof.paths import contract_path
+from orderproof.reference import VARIATIONS, Variation, get_variation
+from orderproof.reference.app import load_api_modules
+from orderproof.reference.faults import FAULTS
+
+from .conftest import (bet_details, jackpot_request, loads, make_slip, seed_order, spec_validator,
+                       superbet_request)
+
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%f"
+UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+def contract_rules(slug: str) -> dict[str, str]:
+    """rule id -> level of contracts/<slug>.yaml."""
+    rules = yaml.safe_load(contract_path(slug).read_text(encoding="utf-8"))["rules"]
+    return {rule["id"]: rule["level"] for rule in rules}
+
+
+# --- the registry ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", sorted(VARIATIONS))
+def test_every_variation_is_well_formed_and_starts(name, app_factory):
+    variation = VARIATIONS[name]
+    assert isinstance(variation, Variation) and variation.name == name
+    assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", name)
+    assert variation.apis and set(variation.apis) <= set(APIS)
+    assert variation.description and variation.patch
+    should = {rule for slug in variation.apis for rule, level in contract_rules(slug).items() if level == "SHOULD"}
+    assert set(variation.warns) <= should, f"{name}: warns names a rule that is not a SHOULD of its APIs"
+    app = app_factory(variation=name)    # a patch naming an unknown behaviour would fail here
+    assert app.state.variation == name and app.state.fault is None
+    assert f"Variation switched on: {name}." in app.description
+    for behaviour, function in variation.patch.items():
+        assert getattr(app.state.behaviour, behaviour) is function
+
+
+def test_every_behaviour_patched_by_a_variation_exists_and_keeps_the_api_prefix():
+    declared = {name for module in load_api_modules() for name in module.BEHAVIOUR}
+    patched = {name for variation in VARIATIONS.values() for name in variation.patch}
+    assert patched <= declared
+    assert all(name.startswith(("bp_", "so_", "ticket_", "travel_")) for name in declared)
+
+
+def test_variation_names_are_not_fault_names():
+    assert not set(VARIATIONS) & set(FAULTS)
+
+
+def test_only_bp_key_optional_warns():
+    assert {name: v.warns for name, v in VARIATIONS.items() if v.warns} == {"bp-key-optional": ("BP-KEY-REQUIRED",)}
+
+
+def test_every_variation_has_a_test_showing_its_behaviour():
+    text = Path(__file__).read_text(encoding="utf-8")
+    shown = set(re.findall(r'varied\(reference_factory, "([a-z0-9-]+)"\)', text))
+    assert set(VARIATIONS) <= shown, sorted(set(VARIATIONS) - shown)
+
+
+def test_an_unknown_variation_is_a_value_error_listing_the_known_ones(app_factory):
+    with pytest.raises(ValueError, match="unknown variation 'no-such-choice'; known variations: .*so-reject-http-200"):
+        app_factory(variation="no-such-choice")
+    with pytest.raises(ValueError, match="known variations"):
+        get_variation("")
+
+
+@pytest.mark.parametrize("fault, variation, behaviour", [
+    ("invalid-body-http-200", "so-reject-http-200", "so_rejection_status"),
+    ("payout-float", "bp-payout-double", "bp_potential_payout"),
+    ("session-token-any-user", "bp-session-refresh", "bp_session_lookup"),
+])
+def test_a_fault_and_a_variation_patching_the_same_behaviour_cannot_be_combined(app_factory, fault, variation,
+                                                                                   behaviour):
+    with pytest.raises(ValueError, match=f"fault '{fault}' and variation '{variation}' both patch the "
+                                         f"behaviour\\(s\\) {behaviour}"):
+        app_factory(fault=fault, variation=variation)
+
+
+def test_a_fault_and_a_variation_on_other_behaviours_are_both_switched_on(reference_factory):
+    ref = reference_factory(fault="ticket-id-precision", variation="so-ticket-id-string")
+    assert (ref.app.state.fault, ref.app.state.variation) == ("ticket-id-precision", "so-ticket-id-string")
+    assert "Fault switched on: ticket-id-precision. Variation switched on: so-ticket-id-string." in ref.app.description
+    player = ref.player()
+    data = ref.order(seed_order(player["customerToken"], ticketId="116295584494649345")).json()["data"]
+    assert data["ticketId"] == "116295584494649344"      # the fault's double, written as the variation's string
+
+
+def test_the_clean_reference_has_no_variation(ref):
+    assert ref.app.state.variation is None and "No variation switched on." in ref.app.description
+
+
+# --- sportsbook-order --------------------------------------------------------------------------------
+
+def varied(reference_factory, name):
+    return reference_factory(variation=name)
+
+
+def test_so_reject_http_200(reference_factory):
+    ref = varied(reference_factory, "so-reject-http-200")
+    player = ref.player(balance="10.00")
+    for order, code in ((seed_order("nobody"), 401), (seed_order(player["customerToken"], currency="EUR"), 400),
+                        (seed_order(player["customerToken"]), 402)):
+        response = ref.order(order)
+        assert (response.status_code, response.json()["code"], response.json()["data"]) == (200, code, None)
+    assert ref.snapshot(player["userId"])["balance"] == "10.00"
+    rich = ref.player()
+    assert ref.order(seed_order(rich["customerToken"], ticketId=5)).json()["code"] == 200
+
+
+def test_so_ticket_id_sample_key(reference_factory):
+    ref = varied(reference_factory, "so-ticket-id-sample-key")
+    player = ref.player()
+    data = loads(ref.order(seed_order(player["customerToken"])).content)["data"]
+    assert data["ticketID"] == 116295584494649344 and "ticketId" not in data
+    spec_validator("sportsbook-order", "OrderData").validate(data)
+
+
+def test_so_ticket_id_string(reference_factory):
+    ref = varied(reference_factory, "so-ticket-id-string")
+    player = ref.player()
+    for sent in ("116295584494649344", 116295584494649345):
+        data = loads(ref.order(seed_order(player["customerToken"], ticketId=sent)).content)["data"]
+        assert data["ticketId"] == str(sent)
+        spec_validator("sportsbook-order", "OrderData").validate(data)
+
+
+def test_so_own_codes(reference_factory):
+    ref = varied(reference_factory, "so-own-codes")
+    player = ref.player(balance="10.00")
+    answers = [ref.order(order) for order in (seed_order(player["customerToken"], currency="EUR"),
+                                              seed_order("nobody"), seed_order(player["customerToken"]))]
+    assert [(r.status_code, r.json()["code"], r.json()["msg"]) for r in answers] == [
+        (400, 1001, "parameter error"), (400, 1002, "token invalid or expired"), (400, 1003, "balance not enough")]
+
+
+def test_so_repeat_refused(reference_factory):
+    ref = varied(reference_factory, "so-repeat-refused")
+    player = ref.player()
+    order = seed_order(player["customerToken"])
+    assert ref.order(order).json()["code"] == 200
+    after_first = ref.snapshot(player["userId"])
+    repeat = ref.order(order)
+    assert (repeat.status_code, repeat.json()) == (400, {"code": 409, "msg": "duplicate ticket", "data": None})
+    snapshot = ref.snapshot(player["userId"])
+    assert (snapshot["balance"], snapshot["orders"]) == (after_first["balance"], after_first["orders"])
+
+
+def test_so_rejection_no_data(reference_factory):
+    ref = varied(reference_factory, "so-rejection-no-data")
+    response = ref.order(seed_order("nobody"))
+    assert (response.status_code, response.json()) == (400, {"code": 401, "msg": "unknown customerToken"})
+    player = ref.player()
+    assert "data" in ref.order(seed_order(player["customerToken"])).json()
+
+
+def test_so_unknown_token_401(reference_factory):
+    ref = varied(reference_factory, "so-unknown-token-401")
+    response = ref.order(seed_order("nobody"))
+    assert (response.status_code, response.json()["code"], response.json()["data"]) == (401, 401, None)
+    player = ref.player(balance="1.00")
+    assert ref.order(seed_order(player["customerToken"])).status_code == 400   # the other rejections
+
+
+# --- travel-order ------------------------------------------------------------------------------------
+
+UNKNOWN_MEMBER = {"memberid": 999_999_999}
+BAD_TOTAL = {"localtravelroutine": [{"totalAmt": Decimal("1"),
+                                     "localTravelDetails": [{"price": Decimal("7.0"), "quantity": 9}]}]}
+
+
+def member(ref) -> dict:
+    return {"memberid": int(ref.player()["memberid"])}
+
+
+def test_to_reject_http_200(reference_factory):
+    ref = varied(reference_factory, "to-reject-http-200")
+    for order, code in ((UNKNOWN_MEMBER, 102), ({"memberid": "x"}, 101), (BAD_TOTAL, 103)):
+        response = ref.travel(order)
+        assert (response.status_code, response.json()["code"], response.json()["data"]) == (200, code, None)
+    assert ref.travel(member(ref)).json()["code"] == 100
+
+
+def test_to_message_null(reference_factory):
+    ref = varied(reference_factory, "to-message-null")
+    success, refusal = ref.travel(member(ref)), ref.travel(UNKNOWN_MEMBER)
+    assert (success.status_code, success.json()["code"], success.json()["message"]) == (200, 100, None)
+    assert (refusal.status_code, refusal.json()) == (400, {"data": None, "code": 102, "message": None})
+
+
+def test_to_own_codes(reference_factory):
+    ref = varied(reference_factory, "to-own-codes")
+    answers = [ref.travel(order) for order in ({"memberid": "x"}, UNKNOWN_MEMBER, BAD_TOTAL)]
+    assert [(r.status_code, r.json()["code"]) for r in answers] == [(400, -1), (400, 500), (400, 501)]
+    assert ref.travel(member(ref)).json()["code"] == 100
+
+
+def test_to_omit_nulls(reference_factory):
+    ref = varied(reference_factory, "to-omit-nulls")
+    refusal = ref.travel(UNKNOWN_MEMBER)
+    assert refusal.status_code == 400 and refusal.json() == {"code": 102, "message": "unknown memberid 999999999"}
+    success = ref.travel(member(ref)).json()
+    assert success["code"] == 100 and set(success["data"]) == {"docno", "orderno"}
+
+
+def test_to_server_docno(reference_factory):
+    ref = varied(reference_factory, "to-server-docno")
+    first, second = (ref.travel(member(ref) | {"docno": "MY-DOC-1"}).json()["data"] for _ in range(2))
+    assert first["docno"] != "MY-DOC-1" and second["docno"] != "MY-DOC-1" and first["docno"] != second["docno"]
+    assert first["orderno"].isdigit() and int(second["orderno"]) == int(first["orderno"]) + 1
+    assert ref.snapshot(ref.player()["userId"])["travel_orders"] == []
+
+
+# --- the ticket engine ---------------------------------------------------------------------------------
+
+def ticket_scene(ref, **player_params):
+    player = ref.player(**player_params)
+    return player, ref.state("a jackpot betcard exists"), ref.state("an event exists")
+
+
+def test_ticket_403_empty(reference_factory):
+    ref = varied(reference_factory, "ticket-403-empty")
+    player, betcard, event = ticket_scene(ref)
+    for response in (ref.jackpot(player, jackpot_request(player, betcard), secret="wrong"),
+                     ref.superbet(player, superbet_request(player, event, token="nobody"))):
+        assert (response.status_code, response.content) == (403, b"")
+    assert ref.snapshot(player["userId"])["tickets"] == []
+
+
+def test_ticket_422_own_body(reference_factory):
+    ref = varied(reference_factory, "ticket-422-own-body")
+    player, betcard, event = ticket_scene(ref)
+    body = jackpot_request(player, betcard)
+    del body["currency"]
+    response = ref.jackpot(player, body)
+    assert response.status_code == 422
+    answer = response.json()
+    assert set(answer) == {"code", "message"} and answer["code"] == 422
+    assert answer["message"].startswith("Validation error: body/currency")
+    reservation = ref.superbet(player, superbet_request(player, event, price="x"))
+    assert reservation.status_code == 422 and reservation.json()["code"] == 422
+
+
+def test_ticket_signature_first(reference_factory):
+    ref = varied(reference_factory, "ticket-signature-first")
+    player, betcard, event = ticket_scene(ref)
+    name = f"unknown-{uuid.uuid4().hex[:8]}"
+    for response in (ref.jackpot(player, jackpot_request(player, betcard, operator=name), operator=name),
+                     ref.superbet(player, superbet_request(player, event, operator=name), operator=name)):
+        assert response.status_code == 403                 # the reference: 400 code 112
+    assert ref.jackpot(player, jackpot_request(player, betcard), secret="wrong").status_code == 403
+    other = ref.state("an operator exists")                # a header naming another operator: still 115 first
+    response = ref.jackpot(player, jackpot_request(player, betcard), operator=other["name"], secret=other["secret"])
+    assert (response.status_code, response.json()["code"]) == (400, 115)
+    assert ref.jackpot(player, jackpot_request(player, betcard)).status_code == 200
+
+
+def test_jt_odds_current(reference_factory):
+    ref = varied(reference_factory, "jt-odds-current")
+    player, betcard, _ = ticket_scene(ref)
+    body = jackpot_request(player, betcard, odds_diff=Decimal("0.10"))
+    body["events"][0]["odds"] = Decimal("1.90")            # current 1.85, within odds_diff
+    ticket = loads(ref.jackpot(player, body).content)
+    current = Decimal("1.85") ** 3
+    assert ticket["odds"] == current                       # not 1.90 x 1.85 x 1.85
+    assert ticket["gross_payout"] == int((ticket["stake"] * current).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    assert ticket["net_payout"] == ticket["gross_payout"] - ticket["wht_amount"]
+
+
+def test_jt_gross_zero(reference_factory):
+    ref = varied(reference_factory, "jt-gross-zero")
+    player, betcard, _ = ticket_scene(ref)
+    ticket = ref.jackpot(player, jackpot_request(player, betcard)).json()
+    assert (ticket["gross_payout"], ticket["wht_amount"], ticket["net_payout"]) == (0, 0, 0)
+    assert (ticket["stake"], ticket["ext_amount"]) == (889, 111)
+    stored = ref.snapshot(player["userId"])["tickets"][0]
+    assert (stored["gross_payout"], stored["wht_amount"], stored["net_payout"]) == (0, 0, 0)
+
+
+def test_jt_gross_prize(reference_factory):
+    ref = varied(reference_factory, "jt-gross-prize")
+    player, betcard, _ = ticket_scene(ref)
+    ticket = ref.jackpot(player, jackpot_request(player, betcard, prize=1_000_000)).json()
+    wht = int((Decimal(1_000_000 - 889) * 20 / 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    assert (ticket["gross_payout"], ticket["wht_amount"], ticket["net_payout"]) == (1_000_000, wht, 1_000_000 - wht)
+    small = ref.jackpot(player, jackpot_request(player, betcard, prize=500)).json()   # a prize below the stake
+    assert (small["gross_payout"], small["wht_amount"], small["net_payout"]) == (500, 0, 500)
+
+
+def test_jt_odds_rounded(reference_factory):
+    ref = varied(reference_factory, "jt-odds-rounded")
+    player, betcard, _ = ticket_scene(ref)
+    response = ref.jackpot(player, jackpot_request(player, betcard))    # 1.85 ** 3 = 6.331625
+    assert '"odds":6.33,' in response.text
+    assert response.json()["gross_payout"] == 5629                      # 889 x 6.331625, not 889 x 6.33
+    body = jackpot_request(player, betcard)
+    for event, odds in zip(body["events"], ("1.85", "1.85", "1.00")):  # 3.4225 -> 3.42 (half even)
+        event["odds"] = Decimal(odds)
+    body["odds_diff"] = Decimal("0.85")
+    assert '"odds":3.42,' in ref.jackpot(player, body).text
+
+
+def test_jt_own_error_codes(reference_factory):
+    ref = varied(reference_factory, "jt-own-error-codes")
+    player, betcard, _ = ticket_scene(ref)
+    unknown = ref.jackpot(player, jackpot_request(player, betcard, betcard_code="NO-SUCH-CARD"))
+    body = jackpot_request(player, betcard)
+    body["events"][1]["odds"] = Decimal("2.00")
+    moved = ref.jackpot(player, body)
+    assert (unknown.status_code, unknown.json()["code"]) == (400, 102)
+    assert (moved.status_code, moved.json()) == (400, {"code": 108, "message": "Ticket odds changed"})
+    assert ref.snapshot(player["userId"])["tickets"] == []
+
+
+def test_ticket_operator_timezone(reference_factory):
+    ref = varied(reference_factory, "ticket-operator-timezone")
+    assert ref.state("an operator exists")["timezone_offset"] == "+05:30"
+    assert ref.state("an operator exists", timezone_offset="-03:00")["timezone_offset"] == "-03:00"
+    player, betcard, event = ticket_scene(ref)
+    assert player["operator"]["timezone_offset"] == "+05:30"
+    for response in (ref.jackpot(player, jackpot_request(player, betcard)),
+                     ref.superbet(player, superbet_request(player, event))):
+        ticket = response.json()
+        shift = (datetime.strptime(ticket["operator_time_created"], TIME_FORMAT)
+                 - datetime.strptime(ticket["created"], TIME_FORMAT))
+        assert shift == timedelta(hours=5, minutes=30)
+
+
+def test_ticket_extra_fields(reference_factory):
+    ref = varied(reference_factory, "ticket-extra-fields")
+    player, betcard, event = ticket_scene(ref)
+    body = jackpot_request(player, betcard)
+    ticket = loads(ref.jackpot(player, body).content)
+    assert (ticket["psp"], ticket["rtag"], ticket["events"]) == (None, None, body["events"])
+    spec_validator("jackpot-ticket", "JackpotTicket").validate(ticket)
+    reservation = superbet_request(player, event)
+    answer = ref.superbet(player, reservation).json()
+    assert (answer["psp"], answer["rtag"], answer["event"], answer["bets"]) == (
+        None, None, reservation["event"], reservation["bets"])
+    spec_validator("superbet-reserve", "SuperbetTicket").validate(answer)
+
+
+def test_sr_wht_integer(reference_factory):
+    ref = varied(reference_factory, "sr-wht-integer")
+    player, betcard, event = ticket_scene(ref)
+    assert '"wht":20,' in ref.superbet(player, superbet_request(player, event)).text
+    assert '"wht":20.0,' in ref.jackpot(player, jackpot_request(player, betcard)).text   # the jackpot keeps 20.0
+    fractional = ref.player(operator=ref.state("an operator exists", wht="12.5")["name"])
+    assert '"wht":12.5,' in ref.superbet(fractional, superbet_request(fractional, event)).text
+
+
+def test_ticket_ids_other(reference_factory):
+    ref = varied(reference_factory, "ticket-ids-other")
+    player, betcard, event = ticket_scene(ref)
+    tickets = [ref.jackpot(player, jackpot_request(player, betcard)).json(),
+               ref.superbet(player, superbet_request(player, event)).json()]
+    for ticket in tickets:
+        assert UUID_RE.fullmatch(ticket["id"]) and re.fullmatch(r"[A-Z0-9]{8}", ticket["code"])
+    assert [t["id"] for t in ref.snapshot(player["userId"])["tickets"]] == [t["id"] for t in tickets]
+
+
+def test_ticket_atag_absent(reference_factory):
+    ref = varied(reference_factory, "ticket-atag-absent")
+    player, betcard, event = ticket_scene(ref)
+    body = jackpot_request(player, betcard)
+    del body["atag"]
+    assert "atag" not in ref.jackpot(player, body).json()
+    assert "atag" not in ref.superbet(player, superbet_request(player, event, atag=None)).json()
+    assert ref.superbet(player, superbet_request(player, event)).json()["atag"] == "affiliate-1"
+
+
+@pytest.mark.parametrize("field", ["currency", "source", "type", "odds_diff", "bonus_prizes"])
+def test_ticket_field_defaults(reference_factory, field):
+    ref = varied(reference_factory, "ticket-field-defaults")
+    player, betcard, event = ticket_scene(ref)
+    body = jackpot_request(player, betcard)
+    del body[field]
+    assert ref.jackpot(player, body).status_code == 200
+    reservation = superbet_request(player, event)
+    if field in reservation:
+        del reservation[field]
+        assert ref.superbet(player, reservation).json()["type"] == "superbet"
+    incomplete = jackpot_request(player, betcard)
+    del incomplete["price"]
+    assert ref.jackpot(player, incomplete).status_code == 422               # an essential field stays required
+
+
+# --- bet-placement -------------------------------------------------------------------------------------
+
+def stored_payouts(ref, player) -> list[str]:
+    return [bet["potentialPayout"] for bet in ref.snapshot(player["userId"])["bets"]]
+
+
+def test_bp_payout_half_even(reference_factory):
+    ref = varied(reference_factory, "bp-payout-half-even")
+    player = ref.player()
+    ref.bet(player, make_slip(player, bet_details(stake=Decimal("2.50"), decimalPrice=Decimal("1.25")),
+                              bet_details(stake=Decimal("2.55"), decimalPrice=Decimal("1.85"))))
+    assert stored_payouts(ref, player) == ["3.12", "4.72"]       # exact: 3.1250 and 4.7175
+
+
+def test_bp_payout_double(reference_factory):
+    ref = varied(reference_factory, "bp-payout-double")
+    player = ref.player()
+    ref.bet(player, make_slip(player, bet_details(stake=Decimal("0.10"), decimalPrice=Decimal("3")),
+                              bet_details(stake=Decimal("2.55"), decimalPrice=Decimal("1.85"))))
+    assert stored_payouts(ref, player) == [repr(0.10 * 3.0), repr(2.55 * 1.85)] == ["0.30000000000000004", "4.7175"]
+
+
+def test_bp_unknown_user_session(reference_factory):
+    ref = varied(reference_factory, "bp-unknown-user-session")
+    player = ref.player()
+    response = ref.bet(player, make_slip(player, userId="nobody"))
+    assert (response.status_code, response.json()["errorCode"]) == (401, "INVALID_SESSION")
+    blocked = ref.player(blocked=True)
+    assert ref.bet(blocked).json()["errorCode"] == "USER_BLOCKED"
+
+
+def test_bp_session_refresh(reference_factory):
+    ref = varied(reference_factory, "bp-session-refresh")
+    player = ref.player()
+    slip, key = make_slip(player), str(uuid.uuid4())
+    first = ref.bet(player, slip, key=key)
+    refreshed = first.json()["sessionToken"]
+    assert first.status_code == 200 and refreshed != player["sessionToken"]
+    assert ref.bet(player, slip, key=key).json()["sessionToken"] == refreshed      # the replay
+    assert ref.bet(player, make_slip(player, sessionToken=refreshed)).status_code == 200   # the new one works
+    assert ref.bet(player, make_slip(player)).status_code == 200                          # the old one too
+    other = ref.player()
+    response = ref.bet(other, make_slip(other, sessionToken=refreshed))                   # not another user's
+    assert (response.status_code, response.json()["errorCode"]) == (401, "INVALID_SESSION")
+    assert len(ref.snapshot(player["userId"])["bets"]) == 3
+
+
+def test_bp_key_reuse_409(reference_factory):
+    ref = varied(reference_factory, "bp-key-reuse-409")
+    player, key = ref.player(), str(uuid.uuid4())
+    assert ref.bet(player, make_slip(player), key=key).status_code == 200
+    response = ref.bet(player, make_slip(player), key=key)
+    assert (response.status_code, response.json()["status"], response.json()["errorCode"]) == (
+        409, "FAILURE", "INVALID_BET_DETAILS")
+    assert len(ref.snapshot(player["userId"])["bets"]) == 1
+
+
+def test_bp_key_reuse_replay(reference_factory):
+    ref = varied(reference_factory, "bp-key-reuse-replay")
+    player, key = ref.player(), str(uuid.uuid4())
+    first = ref.bet(player, make_slip(player), key=key)
+    other = ref.bet(player, make_slip(player, bet_details(stake=7)), key=key)
+    assert (other.status_code, other.content) == (first.status_code, first.content)
+    assert len(ref.snapshot(player["userId"])["bets"]) == 1
+
+
+def test_bp_key_optional(reference_factory):
+    ref = varied(reference_factory, "bp-key-optional")
+    player = ref.player()
+    slip = make_slip(player)
+    answers = [ref.bet(player, slip, headers={"X-Idempotency-Key": None}) for _ in range(2)]
+    assert [r.json()["status"] for r in answers] == ["PLACED", "PLACED"]     # no key, no idempotency
+    assert len(ref.snapshot(player["userId"])["bets"]) == 2
+    refused = ref.bet(player, make_slip(player, bet_details(stake=600)), headers={"X-Idempotency-Key": None})
+    assert refused.json()["errorCode"] == "INVALID_STAKE"
+    malformed = ref.bet(player, key="not-a-uuid")
+    assert (malformed.status_code, malformed.json()["errorCode"]) == (400, "INVALID_BET_DETAILS")
+    assert len(ref.snapshot(player["userId"])["bets"]) == 2
+
+
+@pytest.mark.parametrize("outcome", ["PLACED", "FAILURE"])
+def test_bp_replay_rerendered(reference_factory, outcome):
+    ref = varied(reference_factory, "bp-replay-rerendered")
+    player = ref.player()
+    stake = Decimal("10.00") if outcome == "PLACED" else Decimal("600.00")
+    slip, key = make_slip(player, bet_details(stake=stake)), str(uuid.uuid4())
+    first = ref.bet(player, slip, key=key)
+    after_first = ref.snapshot(player["userId"])
+    again = ref.bet(player, slip, key=key)
+    assert again.status_code == first.status_code and again.content != first.content
+    one, two = loads(first.content), loads(again.content)
+    if outcome == "PLACED":     # the replay's own response time; the exact digits of the stake kept
+        assert one.pop("timestamp").isdigit() and two.pop("timestamp").isdigit()
+        assert b'"stake": 10.00' in again.content
+    assert one == two
+    assert ref.snapshot(player["userId"]) == after_first
+
+
+def test_bp_messages(reference_factory):
+    ref = varied(reference_factory, "bp-messages")
+    player = ref.player()
+    unknown = ref.bet(player, make_slip(player, userId="nobody")).json()
+    session = ref.bet(player, make_slip(player, sessionToken="wrong")).json()
+    missing = ref.bet(player, headers={"X-Idempotency-Key": None}).json()
+    assert unknown == {"status": "FAILURE", "errorCode": "INVALID_USER", "errorMessage": "User not found"}
+    assert session == {"status": "FAILURE", "errorCode": "INVALID_SESSION"}
+    assert missing == {"status": "FAILURE", "errorCode": "MISSING_PARAMETER", "errorMessage": "Missing parameter"}
+    spec_validator("bet-placement", "Failure401").validate(session)
+
+
+def test_bp_failed_bets_first(reference_factory):
+    ref = varied(reference_factory, "bp-failed-bets-first")
+    player = ref.player()
+    bets = [bet_details(stake=5), bet_details(stake=600), bet_details(stake=Decimal("0.05"))]
+    response = ref.bet(player, make_slip(player, *bets))
+    failed = loads(response.content)["failedBets"]
+    assert (response.status_code, response.json()["errorCode"]) == (400, "INVALID_STAKE")
+    assert [(f["betId"], f["reason"]) for f in failed] == [(bets[1]["betId"], {"maxStake": Decimal("500.00")})]
+
+
+@pytest.mark.parametrize("player_params, slip_change, expected", [
+    ({}, {"userId": "nobody"}, "INVALID_USER"),
+    ({}, {"sessionToken": "wrong"}, "INVALID_SESSION"),
+    ({"session_expired": True}, {}, "INVALID_SESSION"),
+    ({"blocked": True}, {}, "USER_BLOCKED"),
+    ({"max_stake": "1.00"}, {}, "INVALID_STAKE"),
+    ({"balance": "1.00"}, {}, "INSUFFICIENT_FUNDS"),
+])
+def test_bp_check_order_answers_a_single_fault_as_the_reference(reference_factory, player_params, slip_change,
+                                                                    expected):
+    for ref in (reference_factory(), varied(reference_factory, "bp-check-order")):
+        player = ref.player(**player_params)
+        response = ref.bet(player, make_slip(player, bet_details(stake=5)) | slip_change)
+        assert response.json()["errorCode"] == expected
+
+
+@pytest.mark.parametrize("player_params, slip_change, reference, varied_answer", [
+    ({"blocked": True, "balance": "1.00"}, {}, "USER_BLOCKED", "INSUFFICIENT_FUNDS"),    # funds before blocked
+    ({"max_stake": "1.00", "balance": "1.00"}, {}, "INVALID_STAKE", "INSUFFICIENT_FUNDS"),   # limits last
+])
+def test_bp_check_order(reference_factory, player_params, slip_change, reference, varied_answer):
+    for ref, expected in ((reference_factory(), reference), (varied(reference_factory, "bp-check-order"), varied_answer)):
+        player = ref.player(**player_params)
+        response = ref.bet(player, make_slip(player, bet_details(stake=5)) | slip_change)
+        assert response.json()["errorCode"] == expected
+        assert ref.snapshot(player["userId"])["bets"] == []
+
+
+def test_bp_bets_reordered(reference_factory):
+    ref = varied(reference_factory, "bp-bets-reordered")
+    player = ref.player()
+    bets = [bet_details(stake=Decimal("2.55")), bet_details(stake=Decimal("1.00"), decimalPrice=Decimal("3.40"))]
+    answer = loads(ref.bet(player, make_slip(player, *bets)).content)
+    assert [bet["betId"] for bet in answer["bets"]] == [bets[1]["betId"], bets[0]["betId"]]
+    assert [bet["potentialPayout"] for bet in answer["bets"]] == [Decimal("3.4000"), Decimal("4.7175")]
+    spec_validator("bet-placement", "PlacementResponse").validate(answer)
