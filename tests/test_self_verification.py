@@ -1,10 +1,14 @@
-"""The suite verifies itself against its embedded reference: the clean reference passes every rule,
-and every named fault of the reference fails exactly the rules it is meant to break (and no other
-MUST rule). A fault that no rule catches is a failing test naming the fault: the mutation score
-bar is 100 %.
+"""The suite verifies itself against its embedded reference, both ways:
 
-Slow (the whole suite runs once clean and once per fault, in process, quick profile, fixed seed):
-``pytest tests/test_self_verification.py -s`` prints the table.
+* every named fault of the reference fails exactly the rules it is meant to break (and no other
+  MUST rule): a check that cannot fail is a defect, and a fault that no rule catches is a failing
+  test naming the fault (the mutation score bar is 100 %);
+* every named variation (a correct behaviour the seeds permit that differs from the reference's own
+  choice) stays CERTIFIED, with no MUST rule failed or not verified and no SHOULD warning but those it
+  declares: a check that fails a conforming service is a defect too.
+
+Slow (the whole suite runs once clean and once per fault and variation, in process, quick profile,
+fixed seed): ``pytest tests/test_self_verification.py -s`` prints both tables.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import pytest
 
 from orderproof.apis import APIS
 from orderproof.reference.faults import FAULTS
+from orderproof.reference.variations import VARIATIONS
 from orderproof.results import Verdict
 from orderproof.runner import build_context
 
@@ -29,12 +34,13 @@ PREFIXES = {api.prefix: slug for slug, api in APIS.items()}
 EXPECTED_NOT_VERIFIED: dict[str, str] = {}
 
 TABLE: list[tuple[str, str, str, str]] = []
+VARIATION_TABLE: list[tuple[str, str, str, str, str]] = []
 
 
-def run(apis: tuple[str, ...], fault: str | None = None) -> tuple[list, float | None]:
-    """Every rule of ``apis`` against the reference (with ``fault``); the results and the time from
-    the start to the first FAIL."""
-    context = build_context(apis=apis, fault=fault, profile=PROFILE, seed=SEED)
+def run(apis: tuple[str, ...], fault: str | None = None, variation: str | None = None) -> tuple[list, float | None]:
+    """Every rule of ``apis`` against the reference (with ``fault`` or ``variation``); the results
+    and the time from the start to the first FAIL."""
+    context = build_context(apis=apis, fault=fault, variation=variation, profile=PROFILE, seed=SEED)
     results, first_failure = [], None
     started = time.perf_counter()
     try:
@@ -79,13 +85,43 @@ def test_fault_fails_exactly_its_rules(name: str) -> None:
     missed = [rule for rule in fault.rules if rule not in by_id or by_id[rule].verdict is not Verdict.FAIL]
     assert not missed, (f"fault {name} is not caught by {', '.join(missed)}: "
                         + "; ".join(f"{r} {by_id[r].verdict.value} {by_id[r].reason}" for r in missed if r in by_id))
-    collateral = [f"{r.rule_id}: {r.reason}" for r in results
-                  if r.verdict is Verdict.FAIL and r.level == "MUST" and r.rule_id not in fault.rules]
+    collateral = [f"{r.rule_id}: {r.reason}" for r in results if r.verdict is Verdict.FAIL and r.level == "MUST"
+                  and r.rule_id not in fault.rules and r.rule_id not in fault.also]
     assert not collateral, f"fault {name} also fails MUST rules it does not name:\n" + "\n".join(collateral)
+
+
+@pytest.mark.parametrize("name", sorted(VARIATIONS))
+def test_variation_stays_certified(name: str) -> None:
+    variation = VARIATIONS[name]
+    results, _ = run(tuple(slug for slug in APIS if slug in variation.apis), variation=name)
+    must_failed = [f"{r.rule_id}: {r.reason}" for r in results if r.level == "MUST" and r.verdict is Verdict.FAIL]
+    must_unverified = [f"{r.rule_id}: {r.reason}" for r in results
+                       if r.level == "MUST" and r.verdict is Verdict.NOT_VERIFIED]
+    warnings = sorted(r.rule_id for r in results if r.level == "SHOULD" and r.verdict is Verdict.FAIL)
+    unexpected = [f"{r.rule_id}: {r.reason}" for r in results if r.level == "SHOULD"
+                  and r.verdict is Verdict.FAIL and r.rule_id not in variation.warns]
+    VARIATION_TABLE.append((name, ",".join(variation.apis), str(len(must_failed)), str(len(must_unverified)),
+                            ",".join(warnings) or "-"))
+    assert not must_failed, f"variation {name} (a correct service) fails MUST rules:\n" + "\n".join(must_failed)
+    assert not must_unverified, f"variation {name} leaves MUST rules not verified:\n" + "\n".join(must_unverified)
+    assert not unexpected, f"variation {name} gets SHOULD warnings it does not declare:\n" + "\n".join(unexpected)
+
+
+def test_there_are_enough_variations_and_every_must_rule_has_a_fault() -> None:
+    from orderproof.catalogue import load_catalogue
+
+    assert len(VARIATIONS) >= 25
+    proven = {rule for fault in FAULTS.values() for rule in fault.rules}
+    unproven = [rule.id for rule in load_catalogue().rules if rule.level == "MUST" and rule.id not in proven]
+    assert not unproven, f"MUST rules no fault proves: {', '.join(unproven)}"
 
 
 def teardown_module() -> None:
     if TABLE:
         print("\nfault | rules expected | rules failed | first failure after")
         for row in TABLE:
+            print(" | ".join(row))
+    if VARIATION_TABLE:
+        print("\nvariation | APIs | MUST FAILs (must be 0) | MUST not verified (must be 0) | SHOULD warnings")
+        for row in VARIATION_TABLE:
             print(" | ".join(row))

@@ -128,6 +128,11 @@ class RuleFlow:
             prepared.append(kwargs)
         if not prepared:
             return []
+        # Which of concurrent duplicates the service takes first is its own business: none of them is
+        # "the first request" whose answer the response rules judge (the loser's 409 is not an error).
+        keys = [_repeat_identity(self.api, kwargs.get("headers") or {}, kwargs.get("body")) for kwargs in prepared]
+        for kwargs, key in zip(prepared, keys):
+            kwargs["duplicate"] = key is not None and keys.count(key) > 1
         with ThreadPoolExecutor(max_workers=min(len(prepared), MAX_CONCURRENCY)) as pool:
             futures = [pool.submit(self._send, kwargs.pop("body", None), **kwargs) for kwargs in prepared]
             return [future.result() for future in futures]
@@ -138,7 +143,8 @@ class RuleFlow:
 
     def _send(self, body: Any, *, player: Mapping[str, Any] | None = None,
               headers: Mapping[str, str] | None = None, media_type: str = "application/json",
-              raw: bytes | None = None, auth: str = "valid", sign_as: Mapping[str, Any] | None = None) -> Exchange:
+              raw: bytes | None = None, auth: str = "valid", sign_as: Mapping[str, Any] | None = None,
+              duplicate: bool = False) -> Exchange:
         content = raw if raw is not None else encode_body(body, media_type)
         merged: dict[str, str] = {"Content-Type": media_type}
         if self.api == "bet-placement":
@@ -156,7 +162,7 @@ class RuleFlow:
                 merged[name] = value
         identity = _repeat_identity(self.api, merged, body)
         with self._lock:                       # decided before sending: concurrent duplicates race
-            repeat = identity is not None and identity in self._identities
+            repeat = duplicate or (identity is not None and identity in self._identities)
             if identity is not None:
                 self._identities.add(identity)
         transport = self.ctx.transport

@@ -8,6 +8,7 @@ so that ``negative_data_rejection`` judges what it generated.
 
 from __future__ import annotations
 
+import copy
 import json
 import random
 import re
@@ -126,10 +127,20 @@ def coverage_cases(slug: str) -> tuple[Any, ...]:
 
 
 def coverage_sample(slug: str, size: int, sample_seed: int) -> list[Any]:
-    cases = coverage_cases(slug)
-    if size >= len(cases):
-        return list(cases)
-    return random.Random(sample_seed).sample(list(cases), size)
+    """Every coverage case that leaves out something required (the plainest invalid request there
+    is), then a seeded sample of ``size`` of the others."""
+    cases = list(coverage_cases(slug))
+    missing = [case for case in cases if _description(case).startswith("Missing")
+               or "Missing required property" in _description(case)]
+    rest = [case for case in cases if case not in missing]
+    if size < len(rest):
+        rest = random.Random(sample_seed).sample(rest, size)
+    return missing + rest
+
+
+def _description(case: Any) -> str:
+    data = getattr(getattr(case, "meta", None), "phase", None)
+    return getattr(getattr(data, "data", None), "description", "") or ""
 
 
 def mutated_names(case: Any) -> set[str]:
@@ -144,41 +155,25 @@ def mutated_names(case: Any) -> set[str]:
     return {name.lower() for name in names}
 
 
-IDENTITY_FIELDS = {
-    "sportsbook-order": {"customerToken": "customerToken"},
-    "jackpot-ticket": {"token": "token"},
-    "superbet-reserve": {"token": "token"},
-    "travel-order": {"memberid": "memberid"},
-    "bet-placement": {"userId": "userId", "sessionToken": "sessionToken"},
-}
-
-
-def identify_negative(slug: str, case: Any, scene: Scene) -> Mapping | None:
-    """A coverage negative case with a real player's identity in every field it did not break, so
-    that the broken field is the only reason left to reject it."""
+def identify_negative(slug: str, case: Any, scene: Scene, draw: Callable) -> Mapping | None:
+    """A coverage negative case with a real player's identity and real fixtures (events, betcards,
+    prices) in every top-level field it did not break, so that the broken field is the only reason
+    left to reject it."""
     if not isinstance(case.body, dict):
         return None
     player = scene.player()
     broken = mutated_names(case)
+    realistic = valid_body(slug, copy.deepcopy(case.body), scene, player, draw)
     body = dict(case.body)
-    for field_name, answer_key in IDENTITY_FIELDS[slug].items():
-        if field_name.lower() not in broken and field_name in body:
-            value = player[answer_key]
-            body[field_name] = int(value) if field_name == "memberid" and str(value).isdigit() else value
-    if slug == "sportsbook-order" and "ticketid" not in broken and "ticketId" in body:
-        body["ticketId"] = scene.big_id()
-    if slug in TICKET_ENGINE and "operator" not in broken and "operator" in body:
-        body["operator"] = scene.operator(slug, player)[0]
-    if slug == "bet-placement" and "requestid" not in broken and "requestId" in body:
-        body["requestId"] = scene.uuid()
+    for key in body:
+        if key.lower() not in broken and isinstance(realistic, dict) and key in realistic:
+            body[key] = realistic[key]
     case.body = body
     return player
 
 
 def fresh_case(case: Any) -> Any:
     """A copy of a pooled case that may be filled in without touching the pool."""
-    import copy
-
     return type(case)(
         case.operation, case.method, case.path, id=case.id,
         path_parameters=copy.deepcopy(case.path_parameters), headers=copy.deepcopy(case.headers),

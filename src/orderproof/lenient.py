@@ -8,11 +8,14 @@ seeds give no lengths, bounds or formats for most fields. Demanding their reject
 a service for a choice the seed leaves open.
 
 So <P>-NEGATIVE judges a case only when its body breaks the *lenient* schema: the spec's request
-schema with every type widened to what common parsers coerce (numeric strings for numbers, integral
-numbers for integers, ``"true"``/``1`` for booleans, scalars for strings, case-insensitive string
-enums), ``null`` allowed for optional fields, and every bound, length, pattern, format and
-``additionalProperties: false`` dropped. What is left is a missing required field, an object where a
-number belongs, a word where a number belongs, a body that is not JSON at all.
+schema with every type widened to what common parsers coerce (numeric strings and booleans for
+numbers, integral numbers for integers, ``"true"``/``1`` for booleans, scalars for strings,
+case-insensitive string enums), ``null`` allowed for optional fields, only the essential fields
+required (``x-orderproof-essential`` where the spec gives it: the seed's "required" may be an
+inference), no type at all for the fields a service may ignore (``x-orderproof-loose``), and every
+bound, length, pattern, format and ``additionalProperties: false`` dropped.
+What is left is a missing essential field, an object where a number belongs, a word where a number
+belongs, a body that is not JSON at all.
 """
 
 from __future__ import annotations
@@ -56,11 +59,11 @@ def _resolve(schema: Any, document: Mapping[str, Any]) -> Any:
 
 
 def _widen_type(kind: str) -> list[dict[str, Any]]:
-    if kind == "integer":
-        return [{"type": "integer"}, {"type": "number", "multipleOf": 1},
+    if kind == "integer":              # pydantic's lax mode also reads true/false as 1/0
+        return [{"type": "integer"}, {"type": "number", "multipleOf": 1}, {"type": "boolean"},
                 {"type": "string", "pattern": _INTEGER_TEXT}]
     if kind == "number":
-        return [{"type": "number"}, {"type": "string", "pattern": _NUMBER_TEXT}]
+        return [{"type": "number"}, {"type": "boolean"}, {"type": "string", "pattern": _NUMBER_TEXT}]
     if kind == "boolean":
         return [{"type": "boolean"}, {"enum": [0, 1]},
                 {"type": "string", "pattern": r"(?i)^\s*(true|false|0|1)\s*$"}]
@@ -85,9 +88,10 @@ def _lenient(schema: Any, document: Mapping[str, Any], depth: int = 0) -> Any:
             else:
                 branches.append(widened)
         elif key == "properties":
-            required = set(schema.get("required") or [])
+            required = set(schema.get("x-orderproof-essential", schema.get("required")) or [])
+            loose = set(schema.get("x-orderproof-loose") or [])      # fields a service may ignore
             out["properties"] = {
-                name: (_lenient(sub, document, depth + 1) if name in required
+                name: ({} if name in loose else _lenient(sub, document, depth + 1) if name in required
                        else {"anyOf": [{"type": "null"}, _lenient(sub, document, depth + 1)]})
                 for name, sub in value.items()
             }
@@ -107,7 +111,9 @@ def _lenient(schema: Any, document: Mapping[str, Any], depth: int = 0) -> Any:
             kinds = value if isinstance(value, list) else [value]
             alternatives = [alt for kind in kinds for alt in _widen_type(kind)]
             out.setdefault("allOf", []).append({"anyOf": alternatives})
-        elif key in ("required", "const", "not", "if", "then", "else", "dependentRequired"):
+        elif key == "required":          # what a request cannot do without (x-orderproof-essential, when given)
+            out["required"] = list(schema.get("x-orderproof-essential", value))
+        elif key in ("const", "not", "if", "then", "else", "dependentRequired"):
             out[key] = value if key not in ("not", "if", "then", "else") else _lenient(value, document, depth + 1)
     for widened in branches:
         out.setdefault("allOf", []).append({"anyOf": widened})

@@ -318,7 +318,9 @@ class RunContext:
         """Run one rule's check on one exchange: None (pass), NOT_APPLICABLE, or a RuleFailure."""
         if rule.check in generic.GENERIC:
             return self._judge_generic(rule, exchange, case, reply)
-        if reply.error:
+        if reply.error or (exchange.mode == "negative" and 200 <= exchange.status < 300):
+            # a success to a negative case is <P>-NEGATIVE's question; what the answer echoes of the
+            # suite's own invalid input is not the response rules' business
             return NOT_APPLICABLE
         check = RESPONSE_CHECKS[rule.check]
         try:
@@ -331,28 +333,30 @@ class RunContext:
             return RuleFailure(rule.id, f"the response could not be evaluated: {exc.__class__.__name__}: {exc}")
         return NOT_APPLICABLE if outcome is NOT_APPLICABLE else None
 
-    def send_case(self, slug: str, case: Any, scene: Scene, draw: Callable | None,
-                  edge: tuple[tuple[Any, ...], Any] | None = None) -> tuple[Exchange, Any] | None:
+    def send_case(self, slug: str, case: Any, scene: Scene, draw: Callable,
+                  edge: tuple[tuple[Any, ...], Any] | None = None,
+                  coverage: bool = False) -> tuple[Exchange, Any] | None:
         """Fill in a case (positive: fixtures; coverage negative: identity), sign it, send it.
         ``edge`` (path, value) puts an edge number into a positive case after it was filled in.
         None when the generated request cannot be put on the wire (e.g. a header value HTTP cannot
         carry), or an edge path the body does not have: such a case says nothing and is not counted."""
         try:
-            return self._send_case(slug, case, scene, draw, edge)
+            return self._send_case(slug, case, scene, draw, edge, coverage)
         except (Unsendable, requests.exceptions.InvalidHeader, requests.exceptions.InvalidURL, UnicodeEncodeError):
             return None
 
-    def _send_case(self, slug: str, case: Any, scene: Scene, draw: Callable | None,
-                   edge: tuple[tuple[Any, ...], Any] | None = None) -> tuple[Exchange, Any] | None:
+    def _send_case(self, slug: str, case: Any, scene: Scene, draw: Callable,
+                   edge: tuple[tuple[Any, ...], Any] | None = None,
+                   coverage: bool = False) -> tuple[Exchange, Any] | None:
         mode = case.meta.generation.mode.value if case.meta is not None else None
         player, broken = None, set()
         realistic = False
         try:
-            if mode == "positive" and draw is not None:
+            if mode == "positive":
                 player = overlay_case(slug, case, scene, draw)
                 realistic = player is not None and scene.realistic
-            elif mode == "negative" and draw is None:
-                player = identify_negative(slug, case, scene)
+            elif mode == "negative" and coverage:
+                player = identify_negative(slug, case, scene, draw)
                 broken = mutated_names(case)
         except NotVerified:
             player = None        # no fixtures: the case goes as generated
@@ -366,9 +370,9 @@ class RunContext:
                 extra = auth_headers(slug, body_bytes(request), scene, player)
             except NotVerified:
                 extra = {}
-            if slug == "bet-placement":
-                extra["X-Idempotency-Key"] = scene.uuid()
             request.headers.update({name: value for name, value in extra.items() if name.lower() not in broken})
+        if slug == "bet-placement" and "x-idempotency-key" not in broken:
+            request.headers["X-Idempotency-Key"] = scene.uuid()   # never a key another case used
         reply = self.transport.send(request)
         exchange = exchange_from(slug, reply, mode, conventions=self.conventions)
         exchange.extra["realistic"] = realistic
@@ -422,16 +426,30 @@ class RunContext:
 
         try:
             shared()
-            for pooled in coverage_sample(slug, self.profile.coverage_examples, derive_seed(self.seed, slug + "/cov")):
-                case = fresh_case(pooled)
-                sent = self.send_case(slug, case, scene, None)
-                if sent is not None:
-                    judge_all(case, *sent, "coverage")
+            self._coverage_pass(slug, scene, judge_all)
             self._edge_pass(slug, scene, judge_all)
         except BudgetExhausted:
             traffic.budget_exhausted = True
         traffic.duration_s = time.perf_counter() - started
         return traffic
+
+    def _coverage_pass(self, slug: str, scene: Scene, judge_all: Callable) -> None:
+        """A seeded sample of Schemathesis' coverage-phase negative cases, each filled in with a real
+        identity and fixtures where it is not broken (one Hypothesis example draws them all)."""
+        sample = coverage_sample(slug, self.profile.coverage_examples, derive_seed(self.seed, slug + "/cov"))
+
+        @settings(max_examples=1, database=None, deadline=None, phases=(Phase.generate,),
+                  suppress_health_check=list(HealthCheck), verbosity=Verbosity.quiet)
+        @seed(derive_seed(self.seed, f"{slug}/coverage"))
+        @given(data=st.data())
+        def send_all(data: Any) -> None:
+            for pooled in sample:
+                case = fresh_case(pooled)
+                sent = self.send_case(slug, case, scene, data.draw, coverage=True)
+                if sent is not None:
+                    judge_all(case, *sent, "coverage")
+
+        send_all()
 
     def _edge_pass(self, slug: str, scene: Scene, judge_all: Callable) -> None:
         """One otherwise valid request per edge number and money/id field of the API

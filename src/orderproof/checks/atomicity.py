@@ -216,11 +216,11 @@ FUNDS_QUOTE = ("confirm that the user has a sufficient balance to cover the sum 
 def bp_funds(flow: Flow) -> None:
     """BP-FUNDS: passes if a slip whose stakes sum to more than the balance gets 400
     INSUFFICIENT_FUNDS and stores nothing, and two slips of 2-3 bets under different idempotency keys
-    sent at the same time that together exceed the balance are not both placed and never overdraw (the
-    balance stays >= 0 and fell by the placed slips' stakes only); fails otherwise; does not apply:
+    sent at the same time that together exceed the balance never overdraw (the balance stays where it
+    was, or falls by the placed slips' stakes, never below zero, and never pays for both: whether
+    placing debits at all is BP-DEBIT's question); fails otherwise, listing both parts; does not apply:
     always applies (needs provider states and snapshots). Every example tries both."""
-    _bp_funds_one_slip(flow)
-    _bp_funds_concurrent(flow)
+    each_case("BP-FUNDS", (_bp_funds_one_slip, _bp_funds_concurrent), lambda part: part(flow))
 
 
 def _bp_funds_one_slip(flow: Flow) -> None:

@@ -7,7 +7,7 @@ Money is compared as ``Decimal`` (never float): response bodies are parsed exact
 from __future__ import annotations
 
 import re
-from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
 from typing import Any
 
 from hypothesis import strategies as st
@@ -66,9 +66,14 @@ def is_json_int(value: Any) -> bool:
 
 
 def rounded(value: Decimal, places: int = 0) -> set[Decimal]:
-    """``value`` rounded half-up and half-even (both accepted where the document says only "round")."""
+    """``value`` rounded half-up and half-even (both accepted where the document says only "round"),
+    at whatever magnitude (a context wide enough for every digit, so a huge product never raises)."""
     exp = Decimal(1).scaleb(-places)
-    return {value.quantize(exp, rounding=ROUND_HALF_UP), value.quantize(exp, rounding=ROUND_HALF_EVEN)}
+    if not value.is_finite():
+        return set()
+    with localcontext() as context:
+        context.prec = max(28, value.adjusted() + places + 4)
+        return {value.quantize(exp, rounding=ROUND_HALF_UP), value.quantize(exp, rounding=ROUND_HALF_EVEN)}
 
 
 def cents(value: Any) -> int:

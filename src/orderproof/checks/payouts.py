@@ -103,13 +103,11 @@ def _current_odds_product(exchange: Exchange) -> Decimal | None:
 
 
 def product_matches(got: Decimal, product: Decimal) -> bool:
-    """``got`` is ``product`` exactly, rounded (half up or half even) to its own number of decimals
-    when that is 2 or more, or the product in double precision."""
+    """``got`` is ``product`` exactly, rounded (half up or half even) to 2 or more decimals (a JSON
+    writer may drop trailing zeros: 39.30 reads 39.3), or the product in double precision."""
     if got == product:
         return True
-    exponent = got.as_tuple().exponent
-    places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
-    if places >= 2 and got in rounded(product, places):
+    if any(got in rounded(product, places) for places in range(2, 10)):
         return True
     return product != 0 and abs(got - product) <= abs(product) * Decimal("1e-12")
 
@@ -163,8 +161,9 @@ def jt_gross_payout(exchange: Exchange) -> Any:
         options.append("stake-times-odds")
     if gross == 0:
         options.append("zero-until-resulted")
-    prize = json_number(exchange.request_body.get("prize"))
-    if prize is not None and gross == prize:
+    prizes = {json_number(exchange.request_body.get("prize")),
+              json_number((exchange.extra.get("betcard") or {}).get("prize"))} - {None}
+    if gross in prizes:
         options.append("betcard-prize")
     if not options:
         raise RuleFailure(rule, "gross_payout is neither stake x odds rounded to the cent "
