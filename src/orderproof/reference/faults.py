@@ -468,7 +468,7 @@ _TICKET_ENGINE_AND_TRAVEL: list[Fault] = [
           "a jackpot ticket naming an unknown event gets code 106 (bet/market not found) instead of 103 "
           "(JT-ERRORS takes any code; the superbet path keeps 103)",
           {"ticket_unknown_event_error": unknown_jackpot_event_106}),
-    Fault("ticket-price-defaulted", "jackpot-ticket", ("JT-NEGATIVE", "SR-NEGATIVE"),
+    Fault("ticket-price-defaulted", "jackpot-ticket", ("JT-NEGATIVE", "SR-NEGATIVE", "JT-ECHO", "SR-ECHO"),
           "reads a missing or non-numeric price as 0 and creates a free ticket instead of refusing the request",
           {"ticket_request_defaults": price_defaulted}),
     Fault("skips-signature", "jackpot-ticket", ("JT-AUTH", "SR-AUTH"),
