@@ -274,6 +274,32 @@ def test_e2e_certifies_the_embedded_reference(tmp_path):
 
 
 
+@pytest.mark.slow
+def test_e2e_a_pinned_convention_fails_an_answer_that_contradicts_it(tmp_path):
+    """The reference answers a rejected order with HTTP 4xx: certified when nothing is pinned (the
+    run observes http-4xx), failed on SO-ENVELOPE once the target pins http-200."""
+    open_run = certify_process("--api", API, "--profile", "quick", "--seed", "3", "--report-dir", str(tmp_path / "a"))
+    assert open_run.returncode == 0, open_run.stdout[-3000:]
+    conventions = {row["id"]: row for row in json.loads((tmp_path / "a" / "certificate.json").read_text())["conventions"]}
+    assert conventions["sportsbook-order.rejection"]["observed"] == ["http-4xx"]
+    assert conventions["sportsbook-order.rejection"]["pinned"] is None
+    pinned = certify_process("--api", API, "--profile", "quick", "--seed", "3", "--report-dir", str(tmp_path / "b"),
+                             "--convention", "sportsbook-order.rejection=http-200")
+    assert pinned.returncode == 1, pinned.stdout[-3000:]
+    cert = json.loads((tmp_path / "b" / "certificate.json").read_text())
+    envelope = next(rule for rule in cert["rules"] if rule["rule_id"] == "SO-ENVELOPE")
+    assert envelope["verdict"] == "FAIL" and "pins http-200" in envelope["evidence"]["message"]
+    assert "--convention sportsbook-order.rejection=http-200" in cert["replay"]
+    md = (tmp_path / "b" / "certificate.md").read_text()
+    assert "pinned: **http-200**" in md
+
+
+def test_a_bad_convention_pin_is_a_usage_error(tmp_path):
+    for args in (["--convention", "nope"], ["--convention", "sportsbook-order.rejection=http-500"]):
+        done = certify_process("--api", API, "--report-dir", str(tmp_path / "r"), *args)
+        assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
 def parse_curl(line: str) -> tuple[str, str, dict[str, str], str | None]:
     """method, url, headers, body of a curl line (the options the certificate uses)."""
     words = shlex.split(line)

@@ -142,3 +142,25 @@ def test_embedded_and_served_reference() -> None:
     finally:
         served.close()
     assert served._thread is None
+
+
+def test_a_target_file_pins_conventions_and_a_bad_pin_is_a_usage_error(tmp_path):
+    from orderproof.reference import create_app
+    from orderproof.runner import build_context
+    from orderproof.target import served
+
+    with served(create_app()) as base:
+        good = tmp_path / "good.yaml"
+        good.write_text(f"base_url: {base}\napis: {{sportsbook-order: null}}\n"
+                        "conventions: {sportsbook-order.rejection: http-200}\n", encoding="utf-8")
+        context = build_context(target_config=good)
+        try:
+            assert context.conventions.allowed("sportsbook-order.rejection") == ("http-200",)
+        finally:
+            context.close()
+        bad = tmp_path / "bad.yaml"
+        bad.write_text(f"base_url: {base}\napis: {{sportsbook-order: null}}\n"
+                       "conventions: {sportsbook-order.rejection: http-500}\n", encoding="utf-8")
+        with pytest.raises(UsageError, match=r"bad.yaml: convention sportsbook-order.rejection has no option "
+                                             r"'http-500'; choose one of: http-4xx, http-200"):
+            build_context(target_config=bad)

@@ -154,3 +154,41 @@ def test_provider_state_hook_errors(tmp_path: Path, behaviour: str, detail: str)
               and "provider state" in (rule["reason"] or "").lower()]
     assert blamed, [(rule["rule_id"], rule["reason"]) for rule in cert["rules"]]
     assert all(detail in rule["reason"].lower() for rule in blamed), [rule["reason"] for rule in blamed]
+
+
+@pytest.mark.timeout(HARD_TIMEOUT_S + 30)
+def test_a_server_that_does_not_speak_the_apis_is_stopped_early_with_no_negative_pass(tmp_path: Path) -> None:
+    """``python -m http.server`` answers every POST 501 with an HTML page: each API ends after its
+    three probes (SCHEMA and NEGATIVE FAIL with the reason, the rest NOT VERIFIED), never a PASS."""
+    port = closed_port()
+    server = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"],
+                              cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                import urllib.request
+
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        report_dir = tmp_path / "reports"
+        command = [sys.executable, "-m", "orderproof", "certify", "--target-url", f"http://127.0.0.1:{port}",
+                   "--profile", "quick", "--max-requests", "40", "--seed", "1", "--report-dir", str(report_dir)]
+        started = time.monotonic()
+        done = subprocess.run(command, capture_output=True, text=True, timeout=HARD_TIMEOUT_S)
+        elapsed = time.monotonic() - started
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    assert_sane(done.returncode, done.stdout, done.stderr, elapsed, expected=1)
+    cert = assert_not_certified(report_dir, done.stdout)
+    assert not [rule["rule_id"] for rule in cert["rules"] if rule["verdict"] == "PASS"]
+    for api in cert["apis"]:
+        rules = {rule["rule_id"].split("-", 1)[1]: rule for rule in cert["rules"] if rule["api"] == api}
+        assert rules["SCHEMA"]["verdict"] == "FAIL" and rules["NEGATIVE"]["verdict"] == "FAIL", api
+        assert "does not speak" in rules["SCHEMA"]["reason"] and "501" in rules["SCHEMA"]["reason"]
+        assert f"{api}: the target does not speak {api}" in done.stderr + done.stdout
+    # stopped after the probes: 3 requests per API, never the budget of 40
+    assert not [rule for rule in cert["rules"] if "budget" in rule["reason"]]
