@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import os
 import platform
@@ -75,10 +76,11 @@ def child(spec: dict[str, Any]) -> None:
     write the figures as JSON to ``spec["out"]``."""
     from urllib.parse import urlsplit
 
-    from orderproof import cli, runner, transport
-    from orderproof.apis import APIS
+    from orderproof import cli, registry
+    from orderproof.commands import certify
+    from orderproof.engine import transport
 
-    slugs = {api.path: slug for slug, api in APIS.items()}
+    slugs = {api.path: slug for slug, api in registry.adapters().items()}
     stats: dict[str, Any] = {"api_requests": 0, "hook_requests": 0, "transport_s": 0.0, "rules": [],
                              "by_api": Counter(),
                              "first_fail_s": None, "first_fail_rule": None, "first_fail_requests": None}
@@ -97,9 +99,10 @@ def child(spec: dict[str, Any]) -> None:
         return reply
 
     transport.Transport._send_once = counted
-    run_conformance = runner.run_conformance
+    run_conformance = certify.run_conformance
 
-    def timed(options):
+    def timed(context):
+        options = context.options
         user_event = options.on_event
         started = time.perf_counter()
 
@@ -117,13 +120,13 @@ def child(spec: dict[str, Any]) -> None:
             if user_event is not None:
                 user_event(kind, data)
 
-        options.on_event = on_event
+        context.options = dataclasses.replace(options, on_event=on_event)
         try:
-            return run_conformance(options)
+            return run_conformance(context)
         finally:
             stats["run_s"] = time.perf_counter() - started
 
-    runner.run_conformance = timed
+    certify.run_conformance = timed
     profiler = None
     if spec.get("profile"):
         from pyinstrument import Profiler
@@ -244,11 +247,11 @@ def serve_counting(port: int, db: str, fault: str | None) -> None:
     /_bench/requests`` answers the counts."""
     import uvicorn
 
-    from orderproof.apis import APIS
+    from orderproof import registry
     from orderproof.reference import create_app
 
     app = create_app(fault=fault, db_path=db)
-    operations = {api.path for api in APIS.values()}
+    operations = {api.path for api in registry.adapters().values()}
     counts: Counter[str] = Counter()
 
     async def counting(scope, receive, send):
@@ -289,10 +292,10 @@ def served(fault: str | None = None):
 
 
 def target_file(base: str, directory: Path) -> Path:
-    from orderproof.apis import APIS
+    from orderproof import registry
 
     path = directory / "target.yaml"
-    lines = [f"base_url: {base}", "apis:"] + [f"  {slug}:" for slug in APIS]
+    lines = [f"base_url: {base}", "apis:"] + [f"  {slug}:" for slug in registry.slugs()]
     lines += ["provider_states:", f"  url: {base}{STATES_PATH}"]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
@@ -376,8 +379,8 @@ def bench_certify(results: Results, profiles: list[str], seed: int) -> None:
 def bench_vanilla(results: Results, profiles: list[str], seed: int) -> None:
     """Per profile and API: vanilla with the profile's example count (``-n``), and with ``-n`` set to
     the number of cases orderproof sent to that API in the same profile (same volume of traffic)."""
-    from orderproof.apis import APIS
-    from orderproof.profiles import get_profile
+    from orderproof import registry
+    from orderproof.core.profiles import get_profile
 
     with served() as server:
         key = api_key_of(server.base)
@@ -385,7 +388,7 @@ def bench_vanilla(results: Results, profiles: list[str], seed: int) -> None:
             ours = next((r for r in results.certify if r["profile"] == profile and r["mode"] == "url"
                          and not r.get("error")), None)
             for basis in ("examples", "cases"):
-                for slug in APIS:
+                for slug in registry.slugs():
                     if basis == "examples":
                         examples = get_profile(profile).response_examples
                     elif ours and ours["by_api"].get(slug):
@@ -457,8 +460,8 @@ def throughput(base: str, threads: int, seconds: float) -> dict[str, Any]:
 
 
 def bench_faults(results: Results, seed: int, only: list[str] | None, skip_vanilla: bool) -> None:
-    from orderproof.apis import APIS
-    from orderproof.profiles import get_profile
+    from orderproof import registry
+    from orderproof.core.profiles import get_profile
     from orderproof.reference.faults import FAULTS
 
     names = [name for name in FAULTS if not only or name in only]
@@ -467,14 +470,14 @@ def bench_faults(results: Results, seed: int, only: list[str] | None, skip_vanil
     if not skip_vanilla:
         with served() as server:
             key = api_key_of(server.base)
-            for slug in APIS:
+            for slug in registry.slugs():
                 log(f"vanilla baseline on the clean reference: {slug}")
                 baseline[slug] = vanilla(slug, server, examples, seed, key)
     with tempfile.TemporaryDirectory(prefix="orderproof-bench-faults-") as tmp:
         for name in names:
             fault = FAULTS[name]
             # every API whose rules the fault is declared to break (a ticket-engine fault breaks JT and SR rules)
-            apis = tuple(dict.fromkeys([fault.api] + [slug for rule in fault.rules for slug, api in APIS.items()
+            apis = tuple(dict.fromkeys([fault.api] + [slug for rule in fault.rules for slug, api in registry.adapters().items()
                                                       if rule.startswith(api.prefix + "-")]))
             log(f"fault {name} ({', '.join(apis)}): certify --profile quick")
             stats = run_child(certify_argv("quick", seed, str(Path(tmp) / name), fault=name, apis=apis),
@@ -748,7 +751,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.serve_counting:
         serve_counting(**json.loads(args.serve_counting))
         return 0
-    from orderproof.profiles import PROFILES
+    from orderproof.core.profiles import PROFILES
 
     profiles = [p for p in args.profiles.split(",") if p]
     sections = [s for s in args.only.split(",") if s]

@@ -7,18 +7,23 @@ import hashlib
 import html
 import json
 import re
-import sys
 import types
 from pathlib import Path
 
 import pytest
 import yaml
 
-from orderproof import paths
-from orderproof.apis import APIS
-from orderproof.catalogue import ContractError, check_name, load_catalogue, load_contract
+from orderproof import registry
+from orderproof.catalogue import (
+    ContractError,
+    check_name,
+    load_catalogue,
+    load_contract,
+)
 from orderproof.cli import main
-from orderproof.errors import UsageError
+from orderproof.commands import rules as rules_command
+from orderproof.core.errors import UsageError
+from orderproof.reference import IMPLEMENTED
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO.parent / "shared" / "seeds"            # the seed documents, beside the checkout
@@ -26,7 +31,7 @@ DOMAIN = SEEDS.parent / "DOMAIN.md"
 
 REQUIRED_IDS = {
     # per API, the generic rules
-    *(f"{api.prefix}-{suffix}" for api in APIS.values() for suffix in ("SCHEMA", "NO-5XX", "NEGATIVE", "POSITIVE")),
+    *(f"{registry.get(slug).prefix}-{suffix}" for slug in IMPLEMENTED for suffix in ("SCHEMA", "NO-5XX", "NEGATIVE", "POSITIVE")),
     "SO-ENVELOPE", "SO-SUCCESS-MSG", "SO-TICKET-ECHO", "SO-AMOUNT-ECHO", "SO-DATA", "SO-BALANCE",
     "SO-REJECT-NOTHING", "SO-REPEAT",
     "JT-CENTS", "JT-ECHO", "JT-CURRENCY", "JT-EXCISE-SUM", "JT-EXCISE-RATE", "JT-NET-PAYOUT", "JT-WHT-RATE",
@@ -42,7 +47,7 @@ REQUIRED_IDS = {
 # What rests on practice, inference or a convention, never on the seed's own words (issue: calibrated
 # verdicts): seed 000 documents no rejection at all, seed 002 no HTTP status and no validation.
 SHOULD_IDS = {
-    *(f"{api.prefix}-POSITIVE" for api in APIS.values()),
+    *(f"{registry.get(slug).prefix}-POSITIVE" for slug in IMPLEMENTED),
     "SO-NO-5XX", "SO-NEGATIVE", "SO-SUCCESS-MSG", "SO-BALANCE", "SO-REJECT-NOTHING", "SO-REPEAT",
     "JT-EXCISE-RATE", "JT-WHT-RATE", "JT-GROSS-PAYOUT", "JT-ERROR-CODES", "SR-EXCISE-RATE",
     "TO-NO-5XX", "TO-NEGATIVE", "TO-MEDIA-FORM", "TO-LOCAL-TOTAL",
@@ -58,15 +63,15 @@ def catalogue():
 # --- the real catalogue ---------------------------------------------------------------------------
 
 def test_catalogue_loads_every_api_in_table_order(catalogue):
-    assert catalogue.apis == tuple(APIS)
+    assert catalogue.apis == tuple(registry.slugs())
     for slug, contract in catalogue.contracts.items():
         assert contract.api == slug
-        assert contract.seed == APIS[slug].seed
+        assert contract.seed == registry.get(slug).seed
         assert contract.rules and all(rule.api == slug for rule in contract.rules)
     assert catalogue.rules == tuple(r for c in catalogue.contracts.values() for r in c.rules)
 
 
-@pytest.mark.parametrize("slug", list(APIS))
+@pytest.mark.parametrize("slug", list(registry.slugs()))
 def test_contract_names_an_existing_spec_operation(catalogue, slug):
     spec = catalogue.specs[slug]
     for rule in catalogue.contracts[slug].rules:
@@ -77,7 +82,7 @@ def test_contract_names_an_existing_spec_operation(catalogue, slug):
 def test_rule_ids_are_unique_across_files():
     ids = [
         rule["id"]
-        for path in sorted(paths.contracts_dir().glob("*.yaml"))
+        for path in (api.contract_path for api in registry.adapters().values())
         for rule in yaml.safe_load(path.read_text(encoding="utf-8"))["rules"]
     ]
     duplicates = {rule_id for rule_id in ids if ids.count(rule_id) > 1}
@@ -106,10 +111,12 @@ def test_rule_lookup_of_an_unknown_id_names_it(catalogue):
 
 def test_file_hashes_are_the_sha256_of_the_spec_and_contract_files(catalogue):
     hashes = catalogue.file_hashes()
-    assert set(hashes) == {f"{kind}/{slug}.yaml" for slug in APIS for kind in ("openapi", "contracts")}
+    files = {f"{slug}/{path.name}": path for slug, api in registry.adapters().items()
+             for path in (api.spec_path, api.contract_path)}
+    assert set(hashes) == set(files)
     for name, digest in hashes.items():
-        assert digest == hashlib.sha256((paths.data_root() / name).read_bytes()).hexdigest()
-    assert catalogue.spec_sha256("bet-placement") == hashes["openapi/bet-placement.yaml"]
+        assert digest == hashlib.sha256(files[name].read_bytes()).hexdigest()
+    assert catalogue.spec_sha256("bet-placement") == hashes["bet-placement/openapi.yaml"]
 
 
 def test_load_catalogue_selects_apis_and_rejects_unknown_ones():
@@ -121,10 +128,10 @@ def test_load_catalogue_selects_apis_and_rejects_unknown_ones():
 def test_repeated_loads_are_cached_until_the_file_changes(tmp_path):
     spec_dir = _spec_dir(tmp_path)
     path = _write(tmp_path, "bet-placement.yaml", _contract())
-    first = load_contract(path, openapi_dir=spec_dir)
-    assert load_contract(path, openapi_dir=spec_dir) is first
+    first = load_contract(path, spec_path=spec_dir / "bet-placement.yaml")
+    assert load_contract(path, spec_path=spec_dir / "bet-placement.yaml") is first
     _write(tmp_path, "bet-placement.yaml", _contract(_rule(title="A longer title than before, so the file changes")))
-    assert load_contract(path, openapi_dir=spec_dir).rules[0].title.startswith("A longer title")
+    assert load_contract(path, spec_path=spec_dir / "bet-placement.yaml").rules[0].title.startswith("A longer title")
 
 
 # --- quotes are verbatim --------------------------------------------------------------------------
@@ -197,16 +204,15 @@ def test_rules_command_rejects_an_unknown_api(capsys):
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err.strip().splitlines() == [
-        "orderproof rules: error: unknown API 'nope'; known APIs: " + ", ".join(APIS)
+        "orderproof rules: error: unknown API 'nope'; known APIs: " + ", ".join(registry.slugs())
     ]
 
 
 def test_rules_command_shows_the_last_verdict_and_the_proving_faults(capsys, tmp_path, monkeypatch):
     certificate = {"rules": [{"api": "bet-placement", "rule_id": "BP-ATOMIC", "verdict": "FAIL", "reason": "x"}]}
     (tmp_path / "certificate.json").write_text(json.dumps(certificate))
-    registry = types.ModuleType("orderproof.reference.faults")
-    registry.FAULTS = {"stores-partial-slip": types.SimpleNamespace(name="stores-partial-slip", rules=("BP-ATOMIC",))}
-    monkeypatch.setitem(sys.modules, "orderproof.reference.faults", registry)
+    monkeypatch.setattr(rules_command, "FAULTS", {
+        "stores-partial-slip": types.SimpleNamespace(name="stores-partial-slip", rules=("BP-ATOMIC",))})
 
     assert main(["rules", "--api", "bet-placement", "--report-dir", str(tmp_path), "--format", "json"]) == 0
     rows = {row["id"]: row for row in json.loads(capsys.readouterr().out)["rules"]}
@@ -271,9 +277,9 @@ INVALID = {
     "duplicate id": (_contract(_rule(), _rule(title="Again")), ["rule BP-ATOMIC: id 'BP-ATOMIC' is used twice"]),
     "unknown needs": (_contract(_rule(needs=["wallet"])), ["rule BP-ATOMIC: needs.0 'wallet' is not one of"]),
     "unknown operation": (_contract(operation="POST /bets"),
-                          ["operation 'POST /bets' is not in openapi/bet-placement.yaml", "POST /bet"]),
+                          ["operation 'POST /bets' is not in ", "openapi/bet-placement.yaml", "POST /bet"]),
     "unknown rule operation": (_contract(_rule(operation="GET /bet")),
-                               ["rule BP-ATOMIC: operation 'GET /bet' is not in openapi/bet-placement.yaml"]),
+                               ["rule BP-ATOMIC: operation 'GET /bet' is not in ", "openapi/bet-placement.yaml"]),
     "non-list rules": ("api: bet-placement\noperation: POST /bet\nseed: 004_f8015652c9def766.txt\n"
                        "rules:\n  BP-ATOMIC: {level: MUST}\n", ["rules must be of type array", "BP-ATOMIC"]),
     "yaml syntax error": ("api: bet-placement\nrules: [\n  - id: BP-ATOMIC\n", ["not valid YAML at line"]),
@@ -285,7 +291,7 @@ INVALID = {
     "unknown api": (_contract(api="bet-placing"), ["api 'bet-placing' is unknown; known APIs:"]),
     "wrong seed": (_contract(seed="001_8af5639306ef9f6c.txt"), ["seed '001_8af5639306ef9f6c.txt'", "'004_"]),
     "bad source seed": (_contract(_rule(source={"basis": "seed", "seed": "notes.txt", "quote": "x"})),
-                        ["rule BP-ATOMIC: source.seed 'notes.txt' is neither a seed file name"]),
+                        ["rule BP-ATOMIC: source seed 'notes.txt' is not a known seed file or DOMAIN.md"]),
     "no basis": (_contract(_rule(source={"seed": "004_f8015652c9def766.txt", "quote": "x"})),
                  ["rule BP-ATOMIC", "missing required field 'basis'"]),
     "MUST on practice": (_contract(_rule(source={"basis": "practice", "seed": "004_f8015652c9def766.txt",
@@ -304,7 +310,7 @@ INVALID = {
 
 
 def test_the_base_of_the_invalid_cases_is_valid(tmp_path):
-    contract = load_contract(_write(tmp_path, "bet-placement.yaml", _contract()), openapi_dir=_spec_dir(tmp_path))
+    contract = load_contract(_write(tmp_path, "bet-placement.yaml", _contract()), spec_path=_spec_dir(tmp_path) / "bet-placement.yaml")
     assert [rule.id for rule in contract.rules] == ["BP-ATOMIC"]
     assert contract.rules[0].needs == ("snapshot",) and contract.rules[0].operation == "POST /bet"
 
@@ -313,7 +319,7 @@ def test_the_base_of_the_invalid_cases_is_valid(tmp_path):
 def test_invalid_contract_is_rejected_with_a_pointed_message(tmp_path, text, expected):
     path = _write(tmp_path, "bet-placement.yaml", text)
     with pytest.raises(ContractError) as caught:
-        load_contract(path, openapi_dir=_spec_dir(tmp_path))
+        load_contract(path, spec_path=_spec_dir(tmp_path) / "bet-placement.yaml")
     message = str(caught.value)
     assert message.startswith(f"{path}: "), message
     for fragment in expected:
@@ -328,16 +334,17 @@ def test_a_missing_contract_file_is_a_contract_error(tmp_path):
 def test_a_missing_spec_is_a_contract_error_naming_it(tmp_path):
     path = _write(tmp_path, "bet-placement.yaml", _contract())
     with pytest.raises(ContractError, match=r"bet-placement.yaml: spec .*openapi/bet-placement.yaml not found"):
-        load_contract(path, openapi_dir=tmp_path / "openapi")
+        load_contract(path, spec_path=tmp_path / "openapi" / "bet-placement.yaml")
 
 
 def test_catalogue_rejects_a_contract_filed_under_another_api(tmp_path, monkeypatch):
     spec_dir = _spec_dir(tmp_path)
     _write(spec_dir, "jackpot-ticket.yaml", (spec_dir / "bet-placement.yaml").read_text())
     _write(tmp_path, "jackpot-ticket.yaml", _contract())          # says api: bet-placement
-    monkeypatch.setattr(paths, "contract_path", lambda slug: tmp_path / f"{slug}.yaml")
-    monkeypatch.setattr(paths, "openapi_dir", lambda: spec_dir)
-    with pytest.raises(ContractError, match=r"jackpot-ticket.yaml: api 'bet-placement' does not match the file name"):
+    adapter = type(registry.get("jackpot-ticket"))
+    monkeypatch.setattr(adapter, "contract_path", property(lambda self: tmp_path / "jackpot-ticket.yaml"))
+    monkeypatch.setattr(adapter, "spec_path", property(lambda self: spec_dir / "jackpot-ticket.yaml"))
+    with pytest.raises(ContractError, match=r"jackpot-ticket.yaml: api 'bet-placement' is not the API whose package"):
         load_catalogue(["jackpot-ticket"])
 
 

@@ -9,7 +9,8 @@ from orderproof.cli import COMMANDS, build_parser, main
 
 def test_every_command_module_is_wired():
     _, modules = build_parser()
-    assert sorted(m.replace("-", "_") for m in modules) == sorted(COMMANDS)
+    assert sorted(modules.values(), key=lambda m: m.NAME) == sorted(COMMANDS, key=lambda m: m.NAME)
+    assert all(name == module.NAME for name, module in modules.items())
 
 
 def test_no_command_prints_help_and_exits_2(capsys):

@@ -10,8 +10,8 @@ import pytest
 import schemathesis
 from schemathesis.errors import FailureGroup
 
+from orderproof import registry
 from orderproof.checks.base import RESPONSE_CHECKS
-from orderproof.paths import spec_path
 from orderproof.reference import create_app
 from orderproof.schemathesis_hooks import registered
 
@@ -26,7 +26,7 @@ def test_every_response_check_is_a_schemathesis_check():
 
 
 def missing_field_case(fault: str | None):
-    schema = schemathesis.openapi.from_path(spec_path("bet-placement"))
+    schema = schemathesis.openapi.from_path(registry.get("bet-placement").spec_path)
     schema.app = create_app(fault=fault, api_key=KEY)
     operation = schema["/bet"]["POST"]
     return operation.Case(headers={"X-API-Key": KEY, "X-Idempotency-Key": str(uuid.uuid4())},

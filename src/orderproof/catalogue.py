@@ -1,9 +1,11 @@
-"""The rule catalogue: ``contracts/<api>.yaml`` loaded, validated and cross-checked with the specs.
+"""The rule catalogue: the contract of every registered API loaded, validated and cross-checked
+with its spec.
 
-A contract file is validated by ``schemas/contract.schema.json`` (JSON Schema 2020-12) and then by
-the semantic checks the schema cannot express: the id prefix belongs to the file's API, ids are
-unique, the operation exists in ``openapi/<api>.yaml``, the check is named after its rule. Every
-problem is a :class:`ContractError` naming the file, the rule and the bad value.
+A contract file (``contract.yaml`` in the API's package) is validated by
+``schemas/contract.schema.json`` (JSON Schema 2020-12) and then by the semantic checks the schema
+cannot express: the id prefix belongs to the file's API, ids are unique, the operation exists in the
+API's spec, the check is named after its rule, a MUST quotes the seed. Every problem is a
+:class:`ContractError` naming the file, the rule and the bad value.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
@@ -19,30 +21,16 @@ from typing import Any
 import jsonschema
 import yaml
 
-from orderproof import paths
-from orderproof.apis import APIS
-from orderproof.errors import UsageError
+from orderproof import registry
+from orderproof.checks.base import GENERIC_RULES
+from orderproof.core.errors import UsageError
+from orderproof.core.paths import SCHEMAS_DIR, load_yaml
 
-__all__ = [
-    "GENERIC_CHECKS",
-    "Catalogue",
-    "Contract",
-    "Convention",
-    "ContractError",
-    "Rule",
-    "Source",
-    "check_name",
-    "load_catalogue",
-    "load_contract",
-]
+__all__ = ["GENERIC_CHECKS", "Catalogue", "Contract", "Convention", "ContractError", "Rule", "Source", "check_name",
+           "load_catalogue", "load_contract"]
 
-# Generic rules (<P>-SCHEMA, ...) are verified by Schemathesis' built-in checks under these names.
-GENERIC_CHECKS = {
-    "SCHEMA": "schema_conformance",
-    "NO-5XX": "no_server_error",
-    "NEGATIVE": "negative_rejected",
-    "POSITIVE": "positive_accepted",
-}
+# Generic rules (<P>-SCHEMA, ...) are verified by the engine's generic checks under these names.
+GENERIC_CHECKS = {suffix: check for suffix, (check, _cases) in GENERIC_RULES.items()}
 DOMAIN_NOTES = "DOMAIN.md"
 
 
@@ -55,7 +43,7 @@ BASES = ("seed", "practice", "convention")
 
 @dataclass(frozen=True)
 class Source:
-    seed: str                  # seed file name in ../shared/seeds/, or DOMAIN.md
+    seed: str                  # file name of the API's source document, or DOMAIN.md
     quote: str                 # verbatim text of that file (whitespace and markdown escapes aside)
     basis: str = "seed"        # seed | practice | convention: only a seed basis carries a MUST
     note: str | None = None
@@ -112,8 +100,7 @@ class Contract:
 
 @dataclass
 class Catalogue:
-    contracts: dict[str, Contract]             # by API slug, in orderproof.apis order
-    openapi_dir: Path = field(default_factory=paths.openapi_dir)
+    contracts: dict[str, Contract]             # by API slug, in registry order
 
     @cached_property
     def rules(self) -> tuple[Rule, ...]:
@@ -141,45 +128,47 @@ class Catalogue:
     @cached_property
     def specs(self) -> dict[str, dict[str, Any]]:
         """The OpenAPI document of each API, parsed on first use."""
-        return {slug: _load_spec(self.openapi_dir / f"{slug}.yaml") for slug in self.contracts}
+        return {slug: _load_spec(registry.get(slug).spec_path) for slug in self.contracts}
 
     def spec_sha256(self, slug: str) -> str:
-        return _sha256(self.openapi_dir / f"{slug}.yaml")
+        return _sha256(registry.get(slug).spec_path)
 
     def file_hashes(self) -> dict[str, str]:
-        """``openapi/<api>.yaml`` and ``contracts/<api>.yaml`` -> sha256, for every API loaded."""
+        """``<api>/<spec file>`` and ``<api>/<contract file>`` -> sha256, for every API loaded."""
         hashes = {}
         for slug, contract in self.contracts.items():
-            hashes[f"openapi/{slug}.yaml"] = self.spec_sha256(slug)
-            hashes[f"contracts/{contract.path.name}"] = _sha256(contract.path)
+            api = registry.get(slug)
+            hashes[f"{slug}/{api.spec_path.name}"] = self.spec_sha256(slug)
+            hashes[f"{slug}/{contract.path.name}"] = _sha256(contract.path)
         return hashes
 
 
 def check_name(rule_id: str) -> str:
-    """The check a rule must name: ``BP-ATOMIC`` -> ``bp_atomic``; generic rules -> built-in names."""
+    """The check a rule must name: ``XY-TOTAL`` -> ``xy_total``; generic rules -> the engine's names."""
     prefix, _, rest = rule_id.partition("-")
     return GENERIC_CHECKS.get(rest) or rule_id.lower().replace("-", "_")
 
 
 def load_catalogue(apis: Iterable[str] | None = None) -> Catalogue:
-    """Load the contracts of ``apis`` (default: all five), checking ids are unique across files."""
-    selected = list(APIS) if apis is None else list(dict.fromkeys(apis))
-    unknown = [slug for slug in selected if slug not in APIS]
+    """Load the contracts of ``apis`` (default: every registered API), checking ids are unique."""
+    known = registry.adapters()
+    selected = list(known) if apis is None else list(dict.fromkeys(apis))
+    unknown = [slug for slug in selected if slug not in known]
     if unknown:
         raise UsageError(
-            f"unknown API {', '.join(map(repr, unknown))}; known APIs: {', '.join(APIS)}"
+            f"unknown API {', '.join(map(repr, unknown))}; known APIs: {', '.join(known)}"
         )
     contracts: dict[str, Contract] = {}
     seen: dict[str, Path] = {}
-    for slug in APIS:                       # table order, whatever order the caller gave
+    for slug in known:                      # registry order, whatever order the caller gave
         if slug not in selected:
             continue
-        path = paths.contract_path(slug)
+        path = known[slug].contract_path
         contract = load_contract(path)
         if contract.api != slug:
             raise ContractError(
-                f"{_display(path)}: api {contract.api!r} does not match the file name; "
-                f"contracts/{slug}.yaml must say 'api: {slug}'"
+                f"{_display(path)}: api {contract.api!r} is not the API whose package holds it; "
+                f"the contract of {slug} must say 'api: {slug}'"
             )
         for rule in contract.rules:
             if rule.id in seen:
@@ -192,8 +181,8 @@ def load_catalogue(apis: Iterable[str] | None = None) -> Catalogue:
     return Catalogue(contracts)
 
 
-def load_contract(path: str | Path, *, openapi_dir: Path | None = None) -> Contract:
-    """Parse and validate one contract file; ``openapi_dir`` (default ``openapi/``) holds the specs
+def load_contract(path: str | Path, *, spec_path: Path | None = None) -> Contract:
+    """Parse and validate one contract file; ``spec_path`` (default: its API's spec) is the spec
     its operations are looked up in. Results are cached per file version."""
     path = Path(path)
     try:
@@ -201,8 +190,8 @@ def load_contract(path: str | Path, *, openapi_dir: Path | None = None) -> Contr
     except OSError as exc:
         raise ContractError(f"{_display(path)}: cannot read the contract file ({exc.strerror})") from None
     contract = _read_contract(path.resolve(), stat.st_mtime_ns, stat.st_size)
-    spec_dir = Path(openapi_dir) if openapi_dir is not None else paths.openapi_dir()
-    _check_operations(contract, spec_dir / f"{contract.api}.yaml")   # the spec may change on its own
+    spec = Path(spec_path) if spec_path is not None else registry.get(contract.api).spec_path
+    _check_operations(contract, spec)   # the spec may change on its own
     return contract
 
 
@@ -213,7 +202,7 @@ def _check_operations(contract: Contract, spec_path: Path) -> None:
     for label, what in labels:
         if label not in operations:
             raise ContractError(
-                f"{where}: {what}operation {label!r} is not in openapi/{spec_path.name} "
+                f"{where}: {what}operation {label!r} is not in {_display(spec_path)} "
                 f"(it has: {', '.join(sorted(operations)) or 'no operations'})"
             )
 
@@ -222,7 +211,7 @@ def _check_operations(contract: Contract, spec_path: Path) -> None:
 def _read_contract(path: Path, _mtime_ns: int, _size: int) -> Contract:
     where = _display(path)
     try:
-        data = paths.load_yaml(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -238,15 +227,16 @@ def _read_contract(path: Path, _mtime_ns: int, _size: int) -> Contract:
     errors = sorted(_validator().iter_errors(data), key=lambda e: [str(p).zfill(9) for p in e.absolute_path])
     if errors:
         problems = [_describe(error, data) for error in errors]
-        more = f"\n  also: " + "\n  also: ".join(problems[1:5]) if len(problems) > 1 else ""
+        more = "\n  also: " + "\n  also: ".join(problems[1:5]) if len(problems) > 1 else ""
         raise ContractError(f"{where}: {problems[0]}{more}")
 
-    api = APIS.get(data["api"])
+    known = registry.adapters()
+    api = known.get(data["api"])
     if api is None:
-        raise ContractError(f"{where}: api {data['api']!r} is unknown; known APIs: {', '.join(APIS)}")
+        raise ContractError(f"{where}: api {data['api']!r} is unknown; known APIs: {', '.join(known)}")
     if data["seed"] != api.seed:
         raise ContractError(f"{where}: seed {data['seed']!r} is not the seed of {api.slug}; use {api.seed!r}")
-    known_seeds = {a.seed for a in APIS.values()} | {DOMAIN_NOTES}
+    known_seeds = {a.seed for a in known.values()} | {DOMAIN_NOTES}
     conventions = []
     for raw in data.get("conventions") or []:
         at = f"{where}: convention {raw['id']}: "
@@ -308,7 +298,7 @@ def _read_contract(path: Path, _mtime_ns: int, _size: int) -> Contract:
 
 @cache
 def _validator() -> jsonschema.protocols.Validator:
-    schema = json.loads((paths.SCHEMAS_DIR / "contract.schema.json").read_text(encoding="utf-8"))
+    schema = json.loads((SCHEMAS_DIR / "contract.schema.json").read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator.check_schema(schema)
     return jsonschema.Draft202012Validator(schema)
 
@@ -339,14 +329,15 @@ def _describe(error: jsonschema.ValidationError, data: Any) -> str:
     if kind == "enum":
         return f"{prefix}{name} {shown} is not one of {', '.join(map(str, error.validator_value))}"
     if kind == "pattern":
-        hint = {"id": "; ids look like BP-ATOMIC", "check": "; checks are snake_case, e.g. bp_atomic"}
+        hint = {"id": "; ids are the API's prefix and upper-case words, e.g. XY-TOTAL",
+                "check": "; checks are snake_case, e.g. xy_total"}
         return f"{prefix}{name} {shown} does not match {error.validator_value}{hint.get(field, '')}"
     if kind == "type":
         return f"{prefix}{name} must be of type {error.validator_value}, got {shown}"
     if kind == "uniqueItems":
         return f"{prefix}{name} {shown} lists an item twice"
     if kind == "anyOf" and location[-1:] == ["seed"]:
-        return f"{prefix}{name} {shown} is neither a seed file name (NNN_<16 hex>.txt) nor {DOMAIN_NOTES}"
+        return f"{prefix}{name} {shown} is neither a source document file name nor {DOMAIN_NOTES}"
     return f"{prefix}{name} {shown}: {error.message}"
 
 
@@ -367,7 +358,7 @@ def _load_spec(path: Path, where: str | None = None) -> dict[str, Any]:
 @cache
 def _parse_spec(path: Path, _mtime_ns: int, _size: int) -> dict[str, Any]:
     try:
-        spec = paths.load_yaml(path.read_text(encoding="utf-8"))
+        spec = load_yaml(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise ContractError(f"spec {_display(path)} cannot be read: {exc}") from None
     if not isinstance(spec, dict):
@@ -391,9 +382,13 @@ def _sha256(path: Path) -> str:
 
 
 def _display(path: Path) -> str:
-    """``contracts/x.yaml`` for the project's own files, the full path for any other."""
+    """``<package>/contract.yaml`` for a file inside an installed API package (the last two parts),
+    the full path for any other."""
     path = Path(path)
-    try:
-        return str(path.resolve().relative_to(paths.data_root()))
-    except (ValueError, FileNotFoundError):
-        return str(path)
+    for adapter in registry.adapters().values():
+        try:
+            path.resolve().relative_to(adapter.contract_path.parent.resolve())
+        except (ValueError, OSError):
+            continue
+        return f"{adapter.slug}/{path.name}"
+    return str(path)

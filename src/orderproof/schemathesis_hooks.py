@@ -1,7 +1,7 @@
 """orderproof's response checks registered as Schemathesis checks, for plain ``schemathesis run``.
 
     SCHEMATHESIS_HOOKS=orderproof.schemathesis_hooks \\
-        schemathesis run openapi/bet-placement.yaml -u http://127.0.0.1:8000 -H "X-API-Key: $KEY"
+        schemathesis run "$(orderproof rules --spec-path <api>)" -u http://127.0.0.1:8000 -H "X-API-Key: $KEY"
 
 Every response check of the contracts (``jt_cents``, ``bp_echo``, ``so_ticket_echo``, ...) becomes a
 Schemathesis check of the same name, run on every generated case next to the built-in checks and
@@ -19,9 +19,9 @@ from typing import Any
 
 import schemathesis
 
-import orderproof.checks  # noqa: F401  registers every check in checks.base
-from orderproof.checks.base import CHECK_APIS, NOT_APPLICABLE, RESPONSE_CHECKS, Exchange
-from orderproof.generation import request_fields
+from orderproof.catalogue import Rule, load_catalogue
+from orderproof.checks.base import NOT_APPLICABLE, RESPONSE_CHECKS, Exchange
+from orderproof.engine.generation import request_fields
 
 __all__ = ["exchange_of", "registered"]
 
@@ -45,21 +45,20 @@ def exchange_of(api: str, response: Any, case: Any) -> Exchange:
     )
 
 
-def _as_schemathesis_check(name: str, check: Callable[[Exchange], Any]) -> Callable:
-    apis = CHECK_APIS[name]
-
+def _as_schemathesis_check(rule: Rule, check: Callable[[Rule, Exchange], Any]) -> Callable:
     def run(ctx: Any, response: Any, case: Any) -> bool | None:
-        api = _api_of(case)
-        if api not in apis:
+        if _api_of(case) != rule.api:
             return True                       # Schemathesis: truthy means "does not apply"
-        return True if check(exchange_of(api, response, case)) is NOT_APPLICABLE else None
+        return True if check(rule, exchange_of(rule.api, response, case)) is NOT_APPLICABLE else None
 
-    run.__name__ = run.__qualname__ = name
+    run.__name__ = run.__qualname__ = rule.check
     run.__doc__ = check.__doc__
     run.__module__ = __name__
     return run
 
 
+# Loading the catalogue loads every registered API package, whose checks register on import.
 registered: dict[str, Callable] = {
-    name: schemathesis.check(_as_schemathesis_check(name, check)) for name, check in sorted(RESPONSE_CHECKS.items())
+    rule.check: schemathesis.check(_as_schemathesis_check(rule, RESPONSE_CHECKS[rule.check]))
+    for rule in sorted(load_catalogue().rules, key=lambda rule: rule.check) if rule.check in RESPONSE_CHECKS
 }

@@ -5,8 +5,8 @@ import pytest
 from orderproof.catalogue import load_catalogue
 from orderproof.checks.base import RuleFailure
 from orderproof.checks.conventions import ConventionBook, validate_pins
-from orderproof.errors import UsageError
-from orderproof.options import parse_pins
+from orderproof.core.errors import UsageError
+from orderproof.core.options import parse_pins
 
 
 @pytest.fixture(scope="module")

@@ -16,13 +16,13 @@ import yaml
 from jsonschema import Draft202012Validator
 from starlette.testclient import TestClient
 
-from orderproof import target
-from orderproof.apis import PROVIDER_STATES_PATH, get_api
-from orderproof.paths import spec_path
+from orderproof import registry
+from orderproof.apis.ticket_engine.signing import ticket_signature
+from orderproof.core.paths import PROVIDER_STATES_PATH, PROVIDER_STATES_SPEC
+from orderproof.engine import target
 from orderproof.reference import create_app
-from orderproof.signing import ticket_signature
 
-TRAVEL_PATH = get_api("travel-order").path
+TRAVEL_PATH = registry.get("travel-order").path
 
 
 def bet_details(**overrides: Any) -> dict[str, Any]:
@@ -196,7 +196,8 @@ def ref(reference_factory) -> Reference:
 # --- specs -------------------------------------------------------------------------------------------
 
 def spec_validator(slug: str, component: str) -> Draft202012Validator:
-    spec = yaml.safe_load(spec_path(slug).read_text(encoding="utf-8"))
+    path = PROVIDER_STATES_SPEC if slug == "provider-states" else registry.get(slug).spec_path
+    spec = yaml.safe_load(path.read_text(encoding="utf-8"))
     return Draft202012Validator({"$ref": f"#/components/schemas/{component}", "components": spec["components"]})
 
 

@@ -8,7 +8,7 @@ from decimal import Decimal, localcontext
 
 import pytest
 
-from orderproof.reference.app import load_api_modules
+from orderproof.reference.app import API_MODULES
 from orderproof.reference.behaviour import build_behaviour
 
 from .conftest import assert_matches, bet_details, dumps, loads, make_slip
@@ -243,7 +243,7 @@ def test_an_api_key_is_checked_before_the_idempotency_key(ref):
 def failing_insert(after: int):
     """A bp_insert_bet that fails on its (after+1)-th call, like a database error mid-slip."""
     calls = []
-    real = load_api_modules()[-1].BEHAVIOUR["bp_insert_bet"]
+    real = API_MODULES[-1].BEHAVIOUR["bp_insert_bet"]
 
     def insert(conn, bet):
         calls.append(bet)
@@ -261,7 +261,7 @@ def test_a_failure_in_the_middle_of_a_slip_stores_nothing_and_does_not_consume_t
     before = state_of(ref, player)
     healthy = ref.app.state.behaviour
     ref.app.state.behaviour = build_behaviour(
-        {m.__name__: m.BEHAVIOUR for m in load_api_modules()}, {"bp_insert_bet": failing_insert(after=2)})
+        {m.__name__: m.BEHAVIOUR for m in API_MODULES}, {"bp_insert_bet": failing_insert(after=2)})
 
     response = ref.bet(player, slip, key=key)
 

@@ -16,14 +16,21 @@ import pytest
 import yaml
 from jsonschema import ValidationError
 
-from orderproof import cli
-from orderproof.apis import APIS, PROVIDER_STATES_PATH
-from orderproof.paths import contract_path
-from orderproof.reference.app import load_api_modules
+from orderproof import cli, registry
+from orderproof.core.paths import PROVIDER_STATES_PATH
+from orderproof.reference.app import API_MODULES
 from orderproof.reference.behaviour import build_behaviour
 from orderproof.reference.faults import FAULTS, get_fault
 
-from .conftest import bet_details, dumps, free_port, loads, make_slip, seed_order, spec_validator
+from .conftest import (
+    bet_details,
+    dumps,
+    free_port,
+    loads,
+    make_slip,
+    seed_order,
+    spec_validator,
+)
 
 MINE = ("bet-placement", "sportsbook-order")
 
@@ -31,17 +38,17 @@ MINE = ("bet-placement", "sportsbook-order")
 # --- the registry ----------------------------------------------------------------------------------
 
 def contract_ids(slug: str) -> set[str]:
-    return {rule["id"] for rule in yaml.safe_load(contract_path(slug).read_text(encoding="utf-8"))["rules"]}
+    return {rule["id"] for rule in yaml.safe_load(registry.get(slug).contract_path.read_text(encoding="utf-8"))["rules"]}
 
 
 @pytest.mark.parametrize("name", sorted(FAULTS))
 def test_every_fault_is_well_formed_and_starts(name, app_factory):
     fault = FAULTS[name]
     assert fault.name == name and re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", name)
-    assert fault.api in APIS
+    assert fault.api in registry.slugs()
     assert fault.rules and len(set(fault.rules)) == len(fault.rules)
     # a fault of the shared ticket engine may break rules of both its APIs
-    assert set(fault.rules) <= set().union(*map(contract_ids, APIS)), f"{name}: rules not in any contract"
+    assert set(fault.rules) <= set().union(*map(contract_ids, registry.slugs())), f"{name}: rules not in any contract"
     assert set(fault.rules) & contract_ids(fault.api), f"{name}: no rule of contracts/{fault.api}.yaml"
     assert len(fault.patch) == 1, "a fault replaces exactly one behaviour"
     assert fault.description
@@ -51,7 +58,7 @@ def test_every_fault_is_well_formed_and_starts(name, app_factory):
 
 
 def test_every_behaviour_patched_by_a_fault_exists():
-    declared = {name for module in load_api_modules() for name in module.BEHAVIOUR}
+    declared = {name for module in API_MODULES for name in module.BEHAVIOUR}
     assert {name for fault in FAULTS.values() for name in fault.patch} <= declared
 
 

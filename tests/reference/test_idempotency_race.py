@@ -11,7 +11,7 @@ import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-from orderproof.apis import PROVIDER_STATES_PATH
+from orderproof.core.paths import PROVIDER_STATES_PATH
 from orderproof.reference import idempotency
 
 from .conftest import dumps, loads, make_slip, served

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from orderproof.apis import PROVIDER_STATES_PATH
+from orderproof.core.paths import PROVIDER_STATES_PATH
 
 from .conftest import assert_matches, seed_order
 

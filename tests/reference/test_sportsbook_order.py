@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 import yaml
 
-from orderproof.paths import spec_path
+from orderproof import registry
 
 from .conftest import assert_matches, dumps, loads, seed_order
 
@@ -42,7 +42,7 @@ def test_the_corrected_seed_sample_is_accepted_and_debits_the_wallet(ref):
 
 
 def test_the_specs_own_request_examples_are_accepted(ref):
-    spec = yaml.safe_load(spec_path("sportsbook-order").read_text(encoding="utf-8"))
+    spec = yaml.safe_load(registry.get("sportsbook-order").spec_path.read_text(encoding="utf-8"))
     examples = spec["paths"]["/order"]["post"]["requestBody"]["content"]["application/json"]["examples"]
     for number, (name, example) in enumerate(examples.items()):
         player = ref.player()   # the examples share a ticketId: give each its own ticket

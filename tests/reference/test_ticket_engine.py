@@ -14,11 +14,11 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from orderproof.apis.ticket_engine.signing import ticket_signature
 from orderproof.reference import ticket_engine
 from orderproof.reference.app import create_app
 from orderproof.reference.faults import FAULTS
 from orderproof.reference.storage import Store
-from orderproof.signing import ticket_signature
 
 SEEDS = Path(os.environ.get("ORDERPROOF_SEEDS_DIR", Path(__file__).resolve().parents[3] / "shared" / "seeds"))
 needs_seeds = pytest.mark.skipif(not SEEDS.is_dir(), reason=f"seed documents not found in {SEEDS}")

@@ -13,14 +13,20 @@ from pathlib import Path
 import pytest
 import yaml
 
-from orderproof.apis import APIS
-from orderproof.paths import contract_path
+from orderproof import registry
 from orderproof.reference import VARIATIONS, Variation, get_variation
-from orderproof.reference.app import load_api_modules
+from orderproof.reference.app import API_MODULES
 from orderproof.reference.faults import FAULTS
 
-from .conftest import (bet_details, jackpot_request, loads, make_slip, seed_order, spec_validator,
-                       superbet_request)
+from .conftest import (
+    bet_details,
+    jackpot_request,
+    loads,
+    make_slip,
+    seed_order,
+    spec_validator,
+    superbet_request,
+)
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%f"
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -28,7 +34,7 @@ UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]
 
 def contract_rules(slug: str) -> dict[str, str]:
     """rule id -> level of contracts/<slug>.yaml."""
-    rules = yaml.safe_load(contract_path(slug).read_text(encoding="utf-8"))["rules"]
+    rules = yaml.safe_load(registry.get(slug).contract_path.read_text(encoding="utf-8"))["rules"]
     return {rule["id"]: rule["level"] for rule in rules}
 
 
@@ -39,7 +45,7 @@ def test_every_variation_is_well_formed_and_starts(name, app_factory):
     variation = VARIATIONS[name]
     assert isinstance(variation, Variation) and variation.name == name
     assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", name)
-    assert variation.apis and set(variation.apis) <= set(APIS)
+    assert variation.apis and set(variation.apis) <= set(registry.slugs())
     assert variation.description and variation.patch
     should = {rule for slug in variation.apis for rule, level in contract_rules(slug).items() if level == "SHOULD"}
     assert set(variation.warns) <= should, f"{name}: warns names a rule that is not a SHOULD of its APIs"
@@ -51,7 +57,7 @@ def test_every_variation_is_well_formed_and_starts(name, app_factory):
 
 
 def test_every_behaviour_patched_by_a_variation_exists_and_keeps_the_api_prefix():
-    declared = {name for module in load_api_modules() for name in module.BEHAVIOUR}
+    declared = {name for module in API_MODULES for name in module.BEHAVIOUR}
     patched = {name for variation in VARIATIONS.values() for name in variation.patch}
     assert patched <= declared
     assert all(name.startswith(("bp_", "so_", "ticket_", "travel_")) for name in declared)

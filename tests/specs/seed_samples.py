@@ -20,8 +20,8 @@ from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from orderproof.apis import APIS
-from orderproof.paths import openapi_dir
+from orderproof import registry
+from orderproof.core.paths import PROVIDER_STATES_SPEC
 
 REPO = Path(__file__).resolve().parents[2]
 SEEDS_DIR = Path(os.environ.get("ORDERPROOF_SEEDS_DIR", REPO.parent / "shared" / "seeds"))
@@ -32,7 +32,7 @@ SEEDS_DIR = Path(os.environ.get("ORDERPROOF_SEEDS_DIR", REPO.parent / "shared" /
 
 
 def seed_text(slug: str) -> str:
-    return (SEEDS_DIR / APIS[slug].seed).read_text(encoding="utf-8")
+    return (SEEDS_DIR / registry.get(slug).seed).read_text(encoding="utf-8")
 
 
 def fenced_blocks(text: str) -> list[str]:
@@ -162,14 +162,15 @@ def bet_placement_tables() -> list[tuple[str, list[list[str]]]]:
 SPEC_URI = "urn:orderproof:spec"
 
 
-def spec_files() -> list[Path]:
-    return sorted(openapi_dir().glob("*.yaml"))
+def spec_paths() -> dict[str, Path]:
+    """Every spec orderproof ships, by name: each API's (its slug) and ``provider-states``."""
+    return {**{slug: api.spec_path for slug, api in registry.adapters().items()}, "provider-states": PROVIDER_STATES_SPEC}
 
 
 @cache
 def load_spec(name: str) -> dict[str, Any]:
-    """A spec by file stem (`bet-placement`, `provider-states`, ...)."""
-    with (openapi_dir() / f"{name}.yaml").open(encoding="utf-8") as handle:
+    """A spec by name (`bet-placement`, `provider-states`, ...)."""
+    with spec_paths()[name].open(encoding="utf-8") as handle:
         return yaml.safe_load(handle)
 
 

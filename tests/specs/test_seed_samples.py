@@ -29,8 +29,8 @@ from .seed_samples import (
     seed_text,
     sportsbook_samples,
     status_codes,
-    ticket_engine_fields,
     the_operation,
+    ticket_engine_fields,
 )
 
 pytestmark = pytest.mark.skipif(not SEEDS_DIR.is_dir(), reason=f"seed documents not found in {SEEDS_DIR}")

@@ -10,14 +10,14 @@ import pytest
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from orderproof.apis import get_api
+from orderproof import registry
 
 from . import seed_samples as shared
 
 pytestmark = pytest.mark.skipif(not shared.SEEDS_DIR.is_dir(),
                                 reason=f"seed documents not found in {shared.SEEDS_DIR}")
 
-API = get_api("travel-order")
+API = registry.get("travel-order")
 OPERATION = ("/api/invoice/createorder", "post")
 JSON_TYPES = ("application/json", "text/json")
 FORM = "application/x-www-form-urlencoded"

@@ -1,6 +1,3 @@
-"""The business-rule checks, registered by name on import (see :mod:`orderproof.checks.base`)."""
-
-from . import atomicity, auth, echo, errors, generic, idempotency, media, money, payouts, times  # noqa: F401
-from .base import CHECK_APIS, FLOW_CHECKS, RESPONSE_CHECKS
-
-__all__ = ["CHECK_APIS", "FLOW_CHECKS", "RESPONSE_CHECKS"]
+"""The check framework: what a check is (:mod:`.base`), and the helpers every API's checks share
+(numbers, snapshots, answers, realistic bodies, conventions). The checks themselves live in the API
+packages (``orderproof.apis.<api>.checks``) and register on import."""

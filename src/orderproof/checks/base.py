@@ -1,15 +1,19 @@
 """What a check is: one named function, one signature, one typed failure.
 
-Two kinds, both registered by name (the ``check`` field of a contract rule):
+Two kinds, both registered under their function's name, which is the ``check`` field of the
+contract rule they verify (rule ``XY-TOTAL`` -> check ``xy_total``):
 
-* response checks ``fn(exchange) -> None | NOT_APPLICABLE`` run on every generated request/response
-  pair (Schemathesis positive and negative cases, and every request a flow sends);
-* flow checks ``fn(flow) -> None`` drive a scenario of several calls through a :class:`Flow`
-  (provider states set the scene, snapshots before and after prove what changed).
+* response checks ``fn(rule, exchange) -> None | NOT_APPLICABLE`` run on every generated
+  request/response pair of their API (Schemathesis positive and negative cases, and every request a
+  flow sends);
+* flow checks ``fn(rule, flow) -> None | NOT_APPLICABLE`` drive a scenario of several calls through
+  a :class:`Flow` (provider states set the scene, snapshots before and after prove what changed).
 
 A check passes by returning ``None``, says "does not apply here" by returning ``NOT_APPLICABLE``,
 fails by raising :class:`RuleFailure` (an ``AssertionError``, so Hypothesis shrinks it) and gives up
-with a reason by raising :class:`NotVerified`.
+with a reason by raising :class:`NotVerified`. A check receives its :class:`~orderproof.catalogue.Rule`:
+the failure takes the rule's id (and, by default, its seed quote) from it, so no check body names
+its rule.
 """
 
 from __future__ import annotations
@@ -21,21 +25,55 @@ from decimal import Decimal
 from functools import cached_property, wraps
 from typing import Any, Protocol
 
+from orderproof.core.masking import mask_text
+
+__all__ = [
+    "FLOW_CHECKS", "GENERIC_RULES", "NOT_APPLICABLE", "RESPONSE_CHECKS", "BodyNotJSON", "Exchange", "Flow",
+    "NotVerified", "RuleFailure", "applies_if", "each_case", "flow_check", "loads_exact", "only_json_object",
+    "only_operation", "only_request_object", "only_status", "response_check", "rule_id_of", "shown",
+]
+
 NOT_APPLICABLE = True
+
+# The rules every API has, by id suffix: (the check that verifies them, the generated cases they judge).
+GENERIC_RULES: dict[str, tuple[str, str]] = {
+    "SCHEMA": ("schema_conformance", "all"),
+    "NO-5XX": ("no_server_error", "all"),
+    "NEGATIVE": ("negative_rejected", "negative"),
+    "POSITIVE": ("positive_accepted", "positive"),
+}
+
+
+class RuleLike(Protocol):
+    id: str
+    source: Any
+
+
+def rule_id_of(rule: RuleLike | str) -> str:
+    return rule if isinstance(rule, str) else rule.id
 
 
 class RuleFailure(AssertionError):
-    """The target broke the rule: ``received`` against ``documented``."""
+    """The target broke ``rule``: ``received`` against ``documented`` (by default the rule's seed
+    quote)."""
 
-    def __init__(self, rule_id: str, message: str, *, received: Any = None, documented: Any = None):
-        self.rule_id = rule_id
+    def __init__(self, rule: RuleLike | str, message: str, *, received: Any = None, documented: Any = None):
+        self.rule_id = rule_id_of(rule)
+        if documented is None and not isinstance(rule, str):
+            documented = rule.source.quote
         self.message = message
         self.received = received
         self.documented = documented
-        text = f"[{rule_id}] {message}"
-        if received is not None or documented is not None:
-            text += f"\n  received:   {received!r}\n  documented: {documented!r}"
-        super().__init__(text)
+        super().__init__(f"[{self.rule_id}] {self.details()}")
+
+    def details(self) -> str:
+        """The message, then what was received and what the document says (those given)."""
+        text = self.message
+        if self.received is not None:
+            text += f"\n  received:   {self.received!r}"
+        if self.documented is not None:
+            text += f"\n  documented: {self.documented!r}"
+        return text
 
 
 class NotVerified(Exception):
@@ -80,15 +118,15 @@ class Exchange:
             raise BodyNotJSON(f"response body is not JSON: {self.response_text[:200]!r}") from exc
 
 
-ResponseCheck = Callable[[Exchange], Any]
+ResponseCheck = Callable[[Any, Exchange], Any]
 
 
 class Flow(Protocol):
-    """What a flow check may do against the target (implemented by the runner)."""
+    """What a flow check may do against the target (implemented by the engine)."""
 
     api: str            # slug of the API under test
-    rule_id: str
-    conventions: Any    # the run's ConventionBook (observe(rule_id, name, options, evidence))
+    rule: Any           # the rule the scenario verifies
+    conventions: Any    # the run's ConventionBook (observe(rule, name, options, evidence))
 
     def draw(self, strategy: Any, label: str | None = None) -> Any:
         """Draw from a Hypothesis strategy (shrinks with the scenario)."""
@@ -104,33 +142,57 @@ class Flow(Protocol):
         """The read-only "a player snapshot" state for a player returned by "a player exists"."""
 
     def valid_body(self, player: Mapping[str, Any] | None = None, **fixtures: Any) -> Any:
-        """A schema-valid request body generated from the spec, with fixture values (identities,
-        event ids, prices) filled in so that a correct target accepts it. Fresh identities on every
-        call (requestId and betIds, ticketId). ``fixtures``: ``event=`` (an "an event exists" answer,
-        superbet-reserve) or ``betcard=`` (a "a jackpot betcard exists" answer, jackpot-ticket)
-        replace the scene's for this body; the current odds of the chosen selections are filled in."""
+        """A schema-valid request body generated from the spec and made realistic by the API's
+        adapter (identities, fixture ids, current prices). Fresh identities on every call.
+        ``fixtures`` (e.g. ``event=``, ``betcard=``: provider-state answers) replace the scene's."""
 
     def send(self, body: Any = None, *, player: Mapping[str, Any] | None = None,
              headers: Mapping[str, str] | None = None, media_type: str = "application/json",
              raw: bytes | None = None, auth: str = "valid", sign_as: Mapping[str, Any] | None = None) -> Exchange:
         """Send one request to the API under test; ``auth`` is "valid", "bad" or "none"; ``sign_as``
-        (an "an operator exists" answer) signs a ticket-engine request as that operator. Every
-        response checks of this API also run on the exchange (they may fail the flow).
+        (an "an operator exists" answer) signs the request as that operator. The API's response
+        checks also run on the exchange (their failures go to their own rules).
 
         ``Decimal`` values are written as the exact JSON number they hold; a form body
         (``application/x-www-form-urlencoded``) sends the top-level scalars. ``headers`` override the
-        computed ones (credentials, signature, a fresh ``X-Idempotency-Key`` per call for
-        bet-placement); a header given as ``None`` is left out. The signature is computed over the
-        body actually sent, with the secret of ``player``'s operator."""
+        computed ones (credentials, a fresh idempotency key); a header given as ``None`` is left out."""
 
     def send_concurrently(self, requests: list[dict[str, Any]]) -> list[Exchange]:
         """Send the given ``send`` keyword dicts at the same time (bounded) and return in order."""
 
 
-FlowCheck = Callable[[Flow], Any]
+FlowCheck = Callable[[Any, Flow], Any]
+
+RESPONSE_CHECKS: dict[str, ResponseCheck] = {}
+FLOW_CHECKS: dict[str, FlowCheck] = {}
 
 
-def each_case(rule_id: str, cases: Iterable[Any], run: Callable[[Any], Any]) -> None:
+def _where(fn: Callable) -> str:
+    return f"{fn.__module__}.{fn.__qualname__}"
+
+
+def _register(table: dict[str, Callable], fn: Callable) -> Callable:
+    """Register ``fn`` under its name; the same function again (its module imported anew) replaces
+    itself, another function of the same name is an error naming both."""
+    name = fn.__name__
+    existing = RESPONSE_CHECKS.get(name) or FLOW_CHECKS.get(name)
+    if existing is not None and (_where(existing) != _where(fn) or table.get(name) is not existing):
+        raise ValueError(f"check {name!r} registered twice: {_where(existing)} and {_where(fn)}")
+    table[name] = fn
+    return fn
+
+
+def response_check(fn: ResponseCheck) -> ResponseCheck:
+    """Register a response check under its function's name (its contract rule's ``check``)."""
+    return _register(RESPONSE_CHECKS, fn)
+
+
+def flow_check(fn: FlowCheck) -> FlowCheck:
+    """Register a flow check under its function's name (its contract rule's ``check``)."""
+    return _register(FLOW_CHECKS, fn)
+
+
+def each_case(rule: RuleLike | str, cases: Iterable[Any], run: Callable[[Any], Any]) -> None:
     """Run ``run(case)`` for every case and raise one :class:`RuleFailure` naming every case that
     failed (a flow reports every failing situation it found, so a vendor fixes them in one round).
     A case that cannot be verified does not stop the others; it is raised only when none failed."""
@@ -152,55 +214,25 @@ def each_case(rule_id: str, cases: Iterable[Any], run: Callable[[Any], Any]) -> 
             lines.append(f"  {index}. {text}")
             if failure.received is not None:
                 lines.append(f"     received:   {failure.received!r}")
-            if failure.documented is not None:
+            if failure.documented is not None and failure.documented != failures[0][1].documented:
                 lines.append(f"     documented: {failure.documented!r}")
-        raise RuleFailure(rule_id, "\n".join(lines))
+        raise RuleFailure(rule, "\n".join(lines), documented=failures[0][1].documented)
     if unverified is not None:
         raise unverified
-
-RESPONSE_CHECKS: dict[str, ResponseCheck] = {}
-FLOW_CHECKS: dict[str, FlowCheck] = {}
-CHECK_APIS: dict[str, tuple[str, ...]] = {}
-
-
-def response_check(name: str, *, apis: tuple[str, ...]) -> Callable[[ResponseCheck], ResponseCheck]:
-    """Register a response check under its contract name for the given API slugs."""
-
-    def register(fn: ResponseCheck) -> ResponseCheck:
-        if name in RESPONSE_CHECKS or name in FLOW_CHECKS:
-            raise ValueError(f"check {name!r} registered twice")
-        RESPONSE_CHECKS[name] = fn
-        CHECK_APIS[name] = apis
-        return fn
-
-    return register
-
-
-def flow_check(name: str, *, apis: tuple[str, ...]) -> Callable[[FlowCheck], FlowCheck]:
-    """Register a flow check under its contract name for the given API slugs."""
-
-    def register(fn: FlowCheck) -> FlowCheck:
-        if name in RESPONSE_CHECKS or name in FLOW_CHECKS:
-            raise ValueError(f"check {name!r} registered twice")
-        FLOW_CHECKS[name] = fn
-        CHECK_APIS[name] = apis
-        return fn
-
-    return register
 
 
 # --- guards: when a response check applies, said by decorators (Schemathesis style) ---------------
 
 
-def applies_if(applies: Callable[[Exchange], bool]) -> Callable[[ResponseCheck], ResponseCheck]:
-    """A guard: the check returns NOT_APPLICABLE unless ``applies(exchange)`` is true."""
+def applies_if(applies: Callable[[Any, Exchange], bool]) -> Callable[[ResponseCheck], ResponseCheck]:
+    """A guard: the check returns NOT_APPLICABLE unless ``applies(rule, exchange)`` is true."""
 
     def decorate(fn: ResponseCheck) -> ResponseCheck:
         @wraps(fn)
-        def guarded(exchange: Exchange) -> Any:
-            if not applies(exchange):
+        def guarded(rule: Any, exchange: Exchange) -> Any:
+            if not applies(rule, exchange):
                 return NOT_APPLICABLE
-            return fn(exchange)
+            return fn(rule, exchange)
 
         return guarded
 
@@ -209,18 +241,16 @@ def applies_if(applies: Callable[[Exchange], bool]) -> Callable[[ResponseCheck],
 
 def only_status(*statuses: int) -> Callable[[ResponseCheck], ResponseCheck]:
     """The check applies only to responses with one of these HTTP statuses."""
-    return applies_if(lambda exchange: exchange.status in statuses)
+    return applies_if(lambda rule, exchange: exchange.status in statuses)
 
 
 def only_operation(fn: ResponseCheck) -> ResponseCheck:
-    """The check applies only to requests with the API's documented method (not to probes with
+    """The check applies only to requests with its rule's documented method (not to probes with
     other verbs, which ``status_code_conformance`` and the framework answer)."""
-    from orderproof.apis import get_api
-
-    return applies_if(lambda exchange: exchange.method.upper() == get_api(exchange.api).method)(fn)
+    return applies_if(lambda rule, exchange: exchange.method.upper() == rule.operation.split(" ", 1)[0])(fn)
 
 
-def _is_json_object(exchange: Exchange) -> bool:
+def _is_json_object(rule: Any, exchange: Exchange) -> bool:
     try:
         return isinstance(exchange.json, dict)
     except BodyNotJSON:
@@ -235,13 +265,11 @@ def only_json_object(fn: ResponseCheck) -> ResponseCheck:
 
 def only_request_object(fn: ResponseCheck) -> ResponseCheck:
     """The check applies only when the request body was a JSON object (so it can be compared)."""
-    return applies_if(lambda exchange: isinstance(exchange.request_body, dict))(fn)
+    return applies_if(lambda rule, exchange: isinstance(exchange.request_body, dict))(fn)
 
 
 def shown(exchange: Exchange, limit: int = 300) -> str:
     """``HTTP <status> <body>`` for a failure message, secrets masked, body cut at ``limit``."""
-    from orderproof.masking import mask_text
-
     text = exchange.response_text
     if len(text) > limit:
         text = text[:limit] + "..."

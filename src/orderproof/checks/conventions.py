@@ -14,13 +14,21 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
+
+from orderproof.core.errors import UsageError
 
 from .base import RuleFailure
-from orderproof.errors import UsageError
 
-if TYPE_CHECKING:
-    from orderproof.catalogue import Convention
+
+class Convention(Protocol):
+    """What the book reads of a declared convention (``orderproof.catalogue.Convention``)."""
+
+    id: str
+    title: str
+
+    @property
+    def option_ids(self) -> tuple[str, ...]: ...
 
 __all__ = ["ConventionBook", "book_of", "validate_pins"]
 

@@ -1,11 +1,9 @@
 """What an answer means for its API: accepted, refused (in the API's own error shape, and under which
 convention), or neither (a server error, a body that is not the API's).
 
-The generic rules (<P>-NEGATIVE, <P>-POSITIVE) and the envelope checks read answers through
-:func:`outcome`, so that "refused" means the same everywhere: sportsbook and travel refusals are
-their envelope with a non-success code, at HTTP 4xx or 200 (a declared convention); the ticket
-engine refuses with 400 {code, message}, or 403 / 422 whose bodies its pages do not give; bet
-placement refuses with a 4xx FAILURE body.
+Each API's adapter reads its answers into an :class:`Outcome` (``ApiAdapter.outcome``), so that
+"refused" means the same to the generic rules (<P>-NEGATIVE, <P>-POSITIVE) and to the API's own
+checks. :func:`envelope_code` reads the common {code, ...} envelope with a success code.
 """
 
 from __future__ import annotations
@@ -15,7 +13,7 @@ from typing import Any
 
 from .base import BodyNotJSON, Exchange
 
-__all__ = ["Outcome", "outcome", "envelope_code", "describe"]
+__all__ = ["ACCEPTED", "OTHER", "REFUSED", "Outcome", "describe", "envelope_code", "json_or_none"]
 
 ACCEPTED, REFUSED, OTHER = "accepted", "refused", "other"
 
@@ -37,7 +35,8 @@ class Outcome:
         return self.kind == REFUSED
 
 
-def _json(exchange: Exchange) -> Any:
+def json_or_none(exchange: Exchange) -> Any:
+    """The answer as JSON, or :class:`BodyNotJSON` (the class) when it is not JSON."""
     try:
         return exchange.json
     except BodyNotJSON:
@@ -57,10 +56,11 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def envelope_code(exchange: Exchange, success: int) -> Outcome:
-    """The {code, ...} envelope of sportsbook-order (success 200) and travel-order (success 100)."""
+def envelope_code(exchange: Exchange, success: int, convention: str) -> Outcome:
+    """A {code, ...} envelope whose ``success`` code means accepted; any other code is a refusal at
+    HTTP 4xx or 200, the options ``http-4xx`` and ``http-200`` of ``convention``."""
     status = exchange.status
-    body = _json(exchange)
+    body = json_or_none(exchange)
     if status >= 500:
         return Outcome(OTHER, f"a server error: {describe(exchange)}")
     if body is BodyNotJSON or not isinstance(body, dict):
@@ -68,7 +68,6 @@ def envelope_code(exchange: Exchange, success: int) -> Outcome:
     code = body.get("code")
     if not _is_int(code):
         return Outcome(OTHER, f"the answer has no integer code: {describe(exchange)}")
-    convention = f"{exchange.api}.rejection"
     if code == success:
         if 200 <= status < 300:
             return Outcome(ACCEPTED, code=code)
@@ -78,51 +77,3 @@ def envelope_code(exchange: Exchange, success: int) -> Outcome:
     if 200 <= status < 300:
         return Outcome(REFUSED, convention=convention, option="http-200", code=code)
     return Outcome(OTHER, f"HTTP {status} is neither a success nor a refusal: {describe(exchange)}")
-
-
-def _ticket_engine(exchange: Exchange) -> Outcome:
-    status = exchange.status
-    body = _json(exchange)
-    if status == 200:
-        if isinstance(body, dict):
-            return Outcome(ACCEPTED)
-        return Outcome(OTHER, f"a 200 answer that is not a JSON ticket: {describe(exchange)}")
-    if status == 400:
-        if isinstance(body, dict) and _is_int(body.get("code")) and isinstance(body.get("message"), str):
-            return Outcome(REFUSED, code=body["code"])
-        return Outcome(OTHER, f"a 400 answer that is not {{code: int, message: str}}: {describe(exchange)}")
-    if status in (403, 422):
-        return Outcome(REFUSED, code=body.get("code") if isinstance(body, dict) else None)
-    if status >= 500:
-        return Outcome(OTHER, f"a server error: {describe(exchange)}")
-    return Outcome(OTHER, f"HTTP {status} is not a documented status (200, 400, 403, 422): {describe(exchange)}")
-
-
-def _bet_placement(exchange: Exchange) -> Outcome:
-    status = exchange.status
-    body = _json(exchange)
-    if status >= 500:
-        return Outcome(OTHER, f"a server error: {describe(exchange)}")
-    if not isinstance(body, dict):
-        return Outcome(OTHER, f"the answer is not JSON: {describe(exchange)}")
-    if status == 200 and body.get("status") == "PLACED":
-        return Outcome(ACCEPTED)
-    if 400 <= status < 500 and body.get("status") == "FAILURE" and isinstance(body.get("errorCode"), str):
-        return Outcome(REFUSED, code=body["errorCode"])
-    return Outcome(OTHER, f"neither PLACED (200) nor a 4xx FAILURE: {describe(exchange)}")
-
-
-def outcome(exchange: Exchange) -> Outcome:
-    """The meaning of ``exchange``'s answer for its API."""
-    if exchange.extra.get("error"):
-        return Outcome(OTHER, f"no answer: {exchange.extra['error']}")
-    api = exchange.api
-    if api == "sportsbook-order":
-        return envelope_code(exchange, 200)
-    if api == "travel-order":
-        return envelope_code(exchange, 100)
-    if api in ("jackpot-ticket", "superbet-reserve"):
-        return _ticket_engine(exchange)
-    if api == "bet-placement":
-        return _bet_placement(exchange)
-    return Outcome(OTHER, f"no outcome reading for API {api!r}")

@@ -12,179 +12,65 @@ import argparse
 import contextlib
 import io
 import os
-import shlex
 import shutil
 import sys
 import traceback
 from pathlib import Path
 from typing import Any, TextIO
 
-from orderproof import certificate, masking
-from orderproof.apis import APIS
-from orderproof.options import parse_pins
-from orderproof.errors import UsageError
-from orderproof.profiles import DEFAULT_PROFILE, PROFILES
-from orderproof.progress import Progress
-from orderproof.results import Verdict
+from orderproof.core import masking
+from orderproof.core.errors import UsageError
+from orderproof.core.options import RunOptions, add_options
+from orderproof.core.results import Verdict
+from orderproof.engine.context import build_context
+from orderproof.report import certificate
+from orderproof.report.progress import Progress
+from orderproof.session.run import run_conformance
 
 NAME = "certify"
 HELP = ("Certify a service against the contracts and write junit.xml, allure-results/ and the "
         "certificate (default target: the embedded reference).")
 INTERNAL_ERROR = 3
-REMOTE_RATE_LIMIT = 20.0     # requests per second: a real service is often a shared staging environment
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     target = parser.add_argument_group("target (at most one; none: the embedded reference, in process)")
-    target.add_argument("--target-url", metavar="URL", help="base URL of the service to certify")
-    target.add_argument("--target-config", metavar="FILE", type=Path,
-                        help="target file (YAML): base URL, per-API paths and auth, provider-state hook, fixtures")
-    target.add_argument("--serve", action="store_true",
-                        help="serve the embedded reference on a loopback port and certify it over HTTP")
-    parser.add_argument("--api", action="append", default=[], metavar="API",
-                        help=f"certify this API only (repeatable; default: all the target implements): {', '.join(APIS)}")
-    parser.add_argument("--profile", choices=tuple(PROFILES), default=DEFAULT_PROFILE,
-                        help=f"how hard to try (default: {DEFAULT_PROFILE})")
-    parser.add_argument("--seed", type=int, help="run seed, to repeat a run exactly (default: random, recorded)")
-    parser.add_argument("--report-dir", type=Path, default=Path("reports"), metavar="DIR",
-                        help="where the reports go (default: reports/)")
-    parser.add_argument("--fault", metavar="NAME",
-                        help="switch on one named bug in the embedded reference, to see a failing certificate "
-                             "(`orderproof faults` lists them)")
-    parser.add_argument("--variation", metavar="NAME",
-                        help="switch on one named correct variation of the embedded reference, to see that a service "
-                             "deciding an open point another way is certified (`orderproof faults --variations`)")
-    parser.add_argument("--convention", action="append", default=[], metavar="NAME=OPTION",
-                        help="pin the option this service follows for a choice the seed leaves open (repeatable; "
-                             "a target file's `conventions:` does the same; `orderproof rules --conventions` lists them)")
-    parser.add_argument("--max-requests", type=int, metavar="N", help="hard cap on requests sent to the target")
-    parser.add_argument("--rate-limit", type=float, metavar="PER_SECOND",
-                        help=f"at most this many requests per second; 0: no limit (default: "
-                             f"{REMOTE_RATE_LIMIT:g} for --target-url/--target-config, none for the embedded "
-                             "reference; 429 + Retry-After always backs off)")
-    parser.add_argument("--request-timeout", type=float, default=10.0, metavar="SECONDS",
-                        help="timeout of each request (default: 10)")
-
-
-def _fault_names() -> list[str]:
-    from orderproof.reference.faults import FAULTS
-
-    return sorted(FAULTS)
-
-
-def validate(args: argparse.Namespace) -> None:
-    """The checks that need no target: one :class:`UsageError` sentence each."""
-    given = [name for name, on in (("--target-url", args.target_url), ("--target-config", args.target_config),
-                                   ("--serve", args.serve)) if on]
-    if len(given) > 1:
-        raise UsageError(f"{' and '.join(given)} name different targets; give at most one "
-                         "(none certifies the embedded reference)")
-    unknown = [api for api in args.api if api not in APIS]
-    if unknown:
-        raise UsageError(f"unknown API {', '.join(map(repr, unknown))}; known APIs: {', '.join(APIS)}")
-    if args.fault is not None:
-        faults = _fault_names()
-        if args.target_url or args.target_config:
-            raise UsageError(f"--fault applies to the embedded reference only (drop {given[0]}); "
-                             f"known faults: {', '.join(faults)}")
-        if args.fault not in faults:
-            raise UsageError(f"unknown fault {args.fault!r}; known faults: {', '.join(faults)}")
-    if args.variation is not None:
-        from orderproof.reference.variations import VARIATIONS
-
-        if args.target_url or args.target_config:
-            raise UsageError(f"--variation applies to the embedded reference only (drop {given[0]})")
-        if args.variation not in VARIATIONS:
-            raise UsageError(f"unknown variation {args.variation!r}; known variations: {', '.join(sorted(VARIATIONS))}")
-    parse_pins(args.convention)
-    if args.max_requests is not None and args.max_requests < 1:
-        raise UsageError(f"--max-requests must be at least 1, not {args.max_requests}")
-    if args.rate_limit is not None and not args.rate_limit >= 0:
-        raise UsageError(f"--rate-limit must be a number of requests per second (0: no limit), not {args.rate_limit}")
-    if not args.request_timeout > 0:
-        raise UsageError(f"--request-timeout must be a positive number of seconds, not {args.request_timeout}")
-    if args.target_config is not None and not args.target_config.is_file():
-        raise UsageError(f"target file {args.target_config} not found")
-    if args.report_dir.exists() and not args.report_dir.is_dir():
-        raise UsageError(f"--report-dir {args.report_dir} is a file, not a directory")
-
-
-def rate_limit(args: argparse.Namespace) -> float | None:
-    """Requests per second for the runner: the option, else gentle for a real service, else none."""
-    if args.rate_limit is not None:
-        return args.rate_limit or None
-    return REMOTE_RATE_LIMIT if (args.target_url or args.target_config) else None
-
-
-def base_command(args: argparse.Namespace) -> str:
-    """The certify command that targets the same service with the same settings (masked);
-    replay lines add ``--api`` and ``--seed``."""
-    words = ["orderproof", "certify"]
-    if args.target_url:
-        words += ["--target-url", args.target_url]
-    elif args.target_config:
-        words += ["--target-config", str(args.target_config)]
-    elif args.serve:
-        words.append("--serve")
-    if args.fault:
-        words += ["--fault", args.fault]
-    if args.variation:
-        words += ["--variation", args.variation]
-    for pin in args.convention:
-        words += ["--convention", pin]
-    if args.profile != DEFAULT_PROFILE:
-        words += ["--profile", args.profile]
-    if str(args.report_dir) != "reports":
-        words += ["--report-dir", str(args.report_dir)]
-    return masking.mask_text(shlex.join(words))
+    add_options(parser.add_argument, group=lambda name: target.add_argument if name == "target" else parser.add_argument)
 
 
 def run(args: argparse.Namespace) -> int:
-    validate(args)
-    from orderproof import runner                          # pytest and Schemathesis load only here
-
+    progress = Progress()
+    options = RunOptions.from_namespace(args, on_event=progress)
     masking.reset_registry()
-    report_dir: Path = args.report_dir
-    report_dir.mkdir(parents=True, exist_ok=True)
+    context = build_context(options)      # a bad target is a usage error before any report is touched
+    report_dir: Path = options.report_dir
+    try:
+        report_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        context.close()
+        raise UsageError(f"--report-dir {report_dir} cannot be created: {exc.strerror or exc}") from None
     # A report directory holds one run: a previous run's certificate must never survive a failed
     # run, and its allure results (allure-pytest adds to the directory) are not this run's evidence.
     for stale in (certificate.CERTIFICATE_JSON, certificate.CERTIFICATE_MD, certificate.JUNIT):
         (report_dir / stale).unlink(missing_ok=True)
     shutil.rmtree(report_dir / certificate.ALLURE_DIR, ignore_errors=True)
-    progress = Progress()
-    options = runner.RunOptions(
-        target_url=args.target_url,
-        target_config=args.target_config,
-        serve=args.serve,
-        apis=tuple(dict.fromkeys(args.api)),
-        profile=args.profile,
-        seed=args.seed,
-        fault=args.fault,
-        variation=args.variation,
-        conventions=parse_pins(args.convention),
-        report_dir=report_dir,
-        max_requests=args.max_requests,
-        rate_limit=rate_limit(args),
-        request_timeout=args.request_timeout,
-        on_event=progress,
-    )
     try:
         # pytest's own terminal report of the conformance items is not for the user: the progress
         # display and the table say it all (ORDERPROOF_DEBUG=1 shows it after the run).
         pytest_output = io.StringIO()
         try:
             with contextlib.redirect_stdout(pytest_output):
-                result = runner.run_conformance(options)
+                result = run_conformance(context)
         finally:
             progress.close()
             if _debug():
                 print(masking.mask_text(pytest_output.getvalue()), file=sys.stderr)
-        # Last line of defence: the runner writes every report through orderproof.masking; this
+        # Last line of defence: the runner writes every report through orderproof.core.masking; this
         # pass re-masks every text file it wrote with the secrets learned during the run, in case
         # one reached a report some other way (captured logs, a library's own output).
         for written in (result.junit_path, result.allure_dir):
             masking.mask_tree(Path(written))
-        cert = certificate.build_certificate(result, command=base_command(args))
+        cert = certificate.build_certificate(result, command=masking.mask_text(options.command(report_dir=True)))
         path = certificate.write_certificate(cert, report_dir)
     except UsageError:
         raise

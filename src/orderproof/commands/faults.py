@@ -5,20 +5,18 @@ from __future__ import annotations
 import argparse
 import textwrap
 
-from orderproof.apis import APIS
+from orderproof.reference import FAULTS, IMPLEMENTED
 
 NAME = "faults"
 HELP = "List the named faults of the embedded reference: API, the rule ids each must break, what it does."
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--api", choices=tuple(APIS), metavar="NAME",
-                        help=f"only this API's faults ({', '.join(APIS)})")
+    parser.add_argument("--api", choices=IMPLEMENTED, metavar="NAME",
+                        help=f"only this API's faults ({', '.join(IMPLEMENTED)})")
 
 
 def run(args: argparse.Namespace) -> int:
-    from orderproof.reference.faults import FAULTS
-
     faults = sorted((f for f in FAULTS.values() if args.api in (None, f.api)), key=lambda f: (f.api, f.name))
     if not faults:
         print(f"no faults for {args.api}")

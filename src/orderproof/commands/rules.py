@@ -7,13 +7,14 @@ can fail, and the last verdict recorded in ``<report-dir>/certificate.json``.
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 from pathlib import Path
 from typing import Any
 
+from orderproof import registry
 from orderproof.catalogue import Rule, load_catalogue
-from orderproof.errors import UsageError
+from orderproof.core.errors import UsageError
+from orderproof.reference import FAULTS
 
 NAME = "rules"
 HELP = "Print the rule catalogue: each rule's level, check, seed quote, proving faults and last verdict."
@@ -24,7 +25,7 @@ NONE = "-"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--api", action="append", metavar="NAME", dest="apis",
-        help="only this API (repeatable); default: all five",
+        help="only this API (repeatable); default: every registered API",
     )
     parser.add_argument(
         "--format", choices=("table", "json", "markdown"), default="table",
@@ -36,12 +37,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
              "target file (conventions: {ID: OPTION}) or with certify --convention ID=OPTION",
     )
     parser.add_argument(
+        "--spec-path", metavar="API",
+        help="print where the OpenAPI spec of API is installed (for `schemathesis run` and other tools) and stop",
+    )
+    parser.add_argument(
         "--report-dir", type=Path, default=Path("reports"), metavar="DIR",
         help="where to read the last verdicts from (DIR/certificate.json; default: reports)",
     )
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.spec_path:
+        print(registry.get(args.spec_path).spec_path)
+        return 0
     catalogue = load_catalogue(args.apis)
     if getattr(args, "conventions", False):
         print(_conventions(catalogue, args.format))
@@ -51,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     rows = [_row(rule, faults, verdicts) for rule in catalogue.rules]
     if args.format == "json":
         contracts = [
-            {"api": c.api, "operation": c.operation, "seed": c.seed, "contract": f"contracts/{c.path.name}"}
+            {"api": c.api, "operation": c.operation, "seed": c.seed, "contract": _where(c)}
             for c in catalogue.contracts.values()
         ]
         print(json.dumps({"contracts": contracts, "rules": rows}, indent=2, ensure_ascii=False))
@@ -78,16 +86,15 @@ def _row(rule: Rule, faults: dict[str, list[str]] | None, verdicts: dict | None)
     }
 
 
-def _faults_by_rule() -> dict[str, list[str]] | None:
-    """Rule id -> names of the reference faults meant to break it; None while there is no registry."""
-    try:
-        faults = importlib.import_module("orderproof.reference.faults")
-    except ModuleNotFoundError as exc:
-        if (exc.name or "").startswith("orderproof.reference"):
-            return None
-        raise
+def _where(contract: Any) -> str:
+    """The contract file as ``<package>/contract.yaml`` (where its API package keeps it)."""
+    return f"{registry.get(contract.api).package.replace('.', '/')}/{contract.path.name}"
+
+
+def _faults_by_rule() -> dict[str, list[str]]:
+    """Rule id -> names of the embedded reference's faults meant to break it."""
     by_rule: dict[str, list[str]] = {}
-    for fault in faults.FAULTS.values():
+    for fault in FAULTS.values():
         for rule_id in fault.rules:
             by_rule.setdefault(rule_id, []).append(fault.name)
     return by_rule
@@ -136,7 +143,7 @@ def _table(catalogue, rows: list[dict], have_faults: bool, have_verdicts: bool, 
 
     out = []
     for contract in catalogue.contracts.values():
-        out += ["", f"{contract.api}  {contract.operation}  contracts/{contract.path.name}  seed {contract.seed}",
+        out += ["", f"{contract.api}  {contract.operation}  {_where(contract)}  seed {contract.seed}",
                 line(headers)]
         out += [line(cells[rule.id]) for rule in contract.rules]
     musts = sum(row["level"] == "MUST" for row in rows)

@@ -13,8 +13,12 @@ import socket
 import sys
 from pathlib import Path
 
-from orderproof.apis import APIS, PROVIDER_STATES_PATH
-from orderproof.errors import UsageError
+import uvicorn
+
+from orderproof import registry
+from orderproof.core.errors import UsageError
+from orderproof.core.paths import PROVIDER_STATES_PATH
+from orderproof.reference import IMPLEMENTED, create_app
 
 NAME = "serve"
 HELP = "Run the embedded reference implementation (all five APIs) on a local port."
@@ -62,10 +66,6 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--port must be between 1 and 65535, got {args.port}")
     if args.db is not None and not args.db.parent.is_dir():
         raise UsageError(f"--db {args.db}: the directory {args.db.parent} does not exist")
-    import uvicorn
-
-    from orderproof.reference import create_app
-
     try:
         app = create_app(
             fault=args.fault,
@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
     host = f"[{args.host}]" if ":" in args.host else args.host
     base = f"http://{host}:{args.port}"
     print(f"orderproof reference listening on {base}" + (f" with fault {args.fault}" if args.fault else ""))
-    for api in APIS.values():
+    for api in map(registry.get, IMPLEMENTED):
         print(f"  {api.slug:<18} {api.method} {base}{api.path}")
     if args.no_provider_states:
         print("  provider-state hook disabled", file=sys.stderr)

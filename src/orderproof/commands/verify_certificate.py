@@ -10,8 +10,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from orderproof import certificate
-from orderproof.errors import UsageError
+from orderproof.core.errors import UsageError
+from orderproof.report import certificate
 
 NAME = "verify-certificate"
 HELP = "Check that a report directory's certificate.json and its evidence files are intact."

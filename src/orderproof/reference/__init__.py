@@ -5,8 +5,8 @@ catch, ``faults.py``) and at most one named variation (another conforming behavi
 accept, ``variations.py``).
 """
 
-from orderproof.reference.app import create_app
+from orderproof.reference.app import IMPLEMENTED, create_app
 from orderproof.reference.faults import FAULTS, Fault, get_fault
 from orderproof.reference.variations import VARIATIONS, Variation, get_variation
 
-__all__ = ["FAULTS", "VARIATIONS", "Fault", "Variation", "create_app", "get_fault", "get_variation"]
+__all__ = ["FAULTS", "IMPLEMENTED", "VARIATIONS", "Fault", "Variation", "create_app", "get_fault", "get_variation"]

@@ -8,7 +8,6 @@ a :class:`Store` and mounts their routers and, for test environments, the provid
 
 from __future__ import annotations
 
-import importlib
 import secrets
 import weakref
 from collections.abc import AsyncIterator
@@ -17,27 +16,22 @@ from types import ModuleType
 
 from fastapi import FastAPI
 
-from orderproof import __version__
+from orderproof.core.version import __version__
+from orderproof.reference import (
+    bet_placement,
+    sportsbook_order,
+    ticket_engine,
+    travel_order,
+)
 from orderproof.reference import provider_states as provider_states_module
 from orderproof.reference.behaviour import build_behaviour
 from orderproof.reference.faults import get_fault
-from orderproof.reference.variations import get_variation
 from orderproof.reference.storage import Store
+from orderproof.reference.variations import get_variation
 
-API_MODULES = ("sportsbook_order", "ticket_engine", "travel_order", "bet_placement")
-
-
-def load_api_modules() -> list[ModuleType]:
-    """The API modules that exist (a module not written yet is skipped; any other import error is raised)."""
-    modules = []
-    for name in API_MODULES:
-        qualified = f"orderproof.reference.{name}"
-        try:
-            modules.append(importlib.import_module(qualified))
-        except ModuleNotFoundError as exc:
-            if exc.name != qualified:
-                raise
-    return modules
+API_MODULES: tuple[ModuleType, ...] = (sportsbook_order, ticket_engine, travel_order, bet_placement)
+# The APIs the reference implements (by slug), in the registry's order.
+IMPLEMENTED = ("sportsbook-order", "jackpot-ticket", "travel-order", "superbet-reserve", "bet-placement")
 
 
 def combined_patch(fault: str | None, variation: str | None) -> dict:
@@ -68,7 +62,7 @@ def create_app(
     Unknown names, and a fault and a variation patching the same behaviour, are a ``ValueError``.
     """
     patch = combined_patch(fault, variation)
-    modules = load_api_modules()
+    modules = list(API_MODULES)
     behaviour = build_behaviour({module.__name__: module.BEHAVIOUR for module in modules}, patch)
     store = Store(db_path)
     for module in modules:

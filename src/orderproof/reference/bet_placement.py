@@ -11,6 +11,10 @@ Every answer goes through the idempotency store (``idempotency.py``): a repeat o
 
 Every point where a fault or a variation may change what the module does is a named behaviour in
 :data:`BEHAVIOUR`; the handlers call it through ``state.behaviour``.
+
+Long module: it is one API's whole service (validation, the seed's order of checks, storage, the
+ledger and the snapshot), read top to bottom as a model implementation; split, its one transaction
+would be spread over files.
 """
 
 from __future__ import annotations

@@ -6,6 +6,9 @@ the suite against ``create_app(fault=name)`` and demands that exactly those rule
 MUST rule). A faulty function is written the way the bug would be written in a real service.
 
 The dual are the variations (``variations.py``): other correct behaviours the suite must accept.
+
+Long module: it is a table, one entry per fault with the faulty function beside it, so that
+``orderproof faults`` and a reader see every bug the suite proves it catches in one place.
 """
 
 from __future__ import annotations
@@ -18,9 +21,14 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+import jsonschema
+
 from orderproof.reference import bet_placement as bp
 from orderproof.reference import idempotency
 from orderproof.reference import sportsbook_order as so
+from orderproof.reference import ticket_engine as te
+from orderproof.reference import travel_order as to
+from orderproof.reference.errors import fingerprint
 from orderproof.reference.idempotency import Outcome, Reply
 from orderproof.reference.money import CENT, json_bytes, text, to_cents
 
@@ -280,7 +288,6 @@ def validate_money_fields_only(document: Any) -> so.Order:
         raise so.Rejection(so.INVALID_REQUEST, "customerToken and orderAmount are required")
     if not so.ORDER_FIELDS["ticketId"][1](ticket_id):
         raise so.Rejection(so.INVALID_REQUEST, "ticketId is required")
-    from orderproof.reference.errors import fingerprint
     return so.Order(token, int(ticket_id), Decimal(amount), fingerprint(dict(document, ticketId=int(ticket_id))))
 
 
@@ -325,13 +332,6 @@ _SPORTSBOOK_ORDER = [
 
 # === jackpot-ticket (001), superbet-reserve (003) and travel-order (002) =========================
 # (add them to this list; keep one behaviour per fault and the exact rule ids it breaks)
-
-import struct  # noqa: E402  (imports of this section only, kept with it)
-
-import jsonschema  # noqa: E402
-
-from orderproof.reference import ticket_engine as te  # noqa: E402
-from orderproof.reference import travel_order as to  # noqa: E402
 
 
 def signature_not_checked(secret: str, timestamp: str, body: bytes, signature: str) -> bool:

@@ -22,9 +22,15 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from orderproof.apis import PROVIDER_STATES_PATH
+from orderproof.core.paths import PROVIDER_STATES_PATH
 from orderproof.reference.errors import BadRequest, parse_json
-from orderproof.reference.money import CENT, decimal_places, json_bytes, text, to_decimal
+from orderproof.reference.money import (
+    CENT,
+    decimal_places,
+    json_bytes,
+    text,
+    to_decimal,
+)
 
 SESSION_LIFETIME_S = 30 * 60
 DEFAULT_MARKETS = [{"code": "1X2", "allowed": True, "prices": ["1.85", "3.40", "4.20"]}]

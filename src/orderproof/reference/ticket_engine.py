@@ -15,6 +15,9 @@ in one transaction; a rejected one stores nothing. Tickets do not move balances.
 
 Every point a fault or a variation may change is a function in :data:`BEHAVIOUR`; handlers call it
 through ``request.app.state.behaviour``.
+
+Long module: one engine serves both APIs (one validation path, one signature check, one money
+computation, one store); split per API, the shared order of checks would be written twice.
 """
 
 from __future__ import annotations
@@ -26,16 +29,32 @@ import string
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, ROUND_HALF_EVEN, Context, Decimal, localcontext
+from decimal import (
+    MAX_EMAX,
+    MAX_PREC,
+    MIN_EMIN,
+    ROUND_HALF_EVEN,
+    Context,
+    Decimal,
+    localcontext,
+)
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Request, Response
-from pydantic import (AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints,
-                      ValidationError, ValidationInfo)
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    ValidationInfo,
+)
 from pydantic_core import PydanticCustomError
 
+from orderproof.apis.ticket_engine.signing import verify_ticket_signature
 from orderproof.reference.money import json_bytes, round_half_up
-from orderproof.signing import verify_ticket_signature
 
 router = APIRouter()
 

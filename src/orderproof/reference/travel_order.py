@@ -30,13 +30,13 @@ from jsonschema.exceptions import best_match
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from orderproof.apis import get_api
-from orderproof.paths import load_yaml, spec_path
+from orderproof.apis.travel_order import api as travel_api
+from orderproof.core.paths import load_yaml
 from orderproof.reference.errors import BadRequest, media_type, parse_json
 from orderproof.reference.money import json_bytes
 
 router = APIRouter()
-PATH = get_api("travel-order").path
+PATH = travel_api.path
 SPEC_URI = "urn:orderproof:travel-order"
 INT32 = (-(2**31), 2**31 - 1)
 INT64 = (-(2**63), 2**63 - 1)
@@ -64,7 +64,7 @@ class Invalid(Exception):
 
 @cache
 def _registry() -> Registry:
-    with open(spec_path("travel-order"), encoding="utf-8") as handle:
+    with open(travel_api.spec_path, encoding="utf-8") as handle:
         spec = load_yaml(handle)
     return Registry().with_resource(SPEC_URI, Resource.from_contents(spec, default_specification=DRAFT202012))
 

@@ -11,6 +11,9 @@ choice; the description says why.
 A variation uses the same mechanism as a fault: it replaces named behaviours of the API modules
 (``behaviour.py``), so handlers never test which variation is on. A fault and a variation that patch
 the same behaviour cannot be switched on together (``create_app`` raises ``ValueError``).
+
+Long module: it is a table, one entry per variation with its function beside it, so that every
+open point the suite accepts either way is read in one place.
 """
 
 from __future__ import annotations

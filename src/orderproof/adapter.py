@@ -1,0 +1,114 @@
+"""What an API tells the engine: the base class of every API adapter.
+
+An API is one package: its spec (``openapi.yaml``), its contract (``contract.yaml``), its checks and
+one adapter, an instance of a subclass of :class:`ApiAdapter` registered under the entry point group
+``orderproof.apis`` (see :mod:`orderproof.registry`). The engine (generation, flows, runner) names no
+API: everything it needs to know about one comes from here. The five built-in APIs register exactly
+as an outside package does.
+
+A subclass sets the class attributes and overrides what its API needs; the defaults describe an API
+without credentials, without an idempotency identity and with nothing to add to a generated body.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from orderproof.checks.base import Exchange
+from orderproof.checks.outcomes import Outcome
+
+__all__ = ["ApiAdapter"]
+
+Draw = Callable[..., Any]
+
+
+class ApiAdapter:
+    slug: str = ""                     # the API's name everywhere: --api, target files, reports
+    prefix: str = ""                   # rule id prefix in its contract (XY in XY-TOTAL)
+    title: str = ""                    # one line: what the operation is
+    seed: str = ""                     # file name of the source document the API is transcribed from
+    method: str = "POST"
+    path: str = "/"                    # default path of the operation (a target file may override it)
+    order: int = 100                   # position among the APIs (built-ins first)
+    spec_file: str = "openapi.yaml"
+    contract_file: str = "contract.yaml"
+    seed_file: str | None = None       # the source document shipped with the package, when it is
+    credential_headers: frozenset[str] = frozenset()   # lower-case names of headers a caller authenticates with
+    auth_keys: tuple[str, ...] = ()    # keys a target file may give under apis.<slug>.auth
+    secret_auth_keys: tuple[str, ...] = ()             # of which secrets (masked in every report)
+    edge_fields: tuple[tuple[Any, ...], ...] = ()      # money and id fields, as paths into a body
+    snapshot_keys: tuple[str, ...] = ()                # the parts of "a player snapshot" this API fills
+
+    # --- where the data files are ----------------------------------------------------------------
+    @property
+    def package(self) -> str:
+        """The package holding the adapter, its spec and contract (the adapter's own module)."""
+        return type(self).__module__
+
+    def _resource(self, name: str) -> Path:
+        return Path(str(importlib.resources.files(self.package).joinpath(name)))
+
+    @property
+    def spec_path(self) -> Path:
+        return self._resource(self.spec_file)
+
+    @property
+    def contract_path(self) -> Path:
+        return self._resource(self.contract_file)
+
+    @property
+    def seed_path(self) -> Path | None:
+        return self._resource(self.seed_file) if self.seed_file else None
+
+    @property
+    def operation(self) -> str:
+        """Schemathesis-style label, e.g. ``POST /bet``."""
+        return f"{self.method} {self.path}"
+
+    # --- generation ------------------------------------------------------------------------------
+    def overlay(self, body: dict[str, Any], scene: Any, player: Mapping[str, Any], draw: Draw,
+                fixtures: Mapping[str, Any]) -> dict[str, Any]:
+        """``body`` (a generated valid body) made realistic for ``player``: real identities, fixture
+        ids and prices, sane amounts. ``fixtures`` may name an ``event`` or a ``betcard`` to use."""
+        return body
+
+    def auth_headers(self, body: bytes | None, scene: Any, player: Mapping[str, Any] | None,
+                     auth: str = "valid") -> dict[str, str]:
+        """Credentials for one request: ``valid``, ``bad`` (a wrong value) or ``none``."""
+        return {}
+
+    def fresh_headers(self, scene: Any) -> dict[str, str]:
+        """Headers every generated request gets anew (e.g. an idempotency key no other request used)."""
+        return {}
+
+    def repeat_identity(self, headers: Mapping[str, str], body: Any) -> str | None:
+        """What makes two requests "the same" for the API's idempotency (a key, a ticket id)."""
+        return None
+
+    def annotate(self, exchange: Exchange, scene: Any, player: Mapping[str, Any] | None) -> None:
+        """Add what the suite knows beside the exchange to ``exchange.extra`` (current odds, the
+        operator's timezone, ...), for the checks."""
+
+    # --- reading answers -------------------------------------------------------------------------
+    def outcome(self, exchange: Exchange) -> Outcome:
+        """Accepted, refused in the API's own way (and under which convention), or neither."""
+        raise NotImplementedError(f"the {self.slug} adapter does not say how to read its answers")
+
+    # --- what a target must offer ----------------------------------------------------------------
+    def auth_problem(self, auth: Mapping[str, str]) -> str | None:
+        """What is wrong with a target file's ``auth`` for this API (None: nothing)."""
+        unknown = sorted(set(auth) - set(self.auth_keys))
+        if unknown:
+            allowed = ", ".join(self.auth_keys) or "none (this API takes no credentials)"
+            return f"unknown key {', '.join(map(repr, unknown))}; allowed keys: {allowed}"
+        return None
+
+    def missing_auth_material(self, auth: Mapping[str, str], players: list[Mapping[str, Any]]) -> str | None:
+        """Why a rule needing credentials cannot run without the provider-state hook (None: it can)."""
+        return None
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.slug}>"

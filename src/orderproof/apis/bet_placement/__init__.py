@@ -1,0 +1,98 @@
+"""bet-placement (seed 004): an operator's bet-placement endpoint called by a betting provider. An
+all-or-nothing betslip of single bets, X-API-Key authentication, X-Idempotency-Key repeats; the
+seed gives no path (``/bet`` by default, per target)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from hypothesis import strategies as st
+
+from orderproof.adapter import ApiAdapter, Draw
+from orderproof.checks.base import Exchange, NotVerified
+from orderproof.checks.bodies import (
+    draw_cents,
+    money_number,
+    price_number,
+    readable,
+    request_example,
+    selection,
+)
+from orderproof.checks.outcomes import Outcome
+
+from . import answers, checks, idempotency, refusals  # noqa: F401  checks, idempotency, refusals: register the API's checks
+
+__all__ = ["BetPlacement", "api"]
+
+STAKE_KIND = "stakes: 0 as generated, else realistic"
+
+
+class BetPlacement(ApiAdapter):
+    slug = "bet-placement"
+    prefix = "BP"
+    title = "an all-or-nothing betslip with idempotency keys"
+    seed = "004_f8015652c9def766.txt"
+    path = "/bet"
+    order = 4
+    credential_headers = frozenset({"x-api-key"})
+    auth_keys = ("api_key",)
+    secret_auth_keys = ("api_key",)
+    edge_fields = (("bets", 0, "stake"), ("bets", 0, "decimalPrice"))
+    snapshot_keys = ("balance", "bets", "ledger")
+
+    def overlay(self, body: dict[str, Any], scene: Any, player: Mapping[str, Any], draw: Draw,
+                fixtures: Mapping[str, Any]) -> dict[str, Any]:
+        """A slip of up to 3 generated bets on selections of the event set up (or ``event``), each at
+        its current price, readable names, realistic stakes (or, one time in six, the stakes as
+        generated: schema-valid, maybe absurd)."""
+        event = fixtures.get("event") or scene.fixture("an event exists")
+        template = request_example(self.spec_path, self.path, self.method)["bets"][0]
+        generated = [bet for bet in body.get("bets") or [] if isinstance(bet, dict)][:3] or [dict(template)]
+        stage = "IN_PLAY" if event.get("started") else "PRE_PLAY"
+        bets = []
+        kind = draw(st.integers(0, 5), STAKE_KIND)
+        for bet in generated:
+            market, chosen = selection(draw, event)
+            stake = money_number(draw_cents(draw, 100, 5_000))
+            if kind == 0 and isinstance(bet.get("stake"), (int, float)) and not isinstance(bet.get("stake"), bool):
+                stake, scene.realistic = bet["stake"], False
+            bets.append({**readable(bet, template), "betId": scene.uuid(), "eventId": str(event["event_id"]),
+                         "marketId": str(market["market_id"]), "selectionId": str(chosen["bet_id"]),
+                         "eventStage": stage, "marketStage": stage,
+                         "decimalPrice": price_number(chosen["decimal_price"]), "stake": stake})
+        return {**body, "requestId": scene.uuid(), "userId": player["userId"],
+                "sessionToken": player["sessionToken"], "timestamp": str(int(time.time() * 1000)), "bets": bets}
+
+    def api_key(self, scene: Any, player: Mapping[str, Any] | None) -> str:
+        configured = scene.target.apis.get(self.slug)
+        key = (configured.auth.get("api_key") if configured else None) or (player or {}).get("apiKey")
+        if not key:
+            raise NotVerified("no API key: the target gives no bet-placement api_key and the provider state did "
+                              "not reveal one")
+        return key
+
+    def auth_headers(self, body: bytes | None, scene: Any, player: Mapping[str, Any] | None,
+                     auth: str = "valid") -> dict[str, str]:
+        if auth == "none":
+            return {}
+        key = self.api_key(scene, player)
+        return {"X-API-Key": key if auth == "valid" else f"wrong-{scene.uuid()}"}
+
+    def fresh_headers(self, scene: Any) -> dict[str, str]:
+        return {"X-Idempotency-Key": scene.uuid()}   # never a key another request used
+
+    def repeat_identity(self, headers: Mapping[str, str], body: Any) -> str | None:
+        return next((value for name, value in headers.items() if name.lower() == "x-idempotency-key"), None)
+
+    def outcome(self, exchange: Exchange) -> Outcome:
+        return answers.outcome(exchange)
+
+    def missing_auth_material(self, auth: Mapping[str, str], players: list[Mapping[str, Any]]) -> str | None:
+        if not (auth.get("api_key") or any(player.get("apiKey") for player in players)):
+            return "the rule needs the API key, and the target gives none"
+        return None
+
+
+api = BetPlacement()

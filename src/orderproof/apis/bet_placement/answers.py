@@ -1,0 +1,43 @@
+"""How a bet-placement answer reads: 200 PLACED accepted, a 4xx FAILURE body refused, anything else
+(a 5xx, a body that is not the API's) neither."""
+
+from __future__ import annotations
+
+from orderproof.checks.base import Exchange
+from orderproof.checks.outcomes import (
+    ACCEPTED,
+    OTHER,
+    REFUSED,
+    Outcome,
+    describe,
+    json_or_none,
+)
+
+ERROR_STATUS = {
+    "INVALID_USER": 400, "INVALID_BET_DETAILS": 400, "INVALID_STAKE": 400, "INSUFFICIENT_FUNDS": 400,
+    "USER_BLOCKED": 400, "MISSING_PARAMETER": 400, "INVALID_SESSION": 401, "AUTHENTICATION_FAILED": 403,
+    "GENERAL_EXCEPTION": 500, "REQUEST_TIMED_OUT": 503,
+}   # the seed's Errors table
+
+
+def outcome(exchange: Exchange) -> Outcome:
+    status = exchange.status
+    body = json_or_none(exchange)
+    if status >= 500:
+        return Outcome(OTHER, f"a server error: {describe(exchange)}")
+    if not isinstance(body, dict):
+        return Outcome(OTHER, f"the answer is not JSON: {describe(exchange)}")
+    if status == 200 and body.get("status") == "PLACED":
+        return Outcome(ACCEPTED)
+    if 400 <= status < 500 and body.get("status") == "FAILURE" and isinstance(body.get("errorCode"), str):
+        return Outcome(REFUSED, code=body["errorCode"])
+    return Outcome(OTHER, f"neither PLACED (200) nor a 4xx FAILURE: {describe(exchange)}")
+
+
+def error_code(exchange: Exchange) -> str | None:
+    body = json_or_none(exchange)
+    return body.get("errorCode") if isinstance(body, dict) else None
+
+
+def is_placed(exchange: Exchange) -> bool:
+    return outcome(exchange).accepted

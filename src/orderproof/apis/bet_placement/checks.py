@@ -1,0 +1,209 @@
+"""What every answer and every placed slip shows: the FAILURE shape and the echo of a placed slip (on
+every answer), a placed slip stored pending with its payout and debited. (What a refused slip leaves
+behind is in ``refusals``, repeats in ``idempotency``.)"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
+from typing import Any
+
+from hypothesis import strategies as st
+
+from orderproof.checks.base import (
+    NOT_APPLICABLE,
+    Exchange,
+    Flow,
+    RuleFailure,
+    applies_if,
+    flow_check,
+    only_operation,
+    only_request_object,
+    response_check,
+    shown,
+)
+from orderproof.checks.numbers import major, same_number, to_decimal
+from orderproof.checks.snapshots import balance_of, body_of
+
+from .answers import ERROR_STATUS, is_placed
+from .slips import (
+    expect_placed,
+    slip,
+    stakes_within,
+)
+
+# --- every answer ---------------------------------------------------------------------------------------
+
+def failure_shape(rule: Any, exchange: Exchange) -> Any:
+    """``{status: "FAILURE", errorCode, errorMessage?, failedBets?}`` with the table's HTTP status for
+    its errorCode. (The idempotency answers, 409 in flight and 422 for a key reused with another body,
+    come only to repeats, whose answers the idempotency rules judge.)"""
+    body = body_of(exchange)
+    failure = isinstance(body, dict) and body.get("status") == "FAILURE"
+    if exchange.status < 400 and not failure:
+        return NOT_APPLICABLE
+    if not failure:
+        raise RuleFailure(rule, "an error answer is not a FAILURE body", received=shown(exchange))
+    code = body.get("errorCode")
+    if code not in ERROR_STATUS:
+        raise RuleFailure(rule, "errorCode is not in the documented table", received=code,
+                          documented=sorted(ERROR_STATUS))
+    if exchange.status != ERROR_STATUS[code]:
+        raise RuleFailure(rule, f"{code} is answered with HTTP {exchange.status}", received=exchange.status,
+                          documented=f"| {code} | {ERROR_STATUS[code]} |")
+    if body.get("errorMessage") is not None and not isinstance(body["errorMessage"], str):
+        raise RuleFailure(rule, "errorMessage is not a string", received=body["errorMessage"],
+                          documented="| errorMessage | String | No |")
+    failed = body.get("failedBets")
+    if code == "INVALID_STAKE" and (not isinstance(failed, list) or not failed or not all(
+            isinstance(f, dict) and "betId" in f and isinstance(f.get("reason"), dict) for f in failed)):
+        raise RuleFailure(rule, "INVALID_STAKE without failedBets (each with betId and reason)", received=failed,
+                          documented="| failedBets | Array <FailedBet> | No (Except for INVALID_STAKE errors) |")
+    return None
+
+
+@response_check
+@only_operation
+def bp_error_shape(rule: Any, exchange: Exchange) -> Any:
+    """BP-ERROR-SHAPE: passes if every error answer (HTTP >= 400, or a body with status FAILURE) is
+    {status: "FAILURE", errorCode from the table, errorMessage?: str, failedBets?} with the HTTP status
+    the table pairs with its errorCode and INVALID_STAKE carries failedBets; fails otherwise; does not
+    apply to successful answers, to a server error other than 500/503 (BP-NO-5XX's) or to other
+    methods. Repeats of an X-Idempotency-Key (409, 422) are the idempotency rules' business and never
+    reach it."""
+    if exchange.status >= 500 and exchange.status not in (500, 503):
+        return NOT_APPLICABLE
+    return failure_shape(rule, exchange)
+
+
+BP_DECIMALS = ("decimalPrice", "stake")
+
+
+def _bet_differences(sent: dict[str, Any], got: Any) -> dict[str, Any]:
+    if not isinstance(got, dict):
+        return {"bet": got}
+    ids = [name for name in sent if name.endswith("Id")]
+    differ = {name: got.get(name, "<absent>") for name in ids if got.get(name) != sent[name]}
+    for name in BP_DECIMALS:
+        if name in sent and not same_number(got.get(name), sent[name]):
+            differ[name] = got.get(name, "<absent>")
+    return differ
+
+
+@response_check
+@applies_if(lambda rule, exchange: is_placed(exchange))
+@only_request_object
+def bp_echo(rule: Any, exchange: Exchange) -> None:
+    """BP-ECHO: passes if a PLACED answer repeats the request's requestId and userId and carries every
+    bet of the request, matched by betId in any order, with the same ids, decimalPrice and stake
+    (equal as decimals, or as doubles: the seed types them Decimal/Double; extra fields are fine), fails
+    if one differs, is missing or a bet is missing or added, does not apply if the answer is not
+    PLACED. The sessionToken may be refreshed."""
+    sent, got = exchange.request_body, exchange.json
+    differ: dict[str, Any] = {name: got.get(name, "<absent>") for name in ("requestId", "userId")
+                              if got.get(name) != sent.get(name)}
+    sent_bets = [bet for bet in sent.get("bets") or [] if isinstance(bet, dict)]
+    got_bets = got.get("bets")
+    if not isinstance(got_bets, list):
+        differ["bets"] = got_bets
+    else:
+        answered = {bet.get("betId"): bet for bet in got_bets if isinstance(bet, dict)}
+        if len(got_bets) != len(sent_bets):
+            differ["bets"] = f"{len(got_bets)} bets answered for {len(sent_bets)} sent"
+        for bet in sent_bets:
+            echoed = answered.get(bet.get("betId"))
+            if echoed is None:
+                differ[f"bet {bet.get('betId')}"] = "<absent>"
+            elif bet_differ := _bet_differences(bet, echoed):
+                differ[f"bet {bet.get('betId')}"] = bet_differ
+    if differ:
+        raise RuleFailure(rule, "the PLACED answer does not repeat the request: " + ", ".join(differ),
+                          received=differ)
+
+
+# --- a placed slip ----------------------------------------------------------------------------------------
+
+def _stored_bets_of(rule: Any, flow: Flow, player: dict[str, Any], body: dict[str, Any]) -> list[dict[str, Any]]:
+    """The snapshot's bets of the slip ``body``, in the slip's order; fails if one was not stored."""
+    stored = {b.get("betId"): b for b in flow.snapshot(player).get("bets") or [] if isinstance(b, dict)}
+    missing = [bet["betId"] for bet in body["bets"] if bet["betId"] not in stored]
+    if missing:
+        raise RuleFailure(rule, "bets of a PLACED slip are not stored against the user", received=missing,
+                          documented="store all bet information for each bet in the bets array against the userId")
+    return [stored[bet["betId"]] for bet in body["bets"]]
+
+
+def payout_readings(stake: Decimal, price: Decimal, got: Decimal | None) -> list[str]:
+    """The options of bet-placement.payout-precision that ``got`` is for ``stake x price``."""
+    if got is None:
+        return []
+    exact = stake * price
+    cent = Decimal("0.01")
+    options = []
+    if got == exact:
+        options.append("exact")
+    if got == exact.quantize(cent, rounding=ROUND_HALF_UP):
+        options.append("cents-half-up")
+    if got == exact.quantize(cent, rounding=ROUND_HALF_EVEN):
+        options.append("cents-half-even")
+    try:
+        if float(got) == float(stake) * float(price):
+            options.append("double")
+    except (OverflowError, ValueError):
+        pass
+    return options
+
+
+@flow_check
+def bp_payout(rule: Any, flow: Flow) -> None:
+    """BP-PAYOUT: passes if every stored bet of a placed slip has potentialPayout == stake *
+    decimalPrice, exactly, rounded to the cent (half up or half even) or as the product in double
+    precision, one way through the run (convention bet-placement.payout-precision); fails if one is
+    another value (single precision, a wrong price, truncation) or the valid slip was not placed; does
+    not apply: always applies (needs provider states and snapshots)."""
+    player = flow.setup("a player exists", balance="100000.00")
+    n = flow.draw(st.integers(1, 5), "bets in the slip")
+    stakes = stakes_within(flow, player, n)
+    prices = [major(flow.draw(st.integers(101, 100000), f"decimalPrice {i} in 1/100")) for i in range(n)]
+    body = slip(flow, player, stakes, prices)
+    expect_placed(rule, flow.send(body, player=player))
+    for sent, stored in zip(body["bets"], _stored_bets_of(rule, flow, player, body)):
+        got = to_decimal(stored.get("potentialPayout"))
+        options = payout_readings(sent["stake"], sent["decimalPrice"], got)
+        if not options:
+            raise RuleFailure(rule, f"bet {sent['betId']}: potentialPayout is not stake {sent['stake']} x "
+                              f"decimalPrice {sent['decimalPrice']} = {sent['stake'] * sent['decimalPrice']} "
+                              "(exactly, to the cent or in double precision)", received=stored.get("potentialPayout"))
+        flow.conventions.observe(rule, "bet-placement.payout-precision", options,
+                                 f"{sent['stake']} x {sent['decimalPrice']} stored as {stored.get('potentialPayout')}")
+
+
+@flow_check
+def bp_pending(rule: Any, flow: Flow) -> None:
+    """BP-PENDING: passes if every bet of a placed slip is stored against the user with status
+    "pending" (any case), fails if one is missing or has another status (or the valid slip was not
+    placed), does not apply: always applies (needs provider states and snapshots)."""
+    player = flow.setup("a player exists", balance="10000.00")
+    body = slip(flow, player, stakes_within(flow, player, flow.draw(st.integers(1, 5), "bets in the slip")))
+    expect_placed(rule, flow.send(body, player=player))
+    for stored in _stored_bets_of(rule, flow, player, body):
+        status = stored.get("status")
+        if not isinstance(status, str) or status.lower() != "pending":
+            raise RuleFailure(rule, f"bet {stored.get('betId')} is stored with status {status!r}", received=status)
+
+
+@flow_check
+def bp_debit(rule: Any, flow: Flow) -> None:
+    """BP-DEBIT: passes if after a PLACED slip the snapshot balance fell by exactly the sum of its
+    stakes, fails if it fell by another amount (or the valid slip was not placed), does not apply:
+    always applies (needs provider states)."""
+    player = flow.setup("a player exists", balance="10000.00")
+    stakes = stakes_within(flow, player, flow.draw(st.integers(1, 5), "bets in the slip"))
+    body = slip(flow, player, stakes)
+    before = balance_of(rule, flow.snapshot(player))
+    expect_placed(rule, flow.send(body, player=player))
+    after = balance_of(rule, flow.snapshot(player))
+    total = sum(stakes, Decimal(0))
+    if before - after != total:
+        raise RuleFailure(rule, f"the balance moved from {before} to {after} after a slip of stakes "
+                          f"{[str(s) for s in stakes]} (sum {total})", received=str(before - after),
+                          documented=f"a debit of the stakes' sum ({total})")

@@ -1,0 +1,130 @@
+"""The bet-placement idempotency checks: a repeat gets the first answer and changes nothing; a key
+reused with another body places nothing for it; concurrent duplicates place once."""
+
+from __future__ import annotations
+
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from hypothesis import strategies as st
+
+from orderproof.checks.base import (
+    Exchange,
+    Flow,
+    RuleFailure,
+    each_case,
+    flow_check,
+    shown,
+)
+from orderproof.checks.numbers import major
+from orderproof.checks.replies import same_answer
+from orderproof.checks.snapshots import assert_unchanged, balance_of
+
+from .answers import error_code, is_placed
+from .slips import bp_player, limits, slip, stakes_within
+
+REPLAY = ("every repeat with the same X-Idempotency-Key gets exactly the response of the first call "
+                "and changes nothing again, whether the first answer was PLACED or a FAILURE")
+VARYING = ("timestamp", "sessionToken")   # a replay may carry a new response time and a refreshed token
+
+
+def _key() -> dict[str, str]:
+    return {"X-Idempotency-Key": str(uuid.uuid4())}
+
+
+def replayed(first: Exchange, again: Exchange) -> bool:
+    return same_answer(first, again, VARYING)
+
+
+def _placed_or_failing_slip(flow: Flow, player: dict, kind: str) -> dict:
+    stakes = stakes_within(flow, player, flow.draw(st.integers(1, 3), f"{kind}: bets in the slip"))
+    if kind == "FAILURE":  # a stake over the player's limit: INVALID_STAKE
+        stakes[0] = major(limits(player)[1] + flow.draw(st.integers(1, 1000), "cents over max"))
+    return slip(flow, player, stakes)
+
+
+@flow_check
+def bp_idempotent(rule: Any, flow: Flow) -> None:
+    """BP-IDEMPOTENT: passes if the same X-Idempotency-Key and body sent twice get the same status and
+    JSON body (parsed; the response timestamp and a refreshed sessionToken may differ) and the snapshot
+    after the repeat equals the one after the first call (bets, balance, ledger), for a slip that is
+    PLACED and one that FAILS alike (every example tries both); fails otherwise, listing both; does
+    not apply: always applies (needs provider states and snapshots)."""
+    player = bp_player(flow, balance="10000.00")
+    each_case(rule, ("PLACED", "FAILURE"), lambda kind: _repeat(rule, flow, player, kind))
+
+
+def _repeat(rule: Any, flow: Flow, player: dict, kind: str) -> None:
+    body = _placed_or_failing_slip(flow, player, kind)
+    headers = _key()
+    first = flow.send(body, player=player, headers=headers)
+    after_first = flow.snapshot(player)
+    repeat = flow.send(body, player=player, headers=headers)
+    if not replayed(first, repeat):
+        raise RuleFailure(rule, f"the repeat of a {kind} slip did not get the first response",
+                          received=shown(repeat), documented=f"{REPLAY}; first: {shown(first)}")
+    assert_unchanged(rule, after_first, flow.snapshot(player), f"a {kind} slip was repeated with the same key",
+                     REPLAY)
+
+
+@flow_check
+def bp_idempotent_conflict(rule: Any, flow: Flow) -> None:
+    """BP-IDEMPOTENT-CONFLICT: passes if a key reused with a different body stores nothing for it
+    (the snapshot is as it was after the first call) and is answered, one way through the run
+    (convention bet-placement.key-reuse), with 422, 409 or a 400 FAILURE, or with the first answer
+    again; fails otherwise (the second body placed, or any other answer); does not apply: always
+    applies (needs provider states and snapshots)."""
+    player = bp_player(flow, balance="10000.00")
+    body = slip(flow, player, stakes_within(flow, player, flow.draw(st.integers(1, 3), "bets in the slip")))
+    other = slip(flow, player, stakes_within(flow, player, flow.draw(st.integers(1, 3), "bets in the other slip")))
+    headers = _key()
+    first = flow.send(body, player=player, headers=headers)
+    after_first = flow.snapshot(player)
+    second = flow.send(other, player=player, headers=headers)
+    options = ["replay"] if replayed(first, second) else []
+    refusal = {422: "reject-422", 409: "reject-409"}.get(second.status)
+    if refusal is None and second.status == 400 and error_code(second) is not None:
+        refusal = "reject-400"
+    if refusal is not None:
+        options.append(refusal)
+    if not options:
+        raise RuleFailure(rule, "a key reused with another body was neither refused (422, 409, a 400 FAILURE) "
+                          "nor answered with the first answer", received=shown(second))
+    flow.conventions.observe(rule, "bet-placement.key-reuse", options, f"HTTP {second.status}")
+    assert_unchanged(rule, after_first, flow.snapshot(player), "a key was reused with another body")
+
+
+@flow_check
+def bp_idempotent_race(rule: Any, flow: Flow) -> None:
+    """BP-IDEMPOTENT-RACE: passes if 2..8 concurrent duplicates (same key and body) place the slip
+    exactly once (each bet stored once, the balance moved at most once) and every answer is either the
+    same response (status and JSON) or 409; fails otherwise; does not apply: always applies (needs
+    provider states and snapshots)."""
+    player = bp_player(flow, balance="10000.00")
+    n = flow.draw(st.integers(2, 8), "concurrent duplicates")
+    stakes = stakes_within(flow, player, flow.draw(st.integers(1, 3), "bets in the slip"))
+    body = slip(flow, player, stakes)
+    headers = _key()
+    before = flow.snapshot(player)
+    answers = flow.send_concurrently([{"body": body, "player": player, "headers": headers}] * n)
+    replies = [a for a in answers if a.status != 409]
+    if any(not replayed(replies[0], other) for other in replies[1:]):
+        raise RuleFailure(rule, f"{n} concurrent duplicates got different answers (other than 409)",
+                          received=sorted(shown(a) for a in answers if a.status != 409))
+    after = flow.snapshot(player)
+    stored = [b.get("betId") for b in after.get("bets") or [] if isinstance(b, dict)]
+    counts = {bet["betId"]: stored.count(bet["betId"]) for bet in body["bets"]}
+    placed = any(is_placed(a) for a in answers)
+    expected = 1 if placed else 0
+    if any(count != expected for count in counts.values()):
+        raise RuleFailure(rule, f"{n} concurrent duplicates of a slip {'placed' if placed else 'not placed'} "
+                          "stored its bets another number of times", received=counts,
+                          documented=f"each bet stored {expected} time(s)")
+    debit = balance_of(rule, before) - balance_of(rule, after)
+    if debit not in ((0, sum(stakes, Decimal(0))) if placed else (0,)):   # a debit is BP-DEBIT's question
+        raise RuleFailure(rule, f"{n} concurrent duplicates debited {debit}", received=str(debit),
+                          documented=f"one debit of the slip's stakes {sum(stakes, Decimal(0))}")
+    if not placed:
+        raise RuleFailure(rule, f"none of {n} concurrent duplicates of a valid slip was placed",
+                          received=sorted({shown(a) for a in answers}))

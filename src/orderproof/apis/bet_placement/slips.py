@@ -1,0 +1,86 @@
+"""Building bet-placement scenarios: players with limits, slips of bets on an event set up for them,
+stakes within or beyond the limits, and what a placed or refused slip must answer."""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from hypothesis import strategies as st
+
+from orderproof.checks.base import Exchange, Flow, NotVerified, RuleFailure, shown
+from orderproof.checks.numbers import major, to_decimal
+from orderproof.checks.snapshots import player_cents
+
+from .answers import error_code, is_placed
+
+BP_FIELDS = ("requestId", "userId", "sessionToken", "timestamp", "bets")
+BET_FIELDS = (
+    "betId", "sportId", "sportName", "sportDisplayName", "eventId", "eventName", "eventDisplayName",
+    "eventStage", "competitionId", "competitionName", "competitionDisplayName", "marketTypeId",
+    "marketId", "marketName", "marketDisplayName", "marketStage", "selectionId", "selectionName",
+    "selectionDisplayName", "decimalPrice", "stake",
+)
+NOTHING_STORED = "a refused slip stores none of its bets and moves no money"
+
+
+def expect_placed(rule: Any, exchange: Exchange) -> None:
+    """The scene's valid slip must be placed; otherwise the rule cannot hold."""
+    if not is_placed(exchange):
+        raise RuleFailure(rule, "a valid slip (known user, live session, funds, stakes within limits) "
+                          "was not placed", received=shown(exchange), documented='status: String ("PLACED")')
+
+
+def expect_failure(rule: Any, exchange: Exchange, status: int, code: str, situation: str, documented: str) -> None:
+    """The answer must be HTTP ``status`` with the FAILURE ``errorCode`` ``code``."""
+    if exchange.status != status or error_code(exchange) != code:
+        raise RuleFailure(rule, f"{situation}: expected HTTP {status} {code}", received=shown(exchange),
+                          documented=documented)
+
+
+def limits(player: Mapping[str, Any]) -> tuple[int, int]:
+    """The player's (min_stake, max_stake) in cents."""
+    return player_cents(player, "min_stake"), player_cents(player, "max_stake")
+
+
+def stakes_within(flow: Flow, player: Mapping[str, Any], n: int) -> list[Decimal]:
+    """``n`` stakes within the player's limits whose sum the balance covers."""
+    lo, hi = limits(player)
+    hi = max(lo, min(hi, player_cents(player, "balance") // max(n, 1)))
+    return [major(flow.draw(st.integers(lo, hi), f"stake {i} in cents")) for i in range(n)]
+
+
+def slip(flow: Flow, player: Mapping[str, Any], stakes: list[Decimal],
+         prices: list[Decimal] | None = None) -> dict[str, Any]:
+    """The spec's valid body for ``player`` with one bet per stake, each on a selection of an event
+    set up for the slip (a fresh betId each, the selection's current price). ``prices`` set up an
+    event whose selections have those prices, one per bet."""
+    if prices is None:
+        event = flow.setup("an event exists")
+    else:
+        event = flow.setup("an event exists", markets=[{"code": "1X2", "allowed": True,
+                                                         "prices": [str(price) for price in prices]}])
+    body = copy.deepcopy(flow.valid_body(player, event=event))
+    template = body["bets"][0]
+    markets = [market for market in event.get("markets") or [] if market.get("selections")]
+    if not markets:
+        raise NotVerified("the event set up has no market with selections")
+    market = markets[0]
+    selections = market["selections"]
+    bets = []
+    for i, stake in enumerate(stakes):
+        chosen = selections[i % len(selections)]
+        bet = copy.deepcopy(template)
+        bet.update(betId=str(uuid.uuid4()), eventId=str(event["event_id"]), marketId=str(market["market_id"]),
+                   selectionId=str(chosen["bet_id"]), decimalPrice=to_decimal(chosen["decimal_price"]), stake=stake)
+        bets.append(bet)
+    body["bets"] = bets
+    return body
+
+
+def bp_player(flow: Flow, balance: str = "100000.00", **params: Any) -> dict[str, Any]:
+    """A player with explicit limits (so draws can be made before or after setup)."""
+    return flow.setup("a player exists", balance=balance, min_stake="0.10", max_stake="500.00", **params)

@@ -1,0 +1,335 @@
+"""The jackpot-ticket checks: cents, echoes, currency, taxes, the odds product and the gross payout,
+the odds tolerance, times, business errors, the signature and the operator header."""
+
+from __future__ import annotations
+
+from decimal import ROUND_CEILING, Decimal
+from typing import Any
+
+from hypothesis import strategies as st
+
+from orderproof.apis.ticket_engine import rules as ticket
+from orderproof.checks.base import (
+    NOT_APPLICABLE,
+    Exchange,
+    Flow,
+    RuleFailure,
+    each_case,
+    flow_check,
+    only_json_object,
+    only_request_object,
+    only_status,
+    response_check,
+    shown,
+)
+from orderproof.checks.conventions import book_of
+from orderproof.checks.numbers import json_number, major, rounded, to_decimal
+from orderproof.checks.snapshots import assert_unchanged
+
+MONEY = ("price", "stake", "gross_payout", "net_payout", "wht_amount", "ext_amount", "prize")
+ECHO = (*ticket.TICKET_ECHO, "betcard_code", "prize", "bonus_prizes")
+SITUATIONS = (*ticket.COMMON_SITUATIONS, "unknown betcard")   # a betcard's events are set up unstarted and allowed
+
+
+@response_check
+@only_status(200)
+@only_json_object
+def jt_cents(rule: Any, exchange: Exchange) -> None:
+    """JT-CENTS: passes if every money field of a 200 response (price, stake, gross_payout,
+    net_payout, wht_amount, ext_amount, prize, bonus_prizes[]) is a JSON integer literal, fails if one
+    is a decimal literal (``3500.0``), a string or a bool, does not apply if the status is not 200 or
+    the body is not a JSON object."""
+    ticket.check_cents(rule, exchange, MONEY, ("bonus_prizes",))
+
+
+@response_check
+@only_status(200)
+@only_json_object
+@only_request_object
+def jt_echo(rule: Any, exchange: Exchange) -> None:
+    """JT-ECHO: passes if a 200 ticket repeats the request's price, currency, atag, source, type,
+    betcard_code, prize and bonus_prizes (prize and bonus_prizes may instead be the betcard's own, as
+    set up), fails if one differs or is missing, does not apply if the status is not 200 or a body is
+    not a JSON object (a field the request left out or null is not compared; user_id is the PAM's id
+    for the token, not comparable here)."""
+    ticket.check_echo(rule, exchange, ECHO)
+
+
+@response_check
+@only_status(200)
+@only_json_object
+@only_request_object
+def jt_currency(rule: Any, exchange: Exchange) -> None:
+    """JT-CURRENCY: passes if a 200 response's currency equals the request's and is three upper-case
+    letters, fails if it differs or is not an ISO 4217 code, does not apply if the status is not 200
+    or either body is not a JSON object."""
+    ticket.check_currency(rule, exchange)
+
+
+@response_check
+@only_status(200)
+@only_json_object
+def jt_excise_sum(rule: Any, exchange: Exchange) -> Any:
+    """JT-EXCISE-SUM: passes if a 200 response has stake + ext_amount == price (ext_type inclusive),
+    fails if not, does not apply if the status is not 200, ext_type is not inclusive or a field is
+    missing or not a number (the schema check judges those)."""
+    return ticket.check_excise_sum(rule, exchange)
+
+
+@response_check
+@only_status(200)
+@only_json_object
+def jt_excise_rate(rule: Any, exchange: Exchange) -> Any:
+    """JT-EXCISE-RATE: passes if a 200 response has stake == round(price / (1 + ext/100)) (half-up or
+    half-even) and ext_amount == price - stake, fails if not, does not apply if the status is not
+    200, ext_type is not inclusive or a field is missing or not a number."""
+    return ticket.check_excise_rate(rule, exchange)
+
+
+@response_check
+@only_status(200)
+@only_json_object
+def jt_times(rule: Any, exchange: Exchange) -> None:
+    """JT-TIMES: passes if a 200 ticket's created, updated, operator_time_created and
+    operator_time_updated are YYYY-MM-DDTHH:MM:SS.ffffff (no zone), created is UTC (within 10 minutes
+    of the clock when the request was sent), updated >= created, and both operator times are shifted
+    from their UTC twins by one offset that is a whole number of minutes within +-14 h (and equal to
+    the operator's zone when the suite knows it: ``exchange.extra["operator_timezone_offset"]``);
+    fails otherwise (including a missing time); does not apply if the status is not 200."""
+    ticket.check_times(rule, exchange)
+
+
+# --- payouts ---------------------------------------------------------------------------------------------
+
+def _numbers(body: dict[str, Any], *names: str) -> dict[str, Decimal] | None:
+    values = {name: json_number(body.get(name)) for name in names}
+    return None if any(v is None for v in values.values()) else values  # type: ignore[return-value]
+
+
+@response_check
+@only_status(200)
+@only_json_object
+def jt_net_payout(rule: Any, exchange: Exchange) -> Any:
+    """JT-NET-PAYOUT: passes if a 200 response has net_payout == gross_payout - wht_amount, fails if
+    not, does not apply if the status is not 200 or a field is missing or not a number."""
+    v = _numbers(exchange.json, "gross_payout", "wht_amount", "net_payout")
+    if v is None:
+        return NOT_APPLICABLE
+    if v["net_payout"] != v["gross_payout"] - v["wht_amount"]:
+        raise RuleFailure(rule, f"net_payout is not gross_payout - wht_amount = {v['gross_payout'] - v['wht_amount']}",
+                          received={k: exchange.json[k] for k in v})
+    return None
+
+
+@response_check
+@only_status(200)
+@only_json_object
+def jt_wht_rate(rule: Any, exchange: Exchange) -> Any:
+    """JT-WHT-RATE: passes if a 200 response has wht_amount == round((gross_payout - stake) * wht/100)
+    (half-up or half-even, and 0 when there are no winnings), fails if not, does not apply if the
+    status is not 200 or a field is missing or not a number."""
+    v = _numbers(exchange.json, "gross_payout", "stake", "wht", "wht_amount")
+    if v is None:
+        return NOT_APPLICABLE
+    expected = {max(Decimal(0), r) for r in rounded((v["gross_payout"] - v["stake"]) * v["wht"] / 100)}
+    if v["wht_amount"] not in expected:
+        raise RuleFailure(rule, "wht_amount is not wht percent of the winnings (gross_payout - stake), rounded: "
+                          f"expected {' or '.join(map(str, sorted(expected)))}",
+                          received={k: exchange.json[k] for k in v})
+    return None
+
+
+def _odds_product(odds: list[Any]) -> Decimal | None:
+    product = Decimal(1)
+    for value in odds:
+        number = value if isinstance(value, Decimal) else json_number(value)
+        if number is None:
+            return None
+        product *= number
+    return product if odds else None
+
+
+def _submitted_product(request: dict[str, Any]) -> Decimal | None:
+    events = request.get("events")
+    if not isinstance(events, list) or not events or not all(isinstance(e, dict) for e in events):
+        return None
+    return _odds_product([event.get("odds") for event in events])
+
+
+def _current_product(exchange: Exchange) -> Decimal | None:
+    """The product of the events' current odds, when the suite knows them (``extra["current_odds"]``:
+    the prices the provider states set up for the selections the request names)."""
+    current = exchange.extra.get("current_odds")
+    if not isinstance(current, list) or not current or any(value is None for value in current):
+        return None
+    return _odds_product([to_decimal(value) for value in current])
+
+
+def product_matches(got: Decimal, product: Decimal) -> bool:
+    """``got`` is ``product`` exactly, rounded (half up or half even) to 2 or more decimals (a JSON
+    writer may drop trailing zeros: 39.30 reads 39.3), or the product in double precision."""
+    if got == product:
+        return True
+    if any(got in rounded(product, places) for places in range(2, 10)):
+        return True
+    return product != 0 and abs(got - product) <= abs(product) * Decimal("1e-12")
+
+
+@response_check
+@only_status(200)
+@only_json_object
+@only_request_object
+def jt_odds(rule: Any, exchange: Exchange) -> Any:
+    """JT-ODDS: passes if a 200 ticket's odds are the product of the events' odds, exact, rounded to
+    2 or more decimals, or in double precision, using the submitted odds or the current ones one way
+    through the run (convention jackpot-ticket.odds-source); fails otherwise; does not apply if the
+    status is not 200 or the request's events or the answer's odds are missing or not numbers."""
+    submitted = _submitted_product(exchange.request_body)
+    got = json_number(exchange.json.get("odds"))
+    if submitted is None or got is None:
+        return NOT_APPLICABLE
+    current = _current_product(exchange)
+    options = [name for name, product in (("submitted", submitted), ("current", current))
+               if product is not None and product_matches(got, product)]
+    if current is None and options:
+        options.append("current")         # the current odds are unknown here: both readings stay open
+    if not options:
+        shown_products = f"{submitted}" + (f" (current odds: {current})" if current not in (None, submitted) else "")
+        raise RuleFailure(rule, f"odds is not the product of the events' odds ({shown_products})",
+                          received=exchange.json["odds"])
+    book_of(exchange).observe(rule, "jackpot-ticket.odds-source", options, f"odds {exchange.json['odds']}")
+    return None
+
+
+@response_check
+@only_status(200)
+@only_json_object
+@only_request_object
+def jt_gross_payout(rule: Any, exchange: Exchange) -> Any:
+    """JT-GROSS-PAYOUT: passes if a 200 ticket's gross_payout follows one reading through the run
+    (convention jackpot-ticket.gross-payout): stake x odds rounded to the cent (half up or half even;
+    the answer's odds or the product of the submitted or current odds), 0 until resulted, or the
+    betcard's prize; fails if it is none of them or changes reading; does not apply if the status is
+    not 200 or stake or gross_payout is missing or not a number."""
+    body = exchange.json
+    stake, gross = json_number(body.get("stake")), json_number(body.get("gross_payout"))
+    if stake is None or gross is None:
+        return NOT_APPLICABLE
+    odds = [json_number(body.get("odds")), _submitted_product(exchange.request_body), _current_product(exchange)]
+    payouts = {value for product in odds if product is not None for value in rounded(stake * product)}
+    options = []
+    if gross in payouts:
+        options.append("stake-times-odds")
+    if gross == 0:
+        options.append("zero-until-resulted")
+    prizes = {json_number(exchange.request_body.get("prize")),
+              json_number((exchange.extra.get("betcard") or {}).get("prize"))} - {None}
+    if gross in prizes:
+        options.append("betcard-prize")
+    if not options:
+        raise RuleFailure(rule, "gross_payout is neither stake x odds rounded to the cent "
+                          f"({' or '.join(map(str, sorted(payouts))) or 'unknown'}), nor 0, nor the betcard prize",
+                          received={k: body.get(k) for k in ("stake", "odds", "gross_payout")})
+    book_of(exchange).observe(rule, "jackpot-ticket.gross-payout", options, f"gross_payout {body['gross_payout']}")
+    return None
+
+
+# --- the odds tolerance (flow) ----------------------------------------------------------------------------
+
+@flow_check
+def jt_odds_diff(rule: Any, flow: Flow) -> None:
+    """JT-ODDS-DIFF: passes if a ticket whose submitted odds on one event deviate from the current
+    odds beyond odds_diff (or at all when odds_diff is 0) is rejected with 400 and stores no ticket,
+    and one deviating within odds_diff is accepted (200); fails otherwise, listing every case that
+    failed; does not apply: always applies (needs provider states). Every example tries the three
+    cases. The page does not say how the deviation is measured, so "beyond" is beyond odds_diff x the
+    current odds (beyond as an absolute difference, as a fraction of the odds and on the product) and
+    "within" is a one-event betcard moved by at most odds_diff (within under every reading)."""
+    each_case(rule, ("beyond", "zero", "within"), lambda case: _odds_diff_case(rule, flow, case))
+
+
+def _odds_diff_case(rule: Any, flow: Flow, case: str) -> None:
+    events = 1 if case == "within" else flow.draw(st.integers(1, 3), f"{case}: events on the betcard")
+    player = flow.setup("a player exists")
+    betcard = flow.setup("a jackpot betcard exists", events=events)
+    body = flow.valid_body(player, betcard=betcard)
+    index = flow.draw(st.integers(0, len(body["events"]) - 1), f"{case}: event whose odds moved")
+    current = to_decimal(body["events"][index]["odds"])
+    if case == "zero":
+        odds_diff, deviation = Decimal(0), major(flow.draw(st.integers(1, 50), "zero: deviation in 1/100"))
+    elif case == "beyond":
+        odds_diff = major(flow.draw(st.integers(0, 50), "beyond: odds_diff in 1/100"))
+        floor = (odds_diff * max(current, Decimal(1))).quantize(Decimal("0.01"), rounding=ROUND_CEILING)
+        deviation = floor + major(flow.draw(st.integers(1, 50), "beyond: excess over odds_diff in 1/100"))
+    else:
+        odds_diff = major(flow.draw(st.integers(1, 50), "within: odds_diff in 1/100"))
+        deviation = major(flow.draw(st.integers(0, int(odds_diff * 100)), "within: deviation in 1/100"))
+    up = flow.draw(st.booleans(), f"{case}: odds submitted above the current ones") \
+        or current - deviation < Decimal("1.01")
+    submitted = (current + deviation if up else current - deviation).quantize(Decimal("0.01"))
+    body["odds_diff"] = odds_diff.quantize(Decimal("0.01"))
+    body["events"][index]["odds"] = submitted
+    before = list(flow.snapshot(player).get("tickets") or [])
+    exchange = flow.send(body, player=player)
+    situation = (f"event {index}: current odds {current}, submitted {submitted} (deviation {deviation}), "
+                 f"odds_diff {odds_diff}")
+    if case == "within":
+        if exchange.status != 200:
+            raise RuleFailure(rule, f"a ticket within odds_diff was not accepted; {situation}",
+                              received=shown(exchange), documented="Specifies the max odds deviation when "
+                              "we still accept the request and create the ticket.")
+        return
+    if exchange.status != 400:
+        raise RuleFailure(rule, f"a ticket with odds moved beyond odds_diff was not rejected with 400; {situation}",
+                          received=shown(exchange))
+    after = list(flow.snapshot(player).get("tickets") or [])
+    if after != before:
+        raise RuleFailure(rule, f"a ticket rejected for moved odds was stored anyway; {situation}",
+                          received=after[len(before):] or after)
+
+
+# --- errors and authentication (flows) ---------------------------------------------------------------------
+
+@flow_check
+def jt_errors(rule: Any, flow: Flow) -> None:
+    """JT-ERRORS: passes if each provoked situation (unknown event, unknown bet, unknown operator,
+    operator without webhook, operator header differs, unknown betcard) gets 400 {code: int, message}
+    (any code: the jackpot page lost its list; an unknown operator may get 403, convention
+    jackpot-ticket.unknown-operator) and stores no ticket; fails otherwise, listing every situation
+    that failed; does not apply: always applies (needs provider states). Each situation gets a fresh
+    scene. A started event (107) and a market not allowed (116) cannot be set on a betcard."""
+    ticket.provoke_errors(rule, flow, SITUATIONS, codes=False)
+
+
+@flow_check
+def jt_error_codes(rule: Any, flow: Flow) -> None:
+    """JT-ERROR-CODES: passes if the jackpot situations carry the engine's codes (unknown event 103,
+    unknown bet 106, unknown operator 112 unless refused with 403, operator without webhook 114,
+    operator header differs 115; an unknown betcard any code) and store no ticket; fails otherwise,
+    listing every situation that failed; does not apply: always applies (needs provider states)."""
+    ticket.provoke_errors(rule, flow, SITUATIONS, codes=True)
+
+
+@flow_check
+def jt_auth(rule: Any, flow: Flow) -> None:
+    """JT-AUTH: passes if a ticket with a bad signature gets 403 (any body: the page gives none) and no
+    ticket is created, fails otherwise, does not apply: always applies (needs provider states)."""
+    ticket.bad_signature(rule, flow)
+
+
+@flow_check
+def jt_operator_header(rule: Any, flow: Flow) -> None:
+    """JT-OPERATOR-HEADER: passes if a ticket whose operator-name header names another (existing)
+    operator than the body's, signed by that header operator with its own secret, gets 400 {code,
+    message} (any code: the jackpot page lost its list; JT-ERROR-CODES holds 115) and no ticket is
+    stored, fails otherwise, does not apply: always applies (needs provider states)."""
+    player, body = ticket.ticket_scene(flow)
+    other = flow.setup("an operator exists")
+    before = flow.snapshot(player)
+    exchange = flow.send(body, player=player, headers={"operator-name": other["name"]}, sign_as=other)
+    ticket.error_shape(rule, exchange)
+    if exchange.status != 400:
+        raise RuleFailure(rule, "an operator-name header that differs from the body's operator did not get 400",
+                          received=shown(exchange))
+    assert_unchanged(rule, before, flow.snapshot(player), "a request with another operator-name was rejected",
+                     "Error response (status=400): no ticket is created", keys=("tickets",))

@@ -1,0 +1,83 @@
+"""sportsbook-order (seed 000): the operator's ``POST /order``, a seamless-wallet order call.
+
+A sportsbook provider calls it when a player places a ticket; the operator debits the wallet. The
+seed is two tables and two samples: no failure status or code is documented, so how a rejection is
+answered is a declared convention (``sportsbook-order.rejection``).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from hypothesis import strategies as st
+
+from orderproof.adapter import ApiAdapter, Draw
+from orderproof.checks.base import Exchange
+from orderproof.checks.bodies import (
+    draw_cents,
+    limits_cents,
+    money_number,
+    price_number,
+)
+from orderproof.checks.outcomes import Outcome
+
+from . import answers, checks  # noqa: F401  checks: registers the API's checks
+
+__all__ = ["SportsbookOrder", "api"]
+
+# the seed sample's codes (the code lists are not in the seed)
+SAMPLE_CODES = {"currency": 1, "betType": 1, "sportNo": 10, "gameType": 1, "groupType": 1, "oddsFormat": 1,
+                "betStage": 1}
+
+
+class SportsbookOrder(ApiAdapter):
+    slug = "sportsbook-order"
+    prefix = "SO"
+    title = "a sportsbook seamless-wallet order call"
+    seed = "000_c220e78285a7d7fc.txt"
+    path = "/order"
+    order = 0
+    edge_fields = (("ticketId",), ("orderAmount",), ("betList", 0, "betAmount"), ("optionArray", 0, "macthId"),
+                   ("betList", 0, "oddsEuro"))
+    snapshot_keys = ("balance", "orders", "ledger")
+
+    def overlay(self, body: dict[str, Any], scene: Any, player: Mapping[str, Any], draw: Draw,
+                fixtures: Mapping[str, Any]) -> dict[str, Any]:
+        """An order like the seed's sample: 1-3 options, one bet of one combination over all of them,
+        orderAmount = betAmount within the player's stake limits, the sample's codes."""
+        ticket = scene.big_id()
+        n = draw(st.integers(1, 3), "options in the order")
+        options, product = [], Decimal(1)
+        for i in range(n):
+            odds = Decimal(draw(st.integers(101, 2000), f"option {i} odds in 1/100")) / 100
+            product *= odds
+            options.append({
+                "sportNo": SAMPLE_CODES["sportNo"], "tourName": "Premier League", "macthId": scene.big_id() % 10**8,
+                "macthName": "Home vs Away", "gameType": SAMPLE_CODES["gameType"],
+                "groupType": SAMPLE_CODES["groupType"], "optionId": str(scene.big_id() % 10**9),
+                "betOption": draw(st.sampled_from(["1", "X", "2"]), f"option {i} outcome"),
+                "insHomeScore": 0, "insAwayScore": 0, "oddsView": price_number(odds),
+                "oddsFormat": SAMPLE_CODES["oddsFormat"], "betStage": SAMPLE_CODES["betStage"], "betBar": None})
+        low, high = limits_cents(player, 100, 10_000)
+        amount = money_number(draw_cents(draw, low, high))
+        bet = {"comboId": None if n == 1 else scene.big_id() % 10**12, "betAmount": amount, "num": n, "cnt": 1,
+               "oddsEuro": price_number(product.quantize(Decimal("0.01")))}
+        return {**body, "customerToken": player["customerToken"],
+                "ticketId": str(ticket) if draw(st.booleans(), "ticketId as string") else ticket,
+                "orderAmount": amount, "currency": SAMPLE_CODES["currency"], "qTime": int(time.time() * 1000),
+                "betType": SAMPLE_CODES["betType"], "optionArray": options, "betList": [bet]}
+
+    def repeat_identity(self, headers: Mapping[str, str], body: Any) -> str | None:
+        """The ticketId is the order's natural idempotency key."""
+        if isinstance(body, Mapping) and body.get("ticketId") is not None:
+            return str(body["ticketId"])
+        return None
+
+    def outcome(self, exchange: Exchange) -> Outcome:
+        return answers.outcome(exchange)
+
+
+api = SportsbookOrder()

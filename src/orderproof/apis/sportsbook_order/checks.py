@@ -1,0 +1,276 @@
+"""The sportsbook-order checks: the answer envelope, the echoes of the ticket id and amount, the
+success data, and the wallet flows (debit, rejected orders, repeats)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+from hypothesis import strategies as st
+
+from orderproof.checks.base import (
+    NOT_APPLICABLE,
+    Exchange,
+    Flow,
+    NotVerified,
+    RuleFailure,
+    applies_if,
+    each_case,
+    flow_check,
+    only_operation,
+    only_request_object,
+    response_check,
+    shown,
+)
+from orderproof.checks.conventions import book_of
+from orderproof.checks.numbers import is_json_int, json_number, major, same_number
+from orderproof.checks.outcomes import describe
+from orderproof.checks.replies import same_answer
+from orderproof.checks.snapshots import (
+    assert_unchanged,
+    balance_of,
+    body_of,
+    player_cents,
+)
+
+from .answers import outcome
+
+ENVELOPE = '{"code":200, "msg":"success", "data":{"userId":..., "orderTime": ...}}'
+SO_TABLE = "| code | int | Y |; | msg | string | Y |; | data | object | N |"
+
+
+# --- the envelope -----------------------------------------------------------------------------------
+
+@response_check
+@only_operation
+def so_envelope(rule: Any, exchange: Exchange) -> Any:
+    """SO-ENVELOPE: passes if the answer is the {code: int, msg: str, data: object|null} envelope,
+    code 200 comes only with a 2xx and data, and refusals (another code) come one way through the run
+    (HTTP 4xx or HTTP 200, convention sportsbook-order.rejection); fails otherwise (including a body
+    that is not JSON); does not apply to a server error (SO-NO-5XX's) or another method."""
+    if exchange.status >= 500:
+        return NOT_APPLICABLE
+    body = body_of(exchange)
+    if not isinstance(body, dict) or not is_json_int(body.get("code")) or not isinstance(body.get("msg"), str) \
+            or not (body.get("data") is None or isinstance(body.get("data"), dict)):
+        raise RuleFailure(rule, "the answer is not the {code: int, msg: str, data: object|null} envelope",
+                          received=shown(exchange), documented=SO_TABLE)
+    result = outcome(exchange)
+    if body["code"] == 200:
+        if not result.accepted:
+            raise RuleFailure(rule, f"HTTP {exchange.status} carries code 200 (success)", received=shown(exchange),
+                              documented="code 200 is the success sample's; a refusal carries another code")
+        if not isinstance(body.get("data"), dict):
+            raise RuleFailure(rule, "a code 200 answer carries no data", received=shown(exchange), documented=ENVELOPE)
+    elif result.refused:
+        book_of(exchange).observe(rule, result.convention, result.option, describe(exchange))
+    return None
+
+
+@response_check
+@only_operation
+def so_success_msg(rule: Any, exchange: Exchange) -> Any:
+    """SO-SUCCESS-MSG: passes if an accepted order (code 200) says msg "success", fails on another
+    msg, does not apply to other answers."""
+    body = body_of(exchange)
+    if not isinstance(body, dict) or body.get("code") != 200 or not 200 <= exchange.status < 300:
+        return NOT_APPLICABLE
+    if body.get("msg") != "success":
+        raise RuleFailure(rule, "a successful order does not say msg \"success\"", received=body.get("msg"))
+    return None
+
+
+# --- echoes and data of an accepted order ---------------------------------------------------------------
+
+def _accepted_with_data(rule: Any, exchange: Exchange) -> bool:
+    body = body_of(exchange)
+    return outcome(exchange).accepted and isinstance(body, dict) and isinstance(body.get("data"), dict)
+
+
+only_accepted = applies_if(_accepted_with_data)
+
+
+def _requested_ticket_id(value: Any) -> int | None:
+    if is_json_int(value):
+        return value
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        return int(value)
+    return None
+
+
+TICKET_ID_KEYS = ("ticketId", "ticketID")
+
+
+@response_check
+@only_accepted
+@only_request_object
+def so_ticket_echo(rule: Any, exchange: Exchange) -> Any:
+    """SO-TICKET-ECHO: passes if an accepted order's data carries the request's ticketId (sent as an
+    integer or a digit string) exactly, under the key ticketId (table) or ticketID (sample) and as a
+    JSON integer or a digit string, one way through the run (conventions sportsbook-order.ticket-id-key
+    and .ticket-id-type); fails if it is missing, a decimal, another value (a double-based parser loses
+    ids beyond 2^53) or changes form during the run; does not apply if the order was not accepted or
+    the request's ticketId is neither an integer nor digits."""
+    sent = _requested_ticket_id(exchange.request_body.get("ticketId"))
+    if sent is None:
+        return NOT_APPLICABLE
+    data = exchange.json["data"]
+    keys = [key for key in TICKET_ID_KEYS if key in data]
+    if not keys:
+        raise RuleFailure(rule, "data carries no ticket id (ticketId or ticketID)", received=sorted(data))
+    book = book_of(exchange)
+    book.observe(rule, "sportsbook-order.ticket-id-key", keys, f"data.{keys[0]}")
+    got = data[keys[0]]
+    kind = "integer" if is_json_int(got) else ("digit-string" if isinstance(got, str) and got.isascii()
+                                               and got.isdigit() else None)
+    if kind is None or int(got) != sent:
+        raise RuleFailure(rule, f"data.{keys[0]} is not the request's ticketId {sent}", received=got)
+    book.observe(rule, "sportsbook-order.ticket-id-type", kind, f"data.{keys[0]}: {got!r}")
+    return None
+
+
+@response_check
+@only_accepted
+@only_request_object
+def so_amount_echo(rule: Any, exchange: Exchange) -> Any:
+    """SO-AMOUNT-ECHO: passes if an accepted order's data.amount equals the request's orderAmount
+    (as decimals, or as doubles: the table types both double), fails if it differs or is missing, does
+    not apply if the order was not accepted or the request's orderAmount is not a number."""
+    sent = exchange.request_body.get("orderAmount")
+    if json_number(sent) is None:
+        return NOT_APPLICABLE
+    got = exchange.json["data"].get("amount")
+    if not same_number(got, sent):
+        raise RuleFailure(rule, f"data.amount is not the request's orderAmount {sent}", received=got)
+    return None
+
+
+@response_check
+@only_accepted
+def so_data(rule: Any, exchange: Exchange) -> None:
+    """SO-DATA: passes if an accepted order's data has amount and balance as JSON numbers, userId as
+    a string and orderTime as a JSON integer, fails otherwise, does not apply if the order was not
+    accepted (code 200 with data)."""
+    data = exchange.json["data"]
+    got = {name: data.get(name, "<absent>") for name in ("amount", "balance", "userId", "orderTime")}
+    if json_number(data.get("amount")) is None or json_number(data.get("balance")) is None \
+            or not isinstance(data.get("userId"), str) or not is_json_int(data.get("orderTime")):
+        raise RuleFailure(rule, "data must carry amount and balance (numbers), userId (a string) and orderTime "
+                          "(an integer)", received=got)
+
+
+# --- the wallet (flows) ----------------------------------------------------------------------------------
+
+def order_amount(flow: Flow, player: Mapping[str, Any], body: dict[str, Any], *, over_balance: bool = False) -> Decimal:
+    """Set an order's amount the way the seed's sample does (orderAmount = the betList's betAmount,
+    one bet of one combination): within the player's stake limits and balance, or above the balance
+    when ``over_balance``. Returns the amount."""
+    balance = player_cents(player, "balance")
+    lo = max(1, _cents_or(player, "min_stake", 1))
+    hi = _cents_or(player, "max_stake", balance)
+    if over_balance:
+        amount = major(balance + flow.draw(st.integers(1, 100_000), "cents over the balance"))
+    else:
+        amount = major(flow.draw(st.integers(lo, max(lo, min(hi, balance))), "orderAmount in cents"))
+    body["orderAmount"] = amount
+    bets = body.get("betList")
+    if isinstance(bets, list) and bets and isinstance(bets[0], dict):
+        body["betList"] = [{**bets[0], "betAmount": amount, "cnt": 1}]
+    return amount
+
+
+def _cents_or(player: Mapping[str, Any], name: str, default: int) -> int:
+    try:
+        return player_cents(player, name)
+    except NotVerified:                  # a player without that limit: the default
+        return default
+
+
+def _accepted_data(rule: Any, exchange: Exchange) -> dict[str, Any]:
+    """The data of an accepted order, or a failure saying the valid order was refused."""
+    body = body_of(exchange)
+    if not outcome(exchange).accepted or not isinstance(body, dict) or not isinstance(body.get("data"), dict):
+        raise RuleFailure(rule, "a valid order for a player with funds was not accepted",
+                          received=shown(exchange), documented='"code":200, "msg":"success", "data":{...}')
+    return body["data"]
+
+
+@flow_check
+def so_balance(rule: Any, flow: Flow) -> None:
+    """SO-BALANCE: passes if an accepted order's data.balance and the player's snapshot balance both
+    equal the balance before minus orderAmount, fails if either moved by another amount (or the
+    valid order was not accepted), does not apply: always applies (needs provider states)."""
+    player = flow.setup("a player exists", balance="1000.00")
+    body = flow.valid_body(player)
+    amount = order_amount(flow, player, body)
+    before = balance_of(rule, flow.snapshot(player))
+    exchange = flow.send(body, player=player)
+    data = _accepted_data(rule, exchange)
+    expected = before - amount
+    got = json_number(data.get("balance"))
+    if got != expected:
+        raise RuleFailure(rule, f"data.balance after an order of {amount} from {before} is not {expected}",
+                          received=data.get("balance"))
+    after = balance_of(rule, flow.snapshot(player))
+    if after != expected:
+        raise RuleFailure(rule, f"the wallet moved from {before} to {after} for an order of {amount}",
+                          received=str(after), documented=f"{before} - {amount} = {expected}")
+
+
+@flow_check
+def so_reject_nothing(rule: Any, flow: Flow) -> None:
+    """SO-REJECT-NOTHING: passes if an order over the balance, or with an unknown customerToken, is
+    answered with a non-200 code and leaves the player's balance and orders unchanged, fails if it is
+    accepted or anything is debited or stored (listing both), does not apply: always applies (needs
+    provider states and snapshots). Every example tries both."""
+    each_case(rule, ("over balance", "unknown token"), lambda case: _reject_case(rule, flow, case))
+
+
+def _reject_case(rule: Any, flow: Flow, case: str) -> None:
+    documented = "a rejection leaves the wallet and the orders as they were (only a code 200 order debits)"
+    balance = major(flow.draw(st.integers(0, 100_000), f"{case}: balance in cents"))
+    player = flow.setup("a player exists", balance=str(balance))
+    body = flow.valid_body(player)
+    if case == "over balance":
+        order_amount(flow, player, body, over_balance=True)
+        situation = f"an order of {body['orderAmount']} against a balance of {balance}"
+    else:
+        order_amount(flow, player, body)
+        body["customerToken"] = f"orderproof-unknown-{uuid.uuid4().hex[:12]}"
+        situation = "an order with an unknown customerToken"
+    before = flow.snapshot(player)
+    exchange = flow.send(body, player=player)
+    if outcome(exchange).accepted:
+        raise RuleFailure(rule, f"{situation} was accepted", received=shown(exchange), documented=documented)
+    assert_unchanged(rule, before, flow.snapshot(player), f"{situation} was rejected", documented,
+                     keys=("balance", "orders"))
+
+
+@flow_check
+def so_repeat(rule: Any, flow: Flow) -> None:
+    """SO-REPEAT: passes if an order sent twice with the same ticketId and body is debited and stored
+    once and the repeat gets, one way through the run (convention sportsbook-order.repeat), the first
+    answer again or a refusal; fails otherwise; does not apply: always applies (needs provider states
+    and snapshots)."""
+    documented = "the first status and body are saved and replayed (same ticketId and body: debits nothing again)"
+    player = flow.setup("a player exists", balance="1000.00")
+    body = flow.valid_body(player)
+    order_amount(flow, player, body)
+    first = flow.send(body, player=player)
+    if not outcome(first).accepted:
+        raise RuleFailure(rule, "a valid order for a player with funds was not accepted", received=shown(first),
+                          documented='"code":200, "msg":"success"')
+    after_first = flow.snapshot(player)
+    repeat = flow.send(body, player=player)
+    if same_answer(first, repeat):
+        option = "replay"
+    elif outcome(repeat).refused:
+        option = "reject"
+    else:
+        raise RuleFailure(rule, "the repeated order got neither the first answer nor a refusal",
+                          received=shown(repeat), documented=f"{documented}; first: {shown(first)}")
+    flow.conventions.observe(rule, "sportsbook-order.repeat", option, shown(repeat, 80))
+    assert_unchanged(rule, after_first, flow.snapshot(player), "the order was repeated with the same ticketId",
+                     documented, keys=("balance", "orders"))

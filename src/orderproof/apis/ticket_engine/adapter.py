@@ -1,0 +1,84 @@
+"""What jackpot-ticket and superbet-reserve tell the engine alike: signed requests, the operator a
+player belongs to, the engine's answers, the operator's timezone beside each exchange."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from hypothesis import strategies as st
+
+from orderproof.adapter import ApiAdapter, Draw
+from orderproof.checks.base import Exchange, NotVerified
+from orderproof.checks.bodies import plain
+from orderproof.checks.outcomes import Outcome
+
+from . import answers
+from .signing import ticket_signature
+
+SOURCES = ("desktop", "mobile", "android", "iphone", "ussd", "sms", "telegram")   # the provider's Fields page
+
+
+class TicketEngineAdapter(ApiAdapter):
+    credential_headers = frozenset({"operator-name", "timestamp", "signature"})
+    auth_keys = ("operator", "secret")
+    secret_auth_keys = ("secret",)
+    snapshot_keys = ("tickets",)
+
+    def operator(self, scene: Any, player: Mapping[str, Any] | None) -> tuple[str, str]:
+        """The operator that signs for ``player``: the player's own (the provider state says which
+        operator it belongs to, with its secret), else the target file's."""
+        operator = (player or {}).get("operator") or {}
+        if isinstance(operator, Mapping) and operator.get("name") and operator.get("secret"):
+            return operator["name"], operator["secret"]
+        configured = scene.target.apis.get(self.slug)
+        auth = configured.auth if configured else {}
+        if auth.get("operator") and auth.get("secret"):
+            return auth["operator"], auth["secret"]
+        raise NotVerified("no operator secret: the target file gives no operator/secret and the "
+                          "provider state did not reveal one")
+
+    def common_fields(self, body: dict[str, Any], scene: Any, player: Mapping[str, Any],
+                      draw: Draw) -> dict[str, Any]:
+        """What every ticket carries: the operator and token of the player, a price, the player's
+        currency, a documented source, a readable affiliate tag."""
+        operator, _ = self.operator(scene, player)
+        currency = player.get("currency")
+        fields = {"operator": operator, "token": player["token"],
+                  "price": draw(st.integers(100, 100_000), "price in cents"),
+                  "currency": currency if isinstance(currency, str) and len(currency) == 3 else "EUR",
+                  "source": draw(st.sampled_from(SOURCES), "source")}
+        if body.get("atag") is not None and not plain(body["atag"]):
+            fields["atag"] = f"affiliate-{scene.big_id() % 1000}"
+        return fields
+
+    def auth_headers(self, body: bytes | None, scene: Any, player: Mapping[str, Any] | None,
+                     auth: str = "valid") -> dict[str, str]:
+        if auth == "none":
+            return {}
+        operator, secret = self.operator(scene, player)
+        timestamp = str(int(time.time()))
+        headers = {"operator-name": operator, "timestamp": timestamp}
+        headers["signature"] = ticket_signature(secret if auth == "valid" else secret + "-wrong", timestamp,
+                                                body or b"")
+        return headers
+
+    def annotate(self, exchange: Exchange, scene: Any, player: Mapping[str, Any] | None) -> None:
+        operator = (player or {}).get("operator")
+        if isinstance(operator, Mapping) and operator.get("timezone_offset") is not None:
+            exchange.extra["operator_timezone_offset"] = operator["timezone_offset"]
+
+    def outcome(self, exchange: Exchange) -> Outcome:
+        return answers.outcome(exchange)
+
+    def auth_problem(self, auth: Mapping[str, str]) -> str | None:
+        problem = super().auth_problem(auth)
+        if problem is None and bool(auth.get("operator")) != bool(auth.get("secret")):
+            problem = "operator and secret go together (a request is signed by an operator with its secret)"
+        return problem
+
+    def missing_auth_material(self, auth: Mapping[str, str], players: list[Mapping[str, Any]]) -> str | None:
+        if not auth.get("secret"):
+            return "the rule needs the operator's signing secret, and the target file gives none"
+        return None

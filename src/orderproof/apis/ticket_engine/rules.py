@@ -1,0 +1,300 @@
+"""What jackpot-ticket and superbet-reserve are checked for alike: integer cents, echoes, the ISO
+currency, the inclusive excise tax, UTC times and their operator-zone twins, the error shape, a bad
+signature, and the business errors provoked one situation at a time. Each API's ``checks`` module
+registers its own rules on these helpers (each helper takes the rule it verifies)."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Mapping
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from hypothesis import strategies as st
+
+from orderproof.checks.base import (
+    NOT_APPLICABLE,
+    Exchange,
+    Flow,
+    RuleFailure,
+    each_case,
+    shown,
+)
+from orderproof.checks.numbers import is_json_int, number_fields, rounded
+from orderproof.checks.snapshots import assert_unchanged, body_of
+
+ERROR_SHAPE = "400 {code: integer, message: string}"
+TICKET_ECHO = ("price", "currency", "atag", "source", "type")
+BETCARD_FIELDS = ("prize", "bonus_prizes")
+
+
+# --- integer cents, echoes, currency ----------------------------------------------------------------
+
+def check_cents(rule: Any, exchange: Exchange, names: tuple[str, ...], lists: tuple[str, ...] = ()) -> None:
+    body = exchange.json
+    wrong = {name: body[name] for name in names if name in body and not is_json_int(body[name])}
+    for name in lists:
+        items = body.get(name)
+        if isinstance(items, list):
+            wrong.update({f"{name}[{i}]": v for i, v in enumerate(items) if not is_json_int(v)})
+    if wrong:
+        raise RuleFailure(rule, "money fields must be JSON integer literals (cents); these are not: "
+                          + ", ".join(f"{k}={v!r} ({type(v).__name__})" for k, v in wrong.items()),
+                          received=wrong)
+
+
+def check_echo(rule: Any, exchange: Exchange, names: tuple[str, ...]) -> None:
+    """Each named field the request sent comes back equal; the betcard's prize and bonus prizes may
+    also be the betcard's own (as set up), when the request named other ones."""
+    sent, got = exchange.request_body, exchange.json
+    card = exchange.extra.get("betcard") or {}
+    differ = {
+        name: {"sent": sent[name], "received": got.get(name, "<absent>")}
+        for name in names
+        if sent.get(name) is not None and got.get(name) != sent[name]
+        and not (name in BETCARD_FIELDS and name in card and got.get(name) == card[name])
+    }
+    if differ:
+        raise RuleFailure(rule, "the ticket does not repeat the request's " + ", ".join(differ), received=differ,
+                          documented="the response fields repeat the request's (" + ", ".join(names) + ")")
+
+
+_ISO_4217 = re.compile(r"^[A-Z]{3}$")
+
+
+def check_currency(rule: Any, exchange: Exchange) -> None:
+    sent, got = exchange.request_body.get("currency"), exchange.json.get("currency")
+    if not isinstance(got, str) or not _ISO_4217.match(got):
+        raise RuleFailure(rule, "response currency is not a three-letter ISO 4217 code", received=got)
+    if "currency" in exchange.request_body and got != sent:
+        raise RuleFailure(rule, "response currency differs from the request's", received=got,
+                          documented=f"the request's currency {sent!r}")
+
+
+# --- the inclusive excise tax ---------------------------------------------------------------------------
+
+def _inclusive(body: dict[str, Any]) -> bool:
+    return body.get("ext_type", "inclusive") == "inclusive"
+
+
+def check_excise_sum(rule: Any, exchange: Exchange) -> Any:
+    body = exchange.json
+    values = number_fields(body, ("price", "stake", "ext_amount"))
+    if not _inclusive(body) or len(values) < 3:
+        return NOT_APPLICABLE
+    if values["stake"] + values["ext_amount"] != values["price"]:
+        raise RuleFailure(rule, f"stake + ext_amount = {values['stake'] + values['ext_amount']} but price is "
+                          f"{values['price']} (excise tax type inclusive: the tax is part of the price)",
+                          received={k: body[k] for k in ("price", "stake", "ext_amount")},
+                          documented='"price": 1000, "stake": 889, ... "ext_amount": 111, ... "ext_type": "inclusive"')
+    return None
+
+
+def check_excise_rate(rule: Any, exchange: Exchange) -> Any:
+    body = exchange.json
+    values = number_fields(body, ("price", "stake", "ext_amount", "ext"))
+    if not _inclusive(body) or len(values) < 4:
+        return NOT_APPLICABLE
+    price, ext = values["price"], values["ext"]
+    expected = rounded(price / (1 + ext / 100))
+    if values["stake"] not in expected or values["ext_amount"] != price - values["stake"]:
+        raise RuleFailure(rule, f"stake should be round(price / (1 + ext/100)) = "
+                          f"{' or '.join(map(str, sorted(expected)))} and ext_amount = price - stake",
+                          received={k: body[k] for k in ("price", "ext", "stake", "ext_amount")},
+                          documented="price 1000, ext 12.5% -> stake 889, ext_amount 111 (the superbet sample)")
+    return None
+
+
+# --- times ---------------------------------------------------------------------------------------------
+
+TIME_FIELDS = ("created", "updated", "operator_time_created", "operator_time_updated")
+_FORMAT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}$")
+MAX_OFFSET = timedelta(hours=14)
+CLOCK_TOLERANCE = timedelta(minutes=10)   # a staging clock may drift; a local zone is off by 30 min or more
+_ZONE = re.compile(r"^([+-])(\d{2}):(\d{2})$")
+
+
+def _parse(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not _FORMAT.match(value):
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%f")
+    except ValueError:
+        return None
+
+
+def check_times(rule: Any, exchange: Exchange) -> None:
+    body = exchange.json
+    times = {name: _parse(body.get(name)) for name in TIME_FIELDS}
+    bad = {name: body.get(name, "<absent>") for name, value in times.items() if value is None}
+    if bad:
+        raise RuleFailure(rule, "times must be YYYY-MM-DDTHH:MM:SS.ffffff without a zone", received=bad)
+    received = {name: body[name] for name in TIME_FIELDS}
+    if times["updated"] < times["created"]:
+        raise RuleFailure(rule, "updated is before created", received=received)
+    sent_at = exchange.extra.get("sent_at")
+    if isinstance(sent_at, (int, float)):
+        now = datetime.fromtimestamp(sent_at, tz=timezone.utc).replace(tzinfo=None)
+        if abs(times["created"] - now) > CLOCK_TOLERANCE + timedelta(seconds=exchange.elapsed_s or 0):
+            raise RuleFailure(rule, f"created is not UTC: the request was sent at {now:%Y-%m-%dT%H:%M:%S} UTC, "
+                              f"{_hours(times['created'] - now)} away", received=received)
+    offset = times["operator_time_created"] - times["created"]
+    if times["operator_time_updated"] - times["updated"] != offset:
+        raise RuleFailure(rule, "operator_time_created and operator_time_updated are shifted by different "
+                          "offsets", received=received, documented="the same instants in the operator's zone "
+                          '("created": "2024-07-11T18:40:52.995000", "operator_time_created": '
+                          '"2024-07-11T20:40:52.995000")')
+    if offset % timedelta(minutes=1) or abs(offset) > MAX_OFFSET:
+        raise RuleFailure(rule, f"the operator offset {offset} is not a whole number of minutes within +-14 h",
+                          received=received, documented="operator timezone")
+    zone = exchange.extra.get("operator_timezone_offset")
+    if isinstance(zone, str) and (expected := _offset(zone)) is not None and offset != expected:
+        raise RuleFailure(rule, f"operator times are shifted by {_zone_text(offset)} but the operator's zone is "
+                          f"{zone}", received=received, documented="Ticket created datetime, operator timezone")
+
+
+def _offset(text: str) -> timedelta | None:
+    match = _ZONE.match(text)
+    if not match:
+        return None
+    sign, hours, minutes = match.groups()
+    return (-1 if sign == "-" else 1) * timedelta(hours=int(hours), minutes=int(minutes))
+
+
+def _hours(delta: timedelta) -> str:
+    minutes = round(delta / timedelta(minutes=1))
+    return f"{'+' if minutes >= 0 else '-'}{abs(minutes) // 60} h {abs(minutes) % 60:02d} min"
+
+
+def _zone_text(offset: timedelta) -> str:
+    minutes = int(offset / timedelta(minutes=1))
+    return f"{'-' if minutes < 0 else '+'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+# --- errors ---------------------------------------------------------------------------------------------
+
+def error_shape(rule: Any, exchange: Exchange) -> Any:
+    """400 ``{code: int, message: str}``; 403 and 422 with any body (the pages do not give them);
+    other statuses: not applicable."""
+    if exchange.status != 400:
+        return NOT_APPLICABLE
+    body = body_of(exchange)
+    if not isinstance(body, dict) or not is_json_int(body.get("code")) or not isinstance(body.get("message"), str):
+        raise RuleFailure(rule, "a 400 answer is not {code: int, message: str}", received=shown(exchange),
+                          documented=ERROR_SHAPE)
+    return None
+
+
+def ticket_scene(flow: Flow, player: Mapping[str, Any] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A player and a valid body for the ticket API under test (a betcard for jackpot, an event for
+    superbet)."""
+    player = dict(player or flow.setup("a player exists"))
+    if flow.api == "jackpot-ticket":
+        return player, flow.valid_body(player, betcard=flow.setup("a jackpot betcard exists"))
+    return player, flow.valid_body(player, event=flow.setup("an event exists"))
+
+
+EXPECTED_CODE = {
+    "unknown event": 103, "unknown bet": 106, "event started": 107, "unknown operator": 112,
+    "operator without webhook": 114, "operator header differs": 115, "market not allowed": 116,
+    "unknown betcard": None,  # not in the superbet page's list: only 400 and the shape are required
+}
+SEED_MESSAGES = {  # the superbet page's error list
+    103: "Event with `{event-id}` identifier is not found",
+    106: "Market for bet with `{market-id}` identifier is not found",
+    107: "Event with `{event-id}` identifier is not available for play because it has already started",
+    112: "Operator with `{operator-id}` name is not found",
+    114: "No webhook url for operator with `{operator-id}` name",
+    115: "Operators in request body and in request header are not identical",
+    116: "Market with `{market-id}` code is not allowed",
+}
+COMMON_SITUATIONS = ("unknown event", "unknown bet", "unknown operator", "operator without webhook",
+                     "operator header differs")
+
+
+def _unknown_id(flow: Flow, label: str) -> int:
+    return 2_000_000_000 + flow.draw(st.integers(0, 1_000_000), label)
+
+
+def _provoke(flow: Flow, situation: str) -> tuple[dict[str, Any], dict[str, Any], dict[str, str] | None,
+                                                  dict[str, Any] | None]:
+    """Set the scene for ``situation``: (player, body, extra headers, the operator who signs it)."""
+    jackpot = flow.api == "jackpot-ticket"
+    headers = None
+    sign_as = None
+    if situation == "operator without webhook":
+        operator = flow.setup("an operator exists", webhook_url=None)
+        player, body = ticket_scene(flow, flow.setup("a player exists", operator=operator["name"]))
+    elif situation == "event started":
+        player = flow.setup("a player exists")
+        body = flow.valid_body(player, event=flow.setup("an event exists", started=True))
+    elif situation == "market not allowed":
+        player, body = ticket_scene(flow)  # a valid body, then pointed at the closed market
+        event = flow.setup("an event exists",
+                           markets=[{"code": "1X2", "allowed": False, "prices": ["1.85", "3.40", "4.20"]}])
+        body["event"] = event["event_id"]
+        body["bets"] = [s["bet_id"] for s in event["markets"][0]["selections"]]
+    else:
+        player, body = ticket_scene(flow)
+    if situation == "unknown event":
+        if jackpot:
+            index = flow.draw(st.integers(0, len(body["events"]) - 1), "event made unknown")
+            body["events"][index]["id"] = _unknown_id(flow, "unknown event id")
+        else:
+            body["event"] = _unknown_id(flow, "unknown event id")
+    elif situation == "unknown bet":
+        if jackpot:
+            index = flow.draw(st.integers(0, len(body["events"]) - 1), "event with an unknown bet")
+            body["events"][index]["bet"] = _unknown_id(flow, "unknown bet id")
+        else:
+            index = flow.draw(st.integers(0, len(body["bets"]) - 1), "bet made unknown")
+            body["bets"][index] = _unknown_id(flow, "unknown bet id")
+    elif situation == "unknown operator":
+        name = f"orderproof-unknown-{uuid.uuid4().hex[:8]}"
+        body["operator"], headers = name, {"operator-name": name}
+    elif situation == "operator header differs":      # signed by the header's operator, with its own secret
+        sign_as = flow.setup("an operator exists")
+        headers = {"operator-name": sign_as["name"]}
+    elif situation == "unknown betcard":
+        body["betcard_code"] = f"ORDERPROOF-UNKNOWN-{uuid.uuid4().hex[:8]}"
+    return player, body, headers, sign_as
+
+
+def provoke_errors(rule: Any, flow: Flow, situations: tuple[str, ...], *, codes: bool) -> None:
+    """Provoke every situation (the first one drawn) and collect every failure. ``codes``: demand
+    the engine's code for each situation (else 400 with any code)."""
+    first = flow.draw(st.sampled_from(situations), "situation provoked first")
+    order = [first, *(s for s in situations if s != first)]
+    each_case(rule, order, lambda situation: _provoke_one(rule, flow, situation, codes=codes))
+
+
+def _provoke_one(rule: Any, flow: Flow, situation: str, *, codes: bool) -> None:
+    player, body, headers, sign_as = _provoke(flow, situation)
+    before = flow.snapshot(player)
+    exchange = flow.send(body, player=player, headers=headers, sign_as=sign_as)
+    error_shape(rule, exchange)
+    answer = body_of(exchange)
+    got = answer.get("code") if isinstance(answer, dict) else None
+    expected = EXPECTED_CODE[situation] if codes else None
+    if situation == "unknown operator" and exchange.status == 403:
+        flow.conventions.observe(rule, f"{flow.api}.unknown-operator", "forbidden-403", f"{situation}: HTTP 403")
+    elif exchange.status != 400 or (expected is not None and got != expected):
+        documented = (f'"code": {expected}, "message": "{SEED_MESSAGES[expected]}"' if expected is not None
+                      else "Error response (status=400) {code, message}")
+        raise RuleFailure(rule, f"{situation}: expected 400 with code {expected or 'of the error list'}",
+                          received=shown(exchange), documented=documented)
+    elif situation == "unknown operator":
+        flow.conventions.observe(rule, f"{flow.api}.unknown-operator", "error-400", f"{situation}: HTTP 400 code {got}")
+    assert_unchanged(rule, before, flow.snapshot(player), f"{situation} was rejected",
+                     "Error response (status=400): no ticket is created", keys=("tickets",))
+
+
+def bad_signature(rule: Any, flow: Flow) -> None:
+    player, body = ticket_scene(flow)
+    before = flow.snapshot(player)
+    exchange = flow.send(body, player=player, auth="bad")
+    if exchange.status != 403:
+        raise RuleFailure(rule, "a request with a bad signature did not get 403", received=shown(exchange))
+    assert_unchanged(rule, before, flow.snapshot(player), "a request with a bad signature was rejected",
+                     "403 Forbidden: no ticket is created", keys=("tickets",))

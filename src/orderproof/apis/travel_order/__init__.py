@@ -1,0 +1,84 @@
+"""travel-order (seed 002): ``POST /api/invoice/createorder``, a travel platform's create-order call
+documented by an ASP.NET Web API help page: a huge nested body with no validation annotation
+("None."), three request media types, the answer {data, code, message} with 100 for success."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from hypothesis import strategies as st
+
+from orderproof.adapter import ApiAdapter, Draw
+from orderproof.checks.base import Exchange
+from orderproof.checks.bodies import draw_cents, money_number
+from orderproof.checks.outcomes import Outcome
+
+from . import answers, checks  # noqa: F401  checks: registers the API's checks
+
+__all__ = ["TravelOrder", "api"]
+
+_DATE_TIME = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?)(Z|[+-]\d{2}:\d{2})?$")
+
+
+def tame(value: Any) -> Any:
+    """A generated value an ordinary service takes: small non-negative numbers (enumerations as
+    small integers, amounts below 10,000), date-times with an offset .NET accepts (within 14 h)."""
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return abs(value) % 5
+    if isinstance(value, float):
+        return round(abs(value) % 10_000, 2)
+    if isinstance(value, str):
+        match = _DATE_TIME.match(value)
+        if match:
+            zone = match.group(2) or ""
+            if zone not in ("", "Z") and int(zone[1:3]) > 14:
+                zone = "+08:00"
+            return match.group(1) + (zone or "+08:00")
+        return value
+    if isinstance(value, dict):
+        return {key: tame(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [tame(item) for item in value]
+    return value
+
+
+class TravelOrder(ApiAdapter):
+    slug = "travel-order"
+    prefix = "TO"
+    title = "a travel platform's create-order call"
+    seed = "002_4e2407b4eee4c5f7.txt"
+    path = "/api/invoice/createorder"
+    order = 2
+    edge_fields = (("memberid",), ("extraamt",), ("integraldiscount",))
+    snapshot_keys = ("travel_orders",)
+
+    def overlay(self, body: dict[str, Any], scene: Any, player: Mapping[str, Any], draw: Draw,
+                fixtures: Mapping[str, Any]) -> dict[str, Any]:
+        """The member's order: tame numbers and dates, a fresh docno, local travel totals that add up."""
+        memberid = player["memberid"]
+        body = {**tame(body), "memberid": int(memberid) if str(memberid).isdigit() else memberid,
+                "docno": f"OP{scene.big_id()}"}
+        routines = body.get("localtravelroutine")
+        if isinstance(routines, list):
+            body["localtravelroutine"] = [self._consistent(routine, draw) if isinstance(routine, dict) else routine
+                                          for routine in routines]
+        return body
+
+    @staticmethod
+    def _consistent(routine: dict[str, Any], draw: Draw) -> dict[str, Any]:
+        details, total = [], 0
+        for detail in [d for d in routine.get("localTravelDetails") or [] if isinstance(d, dict)]:
+            cents, quantity = draw_cents(draw, 100, 100_000), draw(st.integers(1, 9), "quantity")
+            total += cents * quantity
+            details.append({**detail, "price": money_number(cents), "quantity": quantity})
+        return {**routine, "localTravelDetails": details, "totalAmt": money_number(total)}
+
+    def outcome(self, exchange: Exchange) -> Outcome:
+        return answers.outcome(exchange)
+
+
+api = TravelOrder()

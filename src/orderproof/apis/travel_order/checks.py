@@ -1,0 +1,214 @@
+"""The travel-order checks: the answer envelope and its failure code, the three request media types
+and .NET dates (compared by outcome), and the local travel total that must add up."""
+
+from __future__ import annotations
+
+import copy
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from hypothesis import strategies as st
+
+from orderproof.checks.base import (
+    NOT_APPLICABLE,
+    Exchange,
+    Flow,
+    RuleFailure,
+    flow_check,
+    only_operation,
+    response_check,
+    shown,
+)
+from orderproof.checks.conventions import book_of
+from orderproof.checks.numbers import is_json_int, major
+from orderproof.checks.outcomes import describe
+from orderproof.checks.snapshots import body_of
+
+from .answers import outcome
+
+ENVELOPE = '{"data": {"docno": ..., "orderno": ...}, "code": 100 for success (any other code: a refusal), "message": ...}'
+
+
+# --- the envelope -----------------------------------------------------------------------------------
+
+@response_check
+@only_operation
+def to_envelope(rule: Any, exchange: Exchange) -> Any:
+    """TO-ENVELOPE: passes if the answer is {data: object|null, code: int, message: string|null},
+    code 100 comes only with a 2xx and data.docno and data.orderno strings, and refusals (another code)
+    come one way through the run (HTTP 200 or HTTP 4xx, convention travel-order.rejection); fails
+    otherwise (including a body that is not JSON); does not apply to a server error (TO-NO-5XX's) or
+    another method."""
+    if exchange.status >= 500:
+        return NOT_APPLICABLE
+    body = body_of(exchange)
+    if not isinstance(body, dict) or "code" not in body or not is_json_int(body["code"]) \
+            or not (body.get("message") is None or isinstance(body.get("message"), str)) \
+            or not (body.get("data") is None or isinstance(body.get("data"), dict)):
+        raise RuleFailure(rule, "the answer is not the {data: object|null, code: int, message: string} envelope",
+                          received=shown(exchange), documented=ENVELOPE)
+    result = outcome(exchange)
+    if body["code"] == 100:
+        data = body.get("data") or {}
+        if not result.accepted:
+            raise RuleFailure(rule, f"HTTP {exchange.status} carries code 100 (success)", received=shown(exchange),
+                              documented="状态码:100成功,其他自定义 (100 success, anything else a failure)")
+        if not isinstance(data.get("docno"), str) or not isinstance(data.get("orderno"), str):
+            raise RuleFailure(rule, "a code 100 answer must carry data.docno and data.orderno strings",
+                              received=shown(exchange), documented=ENVELOPE)
+    elif result.refused:
+        book_of(exchange).observe(rule, result.convention, result.option, describe(exchange))
+    return None
+
+
+@response_check
+@only_operation
+def to_failure_code(rule: Any, exchange: Exchange) -> Any:
+    """TO-FAILURE-CODE: passes if a 4xx/5xx answer never says code 100 and a code 100 answer carries
+    data, fails otherwise, does not apply if the body is not a JSON object with a code (TO-ENVELOPE
+    judges it) or the method is not the operation's."""
+    body = body_of(exchange)
+    if not isinstance(body, dict) or "code" not in body:
+        return NOT_APPLICABLE
+    if exchange.status >= 400 and body["code"] == 100:
+        raise RuleFailure(rule, f"HTTP {exchange.status} says code 100 (success)", received=shown(exchange),
+                          documented="状态码:100成功,其他自定义 (100 success, anything else a failure)")
+    if body["code"] == 100 and not isinstance(body.get("data"), dict):
+        raise RuleFailure(rule, "code 100 (success) without the order's data", received=shown(exchange),
+                          documented=ENVELOPE)
+    return None
+
+
+# --- media types and dates: the same order, the same outcome ----------------------------------------------
+
+def _verdict(exchange: Exchange) -> tuple[str, Any]:
+    """What an answer decides: ("accepted", None), ("refused", its code) or ("other", the answer)."""
+    result = outcome(exchange)
+    if result.accepted:
+        return ("accepted", None)
+    if result.refused:
+        return ("refused", result.code)
+    return ("other", shown(exchange, 120))
+
+
+def _fresh(flow: Flow, body: Any) -> Any:
+    """The same order under a new docno (a service may refuse a docno it has already stored)."""
+    body = copy.deepcopy(body)
+    if isinstance(body, dict) and "docno" in body:
+        body["docno"] = f"OP{flow.fresh_id()}"
+    return body
+
+
+def same_outcome(rule: Any, flow: Flow, sent: list[tuple[str, Any, str]], documented: str | None = None) -> Any:
+    """Send each (label, body, media type) and demand one outcome for all: all accepted, or all
+    refused with the same code. NOT_APPLICABLE when all were refused alike (nothing was shown)."""
+    answers = [(label, flow.send(_fresh(flow, body), media_type=media_type)) for label, body, media_type in sent]
+    verdicts = [_verdict(exchange) for _label, exchange in answers]
+    if any(kind == "other" for kind, _ in verdicts) or len(set(verdicts)) > 1:
+        received = {label: shown(exchange, 160) for label, exchange in answers}
+        raise RuleFailure(rule, "the same order got different outcomes: " + "; ".join(
+            f"{label}: {kind}{'' if code is None else f' (code {code})'}" for (label, _), (kind, code)
+            in zip(answers, verdicts)), received=received, documented=documented)
+    return None if verdicts[0][0] == "accepted" else NOT_APPLICABLE
+
+
+@flow_check
+def to_media(rule: Any, flow: Flow) -> Any:
+    """TO-MEDIA: passes if a valid order gets the same outcome (accepted, or refused with the same
+    code) sent as application/json and as text/json, fails if the outcomes differ or either answer is
+    not the envelope, does not apply when both were refused alike (the order's own content decided).
+    Needs provider states (a member)."""
+    player = flow.setup("a player exists")
+    body = flow.valid_body(player)
+    first = flow.draw(st.sampled_from(["application/json", "text/json"]), "media type sent first")
+    second = "text/json" if first == "application/json" else "application/json"
+    return same_outcome(rule, flow, [(first, body, first), (second, body, second)])
+
+
+def _scalar(value: Any) -> bool:
+    return isinstance(value, (str, int, Decimal, bool))
+
+
+@flow_check
+def to_media_form(rule: Any, flow: Flow) -> Any:
+    """TO-MEDIA-FORM: passes if an order made of a valid body's top-level scalar fields gets the same
+    outcome as application/x-www-form-urlencoded and as application/json, fails if the outcomes differ
+    or either answer is not the envelope, does not apply when both were refused alike. Needs provider
+    states (a member)."""
+    player = flow.setup("a player exists")
+    form = {name: value for name, value in flow.valid_body(player).items() if _scalar(value)}
+    return same_outcome(rule, flow, [("as a form", form, "application/x-www-form-urlencoded"),
+                                     ("as JSON", form, "application/json")])
+
+
+@st.composite
+def dotnet_dates(draw: Any, min_digits: int = 1) -> str:
+    """A .NET DateTimeOffset as the help page writes it: ``min_digits`` to 7 fractional digits and an
+    offset."""
+    moment = draw(st.datetimes(datetime(2000, 1, 1), datetime(2099, 12, 31)))
+    digits = draw(st.integers(min_digits, 7))
+    fraction = str(draw(st.integers(0, 10**digits - 1))).zfill(digits)
+    hours = draw(st.integers(-12, 14))
+    minutes = 0 if abs(hours) == 14 else draw(st.sampled_from([0, 30, 45]))
+    sign = "-" if hours < 0 else "+"
+    return f"{moment:%Y-%m-%dT%H:%M:%S}.{fraction}{sign}{abs(hours):02d}:{minutes:02d}"
+
+
+def _whole_seconds(text: str) -> str:
+    """``2024-12-23T14:51:37.2652335+08:00`` -> ``2024-12-23T14:51:37+08:00``."""
+    head, _, rest = text.partition(".")
+    return head + rest.lstrip("0123456789")
+
+
+@flow_check
+def to_dates(rule: Any, flow: Flow) -> Any:
+    """TO-DATES: passes if an order whose createdate carries an offset and 7 fractional digits (e.g.
+    "2024-12-23T14:51:37.2652335+08:00"), and whose paymentinfo.createdate, when present, carries an
+    offset and 1 to 7 digits, gets the same outcome as the same order with those dates at whole
+    seconds; fails if the outcomes differ (the format was refused); does not apply when both were
+    refused alike. Needs provider states (a member)."""
+    player = flow.setup("a player exists")
+    body = flow.valid_body(player)
+    body["createdate"] = flow.draw(dotnet_dates(min_digits=7), "createdate")
+    if isinstance(body.get("paymentinfo"), dict):
+        body["paymentinfo"]["createdate"] = flow.draw(dotnet_dates(), "paymentinfo.createdate")
+    plain = copy.deepcopy(body)
+    plain["createdate"] = _whole_seconds(body["createdate"])
+    if isinstance(plain.get("paymentinfo"), dict):
+        plain["paymentinfo"]["createdate"] = _whole_seconds(plain["paymentinfo"]["createdate"])
+    return same_outcome(rule, flow, [(f"createdate {body['createdate']}", body, "application/json"),
+                                     (f"createdate {plain['createdate']}", plain, "application/json")])
+
+
+# --- the local travel total ------------------------------------------------------------------------------
+
+def _first_object(items: Any) -> dict[str, Any]:
+    """The first item of a list when it is an object (a template for the one the check writes)."""
+    return items[0] if isinstance(items, list) and items and isinstance(items[0], dict) else {}
+
+
+@flow_check
+def to_local_total(rule: Any, flow: Flow) -> None:
+    """TO-LOCAL-TOTAL: passes if an order whose localtravelroutine totalAmt differs from the sum of
+    price x quantity of its details is not accepted with code 100, fails if it is, does not apply:
+    always applies (needs provider states)."""
+    player = flow.setup("a player exists")
+    body = flow.valid_body(player)
+    routine = copy.deepcopy(_first_object(body.get("localtravelroutine")))
+    template = _first_object(routine.get("localTravelDetails"))
+    lines = []
+    for i in range(flow.draw(st.integers(1, 3), "details")):
+        line = dict(template)
+        line["price"] = major(flow.draw(st.integers(1, 100_000), f"detail {i} price in cents"))
+        line["quantity"] = flow.draw(st.integers(1, 9), f"detail {i} quantity")
+        lines.append(line)
+    total = sum((line["price"] * line["quantity"] for line in lines), Decimal(0))
+    delta = major(flow.draw(st.integers(1, 10_000), "cents off")) * (-1 if flow.draw(st.booleans(), "below") else 1)
+    routine["localTravelDetails"] = lines
+    routine["totalAmt"] = total + delta
+    body["localtravelroutine"] = [routine]
+    exchange = flow.send(body, player=player)
+    if outcome(exchange).accepted:
+        raise RuleFailure(rule, f"an order with totalAmt {routine['totalAmt']} for details summing to {total} was "
+                          "accepted", received=shown(exchange))

@@ -1,0 +1,65 @@
+"""What a flow compares: answers read as JSON, the parts of a player snapshot, and "nothing changed"."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from .base import BodyNotJSON, Exchange, NotVerified, RuleFailure, RuleLike
+from .numbers import cents, to_decimal
+
+__all__ = ["PLAYER_STATE", "assert_unchanged", "balance_of", "body_of", "player_cents", "state"]
+
+PLAYER_STATE = ("balance", "bets", "ledger")
+
+
+def body_of(exchange: Exchange) -> Any:
+    """The response JSON, or None when it is not JSON (the caller reports the raw text)."""
+    try:
+        return exchange.json
+    except BodyNotJSON:
+        return None
+
+
+def state(snapshot: Mapping[str, Any], keys: Iterable[str]) -> dict[str, Any]:
+    """The parts of a snapshot a rule compares (the balance as a Decimal, lists as they are)."""
+    out: dict[str, Any] = {}
+    for key in keys:
+        value = snapshot.get(key)
+        out[key] = to_decimal(value) if key == "balance" else list(value or [])
+    return out
+
+
+def assert_unchanged(rule: RuleLike | str, before: Mapping[str, Any], after: Mapping[str, Any], situation: str,
+                     documented: str | None = None, keys: Iterable[str] = PLAYER_STATE) -> None:
+    """Fails if the snapshot parts ``keys`` differ between ``before`` and ``after``."""
+    keys = tuple(keys)
+    old, new = state(before, keys), state(after, keys)
+    changed = {k: {"before": _short(old[k]), "after": _short(new[k])} for k in keys if old[k] != new[k]}
+    if changed:
+        raise RuleFailure(rule, f"{situation}, yet the player's {', '.join(changed)} changed",
+                          received=changed, documented=documented)
+
+
+def _short(value: Any) -> Any:
+    if isinstance(value, list) and len(value) > 3:
+        return [*value[:3], f"... {len(value)} in all"]
+    return str(value) if isinstance(value, Decimal) else value
+
+
+def player_cents(player: Mapping[str, Any], name: str) -> int:
+    """A money field of a "a player exists" answer in cents; NotVerified when the target's answer (or
+    fixture) does not give it."""
+    try:
+        return cents(player[name])
+    except (KeyError, ValueError):
+        raise NotVerified(f'the "a player exists" answer gives no usable {name} ({player.get(name)!r})') from None
+
+
+def balance_of(rule: RuleLike | str, snapshot: Mapping[str, Any]) -> Decimal:
+    balance = to_decimal(snapshot.get("balance"))
+    if balance is None:
+        raise RuleFailure(rule, "the player snapshot has no numeric balance",
+                          received=snapshot.get("balance"), documented='"a player snapshot" answers balance')
+    return balance

@@ -1,0 +1,214 @@
+"""The run options, declared once: ``orderproof certify`` (argparse) and the pytest plugin add the
+same options from :data:`OPTIONS` (names, defaults, help), and both turn what the user gave into one
+:class:`RunOptions` through :meth:`RunOptions.from_namespace`, which validates everything that can be
+known before a target is contacted (each mistake one :class:`UsageError` sentence).
+
+Same semantics everywhere: ``--rate-limit 0`` is "no limit" for both; an unset ``--rate-limit`` is
+gentle (20 requests per second) for a real service and unlimited for the embedded reference.
+"""
+
+from __future__ import annotations
+
+import shlex
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from orderproof.core.errors import UsageError
+from orderproof.core.profiles import DEFAULT_PROFILE, PROFILES
+
+__all__ = ["OPTIONS", "REMOTE_RATE_LIMIT", "Option", "RunOptions", "add_options", "parse_pins"]
+
+REMOTE_RATE_LIMIT = 20.0     # requests per second: a real service is often a shared staging environment
+DEFAULT_REPORT_DIR = Path("reports")
+
+
+@dataclass(frozen=True)
+class Option:
+    """One command-line option as both argparse and pytest take it."""
+
+    flag: str                      # "--target-url"
+    help: str
+    metavar: str | None = None
+    type: Callable[[str], Any] | None = None
+    action: str | None = None      # "store_true" | "append"
+    default: Any = None
+    choices: tuple[str, ...] | None = None
+    certify_only: bool = False     # pytest has its own (--junitxml, --alluredir)
+    group: str = "run"             # "target" | "run"
+
+    @property
+    def dest(self) -> str:
+        return self.flag.lstrip("-").replace("-", "_")
+
+    def kwargs(self) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {"help": self.help, "dest": self.dest}
+        if self.action == "store_true":
+            kwargs.update(action="store_true", default=False)
+            return kwargs
+        if self.action == "append":
+            kwargs.update(action="append", default=[])
+        else:
+            kwargs["default"] = self.default
+        if self.metavar:
+            kwargs["metavar"] = self.metavar
+        if self.type is not None:
+            kwargs["type"] = self.type
+        if self.choices is not None:
+            kwargs["choices"] = self.choices
+        return kwargs
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option("--target-url", "base URL of the service under test", "URL", group="target"),
+    Option("--target-config", "target file (YAML): base URL, per-API paths and auth, provider-state hook, fixtures",
+           "FILE", type=Path, group="target"),
+    Option("--serve", "serve the embedded reference on a loopback port and test it over HTTP", action="store_true",
+           group="target"),
+    Option("--api", "only this API (repeatable; default: every API the target implements; `orderproof rules` "
+           "lists them)", "API", action="append"),
+    Option("--profile", f"how hard to try (default: {DEFAULT_PROFILE})", default=DEFAULT_PROFILE,
+           choices=tuple(PROFILES)),
+    Option("--seed", "run seed, to repeat a run exactly (default: random, recorded)", "N", type=int),
+    Option("--fault", "switch on one named bug of the embedded reference, to see a failing run "
+           "(`orderproof faults` lists them)", "NAME"),
+    Option("--variation", "switch on one named correct variation of the embedded reference, to see that a service "
+           "deciding an open point another way passes (`orderproof faults --variations`)", "NAME"),
+    Option("--convention", "pin the option the service follows for a choice the seed leaves open (repeatable; a "
+           "target file's `conventions:` does the same; `orderproof rules --conventions` lists them)",
+           "NAME=OPTION", action="append"),
+    Option("--max-requests", "hard cap on requests sent to the target", "N", type=int),
+    Option("--rate-limit", f"at most this many requests per second; 0: no limit (default: {REMOTE_RATE_LIMIT:g} for "
+           "--target-url/--target-config, none for the embedded reference; 429 + Retry-After always backs off)",
+           "PER_SECOND", type=float),
+    Option("--request-timeout", "timeout of each request in seconds (default: 10)", "SECONDS", type=float,
+           default=10.0),
+    Option("--report-dir", "where the reports go (default: reports/)", "DIR", type=Path,
+           default=DEFAULT_REPORT_DIR, certify_only=True),
+)
+
+
+def add_options(add: Callable[..., Any], *, pytest: bool = False,
+                group: Callable[[str], Callable[..., Any]] | None = None) -> None:
+    """Declare every option through ``add(flag, **kwargs)`` (``ArgumentParser.add_argument`` or a
+    pytest group's ``addoption``). ``group(name)`` may give another ``add`` for the target group."""
+    for option in OPTIONS:
+        if pytest and option.certify_only:
+            continue
+        adder = group(option.group) if group is not None else add
+        adder(option.flag, **option.kwargs())
+
+
+def parse_pins(values: Iterable[str]) -> dict[str, str]:
+    """``--convention NAME=OPTION`` values as a mapping (a usage error names a malformed one)."""
+    pins: dict[str, str] = {}
+    for value in values:
+        name, sep, option = value.partition("=")
+        if not sep or not name.strip() or not option.strip():
+            raise UsageError(f"--convention {value!r} is not NAME=OPTION (`orderproof rules --conventions` lists "
+                             "the names and their options)")
+        pins[name.strip()] = option.strip()
+    return pins
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """Everything a run is asked to do, whole (the engine takes this object, not its fields)."""
+
+    target_url: str | None = None
+    target_config: Path | None = None
+    serve: bool = False                 # embedded reference on a loopback port (uvicorn)
+    apis: tuple[str, ...] = ()          # empty: every API the target implements
+    profile: str = DEFAULT_PROFILE      # quick | standard | thorough
+    seed: int | None = None             # None: a random seed, recorded in the result
+    fault: str | None = None            # embedded reference only
+    variation: str | None = None        # embedded reference only: a named correct variation
+    conventions: Mapping[str, str] = field(default_factory=dict)   # pinned conventions (--convention)
+    report_dir: Path = DEFAULT_REPORT_DIR
+    max_requests: int | None = None     # hard cap on requests sent to the target
+    rate_limit: float | None = None     # requests per second; None: the default; 0: no limit
+    request_timeout: float = 10.0
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    on_event: Callable[[str, dict], None] | None = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    @classmethod
+    def from_namespace(cls, namespace: Any, **extra: Any) -> RunOptions:
+        """The options of a parsed command line (argparse namespace or ``pytest.Config.option``)."""
+        values: dict[str, Any] = {}
+        for option in OPTIONS:
+            if hasattr(namespace, option.dest):
+                values[option.dest] = getattr(namespace, option.dest)
+        values["apis"] = tuple(dict.fromkeys(values.pop("api", None) or ()))
+        values["conventions"] = parse_pins(values.pop("convention", None) or ())
+        if values.get("target_config") is not None:
+            values["target_config"] = Path(values["target_config"])
+        if values.get("report_dir") is None:
+            values.pop("report_dir", None)
+        values = {key: value for key, value in values.items() if value is not None or key in ("seed",)}
+        return cls(**values, **extra)
+
+    # --- validation: everything knowable before the target is contacted ----------------------------
+    def validate(self) -> None:
+        given = [name for name, on in (("--target-url", self.target_url), ("--target-config", self.target_config),
+                                       ("--serve", self.serve)) if on]
+        if len(given) > 1:
+            raise UsageError(f"{' and '.join(given)} name different targets; give at most one "
+                             "(none tests the embedded reference)")
+        for name, value in (("--fault", self.fault), ("--variation", self.variation)):
+            if value is not None and self.external:
+                raise UsageError(f"{name} applies to the embedded reference only (drop {given[0]})")
+        if self.profile not in PROFILES:
+            raise UsageError(f"unknown profile {self.profile!r}; choose one of: {', '.join(PROFILES)}")
+        if self.max_requests is not None and self.max_requests < 1:
+            raise UsageError(f"--max-requests must be at least 1, not {self.max_requests}")
+        if self.rate_limit is not None and not self.rate_limit >= 0:
+            raise UsageError(f"--rate-limit must be a number of requests per second (0: no limit), not {self.rate_limit}")
+        if not self.request_timeout > 0:
+            raise UsageError(f"--request-timeout must be a positive number of seconds, not {self.request_timeout}")
+        if self.target_config is not None and not Path(self.target_config).is_file():
+            raise UsageError(f"target file {self.target_config} not found")
+        if Path(self.report_dir).exists() and not Path(self.report_dir).is_dir():
+            raise UsageError(f"--report-dir {self.report_dir} is a file, not a directory")
+
+    # --- derived ----------------------------------------------------------------------------------
+    @property
+    def external(self) -> bool:
+        """A real service (a URL or a target file), not the embedded reference."""
+        return self.target_url is not None or self.target_config is not None
+
+    @property
+    def requests_per_second(self) -> float | None:
+        """The rate the transport keeps: the option, else gentle for a real service, else none."""
+        if self.rate_limit is not None:
+            return self.rate_limit or None
+        return REMOTE_RATE_LIMIT if self.external else None
+
+    def command_words(self, *, report_dir: bool = False) -> list[str]:
+        """``orderproof certify ...`` naming the same target with the same settings (replay lines
+        add ``--api`` and ``--seed``)."""
+        words = ["orderproof", "certify"]
+        if self.target_config is not None:
+            words += ["--target-config", str(self.target_config)]
+        elif self.target_url is not None:
+            words += ["--target-url", self.target_url]
+        elif self.serve:
+            words.append("--serve")
+        if self.fault:
+            words += ["--fault", self.fault]
+        if self.variation:
+            words += ["--variation", self.variation]
+        for name, option in sorted(self.conventions.items()):
+            words += ["--convention", f"{name}={option}"]
+        if self.profile != DEFAULT_PROFILE:
+            words += ["--profile", self.profile]
+        if report_dir and Path(self.report_dir) != DEFAULT_REPORT_DIR:
+            words += ["--report-dir", str(self.report_dir)]
+        return words
+
+    def command(self, *, report_dir: bool = False) -> str:
+        return shlex.join(self.command_words(report_dir=report_dir))

@@ -1,0 +1,75 @@
+"""Verdicts with their evidence: a :class:`~orderproof.core.results.RuleResult` for a rule, and for a
+FAIL the failing request and response (masked, cut), a curl line and the command that replays the run.
+"""
+
+from __future__ import annotations
+
+import shlex
+from typing import Any
+
+from orderproof.catalogue import Rule
+from orderproof.checks.base import Exchange
+from orderproof.core import masking
+from orderproof.core.limits import cut_body
+from orderproof.core.results import Evidence, RuleResult, Verdict
+from orderproof.engine.context import Observation, RunContext
+
+__all__ = ["BUDGET", "NO_APPLICABLE", "evidence_of", "fail", "failure_text", "result"]
+
+NO_APPLICABLE = "no response to which the rule applies was observed"
+BUDGET = "request budget exhausted"
+_CURL_SKIPPED = ("content-length", "accept-encoding", "connection", "accept")
+
+
+def result(rule: Rule, verdict: Verdict, reason: str = "", **extra: Any) -> RuleResult:
+    return RuleResult(api=rule.api, rule_id=rule.id, level=rule.level, title=rule.title, check=rule.check,
+                      verdict=verdict, reason=reason, **extra)
+
+
+def fail(ctx: RunContext, rule: Rule, observation: Observation, **counts: Any) -> RuleResult:
+    """A FAIL of ``rule`` with the evidence of ``observation`` (masked with the run's secrets)."""
+    failure = observation.failure
+    message = failure.details() if failure.rule_id == rule.id else str(failure)
+    if observation.flow_rule:
+        message = f"{message}\n  (observed on a request sent by the scenario of {observation.flow_rule})"
+    if observation.steps:
+        shown = observation.steps[-12:]
+        message += f"\n  scenario ({len(observation.steps)} request(s); the last one is shown below):"
+        message += "".join(f"\n    {index}. {step}" for index, step in
+                           enumerate(shown, start=len(observation.steps) - len(shown) + 1))
+    message = ctx.secrets.mask_text(message)
+    evidence = Evidence(message=message, replay=ctx.replay_command(rule.api))
+    if observation.exchange is not None:
+        evidence.request, evidence.response, evidence.curl = evidence_of(ctx, observation.exchange)
+    summary = message.strip().splitlines()[0] if message.strip() else "the rule was broken"
+    return result(rule, Verdict.FAIL, summary, evidence=evidence, **counts)
+
+
+def evidence_of(ctx: RunContext, exchange: Exchange) -> tuple[dict, dict, str]:
+    """The request and response of ``exchange`` as evidence, and a curl line that sends it again."""
+    mask = ctx.secrets.mask_text
+    secrets = ctx.secrets.values()
+    headers = masking.mask_json(dict(exchange.request_headers), secrets)
+    request = {"method": exchange.method, "url": exchange.url, "headers": headers,
+               "body": mask(exchange.request_text or "")}
+    response = {"status": exchange.status, "headers": masking.mask_json(dict(exchange.response_headers), secrets),
+                "body": mask(cut_body(exchange.response_text))}
+    if exchange.extra.get("error"):
+        response["error"] = exchange.extra["error"]
+    parts = ["curl", "-X", exchange.method, shlex.quote(exchange.url)]
+    for name, value in headers.items():
+        if name not in _CURL_SKIPPED:
+            parts += ["-H", shlex.quote(f"{name}: {value}")]
+    if exchange.request_text:
+        parts += ["--data-binary", shlex.quote(request["body"])]
+    return request, response, " ".join(parts)
+
+
+def failure_text(group: Any) -> str:
+    """The readable part of a Schemathesis failure (its own curl line and reproduce hints dropped)."""
+    lines = []
+    for exc in getattr(group, "exceptions", [group]):
+        title = getattr(exc, "title", "") or exc.__class__.__name__
+        detail = getattr(exc, "message", "") or str(exc)
+        lines.append(f"{title}: {detail}".strip())
+    return "\n".join(lines)

@@ -1,0 +1,249 @@
+"""The :class:`~orderproof.checks.base.Flow` implementation: what a flow check may do against the
+target, inside one Hypothesis example (so a failing scenario shrinks like any other example).
+
+:func:`verify_flow` runs a flow rule: a Hypothesis test whose every example is one scenario.
+Every exchange a flow sends also passes the API's response checks. A response check that fails
+there is recorded against *its* rule (the response rule then FAILs with that evidence), not against
+the flow rule, so that each rule answers for its own property.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import threading
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlencode
+
+import requests
+from hypothesis import given, seed
+from hypothesis import strategies as st
+from hypothesis.control import current_build_context
+
+from orderproof import registry
+from orderproof.catalogue import Rule
+from orderproof.checks.base import (
+    FLOW_CHECKS,
+    NOT_APPLICABLE,
+    Exchange,
+    NotVerified,
+    RuleFailure,
+)
+from orderproof.core.profiles import hypothesis_settings
+from orderproof.core.results import RuleResult, Verdict
+from orderproof.engine.context import Observation, RunContext
+from orderproof.engine.evidence import BUDGET, NO_APPLICABLE, fail, result
+from orderproof.engine.generation import (
+    case_pool,
+    documented_only,
+    exchange_from,
+    valid_body,
+)
+from orderproof.engine.responses import SHRINK_BUDGET, observe
+from orderproof.engine.scene import PLAYER_STATE, Scene
+from orderproof.engine.transport import BudgetExhausted, Unsendable
+
+__all__ = ["MAX_CONCURRENCY", "RuleFlow", "dumps_exact", "encode_body", "verify_flow"]
+
+MAX_CONCURRENCY = 8
+
+
+def encode_body(body: Any, media_type: str) -> bytes:
+    """The bytes for ``body`` in ``media_type`` (JSON, or a form of the top-level scalars)."""
+    if media_type == "application/x-www-form-urlencoded":
+        if not isinstance(body, Mapping):
+            raise TypeError("a form body must be a mapping")
+        scalars = {key: ("true" if value is True else "false" if value is False else value)
+                   for key, value in body.items() if isinstance(value, (str, int, float, bool))}
+        return urlencode(scalars).encode("ascii")
+    return dumps_exact(body).encode("utf-8")
+
+
+def dumps_exact(body: Any) -> str:
+    """JSON text in which a ``Decimal`` is written as the exact number it holds (``Decimal("0.10")``
+    -> ``0.10``), never as a float approximation or a string."""
+    decimals: list[str] = []
+
+    def mark(value: Any) -> Any:
+        if isinstance(value, Decimal):
+            decimals.append(format(value, "f") if value.is_finite() else str(value))
+            return f"\u0000decimal{len(decimals) - 1}\u0000"
+        if isinstance(value, Mapping):
+            return {key: mark(item) for key, item in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [mark(item) for item in value]
+        return value
+
+    text = json.dumps(mark(body), default=str)
+    for index, number in enumerate(decimals):
+        text = text.replace(f'"\\u0000decimal{index}\\u0000"', number, 1)
+    return text
+
+
+class RuleFlow:
+    """One scenario of one flow rule against the run's target."""
+
+    def __init__(self, ctx: RunContext, rule: Rule, data: Any, scene: Scene):
+        self.ctx = ctx
+        self.rule = rule
+        self.api = rule.api
+        self.adapter = registry.get(rule.api)
+        self._data = data
+        self.scene = scene
+        self.exchanges: list[Exchange] = []
+        self.conventions = ctx.conventions
+        self._players: list[Mapping[str, Any]] = []
+        self._identities: set[str] = set()
+        self._lock = threading.Lock()
+
+    # Flow protocol -----------------------------------------------------------------------------
+    def draw(self, strategy: Any, label: str | None = None) -> Any:
+        return self._data.draw(strategy, label=label)
+
+    def fresh_id(self) -> str:
+        """A new identity (digits) for this run: never repeated, even by a replay with the same seed."""
+        return str(self.scene.big_id())
+
+    def setup(self, state: str, **params: Any) -> dict[str, Any]:
+        answer = self.ctx.states.setup(state, **params)
+        if state == PLAYER_STATE:
+            self._players.append(answer)
+        return answer
+
+    def snapshot(self, player: Mapping[str, Any]) -> dict[str, Any]:
+        return self.ctx.states.snapshot(player)
+
+    def valid_body(self, player: Mapping[str, Any] | None = None, **fixtures: Any) -> Any:
+        player = player or self._default_player()
+        pool = case_pool(self.api, "positive", self.ctx.flow_pool_size, self.ctx.pool_seed(self.api))
+        case = self.draw(st.sampled_from(pool), "generated body")
+        body = documented_only(self.api, copy.deepcopy(case.body), case.media_type or "application/json")
+        return valid_body(self.api, body, self.scene, player, self.draw, **fixtures)
+
+    def send(self, body: Any = None, *, player: Mapping[str, Any] | None = None,
+             headers: Mapping[str, str] | None = None, media_type: str = "application/json",
+             raw: bytes | None = None, auth: str = "valid", sign_as: Mapping[str, Any] | None = None) -> Exchange:
+        if body is None and raw is None:
+            body = self.valid_body(player)
+        return self._send(body, player=player, headers=headers, media_type=media_type, raw=raw, auth=auth,
+                          sign_as=sign_as)
+
+    def send_concurrently(self, requests: list[dict[str, Any]]) -> list[Exchange]:
+        prepared = []
+        for kwargs in requests:               # draws happen here, in this thread, never in workers
+            kwargs = dict(kwargs)
+            if kwargs.get("body") is None and kwargs.get("raw") is None:
+                kwargs["body"] = self.valid_body(kwargs.get("player"))
+            prepared.append(kwargs)
+        if not prepared:
+            return []
+        # Which of concurrent duplicates the service takes first is its own business: none of them is
+        # "the first request" whose answer the response rules judge (the loser's 409 is not an error).
+        keys = [self.adapter.repeat_identity(kwargs.get("headers") or {}, kwargs.get("body")) for kwargs in prepared]
+        for kwargs, key in zip(prepared, keys):
+            kwargs["duplicate"] = key is not None and keys.count(key) > 1
+        with ThreadPoolExecutor(max_workers=min(len(prepared), MAX_CONCURRENCY)) as pool:
+            futures = [pool.submit(self._send, kwargs.pop("body", None), **kwargs) for kwargs in prepared]
+            return [future.result() for future in futures]
+
+    # internals ---------------------------------------------------------------------------------
+    def _default_player(self) -> Mapping[str, Any]:
+        return self._players[-1] if self._players else self.scene.player()
+
+    def _send(self, body: Any, *, player: Mapping[str, Any] | None = None,
+              headers: Mapping[str, str] | None = None, media_type: str = "application/json",
+              raw: bytes | None = None, auth: str = "valid", sign_as: Mapping[str, Any] | None = None,
+              duplicate: bool = False) -> Exchange:
+        adapter = self.adapter
+        content = raw if raw is not None else encode_body(body, media_type)
+        merged: dict[str, str] = {"Content-Type": media_type, **adapter.fresh_headers(self.scene)}
+        credential_player = player or (self._players[-1] if self._players else None)
+        if credential_player is None and auth != "none" and adapter.credential_headers:
+            credential_player = self.scene.player()
+        signer = {"operator": sign_as} if sign_as is not None else credential_player
+        merged.update(adapter.auth_headers(content, self.scene, signer, auth))
+        for name, value in (headers or {}).items():
+            for existing in [key for key in merged if key.lower() == name.lower()]:
+                del merged[existing]
+            if value is not None:
+                merged[name] = value
+        identity = adapter.repeat_identity(merged, body)
+        with self._lock:                       # decided before sending: concurrent duplicates race
+            repeat = duplicate or (identity is not None and identity in self._identities)
+            if identity is not None:
+                self._identities.add(identity)
+        transport = self.ctx.transport
+        request = transport.build(adapter.method, self.ctx.target.url_for(self.api), headers=merged, content=content)
+        exchange = exchange_from(self.api, transport.send(request), conventions=self.conventions)
+        adapter.annotate(exchange, self.scene, credential_player)
+        self.exchanges.append(exchange)
+        if not repeat:        # a repeat's answer is the idempotency rules' business, not the echo's
+            observe(self.ctx, self.rule, exchange)
+        return exchange
+
+
+# --- flow rules: a Hypothesis test per rule, each example one scenario ---------------------------------
+
+class _Unverifiable(BaseException):
+    """A flow gave up (NotVerified): stop Hypothesis at once, without shrinking."""
+
+
+def verify_flow(ctx: RunContext, rule: Rule) -> RuleResult:
+    """Run the scenarios of a flow rule; the last failing one (shrunk) is the evidence."""
+    check = FLOW_CHECKS[rule.check]
+    scene = Scene(ctx.target, ctx.states, ctx.scene_seed(rule.id))
+    stats = {"cases": 0, "applicable": 0}
+    found: list[Observation] = []
+    calls_after_failure = [0]
+
+    @hypothesis_settings(ctx.profile.flow_examples, ctx.profile.phases, derandomize=ctx.profile.derandomize)
+    @seed(ctx.derive(rule.id))
+    @given(data=st.data())
+    def scenario(data: Any) -> None:
+        if found:
+            calls_after_failure[0] += 1
+            if calls_after_failure[0] > SHRINK_BUDGET // 4 and not current_build_context().is_final:
+                return
+        flow = RuleFlow(ctx, rule, data, scene)
+        stats["cases"] += 1
+        try:
+            verdict = check(rule, flow)
+        except NotVerified as exc:
+            raise _Unverifiable(str(exc)) from None
+        except RuleFailure as failure:
+            last = flow.exchanges[-1] if flow.exchanges else None
+            steps = tuple(f"{e.method} {e.url} -> " + (f"HTTP {e.status}" if not e.extra.get("error")
+                                                        else e.extra["error"]) for e in flow.exchanges)
+            found.append(Observation(failure, last, steps=steps))
+            raise
+        if verdict is not NOT_APPLICABLE:
+            stats["applicable"] += 1
+
+    try:
+        scenario()
+    except _Unverifiable as exc:
+        if not found:
+            return result(rule, Verdict.NOT_VERIFIED, str(exc), cases=stats["cases"])
+    except (Unsendable, requests.exceptions.InvalidHeader) as exc:
+        if not found:
+            return result(rule, Verdict.NOT_VERIFIED, f"a request of the scenario could not be sent: {exc}",
+                          cases=stats["cases"])
+    except BudgetExhausted:
+        if not found:
+            return result(rule, Verdict.NOT_VERIFIED, BUDGET, cases=stats["cases"])
+    except Exception as exc:  # noqa: BLE001
+        if not found and ctx.transport.exhausted:
+            # the budget ran out mid-scenario, and Hypothesis, replaying it, saw it end elsewhere
+            return result(rule, Verdict.NOT_VERIFIED, BUDGET, cases=stats["cases"])
+        if not found:
+            return fail(ctx, rule, Observation(
+                RuleFailure(rule, f"the scenario could not run: {exc.__class__.__name__}: {exc}"), None),
+                cases=stats["cases"])
+    if found:
+        return fail(ctx, rule, found[-1], cases=stats["cases"], applicable=stats["applicable"] + 1)
+    if stats["applicable"] == 0:
+        return result(rule, Verdict.NOT_VERIFIED, NO_APPLICABLE, cases=stats["cases"])
+    return result(rule, Verdict.PASS, cases=stats["cases"], applicable=stats["applicable"])

@@ -1,0 +1,104 @@
+"""The generic rules every API has: <P>-SCHEMA, <P>-NO-5XX, <P>-NEGATIVE, <P>-POSITIVE.
+
+<P>-SCHEMA is Schemathesis' own response checks (schema, status code, content type) against the
+spec; the runner calls them through the Schemathesis case (``SCHEMA_CHECKS``). The other three are
+orderproof's, because Schemathesis' defaults are not what a conformance verdict needs: its
+``negative_data_rejection`` accepts a 5xx (and any body) as a rejection, and it calls invalid every
+value the strict spec refuses, where a correct service may read ``"3500"`` as 3500
+(:mod:`orderproof.engine.lenient`). Each reads the answer through its API's adapter
+(``ApiAdapter.outcome``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from schemathesis.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from orderproof import registry
+from orderproof.checks.base import GENERIC_RULES, NOT_APPLICABLE, Exchange, RuleFailure
+from orderproof.checks.conventions import book_of
+from orderproof.checks.outcomes import describe
+from orderproof.engine.lenient import clearly_invalid
+
+__all__ = ["CHECKS", "GENERIC", "SCHEMA_CHECKS", "credentials_broken", "negative_rejected", "no_server_error",
+           "positive_accepted", "schema_applies"]
+
+SCHEMA_CHECKS = (response_schema_conformance, status_code_conformance, content_type_conformance)
+
+# generic check name -> the generated cases it judges ("all", "negative", "positive")
+GENERIC: dict[str, str] = {check: cases for check, cases in GENERIC_RULES.values()}
+
+
+def schema_applies(exchange: Exchange) -> bool:
+    """<P>-SCHEMA judges every answer but a server error (<P>-NO-5XX's finding) and a success to
+    a negative case (whether it should have been refused is <P>-NEGATIVE's question: a field of the
+    answer that echoes the suite's own invalid input is not a schema failure of the service)."""
+    if exchange.status >= 500 or exchange.extra.get("error"):
+        return False
+    return not (exchange.mode == "negative" and 200 <= exchange.status < 300)
+
+
+def no_server_error(rule: Any, exchange: Exchange) -> Any:
+    """<P>-NO-5XX: passes if the request got an answer below 500, fails on a 5xx or no answer."""
+    if exchange.extra.get("error"):
+        raise RuleFailure(rule, f"no answer: {exchange.extra['error']}", received=exchange.extra["error"],
+                          documented="an answer for every request")
+    if exchange.status >= 500:
+        raise RuleFailure(rule, f"a server error for a {exchange.mode or 'generated'} request",
+                          received=describe(exchange, 300), documented="a documented answer, never a 5xx")
+    return None
+
+
+def credentials_broken(exchange: Exchange) -> bool:
+    """The request did not carry the credentials a correct caller sends (the case was generated
+    with its own header values, or one of them was the part Schemathesis broke)."""
+    return bool(registry.get(exchange.api).credential_headers) and exchange.extra.get("auth") != "valid"
+
+
+def negative_rejected(rule: Any, exchange: Exchange) -> Any:
+    """<P>-NEGATIVE: passes if a clearly invalid request (its body breaks the lenient schema, or it
+    lacks valid credentials) is refused in the API's own way (its adapter's ``outcome``, under the
+    run's rejection convention); fails if it is accepted, answered with a 5xx or with a body that is
+    not the API's; does not apply to positive cases or to negative cases a correct service may
+    accept (``"3500"`` for an integer, a missing optional header, ...)."""
+    if exchange.mode != "negative":
+        return NOT_APPLICABLE
+    why = clearly_invalid(exchange.api, exchange.media_type, exchange.request_text)
+    if why is None and credentials_broken(exchange):
+        why = "the request carries no valid credentials"
+    if why is None:
+        return NOT_APPLICABLE
+    result = registry.get(exchange.api).outcome(exchange)
+    if result.refused:
+        if result.convention:
+            book_of(exchange).observe(rule.id, result.convention, result.option, describe(exchange))
+        return None
+    if result.accepted:
+        raise RuleFailure(rule, f"a clearly invalid request was accepted ({why})",
+                          received=describe(exchange, 300), documented="a refusal in the API's error shape")
+    raise RuleFailure(rule, f"a clearly invalid request ({why}) was not refused in the API's own way: {result.why}",
+                      received=describe(exchange, 300), documented="a refusal in the API's error shape")
+
+
+def positive_accepted(rule: Any, exchange: Exchange) -> Any:
+    """<P>-POSITIVE: passes if a realistic valid request (a real player, fixtures, sane amounts) is
+    accepted, fails if it is refused or answered otherwise, does not apply to other cases."""
+    if exchange.mode != "positive" or not exchange.extra.get("realistic"):
+        return NOT_APPLICABLE
+    result = registry.get(exchange.api).outcome(exchange)
+    if result.accepted:
+        return None
+    detail = f"refused with code {result.code!r}" if result.refused and result.code is not None else \
+        ("refused" if result.refused else result.why)
+    raise RuleFailure(rule, f"a valid request for an existing player with funds was not accepted: {detail}",
+                      received=describe(exchange, 300), documented="the request is valid and its fixtures exist")
+
+
+# The generic checks orderproof judges itself (<P>-SCHEMA is Schemathesis' SCHEMA_CHECKS).
+CHECKS = {"no_server_error": no_server_error, "negative_rejected": negative_rejected,
+          "positive_accepted": positive_accepted}

@@ -1,0 +1,303 @@
+"""Response rules: every generated request of an API judged by every response rule of the API.
+
+One shared pass per API sends positive and negative cases drawn from a generated pool, a sample of
+Schemathesis' coverage-phase negative cases and one request per edge number, and every response rule
+judges every exchange. A rule that fails there gets a Hypothesis run of its own, seeded from the run
+seed, which shrinks the failing case to a minimal one for the evidence. Exchanges a flow sends are
+judged here too (:func:`observe`); a failure goes to the response rule, not the flow.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import requests
+from hypothesis import Phase, given, seed
+from hypothesis import strategies as st
+from hypothesis.control import current_build_context
+from schemathesis.errors import FailureGroup
+
+from orderproof import registry
+from orderproof.catalogue import Rule
+from orderproof.checks.base import (
+    NOT_APPLICABLE,
+    RESPONSE_CHECKS,
+    Exchange,
+    NotVerified,
+    RuleFailure,
+)
+from orderproof.core.profiles import hypothesis_settings
+from orderproof.core.results import RuleResult, Verdict
+from orderproof.engine import generic
+from orderproof.engine.context import Observation, RunContext, Traffic, rule_kind
+from orderproof.engine.evidence import BUDGET, NO_APPLICABLE, fail, failure_text, result
+from orderproof.engine.generation import (
+    body_bytes,
+    build_request,
+    case_pool,
+    case_strategy,
+    coverage_sample,
+    edge_cases,
+    exchange_from,
+    fresh_case,
+    identify_negative,
+    mutated_names,
+    overlay_case,
+    schemathesis_response,
+    set_path,
+)
+from orderproof.engine.scene import Scene
+from orderproof.engine.transport import BudgetExhausted, Unsendable
+
+__all__ = ["SHRINK_BUDGET", "judge", "observe", "send_case", "traffic", "verify_response"]
+
+SHRINK_BUDGET = 40          # extra calls a failing rule may spend shrinking its case
+
+
+class _NoErrorReply:
+    error = None
+
+
+_NO_ERROR = _NoErrorReply()
+
+
+def judge(rule: Rule, exchange: Exchange, case: Any = None, reply: Any = _NO_ERROR) -> Any:
+    """Run one rule's check on one exchange: None (pass), NOT_APPLICABLE, or a RuleFailure.
+    ``case`` (the Schemathesis case, when there is one) lets <P>-SCHEMA use Schemathesis' checks."""
+    if rule.check in generic.GENERIC:
+        return _judge_generic(rule, exchange, case, reply)
+    if reply.error or (exchange.mode == "negative" and 200 <= exchange.status < 300):
+        # a success to a negative case is <P>-NEGATIVE's question; what the answer echoes of the
+        # suite's own invalid input is not the response rules' business
+        return NOT_APPLICABLE
+    check = RESPONSE_CHECKS[rule.check]
+    try:
+        outcome = check(rule, exchange)
+    except (RuleFailure, NotVerified) as raised:
+        if isinstance(raised, NotVerified):
+            raise
+        return raised
+    except Exception as exc:  # a response the check could not read is the target's, and shown
+        return RuleFailure(rule, f"the response could not be evaluated: {exc.__class__.__name__}: {exc}")
+    return NOT_APPLICABLE if outcome is NOT_APPLICABLE else None
+
+
+def _judge_generic(rule: Rule, exchange: Exchange, case: Any, reply: Any) -> Any:
+    cases = generic.GENERIC[rule.check]
+    if cases != "all" and exchange.mode != cases:
+        return NOT_APPLICABLE
+    own = generic.CHECKS.get(rule.check)
+    if own is not None:
+        try:
+            return own(rule, exchange)
+        except RuleFailure as failure:
+            return failure
+    if case is None or not generic.schema_applies(exchange):
+        return NOT_APPLICABLE
+    try:
+        case.validate_response(schemathesis_response(reply), checks=list(generic.SCHEMA_CHECKS),
+                               headers=dict(reply.request.headers))
+    except FailureGroup as group:
+        return RuleFailure(rule, failure_text(group))
+    return None
+
+
+# --- sending generated cases -------------------------------------------------------------------------
+
+def send_case(ctx: RunContext, slug: str, case: Any, scene: Scene, draw: Callable,
+              edge: tuple[tuple[Any, ...], Any] | None = None, coverage: bool = False) -> tuple[Exchange, Any] | None:
+    """Fill in a case (positive: fixtures; coverage negative: identity), sign it, send it.
+    ``edge`` (path, value) puts an edge number into a positive case after it was filled in.
+    None when the generated request cannot be put on the wire (e.g. a header value HTTP cannot
+    carry), or an edge path the body does not have: such a case says nothing and is not counted."""
+    try:
+        return _send_case(ctx, slug, case, scene, draw, edge, coverage)
+    except (Unsendable, requests.exceptions.InvalidHeader, requests.exceptions.InvalidURL, UnicodeEncodeError):
+        return None
+
+
+def _send_case(ctx: RunContext, slug: str, case: Any, scene: Scene, draw: Callable,
+               edge: tuple[tuple[Any, ...], Any] | None, coverage: bool) -> tuple[Exchange, Any] | None:
+    api = registry.get(slug)
+    mode = case.meta.generation.mode.value if case.meta is not None else None
+    player, broken = None, set()
+    realistic = False
+    try:
+        if mode == "positive":
+            player = overlay_case(slug, case, scene, draw)
+            realistic = player is not None and scene.realistic
+        elif mode == "negative" and coverage:
+            player = identify_negative(slug, case, scene, draw)
+            broken = mutated_names(case)
+    except NotVerified:
+        player = None        # no fixtures: the case goes as generated
+    if edge is not None:
+        if not set_path(case.body, *edge):
+            return None
+        realistic = False
+    request = build_request(slug, case, ctx.target, ctx.transport)
+    if player is not None:
+        try:
+            extra = api.auth_headers(body_bytes(request), scene, player)
+        except NotVerified:
+            extra = {}
+        request.headers.update({name: value for name, value in extra.items() if name.lower() not in broken})
+    for name, value in api.fresh_headers(scene).items():    # e.g. a key no other case used
+        if name.lower() not in broken:
+            request.headers[name] = value
+    reply = ctx.transport.send(request)
+    exchange = exchange_from(slug, reply, mode, conventions=ctx.conventions)
+    exchange.extra["realistic"] = realistic
+    if player is not None and not broken & api.credential_headers:
+        exchange.extra["auth"] = "valid"
+    api.annotate(exchange, scene, player)
+    return exchange, reply
+
+
+# --- the shared pass of one API ----------------------------------------------------------------------
+
+def traffic(ctx: RunContext, slug: str) -> Traffic:
+    """The shared pass of ``slug``, run once per run (the first response rule of the API runs it)."""
+    with ctx.lock:
+        if slug not in ctx.traffic:
+            ctx.traffic[slug] = _shared_pass(ctx, slug)
+        return ctx.traffic[slug]
+
+
+def _shared_pass(ctx: RunContext, slug: str) -> Traffic:
+    seen = Traffic()
+    rules = [rule for rule in ctx.response_rules(slug) if not ctx.missing_needs(rule)]
+    scene = Scene(ctx.target, ctx.states, ctx.scene_seed(slug))
+    started = time.perf_counter()
+    size = ctx.profile.response_examples
+    positives = case_pool(slug, "positive", size, ctx.derive(slug + "/pool+"))
+    cases = positives + case_pool(slug, "negative", size, ctx.derive(slug + "/pool-"))
+
+    def judge_all(case: Any, exchange: Exchange, reply: Any, origin: str) -> None:
+        for rule in rules:
+            seen.cases[rule.id] = seen.cases.get(rule.id, 0) + 1
+            try:
+                outcome = judge(rule, exchange, case, reply)
+            except NotVerified as exc:
+                seen.reasons.setdefault(rule.id, str(exc))
+                continue
+            if outcome is NOT_APPLICABLE:
+                continue
+            seen.applicable[rule.id] = seen.applicable.get(rule.id, 0) + 1
+            if isinstance(outcome, RuleFailure) and rule.id not in seen.failures:
+                seen.failures[rule.id] = Observation(outcome, exchange)
+                seen.modes[rule.id] = origin
+
+    def send(pooled: Any, draw: Callable, origin: str | None = None, **how: Any) -> None:
+        case = fresh_case(pooled)
+        sent = send_case(ctx, slug, case, scene, draw, **how)
+        if sent is not None:
+            judge_all(case, *sent, origin or sent[0].mode or "all")
+
+    @hypothesis_settings(3 * size, derandomize=ctx.profile.derandomize)
+    @seed(ctx.derive(slug))
+    @given(pooled=st.sampled_from(cases), data=st.data())
+    def generated(pooled: Any, data: Any) -> None:
+        send(pooled, data.draw)
+
+    # A seeded sample of Schemathesis' coverage-phase negative cases, each filled in with a real
+    # identity and fixtures where it is not broken (one Hypothesis example draws them all).
+    @hypothesis_settings(1)
+    @seed(ctx.derive(f"{slug}/coverage"))
+    @given(data=st.data())
+    def coverage(data: Any) -> None:
+        for pooled in coverage_sample(slug, ctx.profile.coverage_examples, ctx.derive(slug + "/cov")):
+            send(pooled, data.draw, "coverage", coverage=True)
+
+    def edge(index: int, edge_case: tuple[tuple[Any, ...], Any]) -> None:
+        # one otherwise valid request per edge number and money/id field, its draws seeded apart
+        @hypothesis_settings(1)
+        @seed(ctx.derive(f"{slug}/edge/{index}"))
+        @given(data=st.data())
+        def one(data: Any) -> None:
+            send(positives[index % len(positives)], data.draw, "edge", edge=edge_case)
+
+        one()
+
+    try:
+        generated()
+        coverage()
+        for index, edge_case in enumerate(edge_cases(slug)):
+            edge(index, edge_case)
+    except BudgetExhausted:
+        seen.budget_exhausted = True
+    except Exception:
+        if not ctx.transport.exhausted:
+            raise
+        seen.budget_exhausted = True      # Hypothesis, replaying a case cut short by the budget, saw it differ
+    seen.duration_s = time.perf_counter() - started
+    return seen
+
+
+def verify_response(ctx: RunContext, rule: Rule) -> RuleResult:
+    """The verdict of a response rule from its API's shared pass (and what flows observed)."""
+    seen = traffic(ctx, rule.api)
+    cases, applicable = seen.cases.get(rule.id, 0), seen.applicable.get(rule.id, 0)
+    observed = seen.failures.get(rule.id)
+    if observed is not None:
+        origin = seen.modes.get(rule.id, "all")
+        shrinkable = Phase.shrink in ctx.profile.phases and origin not in ("coverage", "edge")
+        minimal = _shrink(ctx, rule, origin) if shrinkable else None
+        return fail(ctx, rule, minimal or observed, cases=cases, applicable=applicable)
+    flow_seen = ctx.flow_observations.get(rule.id)
+    if flow_seen is not None:
+        return fail(ctx, rule, flow_seen, cases=cases, applicable=applicable + 1)
+    if applicable == 0:
+        if seen.budget_exhausted:
+            return result(rule, Verdict.NOT_VERIFIED, BUDGET, cases=cases)
+        return result(rule, Verdict.NOT_VERIFIED, seen.reasons.get(rule.id) or NO_APPLICABLE, cases=cases)
+    return result(rule, Verdict.PASS, cases=cases, applicable=applicable)
+
+
+def _shrink(ctx: RunContext, rule: Rule, mode: str) -> Observation | None:
+    """A Hypothesis run of this rule alone, to shrink its failing case to a minimal one."""
+    slug = rule.api
+    scene = Scene(ctx.target, ctx.states, ctx.scene_seed(rule.id))
+    found: list[Observation] = []
+    calls_after_failure = [0]
+
+    @hypothesis_settings(2 * ctx.profile.response_examples, ctx.profile.phases, derandomize=ctx.profile.derandomize)
+    @seed(ctx.derive(rule.id))
+    @given(case=case_strategy(slug, mode), data=st.data())
+    def single(case: Any, data: Any) -> None:
+        if found:
+            calls_after_failure[0] += 1
+            if calls_after_failure[0] > SHRINK_BUDGET and not current_build_context().is_final:
+                return
+        sent = send_case(ctx, slug, case, scene, data.draw)
+        if sent is None:
+            return
+        exchange, reply = sent
+        outcome = judge(rule, exchange, case, reply)
+        if isinstance(outcome, RuleFailure):
+            found.append(Observation(outcome, exchange))
+            raise outcome
+
+    try:
+        single()
+    except BudgetExhausted:
+        pass
+    except Exception:  # noqa: BLE001 - the rule failed (or flaked): the last failing case is the minimal one
+        pass
+    return found[-1] if found else None
+
+
+def observe(ctx: RunContext, flow_rule: Rule, exchange: Exchange) -> None:
+    """Run the API's response checks on an exchange a flow sent; failures go to their own rules."""
+    for rule in ctx.response_rules(exchange.api):
+        if rule.id in ctx.flow_observations or rule_kind(rule) != "response":
+            continue
+        try:
+            outcome = judge(rule, exchange)
+        except NotVerified:
+            continue
+        if isinstance(outcome, RuleFailure):
+            with ctx.lock:
+                ctx.flow_observations.setdefault(rule.id, Observation(outcome, exchange, flow_rule.id))

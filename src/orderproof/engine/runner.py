@@ -1,0 +1,65 @@
+"""One verdict per rule: :func:`verify` decides how a rule is judged (a response rule on its API's
+shared traffic, a flow rule by its scenarios), after what every rule depends on: a check by that
+name exists, the target speaks the API (:mod:`.probe`), the target offers what the rule needs
+(provider states, a snapshot, credentials), the request budget is not spent.
+
+A defect of orderproof never passes a rule, nor hides it: it is NOT VERIFIED with the reason.
+"""
+
+from __future__ import annotations
+
+import time
+
+from orderproof.catalogue import Rule
+from orderproof.checks.base import RuleFailure
+from orderproof.core.results import RuleResult, Verdict
+from orderproof.engine.context import Observation, RunContext, rule_kind
+from orderproof.engine.evidence import BUDGET, fail, result
+from orderproof.engine.flows import verify_flow
+from orderproof.engine.probe import foreign
+from orderproof.engine.responses import verify_response
+from orderproof.engine.transport import BudgetExhausted
+
+__all__ = ["verify"]
+
+# The generic rules a target that does not speak the API fails (with the probe's answer); its other
+# rules are NOT VERIFIED.
+_FAILED_BY_A_FOREIGN_TARGET = ("schema_conformance", "negative_rejected")
+
+
+def verify(ctx: RunContext, rule: Rule) -> RuleResult:
+    """The verdict of ``rule`` against the run's target, timed, with its reason masked."""
+    started = time.perf_counter()
+    try:
+        verdict = _verify(ctx, rule)
+    except BudgetExhausted:
+        verdict = result(rule, Verdict.NOT_VERIFIED, BUDGET)
+    except Exception as exc:  # noqa: BLE001 - a defect of orderproof never passes a rule, nor hides it
+        verdict = result(rule, Verdict.NOT_VERIFIED,
+                         f"orderproof could not verify this rule ({exc.__class__.__name__}: {exc}); please report it")
+    verdict.duration_s = round(time.perf_counter() - started, 3)
+    verdict.seed = ctx.seed
+    verdict.reason = ctx.secrets.mask_text(verdict.reason)
+    return verdict
+
+
+def _verify(ctx: RunContext, rule: Rule) -> RuleResult:
+    kind = rule_kind(rule)
+    if kind == "missing":
+        return result(rule, Verdict.NOT_VERIFIED, f"no check named {rule.check!r} is registered")
+    probed = foreign(ctx, rule.api)
+    if probed is not None:
+        reason, exchange = probed
+        if rule.check in _FAILED_BY_A_FOREIGN_TARGET:
+            return fail(ctx, rule, Observation(RuleFailure(rule, reason), exchange), cases=1, applicable=1)
+        return result(rule, Verdict.NOT_VERIFIED, reason)
+    missing = ctx.missing_needs(rule)
+    if missing:
+        return result(rule, Verdict.NOT_VERIFIED, missing)
+    if ctx.transport.exhausted and (kind == "flow" or rule.api not in ctx.traffic):
+        # A response rule whose API's shared pass already ran is judged on that traffic: a
+        # failure it observed (a 500 storm) must not turn into "budget exhausted".
+        return result(rule, Verdict.NOT_VERIFIED, BUDGET)
+    if kind == "flow":
+        return verify_flow(ctx, rule)
+    return verify_response(ctx, rule)

@@ -1,0 +1,140 @@
+"""``certificate.md``: the certificate as a vendor reads it: a summary, then one section per API with
+its failures first (the seed quote, the minimal failing request as a curl line, the response, how to
+replay it), the conventions the run was certified under and the files it used.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from orderproof.core import masking
+from orderproof.core.results import CERTIFIED
+
+__all__ = ["render_markdown"]
+
+
+def _cell(text: Any) -> str:
+    return " ".join(str(text).split()).replace("|", "\\|")
+
+
+def _fence(text: str, lang: str = "") -> str:
+    ticks = "```"
+    while ticks in text:
+        ticks += "`"
+    return f"{ticks}{lang}\n{text}\n{ticks}"
+
+
+def _quote(text: str) -> str:
+    return "\n".join(f"> {line}" if line.strip() else ">" for line in text.strip().splitlines())
+
+
+def render_markdown(cert: dict[str, Any]) -> str:
+    """certificate.md: a summary table, then one section per API with its failures first."""
+    c = cert["counts"]
+    lines = [
+        f"# orderproof certificate: {cert['result']}",
+        "",
+        "| | |",
+        "| --- | --- |",
+        f"| Result | **{cert['result']}** ({'every MUST rule passed' if cert['result'] == CERTIFIED else 'not every MUST rule passed'}) |",
+        f"| Target | {_cell(cert['target'])} |",
+        f"| APIs | {', '.join(cert['apis'])} |",
+        f"| Date (UTC) | {cert['date']} |",
+        f"| Suite | orderproof {cert['suite']['version']} |",
+        f"| Profile | {cert['profile']} |",
+        f"| Seed | {cert['seed']} |",
+        f"| Run id | {cert['run_id']} |",
+        f"| Rules | {c['rules']}: {c['PASS']} PASS, {c['FAIL']} FAIL, {c['NOT VERIFIED']} NOT VERIFIED |",
+        f"| MUST failed / not verified | {c['must_failed']} / {c['must_not_verified']} |",
+        f"| SHOULD failed (warnings) | {c['should_failed']} |",
+        f"| Replay the run | `{cert['replay']}` |",
+        "",
+        "## Summary by API",
+        "",
+        "| API | rules | PASS | FAIL | NOT VERIFIED | MUST failed | MUST not verified | SHOULD failed |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for api, n in cert["counts_by_api"].items():
+        lines.append(f"| {api} | {n['rules']} | {n['PASS']} | {n['FAIL']} | {n['NOT VERIFIED']} | "
+                     f"{n['must_failed']} | {n['must_not_verified']} | {n['should_failed']} |")
+    order = {"FAIL": 0, "NOT VERIFIED": 1, "PASS": 2}
+    for api in cert["apis"]:
+        rules = sorted((r for r in cert["rules"] if r["api"] == api),
+                       key=lambda r: (order[r["verdict"]], r["level"] != "MUST"))
+        lines += ["", f"## {api}", ""]
+        failures = [r for r in rules if r["verdict"] == "FAIL"]
+        for rule in failures:
+            lines += _failure_markdown(rule, cert["target"])
+        lines += [
+            "| rule | level | verdict | title | check | source | note |",
+            "| --- | --- | --- | --- | --- | --- | --- |",
+        ]
+        for rule in rules:
+            note = rule["reason"] if rule["verdict"] != "PASS" else f"{rule['cases']} cases"
+            lines.append(
+                f"| {rule['rule_id']} | {rule['level']} | {rule['verdict']} | {_cell(rule['title'])} | "
+                f"`{rule['check']}` | {_cell(rule['source']['seed'])} | {_cell(note)} |"
+            )
+    lines += _conventions_markdown(cert.get("conventions") or [])
+    lines += ["", "## Specs and contracts used", "", "| file | sha256 |", "| --- | --- |"]
+    lines += [f"| {name} | `{digest}` |" for name, digest in cert["files_sha256"].items()]
+    lines += ["", "`orderproof verify-certificate DIR` checks that certificate.json and these reports "
+              "are unchanged.", ""]
+    return "\n".join(lines)
+
+
+def _conventions_markdown(conventions: list[dict[str, Any]]) -> list[str]:
+    if not conventions:
+        return []
+    lines = ["", "## Conventions certified under", "",
+             "Where a seed leaves a choice open, the service may follow any option, one way through the run. "
+             "A target file pins its own with `conventions: {<id>: <option>}` (or `--convention ID=OPTION`).", "",
+             "| convention | options | this run |", "| --- | --- | --- |"]
+    for row in conventions:
+        if row["status"] == "pinned":
+            state = f"pinned: **{row['pinned']}**"
+        elif row["status"] == "observed":
+            state = f"followed: **{' or '.join(row['observed'])}**"
+        elif row["status"] == "open":
+            state = "every answer fitted all options"
+        else:
+            state = "not exercised"
+        lines.append(f"| `{row['id']}`: {_cell(row['title'])} | {', '.join(row['options'])} | {state} |")
+    return lines
+
+
+def _failure_markdown(rule: dict[str, Any], target: str = "") -> list[str]:
+    evidence = rule["evidence"]
+    kind = "failed" if rule["level"] == "MUST" else "failed (SHOULD: a warning)"
+    lines = [
+        f"### FAIL {rule['rule_id']} ({rule['level']}): {rule['title']}",
+        "",
+        f"{rule['rule_id']} {kind}: {evidence['message']}",
+        "",
+        f"Source ({rule['source']['seed']}, basis: {rule['source'].get('basis', 'seed')}):",
+        "",
+        _quote(rule["source"]["quote"]),
+        "",
+    ]
+    if evidence["curl"]:
+        lines += ["Minimal failing request:", "", _fence(evidence["curl"], "sh"), ""]
+        if masking.MASK in evidence["curl"]:
+            lines += [f"Secrets are masked as `{masking.MASK}`: put valid credentials of your own in their "
+                      "place before sending it.", ""]
+    else:
+        lines += ["No single failing request was recorded for this rule.", ""]
+    response = evidence["response"]
+    if response:
+        lines += [f"Response: HTTP {response.get('status', '?')}", ""]
+        if response.get("body"):
+            lines += [_fence(response["body"]), ""]
+    lines += [
+        "Replay: rerun the rule with the same seed, or send the request again:",
+        "",
+        _fence(evidence["replay"]["command"] + ("\n" + evidence["replay"]["curl"] if evidence["replay"]["curl"] else ""), "sh"),
+        "",
+    ]
+    if evidence["curl"] and target.startswith("embedded reference"):
+        lines += ["The embedded reference stopped with the run: start one with `orderproof serve` (and the same "
+                  "`--fault`) and send the curl line to its address.", ""]
+    return lines

@@ -1,0 +1,133 @@
+"""The bet-placement checks (orderproof.apis.bet_placement.checks): the FAILURE shape and the echo of a
+placed slip on hand-made answers; the scenario checks against a small model of the target, correct
+or with one named bug. (Refusals: test_refusals.py.)"""
+
+from decimal import Decimal
+
+import pytest
+
+from orderproof.apis.bet_placement.checks import (
+    bp_debit,
+    bp_echo,
+    bp_error_shape,
+    bp_payout,
+    bp_pending,
+)
+from orderproof.checks.base import NOT_APPLICABLE
+from tests.apis.fakes import (
+    BET,
+    assert_fails,
+    assert_flow_fails,
+    bet_placement,
+    exchange,
+    rule,
+    run_flow,
+)
+
+# --- BP-ERROR-SHAPE ---------------------------------------------------------------------------------------
+
+
+def bp(status, body):
+    return exchange("bet-placement", status, body)
+
+
+@pytest.mark.parametrize("status, body", [
+    (400, {"status": "FAILURE", "errorCode": "INSUFFICIENT_FUNDS"}),
+    (401, {"status": "FAILURE", "errorCode": "INVALID_SESSION", "errorMessage": "expired"}),
+    (403, {"status": "FAILURE", "errorCode": "AUTHENTICATION_FAILED"}),
+    (400, {"status": "FAILURE", "errorCode": "INVALID_STAKE",
+           "failedBets": [{"betId": "b1", "reason": {"maxStake": 500}}]}),
+    (500, {"status": "FAILURE", "errorCode": "GENERAL_EXCEPTION"}),
+    (400, {"status": "FAILURE", "errorCode": "INVALID_USER", "errorMessage": None}),
+])
+def test_bp_error_shape_passes(status, body):
+    assert bp_error_shape(rule("BP-ERROR-SHAPE"), bp(status, body)) is None
+
+
+@pytest.mark.parametrize("status, body", [
+    (400, {"status": "FAILURE", "errorCode": "INVALID_SESSION"}),        # the table says 401
+    (403, {"status": "FAILURE", "errorCode": "INVALID_USER"}),
+    (400, {"status": "FAILURE", "errorCode": "NOT_IN_TABLE"}),
+    (400, {"status": "FAILURE", "errorCode": "INVALID_STAKE"}),          # no failedBets
+    (422, {"detail": [{"loc": ["body"], "msg": "field required"}]}),     # a framework 422
+    (200, {"status": "FAILURE", "errorCode": "INVALID_USER"}),
+    (400, {"status": "FAILURE", "errorCode": "INVALID_USER", "errorMessage": 5}),
+    (422, {"status": "FAILURE", "errorCode": "INVALID_BET_DETAILS"}),   # only a repeated key's answer
+    (409, {"status": "FAILURE", "errorCode": "GENERAL_EXCEPTION"}),
+])
+def test_bp_error_shape_fails(status, body):
+    assert_fails("BP-ERROR-SHAPE", bp_error_shape, bp(status, body))
+
+
+def test_bp_error_shape_does_not_apply_to_placed_slips():
+    assert bp_error_shape(rule("BP-ERROR-SHAPE"), bp(200, {"status": "PLACED"})) is NOT_APPLICABLE
+
+
+# --- BP-ECHO ----------------------------------------------------------------------------------------------
+
+BET_1 = dict(BET, betId="b1")
+BET_2 = dict(BET, betId="b2", stake=Decimal("2.50"), selectionId="702")
+SLIP = {"requestId": "r1", "userId": "user-0", "sessionToken": "s3ss10n-tok", "timestamp": "1", "bets": [BET_1, BET_2]}
+PLACED = {"requestId": "r1", "userId": "user-0", "sessionToken": "s3ss10n-tok", "timestamp": "2", "status": "PLACED",
+          "bets": [BET_1, BET_2]}
+
+
+def test_bp_echo_passes_and_compares_decimals_by_value():
+    assert bp_echo(rule("BP-ECHO"), exchange("bet-placement", 200, PLACED, SLIP)) is None
+    text = exchange("bet-placement", 200, PLACED, SLIP).response_text.replace('"stake": 2.5', '"stake": 2.500')
+    assert bp_echo(rule("BP-ECHO"), exchange("bet-placement", 200, text, SLIP)) is None
+
+
+def test_bp_echo_matches_bets_by_id_in_any_order_and_numbers_as_doubles():
+    assert bp_echo(rule("BP-ECHO"), exchange("bet-placement", 200, PLACED | {"bets": [BET_2, BET_1]}, SLIP)) is None
+    huge = dict(BET_2, decimalPrice=2**53 + 1)
+    sent = SLIP | {"bets": [BET_1, huge]}
+    assert bp_echo(rule("BP-ECHO"), exchange("bet-placement", 200, PLACED | {
+        "bets": [BET_1, dict(huge, decimalPrice=float(2**53))]}, sent)) is None
+
+
+@pytest.mark.parametrize("change", [
+    {"requestId": "r2"},
+    {"bets": [BET_1]},
+    {"bets": [BET_1, BET_2, dict(BET, betId="b3")]},
+    {"bets": [BET_1, dict(BET_2, stake=Decimal("2.49"))]},
+    {"bets": [BET_1, dict(BET_2, selectionId="703")]},
+])
+def test_bp_echo_fails(change):
+    assert_fails("BP-ECHO", bp_echo, exchange("bet-placement", 200, PLACED | change, SLIP))
+
+
+def test_bp_echo_does_not_apply_to_failures():
+    assert bp_echo(rule("BP-ECHO"), exchange("bet-placement", 400, {"status": "FAILURE", "errorCode": "INVALID_USER"},
+                                             SLIP)) is NOT_APPLICABLE
+
+
+# --- BP-PAYOUT / BP-PENDING / BP-DEBIT: a placed slip (flows) ----------------------------------------------
+
+
+def test_bp_payout_passes_on_exact_payouts():
+    run_flow("BP-PAYOUT", bp_payout, bet_placement())
+
+
+def test_bp_payout_fails_on_float_payouts():
+    assert "potentialPayout" in assert_flow_fails("BP-PAYOUT", bp_payout, bet_placement("float-payout")).message
+
+
+def test_bp_pending_passes_and_fails_on_another_status():
+    run_flow("BP-PENDING", bp_pending, bet_placement())
+    assert "PLACED" in assert_flow_fails("BP-PENDING", bp_pending, bet_placement("status-placed")).message
+
+
+def test_placed_slip_flows_fail_when_the_valid_slip_is_refused():
+    def refuses(flow, request):
+        return 400, {"status": "FAILURE", "errorCode": "INVALID_USER"}
+
+    assert "was not placed" in assert_flow_fails("BP-PENDING", bp_pending, refuses).message
+
+
+def test_bp_debit_passes_on_a_correct_target():
+    run_flow("BP-DEBIT", bp_debit, bet_placement())
+
+
+def test_bp_debit_fails_when_nothing_is_debited():
+    assert "balance moved" in assert_flow_fails("BP-DEBIT", bp_debit, bet_placement("no-debit")).message

@@ -1,0 +1,124 @@
+"""The bet-placement refusal checks (orderproof.apis.bet_placement.refusals): each scenario against a
+small model of the target, correct or with one named bug: nothing stored, the documented error."""
+
+from decimal import Decimal
+
+from orderproof.apis.bet_placement.refusals import (
+    bp_atomic,
+    bp_auth,
+    bp_funds,
+    bp_missing,
+    bp_session,
+    bp_session_expired,
+    bp_stake_limits,
+    bp_user,
+)
+from tests.apis.fakes import (
+    assert_flow_fails,
+    bet_placement,
+    run_flow,
+)
+
+# --- BP-ATOMIC / BP-FUNDS / BP-STAKE-LIMITS / BP-MISSING / BP-USER: a refused slip stores nothing ----------
+
+
+def test_bp_atomic_passes_on_an_all_or_nothing_target():
+    run_flow("BP-ATOMIC", bp_atomic, bet_placement())
+
+
+def test_bp_atomic_fails_when_part_of_a_rejected_slip_is_stored():
+    failure = assert_flow_fails("BP-ATOMIC", bp_atomic, bet_placement("partial"))
+    assert "bets" in failure.message and "store none of the bets" in str(failure.documented)
+
+
+def test_bp_atomic_fails_when_the_bad_slip_is_accepted():
+    def accepts(flow, request):
+        return 200, {"status": "PLACED"}
+
+    assert "not rejected" in assert_flow_fails("BP-ATOMIC", bp_atomic, accepts).message
+
+
+def test_bp_funds_passes_on_a_correct_target():
+    run_flow("BP-FUNDS", bp_funds, bet_placement(), max_examples=40)
+
+
+def test_bp_funds_fails_without_a_funds_check():
+    assert_flow_fails("BP-FUNDS", bp_funds, bet_placement("no-funds-check"))
+
+
+def test_bp_funds_fails_when_a_concurrent_slip_overdraws():
+    correct = bet_placement()
+
+    def lets_the_second_through(flow, request):
+        status, payload = correct(flow, request)
+        if payload.get("errorCode") == "INSUFFICIENT_FUNDS" and request.headers:
+            flow.state["balance"] = str(Decimal(flow.state["balance"]) - sum(b["stake"] for b in request.body["bets"]))
+            return 200, {"status": "PLACED"}
+        return status, payload
+
+    failure = assert_flow_fails("BP-FUNDS", bp_funds, lets_the_second_through)
+    assert "two slips" in failure.message
+
+
+def test_bp_stake_limits_passes_on_a_correct_target():
+    run_flow("BP-STAKE-LIMITS", bp_stake_limits, bet_placement())
+
+
+def test_bp_stake_limits_fails_when_the_reason_is_the_stake_not_the_limit():
+    failure = assert_flow_fails("BP-STAKE-LIMITS", bp_stake_limits, bet_placement("wrong-limit"))
+    assert "maxStake" in failure.message
+
+
+def test_bp_stake_limits_fails_when_failed_bets_are_missing_or_incomplete():
+    correct = bet_placement()
+
+    def names_only_the_first(flow, request):
+        status, payload = correct(flow, request)
+        if payload.get("errorCode") == "INVALID_STAKE":
+            payload = dict(payload, failedBets=payload["failedBets"][:1] if len(payload["failedBets"]) > 1 else [])
+        return status, payload
+
+    assert "failedBets" in assert_flow_fails("BP-STAKE-LIMITS", bp_stake_limits, names_only_the_first).message
+
+
+def test_bp_missing_passes_on_a_correct_target():
+    run_flow("BP-MISSING", bp_missing, bet_placement(), max_examples=40)
+
+
+def test_bp_missing_fails_on_a_framework_422():
+    failure = assert_flow_fails("BP-MISSING", bp_missing, bet_placement("framework-422"))
+    assert "MISSING_PARAMETER" in failure.message and "HTTP 422" in str(failure.received)
+
+
+def test_bp_user_passes_on_a_correct_target():
+    run_flow("BP-USER", bp_user, bet_placement())
+
+
+def test_bp_user_fails_when_a_blocked_player_may_bet():
+    correct = bet_placement()
+
+    def ignores_blocks(flow, request):
+        flow.players[-1]["blocked"] = False
+        return correct(flow, request)
+
+    assert "blocked" in assert_flow_fails("BP-USER", bp_user, ignores_blocks).message
+
+
+# --- BP-AUTH / BP-SESSION / BP-SESSION-EXPIRED (flows) -----------------------------------------------------
+
+
+def test_bp_auth_passes_and_fails_when_the_key_is_not_checked():
+    run_flow("BP-AUTH", bp_auth, bet_placement())
+    failure = assert_flow_fails("BP-AUTH", bp_auth, bet_placement("ignore-key"))
+    assert "2 situations failed" in failure.message and "AUTHENTICATION_FAILED" in failure.message
+    assert "***" in failure.message                  # the slip's sessionToken is masked in the evidence
+
+
+def test_bp_session_and_expired_session_pass_and_fail_when_sessions_are_ignored():
+    run_flow("BP-SESSION", bp_session, bet_placement())
+    run_flow("BP-SESSION-EXPIRED", bp_session_expired, bet_placement())
+    assert_flow_fails("BP-SESSION", bp_session, bet_placement("ignore-session"))
+    assert "another player's" in assert_flow_fails("BP-SESSION", bp_session,
+                                                   bet_placement("any-user-session")).message
+    assert "expired" in assert_flow_fails("BP-SESSION-EXPIRED", bp_session_expired,
+                                          bet_placement("ignore-session")).message

@@ -1,0 +1,167 @@
+"""The sportsbook-order checks (orderproof.apis.sportsbook_order.checks): the envelope, the echoes and
+the data of an accepted order on hand-made answers; the wallet flows against a small model of the
+target, correct or with one named bug."""
+
+from decimal import Decimal
+
+import pytest
+
+from orderproof.apis.sportsbook_order.checks import (
+    so_amount_echo,
+    so_balance,
+    so_data,
+    so_envelope,
+    so_reject_nothing,
+    so_repeat,
+    so_success_msg,
+    so_ticket_echo,
+)
+from orderproof.checks.base import NOT_APPLICABLE
+from orderproof.checks.conventions import ConventionBook
+from tests.apis.fakes import (
+    assert_fails,
+    assert_flow_fails,
+    exchange,
+    rule,
+    run_flow,
+    sportsbook,
+)
+
+# --- SO-ENVELOPE / SO-SUCCESS-MSG -------------------------------------------------------------------------
+
+SO_OK = {"code": 200, "msg": "success", "data": {"userId": "u1", "orderTime": 1, "ticketId": 1, "amount": 100,
+                                                 "balance": 900}}
+
+
+def so(status, body, method="POST"):
+    return exchange("sportsbook-order", status, body, method=method)
+
+
+def test_so_envelope_passes_on_success_and_on_either_form_of_rejection():
+    envelope = rule("SO-ENVELOPE")
+    assert so_envelope(envelope, so(200, SO_OK)) is None
+    assert so_envelope(envelope, so(200, {"code": 200, "msg": "成功", "data": SO_OK["data"]})) is None  # SO-SUCCESS-MSG's
+    assert so_envelope(envelope, so(400, {"code": 402, "msg": "insufficient balance", "data": None})) is None
+    assert so_envelope(envelope, so(401, {"code": 1002, "msg": "unknown token"})) is None
+    assert so_envelope(envelope, so(200, {"code": 1003, "msg": "insufficient balance"})) is None  # another run's
+
+
+def test_so_envelope_holds_one_rejection_form_through_the_run():
+    book = ConventionBook()
+    first, second = so(400, {"code": 1, "msg": "x"}), so(200, {"code": 2, "msg": "y"})
+    for ex in (first, second):
+        object.__setattr__(ex, "conventions", book)
+    assert so_envelope(rule("SO-ENVELOPE"), first) is None
+    assert "sportsbook-order.rejection" in assert_fails("SO-ENVELOPE", so_envelope, second).message
+
+
+@pytest.mark.parametrize("status, body", [
+    (200, {"code": 200, "msg": "success", "data": None}),
+    (400, {"code": 200, "msg": "success", "data": SO_OK["data"]}),
+    (400, {"detail": "validation"}),
+    (200, {"code": "200", "msg": "success", "data": SO_OK["data"]}),
+    (200, {"code": 200, "data": SO_OK["data"]}),
+])
+def test_so_envelope_fails(status, body):
+    assert_fails("SO-ENVELOPE", so_envelope, so(status, body))
+
+
+def test_so_envelope_leaves_server_errors_to_so_no_5xx():
+    assert so_envelope(rule("SO-ENVELOPE"), so(500, "Internal Server Error")) is NOT_APPLICABLE
+
+
+def test_so_success_msg_is_the_samples_word():
+    assert so_success_msg(rule("SO-SUCCESS-MSG"), so(200, SO_OK)) is None
+    assert so_success_msg(rule("SO-SUCCESS-MSG"), so(400, {"code": 1, "msg": "nope"})) is NOT_APPLICABLE
+    assert_fails("SO-SUCCESS-MSG", so_success_msg, so(200, {"code": 200, "msg": "OK", "data": SO_OK["data"]}))
+
+
+def test_so_envelope_does_not_apply_to_other_methods():
+    assert so_envelope(rule("SO-ENVELOPE"), so(405, {"detail": "Method Not Allowed"}, method="GET")) is NOT_APPLICABLE
+
+
+# --- SO-TICKET-ECHO / SO-AMOUNT-ECHO / SO-DATA ------------------------------------------------------------
+
+BIG = 116295584494649344  # beyond 2^53
+
+
+def so_ok(data, request):
+    return exchange("sportsbook-order", 200, {"code": 200, "msg": "success", "data": data}, request)
+
+
+@pytest.mark.parametrize("sent", [BIG, str(BIG)])
+def test_so_ticket_echo_passes_on_the_exact_integer(sent):
+    assert so_ticket_echo(rule("SO-TICKET-ECHO"), so_ok({"ticketId": BIG}, {"ticketId": sent})) is None
+
+
+def test_so_ticket_echo_takes_either_key_and_either_type_one_way_through_the_run():
+    assert so_ticket_echo(rule("SO-TICKET-ECHO"), so_ok({"ticketID": str(BIG)}, {"ticketId": BIG})) is None
+    book = ConventionBook()
+    first = so_ok({"ticketId": BIG}, {"ticketId": BIG})
+    second = so_ok({"ticketId": str(BIG)}, {"ticketId": BIG})
+    for ex in (first, second):
+        object.__setattr__(ex, "conventions", book)
+    assert so_ticket_echo(rule("SO-TICKET-ECHO"), first) is None
+    assert "ticket-id-type" in assert_fails("SO-TICKET-ECHO", so_ticket_echo, second).message
+
+
+@pytest.mark.parametrize("got", [BIG + 16, str(BIG + 16), Decimal("1.16295584494649344E+17"), None])
+def test_so_ticket_echo_fails_on_a_rounded_decimal_or_missing_id(got):
+    # BIG + 16 is what a double-based parser makes of it; a float literal parses as Decimal
+    text = '{"code": 200, "msg": "success", "data": {"ticketId": %s}}' % (
+        "116295584494649340.0" if isinstance(got, Decimal) else "null" if got is None else
+        f'"{got}"' if isinstance(got, str) else got)
+    assert_fails("SO-TICKET-ECHO", so_ticket_echo, exchange("sportsbook-order", 200, text, {"ticketId": str(BIG)}))
+
+
+def test_so_ticket_echo_does_not_apply_to_rejections_or_odd_requests():
+    rejected = exchange("sportsbook-order", 400, {"code": 402, "msg": "x", "data": None}, {"ticketId": BIG})
+    assert so_ticket_echo(rule("SO-TICKET-ECHO"), rejected) is NOT_APPLICABLE
+    assert so_ticket_echo(rule("SO-TICKET-ECHO"), so_ok({"ticketId": 1}, {"ticketId": "12a"})) is NOT_APPLICABLE
+
+
+def test_so_amount_echo():
+    assert so_amount_echo(rule("SO-AMOUNT-ECHO"), so_ok({"amount": Decimal("100.0")}, {"orderAmount": 100})) is None
+    assert_fails("SO-AMOUNT-ECHO", so_amount_echo, so_ok({"amount": Decimal("99.99")}, {"orderAmount": 100}))
+    assert_fails("SO-AMOUNT-ECHO", so_amount_echo, so_ok({"amount": "100"}, {"orderAmount": 100}))
+    assert so_amount_echo(rule("SO-AMOUNT-ECHO"), so_ok({"amount": 1}, {"orderAmount": "100"})) is NOT_APPLICABLE
+
+
+def test_so_data():
+    data = {"amount": 100, "balance": Decimal("1000.00"), "userId": "u1", "orderTime": 231412354534}
+    assert so_data(rule("SO-DATA"), so_ok(data, {})) is None
+    assert_fails("SO-DATA", so_data, so_ok(data | {"userId": 12214234234}, {}))
+    assert_fails("SO-DATA", so_data, so_ok(data | {"orderTime": "231412354534"}, {}))
+    assert_fails("SO-DATA", so_data, so_ok({k: v for k, v in data.items() if k != "balance"}, {}))
+    assert so_data(rule("SO-DATA"), exchange("sportsbook-order", 400, {"code": 401, "msg": "x", "data": None})) \
+        is NOT_APPLICABLE
+
+
+# --- SO-BALANCE / SO-REJECT-NOTHING / SO-REPEAT (flows) ----------------------------------------------------
+
+
+def test_so_balance_passes_on_a_correct_target():
+    run_flow("SO-BALANCE", so_balance, sportsbook())
+
+
+def test_so_balance_fails_when_data_balance_is_the_old_balance():
+    assert "data.balance" in assert_flow_fails("SO-BALANCE", so_balance, sportsbook("wrong-balance")).message
+
+
+def test_so_reject_nothing_passes_on_a_correct_target():
+    run_flow("SO-REJECT-NOTHING", so_reject_nothing, sportsbook())
+
+
+def test_so_reject_nothing_fails_when_a_rejection_debits():
+    failure = assert_flow_fails("SO-REJECT-NOTHING", so_reject_nothing, sportsbook("debits-rejected"))
+    assert "balance" in failure.message
+
+
+def test_so_reject_nothing_fails_when_an_order_over_the_balance_is_accepted():
+    failure = assert_flow_fails("SO-REJECT-NOTHING", so_reject_nothing, sportsbook("no-balance-check"))
+    assert "accepted" in failure.message
+
+
+def test_so_repeat_passes_and_fails_when_a_repeat_debits_again():
+    run_flow("SO-REPEAT", so_repeat, sportsbook())
+    assert_flow_fails("SO-REPEAT", so_repeat, sportsbook("debit-twice"))

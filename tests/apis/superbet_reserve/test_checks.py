@@ -1,0 +1,199 @@
+"""The superbet-reserve checks (orderproof.apis.superbet_reserve.checks): cents, echoes, currency, the
+reservation's state and zero payouts, taxes, times on hand-made answers; the documented errors and
+the signature against a small model of the ticket engine, correct or with one named bug."""
+
+import dataclasses
+from decimal import Decimal
+
+import pytest
+
+from orderproof.apis.superbet_reserve.checks import (
+    sr_auth,
+    sr_cents,
+    sr_currency,
+    sr_echo,
+    sr_errors,
+    sr_excise_rate,
+    sr_excise_sum,
+    sr_state,
+    sr_times,
+    sr_zero_payout,
+)
+from orderproof.checks.base import NOT_APPLICABLE
+from orderproof.checks.conventions import ConventionBook
+from tests.apis.fakes import (
+    assert_fails,
+    assert_flow_fails,
+    exchange,
+    rule,
+    run_flow,
+    ticket_engine,
+)
+
+TICKET = {"price": 1000, "stake": 889, "ext_amount": 111, "ext": Decimal("12.5"), "ext_type": "inclusive",
+          "gross_payout": 3040, "net_payout": 2610, "wht_amount": 430, "wht": Decimal("20.0"), "currency": "EUR"}
+REQUEST = {"operator": "site", "token": "t0k3n-secret", "price": 2000, "currency": "KES", "atag": "affiliate-1",
+           "source": "mobile", "type": "superbet", "event": 100001, "bets": [101, 102]}
+ECHOED = {"price": 2000, "currency": "KES", "atag": "affiliate-1", "source": "mobile", "type": "superbet"}
+TIMES = {"created": "2024-07-11T18:40:52.995000", "operator_time_created": "2024-07-11T20:40:52.995000",
+         "updated": "2024-07-11T18:40:53.013000", "operator_time_updated": "2024-07-11T20:40:53.013000"}
+SR = "superbet-reserve"
+
+
+def sr(body, status=200, request=None):
+    return exchange(SR, status, body, request)
+
+
+# --- SR-CENTS ---------------------------------------------------------------------------------------------
+
+
+def test_cents_passes_on_integer_literals():
+    assert sr_cents(rule("SR-CENTS"), sr(TICKET)) is None
+
+
+@pytest.mark.parametrize("text", ['{"price": 3500.0, "stake": 3000}', '{"price": "3500"}', '{"stake": true}'])
+def test_cents_fails_on_a_decimal_literal_string_or_bool(text):
+    failure = assert_fails("SR-CENTS", sr_cents, sr(text))
+    assert "integer" in failure.message
+
+
+# --- SR-ECHO ----------------------------------------------------------------------------------------------
+
+
+def test_sr_echo_passes():
+    assert sr_echo(rule("SR-ECHO"), sr(ECHOED, request=REQUEST)) is None
+
+
+def test_ticket_echo_skips_an_atag_the_request_left_out():
+    request = {k: v for k, v in REQUEST.items() if k != "atag"}
+    assert sr_echo(rule("SR-ECHO"), sr(ECHOED | {"atag": None}, request=request)) is None
+
+
+def test_ticket_echo_does_not_apply_to_errors():
+    assert sr_echo(rule("SR-ECHO"), sr({"code": 103, "message": "x"}, status=400, request=REQUEST)) is NOT_APPLICABLE
+
+
+# --- SR-CURRENCY ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("got", ["USD", "eur", "EURO", None])
+def test_currency_fails_when_different_or_not_iso(got):
+    assert_fails("SR-CURRENCY", sr_currency, sr(TICKET | {"currency": got}, request={"currency": "EUR"}))
+
+
+# --- SR-EXCISE-SUM / SR-EXCISE-RATE -----------------------------------------------------------------------
+
+
+def test_excise_sum_fails():
+    failure = assert_fails("SR-EXCISE-SUM", sr_excise_sum, sr(TICKET | {"stake": 890}))
+    assert "1001" in failure.message
+
+
+def test_excise_rate_accepts_half_up_and_half_even():
+    # 2.5 / 1.25 = 2 exactly; 5 / 1.25 = 4: use ext 100 -> price / 2: price 5 -> 2.5 -> 3 (up) or 2 (even)
+    for stake in (2, 3):
+        body = TICKET | {"price": 5, "ext": 100, "stake": stake, "ext_amount": 5 - stake}
+        assert sr_excise_rate(rule("SR-EXCISE-RATE"), sr(body)) is None
+
+
+def test_excise_rate_fails_on_a_wrong_ext_amount():
+    assert_fails("SR-EXCISE-RATE", sr_excise_rate, sr(TICKET | {"ext_amount": 110}))
+
+
+# --- SR-STATE / SR-ZERO-PAYOUT ----------------------------------------------------------------------------
+
+
+def test_sr_state():
+    good = {"status": "reserved", "result": "pending"}
+    assert sr_state(rule("SR-STATE"), sr(good)) is None
+    assert_fails("SR-STATE", sr_state, sr(good | {"status": "open"}))
+    assert_fails("SR-STATE", sr_state, sr(good | {"result": "won"}))
+    assert sr_state(rule("SR-STATE"), sr({"code": 103, "message": "x"}, status=400)) is NOT_APPLICABLE
+
+
+def test_sr_zero_payout():
+    zero = {"gross_payout": 0, "net_payout": 0, "wht_amount": 0}
+    assert sr_zero_payout(rule("SR-ZERO-PAYOUT"), sr(zero)) is None
+    assert_fails("SR-ZERO-PAYOUT", sr_zero_payout, sr(zero | {"gross_payout": 3040}))
+    assert_fails("SR-ZERO-PAYOUT", sr_zero_payout, sr({"gross_payout": 0}))
+    assert sr_zero_payout(rule("SR-ZERO-PAYOUT"), sr({"code": 403, "message": "x"}, status=403)) is NOT_APPLICABLE
+
+
+# --- SR-TIMES ---------------------------------------------------------------------------------------------
+
+
+def test_times_pass_on_the_seed_sample():
+    assert sr_times(rule("SR-TIMES"), sr(TIMES)) is None
+
+
+def test_times_do_not_apply_to_errors():
+    assert sr_times(rule("SR-TIMES"), sr({"detail": []}, status=422)) is NOT_APPLICABLE
+
+
+def test_times_compare_with_the_operator_zone_when_the_runner_knows_it():
+    unshifted = TIMES | {"operator_time_created": TIMES["created"], "operator_time_updated": TIMES["updated"]}
+    assert sr_times(rule("SR-TIMES"), sr(unshifted)) is None  # UTC operators exist
+    known = dataclasses.replace(sr(unshifted), extra={"operator_timezone_offset": "+02:00"})
+    assert "+00:00 but the operator's zone is +02:00" in assert_fails("SR-TIMES", sr_times, known).message
+
+
+# --- SR-ERRORS (flow) -------------------------------------------------------------------------------------
+
+
+def test_sr_errors_flow_passes_on_a_correct_engine():
+    run_flow("SR-ERRORS", sr_errors, ticket_engine(), max_examples=10)
+
+
+def test_sr_errors_flow_fails_on_wrong_codes():
+    failure = assert_flow_fails("SR-ERRORS", sr_errors, ticket_engine("wrong-code"))
+    assert "situations failed" in failure.message and "expected 400 with code 103" in failure.message
+
+
+def test_an_unknown_operator_may_be_refused_with_403_one_way_through_the_run():
+    correct = ticket_engine()
+
+    def forbidden_first(flow, request):
+        status, payload = correct(flow, request)
+        return (403, "") if payload.get("code") == 112 else (status, payload)
+
+    run_flow("SR-ERRORS", sr_errors, forbidden_first, max_examples=5)
+    book = ConventionBook(pinned={"superbet-reserve.unknown-operator": "error-400"})
+    with pytest.raises(Exception, match="pins error-400"):
+        run_flow("SR-ERRORS", sr_errors, forbidden_first, max_examples=5, book=book)
+
+
+def test_ticket_errors_flow_fails_on_an_unshaped_error():
+    def plain_text(flow, request):
+        return 400, "Bad Request"
+
+    assert "{code: int, message: str}" in assert_flow_fails("SR-ERRORS", sr_errors, plain_text).message
+
+
+def test_sr_errors_fails_when_a_started_event_is_answered_as_not_found():
+    correct = ticket_engine()
+
+    def started_as_103(flow, request):
+        status, payload = correct(flow, request)
+        return (status, dict(payload, code=103)) if payload.get("code") == 107 else (status, payload)
+
+    failure = assert_flow_fails("SR-ERRORS", sr_errors, started_as_103)
+    assert "event started: expected 400 with code 107" in failure.message
+    assert "already started" in failure.documented
+
+
+# --- SR-AUTH (flow) ---------------------------------------------------------------------------------------
+
+
+def test_sr_auth_passes_and_fails_when_the_signature_is_ignored():
+    run_flow("SR-AUTH", sr_auth, ticket_engine())
+    assert_flow_fails("SR-AUTH", sr_auth, ticket_engine("ignore-signature"))
+
+
+def test_sr_auth_takes_any_403_body():
+    correct = ticket_engine()
+
+    def bare(flow, request):
+        answer = correct(flow, request)
+        return (403, {"detail": "Forbidden"}) if answer[0] == 403 else answer
+
+    run_flow("SR-AUTH", sr_auth, bare, max_examples=5)

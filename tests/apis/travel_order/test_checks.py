@@ -1,0 +1,92 @@
+"""The travel-order checks (orderproof.apis.travel_order.checks): the envelope and its failure code on
+hand-made answers; the media types, .NET dates and the local total against a small model of the
+target, correct or with one named bug."""
+
+from hypothesis import given
+
+from orderproof.apis.travel_order.checks import (
+    dotnet_dates,
+    to_dates,
+    to_envelope,
+    to_failure_code,
+    to_local_total,
+    to_media,
+    to_media_form,
+)
+from orderproof.checks.base import NOT_APPLICABLE
+from tests.apis.fakes import (
+    assert_fails,
+    assert_flow_fails,
+    exchange,
+    rule,
+    run_flow,
+    travel,
+)
+
+# --- TO-ENVELOPE / TO-FAILURE-CODE ------------------------------------------------------------------------
+
+TO_OK = {"data": {"docno": "D1", "orderno": "O1"}, "code": 100, "message": "success"}
+
+
+def to(status, body):
+    return exchange("travel-order", status, body)
+
+
+def test_to_envelope():
+    assert to_envelope(rule("TO-ENVELOPE"), to(200, TO_OK)) is None
+    assert to_envelope(rule("TO-ENVELOPE"), to(200, TO_OK | {"message": None})) is None
+    assert to_envelope(rule("TO-ENVELOPE"), to(400, {"data": None, "code": 101, "message": "invalid"})) is None
+    assert to_envelope(rule("TO-ENVELOPE"), to(400, {"code": 101, "message": None})) is None        # nulls omitted
+    assert to_envelope(rule("TO-ENVELOPE"), to(200, {"data": None, "code": 1, "message": "the sample's own code 1"})) \
+        is None
+    assert_fails("TO-ENVELOPE", to_envelope, to(200, {"data": {"docno": "D1"}, "code": 100, "message": "success"}))
+    assert_fails("TO-ENVELOPE", to_envelope, to(400, {"Message": "The request is invalid."}))
+    assert "carries code 100" in assert_fails("TO-ENVELOPE", to_envelope, to(400, TO_OK)).message
+
+
+def test_to_failure_code():
+    assert to_failure_code(rule("TO-FAILURE-CODE"), to(200, TO_OK)) is None
+    assert to_failure_code(rule("TO-FAILURE-CODE"), to(400, {"data": None, "code": 101, "message": "x"})) is None
+    assert "HTTP 400 says code 100" in assert_fails("TO-FAILURE-CODE", to_failure_code,
+                                                    to(400, {"data": None, "code": 100, "message": "x"})).message
+    assert_fails("TO-FAILURE-CODE", to_failure_code, to(200, {"data": None, "code": 100, "message": "success"}))
+    assert to_failure_code(rule("TO-FAILURE-CODE"), to(400, "not json")) is NOT_APPLICABLE
+
+
+# --- TO-MEDIA / TO-MEDIA-FORM / TO-DATES / TO-LOCAL-TOTAL (flows) -------------------------------------------
+
+
+@given(dotnet_dates())
+def test_dotnet_dates_carry_an_offset_and_1_to_7_fractional_digits(text):
+    fraction, offset = text[20:-6], text[-6:]
+    assert text[19] == "." and 1 <= len(fraction) <= 7 and fraction.isdigit()
+    assert offset[0] in "+-" and offset[3] == ":"
+
+
+def test_to_media_passes_and_fails_when_text_json_is_refused():
+    run_flow("TO-MEDIA", to_media, travel())
+    assert "text/json" in assert_flow_fails("TO-MEDIA", to_media, travel("json-only")).message
+
+
+def test_to_media_form_sends_only_scalars_and_fails_when_forms_are_refused():
+    seen = []
+
+    def records(flow, request):
+        seen.append(request)
+        return travel()(flow, request)
+
+    run_flow("TO-MEDIA-FORM", to_media_form, records, max_examples=3)
+    assert {r.media_type for r in seen} == {"application/x-www-form-urlencoded", "application/json"}
+    assert all(not isinstance(v, (dict, list)) for r in seen for v in r.body.values())
+    assert_flow_fails("TO-MEDIA-FORM", to_media_form, travel("json-only"))
+
+
+def test_to_dates_passes_and_fails_when_7_digits_are_refused():
+    run_flow("TO-DATES", to_dates, travel())
+    failure = assert_flow_fails("TO-DATES", to_dates, travel("six-digits"))
+    assert "createdate" in failure.message
+
+
+def test_to_local_total_passes_and_fails_when_totals_are_not_checked():
+    run_flow("TO-LOCAL-TOTAL", to_local_total, travel())
+    assert "was accepted" in assert_flow_fails("TO-LOCAL-TOTAL", to_local_total, travel("no-total-check")).message

@@ -1,0 +1,126 @@
+"""The generic rules every API has (orderproof.engine.generic): <P>-SCHEMA, <P>-NO-5XX, <P>-NEGATIVE,
+<P>-POSITIVE. (The answer outcomes they read are tested in tests/checks/test_outcomes.py, the registry
+invariants every check keeps in tests/checks/test_base.py.)"""
+
+import pytest
+import schemathesis.checks
+
+from orderproof.checks.base import NOT_APPLICABLE
+from orderproof.checks.conventions import ConventionBook
+from orderproof.engine.generic import (
+    CHECKS,
+    GENERIC,
+    SCHEMA_CHECKS,
+    negative_rejected,
+    no_server_error,
+    positive_accepted,
+    schema_applies,
+)
+from tests.apis.fakes import assert_fails, exchange, rule
+
+
+def test_generic_rules_and_the_schemathesis_checks_behind_schema():
+    assert set(GENERIC) == {"schema_conformance", "no_server_error", "negative_rejected", "positive_accepted"}
+    assert set(CHECKS) == set(GENERIC) - {"schema_conformance"}
+    for function in SCHEMA_CHECKS:
+        assert getattr(schemathesis.checks, function.__name__) is function
+
+
+# --- <P>-NO-5XX ---------------------------------------------------------------------------------------
+
+def test_no_server_error_fails_a_5xx_and_no_answer_and_passes_the_rest():
+    assert no_server_error(rule("BP-NO-5XX"), exchange("bet-placement", 400, {"status": "FAILURE"})) is None
+    assert_fails("BP-NO-5XX", no_server_error, exchange("bet-placement", 503, "x"))
+    silent = exchange("bet-placement", 0, "")
+    silent.extra["error"] = "connection reset"
+    assert_fails("BP-NO-5XX", no_server_error, silent)
+
+
+# --- <P>-NEGATIVE -------------------------------------------------------------------------------------
+
+VALID_SLIP = {"requestId": "92e02ae9-a2a3-48e2-af0e-940aec4bbcfb", "userId": "u1", "sessionToken": "s",
+              "timestamp": "1640995200000", "bets": [{
+                  "betId": "5b0f6f57-8a3c-4f7e-9d1e-2a6c4b8d0e11", "sportId": "1", "sportName": "f",
+                  "sportDisplayName": "F", "eventId": "1", "eventName": "e", "eventDisplayName": "E",
+                  "eventStage": "PRE_PLAY", "competitionId": "1", "competitionName": "c",
+                  "competitionDisplayName": "C", "marketTypeId": "1", "marketId": "1", "marketName": "m",
+                  "marketDisplayName": "M", "marketStage": "PRE_PLAY", "selectionId": "1", "selectionName": "s",
+                  "selectionDisplayName": "S", "decimalPrice": 1.85, "stake": 10}]}
+
+
+def negative(api, status, body, request, *, auth="valid"):
+    ex = exchange(api, status, body, request, mode="negative")
+    if auth:
+        ex.extra["auth"] = auth
+    return ex
+
+
+def test_negative_judges_only_clearly_invalid_requests():
+    lenient = {**VALID_SLIP, "bets": [{**VALID_SLIP["bets"][0], "stake": "10.5"}]}     # a parser reads "10.5"
+    accepted = {"status": "PLACED"}
+    assert negative_rejected(rule("BP-NEGATIVE"), negative("bet-placement", 200, accepted, lenient)) is NOT_APPLICABLE
+    assert negative_rejected(rule("BP-NEGATIVE"), exchange("bet-placement", 200, accepted, VALID_SLIP,
+                                                           mode="positive")) is NOT_APPLICABLE
+    missing = {key: value for key, value in VALID_SLIP.items() if key != "userId"}
+    failure = assert_fails("BP-NEGATIVE", negative_rejected, negative("bet-placement", 200, accepted, missing))
+    assert "userId" in failure.message and "accepted" in failure.message
+
+
+def test_negative_demands_credentials_of_the_apis_that_have_them():
+    generated = negative("bet-placement", 200, {"status": "PLACED"}, VALID_SLIP, auth=None)
+    assert_fails("BP-NEGATIVE", negative_rejected, generated)
+    refused = negative("bet-placement", 403, {"status": "FAILURE", "errorCode": "AUTHENTICATION_FAILED"},
+                       VALID_SLIP, auth=None)
+    assert negative_rejected(rule("BP-NEGATIVE"), refused) is None
+
+
+@pytest.mark.parametrize("rule_id, api, status, body", [
+    ("BP-NEGATIVE", "bet-placement", 500, {"status": "FAILURE", "errorCode": "GENERAL_EXCEPTION"}),
+    ("BP-NEGATIVE", "bet-placement", 501, "<html>Unsupported method</html>"),
+    ("BP-NEGATIVE", "bet-placement", 422, {"detail": [{"loc": ["body"], "msg": "x", "type": "y"}]}),
+    ("JT-NEGATIVE", "jackpot-ticket", 400, "plain text"),
+    ("SO-NEGATIVE", "sportsbook-order", 422, {"detail": []}),
+])
+def test_negative_fails_a_5xx_or_an_answer_not_in_the_apis_shape(rule_id, api, status, body):
+    broken = negative(api, status, body, {"no": "such fields"})
+    assert_fails(rule_id, negative_rejected, broken)
+
+
+def test_negative_refusals_follow_one_rejection_convention_through_the_run():
+    book = ConventionBook()
+    first = negative("sportsbook-order", 400, {"code": 1, "msg": "bad", "data": None}, {"ticketId": {}})
+    second = negative("sportsbook-order", 200, {"code": 2, "msg": "bad", "data": None}, {"ticketId": {}})
+    for ex in (first, second):
+        object.__setattr__(ex, "conventions", book)
+    assert negative_rejected(rule("SO-NEGATIVE"), first) is None
+    failure = assert_fails("SO-NEGATIVE", negative_rejected, second)
+    assert "sportsbook-order.rejection" in failure.message and "http-4xx" in failure.message
+
+
+def test_a_pinned_rejection_convention_fails_the_other_option_at_once():
+    book = ConventionBook(pinned={"travel-order.rejection": "http-200"})
+    ex = negative("travel-order", 400, {"data": None, "code": 5, "message": None}, "{")
+    object.__setattr__(ex, "conventions", book)
+    failure = assert_fails("TO-NEGATIVE", negative_rejected, ex)
+    assert "pins http-200" in failure.message
+
+
+# --- <P>-POSITIVE and <P>-SCHEMA's reach ------------------------------------------------------------------
+
+def test_positive_judges_realistic_cases_only():
+    realistic = exchange("bet-placement", 400, {"status": "FAILURE", "errorCode": "INVALID_USER"}, VALID_SLIP,
+                         mode="positive")
+    assert positive_accepted(rule("BP-POSITIVE"), realistic) is NOT_APPLICABLE
+    realistic.extra["realistic"] = True
+    failure = assert_fails("BP-POSITIVE", positive_accepted, realistic)
+    assert "INVALID_USER" in failure.message
+    placed = exchange("bet-placement", 200, {"status": "PLACED"}, VALID_SLIP, mode="positive")
+    placed.extra["realistic"] = True
+    assert positive_accepted(rule("BP-POSITIVE"), placed) is None
+
+
+def test_schema_leaves_server_errors_and_successes_to_negative_cases_to_their_own_rules():
+    assert schema_applies(exchange("bet-placement", 400, {}))
+    assert not schema_applies(exchange("bet-placement", 500, {}))
+    assert not schema_applies(exchange("bet-placement", 200, {}, mode="negative"))
+    assert schema_applies(exchange("bet-placement", 200, {}, mode="positive"))

@@ -1,0 +1,59 @@
+"""Which requests are clearly invalid whoever wrote the service (orderproof.engine.lenient)."""
+
+import json
+
+import pytest
+
+from orderproof.engine.generation import spec_example as request_example
+from orderproof.engine.lenient import clearly_invalid, lenient_schema
+from orderproof.reference import IMPLEMENTED
+
+
+@pytest.mark.parametrize("slug", IMPLEMENTED)
+def test_the_specs_own_examples_are_valid(slug):
+    assert lenient_schema(slug) is not None
+    assert clearly_invalid(slug, "application/json", json.dumps(request_example(slug))) is None
+
+
+def _with(slug, **changes):
+    body = dict(request_example(slug))
+    body.update(changes)
+    return json.dumps(body)
+
+
+@pytest.mark.parametrize("slug, changes", [
+    ("jackpot-ticket", {"price": "3500"}),              # pydantic (lax) reads it
+    ("jackpot-ticket", {"price": 3500.0}),              # an integral float
+    ("jackpot-ticket", {"atag": None}),                 # optional and nullable
+    ("superbet-reserve", {"event": "100001"}),
+    ("travel-order", {"memberid": None, "couponinfos": None, "isrecivemail": "true"}),   # ASP.NET binding
+    ("travel-order", {"contactinfo": [None]}),
+    ("bet-placement", {"timestamp": 1640995200000}),    # a number for a string: Jackson coerces it
+    ("sportsbook-order", {"ticketId": 116295584494649344, "insAwayScore": "garbled row"}),
+])
+def test_values_a_lenient_parser_reads_are_not_clearly_invalid(slug, changes):
+    assert clearly_invalid(slug, "application/json", _with(slug, **changes)) is None
+
+
+@pytest.mark.parametrize("slug, changes, words", [
+    ("jackpot-ticket", {"price": {"a": 1}}, "price"),
+    ("jackpot-ticket", {"price": "a lot"}, "not an integer"),
+    ("superbet-reserve", {"bets": "101"}, "bets"),
+    ("travel-order", {"memberid": "abc"}, "not an integer"),
+    ("travel-order", {"couponinfos": "none"}, "couponinfos"),
+])
+def test_wrong_kinds_are_clearly_invalid(slug, changes, words):
+    assert words in clearly_invalid(slug, "application/json", _with(slug, **changes))
+
+
+def test_a_missing_required_field_malformed_json_and_no_body_are_clearly_invalid():
+    body = dict(request_example("bet-placement"))
+    del body["userId"]
+    assert "userId" in clearly_invalid("bet-placement", "application/json", json.dumps(body))
+    assert clearly_invalid("bet-placement", "application/json", "{") == "the body is not JSON"
+    assert clearly_invalid("bet-placement", "application/json", None) == "the request has no body"
+
+
+def test_forms_are_read_as_strings_and_other_media_types_are_not_judged():
+    assert clearly_invalid("travel-order", "application/x-www-form-urlencoded", "memberid=12&extraamt=1.5") is None
+    assert clearly_invalid("travel-order", "text/plain", "anything") is None

@@ -1,0 +1,143 @@
+"""The pytest plugin end to end (pytester, in a subprocess): one item per (API, rule) against the
+embedded reference, a fault fails exactly its items, a bad option is a usage error, and without
+orderproof options nothing extra is collected."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+import orderproof
+from orderproof.catalogue import load_catalogue
+
+API = "sportsbook-order"
+QUICK = ("--api", API, "--profile", "quick", "--seed", "7", "-p", "no:randomly")
+
+
+@pytest.fixture
+def pytester(pytester: pytest.Pytester) -> pytest.Pytester:
+    """Runs in a subprocess, confined to the test's directory. A subprocess, because an in-process
+    pytester run drops the modules first imported during it (Schemathesis loads some lazily), and
+    objects cached from those runs then carry enum members of dropped classes into later tests.
+    Confined, because the repository's own conftest.py (which enables pytester with
+    ``pytest_plugins``) sits above the conformance module and must not be loaded."""
+
+    def run(*args: str):
+        return pytester.runpytest_subprocess("--confcutdir", str(Path(orderproof.__file__).parent), *args,
+                                             timeout=300)
+
+    pytester.run_pytest = run  # type: ignore[attr-defined]
+    return pytester
+
+
+def rules_of(slug: str) -> list:
+    return list(load_catalogue([slug]).rules)
+
+
+def test_clean_reference_one_passing_item_per_rule(pytester: pytest.Pytester) -> None:
+    result = pytester.run_pytest(*QUICK, "--junitxml", "junit.xml", "-rA")
+    rules = rules_of(API)
+    result.assert_outcomes(passed=len(rules))
+    for rule in rules:
+        result.stdout.fnmatch_lines([f"*test_rule?{API}::{rule.id}?*"])
+    result.stdout.fnmatch_lines(["*orderproof conformance*", f"*{len(rules)} passed, 0 failed, 0 not verified*seed 7*"])
+    cases = ET.parse(pytester.path / "junit.xml").getroot().iter("testcase")
+    names = sorted(case.get("name") for case in cases)
+    assert names == sorted(f"test_rule[{API}::{rule.id}]" for rule in rules)
+
+
+def test_fault_fails_exactly_its_items(pytester: pytest.Pytester) -> None:
+    result = pytester.run_pytest(*QUICK, "--fault", "ticket-id-precision")
+    rules = rules_of(API)
+    result.assert_outcomes(failed=1, passed=len(rules) - 1)
+    result.stdout.fnmatch_lines(["*replay:*--fault ticket-id-precision*--api sportsbook-order --seed 7*",
+                                 f"FAILED *test_rule?{API}::SO-TICKET-ECHO?*"])
+
+
+def test_should_rule_failure_is_an_xfail(pytester: pytest.Pytester) -> None:
+    result = pytester.run_pytest(*QUICK, "--fault", "debits-repeat-ticket", "-k", "SO-REPEAT")
+    result.assert_outcomes(xfailed=1)
+
+
+def test_unknown_api_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    result = pytester.run_pytest("--api", "nope")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*unknown API 'nope'; known APIs: sportsbook-order*"])
+
+
+def test_without_options_nothing_extra_is_collected(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_own="def test_own():\n    assert 1 + 1 == 2\n")
+    result = pytester.run_pytest("-p", "no:randomly", "--co", "-q")
+    result.stdout.fnmatch_lines(["test_own.py::test_own", "1 test collected*"])
+    result.stdout.no_fnmatch_line("*test_rule*")
+
+
+def test_run_conformance_writes_reports_and_reports_progress(tmp_path: Path) -> None:
+    from orderproof.core.options import RunOptions
+    from orderproof.core.results import Verdict
+    from orderproof.report.certificate import exit_code
+    from orderproof.session.run import run_conformance
+
+    events: list[tuple[str, dict]] = []
+    options = RunOptions(apis=("superbet-reserve",), profile="quick", seed=11, fault="reserve-status-open",
+                         report_dir=tmp_path, on_event=lambda kind, data: events.append((kind, data)))
+    result = run_conformance(options)
+    rules = rules_of("superbet-reserve")
+    assert sorted(r.rule_id for r in result.results) == sorted(r.id for r in rules)
+    failed = {r.rule_id for r in result.results if r.verdict is Verdict.FAIL}
+    assert failed == {"SR-STATE"} and exit_code(result.results) == 1
+    state = next(r for r in result.results if r.rule_id == "SR-STATE")
+    assert state.evidence.curl.startswith("curl -X POST") and "--seed 11" in state.evidence.replay
+    assert "***" in state.evidence.curl and state.evidence.response["status"] == 200
+    assert result.seed == 11 and result.profile == "quick" and result.apis == ("superbet-reserve",)
+    assert set(result.spec_sha256) == {"superbet-reserve/openapi.yaml", "superbet-reserve/contract.yaml"}
+    kinds = [kind for kind, _ in events]
+    assert kinds.count("rule-start") == kinds.count("rule-end") == len(rules)
+    assert events[-1][1]["index"] == events[-1][1]["total"] == len(rules)
+    cases = list(ET.parse(result.junit_path).getroot().iter("testcase"))
+    assert len(cases) == len(rules)
+    assert any(path.name.endswith("-result.json") for path in result.allure_dir.iterdir())
+
+
+def test_request_budget_ends_rules_not_verified() -> None:
+    from orderproof.core.options import RunOptions
+    from orderproof.core.results import Verdict
+    from orderproof.engine.context import build_context
+    from orderproof.engine.evidence import BUDGET
+    from orderproof.engine.runner import verify
+
+    context = build_context(RunOptions(apis=("sportsbook-order",), profile="quick", seed=2, max_requests=6))
+    try:
+        results = [verify(context, rule) for rule in context.ordered_rules()]
+    finally:
+        context.close()
+    assert context.transport.sent == 6
+    assert all(r.verdict is not Verdict.FAIL for r in results), [(r.rule_id, r.reason) for r in results]
+    assert [r for r in results if r.verdict is Verdict.NOT_VERIFIED and r.reason == BUDGET]
+
+
+def test_target_file_without_hook_skips_what_it_cannot_verify(pytester: pytest.Pytester) -> None:
+    import requests
+    import yaml
+
+    from orderproof.core.options import RunOptions
+    from orderproof.core.paths import PROVIDER_STATES_PATH
+    from orderproof.engine.target import resolve_target
+
+    served = resolve_target(RunOptions(serve=True, apis=(API,)))
+    try:
+        player = requests.post(served.base_url + PROVIDER_STATES_PATH, timeout=5,
+                               json={"state": "a player exists", "params": {"balance": "100000.00"}}).json()
+        target = pytester.path / "target.yaml"
+        target.write_text(yaml.safe_dump({"base_url": served.base_url, "apis": {API: None},
+                                          "fixtures": {"a player exists": [player]}}), encoding="utf-8")
+        result = pytester.run_pytest("--target-config", str(target), "--profile", "quick",
+                                              "--seed", "5", "-k", "SO-BALANCE or SO-TICKET-ECHO", "-rs")
+    finally:
+        served.close()
+    result.assert_outcomes(passed=1, skipped=1)
+    result.stdout.fnmatch_lines(["*NOT VERIFIED: the rule needs the player snapshot, and the target has no "
+                                 "provider-state hook*"])
+    assert player["sessionToken"] not in result.stdout.str()
