@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-import orderproof
 from orderproof.catalogue import load_catalogue
 
 API = "sportsbook-order"
@@ -18,15 +17,13 @@ QUICK = ("--api", API, "--profile", "quick", "--seed", "7", "-p", "no:randomly")
 
 @pytest.fixture
 def pytester(pytester: pytest.Pytester) -> pytest.Pytester:
-    """Runs in a subprocess, confined to the test's directory. A subprocess, because an in-process
-    pytester run drops the modules first imported during it (Schemathesis loads some lazily), and
-    objects cached from those runs then carry enum members of dropped classes into later tests.
-    Confined, because the repository's own conftest.py (which enables pytester with
-    ``pytest_plugins``) sits above the conformance module and must not be loaded."""
+    """Runs in a subprocess, in an empty directory outside the repository (as a user's pytest would).
+    A subprocess, because an in-process pytester run drops the modules first imported during it
+    (Schemathesis loads some lazily), and objects cached from those runs then carry enum members of
+    dropped classes into later tests."""
 
     def run(*args: str):
-        return pytester.runpytest_subprocess("--confcutdir", str(Path(orderproof.__file__).parent), *args,
-                                             timeout=300)
+        return pytester.runpytest_subprocess(*args, timeout=300)
 
     pytester.run_pytest = run  # type: ignore[attr-defined]
     return pytester
@@ -141,3 +138,46 @@ def test_target_file_without_hook_skips_what_it_cannot_verify(pytester: pytest.P
     result.stdout.fnmatch_lines(["*NOT VERIFIED: the rule needs the player snapshot, and the target has no "
                                  "provider-state hook*"])
     assert player["sessionToken"] not in result.stdout.str()
+
+
+def test_a_must_rule_not_verified_fails_the_session_as_certify_would(pytester: pytest.Pytester) -> None:
+    import yaml
+
+    from orderproof.core.options import RunOptions
+    from orderproof.engine.target import resolve_target
+
+    served = resolve_target(RunOptions(serve=True, apis=("bet-placement",)))
+    try:
+        target = pytester.path / "target.yaml"        # no hook: BP-PAYOUT (MUST) needs the player snapshot
+        target.write_text(yaml.safe_dump({"base_url": served.base_url, "apis": {"bet-placement": None}}),
+                          encoding="utf-8")
+        args = ("--target-config", str(target), "--profile", "quick", "--seed", "5", "-k", "BP-PAYOUT", "-rs")
+        gated = pytester.run_pytest(*args)
+        allowed = pytester.run_pytest(*args, "--allow-not-verified")
+    finally:
+        served.close()
+    gated.assert_outcomes(skipped=1)
+    assert gated.ret == pytest.ExitCode.TESTS_FAILED
+    gated.stdout.fnmatch_lines(["*1 MUST rule(s) NOT VERIFIED (BP-PAYOUT): the run does not certify*--allow-not-verified*"])
+    allowed.assert_outcomes(skipped=1)
+    assert allowed.ret == pytest.ExitCode.OK
+
+
+def test_the_plugin_defaults_to_a_gentle_rate_against_a_real_service(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(
+        "import pytest\n"
+        "@pytest.hookimpl(trylast=True)\n"
+        "def pytest_configure(config):\n"
+        "    from orderproof.session.collector import context_of\n"
+        "    context = context_of(config)\n"
+        "    if context is not None:\n"
+        "        print('rate', context.transport.rate_limit)\n")
+    from orderproof.core.options import RunOptions
+    from orderproof.engine.target import resolve_target
+
+    served = resolve_target(RunOptions(serve=True, apis=(API,)))
+    try:
+        result = pytester.run_pytest("--target-url", served.base_url, "--api", API, "--co", "-q", "-s")
+    finally:
+        served.close()
+    result.stdout.fnmatch_lines(["rate 20.0"])

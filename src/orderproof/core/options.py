@@ -23,6 +23,7 @@ __all__ = ["OPTIONS", "REMOTE_RATE_LIMIT", "Option", "RunOptions", "add_options"
 
 REMOTE_RATE_LIMIT = 20.0     # requests per second: a real service is often a shared staging environment
 DEFAULT_REPORT_DIR = Path("reports")
+DEFAULT_REQUEST_TIMEOUT = 10.0
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ class Option:
     default: Any = None
     choices: tuple[str, ...] | None = None
     certify_only: bool = False     # pytest has its own (--junitxml, --alluredir)
+    pytest_only: bool = False      # certify's exit code already says it
     group: str = "run"             # "target" | "run"
 
     @property
@@ -83,10 +85,13 @@ OPTIONS: tuple[Option, ...] = (
     Option("--rate-limit", f"at most this many requests per second; 0: no limit (default: {REMOTE_RATE_LIMIT:g} for "
            "--target-url/--target-config, none for the embedded reference; 429 + Retry-After always backs off)",
            "PER_SECOND", type=float),
-    Option("--request-timeout", "timeout of each request in seconds (default: 10)", "SECONDS", type=float,
-           default=10.0),
+    Option("--request-timeout", f"timeout of each request in seconds (default: {DEFAULT_REQUEST_TIMEOUT:g})",
+           "SECONDS", type=float, default=DEFAULT_REQUEST_TIMEOUT),
     Option("--report-dir", "where the reports go (default: reports/)", "DIR", type=Path,
            default=DEFAULT_REPORT_DIR, certify_only=True),
+    Option("--allow-not-verified", "let the session pass when a MUST rule could not be verified (by default it "
+           "fails, as certify's NOT CERTIFIED does; the rule's item is skipped with the reason)", action="store_true",
+           pytest_only=True),
 )
 
 
@@ -95,7 +100,7 @@ def add_options(add: Callable[..., Any], *, pytest: bool = False,
     """Declare every option through ``add(flag, **kwargs)`` (``ArgumentParser.add_argument`` or a
     pytest group's ``addoption``). ``group(name)`` may give another ``add`` for the target group."""
     for option in OPTIONS:
-        if pytest and option.certify_only:
+        if (pytest and option.certify_only) or (not pytest and option.pytest_only):
             continue
         adder = group(option.group) if group is not None else add
         adder(option.flag, **option.kwargs())
@@ -129,7 +134,7 @@ class RunOptions:
     report_dir: Path = DEFAULT_REPORT_DIR
     max_requests: int | None = None     # hard cap on requests sent to the target
     rate_limit: float | None = None     # requests per second; None: the default; 0: no limit
-    request_timeout: float = 10.0
+    request_timeout: float = DEFAULT_REQUEST_TIMEOUT
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     on_event: Callable[[str, dict], None] | None = field(default=None, compare=False, repr=False)
 
@@ -141,7 +146,7 @@ class RunOptions:
         """The options of a parsed command line (argparse namespace or ``pytest.Config.option``)."""
         values: dict[str, Any] = {}
         for option in OPTIONS:
-            if hasattr(namespace, option.dest):
+            if hasattr(namespace, option.dest) and not option.pytest_only:
                 values[option.dest] = getattr(namespace, option.dest)
         values["apis"] = tuple(dict.fromkeys(values.pop("api", None) or ()))
         values["conventions"] = parse_pins(values.pop("convention", None) or ())
@@ -189,8 +194,8 @@ class RunOptions:
         return REMOTE_RATE_LIMIT if self.external else None
 
     def command_words(self, *, report_dir: bool = False) -> list[str]:
-        """``orderproof certify ...`` naming the same target with the same settings (replay lines
-        add ``--api`` and ``--seed``)."""
+        """``orderproof certify ...`` naming the same target with every setting that changes the
+        traffic (replay lines add ``--api`` and ``--seed``)."""
         words = ["orderproof", "certify"]
         if self.target_config is not None:
             words += ["--target-config", str(self.target_config)]
@@ -206,6 +211,12 @@ class RunOptions:
             words += ["--convention", f"{name}={option}"]
         if self.profile != DEFAULT_PROFILE:
             words += ["--profile", self.profile]
+        if self.rate_limit is not None:                 # every option that changes the traffic
+            words += ["--rate-limit", f"{self.rate_limit:g}"]
+        if self.max_requests is not None:
+            words += ["--max-requests", str(self.max_requests)]
+        if self.request_timeout != DEFAULT_REQUEST_TIMEOUT:
+            words += ["--request-timeout", f"{self.request_timeout:g}"]
         if report_dir and Path(self.report_dir) != DEFAULT_REPORT_DIR:
             words += ["--report-dir", str(self.report_dir)]
         return words

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-__all__ = ["PROVIDER_STATES_PATH", "PROVIDER_STATES_SPEC", "SCHEMAS_DIR", "load_yaml"]
+__all__ = ["PROVIDER_STATES_PATH", "PROVIDER_STATES_SPEC", "SCHEMAS_DIR", "cache_dir", "load_yaml"]
 
 PACKAGE = Path(__file__).resolve().parent.parent
 SCHEMAS_DIR = PACKAGE / "schemas"   # JSON Schemas of orderproof's own files (contracts, targets, certificates)
@@ -18,3 +19,12 @@ PROVIDER_STATES_PATH = "/_orderproof/provider-states"                 # where a 
 def load_yaml(source: Any) -> Any:
     """``yaml.safe_load`` with libyaml's C loader when PyYAML has it (about 7x faster on the specs)."""
     return yaml.load(source, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
+def cache_dir() -> Path:
+    """Where orderproof keeps caches (never the user's working directory): ``$ORDERPROOF_CACHE_DIR``,
+    else ``$XDG_CACHE_HOME/orderproof``, else ``~/.cache/orderproof``."""
+    if os.environ.get("ORDERPROOF_CACHE_DIR"):
+        return Path(os.environ["ORDERPROOF_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "orderproof"

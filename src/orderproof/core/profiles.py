@@ -22,13 +22,18 @@ APIs (72 rules): quick ~20 s, standard ~30-40 s (about 1,800 requests).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from hypothesis import HealthCheck, Phase, Verbosity, settings
+from hypothesis.configuration import set_hypothesis_home_dir, storage_directory
+from hypothesis.internal.conjecture import providers
 
 from orderproof.core.errors import UsageError
+from orderproof.core.paths import cache_dir
 
-__all__ = ["DEFAULT_PROFILE", "PROFILES", "Profile", "get_profile", "hypothesis_settings"]
+__all__ = ["DEFAULT_PROFILE", "PROFILES", "Profile", "get_profile", "hypothesis_settings", "seed_alone"]
 
 
 @dataclass(frozen=True)
@@ -68,3 +73,29 @@ def hypothesis_settings(max_examples: int, phases: tuple[Phase, ...] = (Phase.ge
     return settings(max_examples=max_examples, phases=phases, derandomize=derandomize, database=None,
                     deadline=None, suppress_health_check=list(HealthCheck), verbosity=Verbosity.quiet,
                     report_multiple_bugs=False)
+
+
+def _no_local_constants() -> providers.Constants:
+    return providers.Constants()
+
+
+@contextmanager
+def seed_alone() -> Iterator[None]:
+    """Generation that depends on the seed alone. Hypothesis (6.131 and later) also draws literals
+    it finds in the source of "local" modules: an editable install of orderproof, the user's own
+    project, whatever the process has imported so far. The same ``--seed`` would then generate other
+    cases by install mode and working directory (and write ``.hypothesis/constants`` into it).
+    Inside this block Hypothesis knows no local constants and keeps its files (its Unicode tables)
+    in orderproof's cache directory, not in the working directory; outside it, a user's own
+    Hypothesis tests in the same pytest session are left as they were."""
+    original = providers._get_local_constants
+    home = storage_directory(intent_to_write=False).home_directory
+    providers._get_local_constants = _no_local_constants
+    providers.CONSTANTS_CACHE.cache.clear()
+    set_hypothesis_home_dir(cache_dir() / "hypothesis")
+    try:
+        yield
+    finally:
+        set_hypothesis_home_dir(home)
+        providers._get_local_constants = original
+        providers.CONSTANTS_CACHE.cache.clear()

@@ -31,7 +31,7 @@ from schemathesis.schemas import APIOperation
 from orderproof import registry
 from orderproof.checks.base import Exchange, loads_exact
 from orderproof.checks.bodies import request_example, spec_document
-from orderproof.core.profiles import hypothesis_settings
+from orderproof.core.profiles import hypothesis_settings, seed_alone
 from orderproof.engine.scene import Scene
 from orderproof.engine.target import Target
 from orderproof.engine.transport import Reply
@@ -91,7 +91,8 @@ def case_pool(slug: str, mode: str, size: int, pool_seed: int) -> tuple[Any, ...
     def collect(case: Any) -> None:
         collected.append(case)
 
-    collect()
+    with seed_alone():
+        collect()
     return tuple(collected)
 
 

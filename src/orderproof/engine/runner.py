@@ -12,6 +12,7 @@ import time
 
 from orderproof.catalogue import Rule
 from orderproof.checks.base import RuleFailure
+from orderproof.core.profiles import seed_alone
 from orderproof.core.results import RuleResult, Verdict
 from orderproof.engine.context import Observation, RunContext, rule_kind
 from orderproof.engine.evidence import BUDGET, fail, result
@@ -31,7 +32,8 @@ def verify(ctx: RunContext, rule: Rule) -> RuleResult:
     """The verdict of ``rule`` against the run's target, timed, with its reason masked."""
     started = time.perf_counter()
     try:
-        verdict = _verify(ctx, rule)
+        with seed_alone():
+            verdict = _verify(ctx, rule)
     except BudgetExhausted:
         verdict = result(rule, Verdict.NOT_VERIFIED, BUDGET)
     except Exception as exc:  # noqa: BLE001 - a defect of orderproof never passes a rule, nor hides it

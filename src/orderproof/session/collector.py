@@ -125,3 +125,21 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     write(f"{counts[Verdict.PASS]} passed, {counts[Verdict.FAIL]} failed, {counts[Verdict.NOT_VERIFIED]} not verified "
           f"in {elapsed:.1f}s; {context.transport.sent} requests; seed {context.seed} "
           f"(replay: {context.replay_command('<api>')})")
+    unverified = must_not_verified(results)
+    if unverified and not config.option.allow_not_verified:
+        write(f"{len(unverified)} MUST rule(s) NOT VERIFIED ({', '.join(unverified)}): the run does not certify "
+              "the service, as with `orderproof certify`; --allow-not-verified accepts it")
+
+
+def must_not_verified(results: list[RuleResult]) -> list[str]:
+    return [r.rule_id for r in results if r.level == "MUST" and r.verdict is Verdict.NOT_VERIFIED]
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The same gate as certify: a MUST rule that could not be verified fails the session (its item
+    stays a skip with the reason), unless ``--allow-not-verified``."""
+    config = session.config
+    if _collector(config) is not None or context_of(config) is None or config.option.allow_not_verified:
+        return
+    if must_not_verified(config.stash.get(RESULTS_KEY, [])) and exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
