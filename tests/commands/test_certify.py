@@ -190,17 +190,54 @@ def test_a_bad_target_keeps_the_last_good_reports(monkeypatch, capsys, tmp_path)
     assert main(["verify-certificate", str(tmp_path)]) == 0
 
 
-def test_a_previous_certificate_never_survives_a_failed_run(monkeypatch, capsys, tmp_path):
+def reports_of(directory: Path) -> dict[Path, bytes]:
+    return {path: path.read_bytes() for path in directory.rglob("*") if path.is_file()}
+
+
+def test_a_run_that_breaks_or_is_interrupted_leaves_the_previous_reports(monkeypatch, capsys, tmp_path):
     use_runner(monkeypatch, {"SO-SCHEMA": Verdict.PASS})
     assert certify(capsys, "--report-dir", str(tmp_path))[0] == 0
-    assert (tmp_path / "certificate.json").exists()
+    (tmp_path / "notes.txt").write_text("the user's own file")
+    before = reports_of(tmp_path)
 
     def broken(context):
+        (Path(context.options.report_dir) / "junit.xml").write_text("<testsuites tests='0'/>")   # half written
         raise RuntimeError("the conformance run did not complete")
 
     monkeypatch.setattr(certify_command, "run_conformance", broken)
-    assert certify(capsys, "--report-dir", str(tmp_path))[0] == 3
-    assert not (tmp_path / "certificate.json").exists() and not (tmp_path / "certificate.md").exists()
+    code, _, err = certify(capsys, "--report-dir", str(tmp_path))
+    assert code == 3 and f"the previous reports in {tmp_path} are untouched" in err
+    assert reports_of(tmp_path) == before
+
+    def interrupted(context):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(certify_command, "run_conformance", interrupted)
+    code, _, err = certify(capsys, "--report-dir", str(tmp_path))
+    assert code == 130 and single_line_error(err) == (
+        f"orderproof certify: interrupted; the previous reports in {tmp_path} are untouched")
+    assert reports_of(tmp_path) == before and not list(tmp_path.glob(".run-*"))
+    assert main(["verify-certificate", str(tmp_path)]) == 0
+
+
+def test_a_new_run_replaces_every_report_of_the_previous_one(monkeypatch, capsys, tmp_path):
+    use_runner(monkeypatch, {"SO-SCHEMA": Verdict.PASS})
+    assert certify(capsys, "--report-dir", str(tmp_path), "--seed", "1")[0] == 0
+    (tmp_path / "allure-results" / "stale-result.json").write_text("{}")
+    assert certify(capsys, "--report-dir", str(tmp_path), "--seed", "2")[0] == 0
+    assert not (tmp_path / "allure-results" / "stale-result.json").exists()
+    assert json.loads((tmp_path / "certificate.json").read_text())["seed"] == 2
+    assert main(["verify-certificate", str(tmp_path)]) == 0
+
+
+def test_a_report_dir_that_cannot_be_written_is_refused_before_any_traffic(monkeypatch, capsys, tmp_path):
+    fake = use_runner(monkeypatch, {"SO-SCHEMA": Verdict.PASS})
+    contacted = []
+    monkeypatch.setattr(certify_command, "build_context", lambda options: contacted.append(options))
+    (tmp_path / "a-file").write_text("")
+    code, _, err = certify(capsys, "--report-dir", str(tmp_path / "a-file" / "reports"))
+    assert code == 2 and "cannot be written" in single_line_error(err)
+    assert contacted == [] and fake.options is None
 
 
 def single_line_error(err: str) -> str:

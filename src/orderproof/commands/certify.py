@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import io
 import os
-import shutil
 import sys
 import traceback
 from pathlib import Path
@@ -21,9 +21,10 @@ from typing import Any, TextIO
 from orderproof.core import masking
 from orderproof.core.errors import UsageError
 from orderproof.core.options import RunOptions, add_options
-from orderproof.core.results import Verdict
-from orderproof.engine.context import build_context
+from orderproof.core.results import RunResult, Verdict
+from orderproof.engine.context import RunContext, build_context
 from orderproof.report import certificate
+from orderproof.report.directory import StagedReports
 from orderproof.report.progress import Progress
 from orderproof.session.run import run_conformance
 
@@ -31,6 +32,7 @@ NAME = "certify"
 HELP = ("Certify a service against the contracts and write junit.xml, allure-results/ and the "
         "certificate (default target: the embedded reference).")
 INTERNAL_ERROR = 3
+INTERRUPTED = 130
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -42,50 +44,54 @@ def run(args: argparse.Namespace) -> int:
     progress = Progress()
     options = RunOptions.from_namespace(args, on_event=progress)
     masking.reset_registry()
-    context = build_context(options)      # a bad target is a usage error before any report is touched
-    report_dir: Path = options.report_dir
-    try:
-        report_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        context.close()
-        raise UsageError(f"--report-dir {report_dir} cannot be created: {exc.strerror or exc}") from None
-    # A report directory holds one run: a previous run's certificate must never survive a failed
-    # run, and its allure results (allure-pytest adds to the directory) are not this run's evidence.
-    for stale in (certificate.CERTIFICATE_JSON, certificate.CERTIFICATE_MD, certificate.JUNIT):
-        (report_dir / stale).unlink(missing_ok=True)
-    shutil.rmtree(report_dir / certificate.ALLURE_DIR, ignore_errors=True)
-    try:
-        # pytest's own terminal report of the conformance items is not for the user: the progress
-        # display and the table say it all (ORDERPROOF_DEBUG=1 shows it after the run).
-        pytest_output = io.StringIO()
+    # The previous reports stay until this run has a verdict: it writes beside them and moves into
+    # place at the end. A report directory that cannot be written is refused before any traffic.
+    with StagedReports(options.report_dir) as stage:
+        context = build_context(dataclasses.replace(options, report_dir=stage.path))
         try:
-            with contextlib.redirect_stdout(pytest_output):
-                result = run_conformance(context)
-        finally:
-            progress.close()
-            if _debug():
-                print(masking.mask_text(pytest_output.getvalue()), file=sys.stderr)
-        # Last line of defence: the runner writes every report through orderproof.core.masking; this
-        # pass re-masks every text file it wrote with the secrets learned during the run, in case
-        # one reached a report some other way (captured logs, a library's own output).
-        for written in (result.junit_path, result.allure_dir):
-            masking.mask_tree(Path(written))
-        cert = certificate.build_certificate(result, command=masking.mask_text(options.command(report_dir=True)))
-        path = certificate.write_certificate(cert, report_dir)
-    except UsageError:
-        raise
-    except Exception as exc:                                  # a bug in orderproof, not the user's
-        return _internal_error(exc)
-    print_summary(cert, report_dir, path, sys.stdout)
+            result = _run(context, progress)
+            cert = certificate.build_certificate(result, command=masking.mask_text(options.command(report_dir=True)))
+            certificate.write_certificate(cert, stage.path)
+        except KeyboardInterrupt:
+            print(f"orderproof certify: interrupted; the previous reports in {options.report_dir} are untouched",
+                  file=sys.stderr)
+            return INTERRUPTED
+        except UsageError:
+            raise
+        except Exception as exc:                              # a bug in orderproof, not the user's
+            return _internal_error(exc, options.report_dir)
+        stage.commit()
+    path = options.report_dir / certificate.CERTIFICATE_JSON
+    print_summary(cert, options.report_dir, path, sys.stdout)
     return cert["exit_code"]
+
+
+def _run(context: RunContext, progress: Progress) -> RunResult:
+    # pytest's own terminal report of the conformance items is not for the user: the progress
+    # display and the table say it all (ORDERPROOF_DEBUG=1 shows it after the run).
+    pytest_output = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(pytest_output):
+            result = run_conformance(context)
+    finally:
+        progress.close()
+        if _debug():
+            print(masking.mask_text(pytest_output.getvalue()), file=sys.stderr)
+    # Last line of defence: the runner writes every report through orderproof.core.masking; this
+    # pass re-masks every text file it wrote with the secrets learned during the run, in case
+    # one reached a report some other way (captured logs, a library's own output).
+    for written in (result.junit_path, result.allure_dir):
+        masking.mask_tree(Path(written))
+    return result
 
 
 def _debug() -> bool:
     return os.environ.get("ORDERPROOF_DEBUG", "") not in ("", "0")
 
 
-def _internal_error(exc: BaseException) -> int:
+def _internal_error(exc: BaseException, report_dir: Path) -> int:
     message = masking.mask_text(" ".join(f"{type(exc).__name__}: {exc}".split()))
+    message += f"; the previous reports in {report_dir} are untouched"
     if _debug():
         print(masking.mask_text(traceback.format_exc()), file=sys.stderr, end="")
         print(f"orderproof certify: internal error: {message}", file=sys.stderr)
