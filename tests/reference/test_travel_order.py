@@ -184,10 +184,15 @@ def test_other_media_types_are_101(app, client, media):
 
 def test_bad_forms_are_101(app, client):
     form = "application/x-www-form-urlencoded"
-    for raw in (b"memberid=abc", b"isrecivemail=maybe", b"itemtype=99999999999", b"\xff=1",
-                b"", b"extraamt=NaN"):
+    for raw in (b"memberid=abc", b"isrecivemail=maybe", b"itemtype=99999999999", b"\xff=1", b"extraamt=NaN"):
         rejected(post(client, None, form, raw=raw), 101)
     assert orders(app) == []
+
+
+def test_an_empty_form_is_an_object_without_fields(client):
+    form = "application/x-www-form-urlencoded"
+    empty_form, empty_json = post(client, None, form, raw=b""), post(client, {})
+    assert (empty_form.status_code, empty_form.json()["code"]) == (empty_json.status_code, empty_json.json()["code"])
 
 
 def test_unknown_member_is_102(app, client):

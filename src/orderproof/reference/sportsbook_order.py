@@ -140,8 +140,8 @@ OPTION_FIELDS = {
     "groupType": (REQUIRED, _integer()),
     "optionId": (REQUIRED, _string),
     "betOption": (REQUIRED, _string),
-    "insHomeScore": (OPTIONAL, _integer()),
-    "insAwayScore": (OPTIONAL, _integer()),
+    "insHomeScore": (OPTIONAL, lambda value: True),     # untyped in the seed's table: any JSON value
+    "insAwayScore": (OPTIONAL, lambda value: True),
     "oddsView": (REQUIRED, _number_or_decimal_text),
     "oddsFormat": (REQUIRED, _integer()),
     "betStage": (REQUIRED, _integer()),

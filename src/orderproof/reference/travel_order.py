@@ -135,8 +135,8 @@ def _read_form(raw: bytes) -> dict[str, Any]:
                           errors="strict")
     except (UnicodeDecodeError, ValueError) as exc:
         raise Invalid(f"the form body cannot be read: {exc}") from None
-    if not pairs:
-        raise Invalid("the request body is empty")
+    if not pairs:           # an object without fields, as a form encodes it: every field is optional
+        return {}
     types = _form_types()
     return {name: _form_value(value, types.get(name)) for name, value in pairs}
 
