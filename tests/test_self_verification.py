@@ -2,7 +2,8 @@
 
 * every named fault of the reference fails exactly the rules it is meant to break (and no other
   MUST rule): a check that cannot fail is a defect, and a fault that no rule catches is a failing
-  test naming the fault (the mutation score bar is 100 %);
+  test naming the fault (the mutation score bar is 100 %); the replay of its first failure, from
+  the recording alone, fails again on a fresh faulty reference and passes on the clean one;
 * every named variation (a correct behaviour the seeds permit that differs from the reference's own
   choice) stays CERTIFIED, with no MUST rule failed or not verified and no SHOULD warning but those it
   declares: a check that fails a conforming service is a defect too.
@@ -20,8 +21,10 @@ import pytest
 from orderproof import registry
 from orderproof.catalogue import load_catalogue
 from orderproof.core.options import RunOptions
+from orderproof.core.profiles import seed_alone
 from orderproof.core.results import Verdict
 from orderproof.engine.context import build_context
+from orderproof.engine.replay import replay
 from orderproof.engine.runner import verify
 from orderproof.reference import FAULTS, IMPLEMENTED, VARIATIONS
 
@@ -36,6 +39,7 @@ PREFIXES = {registry.get(slug).prefix: slug for slug in IMPLEMENTED}
 EXPECTED_NOT_VERIFIED: dict[str, str] = {}
 
 TABLE: list[tuple[str, str, str, str]] = []
+REPLAYS: list[tuple[str, str, str, str]] = []
 VARIATION_TABLE: list[tuple[str, str, str, str, str]] = []
 
 
@@ -96,6 +100,22 @@ def test_fault_fails_exactly_its_rules(name: str) -> None:
     collateral = [f"{r.rule_id}: {r.reason}" for r in results if r.verdict is Verdict.FAIL and r.level == "MUST"
                   and r.rule_id not in fault.rules and r.rule_id not in fault.also]
     assert not collateral, f"fault {name} also fails MUST rules it does not name:\n" + "\n".join(collateral)
+    first = next(by_id[rule] for rule in sorted(fault.rules) if by_id[rule].verdict is Verdict.FAIL)
+    again, clean = replay_against(first, fault=name), replay_against(first, fault=None)
+    REPLAYS.append((name, first.rule_id, again.verdict.value, clean.verdict.value))
+    assert first.evidence.scenario["reproduced"], f"{first.rule_id}: {first.evidence.scenario['replay_reason']}"
+    assert again.verdict is Verdict.FAIL, f"{first.rule_id} replayed on a fresh faulty reference: {again.reason}"
+    assert clean.verdict is Verdict.PASS, f"{first.rule_id} replayed on the clean reference: {clean.reason}"
+
+
+def replay_against(result, fault: str | None):
+    """The recorded scenario of a FAIL, replayed once on a freshly served reference (over HTTP)."""
+    context = build_context(RunOptions(apis=(result.api,), fault=fault, serve=True, profile=PROFILE, seed=SEED))
+    try:
+        with seed_alone():
+            return replay(context, context.catalogue.rule(result.rule_id), result.evidence.scenario["trace"], salt=7)
+    finally:
+        context.close()
 
 
 @pytest.mark.parametrize("name", sorted(VARIATIONS))
@@ -126,6 +146,10 @@ def teardown_module() -> None:
     if TABLE:
         print("\nfault | rules expected | rules failed | first failure after")
         for row in TABLE:
+            print(" | ".join(row))
+    if REPLAYS:
+        print("\nfault | first rule failed | its replay on a fresh faulty reference | on the clean reference")
+        for row in REPLAYS:
             print(" | ".join(row))
     if VARIATION_TABLE:
         print("\nvariation | APIs | MUST FAILs (must be 0) | MUST not verified (must be 0) | SHOULD warnings")

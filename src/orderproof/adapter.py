@@ -41,6 +41,9 @@ class ApiAdapter:
     secret_auth_keys: tuple[str, ...] = ()             # of which secrets (masked in every report)
     edge_fields: tuple[tuple[Any, ...], ...] = ()      # money and id fields, as paths into a body
     snapshot_keys: tuple[str, ...] = ()                # the parts of "a player snapshot" this API fills
+    # How a request is signed, for a replay script to sign it again (None: not signed). Its
+    # ``scheme`` must be one the script's fill.py knows; ``sign`` computes the same.
+    script_signature: dict[str, str] | None = None
 
     # --- where the data files are ----------------------------------------------------------------
     @property
@@ -87,6 +90,10 @@ class ApiAdapter:
     def repeat_identity(self, headers: Mapping[str, str], body: Any) -> str | None:
         """What makes two requests "the same" for the API's idempotency (a key, a ticket id)."""
         return None
+
+    def sign(self, secret: str, timestamp: str, body: bytes) -> str:
+        """The signature ``script_signature`` describes (only for an API that signs its requests)."""
+        raise NotImplementedError(f"the {self.slug} adapter does not sign requests")
 
     def annotate(self, exchange: Exchange, scene: Any, player: Mapping[str, Any] | None) -> None:
         """Add what the suite knows beside the exchange to ``exchange.extra`` (current odds, the

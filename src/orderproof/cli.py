@@ -9,11 +9,18 @@ import argparse
 import os
 import sys
 
-from orderproof.commands import certify, faults, rules, serve, verify_certificate
+from orderproof.commands import (
+    certify,
+    faults,
+    replay,
+    rules,
+    serve,
+    verify_certificate,
+)
 from orderproof.core.errors import UsageError
 from orderproof.core.version import __version__
 
-COMMANDS = (certify, rules, faults, serve, verify_certificate)
+COMMANDS = (certify, replay, rules, faults, serve, verify_certificate)
 
 
 def build_parser() -> tuple[argparse.ArgumentParser, dict]:

@@ -122,6 +122,9 @@ class FakeFlow:
         self._ids += 1
         return f"{uuid.uuid4().int >> 80}{self._ids}"
 
+    def fresh_uuid(self) -> str:
+        return str(uuid.uuid4())
+
     def setup(self, state: str, **params: Any) -> dict[str, Any]:
         if state == "an operator exists":
             operator = {"name": params.get("name", f"op-{len(self.operators)}"), "secret": "s3cret-op",
@@ -137,7 +140,8 @@ class FakeFlow:
                       "balance": params.get("balance", "1000.00"), "currency": "EUR",
                       "blocked": params.get("blocked", False), "min_stake": params.get("min_stake", "0.10"),
                       "max_stake": params.get("max_stake", "500.00"),
-                      "session_expired": params.get("session_expired", False), "operator": operator}
+                      "session_expired": params.get("session_expired", False),
+                      "expired_ago": params.get("session_expired_seconds_ago", 60), "operator": operator}
             self.players.append(player)
             self.states[player["userId"]] = {"balance": player["balance"], "bets": [], "orders": [], "tickets": [],
                                              "travel_orders": [], "ledger": []}
@@ -269,7 +273,8 @@ def bet_placement(*bugs: str) -> Callable[[FakeFlow, Request], tuple[int, Any]]:
         if player is None:
             return fail("INVALID_USER")
         tokens = {p["sessionToken"] for p in flow.players} if "any-user-session" in bugs else {player["sessionToken"]}
-        if "ignore-session" not in bugs and (body["sessionToken"] not in tokens or player["session_expired"]):
+        expired = player["session_expired"] and not ("session-grace" in bugs and player["expired_ago"] < 300)
+        if "ignore-session" not in bugs and (body["sessionToken"] not in tokens or expired):
             return fail("INVALID_SESSION")
         if player["blocked"]:
             return fail("USER_BLOCKED")

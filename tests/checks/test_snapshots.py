@@ -2,7 +2,7 @@
 
 import pytest
 
-from orderproof.checks.base import RuleFailure
+from orderproof.checks.base import NotVerified, RuleFailure
 from orderproof.checks.snapshots import assert_unchanged
 from tests.apis.fakes import rule
 
@@ -12,3 +12,14 @@ def test_assert_unchanged_compares_balances_as_decimals_and_lists_exactly():
     with pytest.raises(RuleFailure, match=r"\[BP-ATOMIC\] a slip was rejected, yet the player's bets changed"):
         assert_unchanged(rule("BP-ATOMIC"), {"balance": "1", "bets": []}, {"balance": "1", "bets": [{"betId": "b"}]},
                          "a slip was rejected", "store none")
+
+
+def test_a_snapshot_without_a_ledger_is_judged_on_the_rest_never_as_an_unchanged_ledger():
+    assert_unchanged(rule("BP-ATOMIC"), {"balance": "1", "bets": []}, {"balance": "1", "bets": []}, "x")
+    with pytest.raises(RuleFailure, match="the player's ledger changed"):
+        assert_unchanged(rule("BP-ATOMIC"), {"balance": "1", "bets": [], "ledger": []},
+                         {"balance": "1", "bets": [], "ledger": [{"amount": "-1"}]}, "a slip was rejected")
+    with pytest.raises(NotVerified, match="the player snapshot has no 'ledger'"):
+        assert_unchanged(rule("BP-ATOMIC"), {"balance": "1", "bets": [], "ledger": []}, {"balance": "1", "bets": []}, "x")
+    with pytest.raises(NotVerified, match="the player snapshot has no 'bets' .* cannot be told"):
+        assert_unchanged(rule("BP-ATOMIC"), {"balance": "1"}, {"balance": "1"}, "x")

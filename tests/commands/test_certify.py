@@ -10,6 +10,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import pytest
@@ -37,6 +38,8 @@ class FakeContext:
 
     def __init__(self, options):
         self.options = options
+        self.target = SimpleNamespace(embedded=True, fault=options.fault, variation=options.variation,
+                                      base_url="http://testserver", provider_states_url=None)
 
     def close(self) -> None:
         pass

@@ -9,7 +9,13 @@ from pathlib import Path
 import pytest
 
 from orderproof.core.errors import UsageError
-from orderproof.core.options import OPTIONS, REMOTE_RATE_LIMIT, RunOptions, add_options, parse_pins
+from orderproof.core.options import (
+    OPTIONS,
+    REMOTE_RATE_LIMIT,
+    RunOptions,
+    add_options,
+    parse_pins,
+)
 
 
 def certify_parser() -> argparse.ArgumentParser:

@@ -163,6 +163,14 @@ def test_accepts_expired_session(reference_factory):
     assert ref.bet(player, make_slip(player, sessionToken="wrong")).status_code == 401   # only expiry is skipped
 
 
+def test_session_grace_period(reference_factory):
+    ref = faulty(reference_factory, "session-grace-period")
+    recent = ref.player(session_expired=True, session_expired_seconds_ago=1)
+    assert ref.bet(recent).status_code == 200                                          # the undocumented grace
+    long_ago = ref.player(session_expired=True, session_expired_seconds_ago=600)
+    assert ref.bet(long_ago).json()["errorCode"] == "INVALID_SESSION"                  # beyond it: refused
+
+
 def test_framework_422(reference_factory):
     ref = faulty(reference_factory, "framework-422")
     player = ref.player()

@@ -154,3 +154,14 @@ def test_malformed_json_gets_400(ref):
 def test_the_hook_can_be_disabled(reference_factory):
     ref = reference_factory(provider_states=False)
     assert call(ref, {"state": "a player exists"}).status_code == 404
+
+
+def test_a_player_whose_session_expired_minutes_ago(ref):
+    player = ref.state("a player exists", session_expired=True, session_expired_seconds_ago=600)
+    with ref.app.state.store.read() as conn:
+        expires_at = conn.execute("SELECT session_expires_at FROM players WHERE user_id = ?",
+                                  (player["userId"],)).fetchone()[0]
+    assert 590 <= time.time() - expires_at <= 620
+    refused = ref.client.post(PROVIDER_STATES_PATH, json={"state": "a player exists",
+                                                           "params": {"session_expired_seconds_ago": 0}})
+    assert refused.status_code == 400

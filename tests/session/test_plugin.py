@@ -181,3 +181,29 @@ def test_the_plugin_defaults_to_a_gentle_rate_against_a_real_service(pytester: p
     finally:
         served.close()
     result.stdout.fnmatch_lines(["rate 20.0"])
+
+
+def test_the_plugin_works_from_an_empty_directory_under_a_wheel_install(tmp_path: Path) -> None:
+    """Installed as a wheel would be (into a site-packages directory, not editable), run from an
+    empty directory: the plugin is found by its entry point and certifies (no conftest involved)."""
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    site = tmp_path / "site-packages"
+    installed = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+                                "--no-index", "--target", str(site), str(root)], capture_output=True, text=True,
+                               timeout=300)
+    assert installed.returncode == 0, installed.stderr
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    where = subprocess.run([sys.executable, "-c", "import orderproof; print(orderproof.__file__)"], cwd=empty, env=env,
+                           capture_output=True, text=True, timeout=60)
+    assert where.stdout.startswith(str(site)), where.stdout + where.stderr
+    run = subprocess.run([sys.executable, "-m", "pytest", *QUICK, "-q", "-p", "no:cacheprovider"], cwd=empty, env=env,
+                         capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-2000:]
+    assert f"{len(rules_of(API))} passed" in run.stdout
+    assert sorted(p.name for p in empty.iterdir()) == []          # no .hypothesis/ or other cache left behind

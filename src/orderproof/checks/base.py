@@ -108,6 +108,7 @@ class Exchange:
     elapsed_s: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict, compare=False)
     conventions: Any = field(default=None, compare=False, repr=False)   # the run's ConventionBook
+    request_bytes: bytes | None = field(default=None, compare=False, repr=False)   # the body exactly as sent
 
     @cached_property
     def json(self) -> Any:
@@ -133,6 +134,10 @@ class Flow(Protocol):
 
     def fresh_id(self) -> str:
         """A new identity (digits) for this run, never repeated (a docno, a ticket number)."""
+
+    def fresh_uuid(self) -> str:
+        """A new UUID for this run (a bet id, an idempotency key, an unknown name). Checks take their
+        identities here, never from ``uuid.uuid4()``, so that a replay of the scenario makes the same."""
 
     def setup(self, state: str, **params: Any) -> dict[str, Any]:
         """Set up a provider state (Pact convention); raises NotVerified when the target has no hook

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from orderproof.core.errors import UsageError
@@ -37,6 +37,7 @@ __all__ = ["ConventionBook", "book_of", "validate_pins"]
 class _State:
     candidates: tuple[str, ...]
     first: dict[str, str]             # option -> what first showed it (one line of evidence)
+    origins: dict[str, Any] = field(default_factory=dict)   # option -> where it was first shown (the engine's)
 
 
 class ConventionBook:
@@ -48,6 +49,7 @@ class ConventionBook:
         self.pinned = dict(pinned or {})
         self._states: dict[str, _State] = {}
         self._lock = threading.Lock()
+        self.origin: Any = None      # set by the engine: where the answers being judged come from
 
     def options(self, name: str) -> tuple[str, ...]:
         convention = self.conventions.get(name)
@@ -79,6 +81,8 @@ class ConventionBook:
             for option in shown:
                 if option in left and option not in state.first and evidence:
                     state.first[option] = evidence
+                if option in left and option not in state.origins and self.origin is not None:
+                    state.origins[option] = self.origin
             state.candidates = left
 
     def _contradiction(self, rule_id: str, name: str, shown: tuple[str, ...], state: _State,
@@ -98,8 +102,25 @@ class ConventionBook:
                        f"run followed {' or '.join(state.candidates)}" + (f" ({earlier})" if earlier else "")
                        + "; a service keeps one convention through a run (pin the service's own with "
                        f"`conventions: {{{name}: <option>}}` in the target file)")
-        return RuleFailure(rule_id, message, received=evidence or None,
-                           documented=f"one option of {name} throughout: {', '.join(self.options(name) or shown)}")
+        failure = RuleFailure(rule_id, message, received=evidence or None,
+                              documented=f"one option of {name} throughout: {', '.join(self.options(name) or shown)}")
+        # where the earlier answers came from, so that a replay shows them again before this one
+        failure.origins = [state.origins[option] for option in state.candidates if option in state.origins]
+        return failure
+
+    def snapshot(self) -> dict[str, dict[str, Any]]:
+        """What the run has seen so far (JSON): the candidates left and the first evidence of each,
+        for a replay that must judge as the run did at that point."""
+        with self._lock:
+            return {name: {"candidates": list(state.candidates), "first": dict(state.first)}
+                    for name, state in self._states.items()}
+
+    def continued(self, seen: Mapping[str, Mapping[str, Any]] | None) -> ConventionBook:
+        """A new book with the same declarations and pins that has seen what ``seen`` records."""
+        book = ConventionBook(self.conventions, self.pinned)
+        for name, state in (seen or {}).items():
+            book._states[name] = _State(tuple(state["candidates"]), dict(state.get("first") or {}))
+        return book
 
     def report(self, apis: Iterable[str] | None = None) -> list[dict[str, Any]]:
         """For the certificate: every declared convention (of ``apis``), what was pinned, observed."""

@@ -12,6 +12,7 @@ from .numbers import cents, to_decimal
 __all__ = ["PLAYER_STATE", "assert_unchanged", "balance_of", "body_of", "player_cents", "state"]
 
 PLAYER_STATE = ("balance", "bets", "ledger")
+OPTIONAL_PARTS = ("ledger",)      # compared when the hook keeps one; never taken as "unchanged" when absent
 
 
 def body_of(exchange: Exchange) -> Any:
@@ -23,9 +24,13 @@ def body_of(exchange: Exchange) -> Any:
 
 
 def state(snapshot: Mapping[str, Any], keys: Iterable[str]) -> dict[str, Any]:
-    """The parts of a snapshot a rule compares (the balance as a Decimal, lists as they are)."""
+    """The parts of a snapshot a rule compares (the balance as a Decimal, lists as they are); a part
+    the snapshot does not have is NOT VERIFIED, never an empty part that stayed the same."""
     out: dict[str, Any] = {}
     for key in keys:
+        if key not in snapshot:
+            raise NotVerified(f"the player snapshot has no {key!r} (the provider-state hook keeps none), so "
+                              f"whether it changed cannot be told")
         value = snapshot.get(key)
         out[key] = to_decimal(value) if key == "balance" else list(value or [])
     return out
@@ -33,8 +38,9 @@ def state(snapshot: Mapping[str, Any], keys: Iterable[str]) -> dict[str, Any]:
 
 def assert_unchanged(rule: RuleLike | str, before: Mapping[str, Any], after: Mapping[str, Any], situation: str,
                      documented: str | None = None, keys: Iterable[str] = PLAYER_STATE) -> None:
-    """Fails if the snapshot parts ``keys`` differ between ``before`` and ``after``."""
-    keys = tuple(keys)
+    """Fails if the snapshot parts ``keys`` differ between ``before`` and ``after``. An optional part
+    (the ledger) is compared when the hook keeps one; a required part it lacks is NOT VERIFIED."""
+    keys = tuple(key for key in keys if key not in OPTIONAL_PARTS or key in before or key in after)
     old, new = state(before, keys), state(after, keys)
     changed = {k: {"before": _short(old[k]), "after": _short(new[k])} for k in keys if old[k] != new[k]}
     if changed:

@@ -26,6 +26,7 @@ from orderproof.engine.context import RunContext, build_context
 from orderproof.report import certificate
 from orderproof.report.directory import StagedReports
 from orderproof.report.progress import Progress
+from orderproof.report.replays import write_replays
 from orderproof.session.run import run_conformance
 
 NAME = "certify"
@@ -50,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
         context = build_context(dataclasses.replace(options, report_dir=stage.path))
         try:
             result = _run(context, progress)
+            _write_replays(context, result, stage.path)
             cert = certificate.build_certificate(result, command=masking.mask_text(options.command(report_dir=True)))
             certificate.write_certificate(cert, stage.path)
         except KeyboardInterrupt:
@@ -83,6 +85,19 @@ def _run(context: RunContext, progress: Progress) -> RunResult:
     for written in (result.junit_path, result.allure_dir):
         masking.mask_tree(Path(written))
     return result
+
+
+def _write_replays(context: RunContext, result: RunResult, report_dir: Path) -> None:
+    """The replay script of every failure (replay/), pointed at the certified service; for the
+    embedded reference, at `orderproof serve` with the run's fault or variation."""
+    target = context.target
+    if target.embedded:
+        switches = "".join(f" --{name} {value}" for name, value in (("fault", target.fault),
+                                                                   ("variation", target.variation)) if value)
+        base, hook, hint = None, None, f"; start one with: orderproof serve{switches}"
+    else:
+        base, hook, hint = target.base_url, target.provider_states_url, ""
+    write_replays(result.results, report_dir, target=result.target, base_url=base, hook_url=hook, serve_hint=hint)
 
 
 def _debug() -> bool:

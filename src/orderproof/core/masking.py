@@ -34,6 +34,7 @@ __all__ = [
     "MIN_SECRET_LENGTH",
     "SECRET_NAMES",
     "SecretRegistry",
+    "mask_values",
     "is_secret_name",
     "mask_json",
     "mask_text",
@@ -118,6 +119,21 @@ def mask_text(text: str, secrets: Iterable[Any] | None = None) -> str:
     text = _HEADER.sub(_mask_header, text)
     text = _USERINFO.sub(rf"\g<lead>{MASK}@", text)
     return _QUERY.sub(_mask_query, text)
+
+
+def mask_values(obj: Any, secrets: Iterable[Any] | None = None) -> Any:
+    """A copy of a JSON-like value with every known secret *value* masked wherever it stands, and no
+    masking by name: for files in which the secrets were already replaced by placeholders."""
+    forms = _value_forms(registry().values() if secrets is None else secrets)
+    if isinstance(obj, dict):
+        return {key: mask_values(item, forms) for key, item in obj.items()}
+    if isinstance(obj, list):
+        return [mask_values(item, forms) for item in obj]
+    if isinstance(obj, str):
+        for form in forms:
+            obj = obj.replace(form, MASK)
+        return obj
+    return obj
 
 
 def mask_json(obj: Any, secrets: Iterable[Any] | None = None) -> Any:

@@ -9,6 +9,7 @@ gentle (20 requests per second) for a real service and unlimited for the embedde
 
 from __future__ import annotations
 
+import argparse
 import shlex
 import uuid
 from collections.abc import Callable, Iterable, Mapping
@@ -96,11 +97,15 @@ OPTIONS: tuple[Option, ...] = (
 
 
 def add_options(add: Callable[..., Any], *, pytest: bool = False,
-                group: Callable[[str], Callable[..., Any]] | None = None) -> None:
+                group: Callable[[str], Callable[..., Any]] | None = None, only: Iterable[str] | None = None) -> None:
     """Declare every option through ``add(flag, **kwargs)`` (``ArgumentParser.add_argument`` or a
-    pytest group's ``addoption``). ``group(name)`` may give another ``add`` for the target group."""
+    pytest group's ``addoption``). ``group(name)`` may give another ``add`` for the target group;
+    ``only`` keeps these flags."""
+    kept = set(only) if only is not None else None
     for option in OPTIONS:
         if (pytest and option.certify_only) or (not pytest and option.pytest_only):
+            continue
+        if kept is not None and option.flag not in kept:
             continue
         adder = group(option.group) if group is not None else add
         adder(option.flag, **option.kwargs())
@@ -142,6 +147,16 @@ class RunOptions:
         self.validate()
 
     @classmethod
+    def from_command(cls, command: str, **extra: Any) -> RunOptions:
+        """The options of an ``orderproof certify ...`` command line (as a certificate records it)."""
+        parser = argparse.ArgumentParser(prog="orderproof certify", add_help=False)
+        add_options(parser.add_argument)
+        words = shlex.split(command)
+        words = words[2:] if words[:2] == ["orderproof", "certify"] else words
+        namespace, _unknown = parser.parse_known_args(words)
+        return cls.from_namespace(namespace, **extra)
+
+    @classmethod
     def from_namespace(cls, namespace: Any, **extra: Any) -> RunOptions:
         """The options of a parsed command line (argparse namespace or ``pytest.Config.option``)."""
         values: dict[str, Any] = {}
@@ -155,7 +170,7 @@ class RunOptions:
         if values.get("report_dir") is None:
             values.pop("report_dir", None)
         values = {key: value for key, value in values.items() if value is not None or key in ("seed",)}
-        return cls(**values, **extra)
+        return cls(**{**values, **extra})
 
     # --- validation: everything knowable before the target is contacted ----------------------------
     def validate(self) -> None:

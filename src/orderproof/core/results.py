@@ -30,6 +30,8 @@ class Evidence:
     response: dict[str, Any] = field(default_factory=dict)  # status, headers, body (text)
     curl: str = ""                                 # a curl line that replays the request
     replay: str = ""                               # how to replay the whole rule (command with --seed)
+    scenario: dict[str, Any] | None = None         # the recorded scenario and its replay (engine.replay)
+    body_file: bytes | None = None                 # a request body curl cannot carry inline (the curl reads it)
 
 
 @dataclass

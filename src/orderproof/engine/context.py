@@ -51,6 +51,7 @@ class Observation:
     exchange: Exchange | None
     flow_rule: str | None = None      # the flow rule whose scenario sent the exchange
     steps: tuple[str, ...] = ()       # a failing scenario's requests, in order
+    trace: dict[str, Any] | None = None   # what replays it: its draws (and the case it started from)
 
 
 @dataclass

@@ -19,6 +19,7 @@ __all__ = ["BUDGET", "NO_APPLICABLE", "evidence_of", "fail", "failure_text", "re
 NO_APPLICABLE = "no response to which the rule applies was observed"
 BUDGET = "request budget exhausted"
 _CURL_SKIPPED = ("content-length", "accept-encoding", "connection", "accept")
+MAX_INLINE_BODY = 2000      # bytes of a body a curl line carries inline
 
 
 def result(rule: Rule, verdict: Verdict, reason: str = "", **extra: Any) -> RuleResult:
@@ -38,15 +39,35 @@ def fail(ctx: RunContext, rule: Rule, observation: Observation, **counts: Any) -
         message += "".join(f"\n    {index}. {step}" for index, step in
                            enumerate(shown, start=len(observation.steps) - len(shown) + 1))
     message = ctx.secrets.mask_text(message)
-    evidence = Evidence(message=message, replay=ctx.replay_command(rule.api))
+    evidence = Evidence(message=message, replay=ctx.replay_command(rule.api),
+                        scenario={"trace": observation.trace} if observation.trace is not None else None)
     if observation.exchange is not None:
-        evidence.request, evidence.response, evidence.curl = evidence_of(ctx, observation.exchange)
+        evidence.request, evidence.response, evidence.curl = evidence_of(ctx, observation.exchange, rule.id)
+        if "body_file" in evidence.request:
+            evidence.body_file = observation.exchange.request_bytes
     summary = message.strip().splitlines()[0] if message.strip() else "the rule was broken"
     return result(rule, Verdict.FAIL, summary, evidence=evidence, **counts)
 
 
-def evidence_of(ctx: RunContext, exchange: Exchange) -> tuple[dict, dict, str]:
-    """The request and response of ``exchange`` as evidence, and a curl line that sends it again."""
+def inline_body(raw: bytes | None) -> bool:
+    """Whether curl can carry a body inline, unchanged by a shell or a terminal: short printable UTF-8."""
+    if raw is None:
+        return True
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return len(raw) <= MAX_INLINE_BODY and text.isprintable()
+
+
+def body_file_name(rule_id: str) -> str:
+    return f"replay/{rule_id}.body"
+
+
+def evidence_of(ctx: RunContext, exchange: Exchange, rule_id: str | None = None) -> tuple[dict, dict, str]:
+    """The request and response of ``exchange`` as evidence, and a curl line that sends it again (a
+    body curl cannot carry inline, with NUL bytes, invalid UTF-8, control characters or over 2 KB,
+    is read from ``replay/<RULE>.body`` beside the scripts)."""
     mask = ctx.secrets.mask_text
     secrets = ctx.secrets.values()
     headers = masking.mask_json(dict(exchange.request_headers), secrets)
@@ -60,16 +81,23 @@ def evidence_of(ctx: RunContext, exchange: Exchange) -> tuple[dict, dict, str]:
     for name, value in headers.items():
         if name not in _CURL_SKIPPED:
             parts += ["-H", shlex.quote(f"{name}: {value}")]
-    if exchange.request_text:
+    raw = exchange.request_bytes if exchange.request_bytes is not None else (
+        exchange.request_text.encode("utf-8") if exchange.request_text else None)
+    if raw and rule_id is not None and not inline_body(raw):
+        request["body_file"] = body_file_name(rule_id)
+        parts += ["--data-binary", shlex.quote("@" + request["body_file"])]
+    elif exchange.request_text:
         parts += ["--data-binary", shlex.quote(request["body"])]
     return request, response, " ".join(parts)
 
 
 def failure_text(group: Any) -> str:
-    """The readable part of a Schemathesis failure (its own curl line and reproduce hints dropped)."""
+    """The readable part of a Schemathesis failure (its own curl line, reproduce hints and its
+    guesses at a cause dropped: a hint names only a cause the suite verified)."""
     lines = []
     for exc in getattr(group, "exceptions", [group]):
         title = getattr(exc, "title", "") or exc.__class__.__name__
         detail = getattr(exc, "message", "") or str(exc)
+        detail = detail.split("\nHint:", 1)[0]      # Schemathesis' guess at a cause, which the suite did not verify
         lines.append(f"{title}: {detail}".strip())
     return "\n".join(lines)

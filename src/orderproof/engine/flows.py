@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import json
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any
@@ -42,8 +42,9 @@ from orderproof.engine.generation import (
     exchange_from,
     valid_body,
 )
-from orderproof.engine.responses import SHRINK_BUDGET, observe
+from orderproof.engine.responses import SHRINK_BUDGET, observe, with_prelude
 from orderproof.engine.scene import PLAYER_STATE, Scene
+from orderproof.engine.trace import RecordingDraw
 from orderproof.engine.transport import BudgetExhausted, Unsendable
 
 __all__ = ["MAX_CONCURRENCY", "RuleFlow", "dumps_exact", "encode_body", "verify_flow"]
@@ -86,26 +87,39 @@ def dumps_exact(body: Any) -> str:
 class RuleFlow:
     """One scenario of one flow rule against the run's target."""
 
-    def __init__(self, ctx: RunContext, rule: Rule, data: Any, scene: Scene):
+    def __init__(self, ctx: RunContext, rule: Rule, data: Any, scene: Scene,
+                 on_exchange: Callable[[Exchange], None] | None = None):
         self.ctx = ctx
         self.rule = rule
+        # what runs on every exchange sent (not a repeat): by default the API's response checks,
+        # whose failures go to their own rules; a replay judges one rule instead
+        self.on_exchange = on_exchange if on_exchange is not None else self._observe
         self.api = rule.api
         self.adapter = registry.get(rule.api)
-        self._data = data
+        self._draw = RecordingDraw(data.draw)       # every value drawn, for a replay of the scenario
         self.scene = scene
         self.exchanges: list[Exchange] = []
         self.conventions = ctx.conventions
         self._players: list[Mapping[str, Any]] = []
         self._identities: set[str] = set()
+        self._groups = 0                               # requests sent at the same time, counted
+        self.conventions_seen: dict[str, Any] = {}     # the run's conventions when the scenario began
         self._lock = threading.Lock()
 
     # Flow protocol -----------------------------------------------------------------------------
+    @property
+    def draws(self) -> list[dict[str, Any]]:
+        return self._draw.draws
+
     def draw(self, strategy: Any, label: str | None = None) -> Any:
-        return self._data.draw(strategy, label=label)
+        return self._draw(strategy, label)
 
     def fresh_id(self) -> str:
         """A new identity (digits) for this run: never repeated, even by a replay with the same seed."""
         return str(self.scene.big_id())
+
+    def fresh_uuid(self) -> str:
+        return self.scene.uuid()
 
     def setup(self, state: str, **params: Any) -> dict[str, Any]:
         answer = self.ctx.states.setup(state, **params)
@@ -143,8 +157,10 @@ class RuleFlow:
         # Which of concurrent duplicates the service takes first is its own business: none of them is
         # "the first request" whose answer the response rules judge (the loser's 409 is not an error).
         keys = [self.adapter.repeat_identity(kwargs.get("headers") or {}, kwargs.get("body")) for kwargs in prepared]
-        for kwargs, key in zip(prepared, keys):
+        self._groups += 1
+        for index, (kwargs, key) in enumerate(zip(prepared, keys)):
             kwargs["duplicate"] = key is not None and keys.count(key) > 1
+            kwargs["tag"] = {"group": self._groups, "index": index}
         with ThreadPoolExecutor(max_workers=min(len(prepared), MAX_CONCURRENCY)) as pool:
             futures = [pool.submit(self._send, kwargs.pop("body", None), **kwargs) for kwargs in prepared]
             return [future.result() for future in futures]
@@ -156,7 +172,7 @@ class RuleFlow:
     def _send(self, body: Any, *, player: Mapping[str, Any] | None = None,
               headers: Mapping[str, str] | None = None, media_type: str = "application/json",
               raw: bytes | None = None, auth: str = "valid", sign_as: Mapping[str, Any] | None = None,
-              duplicate: bool = False) -> Exchange:
+              duplicate: bool = False, tag: Any = None) -> Exchange:
         adapter = self.adapter
         content = raw if raw is not None else encode_body(body, media_type)
         merged: dict[str, str] = {"Content-Type": media_type, **adapter.fresh_headers(self.scene)}
@@ -177,12 +193,15 @@ class RuleFlow:
                 self._identities.add(identity)
         transport = self.ctx.transport
         request = transport.build(adapter.method, self.ctx.target.url_for(self.api), headers=merged, content=content)
-        exchange = exchange_from(self.api, transport.send(request), conventions=self.conventions)
+        exchange = exchange_from(self.api, transport.send(request, tag), conventions=self.conventions)
         adapter.annotate(exchange, self.scene, credential_player)
         self.exchanges.append(exchange)
         if not repeat:        # a repeat's answer is the idempotency rules' business, not the echo's
-            observe(self.ctx, self.rule, exchange)
+            self.on_exchange(exchange)
         return exchange
+
+    def _observe(self, exchange: Exchange) -> None:
+        observe(self.ctx, self.rule, exchange, self.draws, self.conventions_seen)
 
 
 # --- flow rules: a Hypothesis test per rule, each example one scenario ---------------------------------
@@ -207,7 +226,11 @@ def verify_flow(ctx: RunContext, rule: Rule) -> RuleResult:
             calls_after_failure[0] += 1
             if calls_after_failure[0] > SHRINK_BUDGET // 4 and not current_build_context().is_final:
                 return
+        seen_before = ctx.conventions.snapshot()        # what a replay must judge with
         flow = RuleFlow(ctx, rule, data, scene)
+        flow.conventions_seen = seen_before
+        ctx.conventions.origin = {"rule": rule.id, "trace": {"kind": "flow", "draws": flow.draws,
+                                                             "conventions": seen_before}}
         stats["cases"] += 1
         try:
             verdict = check(rule, flow)
@@ -217,7 +240,8 @@ def verify_flow(ctx: RunContext, rule: Rule) -> RuleResult:
             last = flow.exchanges[-1] if flow.exchanges else None
             steps = tuple(f"{e.method} {e.url} -> " + (f"HTTP {e.status}" if not e.extra.get("error")
                                                         else e.extra["error"]) for e in flow.exchanges)
-            found.append(Observation(failure, last, steps=steps))
+            trace = with_prelude({"kind": "flow", "draws": flow.draws, "conventions": seen_before}, failure)
+            found.append(Observation(failure, last, steps=steps, trace=trace))
             raise
         if verdict is not NOT_APPLICABLE:
             stats["applicable"] += 1

@@ -99,15 +99,17 @@ def case_pool(slug: str, mode: str, size: int, pool_seed: int) -> tuple[Any, ...
 # --- coverage cases: one thing broken in an otherwise valid request ------------------------------------
 
 @cache
-def coverage_cases(slug: str) -> tuple[Any, ...]:
+def coverage_cases(slug: str, mode: str = "negative") -> tuple[Any, ...]:
     """Schemathesis' coverage-phase negative cases of the operation: each breaks one thing (a
     missing required field, a wrong type, a value past a bound, a bad header) in an otherwise valid
     request. Probes with other HTTP methods and malformed Content-Type headers are left out (they
-    test the web framework, not the API)."""
+    test the web framework, not the API). ``mode="positive"``: its valid cases instead, every field
+    at its bounds (the longest string, the largest integer, each enum value)."""
     operation = load_operation(slug)
     config = load_schema(slug).config.generation_for(operation=operation, phase="coverage")
+    modes = [GenerationMode.POSITIVE if mode == "positive" else GenerationMode.NEGATIVE]
     generator = CoverageGenerator(
-        operation=operation, generation_modes=[GenerationMode.NEGATIVE], generation_config=config,
+        operation=operation, generation_modes=modes, generation_config=config,
         auth_storage=None, override=Override(query={}, headers={}, cookies={}, path_parameters={}, body={}),
         feedback=FeedbackSources())
     return tuple(case for case in generator
@@ -174,24 +176,23 @@ def valid_body(slug: str, body: Any, scene: Scene, player: Mapping[str, Any], dr
     return registry.get(slug).overlay(integral_floats_as_ints(body), scene, player, draw, fixtures)
 
 
-def overlay_case(slug: str, case: Any, scene: Scene, draw: Callable) -> Mapping[str, Any] | None:
-    """Fill a positive case in place; returns the player used (None for negative cases)."""
-    if case.meta is None or not case.meta.generation.mode.is_positive:
-        return None
+def overlay_case(slug: str, case: Any, scene: Scene, draw: Callable) -> Mapping[str, Any]:
+    """Fill a positive case in place; returns the player used."""
     scene.realistic = True
     player = scene.player()
     case.body = valid_body(slug, case.body, scene, player, draw)
     return player
 
 
-def identify_negative(slug: str, case: Any, scene: Scene, draw: Callable) -> Mapping[str, Any] | None:
+def identify_negative(slug: str, case: Any, scene: Scene, draw: Callable,
+                      broken: set[str] | None = None) -> Mapping[str, Any] | None:
     """A coverage negative case with a real player's identity and real fixtures (events, betcards,
-    prices) in every top-level field it did not break, so that the broken field is the only reason
-    left to reject it."""
+    prices) in every top-level field it did not break (``broken``: by default what the case says it
+    broke), so that the broken field is the only reason left to reject it."""
     if not isinstance(case.body, dict):
         return None
     player = scene.player()
-    broken = mutated_names(case)
+    broken = mutated_names(case) if broken is None else broken
     realistic = valid_body(slug, copy.deepcopy(case.body), scene, player, draw)
     body = dict(case.body)
     for key in body:
@@ -313,6 +314,7 @@ def request_fields(request: requests.PreparedRequest) -> dict[str, Any]:
         "request_headers": {name.lower(): value for name, value in request.headers.items()},
         "request_body": parsed,
         "request_text": raw.decode("utf-8", errors="replace") if raw is not None else None,
+        "request_bytes": raw,
         "media_type": (request.headers.get("Content-Type") or "").split(";")[0].strip() or None,
     }
 

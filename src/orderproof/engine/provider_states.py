@@ -10,6 +10,7 @@ that reason (:class:`~orderproof.checks.base.NotVerified`), never passed.
 from __future__ import annotations
 
 import itertools
+import json
 import threading
 from collections.abc import Mapping
 from decimal import Decimal
@@ -79,7 +80,7 @@ class ProviderStates:
         if reply.status != 200:
             raise NotVerified(f"provider state {state!r} was refused: HTTP {reply.status} {reply.text[:200]}")
         try:
-            answer = reply.response.json() if reply.response is not None else None
+            answer = json.loads(reply.content) if reply.content else None
         except ValueError:
             answer = None
         if not isinstance(answer, dict):

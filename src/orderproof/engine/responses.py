@@ -17,6 +17,7 @@ import requests
 from hypothesis import Phase, given, seed
 from hypothesis import strategies as st
 from hypothesis.control import current_build_context
+from schemathesis.core import NotSet
 from schemathesis.errors import FailureGroup
 
 from orderproof import registry
@@ -49,6 +50,7 @@ from orderproof.engine.generation import (
     set_path,
 )
 from orderproof.engine.scene import Scene
+from orderproof.engine.trace import RecordingDraw, encode
 from orderproof.engine.transport import BudgetExhausted, Unsendable
 
 __all__ = ["SHRINK_BUDGET", "judge", "observe", "send_case", "traffic", "verify_response"]
@@ -107,30 +109,46 @@ def _judge_generic(rule: Rule, exchange: Exchange, case: Any, reply: Any) -> Any
 # --- sending generated cases -------------------------------------------------------------------------
 
 def send_case(ctx: RunContext, slug: str, case: Any, scene: Scene, draw: Callable,
-              edge: tuple[tuple[Any, ...], Any] | None = None, coverage: bool = False) -> tuple[Exchange, Any] | None:
+              edge: tuple[tuple[Any, ...], Any] | None = None, coverage: bool = False,
+              mode: str | None = None, broken: set[str] | None = None) -> tuple[Exchange, Any] | None:
     """Fill in a case (positive: fixtures; coverage negative: identity), sign it, send it.
     ``edge`` (path, value) puts an edge number into a positive case after it was filled in.
+    ``mode`` and ``broken`` default to what the case's metadata says (a replayed case has none).
     None when the generated request cannot be put on the wire (e.g. a header value HTTP cannot
     carry), or an edge path the body does not have: such a case says nothing and is not counted."""
+    if mode is None:
+        mode = case.meta.generation.mode.value if case.meta is not None else None
+    if broken is None:
+        broken = mutated_names(case) if mode == "negative" and coverage else set()
     try:
-        return _send_case(ctx, slug, case, scene, draw, edge, coverage)
+        return _send_case(ctx, slug, case, scene, draw, edge, coverage, mode, broken)
     except (Unsendable, requests.exceptions.InvalidHeader, requests.exceptions.InvalidURL, UnicodeEncodeError):
         return None
 
 
+def case_spec(case: Any, mode: str | None, edge: tuple[tuple[Any, ...], Any] | None, coverage: bool) -> dict[str, Any]:
+    """A generated case as a replay needs it (JSON): what Schemathesis generated, and how it was sent."""
+    broken = sorted(mutated_names(case)) if mode == "negative" and coverage else []
+    return {"mode": mode, "coverage": coverage, "broken": broken,
+            "edge": None if edge is None else [list(edge[0]), encode(edge[1])],
+            "media_type": case.media_type, "body_set": not isinstance(case.body, NotSet),
+            "body": None if isinstance(case.body, NotSet) else encode(case.body),
+            "headers": encode(dict(case.headers or {})), "query": encode(dict(case.query or {})),
+            "path_parameters": encode(dict(case.path_parameters or {})), "cookies": encode(dict(case.cookies or {}))}
+
+
 def _send_case(ctx: RunContext, slug: str, case: Any, scene: Scene, draw: Callable,
-               edge: tuple[tuple[Any, ...], Any] | None, coverage: bool) -> tuple[Exchange, Any] | None:
+               edge: tuple[tuple[Any, ...], Any] | None, coverage: bool, mode: str | None,
+               broken: set[str]) -> tuple[Exchange, Any] | None:
     api = registry.get(slug)
-    mode = case.meta.generation.mode.value if case.meta is not None else None
-    player, broken = None, set()
+    player = None
     realistic = False
     try:
         if mode == "positive":
             player = overlay_case(slug, case, scene, draw)
             realistic = player is not None and scene.realistic
         elif mode == "negative" and coverage:
-            player = identify_negative(slug, case, scene, draw)
-            broken = mutated_names(case)
+            player = identify_negative(slug, case, scene, draw, broken)
     except NotVerified:
         player = None        # no fixtures: the case goes as generated
     if edge is not None:
@@ -175,9 +193,10 @@ def _shared_pass(ctx: RunContext, slug: str) -> Traffic:
     positives = case_pool(slug, "positive", size, ctx.derive(slug + "/pool+"))
     cases = positives + case_pool(slug, "negative", size, ctx.derive(slug + "/pool-"))
 
-    def judge_all(case: Any, exchange: Exchange, reply: Any, origin: str) -> None:
+    def judge_all(case: Any, exchange: Exchange, reply: Any, origin: str, trace: dict[str, Any]) -> None:
         for rule in rules:
             seen.cases[rule.id] = seen.cases.get(rule.id, 0) + 1
+            ctx.conventions.origin = {"rule": rule.id, "trace": trace}
             try:
                 outcome = judge(rule, exchange, case, reply)
             except NotVerified as exc:
@@ -187,14 +206,19 @@ def _shared_pass(ctx: RunContext, slug: str) -> Traffic:
                 continue
             seen.applicable[rule.id] = seen.applicable.get(rule.id, 0) + 1
             if isinstance(outcome, RuleFailure) and rule.id not in seen.failures:
-                seen.failures[rule.id] = Observation(outcome, exchange)
+                seen.failures[rule.id] = Observation(outcome, exchange, trace=with_prelude(trace, outcome))
                 seen.modes[rule.id] = origin
 
-    def send(pooled: Any, draw: Callable, origin: str | None = None, **how: Any) -> None:
+    def send(pooled: Any, draw: Callable, origin: str | None = None, edge: Any = None, coverage: bool = False) -> None:
         case = fresh_case(pooled)
-        sent = send_case(ctx, slug, case, scene, draw, **how)
+        mode = case.meta.generation.mode.value if case.meta is not None else None
+        spec = case_spec(case, mode, edge, coverage)                 # before it is filled in
+        seen_before = ctx.conventions.snapshot()                     # what a replay must judge with
+        recorded = RecordingDraw(draw)
+        sent = send_case(ctx, slug, case, scene, recorded, edge=edge, coverage=coverage)
         if sent is not None:
-            judge_all(case, *sent, origin or sent[0].mode or "all")
+            judge_all(case, *sent, origin or sent[0].mode or "all",
+                      {"kind": "response", "case": spec, "draws": recorded.draws, "conventions": seen_before})
 
     @hypothesis_settings(3 * size, derandomize=ctx.profile.derandomize)
     @seed(ctx.derive(slug))
@@ -271,13 +295,18 @@ def _shrink(ctx: RunContext, rule: Rule, mode: str) -> Observation | None:
             calls_after_failure[0] += 1
             if calls_after_failure[0] > SHRINK_BUDGET and not current_build_context().is_final:
                 return
-        sent = send_case(ctx, slug, case, scene, data.draw)
+        mode = case.meta.generation.mode.value if case.meta is not None else None
+        spec = case_spec(case, mode, None, False)
+        seen_before = ctx.conventions.snapshot()
+        recorded = RecordingDraw(data.draw)
+        sent = send_case(ctx, slug, case, scene, recorded)
         if sent is None:
             return
         exchange, reply = sent
         outcome = judge(rule, exchange, case, reply)
         if isinstance(outcome, RuleFailure):
-            found.append(Observation(outcome, exchange))
+            trace = {"kind": "response", "case": spec, "draws": recorded.draws, "conventions": seen_before}
+            found.append(Observation(outcome, exchange, trace=with_prelude(trace, outcome)))
             raise outcome
 
     try:
@@ -289,15 +318,32 @@ def _shrink(ctx: RunContext, rule: Rule, mode: str) -> Observation | None:
     return found[-1] if found else None
 
 
-def observe(ctx: RunContext, flow_rule: Rule, exchange: Exchange) -> None:
-    """Run the API's response checks on an exchange a flow sent; failures go to their own rules."""
+def with_prelude(trace: dict[str, Any], failure: RuleFailure) -> dict[str, Any]:
+    """A failure that contradicts earlier answers of the run (a convention) is replayed with them:
+    the scenarios that showed them come first, judged from a fresh start."""
+    origins = getattr(failure, "origins", None)
+    if not origins:
+        return trace
+    return {**trace, "conventions": {}, "prelude": list(origins)}
+
+
+def observe(ctx: RunContext, flow_rule: Rule, exchange: Exchange, draws: list[dict[str, Any]],
+            seen_before: dict[str, Any] | None = None) -> None:
+    """Run the API's response checks on an exchange a flow sent; failures go to their own rules,
+    with the flow's draws (``draws``, the list the flow keeps filling) to replay the scenario."""
+    flow_origin = ctx.conventions.origin
     for rule in ctx.response_rules(exchange.api):
         if rule.id in ctx.flow_observations or rule_kind(rule) != "response":
             continue
+        trace = {"kind": "flow", "flow_rule": flow_rule.id, "draws": draws, "conventions": seen_before}
+        ctx.conventions.origin = {"rule": rule.id, "trace": trace}
         try:
             outcome = judge(rule, exchange)
         except NotVerified:
             continue
+        finally:
+            ctx.conventions.origin = flow_origin
         if isinstance(outcome, RuleFailure):
+            trace = with_prelude(trace, outcome)
             with ctx.lock:
-                ctx.flow_observations.setdefault(rule.id, Observation(outcome, exchange, flow_rule.id))
+                ctx.flow_observations.setdefault(rule.id, Observation(outcome, exchange, flow_rule.id, trace=trace))

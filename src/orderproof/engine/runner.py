@@ -9,6 +9,7 @@ A defect of orderproof never passes a rule, nor hides it: it is NOT VERIFIED wit
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from orderproof.catalogue import Rule
 from orderproof.checks.base import RuleFailure
@@ -18,7 +19,9 @@ from orderproof.engine.context import Observation, RunContext, rule_kind
 from orderproof.engine.evidence import BUDGET, fail, result
 from orderproof.engine.flows import verify_flow
 from orderproof.engine.probe import foreign
+from orderproof.engine.replay import replay
 from orderproof.engine.responses import verify_response
+from orderproof.engine.script import script_steps
 from orderproof.engine.transport import BudgetExhausted
 
 __all__ = ["verify"]
@@ -39,10 +42,27 @@ def verify(ctx: RunContext, rule: Rule) -> RuleResult:
     except Exception as exc:  # noqa: BLE001 - a defect of orderproof never passes a rule, nor hides it
         verdict = result(rule, Verdict.NOT_VERIFIED,
                          f"orderproof could not verify this rule ({exc.__class__.__name__}: {exc}); please report it")
+    if verdict.verdict is Verdict.FAIL and verdict.evidence is not None and verdict.evidence.scenario:
+        with seed_alone():
+            confirm_replay(ctx, rule, verdict.evidence.scenario)
     verdict.duration_s = round(time.perf_counter() - started, 3)
     verdict.seed = ctx.seed
     verdict.reason = ctx.secrets.mask_text(verdict.reason)
     return verdict
+
+
+def confirm_replay(ctx: RunContext, rule: Rule, scenario: dict[str, Any]) -> None:
+    """Replay a failure once, at once: does it happen again (``reproduced``), and with which
+    requests (the steps of its replay script)? A replay that cannot run says why."""
+    salt = ctx.derive(f"{rule.id}/replay/{ctx.run_id}")
+    try:
+        replayed = replay(ctx, rule, scenario["trace"], salt)
+    except Exception as exc:  # noqa: BLE001 - a replay that breaks takes nothing from the verdict
+        scenario.update(salt=salt, reproduced=False, replay_reason=f"the replay broke: {exc.__class__.__name__}: {exc}",
+                        steps=[], fresh=[], env={})
+        return
+    scenario.update(salt=salt, reproduced=replayed.reproduced,
+                    replay_reason=ctx.secrets.mask_text(replayed.reason), **script_steps(ctx, rule.api, replayed))
 
 
 def _verify(ctx: RunContext, rule: Rule) -> RuleResult:

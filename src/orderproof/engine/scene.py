@@ -14,10 +14,19 @@ from typing import Any
 from orderproof.engine.provider_states import ProviderStates
 from orderproof.engine.target import Target
 
-__all__ = ["Scene", "PLAYER_STATE", "PLAYER_PARAMS"]
+__all__ = ["PLAYER_PARAMS", "PLAYER_STATE", "Scene", "fresh_big_id", "fresh_uuid"]
 
 PLAYER_STATE = "a player exists"
 PLAYER_PARAMS = {"balance": "1000000.00", "min_stake": "0.10", "max_stake": "500.00"}   # well funded
+
+
+def fresh_uuid(rng: random.Random) -> str:
+    """The scene's identities, from its seed alone (a replay script derives the same ones)."""
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+def fresh_big_id(rng: random.Random) -> int:
+    return rng.randrange(2**53 + 1, 2**63 - 1)
 
 
 class Scene:
@@ -32,16 +41,21 @@ class Scene:
         self._cache_lock = threading.RLock()
         self.realistic = True     # False when the last overlay kept generated values (e.g. a huge stake)
         self.memo: dict[str, Any] = {}   # the adapter's notes (current prices, betcards by code, ...)
+        self.issued: list[tuple[str, Any]] = []   # every fresh identity, in order ("uuid" | "big", value)
 
     # identities --------------------------------------------------------------------------------
     def uuid(self) -> str:
         with self._lock:
-            return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+            value = fresh_uuid(self.rng)
+            self.issued.append(("uuid", value))
+            return value
 
     def big_id(self) -> int:
         """A fresh id beyond 2^53 (a double cannot hold it exactly)."""
         with self._lock:
-            return self.rng.randrange(2**53 + 1, 2**63 - 1)
+            value = fresh_big_id(self.rng)
+            self.issued.append(("big", value))
+            return value
 
     # fixtures ----------------------------------------------------------------------------------
     def _cached(self, key: str, make: Callable[[], Any]) -> Any:

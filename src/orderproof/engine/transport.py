@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -103,6 +105,7 @@ class Transport:
         self.sent = 0
         self._lock = threading.Lock()
         self._next_slot = 0.0
+        self._recording: list[tuple[Any, Reply]] | None = None
         if target.app is not None:
             self.session: requests.Session = ASGIClient(InProcessApp(target.app))
         else:
@@ -142,8 +145,26 @@ class Transport:
         merged = {**self.headers, **(headers or {})}
         return requests.Request(method, url, headers=merged, data=content, params=params).prepare()
 
-    def send(self, prepared: requests.PreparedRequest) -> Reply:
-        """Send one prepared request; 429 is retried after ``Retry-After`` (bounded)."""
+    @contextmanager
+    def recording(self) -> Iterator[list[tuple[Any, Reply]]]:
+        """Every (tag, reply) sent while the block runs, in the order the answers came."""
+        self._recording = log = []
+        try:
+            yield log
+        finally:
+            self._recording = None
+
+    def send(self, prepared: requests.PreparedRequest, tag: Any = None) -> Reply:
+        """Send one prepared request; 429 is retried after ``Retry-After`` (bounded). ``tag`` marks
+        it in a recording (e.g. its place among requests sent at the same time)."""
+        reply = self._send_retrying(prepared)
+        log = self._recording
+        if log is not None:
+            with self._lock:
+                log.append((tag, reply))
+        return reply
+
+    def _send_retrying(self, prepared: requests.PreparedRequest) -> Reply:
         for attempt in range(MAX_429_RETRIES + 1):
             reply = self._send_once(prepared)
             if reply.status != 429 or attempt == MAX_429_RETRIES:

@@ -116,6 +116,11 @@ def session_never_expires(expires_at: float | None, now: float) -> bool:
     return expires_at is not None
 
 
+def session_with_grace(expires_at: float | None, now: float) -> bool:
+    """Lets a session live five minutes past its expiry (a grace period nobody documented)."""
+    return expires_at is not None and expires_at + 300 > now
+
+
 def session_of_any_user(conn, player, session_token: str) -> float | None:
     """Looks the session up by its token alone, not by userId and token: any user's live token passes."""
     row = conn.execute("SELECT session_expires_at FROM players WHERE session_token = ?", (session_token,)).fetchone()
@@ -191,6 +196,9 @@ _BET_PLACEMENT = [
     Fault("idempotency-race", "bet-placement", ("BP-IDEMPOTENT-RACE",),
           f"checks the key, then acts without claiming it ({RACE_WINDOW_S:g} s window): concurrent duplicates all place the slip",
           {"bp_idempotent_call": check_then_act}),
+    Fault("session-grace-period", "bet-placement", ("BP-SESSION-EXPIRED",),
+          "accepts a session up to five minutes after it expired (a grace period the seed does not document)",
+          {"bp_session_valid": session_with_grace}),
     Fault("accepts-expired-session", "bet-placement", ("BP-SESSION-EXPIRED",),
           "compares the session token but not its expiry",
           {"bp_session_valid": session_never_expires}),

@@ -167,6 +167,7 @@ def a_player_exists(app: Any, conn: sqlite3.Connection, params: Params) -> dict[
         raise BadParams(f"currency must be an ISO 4217 code like 'EUR', got {currency!r}")
     blocked = params.boolean("blocked", False)
     expired = params.boolean("session_expired", False)
+    expired_ago = params.integer("session_expired_seconds_ago", 60, minimum=1)
     operator_name = params.string("operator", None, nullable=True)
     row = operator_name and conn.execute("SELECT * FROM operators WHERE name = ?", (operator_name,)).fetchone()
     operator = operator_answer(row) if row else create_operator(
@@ -184,7 +185,7 @@ def a_player_exists(app: Any, conn: sqlite3.Connection, params: Params) -> dict[
         "operator, balance, currency, blocked, min_stake, max_stake) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
             player["userId"], player["sessionToken"],
-            time.time() + (-60 if expired else SESSION_LIFETIME_S),
+            time.time() + (-expired_ago if expired else SESSION_LIFETIME_S),
             player["token"], player["customerToken"], player["memberid"], operator["name"],
             text(balance), currency, int(blocked), text(min_stake), text(max_stake),
         ),
@@ -289,7 +290,8 @@ def a_player_snapshot(app: Any, conn: sqlite3.Connection, params: Params) -> dic
 
 PARAMS = {   # the params each state takes (others are refused with 400)
     "an operator exists": ("name", "secret", "timezone_offset", "webhook_url", "ext", "wht"),
-    "a player exists": ("balance", "currency", "blocked", "min_stake", "max_stake", "session_expired", "operator"),
+    "a player exists": ("balance", "currency", "blocked", "min_stake", "max_stake", "session_expired",
+                        "session_expired_seconds_ago", "operator"),
     "an event exists": ("started", "markets"),
     "a jackpot betcard exists": ("events", "prize", "bonus_prizes"),
     "a player snapshot": ("userId",),

@@ -37,6 +37,7 @@ from orderproof.core.results import (
 )
 from orderproof.core.version import __version__
 from orderproof.report.markdown import render_markdown
+from orderproof.report.replays import REPLAY_DIR, script_path
 
 __all__ = [
     "CERTIFICATE_JSON",
@@ -144,12 +145,19 @@ def _evidence(result: RuleResult, command: str, seed: int) -> dict[str, Any]:
     if response.get("status") is not None:
         response["status"] = int(response["status"])
     curl = _text(evidence.curl or "")
+    replay: dict[str, Any] = {"command": rule_replay(command, result.api, seed), "curl": curl}
+    scenario = evidence.scenario or {}
+    if scenario.get("steps"):
+        replay["script"] = script_path(result.rule_id)
+    if "reproduced" in scenario:
+        replay["reproduced"] = bool(scenario["reproduced"])
+        replay["note"] = _text(scenario.get("replay_reason") or "")
     return masking.mask_json({
         "message": _text(evidence.message or result.reason or "the check failed (no message)"),
         "request": request,
         "response": response,
         "curl": curl,
-        "replay": {"command": rule_replay(command, result.api, seed), "curl": curl},
+        "replay": replay,
     })
 
 
@@ -260,9 +268,9 @@ def evidence_paths(report_dir: Path) -> list[str]:
     for name in (JUNIT, CERTIFICATE_MD):
         if (report_dir / name).is_file():
             found.append(name)
-    allure = report_dir / ALLURE_DIR
-    if allure.is_dir():
-        found += [p.relative_to(report_dir).as_posix() for p in allure.rglob("*") if p.is_file()]
+    for folder in (ALLURE_DIR, REPLAY_DIR):
+        if (report_dir / folder).is_dir():
+            found += [p.relative_to(report_dir).as_posix() for p in (report_dir / folder).rglob("*") if p.is_file()]
     return sorted(found)
 
 

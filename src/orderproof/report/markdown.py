@@ -128,13 +128,17 @@ def _failure_markdown(rule: dict[str, Any], target: str = "") -> list[str]:
         lines += [f"Response: HTTP {response.get('status', '?')}", ""]
         if response.get("body"):
             lines += [_fence(response["body"]), ""]
-    lines += [
-        "Replay: rerun the rule with the same seed, or send the request again:",
-        "",
-        _fence(evidence["replay"]["command"] + ("\n" + evidence["replay"]["curl"] if evidence["replay"]["curl"] else ""), "sh"),
-        "",
-    ]
+    replay = evidence["replay"]
+    commands = []
+    if replay.get("script"):
+        commands.append(f"BASE_URL=<the service> {replay['script']}   # the scenario with curl; exit 1 while it still fails")
+        commands.append(f"orderproof replay <this directory> {rule['rule_id']}   # the same scenario, sent by orderproof")
+    commands.append(f"{replay['command']}   # the whole API again, with the run's seed")
+    lines += ["Replay it from this report:", "", _fence("\n".join(commands), "sh"), ""]
+    if "reproduced" in replay:
+        outcome = "failed again" if replay["reproduced"] else "did not fail again"
+        lines += [f"Replayed once right after the failure, the scenario {outcome}: {replay.get('note') or ''}".rstrip(": "), ""]
     if evidence["curl"] and target.startswith("embedded reference"):
         lines += ["The embedded reference stopped with the run: start one with `orderproof serve` (and the same "
-                  "`--fault`) and send the curl line to its address.", ""]
+                  "`--fault`) and point BASE_URL (or the curl line) at its address.", ""]
     return lines

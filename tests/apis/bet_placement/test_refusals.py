@@ -122,3 +122,9 @@ def test_bp_session_and_expired_session_pass_and_fail_when_sessions_are_ignored(
                                                    bet_placement("any-user-session")).message
     assert "expired" in assert_flow_fails("BP-SESSION-EXPIRED", bp_session_expired,
                                           bet_placement("ignore-session")).message
+
+
+def test_bp_session_expired_tries_a_session_just_expired_and_one_long_expired():
+    failure = assert_flow_fails("BP-SESSION-EXPIRED", bp_session_expired, bet_placement("session-grace"))
+    assert "a session that expired a second ago" in failure.message        # a grace period shows on the fresh one
+    assert "ten minutes" not in failure.message

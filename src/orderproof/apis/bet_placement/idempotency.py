@@ -3,7 +3,6 @@ reused with another body places nothing for it; concurrent duplicates place once
 
 from __future__ import annotations
 
-import uuid
 from decimal import Decimal
 from typing import Any
 
@@ -29,8 +28,8 @@ REPLAY = ("every repeat with the same X-Idempotency-Key gets exactly the respons
 VARYING = ("timestamp", "sessionToken")   # a replay may carry a new response time and a refreshed token
 
 
-def _key() -> dict[str, str]:
-    return {"X-Idempotency-Key": str(uuid.uuid4())}
+def _key(flow: Flow) -> dict[str, str]:
+    return {"X-Idempotency-Key": flow.fresh_uuid()}
 
 
 def replayed(first: Exchange, again: Exchange) -> bool:
@@ -57,7 +56,7 @@ def bp_idempotent(rule: Any, flow: Flow) -> None:
 
 def _repeat(rule: Any, flow: Flow, player: dict, kind: str) -> None:
     body = _placed_or_failing_slip(flow, player, kind)
-    headers = _key()
+    headers = _key(flow)
     first = flow.send(body, player=player, headers=headers)
     after_first = flow.snapshot(player)
     repeat = flow.send(body, player=player, headers=headers)
@@ -78,7 +77,7 @@ def bp_idempotent_conflict(rule: Any, flow: Flow) -> None:
     player = bp_player(flow, balance="10000.00")
     body = slip(flow, player, stakes_within(flow, player, flow.draw(st.integers(1, 3), "bets in the slip")))
     other = slip(flow, player, stakes_within(flow, player, flow.draw(st.integers(1, 3), "bets in the other slip")))
-    headers = _key()
+    headers = _key(flow)
     first = flow.send(body, player=player, headers=headers)
     after_first = flow.snapshot(player)
     second = flow.send(other, player=player, headers=headers)
@@ -105,7 +104,7 @@ def bp_idempotent_race(rule: Any, flow: Flow) -> None:
     n = flow.draw(st.integers(2, 8), "concurrent duplicates")
     stakes = stakes_within(flow, player, flow.draw(st.integers(1, 3), "bets in the slip"))
     body = slip(flow, player, stakes)
-    headers = _key()
+    headers = _key(flow)
     before = flow.snapshot(player)
     answers = flow.send_concurrently([{"body": body, "player": player, "headers": headers}] * n)
     replies = [a for a in answers if a.status != 409]

@@ -4,7 +4,6 @@ the documented error for each."""
 
 from __future__ import annotations
 
-import uuid
 from decimal import Decimal
 from typing import Any
 
@@ -96,7 +95,7 @@ def _funds_concurrent(rule: Any, flow: Flow) -> None:
     player = bp_player(flow, balance=str(major(balance_cents)))
     bodies = [slip(flow, player, stakes) for stakes in slips_stakes]
     answers = flow.send_concurrently([
-        {"body": body, "player": player, "headers": {"X-Idempotency-Key": str(uuid.uuid4())}} for body in bodies])
+        {"body": body, "player": player, "headers": {"X-Idempotency-Key": flow.fresh_uuid()}} for body in bodies])
     after = balance_of(rule, flow.snapshot(player))
     placed = [total for total, answer in zip(totals, answers) if is_placed(answer)]
     situation = (f"two slips of {major(totals[0])} and {major(totals[1])} sent at once against a balance "
@@ -193,7 +192,7 @@ def bp_key_required(rule: Any, flow: Flow) -> None:
 
     def case(kind: str) -> None:
         body = slip(flow, player, stakes_within(flow, player, flow.draw(st.integers(1, 3), f"{kind}: bets")))
-        key = None if kind == "missing" else f"not-a-uuid-{uuid.uuid4().hex[:8]}"
+        key = None if kind == "missing" else f"not-a-uuid-{flow.fresh_uuid()[:8]}"
         before = flow.snapshot(player)
         exchange = flow.send(body, player=player, headers={"X-Idempotency-Key": key})
         if kind == "missing" and (exchange.status != 400 or error_code(exchange) != "MISSING_PARAMETER"):
@@ -224,7 +223,7 @@ def _user_case(rule: Any, flow: Flow, case: str) -> None:
     body = slip(flow, player, stakes_within(flow, player, flow.draw(st.integers(1, 3), f"{case}: bets in the slip")))
     before = flow.snapshot(player)
     if case == "unknown":
-        body["userId"] = f"orderproof-unknown-{uuid.uuid4().hex[:12]}"
+        body["userId"] = f"orderproof-unknown-{flow.fresh_uuid()[:13]}"
         situation = "a slip for an unknown userId"
         exchange = flow.send(body, player=player)
         answers = {(400, "INVALID_USER"): "invalid-user", (401, "INVALID_SESSION"): "invalid-session"}
@@ -266,7 +265,7 @@ def bp_session(rule: Any, flow: Flow) -> None:
     player = bp_player(flow, balance="10000.00")
 
     def case(kind: str) -> None:
-        token = uuid.uuid4().hex if kind == "unknown" else bp_player(flow, balance="10.00")["sessionToken"]
+        token = flow.fresh_uuid().replace("-", "") if kind == "unknown" else bp_player(flow, balance="10.00")["sessionToken"]
         situation = ("a slip with a sessionToken nobody has" if kind == "unknown"
                      else "a slip with another player's sessionToken")
         _refused(rule, flow, player, situation, 401, "INVALID_SESSION", session_token=token)
@@ -278,5 +277,12 @@ def bp_session(rule: Any, flow: Flow) -> None:
 def bp_session_expired(rule: Any, flow: Flow) -> None:
     """BP-SESSION-EXPIRED: passes if a slip with the user's expired session gets 401 INVALID_SESSION
     and stores nothing, fails otherwise, does not apply: always applies (needs provider states)."""
-    _refused(rule, flow, bp_player(flow, balance="10000.00", session_expired=True),
-             "a slip with an expired session", 401, "INVALID_SESSION")
+    ages = (("a second", 1), ("ten minutes", 600))      # just expired, and long expired
+
+    def case(age: tuple[str, int]) -> None:
+        words, seconds = age
+        _refused(rule, flow, bp_player(flow, balance="10000.00", session_expired=True,
+                                       session_expired_seconds_ago=seconds),
+                 f"a slip with a session that expired {words} ago", 401, "INVALID_SESSION")
+
+    each_case(rule, ages, case)

@@ -4,7 +4,6 @@ stakes within or beyond the limits, and what a placed or refused slip must answe
 from __future__ import annotations
 
 import copy
-import uuid
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -74,7 +73,7 @@ def slip(flow: Flow, player: Mapping[str, Any], stakes: list[Decimal],
     for i, stake in enumerate(stakes):
         chosen = selections[i % len(selections)]
         bet = copy.deepcopy(template)
-        bet.update(betId=str(uuid.uuid4()), eventId=str(event["event_id"]), marketId=str(market["market_id"]),
+        bet.update(betId=flow.fresh_uuid(), eventId=str(event["event_id"]), marketId=str(market["market_id"]),
                    selectionId=str(chosen["bet_id"]), decimalPrice=to_decimal(chosen["decimal_price"]), stake=stake)
         bets.append(bet)
     body["bets"] = bets

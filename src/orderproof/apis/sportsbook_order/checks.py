@@ -3,7 +3,6 @@ success data, and the wallet flows (debit, rejected orders, repeats)."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -238,7 +237,7 @@ def _reject_case(rule: Any, flow: Flow, case: str) -> None:
         situation = f"an order of {body['orderAmount']} against a balance of {balance}"
     else:
         order_amount(flow, player, body)
-        body["customerToken"] = f"orderproof-unknown-{uuid.uuid4().hex[:12]}"
+        body["customerToken"] = f"orderproof-unknown-{flow.fresh_uuid()[:13]}"
         situation = "an order with an unknown customerToken"
     before = flow.snapshot(player)
     exchange = flow.send(body, player=player)

@@ -25,6 +25,11 @@ class TicketEngineAdapter(ApiAdapter):
     auth_keys = ("operator", "secret")
     secret_auth_keys = ("secret",)
     snapshot_keys = ("tickets",)
+    script_signature = {"header": "signature", "timestamp_header": "timestamp",
+                        "scheme": "hmac-sha256-hex(timestamp + body without spaces)"}
+
+    def sign(self, secret: str, timestamp: str, body: bytes) -> str:
+        return ticket_signature(secret, timestamp, body)
 
     def operator(self, scene: Any, player: Mapping[str, Any] | None) -> tuple[str, str]:
         """The operator that signs for ``player``: the player's own (the provider state says which

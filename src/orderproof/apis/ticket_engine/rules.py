@@ -6,7 +6,6 @@ registers its own rules on these helpers (each helper takes the rule it verifies
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -251,13 +250,13 @@ def _provoke(flow: Flow, situation: str) -> tuple[dict[str, Any], dict[str, Any]
             index = flow.draw(st.integers(0, len(body["bets"]) - 1), "bet made unknown")
             body["bets"][index] = _unknown_id(flow, "unknown bet id")
     elif situation == "unknown operator":
-        name = f"orderproof-unknown-{uuid.uuid4().hex[:8]}"
+        name = f"orderproof-unknown-{flow.fresh_uuid()[:8]}"
         body["operator"], headers = name, {"operator-name": name}
     elif situation == "operator header differs":      # signed by the header's operator, with its own secret
         sign_as = flow.setup("an operator exists")
         headers = {"operator-name": sign_as["name"]}
     elif situation == "unknown betcard":
-        body["betcard_code"] = f"ORDERPROOF-UNKNOWN-{uuid.uuid4().hex[:8]}"
+        body["betcard_code"] = f"ORDERPROOF-UNKNOWN-{flow.fresh_uuid()[:8].upper()}"
     return player, body, headers, sign_as
 
 

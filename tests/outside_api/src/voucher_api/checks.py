@@ -6,8 +6,16 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from orderproof import Exchange, Flow, RuleFailure, flow_check, only_json_object, only_request_object, \
-    only_status, response_check
+from orderproof import (
+    Exchange,
+    Flow,
+    RuleFailure,
+    flow_check,
+    only_json_object,
+    only_request_object,
+    only_status,
+    response_check,
+)
 
 
 @response_check
