@@ -165,3 +165,6 @@ def test_a_player_whose_session_expired_minutes_ago(ref):
     refused = ref.client.post(PROVIDER_STATES_PATH, json={"state": "a player exists",
                                                            "params": {"session_expired_seconds_ago": 0}})
     assert refused.status_code == 400
+    too_long = ref.client.post(PROVIDER_STATES_PATH, json={"state": "a player exists",
+                                                            "params": {"session_expired_seconds_ago": 31_536_001}})
+    assert too_long.status_code == 400 and "from 1 to 31536000" in too_long.text

@@ -87,10 +87,12 @@ class Params:
             raise BadParams(f"{name} must be a non-empty string, got {value!r}")
         return value
 
-    def integer(self, name: str, default: int, *, minimum: int = 0) -> int:
+    def integer(self, name: str, default: int, *, minimum: int = 0, maximum: int | None = None) -> int:
         value = self.params.get(name, default)
-        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-            raise BadParams(f"{name} must be an integer >= {minimum}, got {value!r}")
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum or (
+                maximum is not None and value > maximum):
+            bounds = f">= {minimum}" if maximum is None else f"from {minimum} to {maximum}"
+            raise BadParams(f"{name} must be an integer {bounds}, got {value!r}")
         return value
 
 
@@ -167,7 +169,7 @@ def a_player_exists(app: Any, conn: sqlite3.Connection, params: Params) -> dict[
         raise BadParams(f"currency must be an ISO 4217 code like 'EUR', got {currency!r}")
     blocked = params.boolean("blocked", False)
     expired = params.boolean("session_expired", False)
-    expired_ago = params.integer("session_expired_seconds_ago", 60, minimum=1)
+    expired_ago = params.integer("session_expired_seconds_ago", 60, minimum=1, maximum=31_536_000)
     operator_name = params.string("operator", None, nullable=True)
     row = operator_name and conn.execute("SELECT * FROM operators WHERE name = ?", (operator_name,)).fetchone()
     operator = operator_answer(row) if row else create_operator(
