@@ -40,9 +40,9 @@ def test_clean_reference_one_passing_item_per_rule(pytester: pytest.Pytester) ->
     for rule in rules:
         result.stdout.fnmatch_lines([f"*test_rule?{API}::{rule.id}?*"])
     result.stdout.fnmatch_lines(["*orderproof conformance*", f"*{len(rules)} passed, 0 failed, 0 not verified*seed 7*"])
-    cases = ET.parse(pytester.path / "junit.xml").getroot().iter("testcase")
-    names = sorted(case.get("name") for case in cases)
-    assert names == sorted(f"test_rule[{API}::{rule.id}]" for rule in rules)
+    cases = list(ET.parse(pytester.path / "junit.xml").getroot().iter("testcase"))
+    assert sorted(case.get("name") for case in cases) == sorted(f"{rule.id} {rule.title}" for rule in rules)
+    assert {case.get("classname") for case in cases} == {API}         # the API, in the plain pytest route too
 
 
 def test_fault_fails_exactly_its_items(pytester: pytest.Pytester) -> None:

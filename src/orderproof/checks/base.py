@@ -29,8 +29,9 @@ from orderproof.core.masking import mask_text
 
 __all__ = [
     "FLOW_CHECKS", "GENERIC_RULES", "NOT_APPLICABLE", "RESPONSE_CHECKS", "BodyNotJSON", "Exchange", "Flow",
-    "NotVerified", "RuleFailure", "applies_if", "each_case", "flow_check", "loads_exact", "only_json_object",
-    "only_operation", "only_request_object", "only_status", "response_check", "rule_id_of", "shown",
+    "NotVerified", "RuleFailure", "applies_if", "dumps_exact", "each_case", "flow_check", "loads_exact",
+    "only_json_object", "only_operation", "only_request_object", "only_status", "response_check", "rule_id_of",
+    "shown",
 ]
 
 NOT_APPLICABLE = True
@@ -70,9 +71,9 @@ class RuleFailure(AssertionError):
         """The message, then what was received and what the document says (those given)."""
         text = self.message
         if self.received is not None:
-            text += f"\n  received:   {self.received!r}"
+            text += f"\n  received:   {_shown_value(self.received)}"
         if self.documented is not None:
-            text += f"\n  documented: {self.documented!r}"
+            text += f"\n  documented: {_shown_value(self.documented)}"
         return text
 
 
@@ -82,6 +83,34 @@ class NotVerified(Exception):
 
 class BodyNotJSON(ValueError):
     pass
+
+
+def dumps_exact(body: Any) -> str:
+    """JSON text in which a ``Decimal`` is written as the exact number it holds (``Decimal("0.10")``
+    -> ``0.10``), never as a float approximation or a string; what JSON cannot hold, as text."""
+    decimals: list[str] = []
+
+    def mark(value: Any) -> Any:
+        if isinstance(value, Decimal):
+            decimals.append(format(value, "f") if value.is_finite() else str(value))
+            return f"\u0000decimal{len(decimals) - 1}\u0000"
+        if isinstance(value, Mapping):
+            return {str(key): mark(item) for key, item in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [mark(item) for item in value]
+        return value
+
+    text = json.dumps(mark(body), default=str, ensure_ascii=False)
+    for index, number in enumerate(decimals):
+        text = text.replace(f'"\\u0000decimal{index}\\u0000"', number, 1)
+    return text
+
+
+def _shown_value(value: Any) -> str:
+    """A received or documented value as a reader takes it: JSON for data, the text for text."""
+    if isinstance(value, (Mapping, list, tuple)):
+        return dumps_exact(value)
+    return repr(value)
 
 
 def loads_exact(text: str | bytes) -> Any:

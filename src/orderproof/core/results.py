@@ -48,6 +48,7 @@ class RuleResult:
     applicable: int = 0                            # of which the rule applied to
     duration_s: float = 0.0
     seed: int | None = None
+    sample: dict[str, Any] | None = None           # PASS: one exchange the rule applied to (request, response)
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -63,6 +63,7 @@ class Traffic:
     failures: dict[str, Observation] = field(default_factory=dict)
     modes: dict[str, str] = field(default_factory=dict)
     reasons: dict[str, str] = field(default_factory=dict)
+    samples: dict[str, Any] = field(default_factory=dict)    # the first exchange each rule applied to
     budget_exhausted: bool = False
     duration_s: float = 0.0
 

@@ -14,7 +14,7 @@ from orderproof.core.limits import cut_body
 from orderproof.core.results import Evidence, RuleResult, Verdict
 from orderproof.engine.context import Observation, RunContext
 
-__all__ = ["BUDGET", "NO_APPLICABLE", "evidence_of", "fail", "failure_text", "result"]
+__all__ = ["BUDGET", "NO_APPLICABLE", "evidence_of", "fail", "failure_text", "passed", "result"]
 
 NO_APPLICABLE = "no response to which the rule applies was observed"
 BUDGET = "request budget exhausted"
@@ -47,6 +47,17 @@ def fail(ctx: RunContext, rule: Rule, observation: Observation, **counts: Any) -
             evidence.body_file = observation.exchange.request_bytes
     summary = message.strip().splitlines()[0] if message.strip() else "the rule was broken"
     return result(rule, Verdict.FAIL, summary, evidence=evidence, **counts)
+
+
+def passed(ctx: RunContext, rule: Rule, sample: Exchange | None, **counts: Any) -> RuleResult:
+    """A PASS, with one exchange the rule applied to as its sample (request and response, masked)."""
+    outcome = result(rule, Verdict.PASS, **counts)
+    if sample is not None:
+        request, response, curl = evidence_of(ctx, sample)
+        if not inline_body(sample.request_bytes):         # a sample is shown, never replayed: cut, no curl
+            request["body"], curl = cut_body(request["body"]), ""
+        outcome.sample = {"request": request, "response": response, "curl": curl}
+    return outcome
 
 
 def inline_body(raw: bytes | None) -> bool:

@@ -10,11 +10,9 @@ the flow rule, so that each rule answers for its own property.
 from __future__ import annotations
 
 import copy
-import json
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
@@ -31,11 +29,12 @@ from orderproof.checks.base import (
     Exchange,
     NotVerified,
     RuleFailure,
+    dumps_exact,
 )
 from orderproof.core.profiles import hypothesis_settings
 from orderproof.core.results import RuleResult, Verdict
 from orderproof.engine.context import Observation, RunContext
-from orderproof.engine.evidence import BUDGET, NO_APPLICABLE, fail, result
+from orderproof.engine.evidence import BUDGET, NO_APPLICABLE, fail, passed, result
 from orderproof.engine.generation import (
     case_pool,
     documented_only,
@@ -61,27 +60,6 @@ def encode_body(body: Any, media_type: str) -> bytes:
                    for key, value in body.items() if isinstance(value, (str, int, float, bool))}
         return urlencode(scalars).encode("ascii")
     return dumps_exact(body).encode("utf-8")
-
-
-def dumps_exact(body: Any) -> str:
-    """JSON text in which a ``Decimal`` is written as the exact number it holds (``Decimal("0.10")``
-    -> ``0.10``), never as a float approximation or a string."""
-    decimals: list[str] = []
-
-    def mark(value: Any) -> Any:
-        if isinstance(value, Decimal):
-            decimals.append(format(value, "f") if value.is_finite() else str(value))
-            return f"\u0000decimal{len(decimals) - 1}\u0000"
-        if isinstance(value, Mapping):
-            return {key: mark(item) for key, item in value.items()}
-        if isinstance(value, (list, tuple)):
-            return [mark(item) for item in value]
-        return value
-
-    text = json.dumps(mark(body), default=str)
-    for index, number in enumerate(decimals):
-        text = text.replace(f'"\\u0000decimal{index}\\u0000"', number, 1)
-    return text
 
 
 class RuleFlow:
@@ -216,6 +194,7 @@ def verify_flow(ctx: RunContext, rule: Rule) -> RuleResult:
     scene = Scene(ctx.target, ctx.states, ctx.scene_seed(rule.id))
     stats = {"cases": 0, "applicable": 0}
     found: list[Observation] = []
+    samples: list[Any] = []                 # the last exchange of the first scenario the rule applied to
     calls_after_failure = [0]
 
     @hypothesis_settings(ctx.profile.flow_examples, ctx.profile.phases, derandomize=ctx.profile.derandomize)
@@ -245,6 +224,8 @@ def verify_flow(ctx: RunContext, rule: Rule) -> RuleResult:
             raise
         if verdict is not NOT_APPLICABLE:
             stats["applicable"] += 1
+            if not samples and flow.exchanges:
+                samples.append(flow.exchanges[-1])
 
     try:
         scenario()
@@ -270,4 +251,4 @@ def verify_flow(ctx: RunContext, rule: Rule) -> RuleResult:
         return fail(ctx, rule, found[-1], cases=stats["cases"], applicable=stats["applicable"] + 1)
     if stats["applicable"] == 0:
         return result(rule, Verdict.NOT_VERIFIED, NO_APPLICABLE, cases=stats["cases"])
-    return result(rule, Verdict.PASS, cases=stats["cases"], applicable=stats["applicable"])
+    return passed(ctx, rule, samples[0] if samples else None, cases=stats["cases"], applicable=stats["applicable"])

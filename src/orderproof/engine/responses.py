@@ -33,7 +33,14 @@ from orderproof.core.profiles import hypothesis_settings
 from orderproof.core.results import RuleResult, Verdict
 from orderproof.engine import generic
 from orderproof.engine.context import Observation, RunContext, Traffic, rule_kind
-from orderproof.engine.evidence import BUDGET, NO_APPLICABLE, fail, failure_text, result
+from orderproof.engine.evidence import (
+    BUDGET,
+    NO_APPLICABLE,
+    fail,
+    failure_text,
+    passed,
+    result,
+)
 from orderproof.engine.generation import (
     body_bytes,
     build_request,
@@ -205,6 +212,7 @@ def _shared_pass(ctx: RunContext, slug: str) -> Traffic:
             if outcome is NOT_APPLICABLE:
                 continue
             seen.applicable[rule.id] = seen.applicable.get(rule.id, 0) + 1
+            seen.samples.setdefault(rule.id, exchange)
             if isinstance(outcome, RuleFailure) and rule.id not in seen.failures:
                 seen.failures[rule.id] = Observation(outcome, exchange, trace=with_prelude(trace, outcome))
                 seen.modes[rule.id] = origin
@@ -277,7 +285,7 @@ def verify_response(ctx: RunContext, rule: Rule) -> RuleResult:
         if seen.budget_exhausted:
             return result(rule, Verdict.NOT_VERIFIED, BUDGET, cases=cases)
         return result(rule, Verdict.NOT_VERIFIED, seen.reasons.get(rule.id) or NO_APPLICABLE, cases=cases)
-    return result(rule, Verdict.PASS, cases=cases, applicable=applicable)
+    return passed(ctx, rule, seen.samples.get(rule.id), cases=cases, applicable=applicable)
 
 
 def _shrink(ctx: RunContext, rule: Rule, mode: str) -> Observation | None:

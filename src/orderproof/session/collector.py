@@ -20,6 +20,7 @@ from orderproof.core.errors import UsageError
 from orderproof.core.options import RunOptions
 from orderproof.core.results import RuleResult, Verdict
 from orderproof.engine.context import RunContext, build_context
+from orderproof.report import labels
 
 CONFORMANCE_MODULE = Path(__file__).with_name("conformance.py")
 CONTEXT_KEY = pytest.StashKey[RunContext]()
@@ -135,11 +136,21 @@ def must_not_verified(results: list[RuleResult]) -> list[str]:
     return [r.rule_id for r in results if r.level == "MUST" and r.verdict is Verdict.NOT_VERIFIED]
 
 
+@pytest.hookimpl(trylast=True)          # after pytest and allure-pytest have written their files
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """The same gate as certify: a MUST rule that could not be verified fails the session (its item
-    stays a skip with the reason), unless ``--allow-not-verified``."""
+    """The reports name each item by API and rule (:mod:`orderproof.report.labels`); and the same
+    gate as certify: a MUST rule that could not be verified fails the session (its item stays a
+    skip with the reason), unless ``--allow-not-verified``."""
     config = session.config
-    if _collector(config) is not None or context_of(config) is None or config.option.allow_not_verified:
+    context = context_of(config)
+    results = config.stash.get(RESULTS_KEY, [])
+    if context is not None and results:
+        if getattr(config.option, "xmlpath", None):
+            labels.label_junit(Path(config.option.xmlpath), results)
+        if getattr(config.option, "allure_report_dir", None):
+            labels.label_allure(Path(config.option.allure_report_dir), results,
+                                {rule.id: rule.source for rule in context.catalogue.rules})
+    if _collector(config) is not None or context is None or config.option.allow_not_verified:
         return
-    if must_not_verified(config.stash.get(RESULTS_KEY, [])) and exitstatus == pytest.ExitCode.OK:
+    if must_not_verified(results) and exitstatus == pytest.ExitCode.OK:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -46,15 +46,10 @@ def test_rule(rule: str, orderproof_context: Any, request: pytest.FixtureRequest
 
 
 def _label(context: Any, rule: Any) -> None:
-    allure.dynamic.epic(rule.api)
-    allure.dynamic.suite(rule.api)
-    allure.dynamic.sub_suite(rule.id)
-    allure.dynamic.feature(rule.operation)
-    allure.dynamic.story(rule.id)
+    """What the test knows while it runs; the grouping, ids, statuses and the seed's quote are set
+    when the session ends (:func:`orderproof.report.labels.label_allure`)."""
     allure.dynamic.title(f"{rule.id}: {rule.title}")
-    allure.dynamic.severity(allure.severity_level.CRITICAL if rule.level == "MUST" else allure.severity_level.NORMAL)
-    allure.dynamic.link(f"seeds/{rule.source.seed}", name=f"source: {rule.source.seed}")
-    allure.dynamic.link(f"seeds/{registry.get(rule.api).seed}", name="seed document")
+    allure.dynamic.label("operation", f"{registry.get(rule.api).method} {registry.get(rule.api).path}")
     allure.dynamic.parameter("profile", context.profile.name)
     allure.dynamic.parameter("seed", context.seed)
 
