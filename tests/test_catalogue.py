@@ -3,8 +3,10 @@ invalid contract files fail with a message naming the file, the rule and the bad
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import html
+import io
 import json
 import re
 import types
@@ -182,14 +184,21 @@ def test_quote_normalisation_does_not_match_what_is_not_there():
 
 # --- orderproof rules ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("fmt", ["table", "markdown", "json"])
-def test_rules_command_lists_every_rule(capsys, catalogue, fmt):
+@pytest.mark.parametrize("fmt", ["table", "md", "markdown", "json", "csv"])
+def test_rules_command_lists_every_rule(capsys, catalogue, fmt, monkeypatch):
+    monkeypatch.delenv("COLUMNS", raising=False)
     assert main(["rules", "--format", fmt]) == 0
     out = capsys.readouterr().out
     for rule in catalogue.rules:
         assert rule.id in out
     if fmt == "json":
         assert [row["id"] for row in json.loads(out)["rules"]] == [rule.id for rule in catalogue.rules]
+    if fmt == "csv":
+        rows = list(csv.DictReader(io.StringIO(out)))
+        assert [row["id"] for row in rows] == [rule.id for rule in catalogue.rules]
+        assert all(row["quote"] and row["level"] in ("MUST", "SHOULD") for row in rows)
+    if fmt == "table":                         # for people: fits 100 columns, words whole
+        assert max(len(line) for line in out.splitlines()) <= 100
 
 
 def test_rules_command_filters_by_api(capsys):
@@ -221,8 +230,8 @@ def test_rules_command_shows_the_last_verdict_and_the_proving_faults(capsys, tmp
     assert rows["BP-PAYOUT"]["verdict"] is None and rows["BP-PAYOUT"]["faults"] == []
 
     assert main(["rules", "--api", "bet-placement", "--report-dir", str(tmp_path)]) == 0
-    line = next(l for l in capsys.readouterr().out.splitlines() if l.startswith("BP-ATOMIC "))
-    assert "stores-partial-slip" in line and "FAIL" in line
+    block = capsys.readouterr().out.split("BP-ATOMIC ", 1)[1].split("\nBP-", 1)[0]
+    assert block.split("\n", 1)[0].split()[:2] == ["MUST", "FAIL"] and "faults: stores-partial-slip" in block
 
 
 def test_rules_command_rejects_a_broken_certificate(capsys, tmp_path):

@@ -28,3 +28,17 @@ def test_a_reader_that_goes_away_is_not_a_traceback():
         os.close(write_end)
     assert "Traceback" not in proc.stderr.decode()
     assert proc.returncode == 141
+
+
+def test_every_help_fits_100_columns_and_certify_help_says_the_exit_codes(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "100")
+    for name in [None] + [module.NAME for module in COMMANDS]:
+        argv = ["--help"] if name is None else [name, "--help"]
+        try:
+            main(argv)
+        except SystemExit as exit_:
+            assert exit_.code == 0
+        out = capsys.readouterr().out
+        assert out and max(len(line) for line in out.splitlines()) <= 100, name
+        if name == "certify":
+            assert "exit codes:" in out and "130  interrupted" in out and "provider_states:" in out

@@ -8,6 +8,7 @@ import os
 import shlex
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
@@ -148,7 +149,8 @@ def test_must_failure_exits_1_and_shows_the_evidence(monkeypatch, capsys, tmp_pa
     use_runner(monkeypatch, {"SO-SCHEMA": Verdict.PASS, "SO-TICKET-ECHO": Verdict.FAIL})
     code, out, _ = certify(capsys, "--serve", "--fault", _a_fault(), "--seed", "11", "--report-dir", str(tmp_path))
     assert code == 1
-    assert "FAIL SO-TICKET-ECHO (MUST)" in out and "curl -X POST" in out
+    assert "FAIL SO-TICKET-ECHO (MUST)" in out and "curl -X POST" not in out      # the curl is in certificate.md
+    assert f"replay: orderproof certify --serve --fault {_a_fault()}" in out
     assert "Result: NOT CERTIFIED: 1 MUST rule(s) failed" in out
     cert = json.loads((tmp_path / "certificate.json").read_text())
     assert cert["result"] == "NOT CERTIFIED" and cert["exit_code"] == 1
@@ -550,3 +552,15 @@ def test_live_only_on_a_terminal_outside_ci(monkeypatch, ci, tty, live):
     stream = io.StringIO()
     stream.isatty = lambda: tty
     assert interactive(stream) is live
+
+
+def test_the_timer_ticks_during_a_long_rule(monkeypatch):
+    monkeypatch.setattr("orderproof.report.progress.TICK_S", 0.05)
+    stream = io.StringIO()
+    progress = Progress(stream, live=True)
+    progress("rule-start", {"api": API, "rule_id": "SO-REPEAT", "level": "SHOULD", "title": "t", "index": 1,
+                            "total": 1})
+    time.sleep(0.5)                                     # a rule that takes a while: no event comes
+    redrawn = stream.getvalue().count("\r[")
+    progress.close()
+    assert redrawn >= 3, stream.getvalue()

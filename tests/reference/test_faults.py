@@ -21,6 +21,7 @@ from orderproof.core.paths import PROVIDER_STATES_PATH
 from orderproof.reference.app import API_MODULES
 from orderproof.reference.behaviour import build_behaviour
 from orderproof.reference.faults import FAULTS, get_fault
+from orderproof.reference.variations import VARIATIONS
 
 from .conftest import (
     bet_details,
@@ -350,11 +351,18 @@ def test_orderproof_serve_refuses_bad_options(capsys, argv, message):
 def test_orderproof_serve_serves_the_reference(tmp_path):
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "orderproof", "serve", "--port", str(port), "--db", str(tmp_path / "served.sqlite3")],
+        [sys.executable, "-m", "orderproof", "serve", "--port", str(port), "--db", str(tmp_path / "served.sqlite3"),
+         "--variation", sorted(VARIATIONS)[0]],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
-        assert process.stdout.readline().strip() == f"orderproof reference listening on http://127.0.0.1:{port}"
+        first = process.stdout.readline().strip()
+        assert first == f"orderproof reference listening on http://127.0.0.1:{port} with variation {sorted(VARIATIONS)[0]}"
+        printed = []
+        while not printed or not printed[-1].startswith("More players"):
+            printed.append(process.stdout.readline().strip())
+        assert f"provider states    POST http://127.0.0.1:{port}{PROVIDER_STATES_PATH}" in printed
+        shown = dict(re.split(r"\s{2,}", line, maxsplit=1) for line in printed if re.search(r"\S\s{2,}\S", line))
         deadline = time.monotonic() + 15
         while True:
             try:
@@ -362,7 +370,7 @@ def test_orderproof_serve_serves_the_reference(tmp_path):
                                                  data=b'{"state": "a player exists"}',
                                                  headers={"Content-Type": "application/json"})
                 with urllib.request.urlopen(request, timeout=5) as response:
-                    assert "apiKey" in loads(response.read())
+                    player = loads(response.read())
                 break
             except OSError:
                 assert time.monotonic() < deadline, "orderproof serve did not answer"
@@ -370,5 +378,6 @@ def test_orderproof_serve_serves_the_reference(tmp_path):
     finally:
         process.terminate()
         process.wait(timeout=10)
-    assert "a player exists" in process.stderr.read()
+    assert shown["apiKey"] == player["apiKey"]                     # the key it printed is the one it uses
+    assert shown["operator secret (signs requests)"] and shown["userId"].startswith("user-")
     assert (tmp_path / "served.sqlite3").exists()

@@ -16,17 +16,17 @@ import os
 import sys
 import traceback
 from pathlib import Path
-from typing import Any, TextIO
 
 from orderproof.core import masking
 from orderproof.core.errors import UsageError
 from orderproof.core.options import RunOptions, add_options
-from orderproof.core.results import RunResult, Verdict
+from orderproof.core.results import RunResult
 from orderproof.engine.context import RunContext, build_context
 from orderproof.report import certificate
 from orderproof.report.directory import StagedReports
 from orderproof.report.progress import Progress
 from orderproof.report.replays import write_replays
+from orderproof.report.terminal import print_summary
 from orderproof.session.run import run_conformance
 
 NAME = "certify"
@@ -34,6 +34,26 @@ HELP = ("Certify a service against the contracts and write junit.xml, allure-res
         "certificate (default target: the embedded reference).")
 INTERNAL_ERROR = 3
 INTERRUPTED = 130
+EPILOG = """exit codes:
+  0    CERTIFIED: every MUST rule passed (SHOULD failures are printed as warnings)
+  1    NOT CERTIFIED: a MUST rule failed or could not be verified
+  2    usage error: a bad option, target file or URL, an unreachable target, an unwritable
+       report directory (one sentence; the previous reports are untouched)
+  3    internal error in orderproof (ORDERPROOF_DEBUG=1 shows the traceback)
+  130  interrupted (the previous reports are untouched)
+
+target file (--target-config, YAML; schema: src/orderproof/schemas/target.schema.json):
+  base_url: https://staging.example.test
+  apis:                          # the APIs the service implements (orderproof rules lists them)
+    <api-name>:
+      path: /the/operation       # default: the API's own path
+      auth: {api_key: "${API_KEY}"}        # the API's credentials; ${ENV} is expanded
+  provider_states: {url: https://staging.example.test/_orderproof/provider-states}
+  fixtures: {"a player exists": [...]}     # without a hook: pre-provisioned answers, by state
+  conventions: {<api-name>.<choice>: <option>}   # pin (orderproof rules --conventions)
+
+replay a failure: orderproof replay REPORT_DIR RULE-ID, or REPORT_DIR/replay/RULE-ID.sh
+"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -63,8 +83,9 @@ def run(args: argparse.Namespace) -> int:
         except Exception as exc:                              # a bug in orderproof, not the user's
             return _internal_error(exc, options.report_dir)
         stage.commit()
-    path = options.report_dir / certificate.CERTIFICATE_JSON
-    print_summary(cert, options.report_dir, path, sys.stdout)
+    print_summary(cert, options.report_dir, sys.stdout, names={
+        "md": certificate.CERTIFICATE_MD, "json": certificate.CERTIFICATE_JSON, "junit": certificate.JUNIT,
+        "allure": certificate.ALLURE_DIR})
     return cert["exit_code"]
 
 
@@ -114,43 +135,3 @@ def _internal_error(exc: BaseException, report_dir: Path) -> int:
         print(f"orderproof certify: internal error: {message} "
               "(rerun with ORDERPROOF_DEBUG=1 to see the traceback, and please report it)", file=sys.stderr)
     return INTERNAL_ERROR
-
-
-def print_summary(cert: dict[str, Any], report_dir: Path, path: Path, out: TextIO) -> None:
-    """The terminal table: rules by API with level and verdict, then counts, seed and reports."""
-    rows = [(r["api"], r["rule_id"], r["level"], r["verdict"], r["title"]) for r in cert["rules"]]
-    widths = [max(len(row[i]) for row in rows + [("API", "RULE", "LEVEL", "VERDICT", "")]) for i in range(4)]
-    lines = [f"Target: {cert['target']}", ""]
-    header = ("API", "RULE", "LEVEL", "VERDICT")
-    lines.append("  ".join(h.ljust(w) for h, w in zip(header, widths)) + "  TITLE")
-    for api, rule_id, level, verdict, title in rows:
-        lines.append("  ".join(v.ljust(w) for v, w in zip((api, rule_id, level, verdict), widths)) + "  " + title)
-    c = cert["counts"]
-    lines.append("")
-    if len(cert["counts_by_api"]) > 1:
-        for api, n in cert["counts_by_api"].items():
-            lines.append(f"{api}: {n['rules']} rules, {n['PASS']} PASS, {n['FAIL']} FAIL, {n['NOT VERIFIED']} NOT VERIFIED")
-    lines.append(f"{c['rules']} rules: {c['PASS']} PASS, {c['FAIL']} FAIL, {c['NOT VERIFIED']} NOT VERIFIED")
-    problems = [r for r in cert["rules"] if r["verdict"] != Verdict.PASS.value]
-    for rule in sorted(problems, key=lambda r: (r["level"] != "MUST", r["verdict"] != "FAIL")):
-        label = {("MUST", "FAIL"): "FAIL", ("SHOULD", "FAIL"): "WARNING"}.get((rule["level"], rule["verdict"]),
-                                                                          "NOT VERIFIED")
-        detail = rule["evidence"]["message"] if rule["evidence"] else rule["reason"]
-        lines.append(f"  {label} {rule['rule_id']} ({rule['level']}): {' '.join(detail.split())[:300]}")
-        if rule["evidence"] and rule["evidence"]["curl"]:
-            lines.append(f"    {rule['evidence']['curl']}")
-    verdict_line = (f"Result: {cert['result']}: every MUST rule passed"
-                    if cert["result"] == certificate.CERTIFIED else
-                    f"Result: {cert['result']}: {c['must_failed']} MUST rule(s) failed, "
-                    f"{c['must_not_verified']} not verified")
-    if c["should_failed"]:
-        verdict_line += f" ({c['should_failed']} SHOULD warning(s))"
-    lines += [
-        "",
-        verdict_line,
-        f"Seed: {cert['seed']}   Run id: {cert['run_id']}",
-        f"Replay: {cert['replay']}",
-        f"Reports: {report_dir}/ ({certificate.CERTIFICATE_MD}, {certificate.CERTIFICATE_JSON}, "
-        f"{certificate.JUNIT}, {certificate.ALLURE_DIR}/)",
-    ]
-    out.write(masking.mask_text("\n".join(lines)) + "\n")

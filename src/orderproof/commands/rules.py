@@ -7,7 +7,10 @@ can fail, and the last verdict recorded in ``<report-dir>/certificate.json``.
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +18,7 @@ from orderproof import registry
 from orderproof.catalogue import Rule, load_catalogue
 from orderproof.core.errors import UsageError
 from orderproof.reference import FAULTS
+from orderproof.report.terminal import width_of, wrap
 
 NAME = "rules"
 HELP = "Print the rule catalogue: each rule's level, check, seed quote, proving faults and last verdict."
@@ -28,8 +32,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="only this API (repeatable); default: every registered API",
     )
     parser.add_argument(
-        "--format", choices=("table", "json", "markdown"), default="table",
-        help="output format (default: table)",
+        "--format", choices=("table", "json", "csv", "md", "markdown"), default="table",
+        help="output format: table (for people, fits the terminal), json, csv, md (default: table)",
     )
     parser.add_argument(
         "--conventions", action="store_true",
@@ -63,8 +67,10 @@ def run(args: argparse.Namespace) -> int:
             for c in catalogue.contracts.values()
         ]
         print(json.dumps({"contracts": contracts, "rules": rows}, indent=2, ensure_ascii=False))
-    elif args.format == "markdown":
+    elif args.format in ("md", "markdown"):
         print(_markdown(catalogue, rows))
+    elif args.format == "csv":
+        print(_csv(rows), end="")
     else:
         print(_table(catalogue, rows, faults is not None, verdicts is not None, args.report_dir))
     return 0
@@ -117,44 +123,48 @@ def _seed_label(seed: str) -> str:
     return seed.split("_", 1)[0] if seed.endswith(".txt") else seed
 
 
-def _shorten(text: str, width: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
 def _table(catalogue, rows: list[dict], have_faults: bool, have_verdicts: bool, report_dir: Path) -> str:
-    headers = ("RULE", "LEVEL", "CHECK", "FAULTS", "VERDICT", "SOURCE", "TITLE")
-    cells = {
-        row["id"]: (
-            row["id"],
-            row["level"],
-            row["check"],
-            ", ".join(row["faults"] or []) or NONE,
-            row["verdict"] or NONE,
-            f'{_seed_label(row["source"]["seed"])} "{_shorten(row["source"]["quote"], 40)}"',
-            row["title"],
-        )
-        for row in rows
-    }
-    widths = [max(len(h), *(len(c[i]) for c in cells.values())) for i, h in enumerate(headers)]
-
-    def line(values) -> str:
-        return "  ".join(value.ljust(width) for value, width in zip(values, widths)).rstrip()
-
+    """One block per rule, fitted to the terminal: id, level, last verdict and check on its first
+    line, then the title, the seed's words and the faults that prove the check, wrapped."""
+    width = width_of(sys.stdout)
+    by_id = {row["id"]: row for row in rows}
     out = []
     for contract in catalogue.contracts.values():
-        out += ["", f"{contract.api}  {contract.operation}  {_where(contract)}  seed {contract.seed}",
-                line(headers)]
-        out += [line(cells[rule.id]) for rule in contract.rules]
+        out += ["", *wrap(f"{contract.api}  {contract.operation}  {_where(contract)}  seed {contract.seed}", width,
+                          indent="  ", first=""), ""]
+        for rule in contract.rules:
+            row = by_id[rule.id]
+            out.append(f"{row['id']:<24} {row['level']:<6} {row['verdict'] or NONE:<13} {row['check']}")
+            out += wrap(row["title"], width, indent="    ")
+            quote = " ".join(row["source"]["quote"].split())
+            out += wrap(f'{_seed_label(row["source"]["seed"])} ({row["source"].get("basis", "seed")}): "{quote}"',
+                        width, indent="      ", first="    ")
+            out += wrap(f"faults: {', '.join(row['faults'] or []) or NONE}", width, indent="      ", first="    ")
     musts = sum(row["level"] == "MUST" for row in rows)
     out += [
         "",
         f"{len(rows)} rules ({musts} MUST, {len(rows) - musts} SHOULD) in {len(catalogue.contracts)} contract(s).",
         "Faults: " + ("from orderproof.reference.faults." if have_faults else "no fault registry yet."),
-        "Verdicts: " + (f"from {report_dir / 'certificate.json'}." if have_verdicts
-                        else f"none ({report_dir / 'certificate.json'} not found)."),
+        *wrap("Verdicts: " + (f"from {report_dir / 'certificate.json'}." if have_verdicts
+                              else f"none ({report_dir / 'certificate.json'} not found)."), width, indent="  ",
+              first=""),
+        "Machines: --format json, csv or md.",
     ]
     return "\n".join(out).lstrip("\n")
+
+
+def _csv(rows: list[dict]) -> str:
+    """One line per rule, for spreadsheets and scripts (faults joined by spaces)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["api", "id", "level", "title", "check", "operation", "seed", "basis", "quote", "faults",
+                     "verdict"])
+    for row in rows:
+        source = row["source"]
+        writer.writerow([row["api"], row["id"], row["level"], row["title"], row["check"], row["operation"],
+                         source["seed"], source.get("basis", ""), " ".join(source["quote"].split()),
+                         " ".join(row["faults"] or []), row["verdict"] or ""])
+    return buffer.getvalue()
 
 
 def _conventions(catalogue, fmt: str) -> str:

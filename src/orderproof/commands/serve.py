@@ -12,8 +12,10 @@ import ipaddress
 import socket
 import sys
 from pathlib import Path
+from typing import Any
 
 import uvicorn
+from starlette.testclient import TestClient
 
 from orderproof import registry
 from orderproof.core.errors import UsageError
@@ -21,6 +23,7 @@ from orderproof.core.paths import PROVIDER_STATES_PATH
 from orderproof.reference import IMPLEMENTED, create_app
 
 NAME = "serve"
+_NOT_CREDENTIALS = {"balance", "currency", "min_stake", "max_stake"}
 HELP = "Run the embedded reference implementation (all five APIs) on a local port."
 
 
@@ -31,6 +34,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="SQLite database file to use (default: a temporary file removed at exit)")
     parser.add_argument("--fault", metavar="NAME",
                         help="switch on one named bug (`orderproof faults` lists them)")
+    parser.add_argument("--variation", metavar="NAME",
+                        help="switch on one named correct variation (`orderproof faults --variations` lists them)")
     parser.add_argument("--no-provider-states", action="store_true",
                         help=f"disable the provider-state test hook ({PROVIDER_STATES_PATH} answers 404)")
     parser.add_argument("--allow-remote", action="store_true",
@@ -69,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         app = create_app(
             fault=args.fault,
+            variation=args.variation,
             db_path=str(args.db) if args.db else None,
             provider_states=not args.no_provider_states,
         )
@@ -78,18 +84,34 @@ def run(args: argparse.Namespace) -> int:
 
     host = f"[{args.host}]" if ":" in args.host else args.host
     base = f"http://{host}:{args.port}"
-    print(f"orderproof reference listening on {base}" + (f" with fault {args.fault}" if args.fault else ""))
+    switched = "".join(f" with {kind} {name}" for kind, name in (("fault", args.fault), ("variation", args.variation))
+                       if name)
+    print(f"orderproof reference listening on {base}{switched}")
     for api in map(registry.get, IMPLEMENTED):
         print(f"  {api.slug:<18} {api.method} {base}{api.path}")
     if args.no_provider_states:
-        print("  provider-state hook disabled", file=sys.stderr)
+        print(f"  X-API-Key: {app.state.api_key}")
+        print("  provider-state hook disabled: no player, session or operator can be created", file=sys.stderr)
     else:
-        print(
-            f"Credentials (API key, player tokens, operator secrets) are random for this run; get them with\n"
-            f"  curl -s -X POST {base}{PROVIDER_STATES_PATH} -H 'Content-Type: application/json' "
-            "-d '{\"state\": \"a player exists\"}'",
-            file=sys.stderr,
-        )
+        print(f"  {'provider states':<18} POST {base}{PROVIDER_STATES_PATH}")
+        print(_first_player(app))
     sys.stdout.flush()
     uvicorn.run(app, host=args.host, port=args.port, access_log=False, log_level="warning")
     return 0
+
+
+def _first_player(app: Any) -> str:
+    """A player made through the app's own hook before it listens: the test credentials a caller
+    needs (the hook makes more; they are random for every serve)."""
+    answer = TestClient(app).post(PROVIDER_STATES_PATH, json={"state": "a player exists"}).json()
+    operator = answer.get("operator") or {}
+    rows = [(name, value) for name, value in answer.items()
+            if isinstance(value, (str, int)) and not isinstance(value, bool) and name not in _NOT_CREDENTIALS]
+    rows += [("operator (operator-name header)", operator.get("name")), ("operator secret (signs requests)",
+                                                                          operator.get("secret"))]
+    lines = ["A player to call it with (test credentials of this reference only; "
+             f"balance {answer.get('balance')} {answer.get('currency')}):"]
+    lines += [f"  {label:<34} {value}" for label, value in rows if value is not None]
+    lines.append("More players, events, snapshots: POST the provider-state hook, e.g. "
+                 "-d '{\"state\": \"a player exists\"}'")
+    return "\n".join(lines)

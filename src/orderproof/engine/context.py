@@ -143,10 +143,11 @@ class RunContext:
         return None
 
     # evidence ----------------------------------------------------------------------------------
-    def replay_command(self, slug: str) -> str:
-        """The certify command that repeats this run for one API."""
-        words = self.options.command_words() + ["--api", slug, "--seed", str(self.seed)]
-        return shlex.join(words)
+    def replay_command(self, slug: str | None = None) -> str:
+        """The certify command that repeats this run for one API (``None``: for all of the run's)."""
+        apis = [slug] if slug is not None else list(self.catalogue.apis)
+        words = self.options.command_words() + [word for api in apis for word in ("--api", api)]
+        return shlex.join(words + ["--seed", str(self.seed)])
 
 
 def build_context(options: RunOptions) -> RunContext:

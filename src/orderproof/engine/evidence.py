@@ -110,5 +110,6 @@ def failure_text(group: Any) -> str:
         title = getattr(exc, "title", "") or exc.__class__.__name__
         detail = getattr(exc, "message", "") or str(exc)
         detail = detail.split("\nHint:", 1)[0]      # Schemathesis' guess at a cause, which the suite did not verify
-        lines.append(f"{title}: {detail}".strip())
+        same = detail.strip().lower().startswith(title.strip().lower())     # "Server error: Server error"
+        lines.append(detail.strip() if same else f"{title}: {detail}".strip())
     return "\n".join(lines)

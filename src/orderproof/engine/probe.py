@@ -44,7 +44,7 @@ def _probe(ctx: RunContext, slug: str) -> tuple[str, Exchange] | None:
         answers.append(exchange)
     statuses = sorted({f"{a.status} {a.response_headers.get('content-type', '').split(';')[0] or 'no body'}".strip()
                        for a in answers})
-    hint = " (is the path right? set apis.<api>.path in the target file)" if all(
+    hint = f" (is the path right? set apis.{slug}.path in a target file)" if all(
         a.status == 404 for a in answers) else ""
     reason = (f"the target does not speak {slug}: all {len(answers)} probe requests to {url} were answered "
               f"{', '.join(statuses)}{hint}")

@@ -15,10 +15,12 @@ import time
 from typing import Any, TextIO
 
 from orderproof.core import masking
+from orderproof.report.terminal import width_of, wrap
 
 __all__ = ["Progress", "interactive"]
 
 BAR_WIDTH = 24
+TICK_S = 1.0                   # how often the status line's timer is redrawn during a rule
 
 
 def interactive(stream: TextIO) -> bool:
@@ -54,6 +56,18 @@ class Progress:
         self._api: str | None = None
         self._status = ""
         self._started = time.monotonic()
+        self._running: dict[str, Any] | None = None       # the rule under way, for the ticking timer
+        self._stop = threading.Event()
+        self._ticker: threading.Thread | None = None
+        if self.live:                                     # the timer keeps ticking during a long rule
+            self._ticker = threading.Thread(target=self._tick, name="orderproof-progress", daemon=True)
+            self._ticker.start()
+
+    def _tick(self) -> None:
+        while not self._stop.wait(TICK_S):
+            with self._lock:
+                if self._running is not None:
+                    self._show(self._status_line(self._running))
 
     def __call__(self, kind: str, data: dict[str, Any]) -> None:
         with self._lock:
@@ -76,28 +90,32 @@ class Progress:
             self._api = api
             self._print(f"{api}")
 
+    def _status_line(self, data: dict[str, Any]) -> str:
+        index, total = data.get("index") or 0, data.get("total") or 0
+        filled = int(BAR_WIDTH * (index - 1) / total) if total else 0
+        bar = "#" * filled + "-" * (BAR_WIDTH - filled)
+        elapsed = time.monotonic() - self._started
+        return f"[{bar}] {self._position(data)} {data.get('api', '')} {data.get('rule_id', '')} {elapsed:.0f}s"
+
     def _rule_start(self, data: dict[str, Any]) -> None:
         self._api_header(data)
         if self.live:
-            index, total = data.get("index") or 0, data.get("total") or 0
-            filled = int(BAR_WIDTH * (index - 1) / total) if total else 0
-            bar = "#" * filled + "-" * (BAR_WIDTH - filled)
-            elapsed = time.monotonic() - self._started
-            self._show(f"[{bar}] {self._position(data)} {data.get('api', '')} {data.get('rule_id', '')} "
-                       f"{elapsed:.0f}s")
+            self._running = data
+            self._show(self._status_line(data))
 
     def _rule_end(self, data: dict[str, Any]) -> None:
+        self._running = None
         self._api_header(data)
         verdict = _verdict(data.get("verdict"))
         duration = data.get("duration_s")
         took = f" ({duration:.1f}s)" if isinstance(duration, (int, float)) else ""
-        line = f"  {self._position(data)} {data.get('rule_id', '?')} {data.get('level', '')} {verdict}{took}"
+        line = f"{self._position(data)} {data.get('rule_id', '?')} {data.get('level', '')} {verdict}{took}"
         reason = data.get("reason")
         if verdict != "PASS" and reason:
-            line += f": {' '.join(str(reason).split())[:160]}"
+            line += f": {' '.join(str(reason).split())[:300]}"
         if self.live and verdict == "PASS":
             return                                 # the status line moves on; passes are in the table
-        self._print(line)
+        self._print("\n".join(wrap(line, width_of(self.stream), indent="      ", first="  ")))
 
     def _show(self, text: str) -> None:
         width = shutil.get_terminal_size((100, 20)).columns - 1
@@ -115,6 +133,10 @@ class Progress:
         self.stream.flush()
 
     def close(self) -> None:
+        self._stop.set()
+        if self._ticker is not None:
+            self._ticker.join(timeout=2)
+            self._ticker = None
         with self._lock:
             if self.live and self._status:
                 self.stream.write("\r" + " " * len(self._status) + "\r")

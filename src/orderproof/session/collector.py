@@ -125,7 +125,7 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     elapsed = time.perf_counter() - config.stash.get(STARTED_KEY, time.perf_counter())
     write(f"{counts[Verdict.PASS]} passed, {counts[Verdict.FAIL]} failed, {counts[Verdict.NOT_VERIFIED]} not verified "
           f"in {elapsed:.1f}s; {context.transport.sent} requests; seed {context.seed} "
-          f"(replay: {context.replay_command('<api>')})")
+          f"(replay: {context.replay_command()})")
     unverified = must_not_verified(results)
     if unverified and not config.option.allow_not_verified:
         write(f"{len(unverified)} MUST rule(s) NOT VERIFIED ({', '.join(unverified)}): the run does not certify "

@@ -91,7 +91,8 @@ class BetPlacement(ApiAdapter):
 
     def missing_auth_material(self, auth: Mapping[str, str], players: list[Mapping[str, Any]]) -> str | None:
         if not (auth.get("api_key") or any(player.get("apiKey") for player in players)):
-            return "the rule needs the API key, and the target gives none"
+            return ("the rule needs the API key, and the target gives none (a target file's `auth: {api_key}` or "
+                    "the provider-state hook supplies it)")
         return None
 
 

@@ -85,5 +85,6 @@ class TicketEngineAdapter(ApiAdapter):
 
     def missing_auth_material(self, auth: Mapping[str, str], players: list[Mapping[str, Any]]) -> str | None:
         if not auth.get("secret"):
-            return "the rule needs the operator's signing secret, and the target file gives none"
+            return ("the rule needs the operator's signing secret, and the target gives none (a target file's "
+                    "`auth: {operator, secret}` or the provider-state hook supplies it)")
         return None
