@@ -66,21 +66,36 @@ def render_markdown(cert: dict[str, Any]) -> str:
         for rule in failures:
             lines += _failure_markdown(rule, cert["target"])
         lines += [
-            "| rule | level | verdict | title | check | source | note |",
-            "| --- | --- | --- | --- | --- | --- | --- |",
+            "| rule | level | verdict | title | note |",
+            "| --- | --- | --- | --- | --- |",
         ]
         for rule in rules:
             note = rule["reason"] if rule["verdict"] != "PASS" else f"{rule['cases']} cases"
-            lines.append(
-                f"| {rule['rule_id']} | {rule['level']} | {rule['verdict']} | {_cell(rule['title'])} | "
-                f"`{rule['check']}` | {_cell(rule['source']['seed'])} | {_cell(note)} |"
-            )
+            lines.append(f"| {rule['rule_id']} | {rule['level']} | {rule['verdict']} | {_cell(rule['title'])} | "
+                         f"{_cell(note)} |")
     lines += _conventions_markdown(cert.get("conventions") or [])
+    lines += _quotes_markdown(cert)
     lines += ["", "## Specs and contracts used", "", "| file | sha256 |", "| --- | --- |"]
     lines += [f"| {name} | `{digest}` |" for name, digest in cert["files_sha256"].items()]
     lines += ["", "`orderproof verify-certificate DIR` checks that certificate.json and these reports "
               "are unchanged.", ""]
     return "\n".join(lines)
+
+
+def _quotes_markdown(cert: dict[str, Any]) -> list[str]:
+    """What each rule rests on, in the seed's own words (the seeds are not part of the report)."""
+    lines = ["", "## What each rule rests on", "",
+             "The seed document's words (basis `seed`: the document states it, the only basis of a MUST), "
+             "or the practice or convention a SHOULD rests on.", ""]
+    for api in cert["apis"]:
+        lines += [f"**{api}**", ""]
+        for rule in (r for r in cert["rules"] if r["api"] == api):
+            source = rule["source"]
+            quote = " ".join(str(source["quote"]).split()).replace("`", "'")
+            lines.append(f"- {rule['rule_id']} ({rule['level']}; {source['seed']}, basis {source.get('basis', 'seed')}):"
+                         f" `{quote}`")
+        lines.append("")
+    return lines
 
 
 def _conventions_markdown(conventions: list[dict[str, Any]]) -> list[str]:
