@@ -430,7 +430,7 @@ def test_bet_placement_failure_declares_failed_bets():
     failure = spec["components"]["schemas"]["Failure"]
     assert {"status", "errorCode", "errorMessage", "failedBets"} <= set(failure["properties"])
     assert failure["required"] == ["status", "errorCode"]
-    assert failure["then"] == {"required": ["failedBets"]}
+    assert failure["then"] == {"properties": {"failedBets": {"type": "array"}}, "required": ["failedBets"]}
     at = response_pointer(spec, "400")
     failed = {"betId": "5b0f6f57-8a3c-4f7e-9d1e-2a6c4b8d0e11", "sportId": "1", "eventId": "8",
               "marketId": "9", "selectionId": "10", "reason": {"minStake": 0.5}}
