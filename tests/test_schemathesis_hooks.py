@@ -12,6 +12,7 @@ from schemathesis.errors import FailureGroup
 
 from orderproof import registry
 from orderproof.checks.base import RESPONSE_CHECKS
+from orderproof.engine.target import served
 from orderproof.reference import create_app
 from orderproof.schemathesis_hooks import registered
 
@@ -49,3 +50,27 @@ def test_a_check_does_not_apply_to_another_api():
     case = missing_field_case(None)
     response = case.call()
     assert registered["jt_cents"](None, response, case) is True
+
+
+def test_the_readme_example_passes_against_the_reference_as_written(tmp_path):
+    """The README's `schemathesis run` example, run by bash as written (only the served port and
+    $KEY filled in), exits 0 against the embedded reference."""
+    import os
+    import re
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    block = readme.split("### With plain `schemathesis run`", 1)[1].split("```bash", 1)[1].split("```", 1)[0]
+    command = "\n".join(line for line in block.strip().splitlines()
+                        if not line.startswith(("orderproof serve", "KEY=")))
+    assert command.startswith("SCHEMATHESIS_HOOKS=orderproof.schemathesis_hooks")
+    key = "readme-example-key"
+    with served(create_app(api_key=key)) as base_url:
+        script = re.sub(r"http://127\.0\.0\.1:8000", base_url, command)
+        env = {**os.environ, "KEY": key, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+        done = subprocess.run(["bash", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True,
+                              timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert re.search(r"\d+ generated, \d+ passed", done.stdout)
