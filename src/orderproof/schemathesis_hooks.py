@@ -14,16 +14,35 @@ the pytest plugin.
 
 from __future__ import annotations
 
+import atexit
+import os
+import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+import hypothesis.strategies as st
+import requests
 import schemathesis
+from hypothesis import assume
 
+from orderproof import registry
 from orderproof.catalogue import Rule, load_catalogue
-from orderproof.checks.base import NOT_APPLICABLE, RESPONSE_CHECKS, Exchange
-from orderproof.engine.generation import request_fields
+from orderproof.checks.base import (
+    NOT_APPLICABLE,
+    RESPONSE_CHECKS,
+    Exchange,
+    NotVerified,
+)
+from orderproof.core.options import RunOptions
+from orderproof.engine.context import RunContext, build_context
+from orderproof.engine.generation import overlay_case, request_fields
+from orderproof.engine.scene import Scene
 
-__all__ = ["exchange_of", "registered"]
+__all__ = ["TARGET_ENV", "TargetAuth", "exchange_of", "registered"]
+
+TARGET_ENV = "ORDERPROOF_TARGET"
+_run: dict[str, Any] = {}                 # the run context and one scene per API, made on first use
 
 
 def _api_of(case: Any) -> str | None:
@@ -62,3 +81,97 @@ registered: dict[str, Callable] = {
     rule.check: schemathesis.check(_as_schemathesis_check(rule, RESPONSE_CHECKS[rule.check]))
     for rule in sorted(load_catalogue().rules, key=lambda rule: rule.check) if rule.check in RESPONSE_CHECKS
 }
+
+
+# --- real identities for plain `schemathesis run` (ORDERPROOF_TARGET) ---------------------------------
+
+def _context() -> RunContext | None:
+    path = os.environ.get(TARGET_ENV)
+    if not path:
+        return None
+    if "context" not in _run:
+        _run["context"] = build_context(RunOptions(target_config=Path(path), rate_limit=0))
+        atexit.register(_run["context"].close)
+    return _run["context"]
+
+
+def _scene(context: RunContext, slug: str) -> Scene:
+    scenes = _run.setdefault("scenes", {})
+    if slug not in scenes:
+        scenes[slug] = Scene(context.target, context.states, context.scene_seed(slug))
+    return scenes[slug]
+
+
+def _positive(case: Any) -> bool:
+    meta = getattr(case, "meta", None)
+    return meta is not None and meta.generation.mode.is_positive
+
+
+@schemathesis.hook
+def flatmap_case(context: Any, case: Any) -> st.SearchStrategy:
+    """A positive case of one of the target's APIs, made real: the player, event and fixtures from
+    the target's provider states, drawn as certify draws them, with that player's credentials."""
+    slug, run = _api_of(case), _context()
+    if run is None or slug is None or slug not in run.target.apis or not _positive(case):
+        return st.just(case)
+
+    @st.composite
+    def filled(draw: Any) -> Any:
+        scene = _scene(run, slug)
+        try:
+            player = overlay_case(slug, case, scene, lambda strategy, label="": draw(strategy))
+            credentials = registry.get(slug).auth_headers(_body_bytes(case, run), scene, player)
+        except NotVerified:
+            return case                              # no fixture for it: the case goes as generated
+        # certify also sends some bodies with generated amounts (not "realistic"): a service may
+        # refuse those, which Schemathesis' positive_data_acceptance would call a failure
+        assume(scene.realistic)
+        case.headers = {**(case.headers or {}), **credentials}
+        return case
+
+    return filled()
+
+
+class TargetAuth:
+    """Declares the target's credentials to Schemathesis as configured auth, so that its own auth
+    checks (``ignored_auth``) know they are real and test the service without them. The credentials
+    depend on the case made real (the player; a signature over the body as sent), so
+    :func:`flatmap_case` sets them: Schemathesis applies an auth provider before that hook runs."""
+
+    def get(self, case: Any, context: Any) -> str:
+        return "per case"
+
+    def set(self, case: Any, data: Any, context: Any) -> None:
+        return None
+
+
+if os.environ.get(TARGET_ENV):
+    schemathesis.auth(refresh_interval=None)(TargetAuth)
+
+
+@schemathesis.hook
+def before_call(context: Any, case: Any, kwargs: dict[str, Any]) -> None:
+    """A fresh idempotency key for every call (a negative case keeps the header it broke)."""
+    slug, run = _api_of(case), _context()
+    if run is None or slug is None or slug not in run.target.apis:
+        return
+    for name, value in registry.get(slug).fresh_headers(_scene(run, slug)).items():
+        sent = (case.headers or {}).get(name)
+        if _positive(case) or sent is None or _is_uuid(sent):
+            case.headers = {**(case.headers or {}), name: value}
+
+
+def _body_bytes(case: Any, run: RunContext) -> bytes | None:
+    """The body exactly as Schemathesis will send it (what a signature covers)."""
+    transport = case.as_transport_kwargs(base_url=run.target.base_url)
+    body = requests.Request(method=transport["method"], url=transport["url"], json=transport.get("json"),
+                            data=transport.get("data")).prepare().body
+    return body.encode("utf-8") if isinstance(body, str) else body
+
+
+def _is_uuid(value: Any) -> bool:
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
