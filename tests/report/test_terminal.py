@@ -43,7 +43,7 @@ def printed(monkeypatch, tty: bool = False, **env: str) -> str:
 
 def test_every_line_fits_100_columns_and_no_word_is_cut(monkeypatch):
     text = printed(monkeypatch)
-    assert all(len(line) <= 100 for line in text.splitlines() if "x" * 100 not in line), text
+    assert all(len(line) <= 100 for line in text.splitlines()), text
     words = " ".join(text.split())
     assert "concurrent slips never overdraw" in words and "400 INSUFFICIENT_FUNDS" in words
     assert "WARNING BP-DEBIT (SHOULD)" in text and "FAIL BP-FUNDS (MUST)" in text
@@ -53,7 +53,7 @@ def test_every_line_fits_100_columns_and_no_word_is_cut(monkeypatch):
 
 def test_a_narrow_terminal_still_wraps_and_keeps_words(monkeypatch):
     text = printed(monkeypatch, COLUMNS="64")
-    assert all(len(line) <= 64 for line in text.splitlines() if "x" * 60 not in line), text
+    assert all(len(line) <= 64 for line in text.splitlines()), text
     assert "concurrent slips never overdraw" in " ".join(text.split())
 
 

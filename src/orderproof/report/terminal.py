@@ -40,13 +40,13 @@ def colours(out: TextIO) -> bool:
 
 
 def wrap(text: str, width: int, indent: str = "", first: str | None = None) -> list[str]:
-    """``text`` in lines of at most ``width`` columns, broken between words (a word longer than a
-    line, such as a URL, stays whole on a line of its own)."""
+    """``text`` in lines of at most ``width`` columns, broken between words; only a "word" longer
+    than a whole line (a JSON body without spaces) is split."""
     first = indent if first is None else first
     if "\n" not in text and len(first) + len(text.strip()) <= width:
         return [first + text.strip()]                   # fits: its own spacing kept ("received:   '...'")
     lines = textwrap.wrap(" ".join(text.split()), width=width, initial_indent=first,
-                          subsequent_indent=indent, break_long_words=False, break_on_hyphens=False)
+                          subsequent_indent=indent, break_long_words=True, break_on_hyphens=False)
     return lines or [indent.rstrip()]
 
 
