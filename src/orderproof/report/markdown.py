@@ -154,6 +154,7 @@ def _failure_markdown(rule: dict[str, Any], target: str = "") -> list[str]:
         outcome = "failed again" if replay["reproduced"] else "did not fail again"
         lines += [f"Replayed once right after the failure, the scenario {outcome}: {replay.get('note') or ''}".rstrip(": "), ""]
     if evidence["curl"] and target.startswith("embedded reference"):
-        lines += ["The embedded reference stopped with the run: start one with `orderproof serve` (and the same "
-                  "`--fault`) and point BASE_URL (or the curl line) at its address.", ""]
+        lines += ["The embedded reference stopped with the run: start one with `orderproof serve` (with the "
+                  "run's `--fault` and `--variation`, as the command above has them) and point BASE_URL (or the "
+                  "curl line) at its address.", ""]
     return lines
