@@ -15,8 +15,10 @@ the pytest plugin.
 from __future__ import annotations
 
 import atexit
+import copy
 import os
 import uuid
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,7 +26,8 @@ from typing import Any
 import hypothesis.strategies as st
 import requests
 import schemathesis
-from hypothesis import assume
+from hypothesis import assume, currently_in_test_context
+from hypothesis.errors import NonInteractiveExampleWarning
 
 from orderproof import registry
 from orderproof.catalogue import Rule, load_catalogue
@@ -42,6 +45,8 @@ from orderproof.engine.scene import Scene
 __all__ = ["TARGET_ENV", "TargetAuth", "exchange_of", "registered"]
 
 TARGET_ENV = "ORDERPROOF_TARGET"
+MAX_TRIES = 10                            # draws of a coverage case before it goes as generated
+_made_real: set[Any] = set()              # bodies (as sent) already made real: a re-send keeps them
 _run: dict[str, Any] = {}                 # the run context and one scene per API, made on first use
 
 
@@ -132,6 +137,37 @@ def flatmap_case(context: Any, case: Any) -> st.SearchStrategy:
     return filled()
 
 
+@schemathesis.hook
+def map_case(context: Any, case: Any) -> Any:
+    """The same for the positive cases of the coverage phase, which runs outside Hypothesis."""
+    slug, run = _api_of(case), _context()
+    if (run is not None and slug is not None and slug in run.target.apis and _positive(case)
+            and not currently_in_test_context()):
+        _make_real(case, run, slug)
+    return case
+
+
+def _make_real(case: Any, run: RunContext, slug: str) -> None:
+    """Fill a case outside Hypothesis: drawn with ``example()``, up to a few times, until the body
+    is realistic; else it goes as generated."""
+    scene, original = _scene(run, slug), copy.deepcopy(case.body)
+    for _ in range(MAX_TRIES):
+        case.body = copy.deepcopy(original)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", NonInteractiveExampleWarning)
+                player = overlay_case(slug, case, scene, lambda strategy, label="": strategy.example())
+            body = _body_bytes(case, run)
+            credentials = registry.get(slug).auth_headers(body, scene, player)
+        except NotVerified:
+            break
+        if scene.realistic:
+            case.headers = {**(case.headers or {}), **credentials}
+            _made_real.add(body)
+            return
+    case.body = original
+
+
 class TargetAuth:
     """Declares the target's credentials to Schemathesis as configured auth, so that its own auth
     checks (``ignored_auth``) know they are real and test the service without them. The credentials
@@ -151,10 +187,14 @@ if os.environ.get(TARGET_ENV):
 
 @schemathesis.hook
 def before_call(context: Any, case: Any, kwargs: dict[str, Any]) -> None:
-    """A fresh idempotency key for every call (a negative case keeps the header it broke)."""
+    """The spec's examples made real (the one phase no earlier hook sees), and a fresh idempotency
+    key for every call (a negative case keeps the header it broke)."""
     slug, run = _api_of(case), _context()
     if run is None or slug is None or slug not in run.target.apis:
         return
+    phase = getattr(getattr(getattr(case, "meta", None), "phase", None), "name", None)
+    if phase == "examples" and _positive(case) and _body_bytes(case, run) not in _made_real:
+        _make_real(case, run, slug)                  # the spec's own examples: no hook before this one
     for name, value in registry.get(slug).fresh_headers(_scene(run, slug)).items():
         sent = (case.headers or {}).get(name)
         if _positive(case) or sent is None or _is_uuid(sent):
