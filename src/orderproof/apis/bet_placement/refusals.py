@@ -50,7 +50,7 @@ def bp_atomic(rule: Any, flow: Flow) -> None:
     else:
         stakes[bad_at] = major(flow.draw(st.integers(1, lo - 1), "stake under min_stake in cents"))
     body = slip(flow, player, stakes)
-    situation = (f"a slip of {n} bet(s) whose bet {bad_at} has stake {stakes[bad_at]} (limits "
+    situation = (f"a slip of {n} bet(s) whose bets[{bad_at}] has stake {stakes[bad_at]} (limits "
                  f"{player['min_stake']}..{player['max_stake']})")
     before = flow.snapshot(player)
     exchange = flow.send(body, player=player)
@@ -77,7 +77,7 @@ def _funds_one_slip(rule: Any, flow: Flow) -> None:
     balance = major(total - flow.draw(st.integers(1, total), "shortfall in cents"))
     player = bp_player(flow, balance=str(balance))
     body = slip(flow, player, stakes)
-    situation = f"stakes {[str(s) for s in stakes]} (sum {major(total)}) against a balance of {balance}"
+    situation = f"stakes {', '.join(map(str, stakes))} (sum {major(total)}) against a balance of {balance}"
     before = flow.snapshot(player)
     expect_failure(rule, flow.send(body, player=player), 400, "INSUFFICIENT_FUNDS", situation,
                    "400 INSUFFICIENT_FUNDS, nothing stored")
@@ -133,7 +133,7 @@ def bp_stake_limits(rule: Any, flow: Flow) -> None:
             stakes.append(major(flow.draw(st.integers(lo, hi), f"bet {i} stake in cents")))
     body = slip(flow, player, stakes)
     offenders = {bet["betId"]: kind for bet, kind in zip(body["bets"], kinds) if kind != "ok"}
-    situation = f"stakes {[str(s) for s in stakes]} against limits {player['min_stake']}..{player['max_stake']}"
+    situation = f"stakes {', '.join(map(str, stakes))} against limits {player['min_stake']}..{player['max_stake']}"
     before = flow.snapshot(player)
     exchange = flow.send(body, player=player)
     expect_failure(rule, exchange, 400, "INVALID_STAKE", situation, "| INVALID_STAKE | 400 |")
