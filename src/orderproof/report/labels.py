@@ -108,9 +108,9 @@ def label_allure(directory: Path, results: list[RuleResult], sources: Mapping[st
         if result is None:
             continue
         _relabel(data, result, sources.get(result.rule_id))
-        path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
         if result.sample is not None and result.verdict is Verdict.PASS:
             _attach_sample(directory, path, data, result)
+        path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
 
 
 def _relabel(data: dict[str, Any], result: RuleResult, source: Any) -> None:
@@ -160,4 +160,3 @@ def _attach_sample(directory: Path, path: Path, data: dict[str, Any], result: Ru
     attachments = data.setdefault("attachments", [])
     attachments.append({"name": f"a passing exchange (of {result.applicable} the rule applied to)",
                         "source": name, "type": "application/json"})
-    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
