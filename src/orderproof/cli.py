@@ -13,6 +13,7 @@ import textwrap
 from orderproof.commands import (
     certify,
     faults,
+    merge_reports,
     replay,
     rules,
     serve,
@@ -21,7 +22,7 @@ from orderproof.commands import (
 from orderproof.core.errors import UsageError
 from orderproof.core.version import __version__
 
-COMMANDS = (certify, replay, rules, faults, serve, verify_certificate)
+COMMANDS = (certify, merge_reports, replay, rules, faults, serve, verify_certificate)
 
 
 def build_parser() -> tuple[argparse.ArgumentParser, dict]:

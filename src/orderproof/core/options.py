@@ -19,6 +19,7 @@ from typing import Any
 
 from orderproof.core.errors import UsageError
 from orderproof.core.profiles import DEFAULT_PROFILE, PROFILES
+from orderproof.core.shard import Shard, parse_shard
 
 __all__ = ["OPTIONS", "REMOTE_RATE_LIMIT", "Option", "RunOptions", "add_options", "parse_pins"]
 
@@ -90,6 +91,9 @@ OPTIONS: tuple[Option, ...] = (
            "SECONDS", type=float, default=DEFAULT_REQUEST_TIMEOUT),
     Option("--report-dir", "where the reports go (default: reports/)", "DIR", type=Path,
            default=DEFAULT_REPORT_DIR, certify_only=True),
+    Option("--shard", "run share I of N of the run's APIs (balanced by measured cost; needs --seed, the same in "
+           "every shard); `orderproof merge-reports` joins the shards' reports into one certificate", "I/N",
+           certify_only=True),
     Option("--allow-not-verified", "let the session pass when a MUST rule could not be verified (by default it "
            "fails, as certify's NOT CERTIFIED does; the rule's item is skipped with the reason)", action="store_true",
            pytest_only=True),
@@ -140,6 +144,7 @@ class RunOptions:
     max_requests: int | None = None     # hard cap on requests sent to the target
     rate_limit: float | None = None     # requests per second; None: the default; 0: no limit
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT
+    shard: Shard | None = None          # this run is share I of N (certify --shard I/N)
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     on_event: Callable[[str, dict], None] | None = field(default=None, compare=False, repr=False)
 
@@ -167,6 +172,8 @@ class RunOptions:
         values["conventions"] = parse_pins(values.pop("convention", None) or ())
         if values.get("target_config") is not None:
             values["target_config"] = Path(values["target_config"])
+        if isinstance(values.get("shard"), str):
+            values["shard"] = parse_shard(values["shard"])
         if values.get("report_dir") is None:
             values.pop("report_dir", None)
         values = {key: value for key, value in values.items() if value is not None or key in ("seed",)}
@@ -192,6 +199,9 @@ class RunOptions:
             raise UsageError(f"--request-timeout must be a positive number of seconds, not {self.request_timeout}")
         if self.target_config is not None and not Path(self.target_config).is_file():
             raise UsageError(f"target file {self.target_config} not found")
+        if self.shard is not None and self.seed is None:
+            raise UsageError(f"--shard {self.shard} needs --seed: every shard of one run must draw from the same seed "
+                             "(in CI, e.g. --seed $GITHUB_RUN_ID)")
         if Path(self.report_dir).exists() and not Path(self.report_dir).is_dir():
             raise UsageError(f"--report-dir {self.report_dir} is a file, not a directory")
 

@@ -73,3 +73,4 @@ class RunResult:
     allure_dir: Path
     spec_sha256: dict[str, str]
     conventions: list[dict[str, Any]] = field(default_factory=list)   # what the run was certified under
+    shard: dict[str, Any] | None = None        # certify --shard I/N: {"index", "count", "apis": the whole run's}

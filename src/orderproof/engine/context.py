@@ -20,6 +20,7 @@ from orderproof.checks.conventions import ConventionBook, validate_pins
 from orderproof.core import masking
 from orderproof.core.options import RunOptions
 from orderproof.core.profiles import Profile, get_profile
+from orderproof.core.shard import share
 from orderproof.engine.generic import GENERIC
 from orderproof.engine.provider_states import ProviderStates
 from orderproof.engine.target import Target, resolve_target
@@ -72,10 +73,11 @@ class RunContext:
     """Everything one run shares: the target, the transport, provider states, seeds, observations."""
 
     def __init__(self, *, options: RunOptions, target: Target, catalogue: Catalogue, seed: int,
-                 conventions: dict[str, str] | None = None):
+                 conventions: dict[str, str] | None = None, run_apis: tuple[str, ...] | None = None):
         self.options = options
         self.target = target
         self.catalogue = catalogue
+        self.run_apis = run_apis or tuple(catalogue.apis)      # a shard runs a share of them (catalogue.apis)
         self.profile: Profile = get_profile(options.profile)
         self.seed = seed
         self.run_id = options.run_id
@@ -154,7 +156,8 @@ def build_context(options: RunOptions) -> RunContext:
     """Resolve the target and load the catalogue; raises UsageError for any bad option."""
     target = resolve_target(options)
     try:
-        catalogue = load_catalogue(tuple(target.apis))
+        run_apis = tuple(target.apis)
+        catalogue = load_catalogue(share(run_apis, options.shard, options.profile) if options.shard else run_apis)
         pins = dict(target.conventions)
         if target.conventions:
             validate_pins(target.conventions, catalogue.conventions, f"target file {options.target_config}")
@@ -166,4 +169,5 @@ def build_context(options: RunOptions) -> RunContext:
         raise
     seed = options.seed if options.seed is not None else random.SystemRandom().randrange(2**31)
     masking.reset_registry()
-    return RunContext(options=options, target=target, catalogue=catalogue, seed=seed, conventions=pins)
+    return RunContext(options=options, target=target, catalogue=catalogue, seed=seed, conventions=pins,
+                      run_apis=run_apis)

@@ -207,6 +207,7 @@ def build_certificate(run: RunResult, *, command: str, catalogue: Catalogue | No
         "replay": f"{command} {' '.join(f'--api {api}' for api in apis)} --seed {run.seed}",
         "conventions": [_convention(row) for row in getattr(run, "conventions", None) or []],
         "rules": rules,
+        **({"shard": dict(run.shard)} if getattr(run, "shard", None) else {}),
     }
 
 

@@ -28,6 +28,20 @@ def _quote(text: str) -> str:
     return "\n".join(f"> {line}" if line.strip() else ">" for line in text.strip().splitlines())
 
 
+def _shard_rows(cert: dict[str, Any]) -> list[str]:
+    """A shard's report says it is a part; a merged one names its parts."""
+    shard = cert.get("shard")
+    if shard:
+        return [f"| Shard | {shard['index']} of {shard['count']}: this report covers {', '.join(cert['apis'])} of the "
+                f"run's {', '.join(shard['apis'])}; `orderproof merge-reports` joins the {shard['count']} shards "
+                "into the run's certificate |"]
+    parts = cert.get("merged_from") or []
+    if parts:
+        return [f"| Merged from | {len(parts)} shards: " + "; ".join(
+            f"{part['shard']} ({', '.join(part['apis'])}; run id {part['run_id']})" for part in parts) + " |"]
+    return []
+
+
 def render_markdown(cert: dict[str, Any]) -> str:
     """certificate.md: a summary table, then one section per API with its failures first."""
     c = cert["counts"]
@@ -48,6 +62,7 @@ def render_markdown(cert: dict[str, Any]) -> str:
         f"| MUST failed / not verified | {c['must_failed']} / {c['must_not_verified']} |",
         f"| SHOULD failed (warnings) | {c['should_failed']} |",
         f"| Replay the run | `{cert['replay']}` |",
+        *_shard_rows(cert),
         "",
         "## Summary by API",
         "",

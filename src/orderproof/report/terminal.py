@@ -141,6 +141,10 @@ def print_summary(cert: dict[str, Any], report_dir: Path, out: TextIO, *, names:
                     for line in wrap(verdict, width, indent="  ", first="")),
               f"Seed: {cert['seed']}   Run id: {cert['run_id']}"]
     lines += wrap(f"Replay: {cert['replay']}", width, indent="  ", first="")
+    if cert.get("shard"):
+        shard = cert["shard"]
+        lines += wrap(f"Shard {shard['index']}/{shard['count']} ({', '.join(cert['apis'])} of {len(shard['apis'])} "
+                      "APIs): join all shards with orderproof merge-reports", width, indent="  ", first="")
     lines += wrap(f"Reports: {report_dir}/ ({names['md']}, {names['json']}, {names['junit']}, {names['allure']}/)",
                   width, indent="  ", first="")
     out.write(masking.mask_text("\n".join(lines)) + "\n")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from orderproof.catalogue import load_catalogue
 from orderproof.core import masking
 from orderproof.core.options import RunOptions
 from orderproof.core.results import RunResult
@@ -51,8 +52,24 @@ def run_conformance(run: RunOptions | RunContext) -> RunResult:
     return RunResult(results=collector.results, target=context.secrets.mask_text(context.target.description),
                      apis=tuple(context.catalogue.apis), profile=context.profile.name, seed=context.seed,
                      run_id=context.run_id, started=started, finished=finished, junit_path=junit,
-                     allure_dir=allure_dir, spec_sha256=context.catalogue.file_hashes(),
-                     conventions=context.conventions.report(context.catalogue.apis))
+                     allure_dir=allure_dir, spec_sha256=_file_hashes(context),
+                     conventions=context.conventions.report(context.catalogue.apis), shard=_shard(context))
+
+
+def _file_hashes(context: RunContext) -> dict[str, str]:
+    """The specs and contracts of the run; a shard names those of the whole run (merge-reports
+    refuses shards that ran different files)."""
+    if context.options.shard is None:
+        return context.catalogue.file_hashes()
+    return load_catalogue(context.run_apis).file_hashes()
+
+
+def _shard(context: RunContext) -> dict | None:
+    shard = context.options.shard
+    if shard is None:
+        return None
+    return {"index": shard.index, "count": shard.count, "apis": list(context.run_apis),
+            "command": context.secrets.mask_text(context.options.command())}
 
 
 def _mask_file(path: Path, context: RunContext) -> None:
