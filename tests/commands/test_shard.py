@@ -194,3 +194,22 @@ def test_a_missing_changed_or_whole_report_is_refused(runs, tmp_path, capsys):
     code, err = _merge(capsys, tmp / "shard-1", tmp_path / "nothing", out=tmp_path / "d")
     assert code == 2 and "no certificate.json" in err
     assert not any((tmp_path / name).exists() for name in "abcd")
+
+
+def test_the_readme_ci_examples_shard_and_merge():
+    """The README's GitHub Actions and GitLab examples parse, every shard gets the same seed and
+    its own share, and the merge job joins what the shards wrote."""
+    import yaml
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### One certification over many CI runners", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```yaml\n(.*?)```", section, re.S)
+    assert len(blocks) == 2
+    github, gitlab = (yaml.safe_load(block) for block in blocks)
+    steps = " ".join(str(step.get("run", "")) for step in github["jobs"]["certify"]["steps"])
+    assert "--shard ${{ matrix.shard }}/3" in steps and "--seed ${{ github.run_id }}" in steps
+    assert github["jobs"]["certify"]["strategy"]["matrix"]["shard"] == [1, 2, 3]
+    assert any("merge-reports shard-*" in str(step.get("run", "")) for step in github["jobs"]["merge"]["steps"])
+    certify = " ".join(gitlab["certify"]["script"])
+    assert gitlab["certify"]["parallel"] == 3 and '--shard "$CI_NODE_INDEX/$CI_NODE_TOTAL"' in certify
+    assert '--seed "$CI_PIPELINE_ID"' in certify and "merge-reports shard-*" in " ".join(gitlab["merge"]["script"])
