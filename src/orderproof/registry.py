@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import importlib.metadata
 import re
+from collections.abc import Iterable
 from functools import cache
 
 from orderproof.adapter import ApiAdapter
 from orderproof.core.errors import UsageError
 
-__all__ = ["GROUP", "adapters", "get", "slugs"]
+__all__ = ["GROUP", "adapters", "certify_costs", "get", "slugs"]
 
 GROUP = "orderproof.apis"
 _SLUG = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
@@ -69,3 +70,13 @@ def get(slug: str) -> ApiAdapter:
     if slug not in known:
         raise UsageError(f"unknown API {slug!r}; known APIs: {', '.join(known)}")
     return known[slug]
+
+
+def certify_costs(apis: Iterable[str], profile: str) -> dict[str, float]:
+    """The measured seconds of a certify run of each API that declares one (shares are dealt by them)."""
+    found = {}
+    for slug in apis:
+        seconds = get(slug).certify_seconds.get(profile)
+        if seconds is not None:
+            found[slug] = float(seconds)
+    return found

@@ -14,10 +14,11 @@ from orderproof import registry
 from orderproof.cli import main
 from orderproof.core.errors import UsageError
 from orderproof.core.options import RunOptions
-from orderproof.core.shard import COSTS, Shard, parse_shard, share
+from orderproof.core.shard import Shard, parse_shard, share
 from orderproof.report import certificate
 
 APIS = tuple(registry.slugs())
+COSTS = registry.certify_costs(APIS, "standard")
 SEED = "20241125"
 FAULT = "payout-float"          # a FAIL with evidence and a replay script, so that those merge too
 
@@ -32,22 +33,23 @@ def plain_output(monkeypatch):
 
 @pytest.mark.parametrize("count", [1, 2, 3, 4, 5])
 def test_the_shares_cover_every_api_once_in_the_runs_order(count):
-    shares = [share(APIS, Shard(index, count), "standard") for index in range(1, count + 1)]
+    shares = [share(APIS, Shard(index, count), COSTS) for index in range(1, count + 1)]
     assert sorted(api for part in shares for api in part) == sorted(APIS)
     assert all(part for part in shares), "no shard is empty"
     for part in shares:
         assert list(part) == [api for api in APIS if api in part]
-    assert shares == [share(APIS, Shard(index, count), "standard") for index in range(1, count + 1)]
+    assert shares == [share(APIS, Shard(index, count), COSTS) for index in range(1, count + 1)]
 
 
 def test_the_shares_are_balanced_by_measured_cost():
-    costs = COSTS["standard"]
+    costs = COSTS
+    assert set(costs) == set(APIS), "every built-in API declares what it costs"
     heaviest = max(APIS, key=costs.get)
-    first, second = (share(APIS, Shard(index, 2), "standard") for index in (1, 2))
-    assert heaviest in first and len(first) < len(second), "the heaviest API is dealt first, then the lightest shard"
+    first, second = (share(APIS, Shard(index, 2), costs) for index in (1, 2))
+    assert heaviest in first, "the heaviest API is dealt first"
     loads = [sum(costs[api] for api in part) for part in (first, second)]
     assert max(loads) - min(loads) <= max(costs.values())
-    assert share(("outside-api", *APIS), Shard(1, 6), "standard"), "an API without a measurement gets a share"
+    assert share(("outside-api", *APIS), Shard(1, 6), costs), "an API without a measurement gets a share"
 
 
 @pytest.mark.parametrize(("text", "message"), [
@@ -61,7 +63,7 @@ def test_a_malformed_shard_is_one_sentence(text, message):
 
 def test_more_shards_than_apis_is_refused():
     with pytest.raises(UsageError, match="at most 2 shards"):
-        share(APIS[:2], Shard(1, 3), "quick")
+        share(APIS[:2], Shard(1, 3), COSTS)
 
 
 def test_a_shard_needs_the_seed_every_shard_shares(capsys, tmp_path):
@@ -87,6 +89,7 @@ def runs(tmp_path_factory):
     for index in (1, 2):
         codes[f"shard-{index}"], _ = _certify(tmp, f"shard-{index}", "--shard", f"{index}/2")
     codes["whole"], _ = _certify(tmp, "whole")
+    codes["jobs"], _ = _certify(tmp, "jobs", "--jobs", "2")
     codes["merged"] = main(["merge-reports", str(tmp / "shard-1"), str(tmp / "shard-2"), "--report-dir",
                             str(tmp / "merged")])
     return tmp, codes
@@ -213,3 +216,32 @@ def test_the_readme_ci_examples_shard_and_merge():
     certify = " ".join(gitlab["certify"]["script"])
     assert gitlab["certify"]["parallel"] == 3 and '--shard "$CI_NODE_INDEX/$CI_NODE_TOTAL"' in certify
     assert '--seed "$CI_PIPELINE_ID"' in certify and "merge-reports shard-*" in " ".join(gitlab["merge"]["script"])
+
+
+@pytest.mark.slow
+def test_certify_in_two_processes_is_one_run(runs, capsys):
+    """--jobs 2: the shares run as two processes and their reports are joined into the run's own:
+    the verdicts, cases, counts and conventions of one process, one run id, no trace of the shares."""
+    tmp, codes = runs
+    whole, jobs = _cert(tmp / "whole"), _cert(tmp / "jobs")
+    assert codes["jobs"] == codes["whole"] == 1
+    assert _verdicts(jobs) == _verdicts(whole)
+    for key in ("result", "exit_code", "counts", "counts_by_api", "apis", "seed", "profile", "target", "files_sha256"):
+        assert jobs[key] == whole[key], key
+    assert "shard" not in jobs and "merged_from" not in jobs
+    assert jobs["replay"] == whole["replay"].replace(str(tmp / "whole"), str(tmp / "jobs"))
+    assert sorted(path.name for path in (tmp / "jobs").iterdir()) == sorted(path.name for path in (tmp / "whole").iterdir())
+    assert sorted(path.name for path in (tmp / "jobs" / "replay").iterdir()) == \
+        sorted(path.name for path in (tmp / "whole" / "replay").iterdir())
+    assert main(["verify-certificate", str(tmp / "jobs")]) == 0
+    capsys.readouterr()
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--jobs", "0"], "--jobs must be at least 1"),
+    (["--jobs", "2", "--max-requests", "50"], "give --jobs 1 with it"),
+])
+def test_bad_jobs_are_one_sentence(capsys, tmp_path, args, message):
+    code = main(["certify", *args, "--report-dir", str(tmp_path / "r")])
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1

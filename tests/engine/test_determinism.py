@@ -15,8 +15,10 @@ PROBE = Path(__file__).with_name("determinism_probe.py")
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def probe(cwd: Path, pythonpath: str | None = None) -> str:
-    env = dict(os.environ)
+def probe(cwd: Path, cache: Path, pythonpath: str | None = None) -> str:
+    """The probe's output; ``cache``: an empty cache directory, so that every process draws its cases."""
+    assert not cache.exists()
+    env = {**os.environ, "ORDERPROOF_CACHE_DIR": str(cache)}
     if pythonpath:
         env["PYTHONPATH"] = pythonpath
     proc = subprocess.run([sys.executable, str(PROBE), "7"], cwd=cwd, env=env, capture_output=True, text=True,
@@ -26,13 +28,13 @@ def probe(cwd: Path, pythonpath: str | None = None) -> str:
 
 
 def test_one_seed_sends_the_same_cases_from_any_directory_and_either_install(tmp_path):
-    here = probe(ROOT)
-    assert here == probe(tmp_path)
+    here = probe(ROOT, tmp_path / "cache-1")
+    assert here == probe(tmp_path, tmp_path / "cache-2")
     wheel_like = tmp_path / "lib" / "site-packages"         # where a wheel would put orderproof
     proc = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
                            "--no-index", "--target", str(wheel_like), str(ROOT)], capture_output=True, text=True,
                           timeout=300)
     assert proc.returncode == 0, proc.stderr
-    assert probe(tmp_path, str(wheel_like)) == here
+    assert probe(tmp_path, tmp_path / "cache-3", str(wheel_like)) == here
     count = int(here.split()[0])
     assert count > 300, here                                 # every API's shared pass took part

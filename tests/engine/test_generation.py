@@ -17,7 +17,7 @@ def test_a_pool_is_the_same_for_the_same_seed_and_another_for_another(toy):
     first = generation.case_pool(SLUG, "positive", 6, 11)
     assert len(first) == 6 and first is generation.case_pool(SLUG, "positive", 6, 11)     # generated once
     bodies = [case.body for case in first]
-    generation.case_pool.cache_clear()
+    generation.forget_pools()
     assert [case.body for case in generation.case_pool(SLUG, "positive", 6, 11)] == bodies
     assert [case.body for case in generation.case_pool(SLUG, "positive", 6, 12)] != bodies
 

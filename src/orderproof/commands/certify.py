@@ -17,6 +17,7 @@ import sys
 import traceback
 from pathlib import Path
 
+from orderproof.commands import jobs
 from orderproof.core import masking
 from orderproof.core.errors import UsageError
 from orderproof.core.options import RunOptions, add_options
@@ -62,7 +63,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    progress = Progress()
+    share = os.environ.get(jobs.EVENTS_ENV) == "json"          # a share of a run in several processes
+    progress = jobs.JsonEvents() if share else Progress()
     options = RunOptions.from_namespace(args, on_event=progress)
     masking.reset_registry()
     # The previous reports stay until this run has a verdict: it writes beside them and moves into
@@ -70,10 +72,21 @@ def run(args: argparse.Namespace) -> int:
     with StagedReports(options.report_dir) as stage:
         context = build_context(dataclasses.replace(options, report_dir=stage.path))
         try:
-            result = _run(context, progress)
-            _write_replays(context, result, stage.path)
-            cert = certificate.build_certificate(result, command=masking.mask_text(options.command(report_dir=True)))
-            certificate.write_certificate(cert, stage.path)
+            processes = jobs.jobs_for(options)
+            if processes > 1 and len(context.run_apis) > 1:
+                processes = min(processes, len(context.run_apis))
+                cert = _run_in_processes(context, options, progress, processes, stage.path)
+            else:
+                result = _run(context, progress)
+                _write_replays(context, result, stage.path)
+                cert = certificate.build_certificate(result, command=masking.mask_text(options.command(report_dir=True)))
+                certificate.write_certificate(cert, stage.path)
+        except jobs.JobsFailed as exc:
+            if exc.code == 2:
+                raise UsageError(str(exc)) from None
+            if exc.code == INTERRUPTED:
+                raise KeyboardInterrupt from None
+            return _internal_error(exc, options.report_dir)
         except KeyboardInterrupt:
             print(f"orderproof certify: interrupted; the previous reports in {options.report_dir} are untouched",
                   file=sys.stderr)
@@ -83,6 +96,8 @@ def run(args: argparse.Namespace) -> int:
         except Exception as exc:                              # a bug in orderproof, not the user's
             return _internal_error(exc, options.report_dir)
         stage.commit()
+    if share:
+        return cert["exit_code"]
     print_summary(cert, options.report_dir, sys.stdout, names={
         "md": certificate.CERTIFICATE_MD, "json": certificate.CERTIFICATE_JSON, "junit": certificate.JUNIT,
         "allure": certificate.ALLURE_DIR})
@@ -106,6 +121,17 @@ def _run(context: RunContext, progress: Progress) -> RunResult:
     for written in (result.junit_path, result.allure_dir):
         masking.mask_tree(Path(written))
     return result
+
+
+def _run_in_processes(context: RunContext, options: RunOptions, progress: Progress, processes: int,
+                      stage: Path) -> dict:
+    """The run's APIs shared among ``processes`` certify processes (:mod:`.jobs`), their reports joined."""
+    run_apis, seed, total = context.run_apis, context.seed, len(context.catalogue.rules)
+    context.close()                     # each share resolves the target itself (its own embedded reference)
+    try:
+        return jobs.run_in_processes(options, run_apis, seed, processes, stage, progress, total)
+    finally:
+        progress.close()
 
 
 def _write_replays(context: RunContext, result: RunResult, report_dir: Path) -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterable
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -91,9 +92,16 @@ def _mask_query(match: re.Match[str]) -> str:
     return f"{match['lead']}{match['name']}={MASK}"
 
 
-def _value_forms(secrets: Iterable[Any]) -> list[str]:
+def _value_forms(secrets: Iterable[Any]) -> tuple[str, ...]:
     """Every maskable secret value and its URL-encoded form, longest first (so a secret that contains
-    another is replaced whole)."""
+    another is replaced whole). A run masks hundreds of texts with the same secrets: the forms of
+    one set of secrets are made once."""
+    return _forms_of(secrets if isinstance(secrets, frozenset) else frozenset(
+        secret for secret in secrets if secret is not None and not isinstance(secret, bool)))
+
+
+@lru_cache(maxsize=16)
+def _forms_of(secrets: frozenset[Any]) -> tuple[str, ...]:
     forms: set[str] = set()
     for secret in secrets:
         if secret is None or isinstance(secret, bool):
@@ -103,7 +111,7 @@ def _value_forms(secrets: Iterable[Any]) -> list[str]:
             continue
         forms.add(text)
         forms.add(quote(text, safe=""))
-    return sorted(forms, key=len, reverse=True)
+    return tuple(sorted(forms, key=len, reverse=True))
 
 
 def mask_text(text: str, secrets: Iterable[Any] | None = None) -> str:

@@ -89,8 +89,14 @@ OPTIONS: tuple[Option, ...] = (
            "PER_SECOND", type=float),
     Option("--request-timeout", f"timeout of each request in seconds (default: {DEFAULT_REQUEST_TIMEOUT:g})",
            "SECONDS", type=float, default=DEFAULT_REQUEST_TIMEOUT),
+    Option("--no-cache", "draw every generated case again: neither read nor write the cache of generated cases "
+           "(by default a rerun with the same --seed, profile and spec reads them from the user's cache directory)",
+           action="store_true"),
     Option("--report-dir", "where the reports go (default: reports/)", "DIR", type=Path,
            default=DEFAULT_REPORT_DIR, certify_only=True),
+    Option("--jobs", "processes to certify in: the run's APIs are shared among them and the reports joined, with "
+           "the verdicts of one process (default: one per core for the embedded reference, 1 for a URL target; "
+           "--rate-limit is shared among them)", "N", type=int, certify_only=True),
     Option("--shard", "run share I of N of the run's APIs (balanced by measured cost; needs --seed, the same in "
            "every shard); `orderproof merge-reports` joins the shards' reports into one certificate", "I/N",
            certify_only=True),
@@ -144,6 +150,8 @@ class RunOptions:
     max_requests: int | None = None     # hard cap on requests sent to the target
     rate_limit: float | None = None     # requests per second; None: the default; 0: no limit
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT
+    no_cache: bool = False              # neither read nor write the cache of generated cases
+    jobs: int | None = None             # processes (certify); None: one per core for the embedded reference
     shard: Shard | None = None          # this run is share I of N (certify --shard I/N)
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     on_event: Callable[[str, dict], None] | None = field(default=None, compare=False, repr=False)
@@ -199,6 +207,10 @@ class RunOptions:
             raise UsageError(f"--request-timeout must be a positive number of seconds, not {self.request_timeout}")
         if self.target_config is not None and not Path(self.target_config).is_file():
             raise UsageError(f"target file {self.target_config} not found")
+        if self.jobs is not None and self.jobs < 1:
+            raise UsageError(f"--jobs must be at least 1, not {self.jobs}")
+        if self.jobs is not None and self.jobs > 1 and self.max_requests is not None:
+            raise UsageError("--max-requests is one budget for the whole run: give --jobs 1 with it")
         if self.shard is not None and self.seed is None:
             raise UsageError(f"--shard {self.shard} needs --seed: every shard of one run must draw from the same seed "
                              "(in CI, e.g. --seed $GITHUB_RUN_ID)")

@@ -7,11 +7,10 @@ same seed (``merge-reports`` puts them back together); split inside an API, a sh
 another shard's rules of the same API observed.
 
 Shares are balanced by measured cost: the APIs are dealt, most expensive first, to the shard with
-the least work so far (longest processing time first). The costs are seconds of a certify run of
-each API alone against the embedded reference on the 2-core build machine
-(``python benchmarks/run.py --sections shard`` measures them); an API without a measurement (one
-registered from outside) counts as the mean of the others. The deal depends on the run's APIs and
-profile only, so every shard of one run computes the same split.
+the least work so far (longest processing time first). The costs are what each API's adapter
+declares (``certify_seconds``: a certify run of the API alone against the embedded reference on the
+2-core build machine); an API without a measurement counts as the mean of the others. The deal
+depends on the run's APIs and profile only, so every shard of one run computes the same split.
 """
 
 from __future__ import annotations
@@ -22,18 +21,7 @@ from dataclasses import dataclass
 
 from orderproof.core.errors import UsageError
 
-__all__ = ["COSTS", "Shard", "parse_shard", "share"]
-
-# seconds of `orderproof certify --api API --profile P` in process (benchmarks/RESULTS.md, "shard")
-COSTS: Mapping[str, Mapping[str, float]] = {
-    "quick": {"sportsbook-order": 2.0, "jackpot-ticket": 2.4, "travel-order": 2.6, "superbet-reserve": 1.2,
-              "bet-placement": 6.5},
-    "standard": {"sportsbook-order": 4.4, "jackpot-ticket": 4.6, "travel-order": 6.1, "superbet-reserve": 2.2,
-                 "bet-placement": 11.0},
-    "thorough": {"sportsbook-order": 17.0, "jackpot-ticket": 15.0, "travel-order": 75.0, "superbet-reserve": 9.0,
-                 "bet-placement": 40.0},
-}
-
+__all__ = ["Shard", "parse_shard", "share"]
 
 @dataclass(frozen=True)
 class Shard:
@@ -55,12 +43,12 @@ def parse_shard(text: str) -> Shard:
     return Shard(index, count)
 
 
-def share(apis: Sequence[str], shard: Shard, profile: str) -> tuple[str, ...]:
-    """The APIs of ``shard`` among the run's ``apis``, in the run's order."""
+def share(apis: Sequence[str], shard: Shard, costs: Mapping[str, float]) -> tuple[str, ...]:
+    """The APIs of ``shard`` among the run's ``apis``, in the run's order; ``costs``: the measured
+    seconds of each API (an API without one counts as the mean of the others)."""
     if shard.count > len(apis):
         raise UsageError(f"--shard {shard}: the run has {len(apis)} API(s) and an API is the smallest share (its "
                          f"rules judge one shared stream of traffic); use at most {len(apis)} shards")
-    costs = COSTS.get(profile, COSTS["standard"])
     known = [costs[api] for api in apis if api in costs]
     default = sum(known) / len(known) if known else 1.0
     position = {api: index for index, api in enumerate(apis)}

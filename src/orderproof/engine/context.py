@@ -93,6 +93,8 @@ class RunContext:
         self.traffic: dict[str, Traffic] = {}                          # by API: its shared pass
         self.foreign: dict[str, Any] = {}                              # by API: its probe's verdict
         self.flow_observations: dict[str, Observation] = {}            # response rule id -> a failure seen in a flow
+        self.selected: list[Rule] | None = None       # the rules the session runs (None: all); their pools are drawn first
+        self.primed: Any = None                       # what engine.pools.prime did (None: not yet)
 
     def close(self) -> None:
         self.transport.close()
@@ -157,7 +159,10 @@ def build_context(options: RunOptions) -> RunContext:
     target = resolve_target(options)
     try:
         run_apis = tuple(target.apis)
-        catalogue = load_catalogue(share(run_apis, options.shard, options.profile) if options.shard else run_apis)
+        apis = run_apis
+        if options.shard is not None:             # a share of the run's APIs
+            apis = share(run_apis, options.shard, registry.certify_costs(run_apis, options.profile))
+        catalogue = load_catalogue(apis)
         pins = dict(target.conventions)
         if target.conventions:
             validate_pins(target.conventions, catalogue.conventions, f"target file {options.target_config}")

@@ -33,10 +33,10 @@ from orderproof.checks.base import (
 )
 from orderproof.core.profiles import hypothesis_settings
 from orderproof.core.results import RuleResult, Verdict
+from orderproof.engine import pools
 from orderproof.engine.context import Observation, RunContext
 from orderproof.engine.evidence import BUDGET, NO_APPLICABLE, fail, passed, result
 from orderproof.engine.generation import (
-    case_pool,
     documented_only,
     exchange_from,
     valid_body,
@@ -110,7 +110,7 @@ class RuleFlow:
 
     def valid_body(self, player: Mapping[str, Any] | None = None, **fixtures: Any) -> Any:
         player = player or self._default_player()
-        pool = case_pool(self.api, "positive", self.ctx.flow_pool_size, self.ctx.pool_seed(self.api))
+        pool = pools.flow_bodies(self.ctx, self.api)
         case = self.draw(st.sampled_from(pool), "generated body")
         body = documented_only(self.api, copy.deepcopy(case.body), case.media_type or "application/json")
         return valid_body(self.api, body, self.scene, player, self.draw, **fixtures)

@@ -36,9 +36,9 @@ from orderproof.engine.scene import Scene
 from orderproof.engine.target import Target
 from orderproof.engine.transport import Reply
 
-__all__ = ["EDGE_NUMBERS", "build_request", "case_pool", "case_strategy", "coverage_sample", "edge_cases",
-           "exchange_from", "fresh_case", "identify_negative", "load_operation", "overlay_case", "request_fields",
-           "set_path", "spec_example", "valid_body"]
+__all__ = ["EDGE_NUMBERS", "POOL_MODES", "build_request", "case_pool", "case_strategy", "coverage_sample", "draw_pool",
+           "edge_cases", "exchange_from", "forget_pools", "fresh_case", "has_pool", "identify_negative", "install_pool",
+           "load_operation", "overlay_case", "pool", "request_fields", "set_path", "spec_example", "valid_body"]
 
 # Schemathesis config: no example database; sanitisation of its own messages keeps
 # idempotency keys readable and hides credentials.
@@ -78,11 +78,49 @@ def case_strategy(slug: str, mode: str = "all") -> st.SearchStrategy:
     return st.one_of(case_strategy(slug, "positive"), case_strategy(slug, "negative"))
 
 
-@cache
+# Pools drawn (or read from the cache, or handed over by a worker process: engine.pools) in this
+# process, by (API, mode, size, seed): runs that share a seed (every fault of the self-verification)
+# share the cases.
+_POOLS: dict[tuple[str, str, int, int], tuple[Any, ...]] = {}
+POOL_MODES = ("positive", "negative", "coverage")
+
+
+def pool(slug: str, mode: str, size: int, pool_seed: int) -> tuple[Any, ...]:
+    """The pool of (API, mode, size, seed), drawn once per process: ``positive`` or ``negative``
+    generated cases (:func:`case_pool`), or the ``coverage`` sample (:func:`coverage_sample`)."""
+    key = (slug, mode, size, pool_seed)
+    found = _POOLS.get(key)
+    if found is None:
+        found = _POOLS[key] = draw_pool(*key)
+    return found
+
+
+def draw_pool(slug: str, mode: str, size: int, pool_seed: int) -> tuple[Any, ...]:
+    """Draw one pool (no memo): what :func:`pool` keeps, and what a worker process sends back."""
+    if mode == "coverage":
+        return tuple(_coverage_sample(slug, size, pool_seed))
+    return _case_pool(slug, mode, size, pool_seed)
+
+
+def install_pool(key: tuple[str, str, int, int], cases: tuple[Any, ...]) -> None:
+    _POOLS[key] = cases
+
+
+def has_pool(key: tuple[str, str, int, int]) -> bool:
+    return key in _POOLS
+
+
+def forget_pools() -> None:
+    _POOLS.clear()
+
+
 def case_pool(slug: str, mode: str, size: int, pool_seed: int) -> tuple[Any, ...]:
-    """``size`` cases generated once per process for (API, mode, seed). Generating a body of these
-    schemas costs ~50-100 ms; runs that share a seed (every fault of the self-verification) share
-    the cases, and flows draw their bodies from the pool (an index, which shrinks)."""
+    """``size`` cases of (API, mode), generated once per process for the seed. Generating a body of
+    these schemas costs ~25-170 ms; flows draw their bodies from a pool (an index, which shrinks)."""
+    return pool(slug, mode, size, pool_seed)
+
+
+def _case_pool(slug: str, mode: str, size: int, pool_seed: int) -> tuple[Any, ...]:
     collected: list[Any] = []
 
     @hypothesis_settings(size)
@@ -124,7 +162,11 @@ def _description(case: Any) -> str:
 
 def coverage_sample(slug: str, size: int, sample_seed: int) -> list[Any]:
     """Every coverage case that leaves out something required (the plainest invalid request there
-    is), then a seeded sample of ``size`` of the others."""
+    is), then a seeded sample of ``size`` of the others (drawn once per process)."""
+    return list(pool(slug, "coverage", size, sample_seed))
+
+
+def _coverage_sample(slug: str, size: int, sample_seed: int) -> list[Any]:
     cases = list(coverage_cases(slug))
     missing = [case for case in cases if "Missing" in _description(case)]
     rest = [case for case in cases if case not in missing]

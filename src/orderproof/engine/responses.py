@@ -31,7 +31,7 @@ from orderproof.checks.base import (
 )
 from orderproof.core.profiles import hypothesis_settings
 from orderproof.core.results import RuleResult, Verdict
-from orderproof.engine import generic
+from orderproof.engine import generic, pools
 from orderproof.engine.context import Observation, RunContext, Traffic, rule_kind
 from orderproof.engine.evidence import (
     BUDGET,
@@ -44,9 +44,7 @@ from orderproof.engine.evidence import (
 from orderproof.engine.generation import (
     body_bytes,
     build_request,
-    case_pool,
     case_strategy,
-    coverage_sample,
     edge_cases,
     exchange_from,
     fresh_case,
@@ -197,8 +195,8 @@ def _shared_pass(ctx: RunContext, slug: str) -> Traffic:
     scene = Scene(ctx.target, ctx.states, ctx.scene_seed(slug))
     started = time.perf_counter()
     size = ctx.profile.response_examples
-    positives = case_pool(slug, "positive", size, ctx.derive(slug + "/pool+"))
-    cases = positives + case_pool(slug, "negative", size, ctx.derive(slug + "/pool-"))
+    positives = pools.positives(ctx, slug)
+    cases = positives + pools.negatives(ctx, slug)
 
     def judge_all(case: Any, exchange: Exchange, reply: Any, origin: str, trace: dict[str, Any]) -> None:
         for rule in rules:
@@ -240,7 +238,7 @@ def _shared_pass(ctx: RunContext, slug: str) -> Traffic:
     @seed(ctx.derive(f"{slug}/coverage"))
     @given(data=st.data())
     def coverage(data: Any) -> None:
-        for pooled in coverage_sample(slug, ctx.profile.coverage_examples, ctx.derive(slug + "/cov")):
+        for pooled in pools.coverage(ctx, slug):
             send(pooled, data.draw, "coverage", coverage=True)
 
     def edge(index: int, edge_case: tuple[tuple[Any, ...], Any]) -> None:

@@ -15,6 +15,7 @@ from orderproof.catalogue import Rule
 from orderproof.checks.base import RuleFailure
 from orderproof.core.profiles import seed_alone
 from orderproof.core.results import RuleResult, Verdict
+from orderproof.engine import pools
 from orderproof.engine.context import Observation, RunContext, rule_kind
 from orderproof.engine.evidence import BUDGET, fail, result
 from orderproof.engine.flows import verify_flow
@@ -35,6 +36,7 @@ def verify(ctx: RunContext, rule: Rule) -> RuleResult:
     """The verdict of ``rule`` against the run's target, timed, with its reason masked."""
     started = time.perf_counter()
     try:
+        _prime(ctx)
         with seed_alone():
             verdict = _verify(ctx, rule)
     except BudgetExhausted:
@@ -49,6 +51,19 @@ def verify(ctx: RunContext, rule: Rule) -> RuleResult:
     verdict.seed = ctx.seed
     verdict.reason = ctx.secrets.mask_text(verdict.reason)
     return verdict
+
+
+def _prime(ctx: RunContext) -> None:
+    """Before the first rule: every pool the session's rules draw from, from the cache or drawn
+    in parallel (:mod:`.pools`); a notice says what it took."""
+    with ctx.lock:
+        if ctx.primed is not None:
+            return
+        ctx.primed = primed = pools.prime(ctx, ctx.selected)
+    if primed.drawn + primed.from_cache and ctx.on_notice is not None:
+        where = f" in {primed.processes} processes" if primed.processes > 1 else ""
+        cached = f", {primed.from_cache} read from the cache" if primed.from_cache else ""
+        ctx.on_notice("", f"generated cases: {primed.drawn} pools drawn{where}{cached} ({primed.seconds:.1f}s)")
 
 
 def confirm_replay(ctx: RunContext, rule: Rule, scenario: dict[str, Any]) -> None:

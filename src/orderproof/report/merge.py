@@ -25,7 +25,7 @@ from orderproof.report import certificate
 from orderproof.report.directory import StagedReports
 from orderproof.report.replays import REPLAY_DIR
 
-__all__ = ["Part", "merge_reports", "read_part"]
+__all__ = ["Part", "check_one_run", "join", "merge_reports", "read_part"]
 
 
 @dataclass
@@ -111,14 +111,21 @@ def merge_reports(dirs: Sequence[Path], out: Path) -> dict[str, Any]:
         if out.resolve() == part.path.resolve():
             raise UsageError(f"--report-dir {out} is one of the shards; merge into another directory")
     with StagedReports(out) as stage:
-        for part in parts:
-            for folder in (certificate.ALLURE_DIR, REPLAY_DIR):
-                if (part.path / folder).is_dir():
-                    shutil.copytree(part.path / folder, stage.path / folder, dirs_exist_ok=True)
-        _merge_junit([part.path / certificate.JUNIT for part in parts], stage.path / certificate.JUNIT)
-        cert = merged_certificate(parts)
-        certificate.write_certificate(cert, stage.path)
+        cert = join(parts, stage.path)
         stage.commit()
+    return cert
+
+
+def join(parts: Sequence[Part], dest: Path, **replace: Any) -> dict[str, Any]:
+    """Write the joined reports of ``parts`` into ``dest`` and return the certificate written
+    (``replace``: fields to set in it before it is written, e.g. ``run_id``)."""
+    for part in parts:
+        for folder in (certificate.ALLURE_DIR, REPLAY_DIR):
+            if (part.path / folder).is_dir():
+                shutil.copytree(part.path / folder, dest / folder, dirs_exist_ok=True)
+    _merge_junit([part.path / certificate.JUNIT for part in parts], dest / certificate.JUNIT)
+    cert = {**merged_certificate(parts), **replace}
+    certificate.write_certificate({key: value for key, value in cert.items() if value is not None}, dest)
     return cert
 
 

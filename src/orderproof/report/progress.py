@@ -76,7 +76,8 @@ class Progress:
             elif kind == "rule-end":
                 self._rule_end(data)
             elif kind == "api-notice":
-                self._print(f"{data.get('api', '')}: {data.get('message', '')}")
+                api, message = data.get("api"), data.get("message", "")
+                self._print(f"{api}: {message}" if api else message)
 
     def _position(self, data: dict[str, Any]) -> str:
         index, total = data.get("index"), data.get("total")

@@ -72,9 +72,13 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    if context_of(session.config) is not None:
-        session.config.stash[TOTAL_KEY] = sum(
-            1 for item in session.items if "rule" in getattr(getattr(item, "callspec", None), "params", {}))
+    context = context_of(session.config)
+    if context is not None:
+        names = [item.callspec.params["rule"] for item in session.items
+                 if "rule" in getattr(getattr(item, "callspec", None), "params", {})]
+        session.config.stash[TOTAL_KEY] = len(names)
+        # the cases are drawn for the rules this session runs (-k selects some), not for all
+        context.selected = [context.catalogue.rule(name.split("::", 1)[1]) for name in names]
 
 
 def context_of(config: pytest.Config) -> RunContext | None:

@@ -31,6 +31,8 @@ class JackpotTicket(TicketEngineAdapter):
     order = 1
     edge_fields = (("price",), ("prize",), ("events", 0, "id"), ("events", 0, "bet"), ("events", 0, "odds"),
                    ("odds_diff",))
+    certify_seconds = {"quick": 3.4, "standard": 7.4, "thorough": 15.0}
+    draw_ms = {"positive": 35, "negative": 31, "coverage": 520}
 
     def overlay(self, body: dict[str, Any], scene: Any, player: Mapping[str, Any], draw: Draw,
                 fixtures: Mapping[str, Any]) -> dict[str, Any]:

@@ -42,6 +42,8 @@ class SportsbookOrder(ApiAdapter):
     order = 0
     edge_fields = (("ticketId",), ("orderAmount",), ("betList", 0, "betAmount"), ("optionArray", 0, "macthId"),
                    ("betList", 0, "oddsEuro"))
+    certify_seconds = {"quick": 4.0, "standard": 5.0, "thorough": 17.0}
+    draw_ms = {"positive": 60, "negative": 66, "coverage": 130}
     snapshot_keys = ("balance", "orders", "ledger")
 
     def overlay(self, body: dict[str, Any], scene: Any, player: Mapping[str, Any], draw: Draw,

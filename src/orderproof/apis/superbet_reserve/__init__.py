@@ -25,6 +25,8 @@ class SuperbetReserve(TicketEngineAdapter):
     path = "/be/tickets/reserve"
     order = 3
     edge_fields = (("price",), ("event",), ("bets", 0))
+    certify_seconds = {"quick": 1.7, "standard": 4.1, "thorough": 9.0}
+    draw_ms = {"positive": 12, "negative": 12, "coverage": 30}
 
     def overlay(self, body: dict[str, Any], scene: Any, player: Mapping[str, Any], draw: Draw,
                 fixtures: Mapping[str, Any]) -> dict[str, Any]:

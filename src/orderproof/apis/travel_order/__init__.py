@@ -54,6 +54,8 @@ class TravelOrder(ApiAdapter):
     path = "/api/invoice/createorder"
     order = 2
     edge_fields = (("memberid",), ("extraamt",), ("integraldiscount",))
+    certify_seconds = {"quick": 5.7, "standard": 9.1, "thorough": 75.0}
+    draw_ms = {"positive": 16, "negative": 118, "coverage": 2300}
     snapshot_keys = ("travel_orders",)
 
     def overlay(self, body: dict[str, Any], scene: Any, player: Mapping[str, Any], draw: Draw,

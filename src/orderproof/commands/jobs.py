@@ -1,0 +1,179 @@
+"""``certify`` in several processes: the run's APIs are dealt to ``--jobs`` processes (the shares of
+``--shard``), each an ``orderproof certify --shard I/N`` of its own with the run's seed, and their
+reports are joined into the run's (:func:`orderproof.report.merge.join`). Shards of one run reach the
+verdicts of one process (tests/commands/test_shard.py proves it), and share nothing but the target:
+each has its own embedded reference, or sends to the same service at its share of the rate limit.
+
+A share reports progress to this process as JSON lines on its stdout (``ORDERPROOF_EVENTS=json``);
+its own summary is not printed. A share that is refused (exit 2) or breaks (exit 3) ends the run
+the same way, with its message.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from orderproof import registry
+from orderproof.core.errors import UsageError
+from orderproof.core.options import RunOptions
+from orderproof.core.shard import Shard, share
+from orderproof.report.merge import Part, check_one_run, join, read_part
+
+__all__ = ["EVENTS_ENV", "JsonEvents", "JobsFailed", "jobs_for", "run_in_processes"]
+
+EVENTS_ENV = "ORDERPROOF_EVENTS"
+JOBS_ENV = "ORDERPROOF_JOBS"            # the default of --jobs
+
+
+def jobs_for(options: RunOptions) -> int:
+    """How many processes a run may take (never more than its APIs): ``--jobs``, else
+    ``$ORDERPROOF_JOBS``, else one per core for the embedded reference (a URL target keeps one: its
+    rate limit, not the suite, sets the pace)."""
+    if options.shard is not None or os.environ.get(EVENTS_ENV):
+        return 1                              # a share runs in one process
+    if options.jobs is not None:
+        return max(1, options.jobs)
+    if os.environ.get(JOBS_ENV, "").strip().isdigit():
+        return max(1, int(os.environ[JOBS_ENV]))
+    if options.external or options.max_requests is not None:
+        return 1
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:
+        return max(1, os.cpu_count() or 1)
+
+
+class JsonEvents:
+    """``on_event`` of a share: each event one JSON line on stdout, for the process that started it."""
+
+    def __init__(self, stream: Any = None):
+        if stream is None:
+            # pytest captures file descriptor 1 while a rule runs: a duplicate taken now still
+            # reaches the parent's pipe
+            try:
+                stream = os.fdopen(os.dup(sys.stdout.fileno()), "w", buffering=1, encoding="utf-8")
+            except (AttributeError, OSError, ValueError):
+                stream = sys.stdout
+        self.stream = stream
+        self._lock = threading.Lock()
+
+    def __call__(self, kind: str, data: dict[str, Any]) -> None:
+        line = json.dumps({"kind": kind, "data": data}, default=lambda value: getattr(value, "value", str(value)))
+        with self._lock:
+            self.stream.write(line + "\n")
+            self.stream.flush()
+
+    def close(self) -> None:
+        pass
+
+
+class JobsFailed(Exception):
+    """A share ended without a verdict: ``code`` 2 (refused), 3 (broke) or 130 (interrupted)."""
+
+    def __init__(self, code: int, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass
+class _Share:
+    index: int
+    apis: tuple[str, ...]
+    report_dir: Path
+    process: subprocess.Popen | None = None
+    stderr: list[str] = field(default_factory=list)
+
+
+def _words(options: RunOptions, seed: int, shard: Shard, report_dir: Path, jobs: int) -> list[str]:
+    words = options.command_words()[2:]
+    if options.requests_per_second:                    # the run's rate, shared
+        at = words.index("--rate-limit") if "--rate-limit" in words else None
+        if at is not None:
+            del words[at:at + 2]
+        words += ["--rate-limit", f"{options.requests_per_second / jobs:g}"]
+    for api in options.apis:
+        words += ["--api", api]
+    if options.no_cache:
+        words.append("--no-cache")
+    # the cores are taken by the shares: each draws its cases in its own process only
+    return words + ["--seed", str(seed), "--shard", str(shard), "--report-dir", str(report_dir), "--jobs", "1"]
+
+
+def run_in_processes(options: RunOptions, run_apis: tuple[str, ...], seed: int, jobs: int, stage: Path,
+                     on_event: Callable[[str, dict], None], total: int) -> dict[str, Any]:
+    """Certify the run in ``jobs`` processes; write the joined reports into ``stage`` and return the
+    certificate. Raises :class:`JobsFailed` when a share ends without a verdict."""
+    costs = registry.certify_costs(run_apis, options.profile)
+    shares = [_Share(index, share(run_apis, Shard(index, jobs), costs), stage / f".share-{index}")
+              for index in range(1, jobs + 1)]
+    env = {**os.environ, EVENTS_ENV: "json", "PYTHONPATH": os.pathsep.join(path for path in sys.path if path)}
+    relay = _Relay(on_event, total)
+    threads = []
+    try:
+        for part in shares:
+            command = [sys.executable, "-m", "orderproof", "certify",
+                       *_words(options, seed, Shard(part.index, jobs), part.report_dir, jobs)]
+            part.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                                            text=True, encoding="utf-8", errors="replace")
+            threads += [threading.Thread(target=relay.read, args=(part.process.stdout,), daemon=True),
+                        threading.Thread(target=_collect, args=(part.process.stderr, part.stderr), daemon=True)]
+        for thread in threads:
+            thread.start()
+        codes = [part.process.wait() for part in shares]
+        for thread in threads:
+            thread.join()
+    except BaseException:
+        for part in shares:
+            if part.process is not None and part.process.poll() is None:
+                part.process.kill()
+        raise
+    for part, code in zip(shares, codes, strict=True):
+        if code not in (0, 1):
+            message = next((line for line in reversed(part.stderr) if line.strip()), f"exit code {code}")
+            raise JobsFailed(code if code in (2, 3, 130) else 3, message.split(": error: ", 1)[-1].strip())
+    parts: list[Part] = []
+    try:
+        parts = [read_part(part.report_dir) for part in shares]
+        check_one_run(parts)
+    except UsageError as exc:
+        raise JobsFailed(3, f"the shares' reports could not be joined: {exc}") from None
+    return join(parts, stage, run_id=options.run_id, merged_from=None,
+                replay=f"{options.command(report_dir=True)} "
+                       f"{' '.join(f'--api {api}' for api in run_apis)} --seed {seed}")
+
+
+class _Relay:
+    """The shares' events as one run's: rule positions counted across the shares."""
+
+    def __init__(self, on_event: Callable[[str, dict], None], total: int):
+        self.on_event = on_event
+        self.total = total
+        self.lock = threading.Lock()
+        self.positions: dict[tuple[str, str], int] = {}
+
+    def read(self, stream: Any) -> None:
+        for line in stream:
+            try:
+                event = json.loads(line)
+                kind, data = event["kind"], dict(event["data"])
+            except (ValueError, KeyError, TypeError):
+                continue
+            with self.lock:
+                if kind in ("rule-start", "rule-end"):
+                    key = (data.get("api", ""), data.get("rule_id", ""))
+                    data["index"] = self.positions.setdefault(key, len(self.positions) + 1)
+                    data["total"] = self.total
+                self.on_event(kind, data)
+
+
+def _collect(stream: Any, lines: list[str]) -> None:
+    for line in stream:
+        lines.append(line.rstrip("\n"))

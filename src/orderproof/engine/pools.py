@@ -1,0 +1,344 @@
+"""The generated cases a run draws from, made once per run and before the first rule needs them.
+
+Each API's rules draw from pools (:func:`positives`, :func:`negatives`, :func:`coverage`,
+:func:`flow_bodies`), each one seeded Hypothesis run over the API's spec. Drawing them is the
+largest cost of a run (a complex body takes 100 ms and more), so :func:`prime`:
+
+* reads the pools from the cache on disk (``<cache dir>/pools/``) when a run with the same seed,
+  profile and spec drew them before: the key is (API, pool, size, seed, profile, the spec file's
+  sha256, the generator version: orderproof's generation code, Schemathesis and Hypothesis);
+* draws the missing ones in parallel, one API per task, in this process and in worker
+  processes (one per core; one when the run already is one of several pytest-xdist workers),
+  and writes them to the cache (``--no-cache``: neither read nor write).
+
+Same seed, same cases: a pool is one seeded Hypothesis run that depends on the seed alone
+(:func:`orderproof.core.profiles.seed_alone`), so it is the same drawn here, in a worker or read from
+the cache. Nothing mutable is shared with a worker: it gets the keys and sends back the cases.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pickle
+import subprocess
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import hypothesis
+import schemathesis
+from schemathesis.core import NOT_SET
+from schemathesis.generation.case import Case
+
+from orderproof import registry
+from orderproof.catalogue import Rule
+from orderproof.core.paths import cache_dir
+from orderproof.core.profiles import seed_alone
+from orderproof.core.version import __version__
+from orderproof.engine import generation
+from orderproof.engine.context import RunContext, rule_kind
+
+__all__ = ["CACHE_LIMIT_BYTES", "PoolKey", "Primed", "coverage", "flow_bodies", "needed", "negatives", "positives",
+           "prime"]
+
+CACHE_LIMIT_BYTES = 256 * 2**20          # the oldest cached pools go beyond this
+_WORKER_START_MS = 1500                  # a worker process imports Schemathesis and loads the spec first
+
+
+@dataclass(frozen=True)
+class PoolKey:
+    slug: str
+    mode: str          # positive | negative | coverage
+    size: int
+    seed: int
+
+    @property
+    def args(self) -> tuple[str, str, int, int]:
+        return (self.slug, self.mode, self.size, self.seed)
+
+    @property
+    def cost_ms(self) -> float:
+        """What drawing it costs, by the adapter's measurement (``draw_ms``; a guess without one)."""
+        draw_ms = registry.get(self.slug).draw_ms
+        if self.mode == "coverage":
+            return draw_ms.get("coverage", 500)
+        return self.size * draw_ms.get(self.mode, 50)
+
+
+# --- the pools a run's rules draw from ---------------------------------------------------------------
+
+def _positives_key(ctx: RunContext, slug: str) -> PoolKey:
+    return PoolKey(slug, "positive", ctx.profile.response_examples, ctx.derive(slug + "/pool+"))
+
+
+def _negatives_key(ctx: RunContext, slug: str) -> PoolKey:
+    return PoolKey(slug, "negative", ctx.profile.response_examples, ctx.derive(slug + "/pool-"))
+
+
+def _coverage_key(ctx: RunContext, slug: str) -> PoolKey:
+    return PoolKey(slug, "coverage", ctx.profile.coverage_examples, ctx.derive(slug + "/cov"))
+
+
+def _flow_key(ctx: RunContext, slug: str) -> PoolKey:
+    return PoolKey(slug, "positive", ctx.flow_pool_size, ctx.pool_seed(slug))
+
+
+def positives(ctx: RunContext, slug: str) -> tuple[Any, ...]:
+    """The shared pass's generated valid cases."""
+    return generation.pool(*_positives_key(ctx, slug).args)
+
+
+def negatives(ctx: RunContext, slug: str) -> tuple[Any, ...]:
+    """The shared pass's generated invalid cases."""
+    return generation.pool(*_negatives_key(ctx, slug).args)
+
+
+def coverage(ctx: RunContext, slug: str) -> tuple[Any, ...]:
+    """The shared pass's sample of Schemathesis' coverage-phase negative cases."""
+    return generation.pool(*_coverage_key(ctx, slug).args)
+
+
+def flow_bodies(ctx: RunContext, slug: str) -> tuple[Any, ...]:
+    """The valid cases the API's flow rules draw their bodies from."""
+    return generation.pool(*_flow_key(ctx, slug).args)
+
+
+def needed(ctx: RunContext, rules: Iterable[Rule]) -> list[PoolKey]:
+    """The pools ``rules`` draw from, API by API in the run's order."""
+    keys: list[PoolKey] = []
+    kinds: dict[str, set[str]] = {}
+    for rule in rules:
+        kinds.setdefault(rule.api, set()).add(rule_kind(rule))
+    for slug in ctx.catalogue.apis:
+        found = kinds.get(slug, set())
+        if found & {"generic", "response"}:
+            keys += [_positives_key(ctx, slug), _negatives_key(ctx, slug), _coverage_key(ctx, slug)]
+        if "flow" in found:
+            keys.append(_flow_key(ctx, slug))
+    return list(dict.fromkeys(keys))
+
+
+# --- priming: the cache, then parallel drawing ---------------------------------------------------------
+
+@dataclass
+class Primed:
+    """What :func:`prime` did: pools found in memory, read from the cache, drawn, in how many processes."""
+
+    in_memory: int = 0
+    from_cache: int = 0
+    drawn: int = 0
+    processes: int = 1
+    seconds: float = 0.0
+
+
+def prime(ctx: RunContext, rules: Iterable[Rule] | None = None, *, workers: int | None = None,
+          use_cache: bool | None = None) -> Primed:
+    """Make every pool ``rules`` (default: all the run's) draw from before the first one is needed."""
+    started = time.perf_counter()
+    use_cache = (not ctx.options.no_cache) if use_cache is None else use_cache
+    keys = needed(ctx, ctx.catalogue.rules if rules is None else rules)
+    done = Primed()
+    missing = [key for key in keys if not generation.has_pool(key.args)]
+    done.in_memory = len(keys) - len(missing)
+    if use_cache:
+        for key in list(missing):
+            cases = _read(key, ctx.profile.name)
+            if cases is not None:
+                generation.install_pool(key.args, cases)
+                missing.remove(key)
+                done.from_cache += 1
+    if missing:
+        processes = _processes(workers if workers is not None else ctx.options.jobs, missing)
+        drawn = _draw(missing, processes)
+        for key, cases in drawn.items():
+            generation.install_pool(key.args, cases)
+            if use_cache:
+                _write(key, ctx.profile.name, cases)
+        done.drawn, done.processes = len(drawn), processes
+        if use_cache:
+            _prune()
+    done.seconds = round(time.perf_counter() - started, 3)
+    return done
+
+
+def _processes(workers: int | None, missing: Sequence[PoolKey]) -> int:
+    apis = len({key.slug for key in missing})
+    if workers is None:
+        if os.environ.get("PYTEST_XDIST_WORKER"):
+            return 1                     # already one of several processes sharing the cores
+        try:
+            workers = len(os.sched_getaffinity(0))
+        except AttributeError:          # not on Linux
+            workers = os.cpu_count() or 1
+    return max(1, min(workers, apis))
+
+
+def _deal(keys: Sequence[PoolKey], processes: int) -> list[list[PoolKey]]:
+    """The keys in ``processes`` shares, one API's pools together, the heaviest API first, to the
+    share with the least work (this process has a head start over a worker that is still starting)."""
+    by_api: dict[str, list[PoolKey]] = {}
+    for key in keys:
+        by_api.setdefault(key.slug, []).append(key)
+    shares: list[list[PoolKey]] = [[] for _ in range(processes)]
+    load = [0.0] + [_WORKER_START_MS] * (processes - 1)
+    for slug in sorted(by_api, key=lambda slug: -sum(key.cost_ms for key in by_api[slug])):
+        lightest = min(range(processes), key=lambda index: (load[index], index))
+        shares[lightest] += by_api[slug]
+        load[lightest] += sum(key.cost_ms for key in by_api[slug])
+    return [share for share in shares if share] or [[]]
+
+
+def _draw(keys: Sequence[PoolKey], processes: int) -> dict[PoolKey, tuple[Any, ...]]:
+    """Draw ``keys``: the first share here, the others each in a worker process started at once."""
+    shares = _deal(keys, processes)
+    workers = [(share, _start_worker(share)) for share in shares[1:]]
+    with seed_alone():
+        drawn = {key: generation.draw_pool(*key.args) for key in shares[0]}
+    for share, worker in workers:
+        packed = _finish_worker(worker)
+        if packed is None:                               # a worker that could not draw: its share here
+            with seed_alone():
+                drawn.update({key: generation.draw_pool(*key.args) for key in share})
+            continue
+        for key in share:
+            drawn[key] = tuple(unpack_case(key.slug, case) for case in packed[key.args])
+    return drawn
+
+
+def _start_worker(share: Sequence[PoolKey]) -> subprocess.Popen | None:
+    """``python -m orderproof.engine.pools`` with this process's import path, the keys on stdin."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(path for path in sys.path if path)}
+    try:
+        worker = subprocess.Popen([sys.executable, "-m", __name__], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=subprocess.DEVNULL, env=env)
+    except OSError:
+        return None
+    worker.stdin.write(pickle.dumps([key.args for key in share]))
+    worker.stdin.close()
+    return worker
+
+
+def _finish_worker(worker: subprocess.Popen | None) -> dict[tuple[str, str, int, int], list[dict[str, Any]]] | None:
+    if worker is None:
+        return None
+    try:
+        output = worker.stdout.read()
+        worker.wait(timeout=60)
+        return pickle.loads(output) if worker.returncode == 0 else None
+    except Exception:  # noqa: BLE001 - the caller draws the share itself
+        worker.kill()
+        return None
+
+
+def _worker_main() -> None:
+    """In a worker process: draw the pools named on stdin, write them to stdout as plain data."""
+    keys = pickle.loads(sys.stdin.buffer.read())
+    with seed_alone():
+        packed = {args: [pack_case(case) for case in generation.draw_pool(*args)] for args in keys}
+    sys.stdout.buffer.write(pickle.dumps(packed, protocol=pickle.HIGHEST_PROTOCOL))
+    sys.stdout.buffer.flush()
+
+
+# --- cases that travel: to the disk cache and back from a worker process ----------------------------
+
+_CASE_FIELDS = ("method", "path", "id", "path_parameters", "headers", "cookies", "query", "body", "media_type",
+                "multipart_content_types")
+_NO_BODY = "\x00orderproof: no body\x00"
+
+
+def pack_case(case: Any) -> dict[str, Any]:
+    """A case as plain picklable data: everything but its operation (which the reader has)."""
+    packed = {name: getattr(case, name) for name in _CASE_FIELDS}
+    if packed["body"] is NOT_SET:
+        packed["body"] = _NO_BODY
+    packed["meta"] = case.meta
+    return packed
+
+
+def unpack_case(slug: str, packed: dict[str, Any]) -> Any:
+    """The case :func:`pack_case` packed, bound to this process's operation of the API."""
+    fields = dict(packed)
+    meta = fields.pop("meta")
+    if isinstance(fields["body"], str) and fields["body"] == _NO_BODY:
+        fields["body"] = NOT_SET
+    method, path = fields.pop("method"), fields.pop("path")
+    return Case(generation.load_operation(slug), method, path, meta=meta, **fields)
+
+
+# --- the cache on disk ---------------------------------------------------------------------------------
+
+@cache
+def generator_version() -> str:
+    """What decides the cases besides the spec and the seed: the generation code, Schemathesis, Hypothesis."""
+    code = hashlib.sha256()
+    here = Path(__file__).resolve().parent
+    for path in (here / "pools.py", here / "generation.py", here.parent / "core" / "profiles.py"):
+        code.update(path.read_bytes())
+    return (f"orderproof {__version__} ({code.hexdigest()[:16]}), schemathesis {schemathesis.__version__}, "
+            f"hypothesis {hypothesis.__version__}")
+
+
+@cache
+def _spec_sha256(slug: str) -> str:
+    return hashlib.sha256(registry.get(slug).spec_path.read_bytes()).hexdigest()
+
+
+def _path(key: PoolKey, profile: str) -> Path:
+    identity = json.dumps({"api": key.slug, "pool": key.mode, "size": key.size, "seed": key.seed, "profile": profile,
+                           "spec": _spec_sha256(key.slug), "generator": generator_version()}, sort_keys=True)
+    return cache_dir() / "pools" / f"{key.slug}-{key.mode}-{hashlib.sha256(identity.encode()).hexdigest()[:32]}.pickle"
+
+
+def _read(key: PoolKey, profile: str) -> tuple[Any, ...] | None:
+    path = _path(key, profile)
+    try:
+        packed = pickle.loads(path.read_bytes())
+        cases = tuple(unpack_case(key.slug, case) for case in packed)
+    except Exception:  # noqa: BLE001 - no entry, or one this version cannot read: draw it again
+        return None
+    try:
+        os.utime(path)                   # recently used: pruned last
+    except OSError:
+        pass
+    return cases
+
+
+def _write(key: PoolKey, profile: str, cases: tuple[Any, ...]) -> None:
+    """Write one entry atomically (other processes may read the same cache); a cache that cannot be
+    written is skipped, never an error."""
+    path = _path(key, profile)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_bytes(pickle.dumps([pack_case(case) for case in cases], protocol=pickle.HIGHEST_PROTOCOL))
+        os.replace(tmp, path)
+    except Exception:  # noqa: BLE001 - e.g. a read-only home directory: the run goes on without a cache
+        return
+
+
+def _prune(limit: int = CACHE_LIMIT_BYTES) -> None:
+    """Remove the least recently used entries beyond ``limit`` bytes."""
+    try:
+        entries = [(entry.stat().st_mtime, entry.stat().st_size, entry)
+                   for entry in (cache_dir() / "pools").glob("*.pickle")]
+    except OSError:
+        return
+    total = sum(size for _, size, _ in entries)
+    for _, size, entry in sorted(entries, key=lambda item: item[0]):
+        if total <= limit:
+            break
+        try:
+            entry.unlink()
+            total -= size
+        except OSError:
+            pass
+
+
+if __name__ == "__main__":
+    _worker_main()

@@ -1,0 +1,115 @@
+"""engine.pools: a run's generated cases, read from the cache or drawn in parallel processes, are
+the cases one process draws for the seed."""
+
+from __future__ import annotations
+
+import os
+import pickle
+from typing import Any
+
+import pytest
+
+from orderproof import registry
+from orderproof.core.options import RunOptions
+from orderproof.engine import generation, pools
+from orderproof.engine.context import build_context
+
+SEED = 31
+
+
+def _seen(case: Any) -> tuple:
+    """What a case sends and how the engine reads it."""
+    return (case.method, case.path, case.body if case.body is not pools.NOT_SET else "<none>",
+            sorted((case.headers or {}).items()), case.query, case.media_type, case.meta.generation.mode,
+            generation._description(case), sorted(generation.mutated_names(case)))
+
+
+def _all(ctx) -> dict[tuple, list[tuple]]:
+    return {key.args: [_seen(case) for case in generation.pool(*key.args)]
+            for key in pools.needed(ctx, ctx.catalogue.rules)}
+
+
+@pytest.fixture
+def ctx(monkeypatch, tmp_path):
+    monkeypatch.setenv("ORDERPROOF_CACHE_DIR", str(tmp_path / "cache"))
+    generation.forget_pools()
+    context = build_context(RunOptions(profile="quick", seed=SEED))
+    yield context
+    context.close()
+    generation.forget_pools()
+
+
+def test_every_api_needs_its_pools(ctx):
+    keys = pools.needed(ctx, ctx.catalogue.rules)
+    assert {key.slug for key in keys} == set(registry.slugs())
+    assert {key.mode for key in keys} == {"positive", "negative", "coverage"}
+    only_flows = [rule for rule in ctx.catalogue.rules if rule.id == "BP-ATOMIC"]
+    assert [(key.slug, key.mode) for key in pools.needed(ctx, only_flows)] == [("bet-placement", "positive")]
+
+
+@pytest.mark.slow
+def test_the_cache_and_a_second_process_give_the_cases_one_process_draws(ctx, tmp_path):
+    primed = pools.prime(ctx, workers=1, use_cache=False)
+    assert (primed.drawn, primed.from_cache, primed.processes) == (20, 0, 1)
+    drawn_here = _all(ctx)
+    assert not (tmp_path / "cache" / "pools").exists(), "--no-cache writes nothing"
+
+    generation.forget_pools()
+    primed = pools.prime(ctx, workers=2)                  # one share here, one in a worker process
+    assert (primed.drawn, primed.processes) == (20, 2)
+    assert _all(ctx) == drawn_here
+    assert len(list((tmp_path / "cache" / "pools").glob("*.pickle"))) == 20
+
+    generation.forget_pools()
+    primed = pools.prime(ctx)
+    assert (primed.drawn, primed.from_cache) == (0, 20)
+    assert _all(ctx) == drawn_here
+    assert pools.prime(ctx).in_memory == 20                # and then kept in memory
+
+
+def test_an_entry_of_another_generator_a_broken_one_or_no_cache_is_drawn_again(ctx, tmp_path, monkeypatch):
+    rules = [rule for rule in ctx.catalogue.rules if rule.api == "superbet-reserve"]
+    count = len(pools.needed(ctx, rules))
+    assert pools.prime(ctx, rules, workers=1).drawn == count == 4       # positive, negative, coverage, flows
+    entries = sorted((tmp_path / "cache" / "pools").glob("*.pickle"))
+    assert len(entries) == count
+    generation.forget_pools()
+    pools.generator_version.cache_clear()
+    monkeypatch.setattr(pools.schemathesis, "__version__", "0.0.0")        # another Schemathesis: other keys
+    assert pools.prime(ctx, rules, workers=1).from_cache == 0
+    pools.generator_version.cache_clear()
+    monkeypatch.undo()
+    monkeypatch.setenv("ORDERPROOF_CACHE_DIR", str(tmp_path / "cache"))
+    generation.forget_pools()
+    entries[0].write_bytes(b"not a pickle")
+    primed = pools.prime(ctx, rules, workers=1)
+    assert (primed.from_cache, primed.drawn) == (count - 1, 1)
+    assert pickle.loads(entries[0].read_bytes())            # written again, whole
+
+
+def test_the_cache_keeps_the_most_recently_used_entries_within_its_limit(tmp_path, monkeypatch):
+    monkeypatch.setenv("ORDERPROOF_CACHE_DIR", str(tmp_path))
+    folder = tmp_path / "pools"
+    folder.mkdir()
+    for age, name in enumerate(["old", "mid", "new"]):
+        entry = folder / f"{name}.pickle"
+        entry.write_bytes(b"x" * 100)
+        os.utime(entry, (1_000_000 + age, 1_000_000 + age))
+    pools._prune(limit=250)
+    assert sorted(path.stem for path in folder.glob("*.pickle")) == ["mid", "new"]
+
+
+def test_a_cache_that_cannot_be_written_is_no_error(ctx, tmp_path, monkeypatch):
+    blocked = tmp_path / "file"
+    blocked.write_text("a file where the cache directory would be")
+    monkeypatch.setenv("ORDERPROOF_CACHE_DIR", str(blocked))
+    rules = [rule for rule in ctx.catalogue.rules if rule.api == "superbet-reserve"]
+    assert pools.prime(ctx, rules, workers=1).drawn == len(pools.needed(ctx, rules))
+
+
+def test_a_worker_that_cannot_start_leaves_its_share_to_this_process(ctx, monkeypatch):
+    monkeypatch.setattr(pools, "_start_worker", lambda share: None)
+    rules = [rule for rule in ctx.catalogue.rules if rule.api in ("superbet-reserve", "bet-placement")]
+    primed = pools.prime(ctx, rules, workers=2, use_cache=False)
+    assert (primed.drawn, primed.processes) == (len(pools.needed(ctx, rules)), 2)
+    assert all(generation.has_pool(key.args) for key in pools.needed(ctx, rules))
