@@ -49,7 +49,7 @@ sys.path.insert(0, str(HERE))
 
 import load  # noqa: E402  (benchmarks/load.py: the served reference and the slip generator)
 
-SECTIONS = ("certify", "vanilla", "throughput", "faults", "profile")
+SECTIONS = ("speed", "shard", "certify", "vanilla", "throughput", "faults", "profile", "tests")
 MODES = ("in-process", "served", "url")
 STATES_PATH = "/_orderproof/provider-states"
 CHILD_TIMEOUT = {"quick": 600, "standard": 1200, "thorough": 3000}
@@ -206,9 +206,11 @@ def run_child(argv: list[str], timeout: float, profile: bool = False) -> dict[st
         out = Path(tmp) / "stats.json"
         spec = {"argv": argv, "out": str(out), "profile": profile}
         started = time.perf_counter()
+        # one process and an empty cache of generated cases: the engine's whole cost per case
+        env = {**os.environ, "ORDERPROOF_JOBS": "1", "ORDERPROOF_CACHE_DIR": str(Path(tmp) / "cache")}
         try:
             done = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child", json.dumps(spec)],
-                                  capture_output=True, text=True, timeout=timeout, cwd=WORK)
+                                  capture_output=True, text=True, timeout=timeout, cwd=WORK, env=env)
         except subprocess.TimeoutExpired:
             return {"error": f"did not finish within {timeout:g} s"}
         wall = time.perf_counter() - started
@@ -351,12 +353,98 @@ def api_key_of(base: str) -> str:
 @dataclass
 class Results:
     meta: dict[str, Any] = field(default_factory=dict)
+    speed: list[dict[str, Any]] = field(default_factory=list)
+    shard: list[dict[str, Any]] = field(default_factory=list)
+    tests: dict[str, Any] = field(default_factory=dict)
     certify: list[dict[str, Any]] = field(default_factory=list)
     vanilla: list[dict[str, Any]] = field(default_factory=list)
     throughput: list[dict[str, Any]] = field(default_factory=list)
     faults: list[dict[str, Any]] = field(default_factory=list)
     profile: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+
+
+# == what a user waits for: whole certify processes ====================================================
+
+SPEED_GOALS = {("quick", "first"): 6.0, ("standard", "first"): 15.0, ("standard", "rerun"): 8.0}
+SPEED_KINDS = (   # (name, extra certify options, cache: fresh for every run or kept between first and rerun)
+    ("one process, no cache", ["--jobs", "1", "--no-cache"], "none"),
+    ("first", [], "fresh"),
+    ("rerun", [], "warm"),
+)
+
+
+def timed_command(argv: list[str], env: dict[str, str] | None = None, timeout: float = 1200) -> dict[str, Any]:
+    started = time.perf_counter()
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, cwd=WORK,
+                          env={**os.environ, **(env or {})})
+    return {"wall_s": round(time.perf_counter() - started, 2), "exit_code": done.returncode,
+            "tail": (done.stderr or done.stdout).strip().splitlines()[-2:]}
+
+
+def bench_speed(results: Results, profiles: list[str], seed: int, repeats: int) -> None:
+    """``orderproof certify`` as a user runs it (default --jobs: one process per core), in process,
+    interleaved: in one process without the cache (as every run was before), a first run (empty
+    cache), and a rerun with the same seed (the cache the first run wrote). Medians of ``repeats``."""
+    orderproof = [sys.executable, "-m", "orderproof"]
+    with tempfile.TemporaryDirectory(prefix="orderproof-bench-speed-") as tmp:
+        for round_ in range(repeats):
+            for profile in profiles:
+                cache = Path(tmp) / f"cache-{profile}-{round_}"
+                for name, extra, kind in SPEED_KINDS:
+                    log(f"speed: certify --profile {profile} ({name}, round {round_ + 1})")
+                    env = {"ORDERPROOF_CACHE_DIR": str(cache if kind != "none" else Path(tmp) / "unused")}
+                    argv = orderproof + ["certify", "--profile", profile, "--seed", str(seed), "--report-dir",
+                                         str(Path(tmp) / "reports"), *extra]
+                    results.speed.append({"profile": profile, "kind": name, "round": round_,
+                                          **timed_command(argv, env, CHILD_TIMEOUT[profile])})
+
+
+def bench_shard(results: Results, profiles: list[str], seed: int) -> None:
+    """N = 1, 2, 4 shards of one run started at once as separate processes (as N CI runners would
+    be, here sharing 2 cores), then merge-reports: the wall time until the last shard ends, the
+    merge's own time, and the speed-up over one unsharded process."""
+    orderproof = [sys.executable, "-m", "orderproof"]
+    with tempfile.TemporaryDirectory(prefix="orderproof-bench-shard-") as tmp:
+        for profile in profiles:
+            for count in (1, 2, 4):
+                log(f"shard: --profile {profile}, {count} shard(s)")
+                env = {**os.environ, "ORDERPROOF_CACHE_DIR": str(Path(tmp) / f"cache-{profile}-{count}"),
+                       "ORDERPROOF_JOBS": "1"}
+                started = time.perf_counter()
+                if count == 1:
+                    runs = [subprocess.Popen(orderproof + ["certify", "--profile", profile, "--seed", str(seed),
+                                                           "--report-dir", str(Path(tmp) / f"whole-{profile}")],
+                                             cwd=WORK, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+                else:
+                    runs = [subprocess.Popen(orderproof + ["certify", "--profile", profile, "--seed", str(seed),
+                                                           "--shard", f"{index}/{count}", "--report-dir",
+                                                           str(Path(tmp) / f"{profile}-{count}-{index}")],
+                                             cwd=WORK, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            for index in range(1, count + 1)]
+                codes = [run.wait(timeout=CHILD_TIMEOUT[profile]) for run in runs]
+                shards_s = time.perf_counter() - started
+                merge = None
+                if count > 1:
+                    merge = timed_command(orderproof + ["merge-reports", *(str(Path(tmp) / f"{profile}-{count}-{index}")
+                                                                           for index in range(1, count + 1)),
+                                                        "--report-dir", str(Path(tmp) / f"merged-{profile}-{count}")])
+                results.shard.append({"profile": profile, "shards": count, "shards_s": round(shards_s, 2),
+                                      "exit_codes": codes, "merge_s": merge and merge["wall_s"],
+                                      "merge_exit": merge and merge["exit_code"]})
+
+
+def bench_tests(results: Results) -> None:
+    """The suite's own tests as the README runs them (``pytest -n auto``), with the 25 slowest."""
+    log("tests: python -m pytest -n auto --durations=25")
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "pytest", "-n", "auto", "-q", "--durations=25", "-p", "no:randomly"],
+                          capture_output=True, text=True, timeout=3600, cwd=ROOT)
+    wall = time.perf_counter() - started
+    slowest = re.findall(r"^([0-9.]+)s (call|setup|teardown)\s+(\S+)$", done.stdout, re.M)
+    summary = next((line for line in reversed(done.stdout.splitlines()) if " in " in line and "passed" in line), "")
+    results.tests = {"wall_s": round(wall, 1), "exit_code": done.returncode, "summary": summary.strip("= "),
+                     "slowest": [[float(seconds), when, test] for seconds, when, test in slowest]}
 
 
 def bench_certify(results: Results, profiles: list[str], seed: int) -> None:
@@ -602,6 +690,7 @@ def render(results: Results, command: str, analysis: str = "") -> str:
     if analysis:
         out += [analysis, ""]
 
+    out += render_speed(results)
     if results.certify:
         out += ["## certify per profile", "",
                 "A *case* is one request to an API operation (provider-state calls are counted apart). "
@@ -726,6 +815,56 @@ def render(results: Results, command: str, analysis: str = "") -> str:
     return "\n".join(out) + "\n"
 
 
+def render_speed(results: Results) -> list[str]:
+    out: list[str] = []
+    if results.speed:
+        out += ["## certify as a user runs it", "",
+                "`python -m orderproof certify --profile P --seed S` in process against the embedded reference, "
+                "interpreter start included, interleaved rounds (medians). *one process, no cache*: `--jobs 1 "
+                "--no-cache`, how every run went before the cache and the shares; *first*: the default (one "
+                "process per core, the APIs shared among them) with an empty cache of generated cases; *rerun*: "
+                "the same seed again, its cases read from the cache the first run wrote.", ""]
+        rows = []
+        profiles = list(dict.fromkeys(row["profile"] for row in results.speed))
+        for profile in profiles:
+            medians = {}
+            for name, _, _ in SPEED_KINDS:
+                times = [row["wall_s"] for row in results.speed if row["profile"] == profile and row["kind"] == name]
+                codes = {row["exit_code"] for row in results.speed if row["profile"] == profile and row["kind"] == name}
+                medians[name] = statistics.median(times) if times else None
+                goal = SPEED_GOALS.get((profile, name))
+                base = medians.get("one process, no cache")
+                ratio = f"{medians[name] / base:.2f}x" if base and medians[name] else ""
+                verdict = "" if goal is None or medians[name] is None else (
+                    f"goal <= {goal:g} s: {'met' if medians[name] <= goal else 'not met'}")
+                rows.append([profile, name, ", ".join(fmt(t, ".1f") for t in times), fmt(medians[name]),
+                             ratio, verdict, ", ".join(f"exit {c}" for c in sorted(codes))])
+        out += table(["profile", "run", "seconds (rounds)", "median s", "vs one process, no cache", "goal", "result"],
+                     rows) + [""]
+    if results.shard:
+        out += ["## One run split into shards", "",
+                "`certify --shard I/N --seed S` for I = 1..N started at once as separate processes (as N CI "
+                "runners would run them; here they share the machine's 2 cores, so N = 4 cannot beat N = 2), "
+                "then `merge-reports`. *Shards s*: until the last shard ended; *speed-up*: one unsharded process "
+                "over the shards; the merge's own time apart.", ""]
+        rows = []
+        for row in results.shard:
+            whole = next((r["shards_s"] for r in results.shard if r["profile"] == row["profile"] and r["shards"] == 1), None)
+            rows.append([row["profile"], str(row["shards"]), fmt(row["shards_s"]),
+                         f"{whole / row['shards_s']:.2f}x" if whole else "", fmt(row["merge_s"], ".2f", ""),
+                         ", ".join(f"exit {c}" for c in row["exit_codes"]) +
+                         (f"; merge exit {row['merge_exit']}" if row["merge_exit"] is not None else "")])
+        out += table(["profile", "shards", "shards s", "speed-up", "merge s", "result"], rows) + [""]
+    if results.tests:
+        t = results.tests
+        out += ["## The suite's own tests", "",
+                f"`python -m pytest -n auto` (the README's command) on this machine: **{fmt(t['wall_s'])} s** wall, "
+                f"{t['summary']} (exit {t['exit_code']}). The 25 slowest test phases (`--durations=25`):", ""]
+        out += table(["seconds", "phase", "test"], [[fmt(sec), when, f"`{test}`"] for sec, when, test in t["slowest"]])
+        out += [""]
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--child", help=argparse.SUPPRESS)
@@ -734,6 +873,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default=",".join(SECTIONS), help=f"sections to run (default: all): {','.join(SECTIONS)}")
     parser.add_argument("--faults", help="only these faults (comma-separated; default: every fault)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--repeats", type=int, default=3, help="rounds of the speed section (medians; default 3)")
     parser.add_argument("--throughput-seconds", type=float, default=5.0, help="per thread count (at most 60)")
     parser.add_argument("--threads", default="1,4", help="client thread counts for the throughput (default: 1,4)")
     parser.add_argument("--faults-without-vanilla", action="store_true",
@@ -785,6 +925,9 @@ def main(argv: list[str] | None = None) -> int:
     WORK = Path(tempfile.mkdtemp(prefix="orderproof-bench-work-"))
     warm_up()
     steps = {
+        "speed": lambda: bench_speed(results, profiles, args.seed, args.repeats),
+        "shard": lambda: bench_shard(results, profiles, args.seed),
+        "tests": lambda: bench_tests(results),
         "certify": lambda: bench_certify(results, profiles, args.seed),
         "vanilla": lambda: bench_vanilla(results, profiles, args.seed),
         "throughput": lambda: bench_throughput(results, args.throughput_seconds,

@@ -38,7 +38,8 @@ def flags(parser: argparse.ArgumentParser) -> dict[str, argparse.Action]:
 
 def test_both_front_ends_declare_the_same_options_with_the_same_defaults():
     certify, plugin = flags(certify_parser()), flags(pytest_parser())
-    assert set(certify) - set(plugin) == {"--report-dir"}          # pytest writes its own reports
+    # pytest writes its own reports; processes and shards are pytest-xdist's business there
+    assert set(certify) - set(plugin) == {"--report-dir", "--jobs", "--shard"}
     assert set(plugin) - set(certify) == {"--allow-not-verified"}  # certify's exit code says it
     for flag, action in plugin.items():
         if flag not in certify:

@@ -81,16 +81,14 @@ def run(args: argparse.Namespace) -> int:
                 _write_replays(context, result, stage.path)
                 cert = certificate.build_certificate(result, command=masking.mask_text(options.command(report_dir=True)))
                 certificate.write_certificate(cert, stage.path)
-        except jobs.JobsFailed as exc:
+        except jobs.JobsFailed as exc:               # a share of a run in several processes ended without a verdict
             if exc.code == 2:
                 raise UsageError(str(exc)) from None
             if exc.code == INTERRUPTED:
-                raise KeyboardInterrupt from None
+                return _interrupted(options.report_dir)
             return _internal_error(exc, options.report_dir)
         except KeyboardInterrupt:
-            print(f"orderproof certify: interrupted; the previous reports in {options.report_dir} are untouched",
-                  file=sys.stderr)
-            return INTERRUPTED
+            return _interrupted(options.report_dir)
         except UsageError:
             raise
         except Exception as exc:                              # a bug in orderproof, not the user's
@@ -145,6 +143,11 @@ def _write_replays(context: RunContext, result: RunResult, report_dir: Path) -> 
     else:
         base, hook, hint = target.base_url, target.provider_states_url, ""
     write_replays(result.results, report_dir, target=result.target, base_url=base, hook_url=hook, serve_hint=hint)
+
+
+def _interrupted(report_dir: Path) -> int:
+    print(f"orderproof certify: interrupted; the previous reports in {report_dir} are untouched", file=sys.stderr)
+    return INTERRUPTED
 
 
 def _debug() -> bool:

@@ -137,8 +137,12 @@ def run_in_processes(options: RunOptions, run_apis: tuple[str, ...], seed: int, 
         raise
     for part, code in zip(shares, codes, strict=True):
         if code not in (0, 1):
-            message = next((line for line in reversed(part.stderr) if line.strip()), f"exit code {code}")
-            raise JobsFailed(code if code in (2, 3, 130) else 3, message.split(": error: ", 1)[-1].strip())
+            line = next((line for line in reversed(part.stderr) if line.strip()), f"exit code {code}")
+            message = line.split(": error: ", 1)[-1].split("; the previous reports", 1)[0].strip()
+            if code == 2:
+                raise JobsFailed(2, message)
+            raise JobsFailed(code if code == 130 else 3,
+                             f"the process certifying {', '.join(part.apis)} ended without a verdict: {message}")
     parts: list[Part] = []
     try:
         parts = [read_part(part.report_dir) for part in shares]
@@ -151,13 +155,13 @@ def run_in_processes(options: RunOptions, run_apis: tuple[str, ...], seed: int, 
 
 
 class _Relay:
-    """The shares' events as one run's: rule positions counted across the shares."""
+    """The shares' events as one run's: a rule's position is the count of rules ended so far."""
 
     def __init__(self, on_event: Callable[[str, dict], None], total: int):
         self.on_event = on_event
         self.total = total
         self.lock = threading.Lock()
-        self.positions: dict[tuple[str, str], int] = {}
+        self.ended = 0
 
     def read(self, stream: Any) -> None:
         for line in stream:
@@ -168,8 +172,8 @@ class _Relay:
                 continue
             with self.lock:
                 if kind in ("rule-start", "rule-end"):
-                    key = (data.get("api", ""), data.get("rule_id", ""))
-                    data["index"] = self.positions.setdefault(key, len(self.positions) + 1)
+                    self.ended += kind == "rule-end"
+                    data["index"] = self.ended + (kind == "rule-start")
                     data["total"] = self.total
                 self.on_event(kind, data)
 

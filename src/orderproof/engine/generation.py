@@ -13,7 +13,9 @@ import json
 import random
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from functools import cache
 from typing import Any
 
@@ -26,6 +28,7 @@ from schemathesis.core.transport import Response
 from schemathesis.generation.drivers import CoverageGenerator
 from schemathesis.generation.feedback import FeedbackSources
 from schemathesis.generation.overrides import Override
+from schemathesis.hooks import GLOBAL_HOOK_DISPATCHER
 from schemathesis.schemas import APIOperation
 
 from orderproof import registry
@@ -96,10 +99,24 @@ def pool(slug: str, mode: str, size: int, pool_seed: int) -> tuple[Any, ...]:
 
 
 def draw_pool(slug: str, mode: str, size: int, pool_seed: int) -> tuple[Any, ...]:
-    """Draw one pool (no memo): what :func:`pool` keeps, and what a worker process sends back."""
-    if mode == "coverage":
-        return tuple(_coverage_sample(slug, size, pool_seed))
-    return _case_pool(slug, mode, size, pool_seed)
+    """Draw one pool (no memo): what :func:`pool` keeps, and what a worker process sends back.
+    Schemathesis hooks registered globally in this process (``@schemathesis.hook``: a user's own, or
+    :mod:`orderproof.schemathesis_hooks` once imported) take no part: the cases are the seed's alone,
+    the same in any process."""
+    with _without_global_hooks():
+        if mode == "coverage":
+            return tuple(_coverage_sample(slug, size, pool_seed))
+        return _case_pool(slug, mode, size, pool_seed)
+
+
+@contextmanager
+def _without_global_hooks() -> Iterator[None]:
+    registered = GLOBAL_HOOK_DISPATCHER._hooks
+    GLOBAL_HOOK_DISPATCHER._hooks = defaultdict(list)
+    try:
+        yield
+    finally:
+        GLOBAL_HOOK_DISPATCHER._hooks = registered
 
 
 def install_pool(key: tuple[str, str, int, int], cases: tuple[Any, ...]) -> None:

@@ -36,7 +36,7 @@ def verify(ctx: RunContext, rule: Rule) -> RuleResult:
     """The verdict of ``rule`` against the run's target, timed, with its reason masked."""
     started = time.perf_counter()
     try:
-        _prime(ctx)
+        _prime(ctx, rule)
         with seed_alone():
             verdict = _verify(ctx, rule)
     except BudgetExhausted:
@@ -53,13 +53,18 @@ def verify(ctx: RunContext, rule: Rule) -> RuleResult:
     return verdict
 
 
-def _prime(ctx: RunContext) -> None:
-    """Before the first rule: every pool the session's rules draw from, from the cache or drawn
-    in parallel (:mod:`.pools`); a notice says what it took."""
+def _prime(ctx: RunContext, rule: Rule) -> None:
+    """Before the first rule of an API: the pools the session's rules draw from (all of them at once
+    when the session named them: certify, the pytest plugin), from the cache or drawn in parallel
+    (:mod:`.pools`); a notice says what it took."""
     with ctx.lock:
-        if ctx.primed is not None:
+        if rule.api in ctx.primed:
             return
-        ctx.primed = primed = pools.prime(ctx, ctx.selected)
+        wanted = [other for other in (ctx.selected or []) if other.api not in ctx.primed]
+        if rule.api not in {other.api for other in wanted}:
+            wanted += ctx.rules_of(rule.api)
+        primed = pools.prime(ctx, wanted)
+        ctx.primed |= {other.api for other in wanted}
     if primed.drawn + primed.from_cache and ctx.on_notice is not None:
         where = f" in {primed.processes} processes" if primed.processes > 1 else ""
         cached = f", {primed.from_cache} read from the cache" if primed.from_cache else ""
