@@ -94,7 +94,7 @@ class RunContext:
         self.foreign: dict[str, Any] = {}                              # by API: its probe's verdict
         self.flow_observations: dict[str, Observation] = {}            # response rule id -> a failure seen in a flow
         self.selected: list[Rule] | None = None       # the rules the session runs (None: all); their pools are drawn first
-        self.primed: set[str] = set()                 # APIs whose pools engine.pools.prime made
+        self.primed = False                           # the selected rules' pools are made (engine.pools)
 
     def close(self) -> None:
         self.transport.close()

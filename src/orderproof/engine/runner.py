@@ -54,17 +54,15 @@ def verify(ctx: RunContext, rule: Rule) -> RuleResult:
 
 
 def _prime(ctx: RunContext, rule: Rule) -> None:
-    """Before the first rule of an API: the pools the session's rules draw from (all of them at once
-    when the session named them: certify, the pytest plugin), from the cache or drawn in parallel
-    (:mod:`.pools`); a notice says what it took."""
+    """Before a rule: the pools it draws from; before the first, those of every rule the session
+    runs (``ctx.selected``, set by the collector for certify and the pytest plugin), read from the
+    cache or drawn in parallel (:mod:`.pools`). A notice says what that took."""
     with ctx.lock:
-        if rule.api in ctx.primed:
-            return
-        wanted = [other for other in (ctx.selected or []) if other.api not in ctx.primed]
-        if rule.api not in {other.api for other in wanted}:
-            wanted += ctx.rules_of(rule.api)
+        wanted = [rule]
+        if ctx.selected and not ctx.primed:
+            wanted = [*ctx.selected, rule]
+        ctx.primed = True
         primed = pools.prime(ctx, wanted)
-        ctx.primed |= {other.api for other in wanted}
     if primed.drawn + primed.from_cache and ctx.on_notice is not None:
         where = f" in {primed.processes} processes" if primed.processes > 1 else ""
         cached = f", {primed.from_cache} read from the cache" if primed.from_cache else ""
