@@ -229,6 +229,9 @@ def test_certify_in_two_processes_is_one_run(runs, capsys):
     for key in ("result", "exit_code", "counts", "counts_by_api", "apis", "seed", "profile", "target", "files_sha256"):
         assert jobs[key] == whole[key], key
     assert "shard" not in jobs and "merged_from" not in jobs
+    failed = [rule for rule in jobs["rules"] if rule["verdict"] == "FAIL"]
+    assert failed and all(f"--report-dir {tmp / 'jobs'} " in rule["evidence"]["replay"]["command"]
+                          and ".share-" not in json.dumps(rule["evidence"]) for rule in failed)
     assert jobs["replay"] == whole["replay"].replace(str(tmp / "whole"), str(tmp / "jobs"))
     assert sorted(path.name for path in (tmp / "jobs").iterdir()) == sorted(path.name for path in (tmp / "whole").iterdir())
     assert sorted(path.name for path in (tmp / "jobs" / "replay").iterdir()) == \

@@ -7,19 +7,20 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from orderproof.engine import generation
+from orderproof.engine import generation, pools
 from orderproof.engine.scene import Scene
 
 SLUG = "voucher-order"
 
 
 def test_a_pool_is_the_same_for_the_same_seed_and_another_for_another(toy):
-    first = generation.case_pool(SLUG, "positive", 6, 11)
-    assert len(first) == 6 and first is generation.case_pool(SLUG, "positive", 6, 11)     # generated once
+    first = pools.pool(SLUG, "positive", 6, 11)
+    assert len(first) == 6 and first is pools.pool(SLUG, "positive", 6, 11)     # drawn once in a process
     bodies = [case.body for case in first]
-    generation.forget_pools()
+    pools.forget()
+    assert [case.body for case in pools.pool(SLUG, "positive", 6, 11)] == bodies
     assert [case.body for case in generation.case_pool(SLUG, "positive", 6, 11)] == bodies
-    assert [case.body for case in generation.case_pool(SLUG, "positive", 6, 12)] != bodies
+    assert [case.body for case in pools.pool(SLUG, "positive", 6, 12)] != bodies
 
 
 def test_the_coverage_sample_sends_every_missing_field_case(toy):

@@ -25,18 +25,18 @@ def _seen(case: Any) -> tuple:
 
 
 def _all(ctx) -> dict[tuple, list[tuple]]:
-    return {key.args: [_seen(case) for case in generation.pool(*key.args)]
+    return {key.args: [_seen(case) for case in pools.pool(*key.args)]
             for key in pools.needed(ctx, ctx.catalogue.rules)}
 
 
 @pytest.fixture
 def ctx(monkeypatch, tmp_path):
     monkeypatch.setenv("ORDERPROOF_CACHE_DIR", str(tmp_path / "cache"))
-    generation.forget_pools()
+    pools.forget()
     context = build_context(RunOptions(profile="quick", seed=SEED))
     yield context
     context.close()
-    generation.forget_pools()
+    pools.forget()
 
 
 def test_every_api_needs_its_pools(ctx):
@@ -54,13 +54,13 @@ def test_the_cache_and_a_second_process_give_the_cases_one_process_draws(ctx, tm
     drawn_here = _all(ctx)
     assert not (tmp_path / "cache" / "pools").exists(), "--no-cache writes nothing"
 
-    generation.forget_pools()
+    pools.forget()
     primed = pools.prime(ctx, workers=2)                  # one share here, one in a worker process
     assert (primed.drawn, primed.processes) == (20, 2)
     assert _all(ctx) == drawn_here
     assert len(list((tmp_path / "cache" / "pools").glob("*.pickle"))) == 20
 
-    generation.forget_pools()
+    pools.forget()
     primed = pools.prime(ctx)
     assert (primed.drawn, primed.from_cache) == (0, 20)
     assert _all(ctx) == drawn_here
@@ -73,14 +73,14 @@ def test_an_entry_of_another_generator_a_broken_one_or_no_cache_is_drawn_again(c
     assert pools.prime(ctx, rules, workers=1).drawn == count == 4       # positive, negative, coverage, flows
     entries = sorted((tmp_path / "cache" / "pools").glob("*.pickle"))
     assert len(entries) == count
-    generation.forget_pools()
+    pools.forget()
     pools.generator_version.cache_clear()
     monkeypatch.setattr(pools.schemathesis, "__version__", "0.0.0")        # another Schemathesis: other keys
     assert pools.prime(ctx, rules, workers=1).from_cache == 0
     pools.generator_version.cache_clear()
     monkeypatch.undo()
     monkeypatch.setenv("ORDERPROOF_CACHE_DIR", str(tmp_path / "cache"))
-    generation.forget_pools()
+    pools.forget()
     entries[0].write_bytes(b"not a pickle")
     primed = pools.prime(ctx, rules, workers=1)
     assert (primed.from_cache, primed.drawn) == (count - 1, 1)
@@ -112,4 +112,4 @@ def test_a_worker_that_cannot_start_leaves_its_share_to_this_process(ctx, monkey
     rules = [rule for rule in ctx.catalogue.rules if rule.api in ("superbet-reserve", "bet-placement")]
     primed = pools.prime(ctx, rules, workers=2, use_cache=False)
     assert (primed.drawn, primed.processes) == (len(pools.needed(ctx, rules)), 2)
-    assert all(generation.has_pool(key.args) for key in pools.needed(ctx, rules))
+    assert all(pools.has(key.args) for key in pools.needed(ctx, rules))

@@ -16,6 +16,7 @@ import os
 import sys
 import traceback
 from pathlib import Path
+from typing import Any
 
 from orderproof.commands import jobs
 from orderproof.core import masking
@@ -77,10 +78,7 @@ def run(args: argparse.Namespace) -> int:
                 processes = min(processes, len(context.run_apis))
                 cert = _run_in_processes(context, options, progress, processes, stage.path)
             else:
-                result = _run(context, progress)
-                _write_replays(context, result, stage.path)
-                cert = certificate.build_certificate(result, command=masking.mask_text(options.command(report_dir=True)))
-                certificate.write_certificate(cert, stage.path)
+                cert = _certify_here(context, options, progress)
         except jobs.JobsFailed as exc:               # a share of a run in several processes ended without a verdict
             if exc.code == 2:
                 raise UsageError(str(exc)) from None
@@ -121,15 +119,38 @@ def _run(context: RunContext, progress: Progress) -> RunResult:
     return result
 
 
+def _certify_here(context: RunContext, options: RunOptions, progress: Any) -> dict:
+    """Certify in this process: the verdicts, the replay scripts and the certificate, written into
+    the context's report directory."""
+    report_dir = Path(context.options.report_dir)
+    result = _run(context, progress)
+    _write_replays(context, result, report_dir)
+    cert = certificate.build_certificate(result, command=masking.mask_text(options.command(report_dir=True)))
+    certificate.write_certificate(cert, report_dir)
+    return cert
+
+
 def _run_in_processes(context: RunContext, options: RunOptions, progress: Progress, processes: int,
                       stage: Path) -> dict:
     """The run's APIs shared among ``processes`` certify processes (:mod:`.jobs`), their reports joined."""
     run_apis, seed, total = context.run_apis, context.seed, len(context.catalogue.rules)
     context.close()                     # each share resolves the target itself (its own embedded reference)
+
+    def here(share_options: RunOptions) -> int:
+        return _certify_here(build_context(share_options), share_options, _Quiet())["exit_code"]
+
     try:
-        return jobs.run_in_processes(options, run_apis, seed, processes, stage, progress, total)
+        return jobs.run_in_processes(options, run_apis, seed, processes, stage, progress, total, here)
     finally:
         progress.close()
+
+
+class _Quiet:
+    """The progress of this process's share is the run's (its events go through the share's
+    ``on_event``): nothing of its own to close."""
+
+    def close(self) -> None:
+        pass
 
 
 def _write_replays(context: RunContext, result: RunResult, report_dir: Path) -> None:

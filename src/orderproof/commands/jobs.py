@@ -1,6 +1,6 @@
 """``certify`` in several processes: the run's APIs are dealt to ``--jobs`` processes (the shares of
-``--shard``), each an ``orderproof certify --shard I/N`` of its own with the run's seed, and their
-reports are joined into the run's (:func:`orderproof.report.merge.join`). Shards of one run reach the
+``--shard``): share 1 in this process, each other an ``orderproof certify --shard I/N`` of its own
+with the run's seed, and their reports are joined into the run's (:func:`orderproof.report.merge.join`). Shards of one run reach the
 verdicts of one process (tests/commands/test_shard.py proves it), and share nothing but the target:
 each has its own embedded reference, or sends to the same service at its share of the rate limit.
 
@@ -11,8 +11,10 @@ the same way, with its message.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
+import shlex
 import subprocess
 import sys
 import threading
@@ -108,17 +110,21 @@ def _words(options: RunOptions, seed: int, shard: Shard, report_dir: Path, jobs:
 
 
 def run_in_processes(options: RunOptions, run_apis: tuple[str, ...], seed: int, jobs: int, stage: Path,
-                     on_event: Callable[[str, dict], None], total: int) -> dict[str, Any]:
-    """Certify the run in ``jobs`` processes; write the joined reports into ``stage`` and return the
-    certificate. Raises :class:`JobsFailed` when a share ends without a verdict."""
+                     on_event: Callable[[str, dict], None], total: int,
+                     here: Callable[[RunOptions], int]) -> dict[str, Any]:
+    """Certify the run in ``jobs`` processes: share 1 in this one (``here(options)`` certifies the
+    share its options name and writes its reports), the others each in a process started first.
+    Write the joined reports into ``stage`` and return the certificate. Raises :class:`JobsFailed`
+    when a share ends without a verdict."""
     costs = registry.certify_costs(run_apis, options.profile)
     shares = [_Share(index, share(run_apis, Shard(index, jobs), costs), stage / f".share-{index}")
               for index in range(1, jobs + 1)]
     env = {**os.environ, EVENTS_ENV: "json", "PYTHONPATH": os.pathsep.join(path for path in sys.path if path)}
     relay = _Relay(on_event, total)
     threads = []
+    codes: list[int] = []
     try:
-        for part in shares:
+        for part in shares[1:]:
             command = [sys.executable, "-m", "orderproof", "certify",
                        *_words(options, seed, Shard(part.index, jobs), part.report_dir, jobs)]
             part.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
@@ -127,7 +133,10 @@ def run_in_processes(options: RunOptions, run_apis: tuple[str, ...], seed: int, 
                         threading.Thread(target=_collect, args=(part.process.stderr, part.stderr), daemon=True)]
         for thread in threads:
             thread.start()
-        codes = [part.process.wait() for part in shares]
+        first = shares[0]
+        codes.append(here(dataclasses.replace(options, seed=seed, shard=Shard(1, jobs), jobs=1,
+                                              report_dir=first.report_dir, on_event=relay.event)))
+        codes += [part.process.wait() for part in shares[1:]]
         for thread in threads:
             thread.join()
     except BaseException:
@@ -149,6 +158,12 @@ def run_in_processes(options: RunOptions, run_apis: tuple[str, ...], seed: int, 
         check_one_run(parts)
     except UsageError as exc:
         raise JobsFailed(3, f"the shares' reports could not be joined: {exc}") from None
+    for part in parts:                   # a failure's replay command names the run's report directory
+        for rule in part.cert["rules"]:
+            replay = (rule.get("evidence") or {}).get("replay") or {}
+            if replay.get("command"):
+                replay["command"] = replay["command"].replace(f"--report-dir {shlex.quote(str(part.path))}",
+                                                              f"--report-dir {shlex.quote(str(options.report_dir))}")
     return join(parts, stage, run_id=options.run_id, merged_from=None,
                 replay=f"{options.command(report_dir=True)} "
                        f"{' '.join(f'--api {api}' for api in run_apis)} --seed {seed}")
@@ -164,18 +179,24 @@ class _Relay:
         self.ended = 0
 
     def read(self, stream: Any) -> None:
+        """A share's JSON lines."""
         for line in stream:
             try:
                 event = json.loads(line)
                 kind, data = event["kind"], dict(event["data"])
             except (ValueError, KeyError, TypeError):
                 continue
-            with self.lock:
-                if kind in ("rule-start", "rule-end"):
-                    self.ended += kind == "rule-end"
-                    data["index"] = self.ended + (kind == "rule-start")
-                    data["total"] = self.total
-                self.on_event(kind, data)
+            self.event(kind, data)
+
+    def event(self, kind: str, data: dict[str, Any]) -> None:
+        """One event of any share (this process's own share calls it directly)."""
+        data = dict(data)
+        with self.lock:
+            if kind in ("rule-start", "rule-end"):
+                self.ended += kind == "rule-end"
+                data["index"] = self.ended + (kind == "rule-start")
+                data["total"] = self.total
+            self.on_event(kind, data)
 
 
 def _collect(stream: Any, lines: list[str]) -> None:

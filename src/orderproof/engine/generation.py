@@ -13,9 +13,7 @@ import json
 import random
 import re
 import time
-from collections import defaultdict
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from functools import cache
 from typing import Any
 
@@ -28,7 +26,6 @@ from schemathesis.core.transport import Response
 from schemathesis.generation.drivers import CoverageGenerator
 from schemathesis.generation.feedback import FeedbackSources
 from schemathesis.generation.overrides import Override
-from schemathesis.hooks import GLOBAL_HOOK_DISPATCHER
 from schemathesis.schemas import APIOperation
 
 from orderproof import registry
@@ -39,9 +36,9 @@ from orderproof.engine.scene import Scene
 from orderproof.engine.target import Target
 from orderproof.engine.transport import Reply
 
-__all__ = ["EDGE_NUMBERS", "POOL_MODES", "build_request", "case_pool", "case_strategy", "coverage_sample", "draw_pool",
-           "edge_cases", "exchange_from", "forget_pools", "fresh_case", "has_pool", "identify_negative", "install_pool",
-           "load_operation", "overlay_case", "pool", "request_fields", "set_path", "spec_example", "valid_body"]
+__all__ = ["EDGE_NUMBERS", "build_request", "case_pool", "case_strategy", "coverage_sample", "edge_cases",
+           "exchange_from", "fresh_case", "identify_negative", "load_operation", "overlay_case", "request_fields",
+           "set_path", "spec_example", "valid_body"]
 
 # Schemathesis config: no example database; sanitisation of its own messages keeps
 # idempotency keys readable and hides credentials.
@@ -81,63 +78,9 @@ def case_strategy(slug: str, mode: str = "all") -> st.SearchStrategy:
     return st.one_of(case_strategy(slug, "positive"), case_strategy(slug, "negative"))
 
 
-# Pools drawn (or read from the cache, or handed over by a worker process: engine.pools) in this
-# process, by (API, mode, size, seed): runs that share a seed (every fault of the self-verification)
-# share the cases.
-_POOLS: dict[tuple[str, str, int, int], tuple[Any, ...]] = {}
-POOL_MODES = ("positive", "negative", "coverage")
-
-
-def pool(slug: str, mode: str, size: int, pool_seed: int) -> tuple[Any, ...]:
-    """The pool of (API, mode, size, seed), drawn once per process: ``positive`` or ``negative``
-    generated cases (:func:`case_pool`), or the ``coverage`` sample (:func:`coverage_sample`)."""
-    key = (slug, mode, size, pool_seed)
-    found = _POOLS.get(key)
-    if found is None:
-        found = _POOLS[key] = draw_pool(*key)
-    return found
-
-
-def draw_pool(slug: str, mode: str, size: int, pool_seed: int) -> tuple[Any, ...]:
-    """Draw one pool (no memo): what :func:`pool` keeps, and what a worker process sends back.
-    Schemathesis hooks registered globally in this process (``@schemathesis.hook``: a user's own, or
-    :mod:`orderproof.schemathesis_hooks` once imported) take no part: the cases are the seed's alone,
-    the same in any process."""
-    with _without_global_hooks():
-        if mode == "coverage":
-            return tuple(_coverage_sample(slug, size, pool_seed))
-        return _case_pool(slug, mode, size, pool_seed)
-
-
-@contextmanager
-def _without_global_hooks() -> Iterator[None]:
-    registered = GLOBAL_HOOK_DISPATCHER._hooks
-    GLOBAL_HOOK_DISPATCHER._hooks = defaultdict(list)
-    try:
-        yield
-    finally:
-        GLOBAL_HOOK_DISPATCHER._hooks = registered
-
-
-def install_pool(key: tuple[str, str, int, int], cases: tuple[Any, ...]) -> None:
-    _POOLS[key] = cases
-
-
-def has_pool(key: tuple[str, str, int, int]) -> bool:
-    return key in _POOLS
-
-
-def forget_pools() -> None:
-    _POOLS.clear()
-
-
 def case_pool(slug: str, mode: str, size: int, pool_seed: int) -> tuple[Any, ...]:
-    """``size`` cases of (API, mode), generated once per process for the seed. Generating a body of
-    these schemas costs ~25-170 ms; flows draw their bodies from a pool (an index, which shrinks)."""
-    return pool(slug, mode, size, pool_seed)
-
-
-def _case_pool(slug: str, mode: str, size: int, pool_seed: int) -> tuple[Any, ...]:
+    """``size`` cases of (API, ``positive`` or ``negative``) for the seed: one seeded Hypothesis run
+    (a run draws each pool once: :mod:`orderproof.engine.pools`)."""
     collected: list[Any] = []
 
     @hypothesis_settings(size)
@@ -179,11 +122,7 @@ def _description(case: Any) -> str:
 
 def coverage_sample(slug: str, size: int, sample_seed: int) -> list[Any]:
     """Every coverage case that leaves out something required (the plainest invalid request there
-    is), then a seeded sample of ``size`` of the others (drawn once per process)."""
-    return list(pool(slug, "coverage", size, sample_seed))
-
-
-def _coverage_sample(slug: str, size: int, sample_seed: int) -> list[Any]:
+    is), then a seeded sample of ``size`` of the others."""
     cases = list(coverage_cases(slug))
     missing = [case for case in cases if "Missing" in _description(case)]
     rest = [case for case in cases if case not in missing]

@@ -25,7 +25,9 @@ import pickle
 import subprocess
 import sys
 import time
-from collections.abc import Iterable, Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -33,8 +35,10 @@ from typing import Any
 
 import hypothesis
 import schemathesis
+from schemathesis.auths import GLOBAL_AUTH_STORAGE
 from schemathesis.core import NOT_SET
 from schemathesis.generation.case import Case
+from schemathesis.hooks import GLOBAL_HOOK_DISPATCHER
 
 from orderproof import registry
 from orderproof.catalogue import Rule
@@ -44,8 +48,8 @@ from orderproof.core.version import __version__
 from orderproof.engine import generation
 from orderproof.engine.context import RunContext, rule_kind
 
-__all__ = ["CACHE_LIMIT_BYTES", "PoolKey", "Primed", "coverage", "flow_bodies", "needed", "negatives", "positives",
-           "prime"]
+__all__ = ["CACHE_LIMIT_BYTES", "PoolKey", "Primed", "coverage", "draw_pool", "flow_bodies", "forget", "has", "install",
+           "needed", "negatives", "pool", "positives", "prime"]
 
 CACHE_LIMIT_BYTES = 256 * 2**20          # the oldest cached pools go beyond this
 _WORKER_START_MS = 1500                  # a worker process imports Schemathesis and loads the spec first
@@ -71,6 +75,57 @@ class PoolKey:
         return self.size * draw_ms.get(self.mode, 50)
 
 
+# --- the pools of this process -----------------------------------------------------------------------
+
+# Pools drawn (or read from the cache, or handed over by a worker process) in this process, by
+# (API, mode, size, seed): runs that share a seed (every fault of the self-verification) share them.
+_POOLS: dict[tuple[str, str, int, int], tuple[Any, ...]] = {}
+POOL_MODES = ("positive", "negative", "coverage")
+
+
+def pool(slug: str, mode: str, size: int, pool_seed: int) -> tuple[Any, ...]:
+    """The pool of (API, mode, size, seed), drawn once per process: ``positive`` or ``negative``
+    generated cases, or the ``coverage`` sample."""
+    key = (slug, mode, size, pool_seed)
+    found = _POOLS.get(key)
+    if found is None:
+        found = _POOLS[key] = draw_pool(*key)
+    return found
+
+
+def draw_pool(slug: str, mode: str, size: int, pool_seed: int) -> tuple[Any, ...]:
+    """Draw one pool (no memo): what :func:`pool` keeps, and what a worker process sends back.
+    Schemathesis hooks and auth providers registered globally in this process (``@schemathesis.hook``,
+    ``@schemathesis.auth``: a user's own, or :mod:`orderproof.schemathesis_hooks` once imported)
+    take no part: the cases are the seed's alone, the same in any process."""
+    with _without_global_registrations():
+        if mode == "coverage":
+            return tuple(generation.coverage_sample(slug, size, pool_seed))
+        return generation.case_pool(slug, mode, size, pool_seed)
+
+
+@contextmanager
+def _without_global_registrations() -> Iterator[None]:
+    hooks, providers = GLOBAL_HOOK_DISPATCHER._hooks, GLOBAL_AUTH_STORAGE.providers
+    GLOBAL_HOOK_DISPATCHER._hooks, GLOBAL_AUTH_STORAGE.providers = defaultdict(list), []
+    try:
+        yield
+    finally:
+        GLOBAL_HOOK_DISPATCHER._hooks, GLOBAL_AUTH_STORAGE.providers = hooks, providers
+
+
+def install(key: tuple[str, str, int, int], cases: tuple[Any, ...]) -> None:
+    _POOLS[key] = cases
+
+
+def has(key: tuple[str, str, int, int]) -> bool:
+    return key in _POOLS
+
+
+def forget() -> None:
+    _POOLS.clear()
+
+
 # --- the pools a run's rules draw from ---------------------------------------------------------------
 
 def _positives_key(ctx: RunContext, slug: str) -> PoolKey:
@@ -91,22 +146,22 @@ def _flow_key(ctx: RunContext, slug: str) -> PoolKey:
 
 def positives(ctx: RunContext, slug: str) -> tuple[Any, ...]:
     """The shared pass's generated valid cases."""
-    return generation.pool(*_positives_key(ctx, slug).args)
+    return pool(*_positives_key(ctx, slug).args)
 
 
 def negatives(ctx: RunContext, slug: str) -> tuple[Any, ...]:
     """The shared pass's generated invalid cases."""
-    return generation.pool(*_negatives_key(ctx, slug).args)
+    return pool(*_negatives_key(ctx, slug).args)
 
 
 def coverage(ctx: RunContext, slug: str) -> tuple[Any, ...]:
     """The shared pass's sample of Schemathesis' coverage-phase negative cases."""
-    return generation.pool(*_coverage_key(ctx, slug).args)
+    return pool(*_coverage_key(ctx, slug).args)
 
 
 def flow_bodies(ctx: RunContext, slug: str) -> tuple[Any, ...]:
     """The valid cases the API's flow rules draw their bodies from."""
-    return generation.pool(*_flow_key(ctx, slug).args)
+    return pool(*_flow_key(ctx, slug).args)
 
 
 def needed(ctx: RunContext, rules: Iterable[Rule]) -> list[PoolKey]:
@@ -144,20 +199,20 @@ def prime(ctx: RunContext, rules: Iterable[Rule] | None = None, *, workers: int 
     use_cache = (not ctx.options.no_cache) if use_cache is None else use_cache
     keys = needed(ctx, ctx.catalogue.rules if rules is None else rules)
     done = Primed()
-    missing = [key for key in keys if not generation.has_pool(key.args)]
+    missing = [key for key in keys if not has(key.args)]
     done.in_memory = len(keys) - len(missing)
     if use_cache:
         for key in list(missing):
             cases = _read(key, ctx.profile.name)
             if cases is not None:
-                generation.install_pool(key.args, cases)
+                install(key.args, cases)
                 missing.remove(key)
                 done.from_cache += 1
     if missing:
         processes = _processes(workers if workers is not None else ctx.options.jobs, missing)
         drawn = _draw(missing, processes)
         for key, cases in drawn.items():
-            generation.install_pool(key.args, cases)
+            install(key.args, cases)
             if use_cache:
                 _write(key, ctx.profile.name, cases)
         done.drawn, done.processes = len(drawn), processes
@@ -199,12 +254,12 @@ def _draw(keys: Sequence[PoolKey], processes: int) -> dict[PoolKey, tuple[Any, .
     shares = _deal(keys, processes)
     workers = [(share, _start_worker(share)) for share in shares[1:]]
     with seed_alone():
-        drawn = {key: generation.draw_pool(*key.args) for key in shares[0]}
+        drawn = {key: draw_pool(*key.args) for key in shares[0]}
     for share, worker in workers:
         packed = _finish_worker(worker)
         if packed is None:                               # a worker that could not draw: its share here
             with seed_alone():
-                drawn.update({key: generation.draw_pool(*key.args) for key in share})
+                drawn.update({key: draw_pool(*key.args) for key in share})
             continue
         for key in share:
             drawn[key] = tuple(unpack_case(key.slug, case) for case in packed[key.args])
@@ -240,7 +295,7 @@ def _worker_main() -> None:
     """In a worker process: draw the pools named on stdin, write them to stdout as plain data."""
     keys = pickle.loads(sys.stdin.buffer.read())
     with seed_alone():
-        packed = {args: [pack_case(case) for case in generation.draw_pool(*args)] for args in keys}
+        packed = {args: [pack_case(case) for case in draw_pool(*args)] for args in keys}
     sys.stdout.buffer.write(pickle.dumps(packed, protocol=pickle.HIGHEST_PROTOCOL))
     sys.stdout.buffer.flush()
 
