@@ -313,7 +313,9 @@ def vanilla(slug: str, server: CountingServer, examples: int, seed: int, api_key
     its cases are the requests the server saw for the operation."""
     base = server.base
     before = server.counts()
-    spec = ROOT / "openapi" / f"{slug}.yaml"
+    from orderproof import registry
+
+    spec = registry.get(slug).spec_path              # the spec as installed with the API's package
     with tempfile.TemporaryDirectory(prefix="orderproof-bench-st-") as tmp:
         command = schemathesis_command() + [
             "run", str(spec), "-u", base, "-n", str(examples), "--phases", "fuzzing", "--checks", "all",
@@ -715,7 +717,7 @@ def render(results: Results, command: str, analysis: str = "") -> str:
 
     if results.vanilla:
         out += ["## orderproof against vanilla Schemathesis", "",
-                "Vanilla: `schemathesis run openapi/<slug>.yaml -u <served reference> -n <N> "
+                "Vanilla: `schemathesis run <the API's openapi.yaml> -u <served reference> -n <N> "
                 "--phases fuzzing --checks all --continue-on-failure -w 1` (built-in checks, no hooks; "
                 "bet-placement gets the environment's `X-API-Key` header, the other APIs nothing: vanilla "
                 "cannot sign ticket requests or look up a player). *N* is either the profile's example count "
