@@ -538,6 +538,18 @@ def test_progress_plain_lines_when_not_live():
     assert "\r" not in stream.getvalue()
 
 
+def test_progress_of_several_processes_names_the_api_on_each_line():
+    stream = io.StringIO()
+    progress = Progress(stream, live=False)
+    progress.interleaved = True
+    feed(progress)
+    assert stream.getvalue().splitlines() == [
+        f"  [1/3] {API} SO-SCHEMA MUST PASS (0.2s)",
+        f"  [2/3] {API} SO-TICKET-ECHO MUST FAIL (0.2s): echo of ***",
+        f"  [3/3] {API} SO-REPEAT SHOULD NOT VERIFIED (0.2s): no hook",
+    ]
+
+
 def test_progress_status_line_on_a_terminal():
     stream = io.StringIO()
     feed(Progress(stream, live=True))

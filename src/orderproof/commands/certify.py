@@ -136,6 +136,8 @@ def _run_in_processes(context: RunContext, options: RunOptions, progress: Progre
     run_apis, seed, total = context.run_apis, context.seed, len(context.catalogue.rules)
     context.close()                     # each share resolves the target itself (its own embedded reference)
 
+    progress.interleaved = True         # the shares' rules end in any order: each line names its API
+
     def here(share_options: RunOptions) -> int:
         return _certify_here(build_context(share_options), share_options, _Quiet())["exit_code"]
 

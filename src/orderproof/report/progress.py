@@ -57,6 +57,7 @@ class Progress:
         self._status = ""
         self._started = time.monotonic()
         self._running: dict[str, Any] | None = None       # the rule under way, for the ticking timer
+        self.interleaved = False                          # rules of several APIs at once (certify --jobs)
         self._stop = threading.Event()
         self._ticker: threading.Thread | None = None
         if self.live:                                     # the timer keeps ticking during a long rule
@@ -87,6 +88,8 @@ class Progress:
 
     def _api_header(self, data: dict[str, Any]) -> None:
         api = data.get("api")
+        if self.interleaved:
+            return                                       # each line names its API instead
         if api and api != self._api:
             self._api = api
             self._print(f"{api}")
@@ -110,7 +113,8 @@ class Progress:
         verdict = _verdict(data.get("verdict"))
         duration = data.get("duration_s")
         took = f" ({duration:.1f}s)" if isinstance(duration, (int, float)) else ""
-        line = f"{self._position(data)} {data.get('rule_id', '?')} {data.get('level', '')} {verdict}{took}"
+        api = f"{data.get('api', '')} " if self.interleaved else ""
+        line = f"{self._position(data)} {api}{data.get('rule_id', '?')} {data.get('level', '')} {verdict}{took}"
         reason = data.get("reason")
         if verdict != "PASS" and reason:
             line += f": {' '.join(str(reason).split())[:300]}"
