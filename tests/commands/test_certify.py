@@ -538,7 +538,8 @@ def test_progress_plain_lines_when_not_live():
     assert "\r" not in stream.getvalue()
 
 
-def test_progress_of_several_processes_names_the_api_on_each_line():
+def test_progress_of_several_processes_names_the_api_on_each_line(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "100")
     stream = io.StringIO()
     progress = Progress(stream, live=False)
     progress.interleaved = True
