@@ -25,6 +25,7 @@ from typing import Any
 
 from orderproof import registry
 from orderproof.core.errors import UsageError
+from orderproof.core.limits import usable_cores
 from orderproof.core.options import RunOptions
 from orderproof.core.shard import Shard, share
 from orderproof.report.merge import Part, check_one_run, join, read_part
@@ -47,10 +48,7 @@ def jobs_for(options: RunOptions) -> int:
         return max(1, int(os.environ[JOBS_ENV]))
     if options.external or options.max_requests is not None:
         return 1
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:
-        return max(1, os.cpu_count() or 1)
+    return usable_cores()
 
 
 class JsonEvents:

@@ -42,6 +42,7 @@ from schemathesis.hooks import GLOBAL_HOOK_DISPATCHER
 
 from orderproof import registry
 from orderproof.catalogue import Rule
+from orderproof.core.limits import usable_cores
 from orderproof.core.paths import cache_dir
 from orderproof.core.profiles import seed_alone
 from orderproof.core.version import __version__
@@ -227,10 +228,7 @@ def _processes(workers: int | None, missing: Sequence[PoolKey]) -> int:
     if workers is None:
         if os.environ.get("PYTEST_XDIST_WORKER"):
             return 1                     # already one of several processes sharing the cores
-        try:
-            workers = len(os.sched_getaffinity(0))
-        except AttributeError:          # not on Linux
-            workers = os.cpu_count() or 1
+        workers = usable_cores()
     return max(1, min(workers, apis))
 
 

@@ -255,7 +255,8 @@ def certificate_digest(cert: dict[str, Any]) -> str:
     return hashlib.sha256(canonical({k: v for k, v in cert.items() if k != "digest"})).hexdigest()
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """sha256 of a file, read in blocks."""
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 16), b""):
@@ -284,7 +285,7 @@ def write_certificate(cert: dict[str, Any], report_dir: Path) -> Path:
     report_dir.mkdir(parents=True, exist_ok=True)
     (report_dir / CERTIFICATE_MD).write_text(render_markdown(cert), encoding="utf-8")
     cert = dict(cert)
-    cert["evidence_files"] = {name: _sha256(report_dir / name) for name in evidence_paths(report_dir)}
+    cert["evidence_files"] = {name: file_sha256(report_dir / name) for name in evidence_paths(report_dir)}
     cert["digest"] = certificate_digest(cert)
     validate(cert)
     path = report_dir / CERTIFICATE_JSON
@@ -328,7 +329,7 @@ def verify(report_dir: Path) -> Verification:
             problems.append(f"{name}: not a file inside the report directory")
         elif not file.is_file():
             problems.append(f"{name}: missing")
-        elif _sha256(file) != expected:
+        elif file_sha256(file) != expected:
             problems.append(f"{name}: changed")
     for name in evidence_paths(report_dir):
         if name not in listed:

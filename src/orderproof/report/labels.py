@@ -2,8 +2,9 @@
 and allure-pytest produced (both routes: ``orderproof certify`` and a plain ``pytest`` run):
 
 * JUnit: ``classname`` is the API, ``name`` the rule id and title; properties give the level, the
-  verdict and the cases tried; a SHOULD failure (an xfail, which viewers show as a bare skip) also
-  says ``WARNING`` in ``<system-out>``.
+  verdict and the cases tried; a SHOULD failure is an xfail (a warning that does not fail the gate:
+  session/conformance.py), which JUnit viewers show as a bare skip, so it also says ``WARNING`` in
+  ``<system-out>``.
 * Allure: grouped API > rule (``parentSuite`` / ``suite``, and ``epic`` / ``feature`` for the
   behaviours view), a ``testCaseId`` and ``historyId`` per (API, rule) that stay the same from run to
   run, the seed's quote in the description; a SHOULD failure is ``broken`` with severity minor (not

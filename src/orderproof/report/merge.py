@@ -168,7 +168,7 @@ def merged_certificate(parts: Sequence[Part]) -> dict[str, Any]:
         "merged_from": [{"shard": f"{part.cert['shard']['index']}/{part.cert['shard']['count']}",
                          "run_id": part.cert["run_id"], "apis": list(part.cert["apis"]),
                          "started": part.cert["started"], "finished": part.cert["finished"],
-                         "certificate_sha256": _sha256(part.path / certificate.CERTIFICATE_JSON)}
+                         "certificate_sha256": certificate.file_sha256(part.path / certificate.CERTIFICATE_JSON)}
                         for part in parts],
     }
 
@@ -176,10 +176,6 @@ def merged_certificate(parts: Sequence[Part]) -> dict[str, Any]:
 def _run_id(parts: Sequence[Part]) -> str:
     """The merged run's id: derived from its shards' ids (each stays in ``merged_from``)."""
     return hashlib.sha256(" ".join(part.cert["run_id"] for part in parts).encode()).hexdigest()[:32]
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _merge_junit(paths: Sequence[Path], out: Path) -> None:
