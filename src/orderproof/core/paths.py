@@ -8,12 +8,15 @@ from typing import Any
 
 import yaml
 
-__all__ = ["PROVIDER_STATES_PATH", "PROVIDER_STATES_SPEC", "SCHEMAS_DIR", "cache_dir", "load_yaml"]
+__all__ = ["INLINE_EXTENSION", "PROVIDER_STATES_PATH", "PROVIDER_STATES_SPEC", "SCHEMAS_DIR", "cache_dir", "load_yaml"]
 
 PACKAGE = Path(__file__).resolve().parent.parent
 SCHEMAS_DIR = PACKAGE / "schemas"   # JSON Schemas of orderproof's own files (contracts, targets, certificates)
 PROVIDER_STATES_SPEC = PACKAGE / "engine" / "provider-states.yaml"   # the test hook's protocol
 PROVIDER_STATES_PATH = "/_orderproof/provider-states"                 # where a target serves it
+# The ASGI scope extension by which the in-process client tells an app that every request runs on a
+# thread of its own: a blocking handler may then run where it is, without a hop to a worker thread.
+INLINE_EXTENSION = "orderproof.inline"
 
 
 def load_yaml(source: Any) -> Any:

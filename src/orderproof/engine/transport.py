@@ -1,6 +1,6 @@
 """The one seam between the suite and the service: a ``requests.Session``, either a real one
-(keep-alive, for a URL) or Schemathesis' in-process ASGI client (``requests``-compatible) for the
-embedded reference. Both are safe to use from several threads.
+(keep-alive, for a URL) or :class:`~orderproof.engine.inprocess.InProcessSession` for the embedded
+reference in process. Both are safe to use from several threads.
 
 Every request carries ``User-Agent: orderproof/<version>`` and ``X-Orderproof-Run-Id``. The
 transport enforces the request budget (``max_requests``), the rate limit (and backs off on 429 with
@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import requests
-from schemathesis.python.asgi import ASGIClient
 
 from orderproof.core.version import __version__
+from orderproof.engine.inprocess import InProcessSession
 from orderproof.engine.target import Target
 
 __all__ = ["BudgetExhausted", "Reply", "Transport", "Unsendable"]
@@ -61,39 +61,6 @@ class Reply:
         return self.content.decode("utf-8", errors="replace")
 
 
-class InProcessApp:
-    """The embedded app as the in-process client sees it: an exception inside the app becomes the
-    500 a server would send (instead of a traceback in the suite), and the app's lifespan is left
-    to its owner (:meth:`orderproof.engine.target.Target.close`), so no test runner can end it mid-run."""
-
-    def __init__(self, app: Any):
-        self.app = app
-
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        if scope["type"] == "lifespan":
-            while True:
-                message = await receive()
-                kind = message["type"].rsplit(".", 1)[-1]
-                await send({"type": f"lifespan.{kind}.complete"})
-                if kind == "shutdown":
-                    return
-        started = False
-
-        async def tracking_send(message: dict) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        try:
-            await self.app(scope, receive, tracking_send)
-        except Exception:
-            if not started:
-                await send({"type": "http.response.start", "status": 500,
-                            "headers": [(b"content-type", b"text/plain; charset=utf-8")]})
-                await send({"type": "http.response.body", "body": b"Internal Server Error"})
-
-
 class Transport:
     def __init__(self, target: Target, *, run_id: str, max_requests: int | None = None,
                  rate_limit: float | None = None, request_timeout: float = 10.0):
@@ -107,7 +74,7 @@ class Transport:
         self._next_slot = 0.0
         self._recording: list[tuple[Any, Reply]] | None = None
         if target.app is not None:
-            self.session: requests.Session = ASGIClient(InProcessApp(target.app))
+            self.session: requests.Session = InProcessSession(target.app)
         else:
             self.session = requests.Session()
             adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=16)

@@ -30,12 +30,12 @@ from decimal import Decimal, localcontext
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from starlette.concurrency import run_in_threadpool
 
 from orderproof.reference import idempotency
 from orderproof.reference.errors import BadRequest, fingerprint, parse_json
 from orderproof.reference.idempotency import Reply
 from orderproof.reference.money import decimal_places, json_bytes, text
+from orderproof.reference.storage import blocking
 
 log = logging.getLogger("orderproof.reference")
 
@@ -501,7 +501,7 @@ router = APIRouter()
 async def place_bets(request: Request) -> Response:
     raw = await request.body()
     try:
-        reply = await run_in_threadpool(handle, request.app.state, request.headers, raw)
+        reply = await blocking(request, handle, request.app.state, request.headers, raw)
     except Exception:
         log.exception("bet-placement: unexpected error")
         reply = Reply(ERROR_STATUS["GENERAL_EXCEPTION"], failure_body("GENERAL_EXCEPTION", "unexpected server error"))

@@ -20,7 +20,6 @@ from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from starlette.concurrency import run_in_threadpool
 
 from orderproof.core.paths import PROVIDER_STATES_PATH
 from orderproof.reference.errors import BadRequest, parse_json
@@ -31,6 +30,7 @@ from orderproof.reference.money import (
     text,
     to_decimal,
 )
+from orderproof.reference.storage import blocking
 
 SESSION_LIFETIME_S = 30 * 60
 DEFAULT_MARKETS = [{"code": "1X2", "allowed": True, "prices": ["1.85", "3.40", "4.20"]}]
@@ -340,7 +340,7 @@ async def provider_state(request: Request) -> Response:
     if action == "teardown":   # every state is additive and isolated by fresh ids: nothing to undo
         return Response(b"{}", media_type="application/json")
     try:
-        answer = await run_in_threadpool(_run, request.app, name, Params(params, PARAMS[name]))
+        answer = await blocking(request, _run, request.app, name, Params(params, PARAMS[name]))
     except BadParams as bad:
         return _error(str(bad))
     return Response(json_bytes(answer), media_type="application/json")

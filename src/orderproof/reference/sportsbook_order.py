@@ -21,11 +21,11 @@ from decimal import Decimal
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from starlette.concurrency import run_in_threadpool
 
 from orderproof.reference.errors import BadRequest, fingerprint, parse_json
 from orderproof.reference.idempotency import Reply
 from orderproof.reference.money import decimal_places, json_bytes, text
+from orderproof.reference.storage import blocking
 
 log = logging.getLogger("orderproof.reference")
 
@@ -346,7 +346,7 @@ router = APIRouter()
 async def place_order(request: Request) -> Response:
     raw = await request.body()
     try:
-        reply = await run_in_threadpool(handle, request.app.state, request.headers, raw)
+        reply = await blocking(request, handle, request.app.state, request.headers, raw)
     except Exception:
         log.exception("sportsbook-order: unexpected error")
         reply = Reply(500, json_bytes({"code": 500, "msg": "internal error", "data": None}))
