@@ -11,7 +11,7 @@ import pytest
 
 from orderproof import registry
 from orderproof.core.options import RunOptions
-from orderproof.engine import generation, pools
+from orderproof.engine import generation, pool_cache, pools
 from orderproof.engine.context import build_context
 
 SEED = 31
@@ -19,7 +19,7 @@ SEED = 31
 
 def _seen(case: Any) -> tuple:
     """What a case sends and how the engine reads it."""
-    return (case.method, case.path, case.body if case.body is not pools.NOT_SET else "<none>",
+    return (case.method, case.path, case.body if case.body is not pool_cache.NOT_SET else "<none>",
             sorted((case.headers or {}).items()), case.query, case.media_type, case.meta.generation.mode,
             generation._description(case), sorted(generation.mutated_names(case)))
 
@@ -74,10 +74,10 @@ def test_an_entry_of_another_generator_a_broken_one_or_no_cache_is_drawn_again(c
     entries = sorted((tmp_path / "cache" / "pools").glob("*.pickle"))
     assert len(entries) == count
     pools.forget()
-    pools.generator_version.cache_clear()
-    monkeypatch.setattr(pools.schemathesis, "__version__", "0.0.0")        # another Schemathesis: other keys
+    pool_cache.generator_version.cache_clear()
+    monkeypatch.setattr(pool_cache.schemathesis, "__version__", "0.0.0")        # another Schemathesis: other keys
     assert pools.prime(ctx, rules, workers=1).from_cache == 0
-    pools.generator_version.cache_clear()
+    pool_cache.generator_version.cache_clear()
     monkeypatch.undo()
     monkeypatch.setenv("ORDERPROOF_CACHE_DIR", str(tmp_path / "cache"))
     pools.forget()
@@ -95,7 +95,7 @@ def test_the_cache_keeps_the_most_recently_used_entries_within_its_limit(tmp_pat
         entry = folder / f"{name}.pickle"
         entry.write_bytes(b"x" * 100)
         os.utime(entry, (1_000_000 + age, 1_000_000 + age))
-    pools._prune(limit=250)
+    pool_cache.prune(limit=250)
     assert sorted(path.stem for path in folder.glob("*.pickle")) == ["mid", "new"]
 
 

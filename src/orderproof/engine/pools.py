@@ -6,7 +6,8 @@ largest cost of a run (a complex body takes 100 ms and more), so :func:`prime`:
 
 * reads the pools from the cache on disk (``<cache dir>/pools/``) when a run with the same seed,
   profile and spec drew them before: the key is (API, pool, size, seed, profile, the spec file's
-  sha256, the generator version: orderproof's generation code, Schemathesis and Hypothesis);
+  sha256, the generator version: orderproof's generation code, Schemathesis and Hypothesis;
+  :mod:`orderproof.engine.pool_cache`);
 * draws the missing ones in parallel, one API per task, in this process and in worker
   processes (one per core; one when the run already is one of several pytest-xdist workers),
   and writes them to the cache (``--no-cache``: neither read nor write).
@@ -18,8 +19,6 @@ the cache. Nothing mutable is shared with a worker: it gets the keys and sends b
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import pickle
 import subprocess
@@ -29,30 +28,22 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
 from typing import Any
 
-import hypothesis
-import schemathesis
+from hypothesis import strategies as st
 from schemathesis.auths import GLOBAL_AUTH_STORAGE
-from schemathesis.core import NOT_SET
-from schemathesis.generation.case import Case
 from schemathesis.hooks import GLOBAL_HOOK_DISPATCHER
 
 from orderproof import registry
 from orderproof.catalogue import Rule
 from orderproof.core.limits import usable_cores
-from orderproof.core.paths import cache_dir
 from orderproof.core.profiles import seed_alone
-from orderproof.core.version import __version__
-from orderproof.engine import generation
+from orderproof.engine import generation, pool_cache
 from orderproof.engine.context import RunContext, rule_kind
 
-__all__ = ["CACHE_LIMIT_BYTES", "PoolKey", "Primed", "coverage", "draw_pool", "flow_bodies", "forget", "has", "install",
-           "needed", "negatives", "pool", "positives", "prime"]
+__all__ = ["PoolKey", "Primed", "coverage", "draw_pool", "flow_bodies", "forget", "has", "install",
+           "needed", "negatives", "pool", "positives", "prime", "sampler"]
 
-CACHE_LIMIT_BYTES = 256 * 2**20          # the oldest cached pools go beyond this
 _WORKER_START_MS = 1500                  # a worker process imports Schemathesis and loads the spec first
 
 
@@ -81,6 +72,9 @@ class PoolKey:
 # Pools drawn (or read from the cache, or handed over by a worker process) in this process, by
 # (API, mode, size, seed): runs that share a seed (every fault of the self-verification) share them.
 _POOLS: dict[tuple[str, str, int, int], tuple[Any, ...]] = {}
+# ``st.sampled_from`` over a pool, made once: a new one hashes every case of the pool again for its
+# label (Hypothesis labels a sampled_from by its elements), about 10 ms a draw from a 260-case pool
+_SAMPLERS: dict[tuple[str, str, int, int], tuple[tuple[Any, ...], Any]] = {}
 POOL_MODES = ("positive", "negative", "coverage")
 
 
@@ -125,6 +119,17 @@ def has(key: tuple[str, str, int, int]) -> bool:
 
 def forget() -> None:
     _POOLS.clear()
+    _SAMPLERS.clear()
+
+
+def sampler(slug: str, mode: str, size: int, pool_seed: int) -> Any:
+    """``st.sampled_from`` over :func:`pool` of the same key, one strategy per pool."""
+    key = (slug, mode, size, pool_seed)
+    cases = pool(*key)
+    held = _SAMPLERS.get(key)
+    if held is None or held[0] is not cases:
+        held = _SAMPLERS[key] = (cases, st.sampled_from(cases))
+    return held[1]
 
 
 # --- the pools a run's rules draw from ---------------------------------------------------------------
@@ -160,9 +165,9 @@ def coverage(ctx: RunContext, slug: str) -> tuple[Any, ...]:
     return pool(*_coverage_key(ctx, slug).args)
 
 
-def flow_bodies(ctx: RunContext, slug: str) -> tuple[Any, ...]:
-    """The valid cases the API's flow rules draw their bodies from."""
-    return pool(*_flow_key(ctx, slug).args)
+def flow_bodies(ctx: RunContext, slug: str) -> Any:
+    """The strategy the API's flow rules draw their bodies with: one of its pool of valid cases."""
+    return sampler(*_flow_key(ctx, slug).args)
 
 
 def needed(ctx: RunContext, rules: Iterable[Rule]) -> list[PoolKey]:
@@ -204,7 +209,7 @@ def prime(ctx: RunContext, rules: Iterable[Rule] | None = None, *, workers: int 
     done.in_memory = len(keys) - len(missing)
     if use_cache:
         for key in list(missing):
-            cases = _read(key, ctx.profile.name)
+            cases = pool_cache.read(key, ctx.profile.name)
             if cases is not None:
                 install(key.args, cases)
                 missing.remove(key)
@@ -215,10 +220,10 @@ def prime(ctx: RunContext, rules: Iterable[Rule] | None = None, *, workers: int 
         for key, cases in drawn.items():
             install(key.args, cases)
             if use_cache:
-                _write(key, ctx.profile.name, cases)
+                pool_cache.write(key, ctx.profile.name, cases)
         done.drawn, done.processes = len(drawn), processes
         if use_cache:
-            _prune()
+            pool_cache.prune()
     done.seconds = round(time.perf_counter() - started, 3)
     return done
 
@@ -260,7 +265,7 @@ def _draw(keys: Sequence[PoolKey], processes: int) -> dict[PoolKey, tuple[Any, .
                 drawn.update({key: draw_pool(*key.args) for key in share})
             continue
         for key in share:
-            drawn[key] = tuple(unpack_case(key.slug, case) for case in packed[key.args])
+            drawn[key] = tuple(pool_cache.unpack_case(key.slug, case) for case in packed[key.args])
     return drawn
 
 
@@ -293,104 +298,9 @@ def _worker_main() -> None:
     """In a worker process: draw the pools named on stdin, write them to stdout as plain data."""
     keys = pickle.loads(sys.stdin.buffer.read())
     with seed_alone():
-        packed = {args: [pack_case(case) for case in draw_pool(*args)] for args in keys}
+        packed = {args: [pool_cache.pack_case(case) for case in draw_pool(*args)] for args in keys}
     sys.stdout.buffer.write(pickle.dumps(packed, protocol=pickle.HIGHEST_PROTOCOL))
     sys.stdout.buffer.flush()
-
-
-# --- cases that travel: to the disk cache and back from a worker process ----------------------------
-
-_CASE_FIELDS = ("method", "path", "id", "path_parameters", "headers", "cookies", "query", "body", "media_type",
-                "multipart_content_types")
-_NO_BODY = "\x00orderproof: no body\x00"
-
-
-def pack_case(case: Any) -> dict[str, Any]:
-    """A case as plain picklable data: everything but its operation (which the reader has)."""
-    packed = {name: getattr(case, name) for name in _CASE_FIELDS}
-    if packed["body"] is NOT_SET:
-        packed["body"] = _NO_BODY
-    packed["meta"] = case.meta
-    return packed
-
-
-def unpack_case(slug: str, packed: dict[str, Any]) -> Any:
-    """The case :func:`pack_case` packed, bound to this process's operation of the API."""
-    fields = dict(packed)
-    meta = fields.pop("meta")
-    if isinstance(fields["body"], str) and fields["body"] == _NO_BODY:
-        fields["body"] = NOT_SET
-    method, path = fields.pop("method"), fields.pop("path")
-    return Case(generation.load_operation(slug), method, path, meta=meta, **fields)
-
-
-# --- the cache on disk ---------------------------------------------------------------------------------
-
-@cache
-def generator_version() -> str:
-    """What decides the cases besides the spec and the seed: the generation code, Schemathesis, Hypothesis."""
-    code = hashlib.sha256()
-    here = Path(__file__).resolve().parent
-    for path in (here / "pools.py", here / "generation.py", here.parent / "core" / "profiles.py"):
-        code.update(path.read_bytes())
-    return (f"orderproof {__version__} ({code.hexdigest()[:16]}), schemathesis {schemathesis.__version__}, "
-            f"hypothesis {hypothesis.__version__}")
-
-
-@cache
-def _spec_sha256(slug: str) -> str:
-    return hashlib.sha256(registry.get(slug).spec_path.read_bytes()).hexdigest()
-
-
-def _path(key: PoolKey, profile: str) -> Path:
-    identity = json.dumps({"api": key.slug, "pool": key.mode, "size": key.size, "seed": key.seed, "profile": profile,
-                           "spec": _spec_sha256(key.slug), "generator": generator_version()}, sort_keys=True)
-    return cache_dir() / "pools" / f"{key.slug}-{key.mode}-{hashlib.sha256(identity.encode()).hexdigest()[:32]}.pickle"
-
-
-def _read(key: PoolKey, profile: str) -> tuple[Any, ...] | None:
-    path = _path(key, profile)
-    try:
-        packed = pickle.loads(path.read_bytes())
-        cases = tuple(unpack_case(key.slug, case) for case in packed)
-    except Exception:  # noqa: BLE001 - no entry, or one this version cannot read: draw it again
-        return None
-    try:
-        os.utime(path)                   # recently used: pruned last
-    except OSError:
-        pass
-    return cases
-
-
-def _write(key: PoolKey, profile: str, cases: tuple[Any, ...]) -> None:
-    """Write one entry atomically (other processes may read the same cache); a cache that cannot be
-    written is skipped, never an error."""
-    path = _path(key, profile)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_bytes(pickle.dumps([pack_case(case) for case in cases], protocol=pickle.HIGHEST_PROTOCOL))
-        os.replace(tmp, path)
-    except Exception:  # noqa: BLE001 - e.g. a read-only home directory: the run goes on without a cache
-        return
-
-
-def _prune(limit: int = CACHE_LIMIT_BYTES) -> None:
-    """Remove the least recently used entries beyond ``limit`` bytes."""
-    try:
-        entries = [(entry.stat().st_mtime, entry.stat().st_size, entry)
-                   for entry in (cache_dir() / "pools").glob("*.pickle")]
-    except OSError:
-        return
-    total = sum(size for _, size, _ in entries)
-    for _, size, entry in sorted(entries, key=lambda item: item[0]):
-        if total <= limit:
-            break
-        try:
-            entry.unlink()
-            total -= size
-        except OSError:
-            pass
 
 
 if __name__ == "__main__":
