@@ -1,6 +1,7 @@
 """``certify`` in several processes: the run's APIs are dealt to ``--jobs`` processes (the shares of
-``--shard``): share 1 in this process, each other an ``orderproof certify --shard I/N`` of its own
-with the run's seed, and their reports are joined into the run's (:func:`orderproof.report.merge.join`). Shards of one run reach the
+``--shard``): share 1 in this process, each other the ``--shard I/N`` of the run with its seed, in a
+fork of this process on Linux (elsewhere an ``orderproof certify --shard I/N`` of its own), and their
+reports are joined into the run's (:func:`orderproof.report.merge.join`). Shards of one run reach the
 verdicts of one process (tests/commands/test_shard.py proves it), and share nothing but the target:
 each has its own embedded reference, or sends to the same service at its share of the rate limit.
 
@@ -15,6 +16,7 @@ import dataclasses
 import json
 import os
 import shlex
+import signal
 import subprocess
 import sys
 import threading
@@ -24,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from orderproof import registry
+from orderproof.core import masking
 from orderproof.core.errors import UsageError
 from orderproof.core.limits import usable_cores
 from orderproof.core.options import RunOptions
@@ -34,6 +37,9 @@ __all__ = ["EVENTS_ENV", "JsonEvents", "JobsFailed", "jobs_for", "run_in_process
 
 EVENTS_ENV = "ORDERPROOF_EVENTS"
 JOBS_ENV = "ORDERPROOF_JOBS"            # the default of --jobs
+# A share starts as a fork of this process where that is safe and usual (Linux); elsewhere as a new
+# interpreter running `orderproof certify --shard I/N`.
+FORK = sys.platform.startswith("linux")
 
 
 def jobs_for(options: RunOptions) -> int:
@@ -109,12 +115,15 @@ def _words(options: RunOptions, seed: int, shard: Shard, report_dir: Path, jobs:
 
 def run_in_processes(options: RunOptions, run_apis: tuple[str, ...], seed: int, jobs: int, stage: Path,
                      on_event: Callable[[str, dict], None], total: int,
-                     here: Callable[[RunOptions], int]) -> dict[str, Any]:
+                     here: Callable[[RunOptions], int], costs: dict[str, float] | None = None) -> dict[str, Any]:
     """Certify the run in ``jobs`` processes: share 1 in this one (``here(options)`` certifies the
     share its options name and writes its reports), the others each in a process started first.
-    Write the joined reports into ``stage`` and return the certificate. Raises :class:`JobsFailed`
+    Write the joined reports into ``stage`` and return the certificate. ``costs``: the seconds each
+    API is expected to take (default: the adapters' first-run costs). Raises :class:`JobsFailed`
     when a share ends without a verdict."""
-    costs = registry.certify_costs(run_apis, options.profile)
+    if costs is None or not FORK:        # a new interpreter deals by the adapters' costs: so must this one
+        costs = registry.certify_costs(run_apis, options.profile)
+    options = dataclasses.replace(options, share_costs=costs)
     shares = [_Share(index, share(run_apis, Shard(index, jobs), costs), stage / f".share-{index}")
               for index in range(1, jobs + 1)]
     env = {**os.environ, EVENTS_ENV: "json", "PYTHONPATH": os.pathsep.join(path for path in sys.path if path)}
@@ -123,10 +132,15 @@ def run_in_processes(options: RunOptions, run_apis: tuple[str, ...], seed: int, 
     codes: list[int] = []
     try:
         for part in shares[1:]:
-            command = [sys.executable, "-m", "orderproof", "certify",
-                       *_words(options, seed, Shard(part.index, jobs), part.report_dir, jobs)]
-            part.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
-                                            text=True, encoding="utf-8", errors="replace")
+            share_options = dataclasses.replace(options, seed=seed, shard=Shard(part.index, jobs), jobs=1,
+                                                report_dir=part.report_dir)
+            if FORK:
+                part.process = _Forked(here, share_options)
+            else:
+                command = [sys.executable, "-m", "orderproof", "certify",
+                           *_words(options, seed, Shard(part.index, jobs), part.report_dir, jobs)]
+                part.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                                                text=True, encoding="utf-8", errors="replace")
             threads += [threading.Thread(target=relay.read, args=(part.process.stdout,), daemon=True),
                         threading.Thread(target=_collect, args=(part.process.stderr, part.stderr), daemon=True)]
         for thread in threads:
@@ -165,6 +179,79 @@ def run_in_processes(options: RunOptions, run_apis: tuple[str, ...], seed: int, 
     return join(parts, stage, run_id=options.run_id, merged_from=None,
                 replay=f"{options.command(report_dir=True)} "
                        f"{' '.join(f'--api {api}' for api in run_apis)} --seed {seed}")
+
+
+class _Forked:
+    """A share certified in a child of this process (``os.fork``): it starts with every module this
+    process imported (a new interpreter takes about 2 s to import Schemathesis, Hypothesis, FastAPI
+    and pytest), and is watched as a ``subprocess.Popen`` is: its events are JSON lines on
+    ``stdout``, its refusal or error a line on ``stderr``, its exit code the share's."""
+
+    def __init__(self, here: Callable[[RunOptions], int], options: RunOptions):
+        out_read, out_write = os.pipe()
+        err_read, err_write = os.pipe()
+        for stream in (sys.stdout, sys.stderr):         # nothing buffered here is written twice
+            stream.flush()
+        self.pid = os.fork()
+        if self.pid == 0:                                # the child: never returns
+            os.close(out_read)
+            os.close(err_read)
+            os._exit(_certify_share(here, options, out_write, err_write))
+        os.close(out_write)
+        os.close(err_write)
+        self.stdout = os.fdopen(out_read, "r", encoding="utf-8", errors="replace")
+        self.stderr = os.fdopen(err_read, "r", encoding="utf-8", errors="replace")
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def wait(self) -> int:
+        if self.returncode is None:
+            _, status = os.waitpid(self.pid, 0)
+            self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def kill(self) -> None:
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def _certify_share(here: Callable[[RunOptions], int], options: RunOptions, events: int, errors: int) -> int:
+    """In a forked child: certify the share, its events to ``events``, a refusal or an error to
+    ``errors``; the exit code of ``orderproof certify`` (0, 1, 2 refused, 3 broke, 130 interrupted)."""
+    code = 3
+    try:
+        # stdout is the events pipe (a stray line on it is skipped as no event), stderr the errors'
+        os.dup2(events, 1)
+        os.dup2(errors, 2)
+        os.close(events)
+        os.close(errors)
+        sys.stdout = open(1, "w", encoding="utf-8", errors="replace", buffering=1, closefd=False)   # noqa: SIM115
+        sys.stderr = open(2, "w", encoding="utf-8", errors="replace", buffering=1, closefd=False)   # noqa: SIM115
+        os.environ[EVENTS_ENV] = "json"
+        code = here(dataclasses.replace(options, on_event=JsonEvents()))
+    except UsageError as exc:
+        print(f"orderproof certify: error: {exc}", file=sys.stderr)
+        code = exc.exit_code
+    except KeyboardInterrupt:
+        code = 130
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent, which ends the run with it
+        print(masking.mask_text(f"orderproof certify: internal error: {type(exc).__name__}: {exc}"), file=sys.stderr)
+        code = 3
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except Exception:  # noqa: BLE001
+                pass
+    return code
 
 
 class _Relay:
