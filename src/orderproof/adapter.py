@@ -41,11 +41,13 @@ class ApiAdapter:
     secret_auth_keys: tuple[str, ...] = ()             # of which secrets (masked in every report)
     edge_fields: tuple[tuple[Any, ...], ...] = ()      # money and id fields, as paths into a body
     snapshot_keys: tuple[str, ...] = ()                # the parts of "a player snapshot" this API fills
-    # What a run of this API costs, measured on the 2-core build machine (benchmarks/run.py, "shard"):
-    # seconds of `certify --api SLUG --profile P --jobs 1 --no-cache` in process less the ~2.3 s every
-    # process spends starting (deals the APIs to shards and processes; {}: the mean of the others),
+    # What a run of this API costs, measured on the 2-core build machine (benchmarks/costs.py):
+    # seconds of `certify --api SLUG --profile P --jobs 1 --no-cache` in process less what a process
+    # takes to start (about 1.4 s; deals the APIs to shards and processes; {}: the mean of the others),
     # and milliseconds to draw one generated case by pool (positive, negative; coverage: the sample).
+    # ``rerun_seconds``: the same with every pool read from the cache (a rerun with the same seed).
     certify_seconds: Mapping[str, float] = {}
+    rerun_seconds: Mapping[str, float] = {}
     draw_ms: Mapping[str, float] = {}
     # How a request is signed, for a replay script to sign it again (None: not signed). Its
     # ``scheme`` must be one the script's fill.py knows; ``sign`` computes the same.

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import cache
 
 from orderproof.adapter import ApiAdapter
@@ -72,11 +72,17 @@ def get(slug: str) -> ApiAdapter:
     return known[slug]
 
 
-def certify_costs(apis: Iterable[str], profile: str) -> dict[str, float]:
-    """The measured seconds of a certify run of each API that declares one (shares are dealt by them)."""
+def certify_costs(apis: Iterable[str], profile: str, cached: Mapping[str, float] | None = None) -> dict[str, float]:
+    """The measured seconds of a certify run of each API that declares one (shares are dealt by them).
+    ``cached``: the part (0 to 1) of each API's generated cases already in the cache; a run of an API
+    costs its ``certify_seconds`` with none cached and its ``rerun_seconds`` with all."""
     found = {}
     for slug in apis:
-        seconds = get(slug).certify_seconds.get(profile)
-        if seconds is not None:
-            found[slug] = float(seconds)
+        adapter = get(slug)
+        seconds = adapter.certify_seconds.get(profile)
+        if seconds is None:
+            continue
+        rerun = adapter.rerun_seconds.get(profile, seconds)
+        part = min(1.0, max(0.0, (cached or {}).get(slug, 0.0)))
+        found[slug] = round(float(seconds) - (float(seconds) - float(rerun)) * part, 3)
     return found

@@ -18,11 +18,13 @@ import traceback
 from pathlib import Path
 from typing import Any
 
+from orderproof import registry
 from orderproof.commands import jobs
 from orderproof.core import masking
 from orderproof.core.errors import UsageError
 from orderproof.core.options import RunOptions, add_options
 from orderproof.core.results import RunResult
+from orderproof.engine import pools
 from orderproof.engine.context import RunContext, build_context
 from orderproof.report import certificate
 from orderproof.report.directory import StagedReports
@@ -134,6 +136,8 @@ def _run_in_processes(context: RunContext, options: RunOptions, progress: Progre
                       stage: Path) -> dict:
     """The run's APIs shared among ``processes`` certify processes (:mod:`.jobs`), their reports joined."""
     run_apis, seed, total = context.run_apis, context.seed, len(context.catalogue.rules)
+    # the shares are dealt by what each API will cost this time: less where its cases are cached
+    costs = registry.certify_costs(run_apis, options.profile, cached=pools.cached_part(context))
     context.close()                     # each share resolves the target itself (its own embedded reference)
 
     progress.interleaved = True         # the shares' rules end in any order: each line names its API
@@ -142,7 +146,7 @@ def _run_in_processes(context: RunContext, options: RunOptions, progress: Progre
         return _certify_here(build_context(share_options), share_options, _Quiet())["exit_code"]
 
     try:
-        return jobs.run_in_processes(options, run_apis, seed, processes, stage, progress, total, here)
+        return jobs.run_in_processes(options, run_apis, seed, processes, stage, progress, total, here, costs)
     finally:
         progress.close()
 

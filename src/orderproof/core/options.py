@@ -153,6 +153,9 @@ class RunOptions:
     no_cache: bool = False              # neither read nor write the cache of generated cases
     jobs: int | None = None             # processes (certify); None: one per core for the embedded reference
     shard: Shard | None = None          # this run is share I of N (certify --shard I/N)
+    # how the shares are dealt: the seconds of each API (certify --jobs hands its shares the costs it
+    # dealt by, which count the cases already cached); None: the adapters' measured first-run costs
+    share_costs: Mapping[str, float] | None = field(default=None, compare=False, repr=False)
     run_id: str = field(default_factory=lambda: uuid.uuid4().hex)
     on_event: Callable[[str, dict], None] | None = field(default=None, compare=False, repr=False)
 

@@ -161,7 +161,8 @@ def build_context(options: RunOptions) -> RunContext:
         run_apis = tuple(target.apis)
         apis = run_apis
         if options.shard is not None:             # a share of the run's APIs
-            apis = share(run_apis, options.shard, registry.certify_costs(run_apis, options.profile))
+            costs = options.share_costs or registry.certify_costs(run_apis, options.profile)
+            apis = share(run_apis, options.shard, costs)
         catalogue = load_catalogue(apis)
         pins = dict(target.conventions)
         if target.conventions:

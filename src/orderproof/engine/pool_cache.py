@@ -27,7 +27,7 @@ from orderproof.core.paths import cache_dir
 from orderproof.core.version import __version__
 from orderproof.engine import generation
 
-__all__ = ["CACHE_LIMIT_BYTES", "generator_version", "pack_case", "prune", "read", "unpack_case", "write"]
+__all__ = ["CACHE_LIMIT_BYTES", "exists", "generator_version", "pack_case", "prune", "read", "unpack_case", "write"]
 
 CACHE_LIMIT_BYTES = 256 * 2**20          # the oldest cached pools go beyond this
 
@@ -80,6 +80,10 @@ def _path(key: Any, profile: str) -> Path:
     identity = json.dumps({"api": key.slug, "pool": key.mode, "size": key.size, "seed": key.seed, "profile": profile,
                            "spec": _spec_sha256(key.slug), "generator": generator_version()}, sort_keys=True)
     return cache_dir() / "pools" / f"{key.slug}-{key.mode}-{hashlib.sha256(identity.encode()).hexdigest()[:32]}.pickle"
+
+
+def exists(key: Any, profile: str) -> bool:
+    return _path(key, profile).is_file()
 
 
 def read(key: Any, profile: str) -> tuple[Any, ...] | None:

@@ -42,7 +42,7 @@ from orderproof.engine import generation, pool_cache
 from orderproof.engine.context import RunContext, rule_kind
 
 __all__ = ["PoolKey", "Primed", "coverage", "draw_pool", "flow_bodies", "forget", "has", "install",
-           "needed", "negatives", "pool", "positives", "prime", "sampler"]
+           "cached_part", "needed", "negatives", "pool", "positives", "prime", "sampler"]
 
 _WORKER_START_MS = 1500                  # a worker process imports Schemathesis and loads the spec first
 
@@ -183,6 +183,19 @@ def needed(ctx: RunContext, rules: Iterable[Rule]) -> list[PoolKey]:
         if "flow" in found:
             keys.append(_flow_key(ctx, slug))
     return list(dict.fromkeys(keys))
+
+
+def cached_part(ctx: RunContext) -> dict[str, float]:
+    """For each API of the run, the part (0 to 1, by drawing cost) of its pools already in the cache."""
+    found: dict[str, float] = {}
+    if ctx.options.no_cache:
+        return found
+    for slug in ctx.run_apis:
+        keys = needed(ctx, [rule for rule in ctx.catalogue.rules if rule.api == slug])
+        total = sum(key.cost_ms for key in keys)
+        cached = sum(key.cost_ms for key in keys if pool_cache.exists(key, ctx.profile.name))
+        found[slug] = cached / total if total else 0.0
+    return found
 
 
 # --- priming: the cache, then parallel drawing ---------------------------------------------------------

@@ -40,8 +40,9 @@ class BetPlacement(ApiAdapter):
     auth_keys = ("api_key",)
     secret_auth_keys = ("api_key",)
     edge_fields = (("bets", 0, "stake"), ("bets", 0, "decimalPrice"))
-    certify_seconds = {"quick": 3.2, "standard": 7.9, "thorough": 40.0}
-    draw_ms = {"positive": 20, "negative": 44, "coverage": 100}
+    certify_seconds = {"quick": 3.9, "standard": 6.8, "thorough": 40.0}
+    rerun_seconds = {"quick": 2.6, "standard": 4.2}
+    draw_ms = {"positive": 29, "negative": 28, "coverage": 63}
     snapshot_keys = ("balance", "bets", "ledger")
 
     def overlay(self, body: dict[str, Any], scene: Any, player: Mapping[str, Any], draw: Draw,

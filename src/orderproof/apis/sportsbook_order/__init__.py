@@ -42,8 +42,9 @@ class SportsbookOrder(ApiAdapter):
     order = 0
     edge_fields = (("ticketId",), ("orderAmount",), ("betList", 0, "betAmount"), ("optionArray", 0, "macthId"),
                    ("betList", 0, "oddsEuro"))
-    certify_seconds = {"quick": 4.0, "standard": 5.0, "thorough": 17.0}
-    draw_ms = {"positive": 60, "negative": 66, "coverage": 130}
+    certify_seconds = {"quick": 2.7, "standard": 4.6, "thorough": 17.0}
+    rerun_seconds = {"quick": 1.6, "standard": 2.0}
+    draw_ms = {"positive": 75, "negative": 94, "coverage": 147}
     snapshot_keys = ("balance", "orders", "ledger")
 
     def overlay(self, body: dict[str, Any], scene: Any, player: Mapping[str, Any], draw: Draw,
