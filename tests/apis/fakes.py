@@ -24,7 +24,7 @@ from functools import cache
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from orderproof.catalogue import Catalogue, Rule, load_catalogue
@@ -215,15 +215,17 @@ class FakeFlow:
 
 
 def run_flow(rule_id: str, check: Callable[[Rule, Any], Any], respond: Callable[[FakeFlow, Request], tuple[int, Any]],
-             max_examples: int = 25, book: ConventionBook | None = None) -> None:
+             max_examples: int = 25, book: ConventionBook | None = None, shrink: bool = False) -> None:
     """Run the flow check of rule ``rule_id`` as the runner does: inside a Hypothesis test, one fresh
     FakeFlow of the rule's API per example (carrying the rule), one convention book for the whole run,
-    the rule handed to the check."""
+    the rule handed to the check. A failure ends the run as found (a test of the verdict need not
+    shrink it; ``shrink=True`` for one that reads the simplest failing scenario)."""
     verified = rule(rule_id)
     book = book if book is not None else ConventionBook()
+    phases = (Phase.explicit, Phase.generate) + ((Phase.shrink,) if shrink else ())
 
     @settings(max_examples=max_examples, deadline=None, database=None, derandomize=True, report_multiple_bugs=False,
-              suppress_health_check=list(HealthCheck))
+              suppress_health_check=list(HealthCheck), phases=phases)
     @given(st.data())
     def scenario(data: Any) -> None:
         check(verified, FakeFlow(verified.api, data, respond, rule=verified, conventions=book))
@@ -232,10 +234,11 @@ def run_flow(rule_id: str, check: Callable[[Rule, Any], Any], respond: Callable[
 
 
 def assert_flow_fails(rule_id: str, check: Callable[[Rule, Any], Any],
-                      respond: Callable[[FakeFlow, Request], tuple[int, Any]], max_examples: int = 40) -> RuleFailure:
+                      respond: Callable[[FakeFlow, Request], tuple[int, Any]], max_examples: int = 40,
+                      shrink: bool = False) -> RuleFailure:
     """The flow check of rule ``rule_id`` fails against ``respond`` with a failure of that rule."""
     with pytest.raises(RuleFailure) as info:
-        run_flow(rule_id, check, respond, max_examples)
+        run_flow(rule_id, check, respond, max_examples, shrink=shrink)
     assert info.value.rule_id == rule_id, str(info.value)
     return info.value
 
