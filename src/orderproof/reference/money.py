@@ -66,7 +66,7 @@ def json_bytes(obj: Any, *, scientific: bool = False, indent: int | None = None)
 def _encode(obj: Any, scientific: bool, indent: int | None = None, level: int = 0) -> str:
     if isinstance(obj, (dict, list, tuple)):
         if isinstance(obj, dict):
-            items = [f"{json.dumps(str(k), ensure_ascii=False)}:{'' if indent is None else ' '}"
+            items = [f"{_string(str(k))}:{'' if indent is None else ' '}"
                      f"{_encode(v, scientific, indent, level + 1)}" for k, v in obj.items()]
             opening, closing = "{", "}"
         else:
@@ -82,4 +82,14 @@ def _encode(obj: Any, scientific: bool, indent: int | None = None, level: int = 
         return str(obj) if scientific else text(obj)
     if isinstance(obj, float):
         raise TypeError("floats are not allowed in reference responses; use Decimal")
+    if isinstance(obj, str):
+        return _string(obj)
+    if obj is True or obj is False or obj is None:
+        return _CONSTANTS[obj]
+    if type(obj) is int:
+        return int.__repr__(obj)
     return json.dumps(obj, ensure_ascii=False)
+
+
+_string = json.encoder.encode_basestring            # json.dumps(text, ensure_ascii=False), without its setup
+_CONSTANTS = {True: "true", False: "false", None: "null"}
