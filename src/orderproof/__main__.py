@@ -1,3 +1,3 @@
-from orderproof.cli import main
+from orderproof.cli import console
 
-raise SystemExit(main())
+raise SystemExit(console())

@@ -6,6 +6,7 @@ Each command module defines ``NAME``, ``HELP``, ``add_arguments(parser)`` and ``
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 import textwrap
@@ -63,5 +64,14 @@ def main(argv: list[str] | None = None) -> int:
         return 141
 
 
+def console() -> int:
+    """The ``orderproof`` command of a process of its own: ``main``, then a quick exit. The objects
+    of a run stay reachable until the interpreter ends; freezing them spares its last garbage
+    collection a walk over them (about 0.3 s)."""
+    code = main()
+    gc.freeze()
+    return code
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(console())
