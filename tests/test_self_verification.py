@@ -109,8 +109,9 @@ def test_fault_fails_exactly_its_rules(name: str) -> None:
 
 
 def replay_against(result, fault: str | None):
-    """The recorded scenario of a FAIL, replayed once on a freshly served reference (over HTTP)."""
-    context = build_context(RunOptions(apis=(result.api,), fault=fault, serve=True, profile=PROFILE, seed=SEED))
+    """The recorded scenario of a FAIL, replayed once on a fresh reference (in process, as the run
+    itself; tests/commands/test_replay.py replays each kind of scenario over HTTP)."""
+    context = build_context(RunOptions(apis=(result.api,), fault=fault, profile=PROFILE, seed=SEED))
     try:
         with seed_alone():
             return replay(context, context.catalogue.rule(result.rule_id), result.evidence.scenario["trace"], salt=7)
