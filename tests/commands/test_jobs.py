@@ -58,3 +58,17 @@ def test_the_shares_are_dealt_by_what_each_api_costs_this_time():
     assert rerun["travel-order"] == travel.rerun_seconds["standard"] < first["travel-order"]
     assert rerun["travel-order"] < half["travel-order"] < first["travel-order"]
     assert half["bet-placement"] == first["bet-placement"]
+
+
+def test_each_share_says_whose_cases_it_drew(capfd, tmp_path, monkeypatch):
+    """In a run of several processes the notices interleave: each names the APIs of its share."""
+    from orderproof.cli import main
+
+    monkeypatch.setenv("ORDERPROOF_CACHE_DIR", str(tmp_path / "cache"))
+    code = main(["certify", "--jobs", "2", "--api", "superbet-reserve", "--api", "jackpot-ticket", "--profile",
+                 "quick", "--seed", "1", "--report-dir", str(tmp_path / "reports")])
+    out, err = capfd.readouterr()
+    notices = sorted(line for line in (out + err).splitlines() if line.startswith("generated cases"))
+    assert code == 0
+    assert [line.split(":")[0] for line in notices] == ["generated cases of jackpot-ticket",
+                                                        "generated cases of superbet-reserve"], notices

@@ -66,7 +66,8 @@ def _prime(ctx: RunContext, rule: Rule) -> None:
     if primed.drawn + primed.from_cache and ctx.on_notice is not None:
         where = f" in {primed.processes} processes" if primed.processes > 1 else ""
         cached = f", {primed.from_cache} read from the cache" if primed.from_cache else ""
-        ctx.on_notice("", f"generated cases: {primed.drawn} pools drawn{where}{cached} ({primed.seconds:.1f}s)")
+        whose = f" of {', '.join(ctx.catalogue.apis)}" if ctx.options.shard is not None else ""   # one share of several
+        ctx.on_notice("", f"generated cases{whose}: {primed.drawn} pools drawn{where}{cached} ({primed.seconds:.1f}s)")
 
 
 def confirm_replay(ctx: RunContext, rule: Rule, scenario: dict[str, Any]) -> None:
