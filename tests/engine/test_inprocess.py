@@ -5,6 +5,7 @@ answer ends in the session's timeout."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import threading
 import time
@@ -112,3 +113,21 @@ def test_the_reference_in_process_keeps_its_wal_between_requests():
     assert os.path.exists(store.path + "-wal")
     store.close()
     assert not any(os.path.exists(store.path + suffix) for suffix in ("", "-wal", "-shm"))
+
+
+def test_the_loop_of_a_sending_thread_goes_with_the_thread():
+    """Concurrent groups send from new threads each time (a thread pool per group): the event loop
+    of each thread is closed when it ends, so no descriptors pile up over a long run."""
+    session = InProcessSession(Echo())
+
+    def group() -> None:
+        with ThreadPoolExecutor(4) as pool:
+            list(pool.map(lambda _: session.get("http://testserver/x"), range(4)))
+
+    group()
+    gc.collect()
+    before = len(os.listdir("/proc/self/fd"))
+    for _ in range(20):
+        group()
+    gc.collect()
+    assert len(os.listdir("/proc/self/fd")) <= before + 2

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import io
 import threading
+import weakref
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -37,32 +38,31 @@ def _reason(status: int) -> str:
         return ""
 
 
-class _Loops(threading.local):
-    loop: asyncio.AbstractEventLoop | None = None
+class _ThreadLoop:
+    """The event loop of one sending thread, closed when the thread ends (its thread-local goes)."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.close = weakref.finalize(self, self.loop.close)
 
 
 class _InThreadAdapter(requests.adapters.HTTPAdapter):
     def __init__(self, app: Any) -> None:
         super().__init__()
         self.app = app
-        self._local = _Loops()
-        self._loops: list[asyncio.AbstractEventLoop] = []
-        self._lock = threading.Lock()
+        self._local = threading.local()
 
     def _loop(self) -> asyncio.AbstractEventLoop:
-        loop = self._local.loop
-        if loop is None:
-            loop = self._local.loop = asyncio.new_event_loop()
-            with self._lock:
-                self._loops.append(loop)
-        return loop
+        held = getattr(self._local, "held", None)
+        if held is None:
+            held = self._local.held = _ThreadLoop()
+        return held.loop
 
     def close(self) -> None:
-        with self._lock:
-            loops, self._loops = self._loops, []
-        for loop in loops:
-            if not loop.is_running():
-                loop.close()
+        held = getattr(self._local, "held", None)
+        if held is not None:
+            del self._local.held
+            held.close()
 
     def send(self, request: requests.PreparedRequest, stream: bool = False, timeout: Any = None,
              verify: Any = True, cert: Any = None, proxies: Any = None) -> requests.Response:
