@@ -17,7 +17,7 @@ import requests
 from orderproof.core.paths import INLINE_EXTENSION
 from orderproof.engine.inprocess import InProcessSession
 from orderproof.reference.app import create_app
-from orderproof.reference.storage import blocking
+from orderproof.reference.offload import blocking
 
 
 class Echo:

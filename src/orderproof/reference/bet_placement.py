@@ -35,7 +35,7 @@ from orderproof.reference import idempotency
 from orderproof.reference.errors import BadRequest, fingerprint, parse_json
 from orderproof.reference.idempotency import Reply
 from orderproof.reference.money import decimal_places, json_bytes, text
-from orderproof.reference.storage import blocking
+from orderproof.reference.offload import blocking
 
 log = logging.getLogger("orderproof.reference")
 

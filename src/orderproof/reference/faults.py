@@ -109,13 +109,11 @@ def check_then_act(store, scope, key, fingerprint, process, *, replay, matches=i
     with _in_flight_lock:
         _in_flight[flight] = _in_flight.get(flight, 0) + 1
     try:
-        started = time.monotonic()
-        while time.monotonic() - started < RACE_WINDOW_S:
-            time.sleep(0.01)
-            with _in_flight_lock:
-                alone = _in_flight[flight] == 1
-            if alone and time.monotonic() - started >= RACE_GRACE_S:
-                break
+        time.sleep(RACE_GRACE_S)
+        with _in_flight_lock:
+            crowded = _in_flight[flight] > 1
+        if crowded:
+            time.sleep(RACE_WINDOW_S - RACE_GRACE_S)
     finally:
         with _in_flight_lock:
             _in_flight[flight] -= 1

@@ -63,6 +63,10 @@ def json_bytes(obj: Any, *, scientific: bool = False, indent: int | None = None)
     return _encode(obj, scientific, indent, 0).encode("utf-8")
 
 
+_string = json.encoder.encode_basestring            # json.dumps(text, ensure_ascii=False), without its setup
+_CONSTANTS = {True: "true", False: "false", None: "null"}
+
+
 def _encode(obj: Any, scientific: bool, indent: int | None = None, level: int = 0) -> str:
     if isinstance(obj, (dict, list, tuple)):
         if isinstance(obj, dict):
@@ -90,6 +94,3 @@ def _encode(obj: Any, scientific: bool, indent: int | None = None, level: int = 
         return int.__repr__(obj)
     return json.dumps(obj, ensure_ascii=False)
 
-
-_string = json.encoder.encode_basestring            # json.dumps(text, ensure_ascii=False), without its setup
-_CONSTANTS = {True: "true", False: "false", None: "null"}

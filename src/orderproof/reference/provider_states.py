@@ -30,7 +30,7 @@ from orderproof.reference.money import (
     text,
     to_decimal,
 )
-from orderproof.reference.storage import blocking
+from orderproof.reference.offload import blocking
 
 SESSION_LIFETIME_S = 30 * 60
 DEFAULT_MARKETS = [{"code": "1X2", "allowed": True, "prices": ["1.85", "3.40", "4.20"]}]

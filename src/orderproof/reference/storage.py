@@ -14,16 +14,8 @@ import os
 import sqlite3
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
-
-from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
-
-from orderproof.core.paths import INLINE_EXTENSION
-
-T = TypeVar("T")
 
 CORE_SCHEMA = """
 CREATE TABLE IF NOT EXISTS operators (
@@ -82,15 +74,6 @@ CREATE TABLE IF NOT EXISTS betcards (
     event_ids TEXT NOT NULL                -- JSON list of event ids
 );
 """
-
-
-async def blocking(request: Request, function: Callable[..., T], *args: Any) -> T:
-    """Run ``function`` (which waits on the database) for ``request``: on a worker thread, so that a
-    server's event loop goes on serving other requests; or right here when the server runs every
-    request on a thread of its own (the in-process client's ASGI extension ``orderproof.inline``)."""
-    if INLINE_EXTENSION in request.scope.get("extensions", {}):
-        return function(*args)
-    return await run_in_threadpool(function, *args)
 
 
 class Store:
