@@ -42,10 +42,10 @@ class ApiAdapter:
     edge_fields: tuple[tuple[Any, ...], ...] = ()      # money and id fields, as paths into a body
     snapshot_keys: tuple[str, ...] = ()                # the parts of "a player snapshot" this API fills
     # What a run of this API costs, measured on the 2-core build machine (benchmarks/costs.py):
-    # seconds of `certify --api SLUG --profile P --jobs 1 --no-cache` in process less what a process
-    # takes to start (about 1.4 s; deals the APIs to shards and processes; {}: the mean of the others),
-    # and milliseconds to draw one generated case by pool (positive, negative; coverage: the sample).
-    # ``rerun_seconds``: the same with every pool read from the cache (a rerun with the same seed).
+    # seconds of `certify --api SLUG --profile P --jobs 1` in process with none of its cases cached,
+    # less what a process takes to start (about 1.4 s; deals the APIs to shards and processes; {}: the
+    # mean of the others), and milliseconds to draw one generated case by pool (positive, negative;
+    # coverage: the sample). ``rerun_seconds``: the same with every pool read from the cache.
     certify_seconds: Mapping[str, float] = {}
     rerun_seconds: Mapping[str, float] = {}
     draw_ms: Mapping[str, float] = {}

@@ -8,6 +8,7 @@ import pickle
 from typing import Any
 
 import pytest
+from schemathesis.core import NOT_SET
 
 from orderproof import registry
 from orderproof.core.options import RunOptions
@@ -19,7 +20,7 @@ SEED = 31
 
 def _seen(case: Any) -> tuple:
     """What a case sends and how the engine reads it."""
-    return (case.method, case.path, case.body if case.body is not pool_cache.NOT_SET else "<none>",
+    return (case.method, case.path, case.body if case.body is not NOT_SET else "<none>",
             sorted((case.headers or {}).items()), case.query, case.media_type, case.meta.generation.mode,
             generation._description(case), sorted(generation.mutated_names(case)))
 

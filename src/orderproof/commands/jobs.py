@@ -126,16 +126,19 @@ def run_in_processes(options: RunOptions, run_apis: tuple[str, ...], seed: int, 
     options = dataclasses.replace(options, share_costs=costs)
     shares = [_Share(index, share(run_apis, Shard(index, jobs), costs), stage / f".share-{index}")
               for index in range(1, jobs + 1)]
+
+    def share_options(part: _Share) -> RunOptions:
+        return dataclasses.replace(options, seed=seed, shard=Shard(part.index, jobs), jobs=1,
+                                   report_dir=part.report_dir)
+
     env = {**os.environ, EVENTS_ENV: "json", "PYTHONPATH": os.pathsep.join(path for path in sys.path if path)}
     relay = _Relay(on_event, total)
     threads = []
     codes: list[int] = []
     try:
         for part in shares[1:]:
-            share_options = dataclasses.replace(options, seed=seed, shard=Shard(part.index, jobs), jobs=1,
-                                                report_dir=part.report_dir)
             if FORK:
-                part.process = _Forked(here, share_options)
+                part.process = _Forked(here, share_options(part))
             else:
                 command = [sys.executable, "-m", "orderproof", "certify",
                            *_words(options, seed, Shard(part.index, jobs), part.report_dir, jobs)]
@@ -145,9 +148,7 @@ def run_in_processes(options: RunOptions, run_apis: tuple[str, ...], seed: int, 
                         threading.Thread(target=_collect, args=(part.process.stderr, part.stderr), daemon=True)]
         for thread in threads:
             thread.start()
-        first = shares[0]
-        codes.append(here(dataclasses.replace(options, seed=seed, shard=Shard(1, jobs), jobs=1,
-                                              report_dir=first.report_dir, on_event=relay.event)))
+        codes.append(here(dataclasses.replace(share_options(shares[0]), on_event=relay.event)))
         codes += [part.process.wait() for part in shares[1:]]
         for thread in threads:
             thread.join()

@@ -75,7 +75,6 @@ _POOLS: dict[tuple[str, str, int, int], tuple[Any, ...]] = {}
 # ``st.sampled_from`` over a pool, made once: a new one hashes every case of the pool again for its
 # label (Hypothesis labels a sampled_from by its elements), about 10 ms a draw from a 260-case pool
 _SAMPLERS: dict[tuple[str, str, int, int], tuple[tuple[Any, ...], Any]] = {}
-POOL_MODES = ("positive", "negative", "coverage")
 
 
 def pool(slug: str, mode: str, size: int, pool_seed: int) -> tuple[Any, ...]:
