@@ -30,6 +30,14 @@ def _all(ctx) -> dict[tuple, list[tuple]]:
             for key in pools.needed(ctx, ctx.catalogue.rules)}
 
 
+def _entries(tmp_path, kind: str | None = None) -> list:
+    """The cache's pool entries, or its entries of one ``kind`` (``coverage-all``: enumerations)."""
+    found = sorted((tmp_path / "cache" / "pools").glob("*.pickle"))
+    if kind is None:
+        return [path for path in found if "-coverage-all-" not in path.name]
+    return [path for path in found if f"-{kind}-" in path.name]
+
+
 @pytest.fixture
 def ctx(monkeypatch, tmp_path):
     monkeypatch.setenv("ORDERPROOF_CACHE_DIR", str(tmp_path / "cache"))
@@ -59,7 +67,7 @@ def test_the_cache_and_a_second_process_give_the_cases_one_process_draws(ctx, tm
     primed = pools.prime(ctx, workers=2)                  # one share here, one in a worker process
     assert (primed.drawn, primed.processes) == (20, 2)
     assert _all(ctx) == drawn_here
-    assert len(list((tmp_path / "cache" / "pools").glob("*.pickle"))) == 20
+    assert len(_entries(tmp_path)) == 20 and len(_entries(tmp_path, "coverage-all")) == 5   # and each API's enumeration
 
     pools.forget()
     primed = pools.prime(ctx)
@@ -72,7 +80,7 @@ def test_an_entry_of_another_generator_a_broken_one_or_no_cache_is_drawn_again(c
     rules = [rule for rule in ctx.catalogue.rules if rule.api == "superbet-reserve"]
     count = len(pools.needed(ctx, rules))
     assert pools.prime(ctx, rules, workers=1).drawn == count == 4       # positive, negative, coverage, flows
-    entries = sorted((tmp_path / "cache" / "pools").glob("*.pickle"))
+    entries = _entries(tmp_path)
     assert len(entries) == count
     pools.forget()
     pool_cache.generator_version.cache_clear()
@@ -86,6 +94,24 @@ def test_an_entry_of_another_generator_a_broken_one_or_no_cache_is_drawn_again(c
     primed = pools.prime(ctx, rules, workers=1)
     assert (primed.from_cache, primed.drawn) == (count - 1, 1)
     assert pickle.loads(entries[0].read_bytes())            # written again, whole
+
+
+def test_a_new_seed_samples_the_coverage_enumeration_an_earlier_run_kept(ctx, tmp_path, monkeypatch):
+    """The coverage phase enumerates the same cases whatever the seed: a run of another seed reads the
+    enumeration from the cache (no coverage phase run again) and sends the cases it would have drawn."""
+    rules = [rule for rule in ctx.catalogue.rules if rule.api == "jackpot-ticket"]
+    pools.prime(ctx, rules, workers=1)
+    assert len(_entries(tmp_path, "coverage-all")) == 1
+    other = build_context(RunOptions(profile="quick", seed=SEED + 1, apis=("jackpot-ticket",)))
+    try:
+        key = next(key for key in pools.needed(other, rules) if key.mode == "coverage")
+        enumerated = [_seen(case) for case in generation.coverage_sample(key.slug, key.size, key.seed)]
+        monkeypatch.setattr(generation, "coverage_cases", lambda *args: pytest.fail("enumerated again"))
+        pools.forget()
+        assert pools.prime(other, rules, workers=1).drawn == 4
+        assert [_seen(case) for case in pools.pool(*key.args)] == enumerated
+    finally:
+        other.close()
 
 
 def test_the_cache_keeps_the_most_recently_used_entries_within_its_limit(tmp_path, monkeypatch):
@@ -109,7 +135,7 @@ def test_a_cache_that_cannot_be_written_is_no_error(ctx, tmp_path, monkeypatch):
 
 
 def test_a_worker_that_cannot_start_leaves_its_share_to_this_process(ctx, monkeypatch):
-    monkeypatch.setattr(pools, "_start_worker", lambda share: None)
+    monkeypatch.setattr(pools, "_start_worker", lambda share, use_cache=False: None)
     rules = [rule for rule in ctx.catalogue.rules if rule.api in ("superbet-reserve", "bet-placement")]
     primed = pools.prime(ctx, rules, workers=2, use_cache=False)
     assert (primed.drawn, primed.processes) == (len(pools.needed(ctx, rules)), 2)

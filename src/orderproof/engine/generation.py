@@ -13,7 +13,7 @@ import json
 import random
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from functools import cache
 from typing import Any
 
@@ -36,7 +36,7 @@ from orderproof.engine.scene import Scene
 from orderproof.engine.target import Target
 from orderproof.engine.transport import Reply
 
-__all__ = ["EDGE_NUMBERS", "build_request", "case_pool", "case_strategy", "coverage_sample", "edge_cases",
+__all__ = ["EDGE_NUMBERS", "build_request", "case_pool", "case_strategy", "coverage_choice", "coverage_sample", "description_of", "edge_cases",
            "exchange_from", "fresh_case", "identify_negative", "load_operation", "overlay_case", "request_fields",
            "set_path", "spec_example", "valid_body"]
 
@@ -116,19 +116,30 @@ def coverage_cases(slug: str, mode: str = "negative") -> tuple[Any, ...]:
 
 
 def _description(case: Any) -> str:
-    data = getattr(getattr(case, "meta", None), "phase", None)
+    return description_of(getattr(case, "meta", None))
+
+
+def description_of(meta: Any) -> str:
+    """What a coverage case's metadata says it broke (``customerToken: Incorrect type``)."""
+    data = getattr(meta, "phase", None)
     return getattr(getattr(data, "data", None), "description", "") or ""
 
 
-def coverage_sample(slug: str, size: int, sample_seed: int) -> list[Any]:
-    """Every coverage case that leaves out something required (the plainest invalid request there
-    is), then a seeded sample of ``size`` of the others."""
-    cases = list(coverage_cases(slug))
-    missing = [case for case in cases if "Missing" in _description(case)]
-    rest = [case for case in cases if case not in missing]
+def coverage_choice(descriptions: Sequence[str], size: int, sample_seed: int) -> list[int]:
+    """Which of the coverage cases (by their descriptions, in order) a sample sends, by index: every
+    one that leaves out something required (the plainest invalid request there is), then a seeded
+    sample of ``size`` of the others."""
+    missing = [index for index, text in enumerate(descriptions) if "Missing" in text]
+    rest = [index for index, text in enumerate(descriptions) if "Missing" not in text]
     if size < len(rest):
         rest = random.Random(sample_seed).sample(rest, size)
     return missing + rest
+
+
+def coverage_sample(slug: str, size: int, sample_seed: int) -> list[Any]:
+    """The :func:`coverage_choice` of the API's coverage cases."""
+    cases = coverage_cases(slug)
+    return [cases[index] for index in coverage_choice([_description(case) for case in cases], size, sample_seed)]
 
 
 def mutated_names(case: Any) -> set[str]:

@@ -2,7 +2,8 @@
 travel to it and back from a worker process of :mod:`orderproof.engine.pools`.
 
 An entry's key is (API, pool, size, seed, profile, the spec file's sha256, the generator version:
-orderproof's generation code, Schemathesis and Hypothesis). Entries are written atomically (other
+orderproof's generation code, Schemathesis and Hypothesis); an API's coverage-phase enumeration,
+which pools of any seed sample, is keyed by the spec and the generator alone. Entries are written atomically (other
 processes may read the same cache), the least recently used go beyond :data:`CACHE_LIMIT_BYTES`, and
 a cache that cannot be read or written is no error: the pool is drawn again.
 """
@@ -13,6 +14,8 @@ import hashlib
 import json
 import os
 import pickle
+from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -27,7 +30,8 @@ from orderproof.core.paths import cache_dir
 from orderproof.core.version import __version__
 from orderproof.engine import generation
 
-__all__ = ["CACHE_LIMIT_BYTES", "exists", "generator_version", "pack_case", "prune", "read", "unpack_case", "write"]
+__all__ = ["CACHE_LIMIT_BYTES", "Enumeration", "enumerated", "exists", "generator_version", "pack_case", "prune", "read",
+           "read_enumeration", "unpack_case", "write", "write_enumeration"]
 
 CACHE_LIMIT_BYTES = 256 * 2**20          # the oldest cached pools go beyond this
 
@@ -77,9 +81,13 @@ def _spec_sha256(slug: str) -> str:
 
 
 def _path(key: Any, profile: str) -> Path:
-    identity = json.dumps({"api": key.slug, "pool": key.mode, "size": key.size, "seed": key.seed, "profile": profile,
-                           "spec": _spec_sha256(key.slug), "generator": generator_version()}, sort_keys=True)
-    return cache_dir() / "pools" / f"{key.slug}-{key.mode}-{hashlib.sha256(identity.encode()).hexdigest()[:32]}.pickle"
+    return _entry(key.slug, key.mode, {"size": key.size, "seed": key.seed, "profile": profile})
+
+
+def _entry(slug: str, pool: str, identity: dict[str, Any]) -> Path:
+    text = json.dumps({"api": slug, "pool": pool, **identity, "spec": _spec_sha256(slug),
+                       "generator": generator_version()}, sort_keys=True)
+    return cache_dir() / "pools" / f"{slug}-{pool}-{hashlib.sha256(text.encode()).hexdigest()[:32]}.pickle"
 
 
 def exists(key: Any, profile: str) -> bool:
@@ -87,27 +95,75 @@ def exists(key: Any, profile: str) -> bool:
 
 
 def read(key: Any, profile: str) -> tuple[Any, ...] | None:
-    path = _path(key, profile)
+    packed = _read(_path(key, profile))
+    if packed is None:
+        return None
+    try:
+        return tuple(unpack_case(key.slug, case) for case in packed)
+    except Exception:  # noqa: BLE001 - an entry this version cannot read: draw it again
+        return None
+
+
+def write(key: Any, profile: str, cases: Sequence[Any]) -> None:
+    _write(_path(key, profile), [pack_case(case) for case in cases])
+
+
+# Schemathesis' coverage phase enumerates the same cases of a spec whatever the seed (thousands for
+# a large body: travel-order's take more than a second); a pool samples them by the seed. The
+# enumeration is kept apart from the pools, keyed by the spec and the generator alone, so that a
+# run with a new seed samples the enumeration an earlier run kept.
+
+@dataclass(frozen=True)
+class Enumeration:
+    """An API's coverage cases as the cache keeps them: what each says it broke, in order, and each
+    case packed on its own, so that a sample unpacks only the cases it takes."""
+
+    slug: str
+    descriptions: list[str]
+    packed: list[bytes]
+
+    def case(self, index: int) -> Any:
+        return unpack_case(self.slug, pickle.loads(self.packed[index]))
+
+
+def read_enumeration(slug: str) -> Enumeration | None:
+    found = _read(_entry(slug, "coverage-all", {}))
+    try:
+        descriptions, packed = found
+        return Enumeration(slug, list(descriptions), list(packed))
+    except (TypeError, ValueError):                     # no entry, or not one this version wrote
+        return None
+
+
+def write_enumeration(slug: str, cases: Sequence[Any]) -> None:
+    _write(_entry(slug, "coverage-all", {}),
+           ([generation.description_of(case.meta) for case in cases],
+            [pickle.dumps(pack_case(case), protocol=pickle.HIGHEST_PROTOCOL) for case in cases]))
+
+
+def enumerated(slug: str) -> bool:
+    return _entry(slug, "coverage-all", {}).is_file()
+
+
+def _read(path: Path) -> Any:
     try:
         packed = pickle.loads(path.read_bytes())
-        cases = tuple(unpack_case(key.slug, case) for case in packed)
     except Exception:  # noqa: BLE001 - no entry, or one this version cannot read: draw it again
         return None
     try:
         os.utime(path)                   # recently used: pruned last
     except OSError:
         pass
-    return cases
+    return packed
 
 
-def write(key: Any, profile: str, cases: tuple[Any, ...]) -> None:
+def _write(path: Path, packed: Any) -> None:
     """Write one entry atomically (other processes may read the same cache); a cache that cannot be
     written is skipped, never an error."""
-    path = _path(key, profile)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_bytes(pickle.dumps([pack_case(case) for case in cases], protocol=pickle.HIGHEST_PROTOCOL))
+        tmp.write_bytes(pickle.dumps(packed, protocol=pickle.HIGHEST_PROTOCOL))
         os.replace(tmp, path)
     except Exception:  # noqa: BLE001 - e.g. a read-only home directory: the run goes on without a cache
         return

@@ -87,15 +87,26 @@ def pool(slug: str, mode: str, size: int, pool_seed: int) -> tuple[Any, ...]:
     return found
 
 
-def draw_pool(slug: str, mode: str, size: int, pool_seed: int) -> tuple[Any, ...]:
+def draw_pool(slug: str, mode: str, size: int, pool_seed: int, use_cache: bool = False) -> tuple[Any, ...]:
     """Draw one pool (no memo): what :func:`pool` keeps, and what a worker process sends back.
     Schemathesis hooks and auth providers registered globally in this process (``@schemathesis.hook``,
     ``@schemathesis.auth``: a user's own, or :mod:`orderproof.schemathesis_hooks` once imported)
-    take no part: the cases are the seed's alone, the same in any process."""
+    take no part: the cases are the seed's alone, the same in any process. ``use_cache``: a coverage
+    sample is taken from the API's enumeration in the cache, which is written there when missing."""
     with _without_global_registrations():
         if mode == "coverage":
-            return tuple(generation.coverage_sample(slug, size, pool_seed))
+            return _coverage_sample(slug, size, pool_seed, use_cache)
         return generation.case_pool(slug, mode, size, pool_seed)
+
+
+def _coverage_sample(slug: str, size: int, pool_seed: int, use_cache: bool) -> tuple[Any, ...]:
+    """:func:`generation.coverage_sample`, the same cases, from the cached enumeration when there is one."""
+    kept = pool_cache.read_enumeration(slug) if use_cache else None
+    if kept is None:
+        if use_cache:
+            pool_cache.write_enumeration(slug, generation.coverage_cases(slug))
+        return tuple(generation.coverage_sample(slug, size, pool_seed))
+    return tuple(kept.case(index) for index in generation.coverage_choice(kept.descriptions, size, pool_seed))
 
 
 @contextmanager
@@ -192,7 +203,8 @@ def cached_part(ctx: RunContext) -> dict[str, float]:
     for slug in ctx.run_apis:
         keys = needed(ctx, [rule for rule in ctx.catalogue.rules if rule.api == slug])
         total = sum(key.cost_ms for key in keys)
-        cached = sum(key.cost_ms for key in keys if pool_cache.exists(key, ctx.profile.name))
+        cached = sum(key.cost_ms for key in keys if pool_cache.exists(key, ctx.profile.name)
+                     or (key.mode == "coverage" and pool_cache.enumerated(slug)))
         found[slug] = cached / total if total else 0.0
     return found
 
@@ -228,7 +240,7 @@ def prime(ctx: RunContext, rules: Iterable[Rule] | None = None, *, workers: int 
                 done.from_cache += 1
     if missing:
         processes = _processes(workers if workers is not None else ctx.options.jobs, missing)
-        drawn = _draw(missing, processes)
+        drawn = _draw(missing, processes, use_cache)
         for key, cases in drawn.items():
             install(key.args, cases)
             if use_cache:
@@ -264,24 +276,24 @@ def _deal(keys: Sequence[PoolKey], processes: int) -> list[list[PoolKey]]:
     return [share for share in shares if share] or [[]]
 
 
-def _draw(keys: Sequence[PoolKey], processes: int) -> dict[PoolKey, tuple[Any, ...]]:
+def _draw(keys: Sequence[PoolKey], processes: int, use_cache: bool = False) -> dict[PoolKey, tuple[Any, ...]]:
     """Draw ``keys``: the first share here, the others each in a worker process started at once."""
     shares = _deal(keys, processes)
-    workers = [(share, _start_worker(share)) for share in shares[1:]]
+    workers = [(share, _start_worker(share, use_cache)) for share in shares[1:]]
     with seed_alone():
-        drawn = {key: draw_pool(*key.args) for key in shares[0]}
+        drawn = {key: draw_pool(*key.args, use_cache=use_cache) for key in shares[0]}
     for share, worker in workers:
         packed = _finish_worker(worker)
         if packed is None:                               # a worker that could not draw: its share here
             with seed_alone():
-                drawn.update({key: draw_pool(*key.args) for key in share})
+                drawn.update({key: draw_pool(*key.args, use_cache=use_cache) for key in share})
             continue
         for key in share:
             drawn[key] = tuple(pool_cache.unpack_case(key.slug, case) for case in packed[key.args])
     return drawn
 
 
-def _start_worker(share: Sequence[PoolKey]) -> subprocess.Popen | None:
+def _start_worker(share: Sequence[PoolKey], use_cache: bool = False) -> subprocess.Popen | None:
     """``python -m orderproof.engine.pools`` with this process's import path, the keys on stdin."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(path for path in sys.path if path)}
     try:
@@ -289,7 +301,7 @@ def _start_worker(share: Sequence[PoolKey]) -> subprocess.Popen | None:
                                   stderr=subprocess.DEVNULL, env=env)
     except OSError:
         return None
-    worker.stdin.write(pickle.dumps([key.args for key in share]))
+    worker.stdin.write(pickle.dumps({"keys": [key.args for key in share], "use_cache": use_cache}))
     worker.stdin.close()
     return worker
 
@@ -308,9 +320,10 @@ def _finish_worker(worker: subprocess.Popen | None) -> dict[tuple[str, str, int,
 
 def _worker_main() -> None:
     """In a worker process: draw the pools named on stdin, write them to stdout as plain data."""
-    keys = pickle.loads(sys.stdin.buffer.read())
+    order = pickle.loads(sys.stdin.buffer.read())
     with seed_alone():
-        packed = {args: [pool_cache.pack_case(case) for case in draw_pool(*args)] for args in keys}
+        packed = {args: [pool_cache.pack_case(case) for case in draw_pool(*args, use_cache=order["use_cache"])]
+                  for args in order["keys"]}
     sys.stdout.buffer.write(pickle.dumps(packed, protocol=pickle.HIGHEST_PROTOCOL))
     sys.stdout.buffer.flush()
 
