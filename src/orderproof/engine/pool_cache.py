@@ -109,7 +109,7 @@ def write(key: Any, profile: str, cases: Sequence[Any]) -> None:
 
 
 # Schemathesis' coverage phase enumerates the same cases of a spec whatever the seed (thousands for
-# a large body: travel-order's take more than a second); a pool samples them by the seed. The
+# a large nested body, more than a second to make); a pool samples them by the seed. The
 # enumeration is kept apart from the pools, keyed by the spec and the generator alone, so that a
 # run with a new seed samples the enumeration an earlier run kept.
 
