@@ -130,8 +130,8 @@ def test_target_file_without_hook_skips_what_it_cannot_verify(pytester: pytest.P
         target = pytester.path / "target.yaml"
         target.write_text(yaml.safe_dump({"base_url": served.base_url, "apis": {API: None},
                                           "fixtures": {"a player exists": [player]}}), encoding="utf-8")
-        result = pytester.run_pytest("--target-config", str(target), "--profile", "quick",
-                                              "--seed", "5", "-k", "SO-BALANCE or SO-TICKET-ECHO", "-rs")
+        result = pytester.run_pytest("--target-config", str(target), "--profile", "quick", "--rate-limit", "0",
+                                     "--seed", "5", "-k", "SO-BALANCE or SO-TICKET-ECHO", "-rs")
     finally:
         served.close()
     result.assert_outcomes(passed=1, skipped=1)
@@ -151,7 +151,8 @@ def test_a_must_rule_not_verified_fails_the_session_as_certify_would(pytester: p
         target = pytester.path / "target.yaml"        # no hook: BP-PAYOUT (MUST) needs the player snapshot
         target.write_text(yaml.safe_dump({"base_url": served.base_url, "apis": {"bet-placement": None}}),
                           encoding="utf-8")
-        args = ("--target-config", str(target), "--profile", "quick", "--seed", "5", "-k", "BP-PAYOUT", "-rs")
+        args = ("--target-config", str(target), "--profile", "quick", "--rate-limit", "0", "--seed", "5",
+                "-k", "BP-PAYOUT", "-rs")
         gated = pytester.run_pytest(*args)
         allowed = pytester.run_pytest(*args, "--allow-not-verified")
     finally:
