@@ -111,6 +111,16 @@ def test_a_new_seed_samples_the_coverage_enumeration_an_earlier_run_kept(ctx, tm
         pools.forget()
         assert pools.prime(other, rules, workers=1).drawn == 4
         assert [_seen(case) for case in pools.pool(*key.args)] == enumerated
+        monkeypatch.undo()
+        monkeypatch.setenv("ORDERPROOF_CACHE_DIR", str(tmp_path / "cache"))
+        entry = _entries(tmp_path, "coverage-all")[0]                  # an enumeration it cannot read
+        entry.write_bytes(pickle.dumps((["a description"], [b"not a pickle"])))
+        pools.forget()
+        for cached in _entries(tmp_path):
+            cached.unlink()
+        assert pools.prime(other, rules, workers=1).drawn == 4
+        assert [_seen(case) for case in pools.pool(*key.args)] == enumerated
+        assert len(pickle.loads(entry.read_bytes())[1]) > 1               # enumerated again, and written whole
     finally:
         other.close()
 

@@ -3,9 +3,10 @@ travel to it and back from a worker process of :mod:`orderproof.engine.pools`.
 
 An entry's key is (API, pool, size, seed, profile, the spec file's sha256, the generator version:
 orderproof's generation code, Schemathesis and Hypothesis); an API's coverage-phase enumeration,
-which pools of any seed sample, is keyed by the spec and the generator alone. Entries are written atomically (other
-processes may read the same cache), the least recently used go beyond :data:`CACHE_LIMIT_BYTES`, and
-a cache that cannot be read or written is no error: the pool is drawn again.
+which pools of any seed sample, is keyed by the spec and the generator alone. Entries are written
+atomically (other processes may read the same cache), the least recently used go beyond
+:data:`CACHE_LIMIT_BYTES`, and a cache that cannot be read or written is no error: the pool is
+drawn again.
 """
 
 from __future__ import annotations

@@ -102,11 +102,14 @@ def draw_pool(slug: str, mode: str, size: int, pool_seed: int, use_cache: bool =
 def _coverage_sample(slug: str, size: int, pool_seed: int, use_cache: bool) -> tuple[Any, ...]:
     """:func:`generation.coverage_sample`, the same cases, from the cached enumeration when there is one."""
     kept = pool_cache.read_enumeration(slug) if use_cache else None
-    if kept is None:
-        if use_cache:
-            pool_cache.write_enumeration(slug, generation.coverage_cases(slug))
-        return tuple(generation.coverage_sample(slug, size, pool_seed))
-    return tuple(kept.case(index) for index in generation.coverage_choice(kept.descriptions, size, pool_seed))
+    if kept is not None:
+        try:
+            return tuple(kept.case(index) for index in generation.coverage_choice(kept.descriptions, size, pool_seed))
+        except Exception:  # noqa: BLE001 - an entry this version cannot read: enumerate again
+            pass
+    if use_cache:
+        pool_cache.write_enumeration(slug, generation.coverage_cases(slug))
+    return tuple(generation.coverage_sample(slug, size, pool_seed))
 
 
 @contextmanager
