@@ -17,8 +17,9 @@ max(4, 2 x flow examples) generated positive bodies filled in with fresh fixture
 Runs are reproducible: every Hypothesis seed derives from the run seed (``--seed``), so
 derandomization is off in every profile (it would make ``--seed`` meaningless); no example
 database is used. Measured on the 2-core build machine, in process, clean reference, all five
-APIs (76 rules, one process per core, benchmarks/RESULTS.md): quick ~7 s, standard ~12 s (about
-2,500 requests); a rerun with the same seed reads its generated cases from the cache (~4 s, ~7 s).
+APIs (76 rules, one process per core, benchmarks/RESULTS.md): quick 7-10 s, standard 12-13 s (about
+2,500 requests) on a first run; a rerun with the same seed reads its generated cases from the cache
+(4-5 s, 7-8 s); the ranges are a calm and a busy hour of a shared machine.
 """
 
 from __future__ import annotations
