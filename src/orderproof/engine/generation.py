@@ -36,9 +36,9 @@ from orderproof.engine.scene import Scene
 from orderproof.engine.target import Target
 from orderproof.engine.transport import Reply
 
-__all__ = ["EDGE_NUMBERS", "build_request", "case_pool", "case_strategy", "coverage_choice", "coverage_sample", "description_of", "edge_cases",
-           "exchange_from", "fresh_case", "identify_negative", "load_operation", "overlay_case", "request_fields",
-           "set_path", "spec_example", "valid_body"]
+__all__ = ["EDGE_NUMBERS", "build_request", "case_pool", "case_strategy", "coverage_choice", "coverage_sample",
+           "description_of", "edge_cases", "exchange_from", "fresh_case", "identify_negative", "load_operation",
+           "overlay_case", "request_fields", "set_path", "spec_example", "valid_body"]
 
 # Schemathesis config: no example database; sanitisation of its own messages keeps
 # idempotency keys readable and hides credentials.

@@ -31,8 +31,8 @@ from orderproof.core.paths import cache_dir
 from orderproof.core.version import __version__
 from orderproof.engine import generation
 
-__all__ = ["CACHE_LIMIT_BYTES", "Enumeration", "enumerated", "exists", "generator_version", "pack_case", "prune", "read",
-           "read_enumeration", "unpack_case", "write", "write_enumeration"]
+__all__ = ["CACHE_LIMIT_BYTES", "Enumeration", "enumerated", "exists", "generator_version", "pack_case", "prune",
+           "read", "read_enumeration", "unpack_case", "write", "write_enumeration"]
 
 CACHE_LIMIT_BYTES = 256 * 2**20          # the oldest cached pools go beyond this
 
