@@ -102,8 +102,8 @@ def test_the_reference_runs_its_database_work_in_place_only_when_told_it_may():
 
 
 def test_the_reference_in_process_keeps_its_wal_between_requests():
-    """A store keeps one connection open: the write-ahead log is not checkpointed away after every
-    request (which cost each request about 1.5 ms)."""
+    """A store keeps its connections open between requests: the write-ahead log is not checkpointed
+    away after every request (which cost each request about 1.5 ms)."""
     app = create_app()
     session = InProcessSession(app)
     for _ in range(2):

@@ -131,7 +131,6 @@ def run_in_processes(options: RunOptions, run_apis: tuple[str, ...], seed: int, 
         return dataclasses.replace(options, seed=seed, shard=Shard(part.index, jobs), jobs=1,
                                    report_dir=part.report_dir)
 
-    env = {**os.environ, EVENTS_ENV: "json", "PYTHONPATH": os.pathsep.join(path for path in sys.path if path)}
     relay = _Relay(on_event, total)
     threads = []
     codes: list[int] = []
@@ -140,6 +139,8 @@ def run_in_processes(options: RunOptions, run_apis: tuple[str, ...], seed: int, 
             if FORK:
                 part.process = _Forked(here, share_options(part))
             else:
+                env = {**os.environ, EVENTS_ENV: "json",
+                       "PYTHONPATH": os.pathsep.join(path for path in sys.path if path)}
                 command = [sys.executable, "-m", "orderproof", "certify",
                            *_words(options, seed, Shard(part.index, jobs), part.report_dir, jobs)]
                 part.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,

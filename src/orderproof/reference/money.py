@@ -93,4 +93,3 @@ def _encode(obj: Any, scientific: bool, indent: int | None = None, level: int = 
     if type(obj) is int:
         return int.__repr__(obj)
     return json.dumps(obj, ensure_ascii=False)
-
