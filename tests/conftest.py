@@ -5,13 +5,26 @@
 * One cache of generated cases for the whole test session and its pytest-xdist workers, in the
   temporary directory, not the user's cache (entries are keyed by the generation code's hash, so an
   old entry is never read by new code). Tests of the cache itself use their own directory.
+* Bytecode caches, also where ``PYTHONDONTWRITEBYTECODE`` is set: pytest rewrites the asserts of every
+  module of a package that provides a pytest plugin (Schemathesis, Hypothesis, orderproof: about 6 s
+  per process), and the tests start some twenty pytest and CLI processes. Where the environment asks
+  for no bytecode files beside the sources, they go to a directory of their own in the temporary
+  directory (``sys.pycache_prefix``, or ``PYTHONPYCACHEPREFIX`` where set), written once and read by
+  every later process.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
+import sys
 from pathlib import Path
 
 os.environ.setdefault("ORDERPROOF_JOBS", "1")
 os.environ.setdefault("ORDERPROOF_CACHE_DIR", str(Path(tempfile.gettempdir()) / f"orderproof-tests-{os.getuid()}"))
+
+if sys.dont_write_bytecode:
+    _PYCACHE = sys.pycache_prefix or str(Path(tempfile.gettempdir()) / f"orderproof-tests-{os.getuid()}-pycache")
+    sys.pycache_prefix, sys.dont_write_bytecode = _PYCACHE, False
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    os.environ["PYTHONPYCACHEPREFIX"] = _PYCACHE

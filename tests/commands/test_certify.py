@@ -328,9 +328,16 @@ def certify_process(*args: str, env: dict[str, str] | None = None) -> subprocess
     return done
 
 
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
+    """One quick certify of the API in its own process, and its report directory (read by two tests)."""
+    report_dir = tmp_path_factory.mktemp("quick-run")
+    return certify_process("--api", API, "--profile", "quick", "--seed", "3", "--report-dir", str(report_dir)), report_dir
+
+
 @pytest.mark.slow
-def test_e2e_certifies_the_embedded_reference(tmp_path):
-    done = certify_process("--api", API, "--profile", "quick", "--seed", "3", "--report-dir", str(tmp_path))
+def test_e2e_certifies_the_embedded_reference(quick_run):
+    done, tmp_path = quick_run
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     for name in REPORTS:
         assert (tmp_path / name).exists(), name
@@ -347,12 +354,12 @@ def test_e2e_certifies_the_embedded_reference(tmp_path):
 
 
 @pytest.mark.slow
-def test_e2e_a_pinned_convention_fails_an_answer_that_contradicts_it(tmp_path):
+def test_e2e_a_pinned_convention_fails_an_answer_that_contradicts_it(quick_run, tmp_path):
     """The reference answers a rejected order with HTTP 4xx: certified when nothing is pinned (the
     run observes http-4xx), failed on SO-ENVELOPE once the target pins http-200."""
-    open_run = certify_process("--api", API, "--profile", "quick", "--seed", "3", "--report-dir", str(tmp_path / "a"))
+    open_run, open_dir = quick_run
     assert open_run.returncode == 0, open_run.stdout[-3000:]
-    conventions = {row["id"]: row for row in json.loads((tmp_path / "a" / "certificate.json").read_text())["conventions"]}
+    conventions = {row["id"]: row for row in json.loads((open_dir / "certificate.json").read_text())["conventions"]}
     assert conventions["sportsbook-order.rejection"]["observed"] == ["http-4xx"]
     assert conventions["sportsbook-order.rejection"]["pinned"] is None
     pinned = certify_process("--api", API, "--profile", "quick", "--seed", "3", "--report-dir", str(tmp_path / "b"),
@@ -410,7 +417,7 @@ def replay(curl: str, base_url: str) -> Exchange:
 @pytest.mark.slow
 def test_e2e_a_fault_fails_and_its_curl_line_reproduces_the_failure(tmp_path):
     fault = "ticket-id-precision"
-    done = certify_process("--serve", "--fault", fault, "--api", API, "--profile", "quick", "--seed", "5",
+    done = certify_process("--serve", "--fault", fault, "--api", API, "--profile", "quick", "--seed", "3",
                            "--report-dir", str(tmp_path))
     assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-3000:]
     assert "Result: NOT CERTIFIED" in done.stdout
@@ -419,7 +426,7 @@ def test_e2e_a_fault_fails_and_its_curl_line_reproduces_the_failure(tmp_path):
     assert "SO-TICKET-ECHO" in failed, sorted(failed)
     evidence = failed["SO-TICKET-ECHO"]["evidence"]
     assert evidence["replay"]["command"] == (
-        f"orderproof certify --serve --fault {fault} --profile quick --report-dir {tmp_path} --api {API} --seed 5")
+        f"orderproof certify --serve --fault {fault} --profile quick --report-dir {tmp_path} --api {API} --seed 3")
     assert evidence["curl"] in (tmp_path / "certificate.md").read_text()
 
     from orderproof.reference import create_app
@@ -486,7 +493,7 @@ def test_e2e_no_secret_reaches_any_report(tmp_path):
             "  jackpot-ticket: {}\n"
             f"provider_states:\n  url: {base_url}{PROVIDER_STATES_PATH}\n"
         )
-        done = certify_process("--target-config", str(config), "--profile", "quick", "--seed", "9",
+        done = certify_process("--target-config", str(config), "--profile", "quick", "--seed", "3",
                                "--rate-limit", "0", "--report-dir", str(report_dir),
                                env={"ORDERPROOF_E2E_API_KEY": api_key})
     assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-3000:]
