@@ -16,8 +16,8 @@
 from __future__ import annotations
 
 import os
-import tempfile
 import sys
+import tempfile
 from pathlib import Path
 
 os.environ.setdefault("ORDERPROOF_JOBS", "1")
