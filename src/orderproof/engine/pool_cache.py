@@ -15,7 +15,7 @@ import hashlib
 import json
 import os
 import pickle
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -123,8 +123,13 @@ class Enumeration:
     descriptions: list[str]
     packed: list[bytes]
 
-    def case(self, index: int) -> Any:
-        return unpack_case(self.slug, pickle.loads(self.packed[index]))
+    def cases(self, indices: Iterable[int]) -> tuple[Any, ...] | None:
+        """The cases at ``indices``, unpacked; None when one cannot be (an entry this version cannot
+        read), as :func:`read` answers for a pool."""
+        try:
+            return tuple(unpack_case(self.slug, pickle.loads(self.packed[index])) for index in indices)
+        except Exception:  # noqa: BLE001 - an entry this version cannot read: enumerate again
+            return None
 
 
 def read_enumeration(slug: str) -> Enumeration | None:

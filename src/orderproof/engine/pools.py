@@ -103,10 +103,9 @@ def _coverage_sample(slug: str, size: int, pool_seed: int, use_cache: bool) -> t
     """:func:`generation.coverage_sample`, the same cases, from the cached enumeration when there is one."""
     kept = pool_cache.read_enumeration(slug) if use_cache else None
     if kept is not None:
-        try:
-            return tuple(kept.case(index) for index in generation.coverage_choice(kept.descriptions, size, pool_seed))
-        except Exception:  # noqa: BLE001 - an entry this version cannot read: enumerate again
-            pass
+        cases = kept.cases(generation.coverage_choice(kept.descriptions, size, pool_seed))
+        if cases is not None:
+            return cases
     if use_cache:
         pool_cache.write_enumeration(slug, generation.coverage_cases(slug))
     return tuple(generation.coverage_sample(slug, size, pool_seed))
