@@ -16,6 +16,7 @@ import pytest
 
 from orderproof import registry
 from orderproof.engine.target import served
+from tests import SEED
 
 PACKAGE = Path(__file__).resolve().parent / "outside_api"
 SLUG = "voucher-order"
@@ -75,7 +76,7 @@ def test_its_rules_are_listed(installed):
 def certify(installed: Path, tmp_path: Path, app) -> tuple[subprocess.CompletedProcess, dict]:
     with served(app) as base_url:
         proc = orderproof(installed, "certify", "--target-config", str(target_file(tmp_path, base_url)),
-                          "--profile", "quick", "--seed", "3", "--rate-limit", "0", "--report-dir",
+                          "--profile", "quick", "--seed", str(SEED), "--rate-limit", "0", "--report-dir",
                           str(tmp_path / "reports"))
     certificate = json.loads((tmp_path / "reports" / "certificate.json").read_text(encoding="utf-8"))
     return proc, {rule["rule_id"]: rule["verdict"] for rule in certificate["rules"]}

@@ -27,10 +27,10 @@ from orderproof.engine.context import build_context
 from orderproof.engine.replay import replay
 from orderproof.engine.runner import verify
 from orderproof.reference import FAULTS, IMPLEMENTED, VARIATIONS
+from tests import SEED
 
 pytestmark = pytest.mark.slow
 
-SEED = 3               # the seed of every quick certify in the tests (tests/README.md)
 PROFILE = "quick"
 PREFIXES = {registry.get(slug).prefix: slug for slug in IMPLEMENTED}
 

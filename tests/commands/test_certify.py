@@ -30,6 +30,7 @@ from orderproof.core.results import Evidence, RuleResult, RunResult, Verdict
 from orderproof.engine.context import build_context
 from orderproof.engine.target import served
 from orderproof.report.progress import Progress, interactive
+from tests import SEED
 
 API = "sportsbook-order"
 LEAKED = "sess-0a1b2c3d4e5f6789"      # a secret the run learns; it must not reach any report
@@ -332,7 +333,7 @@ def certify_process(*args: str, env: dict[str, str] | None = None) -> subprocess
 def quick_run(tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
     """One quick certify of the API in its own process, and its report directory (read by two tests)."""
     report_dir = tmp_path_factory.mktemp("quick-run")
-    return certify_process("--api", API, "--profile", "quick", "--seed", "3", "--report-dir", str(report_dir)), report_dir
+    return certify_process("--api", API, "--profile", "quick", "--seed", str(SEED), "--report-dir", str(report_dir)), report_dir
 
 
 @pytest.mark.slow
@@ -343,7 +344,7 @@ def test_e2e_certifies_the_embedded_reference(quick_run):
         assert (tmp_path / name).exists(), name
     assert any((tmp_path / "allure-results").iterdir())
     cert = json.loads((tmp_path / "certificate.json").read_text())
-    assert cert["result"] == "CERTIFIED" and cert["seed"] == 3 and cert["apis"] == [API]
+    assert cert["result"] == "CERTIFIED" and cert["seed"] == SEED and cert["apis"] == [API]
     assert {rule["rule_id"] for rule in cert["rules"]} == {rule.id for rule in load_catalogue([API]).rules}
     assert "Result: CERTIFIED" in done.stdout and "SO-TICKET-ECHO" in done.stdout
     assert f"{len(cert['rules'])} rules: {len(cert['rules'])} PASS, 0 FAIL, 0 NOT VERIFIED" in done.stdout
@@ -362,7 +363,7 @@ def test_e2e_a_pinned_convention_fails_an_answer_that_contradicts_it(quick_run, 
     conventions = {row["id"]: row for row in json.loads((open_dir / "certificate.json").read_text())["conventions"]}
     assert conventions["sportsbook-order.rejection"]["observed"] == ["http-4xx"]
     assert conventions["sportsbook-order.rejection"]["pinned"] is None
-    pinned = certify_process("--api", API, "--profile", "quick", "--seed", "3", "--report-dir", str(tmp_path / "b"),
+    pinned = certify_process("--api", API, "--profile", "quick", "--seed", str(SEED), "--report-dir", str(tmp_path / "b"),
                              "--convention", "sportsbook-order.rejection=http-200")
     assert pinned.returncode == 1, pinned.stdout[-3000:]
     cert = json.loads((tmp_path / "b" / "certificate.json").read_text())
@@ -417,7 +418,7 @@ def replay(curl: str, base_url: str) -> Exchange:
 @pytest.mark.slow
 def test_e2e_a_fault_fails_and_its_curl_line_reproduces_the_failure(tmp_path):
     fault = "ticket-id-precision"
-    done = certify_process("--serve", "--fault", fault, "--api", API, "--profile", "quick", "--seed", "3",
+    done = certify_process("--serve", "--fault", fault, "--api", API, "--profile", "quick", "--seed", str(SEED),
                            "--report-dir", str(tmp_path))
     assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-3000:]
     assert "Result: NOT CERTIFIED" in done.stdout
@@ -426,7 +427,7 @@ def test_e2e_a_fault_fails_and_its_curl_line_reproduces_the_failure(tmp_path):
     assert "SO-TICKET-ECHO" in failed, sorted(failed)
     evidence = failed["SO-TICKET-ECHO"]["evidence"]
     assert evidence["replay"]["command"] == (
-        f"orderproof certify --serve --fault {fault} --profile quick --report-dir {tmp_path} --api {API} --seed 3")
+        f"orderproof certify --serve --fault {fault} --profile quick --report-dir {tmp_path} --api {API} --seed {SEED}")
     assert evidence["curl"] in (tmp_path / "certificate.md").read_text()
 
     from orderproof.reference import create_app
@@ -493,7 +494,7 @@ def test_e2e_no_secret_reaches_any_report(tmp_path):
             "  jackpot-ticket: {}\n"
             f"provider_states:\n  url: {base_url}{PROVIDER_STATES_PATH}\n"
         )
-        done = certify_process("--target-config", str(config), "--profile", "quick", "--seed", "3",
+        done = certify_process("--target-config", str(config), "--profile", "quick", "--seed", str(SEED),
                                "--rate-limit", "0", "--report-dir", str(report_dir),
                                env={"ORDERPROOF_E2E_API_KEY": api_key})
     assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-3000:]

@@ -12,6 +12,7 @@ from orderproof import registry
 from orderproof.commands import jobs
 from orderproof.core.errors import UsageError
 from orderproof.core.options import RunOptions
+from tests import SEED
 
 pytestmark = pytest.mark.skipif(not jobs.FORK, reason="shares are forked on Linux only")
 
@@ -66,7 +67,7 @@ def test_each_share_says_whose_cases_it_drew(capfd, tmp_path, monkeypatch):
 
     monkeypatch.setenv("ORDERPROOF_CACHE_DIR", str(tmp_path / "cache"))
     code = main(["certify", "--jobs", "2", "--api", "superbet-reserve", "--api", "jackpot-ticket", "--profile",
-                 "quick", "--seed", "3", "--report-dir", str(tmp_path / "reports")])
+                 "quick", "--seed", str(SEED), "--report-dir", str(tmp_path / "reports")])
     out, err = capfd.readouterr()
     notices = sorted(line for line in (out + err).splitlines() if line.startswith("generated cases"))
     assert code == 0

@@ -17,6 +17,7 @@ from orderproof.cli import main
 from orderproof.core import masking
 from orderproof.engine.target import served
 from orderproof.reference import create_app
+from tests import SEED
 
 pytestmark = pytest.mark.skipif(shutil.which("curl") is None or shutil.which("bash") is None,
                                 reason="the replay scripts need bash and curl")
@@ -27,7 +28,7 @@ FAULT, RULE, API = "payout-float", "BP-PAYOUT", "bet-placement"
 @pytest.fixture(scope="module")
 def report(tmp_path_factory) -> Path:
     directory = tmp_path_factory.mktemp("reports")
-    code = main(["certify", "--fault", FAULT, "--api", API, "--profile", "quick", "--seed", "3",
+    code = main(["certify", "--fault", FAULT, "--api", API, "--profile", "quick", "--seed", str(SEED),
                  "--report-dir", str(directory)])
     assert code == 1
     return directory
@@ -109,7 +110,7 @@ SCRIPTED = [("idempotency-race", "bet-placement", "BP-IDEMPOTENT-RACE"),
 
 @pytest.mark.parametrize("fault, api, rule", SCRIPTED, ids=[rule for _, _, rule in SCRIPTED])
 def test_every_kind_of_scenario_replays_from_its_script(tmp_path, fault, api, rule):
-    code = main(["certify", "--fault", fault, "--api", api, "--profile", "quick", "--seed", "3",
+    code = main(["certify", "--fault", fault, "--api", api, "--profile", "quick", "--seed", str(SEED),
                  "--report-dir", str(tmp_path)])
     assert code in (0, 1)                     # 0: a SHOULD rule failed, certified with a warning
     script = tmp_path / "replay" / f"{rule}.sh"

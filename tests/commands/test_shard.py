@@ -16,10 +16,10 @@ from orderproof.core.errors import UsageError
 from orderproof.core.options import RunOptions
 from orderproof.core.shard import Shard, parse_shard, share
 from orderproof.report import certificate
+from tests import SEED
 
 APIS = tuple(registry.slugs())
 COSTS = registry.certify_costs(APIS, "standard")
-SEED = "3"
 FAULT = "payout-float"          # a FAIL with evidence and a replay script, so that those merge too
 
 
@@ -83,7 +83,7 @@ RUN_APIS = ("sportsbook-order", "superbet-reserve", "bet-placement")
 def _certify(tmp: Path, name: str, *extra: str) -> tuple[int, Path]:
     out = tmp / name
     apis = [word for api in RUN_APIS for word in ("--api", api)]
-    code = main(["certify", *apis, "--profile", "quick", "--seed", SEED, "--fault", FAULT, "--report-dir", str(out),
+    code = main(["certify", *apis, "--profile", "quick", "--seed", str(SEED), "--fault", FAULT, "--report-dir", str(out),
                  *extra])
     return code, out
 

@@ -13,6 +13,7 @@ import pytest
 
 from orderproof.catalogue import load_catalogue
 from orderproof.cli import main
+from tests import SEED
 
 ALLURE = "allure@3"
 API = "bet-placement"
@@ -23,7 +24,7 @@ def test_allure3_renders_api_then_rule_and_a_warning_that_is_not_green(tmp_path)
     reports = tmp_path / "reports"
     # payout-float breaks BP-PAYOUT (MUST); the variation bp-key-optional warns on BP-KEY-REQUIRED (SHOULD)
     assert main(["certify", "--api", API, "--fault", "payout-float", "--variation", "bp-key-optional",
-                 "--profile", "quick", "--seed", "3", "--report-dir", str(reports)]) == 1
+                 "--profile", "quick", "--seed", str(SEED), "--report-dir", str(reports)]) == 1
     proc = subprocess.run(["npx", "--yes", ALLURE, "generate", str(reports / "allure-results"), "-o",
                            str(tmp_path / "site")], cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]

@@ -14,12 +14,13 @@ from orderproof.catalogue import load_catalogue
 from orderproof.cli import main
 from orderproof.core.results import RuleResult, Verdict
 from orderproof.report.labels import label_allure, label_junit
+from tests import SEED
 
 API = "sportsbook-order"
 
 
 def certify(directory: Path, *extra: str) -> int:
-    return main(["certify", "--api", API, "--profile", "quick", "--seed", "3", "--report-dir", str(directory),
+    return main(["certify", "--api", API, "--profile", "quick", "--seed", str(SEED), "--report-dir", str(directory),
                  *extra])
 
 

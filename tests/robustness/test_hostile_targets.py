@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from tests import SEED
+
 from .hostile_servers import HOOK_PATH, closed_port, hostile
 
 BOUND_S = 60            # the whole certify run, start-up included
@@ -26,7 +28,7 @@ API = "bet-placement"
 
 def certify(report_dir: Path, *target: str, max_requests: int = 40, request_timeout: float = 1) -> tuple[int, str, str, float]:
     command = [sys.executable, "-m", "orderproof", "certify", *target, "--api", API, "--profile", "quick",
-               "--request-timeout", f"{request_timeout:g}", "--max-requests", str(max_requests), "--seed", "3",
+               "--request-timeout", f"{request_timeout:g}", "--max-requests", str(max_requests), "--seed", str(SEED),
                "--rate-limit", "0",          # the local servers need no gentle rate (the default for a URL)
                "--report-dir", str(report_dir)]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -176,7 +178,7 @@ def test_a_server_that_does_not_speak_the_apis_is_stopped_early_with_no_negative
                 time.sleep(0.1)
         report_dir = tmp_path / "reports"
         command = [sys.executable, "-m", "orderproof", "certify", "--target-url", f"http://127.0.0.1:{port}",
-                   "--profile", "quick", "--max-requests", "40", "--seed", "3", "--report-dir", str(report_dir)]
+                   "--profile", "quick", "--max-requests", "40", "--seed", str(SEED), "--report-dir", str(report_dir)]
         started = time.monotonic()
         done = subprocess.run(command, capture_output=True, text=True, timeout=HARD_TIMEOUT_S)
         elapsed = time.monotonic() - started

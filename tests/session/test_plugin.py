@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from orderproof.catalogue import load_catalogue
+from tests import SEED
 
 API = "sportsbook-order"
-QUICK = ("--api", API, "--profile", "quick", "--seed", "3", "-p", "no:randomly")
+QUICK = ("--api", API, "--profile", "quick", "--seed", str(SEED), "-p", "no:randomly")
 
 
 @pytest.fixture
@@ -39,7 +40,7 @@ def test_clean_reference_one_passing_item_per_rule(pytester: pytest.Pytester) ->
     result.assert_outcomes(passed=len(rules))
     for rule in rules:
         result.stdout.fnmatch_lines([f"*test_rule?{API}::{rule.id}?*"])
-    result.stdout.fnmatch_lines(["*orderproof conformance*", f"*{len(rules)} passed, 0 failed, 0 not verified*seed 3*"])
+    result.stdout.fnmatch_lines(["*orderproof conformance*", f"*{len(rules)} passed, 0 failed, 0 not verified*seed {SEED}*"])
     cases = list(ET.parse(pytester.path / "junit.xml").getroot().iter("testcase"))
     assert sorted(case.get("name") for case in cases) == sorted(f"{rule.id} {rule.title}" for rule in rules)
     assert {case.get("classname") for case in cases} == {API}         # the API, in the plain pytest route too
@@ -49,7 +50,7 @@ def test_fault_fails_exactly_its_items(pytester: pytest.Pytester) -> None:
     result = pytester.run_pytest(*QUICK, "--fault", "ticket-id-precision")
     rules = rules_of(API)
     result.assert_outcomes(failed=1, passed=len(rules) - 1)
-    result.stdout.fnmatch_lines(["*replay:*--fault ticket-id-precision*--api sportsbook-order --seed 3*",
+    result.stdout.fnmatch_lines([f"*replay:*--fault ticket-id-precision*--api sportsbook-order --seed {SEED}*",
                                  f"FAILED *test_rule?{API}::SO-TICKET-ECHO?*"])
 
 
@@ -78,7 +79,7 @@ def test_run_conformance_writes_reports_and_reports_progress(tmp_path: Path) -> 
     from orderproof.session.run import run_conformance
 
     events: list[tuple[str, dict]] = []
-    options = RunOptions(apis=("superbet-reserve",), profile="quick", seed=3, fault="reserve-status-open",
+    options = RunOptions(apis=("superbet-reserve",), profile="quick", seed=SEED, fault="reserve-status-open",
                          report_dir=tmp_path, on_event=lambda kind, data: events.append((kind, data)))
     result = run_conformance(options)
     rules = rules_of("superbet-reserve")
@@ -86,9 +87,9 @@ def test_run_conformance_writes_reports_and_reports_progress(tmp_path: Path) -> 
     failed = {r.rule_id for r in result.results if r.verdict is Verdict.FAIL}
     assert failed == {"SR-STATE"} and exit_code(result.results) == 1
     state = next(r for r in result.results if r.rule_id == "SR-STATE")
-    assert state.evidence.curl.startswith("curl -X POST") and "--seed 3" in state.evidence.replay
+    assert state.evidence.curl.startswith("curl -X POST") and f"--seed {SEED}" in state.evidence.replay
     assert "***" in state.evidence.curl and state.evidence.response["status"] == 200
-    assert result.seed == 3 and result.profile == "quick" and result.apis == ("superbet-reserve",)
+    assert result.seed == SEED and result.profile == "quick" and result.apis == ("superbet-reserve",)
     assert set(result.spec_sha256) == {"superbet-reserve/openapi.yaml", "superbet-reserve/contract.yaml"}
     kinds = [kind for kind, _ in events]
     assert kinds.count("rule-start") == kinds.count("rule-end") == len(rules)
@@ -105,7 +106,7 @@ def test_request_budget_ends_rules_not_verified() -> None:
     from orderproof.engine.evidence import BUDGET
     from orderproof.engine.runner import verify
 
-    context = build_context(RunOptions(apis=("sportsbook-order",), profile="quick", seed=3, max_requests=6))
+    context = build_context(RunOptions(apis=("sportsbook-order",), profile="quick", seed=SEED, max_requests=6))
     try:
         results = [verify(context, rule) for rule in context.ordered_rules()]
     finally:
@@ -131,7 +132,7 @@ def test_target_file_without_hook_skips_what_it_cannot_verify(pytester: pytest.P
         target.write_text(yaml.safe_dump({"base_url": served.base_url, "apis": {API: None},
                                           "fixtures": {"a player exists": [player]}}), encoding="utf-8")
         result = pytester.run_pytest("--target-config", str(target), "--profile", "quick", "--rate-limit", "0",
-                                     "--seed", "3", "-k", "SO-BALANCE or SO-TICKET-ECHO", "-rs")
+                                     "--seed", str(SEED), "-k", "SO-BALANCE or SO-TICKET-ECHO", "-rs")
     finally:
         served.close()
     result.assert_outcomes(passed=1, skipped=1)
@@ -151,7 +152,7 @@ def test_a_must_rule_not_verified_fails_the_session_as_certify_would(pytester: p
         target = pytester.path / "target.yaml"        # no hook: BP-PAYOUT (MUST) needs the player snapshot
         target.write_text(yaml.safe_dump({"base_url": served.base_url, "apis": {"bet-placement": None}}),
                           encoding="utf-8")
-        args = ("--target-config", str(target), "--profile", "quick", "--rate-limit", "0", "--seed", "3",
+        args = ("--target-config", str(target), "--profile", "quick", "--rate-limit", "0", "--seed", str(SEED),
                 "-k", "BP-PAYOUT", "-rs")
         gated = pytester.run_pytest(*args)
         allowed = pytester.run_pytest(*args, "--allow-not-verified")
