@@ -85,11 +85,10 @@ def test_an_entry_of_another_generator_a_broken_one_or_no_cache_is_drawn_again(c
     assert len(entries) == count
     pools.forget()
     pool_cache.generator_version.cache_clear()
-    monkeypatch.setattr(pool_cache.schemathesis, "__version__", "0.0.0")        # another Schemathesis: other keys
-    assert pools.prime(ctx, rules, workers=1).from_cache == 0
+    with monkeypatch.context() as patched:
+        patched.setattr(pool_cache.schemathesis, "__version__", "0.0.0")        # another Schemathesis: other keys
+        assert pools.prime(ctx, rules, workers=1).from_cache == 0
     pool_cache.generator_version.cache_clear()
-    monkeypatch.undo()
-    monkeypatch.setenv("ORDERPROOF_CACHE_DIR", str(tmp_path / "cache"))
     pools.forget()
     entries[0].write_bytes(b"not a pickle")
     primed = pools.prime(ctx, rules, workers=1)
@@ -107,12 +106,11 @@ def test_a_new_seed_samples_the_coverage_enumeration_an_earlier_run_kept(ctx, tm
     try:
         key = next(key for key in pools.needed(other, rules) if key.mode == "coverage")
         enumerated = [_seen(case) for case in generation.coverage_sample(key.slug, key.size, key.seed)]
-        monkeypatch.setattr(generation, "coverage_cases", lambda *args: pytest.fail("enumerated again"))
-        pools.forget()
-        assert pools.prime(other, rules, workers=1).drawn == 4
-        assert [_seen(case) for case in pools.pool(*key.args)] == enumerated
-        monkeypatch.undo()
-        monkeypatch.setenv("ORDERPROOF_CACHE_DIR", str(tmp_path / "cache"))
+        with monkeypatch.context() as patched:
+            patched.setattr(generation, "coverage_cases", lambda *args: pytest.fail("enumerated again"))
+            pools.forget()
+            assert pools.prime(other, rules, workers=1).drawn == 4
+            assert [_seen(case) for case in pools.pool(*key.args)] == enumerated
         entry = _entries(tmp_path, "coverage-all")[0]                  # an enumeration it cannot read
         entry.write_bytes(pickle.dumps((["a description"], [b"not a pickle"])))
         pools.forget()
