@@ -329,11 +329,14 @@ def certify_process(*args: str, env: dict[str, str] | None = None) -> subprocess
     return done
 
 
+QUICK_RUN = ("--api", API, "--profile", "quick", "--seed", str(SEED))
+
+
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory) -> tuple[subprocess.CompletedProcess, Path]:
     """One quick certify of the API in its own process, and its report directory (read by two tests)."""
     report_dir = tmp_path_factory.mktemp("quick-run")
-    return certify_process("--api", API, "--profile", "quick", "--seed", str(SEED), "--report-dir", str(report_dir)), report_dir
+    return certify_process(*QUICK_RUN, "--report-dir", str(report_dir)), report_dir
 
 
 @pytest.mark.slow
@@ -363,7 +366,7 @@ def test_e2e_a_pinned_convention_fails_an_answer_that_contradicts_it(quick_run, 
     conventions = {row["id"]: row for row in json.loads((open_dir / "certificate.json").read_text())["conventions"]}
     assert conventions["sportsbook-order.rejection"]["observed"] == ["http-4xx"]
     assert conventions["sportsbook-order.rejection"]["pinned"] is None
-    pinned = certify_process("--api", API, "--profile", "quick", "--seed", str(SEED), "--report-dir", str(tmp_path / "b"),
+    pinned = certify_process(*QUICK_RUN, "--report-dir", str(tmp_path / "b"),
                              "--convention", "sportsbook-order.rejection=http-200")
     assert pinned.returncode == 1, pinned.stdout[-3000:]
     cert = json.loads((tmp_path / "b" / "certificate.json").read_text())
