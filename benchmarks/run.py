@@ -448,22 +448,36 @@ def bench_shard(results: Results, profiles: list[str], seed: int) -> None:
                                       "merge_exit": merge and merge["exit_code"]})
 
 
-def bench_tests(results: Results) -> None:
-    """The suite's own tests as the README runs them (``pytest -n auto``), with the 25 slowest, on an
-    empty cache of generated cases and of bytecode (as a fresh CI machine has: every module, the
-    installed packages' too, is compiled again into an empty ``PYTHONPYCACHEPREFIX``)."""
-    log("tests: python -m pytest -n auto --durations=25")
+def _pytest(*words: str) -> tuple[float, subprocess.CompletedProcess]:
+    """``python -m pytest -n auto -q WORDS`` on an empty cache of generated cases and of bytecode (as a
+    fresh CI machine has: every module, the installed packages' too, is compiled again into an empty
+    ``PYTHONPYCACHEPREFIX``): its wall time and the finished process."""
     started = time.perf_counter()
-    with tempfile.TemporaryDirectory(prefix="orderproof-bench-tests-") as cache:   # as on a new CI machine
-        done = subprocess.run([sys.executable, "-m", "pytest", "-n", "auto", "-q", "--durations=25", "-p", "no:randomly"],
+    with tempfile.TemporaryDirectory(prefix="orderproof-bench-tests-") as cache:
+        done = subprocess.run([sys.executable, "-m", "pytest", "-n", "auto", "-q", "-p", "no:randomly", *words],
                               capture_output=True, text=True, timeout=3600, cwd=ROOT,
                               env={**os.environ, "ORDERPROOF_CACHE_DIR": cache,
                                    "PYTHONPYCACHEPREFIX": str(Path(cache) / "pycache")})
-    wall = time.perf_counter() - started
+    return time.perf_counter() - started, done
+
+
+def _summary(done: subprocess.CompletedProcess) -> str:
+    line = next((line for line in reversed(done.stdout.splitlines()) if " in " in line and "passed" in line), "")
+    return line.strip("= ")
+
+
+def bench_tests(results: Results) -> None:
+    """The suite's own tests as the README runs them (``pytest -n auto``), with the 25 slowest, and
+    the inner loop of tests/README.md (``-m "not slow"``), each on empty caches."""
+    log('tests: python -m pytest -n auto -m "not slow"')
+    inner_wall, inner = _pytest("-m", "not slow")
+    log("tests: python -m pytest -n auto --durations=25")
+    wall, done = _pytest("--durations=25")
     slowest = re.findall(r"^([0-9.]+)s (call|setup|teardown)\s+(\S+)$", done.stdout, re.M)
-    summary = next((line for line in reversed(done.stdout.splitlines()) if " in " in line and "passed" in line), "")
-    results.tests = {"wall_s": round(wall, 1), "exit_code": done.returncode, "summary": summary.strip("= "),
-                     "slowest": [[float(seconds), when, test] for seconds, when, test in slowest]}
+    results.tests = {"wall_s": round(wall, 1), "exit_code": done.returncode, "summary": _summary(done),
+                     "slowest": [[float(seconds), when, test] for seconds, when, test in slowest],
+                     "inner": {"wall_s": round(inner_wall, 1), "exit_code": inner.returncode,
+                               "summary": _summary(inner)}}
 
 
 def bench_certify(results: Results, profiles: list[str], seed: int) -> None:
@@ -885,6 +899,10 @@ def render_speed(results: Results) -> list[str]:
                 f"{t['summary']} (exit {t['exit_code']}). The 25 slowest test phases (`--durations=25`):", ""]
         out += table(["seconds", "phase", "test"], [[fmt(sec), when, f"`{test}`"] for sec, when, test in t["slowest"]])
         out += [""]
+        if t.get("inner"):
+            inner = t["inner"]
+            out += [f'The inner loop of tests/README.md, `python -m pytest -n auto -m "not slow"`, measured just before: '
+                    f"**{fmt(inner['wall_s'])} s** wall, {inner['summary']} (exit {inner['exit_code']}).", ""]
     return out
 
 

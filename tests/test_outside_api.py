@@ -18,6 +18,8 @@ from orderproof import registry
 from orderproof.engine.target import served
 from tests import SEED
 
+pytestmark = pytest.mark.slow          # pip installs the outside package; certify processes
+
 PACKAGE = Path(__file__).resolve().parent / "outside_api"
 SLUG = "voucher-order"
 

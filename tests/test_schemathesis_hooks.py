@@ -52,6 +52,7 @@ def test_a_check_does_not_apply_to_another_api():
     assert registered["jt_cents"](None, response, case) is True
 
 
+@pytest.mark.slow
 def test_the_readme_example_passes_against_the_reference_as_written(tmp_path):
     """The README's `schemathesis run` example, run by bash as written (only the served port and
     $KEY filled in), exits 0 against the embedded reference."""
@@ -76,6 +77,7 @@ def test_the_readme_example_passes_against_the_reference_as_written(tmp_path):
     assert re.search(r"\d+ generated, \d+ passed", done.stdout)
 
 
+@pytest.mark.slow
 def test_the_readme_target_example_makes_cases_real_and_passes_all_checks(tmp_path):
     """The README's ORDERPROOF_TARGET example, as written (the served port filled in): every
     Schemathesis check, its auth checks included, passes against the reference, and placements
@@ -102,6 +104,7 @@ def test_the_readme_target_example_makes_cases_real_and_passes_all_checks(tmp_pa
     assert placed > 0, "no case was made real: every bet was refused"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("slug", ["sportsbook-order", "jackpot-ticket"])
 def test_every_phase_sends_real_cases_with_a_target(tmp_path, slug):
     """With ORDERPROOF_TARGET, the coverage and examples phases' positive cases are made real too:

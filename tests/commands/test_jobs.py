@@ -61,6 +61,7 @@ def test_the_shares_are_dealt_by_what_each_api_costs_this_time():
     assert half["bet-placement"] == first["bet-placement"]
 
 
+@pytest.mark.slow
 def test_each_share_says_whose_cases_it_drew(capfd, tmp_path, monkeypatch):
     """In a run of several processes the notices interleave: each names the APIs of its share."""
     from orderproof.cli import main

@@ -40,6 +40,7 @@ def run_script(script: Path, base_url: str) -> subprocess.CompletedProcess:
     return subprocess.run(["bash", str(script)], env=env, capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.slow
 def test_the_script_fails_again_on_the_faulty_service_and_passes_on_the_clean_one(report):
     script = report / "replay" / f"{RULE}.sh"
     text = script.read_text(encoding="utf-8")
@@ -108,6 +109,7 @@ SCRIPTED = [("idempotency-race", "bet-placement", "BP-IDEMPOTENT-RACE"),
             ("seven-digit-dates-rejected", "travel-order", "TO-POSITIVE")]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fault, api, rule", SCRIPTED, ids=[rule for _, _, rule in SCRIPTED])
 def test_every_kind_of_scenario_replays_from_its_script(tmp_path, fault, api, rule):
     code = main(["certify", "--fault", fault, "--api", api, "--profile", "quick", "--seed", str(SEED),

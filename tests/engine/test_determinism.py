@@ -12,6 +12,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow          # two processes that draw every quick pool
+
 PROBE = Path(__file__).with_name("determinism_probe.py")
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -3,6 +3,8 @@ the data repeats, the identities (idempotency keys, ticket ids) are fresh."""
 
 from __future__ import annotations
 
+import pytest
+
 from orderproof.core.options import RunOptions
 from orderproof.core.results import Verdict
 from orderproof.engine.context import build_context
@@ -19,6 +21,7 @@ def verdicts(config, seed: int) -> dict[str, Verdict]:
         context.close()
 
 
+@pytest.mark.slow
 def test_same_seed_twice_against_one_service(tmp_path):
     with served(create_app()) as base_url:
         config = tmp_path / "target.yaml"

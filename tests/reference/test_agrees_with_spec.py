@@ -27,6 +27,8 @@ from orderproof.engine.generation import (
 from orderproof.engine.inprocess import InProcessSession
 from orderproof.reference import IMPLEMENTED, create_app
 
+pytestmark = pytest.mark.slow          # a Hypothesis sample of 300 cases an API
+
 KEY = "agrees-with-spec-key"
 SAMPLE = 300          # Hypothesis' positive cases per API, on top of every coverage-phase positive case
 SEED = 20261202

@@ -15,6 +15,8 @@ from orderproof.catalogue import load_catalogue
 from orderproof.cli import main
 from tests import SEED
 
+pytestmark = pytest.mark.slow          # Allure 3 through npx
+
 ALLURE = "allure@3"
 API = "bet-placement"
 

@@ -21,6 +21,8 @@ from tests import SEED
 
 from .hostile_servers import HOOK_PATH, closed_port, hostile
 
+pytestmark = pytest.mark.slow          # certify processes against hostile servers
+
 BOUND_S = 60            # the whole certify run, start-up included
 HARD_TIMEOUT_S = 120    # the subprocess is killed after this and the test fails
 API = "bet-placement"

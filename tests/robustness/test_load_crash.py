@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow          # load processes against a served reference
+
 LOAD = Path(__file__).resolve().parents[2] / "benchmarks" / "load.py"
 CLIENTS, SLIPS, SECONDS = 4, 25, 20
 HARD_TIMEOUT_S = 120

@@ -34,6 +34,7 @@ def rules_of(slug: str) -> list:
     return list(load_catalogue([slug]).rules)
 
 
+@pytest.mark.slow
 def test_clean_reference_one_passing_item_per_rule(pytester: pytest.Pytester) -> None:
     result = pytester.run_pytest(*QUICK, "--junitxml", "junit.xml", "-rA")
     rules = rules_of(API)
@@ -46,6 +47,7 @@ def test_clean_reference_one_passing_item_per_rule(pytester: pytest.Pytester) ->
     assert {case.get("classname") for case in cases} == {API}         # the API, in the plain pytest route too
 
 
+@pytest.mark.slow
 def test_fault_fails_exactly_its_items(pytester: pytest.Pytester) -> None:
     result = pytester.run_pytest(*QUICK, "--fault", "ticket-id-precision")
     rules = rules_of(API)
@@ -54,6 +56,7 @@ def test_fault_fails_exactly_its_items(pytester: pytest.Pytester) -> None:
                                  f"FAILED *test_rule?{API}::SO-TICKET-ECHO?*"])
 
 
+@pytest.mark.slow
 def test_should_rule_failure_is_an_xfail(pytester: pytest.Pytester) -> None:
     result = pytester.run_pytest(*QUICK, "--fault", "debits-repeat-ticket", "-k", "SO-REPEAT")
     result.assert_outcomes(xfailed=1)
@@ -116,6 +119,7 @@ def test_request_budget_ends_rules_not_verified() -> None:
     assert [r for r in results if r.verdict is Verdict.NOT_VERIFIED and r.reason == BUDGET]
 
 
+@pytest.mark.slow
 def test_target_file_without_hook_skips_what_it_cannot_verify(pytester: pytest.Pytester) -> None:
     import requests
     import yaml
@@ -141,6 +145,7 @@ def test_target_file_without_hook_skips_what_it_cannot_verify(pytester: pytest.P
     assert player["sessionToken"] not in result.stdout.str()
 
 
+@pytest.mark.slow
 def test_a_must_rule_not_verified_fails_the_session_as_certify_would(pytester: pytest.Pytester) -> None:
     import yaml
 
@@ -185,6 +190,7 @@ def test_the_plugin_defaults_to_a_gentle_rate_against_a_real_service(pytester: p
     result.stdout.fnmatch_lines(["rate 20.0"])
 
 
+@pytest.mark.slow
 def test_the_plugin_works_from_an_empty_directory_under_a_wheel_install(tmp_path: Path) -> None:
     """Installed as a wheel would be (into a site-packages directory, not editable), run from an
     empty directory: the plugin is found by its entry point and certifies (no conftest involved)."""

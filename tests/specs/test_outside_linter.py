@@ -13,6 +13,8 @@ import pytest
 from orderproof import registry
 from orderproof.reference import IMPLEMENTED
 
+pytestmark = pytest.mark.slow          # Redocly CLI through npx
+
 REDOCLY = "@redocly/cli@2"
 
 
