@@ -37,6 +37,11 @@ class ApiAdapter:
     contract_file: str = "contract.yaml"
     seed_file: str | None = None       # the source document shipped with the package, when it is
     credential_headers: frozenset[str] = frozenset()   # lower-case names of headers a caller authenticates with
+    # Whether the API's own seed states its credential scheme (header names, how a value is made).
+    # Only then is a case whose one defect is missing or broken credentials "clearly invalid" for
+    # <P>-NEGATIVE; otherwise the suite still sends them as it reads the API, but a service that
+    # authenticates otherwise (or not at all) is not failed by a MUST for it.
+    credentials_stated: bool = False
     auth_keys: tuple[str, ...] = ()    # keys a target file may give under apis.<slug>.auth
     secret_auth_keys: tuple[str, ...] = ()             # of which secrets (masked in every report)
     edge_fields: tuple[tuple[Any, ...], ...] = ()      # money and id fields, as paths into a body

@@ -5,6 +5,7 @@ invariants every check keeps in tests/checks/test_base.py.)"""
 import pytest
 import schemathesis.checks
 
+from orderproof import registry
 from orderproof.checks.base import NOT_APPLICABLE
 from orderproof.checks.conventions import ConventionBook
 from orderproof.engine.generic import (
@@ -66,12 +67,29 @@ def test_negative_judges_only_clearly_invalid_requests():
     assert "userId" in failure.message and "accepted" in failure.message
 
 
-def test_negative_demands_credentials_of_the_apis_that_have_them():
+def test_negative_demands_credentials_only_where_the_seed_states_them(monkeypatch):
     generated = negative("bet-placement", 200, {"status": "PLACED"}, VALID_SLIP, auth=None)
+    assert negative_rejected(rule("BP-NEGATIVE"), generated) is NOT_APPLICABLE     # seed 004 names no header
+    monkeypatch.setattr(registry.get("bet-placement"), "credentials_stated", True)
     assert_fails("BP-NEGATIVE", negative_rejected, generated)
     refused = negative("bet-placement", 403, {"status": "FAILURE", "errorCode": "AUTHENTICATION_FAILED"},
                        VALID_SLIP, auth=None)
     assert negative_rejected(rule("BP-NEGATIVE"), refused) is None
+
+
+JACKPOT = {"operator": "op", "token": "t", "price": 1000, "currency": "EUR", "source": "mobile", "type": "jackpot",
+           "odds_diff": 0, "events": [{"id": 1, "bet": 2, "odds": 1.5}], "betcard_code": "B", "prize": 5,
+           "bonus_prizes": []}
+
+
+@pytest.mark.parametrize("slug", list(registry.slugs()))
+def test_no_api_declares_a_credential_scheme_its_seed_does_not_state(slug):
+    assert registry.get(slug).credentials_stated is False
+
+
+def test_a_ticket_without_signature_headers_is_not_clearly_invalid():
+    unsigned = negative("jackpot-ticket", 200, {"id": "x"}, JACKPOT, auth=None)
+    assert negative_rejected(rule("JT-NEGATIVE"), unsigned) is NOT_APPLICABLE
 
 
 @pytest.mark.parametrize("rule_id, api, status, body", [

@@ -56,13 +56,16 @@ def no_server_error(rule: Any, exchange: Exchange) -> Any:
 
 def credentials_broken(exchange: Exchange) -> bool:
     """The request did not carry the credentials a correct caller sends (the case was generated
-    with its own header values, or one of them was the part Schemathesis broke)."""
-    return bool(registry.get(exchange.api).credential_headers) and exchange.extra.get("auth") != "valid"
+    with its own header values, or one of them was the part Schemathesis broke), and the API's seed
+    states those credentials (``ApiAdapter.credentials_stated``): a scheme the suite infers from
+    practice does not make a request clearly invalid."""
+    api = registry.get(exchange.api)
+    return bool(api.credential_headers) and api.credentials_stated and exchange.extra.get("auth") != "valid"
 
 
 def negative_rejected(rule: Any, exchange: Exchange) -> Any:
     """<P>-NEGATIVE: passes if a clearly invalid request (its body breaks the lenient schema, or it
-    lacks valid credentials) is refused in the API's own way (its adapter's ``outcome``, under the
+    lacks valid credentials of a scheme its API's seed states) is refused in the API's own way (its adapter's ``outcome``, under the
     run's rejection convention); fails if it is accepted, answered with a 5xx or with a body that is
     not the API's; does not apply to positive cases or to negative cases a correct service may
     accept (``"3500"`` for an integer, a missing optional header, ...)."""

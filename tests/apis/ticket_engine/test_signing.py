@@ -3,6 +3,7 @@
 import hashlib
 import hmac
 
+from orderproof import registry
 from orderproof.apis.ticket_engine.signing import (
     signed_message,
     ticket_signature,
@@ -36,3 +37,12 @@ def test_verify():
     assert not verify_ticket_signature(SECRET, 42, BODY, good.upper())
     assert not verify_ticket_signature(SECRET, 42, BODY, "")
     assert not verify_ticket_signature(SECRET, 42, BODY, "é" * 64)
+
+
+def test_the_operator_name_header_is_not_a_credential():
+    """A request signed correctly but without operator-name still carries its credentials (the body
+    names the operator too); neither page states the scheme, so no credential-only case is judged
+    clearly invalid."""
+    adapter = registry.get("jackpot-ticket")
+    assert "operator-name" not in adapter.credential_headers
+    assert adapter.credential_headers == {"timestamp", "signature"} and not adapter.credentials_stated

@@ -38,6 +38,7 @@ class SportsbookOrder(ApiAdapter):
     prefix = "SO"
     title = "a sportsbook seamless-wallet order call"
     seed = "000_c220e78285a7d7fc.txt"
+    credentials_stated = False         # no credential header: customerToken is a body field, judged with the body
     path = "/order"
     order = 0
     edge_fields = (("ticketId",), ("orderAmount",), ("betList", 0, "betAmount"), ("optionArray", 0, "macthId"),

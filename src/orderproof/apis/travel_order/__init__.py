@@ -51,6 +51,7 @@ class TravelOrder(ApiAdapter):
     prefix = "TO"
     title = "a travel platform's create-order call"
     seed = "002_4e2407b4eee4c5f7.txt"
+    credentials_stated = False         # seed 002 states no credentials at all
     path = "/api/invoice/createorder"
     order = 2
     edge_fields = (("memberid",), ("extraamt",), ("integraldiscount",))
