@@ -26,6 +26,8 @@ def _with(slug, **changes):
     ("jackpot-ticket", {"price": 3500.0}),              # an integral float
     ("jackpot-ticket", {"atag": None}),                 # optional and nullable
     ("superbet-reserve", {"event": "100001"}),
+    ("jackpot-ticket", {"source": "AAA", "type": "other"}),        # the page lists no values for either
+    ("superbet-reserve", {"source": "kiosk", "type": "jackpot"}),
     ("travel-order", {"memberid": None, "couponinfos": None, "isrecivemail": "true"}),   # ASP.NET binding
     ("travel-order", {"contactinfo": [None]}),
     ("bet-placement", {"timestamp": 1640995200000}),    # a number for a string: Jackson coerces it
@@ -39,6 +41,8 @@ def test_values_a_lenient_parser_reads_are_not_clearly_invalid(slug, changes):
     ("jackpot-ticket", {"price": {"a": 1}}, "price"),
     ("jackpot-ticket", {"price": "a lot"}, "not an integer"),
     ("superbet-reserve", {"bets": "101"}, "bets"),
+    ("jackpot-ticket", {"source": {"name": "mobile"}}, "source"),  # open values, still a string
+    ("superbet-reserve", {"type": ["superbet"]}, "type"),
     ("travel-order", {"memberid": "abc"}, "not an integer"),
     ("travel-order", {"couponinfos": "none"}, "couponinfos"),
 ])

@@ -404,6 +404,16 @@ def test_ticket_field_defaults(reference_factory, field):
     assert ref.jackpot(player, incomplete).status_code == 422               # an essential field stays required
 
 
+def test_ticket_open_values(reference_factory):
+    ref = varied(reference_factory, "ticket-open-values")
+    player, betcard, event = ticket_scene(ref)
+    answer = ref.jackpot(player, {**jackpot_request(player, betcard), "source": "AAA", "type": "superbet"})
+    assert answer.status_code == 200 and answer.json()["source"] == "AAA" and answer.json()["type"] == "jackpot"
+    answer = ref.superbet(player, {**superbet_request(player, event), "source": "kiosk"})
+    assert answer.status_code == 200 and answer.json()["source"] == "kiosk"
+    assert ref.jackpot(player, {**jackpot_request(player, betcard), "source": 12}).status_code == 422
+
+
 # --- bet-placement -------------------------------------------------------------------------------------
 
 def stored_payouts(ref, player) -> list[str]:

@@ -12,8 +12,9 @@ schema with every type widened to what common parsers coerce (numeric strings an
 numbers, integral numbers for integers, ``"true"``/``1`` for booleans, scalars for strings,
 case-insensitive string enums), ``null`` allowed for optional fields, only the essential fields
 required (``x-orderproof-essential`` where the spec gives it: the seed's "required" may be an
-inference), no type at all for the fields a service may ignore (``x-orderproof-loose``), and every
-bound, length, pattern, format and ``additionalProperties: false`` dropped.
+inference), no type at all for the fields a service may ignore (``x-orderproof-loose``), no enum or
+const for the fields whose values the spec picked where the seed lists none (``x-orderproof-open``:
+the type stays), and every bound, length, pattern, format and ``additionalProperties: false`` dropped.
 What is left is a missing essential field, an object where a number belongs, a word where a number
 belongs, a body that is not JSON at all.
 """
@@ -72,6 +73,14 @@ def _widen_type(kind: str) -> list[dict[str, Any]]:
     return [{"type": kind}]
 
 
+def _without_values(schema: Any, document: Mapping[str, Any]) -> Any:
+    """``schema`` without its ``enum`` and ``const``: any value of its type."""
+    schema = _resolve(schema, document)
+    if not isinstance(schema, Mapping):
+        return schema
+    return {key: value for key, value in schema.items() if key not in ("enum", "const")}
+
+
 def _lenient(schema: Any, document: Mapping[str, Any], depth: int = 0) -> Any:
     schema = _resolve(schema, document)
     if not isinstance(schema, Mapping) or depth > _MAX_DEPTH:
@@ -90,6 +99,8 @@ def _lenient(schema: Any, document: Mapping[str, Any], depth: int = 0) -> Any:
         elif key == "properties":
             required = set(schema.get("x-orderproof-essential", schema.get("required")) or [])
             loose = set(schema.get("x-orderproof-loose") or [])      # fields a service may ignore
+            opened = set(schema.get("x-orderproof-open") or [])       # values the seed does not list
+            value = {name: _without_values(sub, document) if name in opened else sub for name, sub in value.items()}
             out["properties"] = {
                 name: ({} if name in loose else _lenient(sub, document, depth + 1) if name in required
                        else {"anyOf": [{"type": "null"}, _lenient(sub, document, depth + 1)]})

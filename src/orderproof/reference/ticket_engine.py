@@ -110,6 +110,14 @@ def operator_header_matches(header: str, body_operator: str) -> bool:
     return header == body_operator
 
 
+SOURCES = ("desktop", "mobile", "android", "iphone", "ussd", "sms", "telegram")
+
+
+def source_known(source: str) -> bool:
+    """A ticket's source is one of the provider's (its Fields page, which the seeds do not include)."""
+    return source in SOURCES
+
+
 def check_signature(secret: str, timestamp: str, body: bytes, signature: str) -> bool:
     return verify_ticket_signature(secret, timestamp, body, signature)
 
@@ -284,6 +292,7 @@ def default_timezone_offset() -> str:
 BEHAVIOUR: dict[str, Callable[..., Any]] = {
     "ticket_fits_int64": fits_int64,
     "ticket_request_defaults": request_defaults,
+    "ticket_source_known": source_known,
     "ticket_operator_header_matches": operator_header_matches,
     "ticket_operator_and_signature": operator_and_signature,
     "ticket_check_signature": check_signature,
@@ -324,6 +333,13 @@ def _int64(value: int, info: ValidationInfo) -> int:
     return value
 
 
+def _source(value: str, info: ValidationInfo) -> str:
+    check = (info.context or {}).get("source_known", source_known)
+    if not check(value):
+        raise PydanticCustomError("literal_error", "Input should be one of: " + ", ".join(SOURCES))
+    return value
+
+
 def _json_number(value: Any) -> Any:
     """A JSON number (int or exact Decimal, never a bool or a string) as a Decimal."""
     if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
@@ -344,7 +360,7 @@ Cents = Annotated[Int64, Field(ge=0)]
 Number = Annotated[Decimal, BeforeValidator(_json_number)]
 Text = Annotated[str, AfterValidator(_unicode)]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
-Source = Literal["desktop", "mobile", "android", "iphone", "ussd", "sms", "telegram"]
+Source = Annotated[str, AfterValidator(_source)]
 
 
 class _Strict(BaseModel):
@@ -434,7 +450,8 @@ async def _validate(request: Request, model: type[_TicketRequest]) -> tuple[Head
     else:
         try:
             data = behaviour.ticket_request_defaults(data, "jackpot" if model is JackpotRequest else "superbet")
-            body = model.model_validate(data, context={"fits_int64": behaviour.ticket_fits_int64})
+            body = model.model_validate(data, context={"fits_int64": behaviour.ticket_fits_int64,
+                                                       "source_known": behaviour.ticket_source_known})
         except ValidationError as exc:
             details += _details("body", exc)
     if details:

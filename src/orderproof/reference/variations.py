@@ -256,6 +256,14 @@ def fill_missing_fields(data: Any, ticket_type: str) -> Any:
     return data
 
 
+def endpoint_type(data: Any, ticket_type: str) -> Any:
+    """The ticket's type is the endpoint's: whatever word the request's ``type`` says is ignored (a
+    value that is not a string is still refused)."""
+    if isinstance(data, dict) and isinstance(data.get("type", ""), str):
+        return {**data, "type": ticket_type}
+    return data
+
+
 _TICKET_ENGINE = [
     Variation("ticket-403-empty", TICKETS,
               "403 (bad signature, unknown player token) is answered with an empty body: the pages give no 403 body",
@@ -310,6 +318,11 @@ _TICKET_ENGINE = [
               "(EUR, desktop, the endpoint's type, 0, none) instead of a 422: the pages mark only atag optional, "
               "which does not make the others required",
               {"ticket_request_defaults": fill_missing_fields}),
+    Variation("ticket-open-values", TICKETS,
+              "any source string is taken and echoed, and the request's type is ignored (the endpoint fixes "
+              "it): neither page lists the values (\"Ticket source (see Fields)\"), so a service need not refuse "
+              "a source or type it does not know",
+              {"ticket_source_known": lambda source: True, "ticket_request_defaults": endpoint_type}),
 ]
 
 
