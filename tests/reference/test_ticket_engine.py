@@ -394,7 +394,7 @@ TICKET_FAULTS = [f for f in FAULTS.values() if set(f.patch) <= set(ticket_engine
 
 
 def test_every_ticket_fault_patches_one_behaviour_and_names_its_rules():
-    assert len(TICKET_FAULTS) == 19
+    assert len(TICKET_FAULTS) == 20
     for fault in TICKET_FAULTS:
         assert len(fault.patch) == 1 and fault.description, fault.name
         assert fault.rules and all(rule.startswith(("JT-", "SR-")) for rule in fault.rules), fault.name
@@ -435,6 +435,13 @@ def test_fault_operator_header_unchecked(tmp_path):
     client = faulty(tmp_path, "operator-header-unchecked")
     assert superbet(client, operator="nohook").status_code == 200
     assert jackpot(client, operator="nohook").status_code == 200
+
+
+def test_fault_jackpot_400_without_code(tmp_path):
+    client = faulty(tmp_path, "jackpot-400-without-code")
+    answer = jackpot(client, operator="nohook")
+    assert answer.status_code == 400 and "code" not in answer.json() and "message" in answer.json()
+    assert superbet(client, operator="nohook").json()["code"] == 115
 
 
 def test_fault_reserved_nonzero_payout(tmp_path):

@@ -404,6 +404,15 @@ def test_ticket_field_defaults(reference_factory, field):
     assert ref.jackpot(player, incomplete).status_code == 422               # an essential field stays required
 
 
+def test_ticket_signature_before_header(reference_factory):
+    ref = varied(reference_factory, "ticket-signature-before-header")
+    player, _, event = ticket_scene(ref)
+    other = ref.state("an operator exists")
+    body = superbet_request(player, event)
+    assert ref.superbet(player, body, operator=other["name"]).json()["code"] == 115          # the body's signs
+    assert ref.superbet(player, body, operator=other["name"], secret=other["secret"]).status_code == 403
+
+
 def test_ticket_open_values(reference_factory):
     ref = varied(reference_factory, "ticket-open-values")
     player, betcard, event = ticket_scene(ref)

@@ -369,6 +369,13 @@ def operator_header_ignored(header: str, body_operator: str) -> bool:
     return True
 
 
+def jackpot_400_without_code(ticket_type: str, body: dict[str, Any]) -> Any:
+    """A jackpot 400 says only what went wrong, with no code in its body."""
+    if ticket_type == "jackpot":
+        return te._json(400, {"message": body["message"]})
+    return te.bad_request_response(ticket_type, body)
+
+
 def excise_on_top(price: int, ext: Decimal) -> tuple[int, int]:
     """Charges the excise on top of the price: the whole price is staked and the tax added."""
     return price, int((price * ext / 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
@@ -501,7 +508,11 @@ _TICKET_ENGINE_AND_TRAVEL: list[Fault] = [
     Fault("skips-signature", "jackpot-ticket", ("JT-AUTH", "SR-AUTH"),
           "never checks the signature header",
           {"ticket_check_signature": signature_not_checked}),
-    Fault("operator-header-unchecked", "jackpot-ticket", ("JT-OPERATOR-HEADER", "JT-ERRORS", "SR-ERRORS"),
+    Fault("jackpot-400-without-code", "jackpot-ticket", ("JT-ERRORS", "JT-ERROR-CODES", "JT-OPERATOR-HEADER"),
+          "a jackpot 400 answers {\"message\": ...} with no error code anywhere in its body",
+          {"ticket_bad_request_response": jackpot_400_without_code},
+          also=("JT-NEGATIVE",)),   # when a sampled negative case reaches a 400
+    Fault("operator-header-unchecked", "jackpot-ticket", ("JT-OPERATOR-HEADER", "JT-ERROR-CODES", "SR-ERRORS"),
           "never compares the operator-name header with the body's operator (no 115)",
           {"ticket_operator_header_matches": operator_header_ignored}),
     Fault("reserved-nonzero-payout", "superbet-reserve", ("SR-ZERO-PAYOUT", "SR-SCHEMA"),

@@ -279,6 +279,11 @@ def forbidden_response() -> Response:
     return _json(403, {"code": 403, "message": "Forbidden"})
 
 
+def bad_request_response(ticket_type: str, body: dict[str, Any]) -> Response:
+    """A 400 answer: ``{code, message}`` (the superbet page's shape, for both tickets)."""
+    return _json(400, body)
+
+
 def validation_response(details: list[dict[str, Any]]) -> Response:
     """The 422 answer (the pages give no body): the provider's framework shape ``{"detail": [...]}``."""
     return _json(422, {"detail": details})
@@ -320,6 +325,7 @@ BEHAVIOUR: dict[str, Callable[..., Any]] = {
     "ticket_new_identity": new_identity,
     "ticket_forbidden_response": forbidden_response,
     "ticket_validation_response": validation_response,
+    "ticket_bad_request_response": bad_request_response,
     "ticket_default_timezone_offset": default_timezone_offset,
 }
 
@@ -554,6 +560,9 @@ async def _handle(request: Request, model: type[_TicketRequest]) -> Response:
             return behaviour.ticket_forbidden_response()
         if rejection.status == 422:
             return behaviour.ticket_validation_response(rejection.body["detail"])
+        if rejection.status == 400:
+            return behaviour.ticket_bad_request_response("jackpot" if model is JackpotRequest else "superbet",
+                                                         rejection.body)
         return _json(rejection.status, rejection.body)
     return _json(200, answer)
 

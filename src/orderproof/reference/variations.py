@@ -180,6 +180,16 @@ def signature_first(conn: sqlite3.Connection, behaviour: Any, headers: Any, body
     return operator
 
 
+def signature_before_header(conn: sqlite3.Connection, behaviour: Any, headers: Any, body: Any,
+                            raw: bytes) -> sqlite3.Row:
+    """Verifies the signature with the body's operator before comparing the operator-name header: a
+    request the header's operator signed is forbidden (403); one the body's operator signed gets 115."""
+    operator = te.operator_and_signature(conn, behaviour, headers, body, raw)
+    if headers.operator_name != body.operator:
+        raise te._error(115, "Operators in request body and in request header are not identical")
+    return operator
+
+
 def current_odds(submitted: list[Decimal], current: list[Decimal]) -> list[Decimal]:
     """The ticket is priced at the current odds (the submitted ones were accepted within odds_diff)."""
     return current
@@ -276,6 +286,12 @@ _TICKET_ENGINE = [
               "the signature is checked before the operator is looked up, so an unknown operator (no secret to "
               "verify with) gets 403 instead of 400 code 112 (conventions <api>.unknown-operator, forbidden-403)",
               {"ticket_operator_and_signature": signature_first}),
+    Variation("ticket-signature-before-header", TICKETS,
+              "the signature is verified (with the body's operator) before the operator-name header is compared: "
+              "a request the header's operator signed gets 403 instead of 115; SR-ERRORS and JT-OPERATOR-HEADER "
+              "take either",
+              {"ticket_operator_header_matches": lambda header, body_operator: True,
+               "ticket_operator_and_signature": signature_before_header}),
     Variation("jt-odds-current", JT,
               "jackpot odds are the product of the events' current odds when the submitted ones differ within "
               "odds_diff, and the payouts follow from them (convention jackpot-ticket.odds-source, current)",

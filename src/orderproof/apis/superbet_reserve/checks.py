@@ -20,6 +20,7 @@ from orderproof.checks.numbers import json_number
 
 MONEY = ("price", "stake", "gross_payout", "net_payout", "wht_amount", "ext_amount")
 SITUATIONS = (*ticket.COMMON_SITUATIONS, "event started", "market not allowed")
+CODES = {**ticket.EXPECTED_CODE, "unknown bet": None}   # 106 is "Market for bet with `{market-id}` ..."
 
 
 @response_check
@@ -115,11 +116,13 @@ def sr_times(rule: Any, exchange: Exchange) -> None:
 @flow_check
 def sr_errors(rule: Any, flow: Flow) -> None:
     """SR-ERRORS: passes if each provoked situation gets 400 {code, message} with its code (unknown
-    event 103, unknown bet 106, event started 107, unknown operator 112 or a 403 (convention
-    superbet-reserve.unknown-operator), operator without webhook 114, operator header differs 115,
-    market not allowed 116) and stores no ticket; fails otherwise, listing every situation that
-    failed; does not apply: always applies (needs provider states). Each situation gets a fresh scene."""
-    ticket.provoke_errors(rule, flow, SITUATIONS, codes=True)
+    event 103, event started 107, unknown operator 112 or a 403 (convention
+    superbet-reserve.unknown-operator), operator without webhook 114, operator header differs 115 or
+    a 403 (the signature checked first; signed by the header's operator, then by the body's), market
+    not allowed 116; an unknown bet any code: 106 names a market id) and stores no ticket; fails
+    otherwise, listing every situation that failed; does not apply: always applies (needs provider
+    states). Each situation gets a fresh scene."""
+    ticket.provoke_errors(rule, flow, SITUATIONS, codes=CODES)
 
 
 @flow_check

@@ -27,6 +27,7 @@ class TicketEngineAdapter(ApiAdapter):
     # "clearly invalid" for <P>-NEGATIVE, and <P>-AUTH is a SHOULD.
     credential_headers = frozenset({"timestamp", "signature"})
     credentials_stated = False
+    error_body_stated = True   # the page gives its 400 bodies ({code, message}); else any code anywhere
     auth_keys = ("operator", "secret")
     secret_auth_keys = ("secret",)
     snapshot_keys = ("tickets",)
@@ -80,7 +81,7 @@ class TicketEngineAdapter(ApiAdapter):
             exchange.extra["operator_timezone_offset"] = operator["timezone_offset"]
 
     def outcome(self, exchange: Exchange) -> Outcome:
-        return answers.outcome(exchange)
+        return answers.outcome(exchange, code_anywhere=not self.error_body_stated)
 
     def auth_problem(self, auth: Mapping[str, str]) -> str | None:
         problem = super().auth_problem(auth)

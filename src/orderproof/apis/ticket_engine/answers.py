@@ -3,6 +3,8 @@ body (the pages give none); anything else is not the engine's."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from orderproof.checks.base import Exchange
 from orderproof.checks.numbers import is_json_int
 from orderproof.checks.outcomes import (
@@ -15,7 +17,26 @@ from orderproof.checks.outcomes import (
 )
 
 
-def outcome(exchange: Exchange) -> Outcome:
+def error_code(body: Any, depth: int = 0) -> Any:
+    """The error code a body carries: a ``code`` that is an integer or a word, at the top level or
+    nested (a framework's ``{"detail": {"code": 103, ...}}``); None when there is none."""
+    if depth > 4:
+        return None
+    if isinstance(body, dict):
+        code = body.get("code")
+        if is_json_int(code) or (isinstance(code, str) and code.strip()):
+            return code
+        children = body.values()
+    elif isinstance(body, list):
+        children = body
+    else:
+        return None
+    return next((code for child in children if (code := error_code(child, depth + 1)) is not None), None)
+
+
+def outcome(exchange: Exchange, *, code_anywhere: bool = False) -> Outcome:
+    """``code_anywhere``: a 400 is the engine's when its JSON body carries an error code anywhere (a
+    page that lost its error bodies); else it must be ``{code: int, message: str}``."""
     status = exchange.status
     body = json_or_none(exchange)
     if status == 200:
@@ -25,6 +46,8 @@ def outcome(exchange: Exchange) -> Outcome:
     if status == 400:
         if isinstance(body, dict) and is_json_int(body.get("code")) and isinstance(body.get("message"), str):
             return Outcome(REFUSED, code=body["code"])
+        if code_anywhere and (code := error_code(body)) is not None:
+            return Outcome(REFUSED, code=code)
         return Outcome(OTHER, f"a 400 answer that is not {{code: int, message: str}}: {describe(exchange)}")
     if status in (403, 422):
         return Outcome(REFUSED, code=body.get("code") if isinstance(body, dict) else None)
