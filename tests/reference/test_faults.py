@@ -109,6 +109,13 @@ def test_payout_float(reference_factory):
     assert float(stored) != 2.55 * 1.85
 
 
+def test_payout_without_stake(reference_factory):
+    ref = faulty(reference_factory, "payout-without-stake")
+    player = ref.player()
+    ref.bet(player, make_slip(player, bet_details(stake=Decimal("2.55"), decimalPrice=Decimal("1.85"))))
+    assert ref.snapshot(player["userId"])["bets"][0]["potentialPayout"] == "2.1675"   # 2.55 x 0.85, not 4.7175
+
+
 def test_ignores_idempotency_key(reference_factory):
     ref = faulty(reference_factory, "ignores-idempotency-key")
     player = ref.player()
@@ -203,11 +210,11 @@ def test_echo_rounds_stake(reference_factory):
     assert loads(response.content)["bets"][0]["stake"] == 3
 
 
-def test_bet_status_open(reference_factory):
-    ref = faulty(reference_factory, "bet-status-open")
+def test_bet_status_settled(reference_factory):
+    ref = faulty(reference_factory, "bet-status-settled")
     player = ref.player()
     ref.bet(player)
-    assert ref.snapshot(player["userId"])["bets"][0]["status"] == "open"
+    assert ref.snapshot(player["userId"])["bets"][0]["status"] == "SETTLED"
 
 
 def test_overdraws(reference_factory):

@@ -68,7 +68,8 @@ def test_variation_names_are_not_fault_names():
 
 
 def test_only_bp_key_optional_warns():
-    assert {name: v.warns for name, v in VARIATIONS.items() if v.warns} == {"bp-key-optional": ("BP-KEY-REQUIRED",)}
+    assert {name: v.warns for name, v in VARIATIONS.items() if v.warns} == {
+        "bp-key-optional": ("BP-KEY-REQUIRED",), "bp-repeat-409": ("BP-IDEMPOTENT-REPLAY",)}
 
 
 def test_every_variation_has_a_test_showing_its_behaviour():
@@ -443,6 +444,93 @@ def test_bp_payout_double(reference_factory):
     ref.bet(player, make_slip(player, bet_details(stake=Decimal("0.10"), decimalPrice=Decimal("3")),
                               bet_details(stake=Decimal("2.55"), decimalPrice=Decimal("1.85"))))
     assert stored_payouts(ref, player) == [repr(0.10 * 3.0), repr(2.55 * 1.85)] == ["0.30000000000000004", "4.7175"]
+
+
+def test_bp_payout_float_rounded(reference_factory):
+    ref = varied(reference_factory, "bp-payout-float-rounded")
+    player = ref.player()
+    ref.bet(player, make_slip(player, bet_details(stake=Decimal("2.50"), decimalPrice=Decimal("1.25")),
+                              bet_details(stake=Decimal("1.15"), decimalPrice=Decimal("1.50"))))
+    # 3.125 is a double exactly (half even: 3.12); 1.15 x 1.5 = 1.725 is 1.7249999... as a double (1.72)
+    assert stored_payouts(ref, player) == ["3.12", "1.72"]
+
+
+def test_bp_payout_truncated(reference_factory):
+    ref = varied(reference_factory, "bp-payout-truncated")
+    player = ref.player()
+    ref.bet(player, make_slip(player, bet_details(stake=Decimal("2.50"), decimalPrice=Decimal("1.25")),
+                              bet_details(stake=Decimal("2.55"), decimalPrice=Decimal("1.85"))))
+    assert stored_payouts(ref, player) == ["3.12", "4.71"]       # exact: 3.1250 and 4.7175
+
+
+@pytest.mark.parametrize("outcome", ["PLACED", "FAILURE"])
+def test_bp_repeat_409(reference_factory, outcome):
+    ref = varied(reference_factory, "bp-repeat-409")
+    player = ref.player()
+    stake = Decimal("10.00") if outcome == "PLACED" else Decimal("600.00")
+    slip, key = make_slip(player, bet_details(stake=stake)), str(uuid.uuid4())
+    ref.bet(player, slip, key=key)
+    after_first = ref.snapshot(player["userId"])
+    again = ref.bet(player, slip, key=key)
+    assert (again.status_code, again.json()["status"]) == (409, "FAILURE")
+    assert ref.snapshot(player["userId"]) == after_first
+
+
+def test_bp_replay_rebuilt(reference_factory):
+    ref = varied(reference_factory, "bp-replay-rebuilt")
+    player = ref.player()
+    bets = [bet_details(stake=Decimal("2.55")), bet_details(stake=Decimal("1.00"), decimalPrice=Decimal("3.40"))]
+    slip, key = make_slip(player, *bets), str(uuid.uuid4())
+    first = loads(ref.bet(player, slip, key=key).content)
+    again = loads(ref.bet(player, slip, key=key).content)
+    assert again["replayed"] is True and [bet["betId"] for bet in again["bets"]] == [b["betId"] for b in reversed(bets)]
+    assert [bet["potentialPayout"] for bet in again["bets"]] == [Decimal("3.4000"), Decimal("4.7175")]
+    assert {k: v for k, v in again.items() if k not in ("bets", "replayed")} == {
+        k: v for k, v in first.items() if k != "bets"}
+    assert len(ref.snapshot(player["userId"])["bets"]) == 2
+
+
+def test_bp_status_open(reference_factory):
+    ref = varied(reference_factory, "bp-status-open")
+    player = ref.player()
+    ref.bet(player)
+    assert ref.snapshot(player["userId"])["bets"][0]["status"] == "open"
+
+
+def test_bp_null_optionals(reference_factory):
+    ref = varied(reference_factory, "bp-null-optionals")
+    player = ref.player()
+    placed = loads(ref.bet(player).content)
+    assert placed["bets"][0]["eventAltId"] is None
+    spec_validator("bet-placement", "PlacementResponse").validate(placed)
+    session = loads(ref.bet(player, make_slip(player, sessionToken="wrong")).content)
+    assert (session["failedBets"], session["errorCode"]) == (None, "INVALID_SESSION")
+    spec_validator("bet-placement", "Failure401").validate(session)
+    stake = loads(ref.bet(player, make_slip(player, bet_details(stake=600))).content)
+    assert stake["failedBets"][0]["reason"] == {"maxStake": Decimal("500.00"), "minStake": None}
+    spec_validator("bet-placement", "Failure400").validate(stake)
+
+
+@pytest.mark.parametrize("field", ["userId", "sessionToken"])
+def test_bp_session_before_fields(reference_factory, field):
+    ref = varied(reference_factory, "bp-session-before-fields")
+    player = ref.player()
+    slip = make_slip(player)
+    del slip[field]
+    response = ref.bet(player, slip)
+    assert (response.status_code, response.json()["errorCode"]) == (401, "INVALID_SESSION")
+    assert ref.bet(player, make_slip(player) | {"timestamp": None}).json()["errorCode"] == "MISSING_PARAMETER"
+
+
+def test_bp_one_bet_per_selection(reference_factory):
+    ref = varied(reference_factory, "bp-one-bet-per-selection")
+    player = ref.player()
+    bet = bet_details()
+    twice = make_slip(player, bet, dict(bet_details(), selectionId=bet["selectionId"]))
+    response = ref.bet(player, twice)
+    assert (response.status_code, response.json()["errorCode"]) == (400, "INVALID_BET_DETAILS")
+    assert ref.snapshot(player["userId"])["bets"] == []
+    assert ref.bet(player, make_slip(player, bet, dict(bet_details(), selectionId="other"))).status_code == 200
 
 
 def test_bp_unknown_user_session(reference_factory):

@@ -285,8 +285,14 @@ def failed_bets(failed: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return failed
 
 
+def process_document(conn: sqlite3.Connection, behaviour: Any, document: Any) -> Reply:
+    """One slip's whole processing, in the reference's order of checks (:func:`process`)."""
+    return process(conn, behaviour, document)
+
+
 BEHAVIOUR = {
     "bp_authenticate": authenticate,
+    "bp_failure_body": failure_body,
     "bp_error_status": error_status,
     "bp_error_message": error_message,
     "bp_missing_parameter_reply": missing_parameter_reply,
@@ -311,6 +317,7 @@ BEHAVIOUR = {
     "bp_echo_bet": echo_bet,
     "bp_placed_bets": placed_bets,
     "bp_failed_bets": failed_bets,
+    "bp_process": process_document,
     "bp_idempotent_call": idempotency.claim_then_process,
     "bp_replay": replay,
 }
@@ -358,7 +365,7 @@ def failure_reply(behaviour: Any, code: str, message: str, failed: list[dict] | 
                   status: int | None = None) -> Reply:
     """A FAILURE answer: the table's status for ``code`` (unless ``status``), the service's message."""
     return Reply(status or behaviour.bp_error_status(code),
-                 failure_body(code, behaviour.bp_error_message(code, message), failed))
+                 behaviour.bp_failure_body(code, behaviour.bp_error_message(code, message), failed))
 
 
 def debit(conn: sqlite3.Connection, player: sqlite3.Row, slip: Slip, amounts: list[Decimal]) -> None:
@@ -415,7 +422,7 @@ def read_slip(document: Any, behaviour: Any) -> Slip:
         for name in BET_TEXT_FIELDS:
             if not isinstance(bet[name], str):
                 raise invalid(f"bets[{i}].{name} must be a string")
-        if "eventAltId" in bet and not isinstance(bet["eventAltId"], str):
+        if bet.get("eventAltId") is not None and not isinstance(bet["eventAltId"], str):
             raise invalid(f"bets[{i}].eventAltId must be a string")
         if not is_uuid(bet["betId"]):
             raise invalid(f"bets[{i}].betId must be a UUID string")
@@ -474,7 +481,7 @@ def handle(state: Any, headers: Any, raw: bytes) -> Reply:
         document, body_fingerprint = bad, hashlib.sha256(raw).hexdigest()
 
     def run(conn: sqlite3.Connection) -> Reply:
-        return process(conn, behaviour, document)
+        return behaviour.bp_process(conn, behaviour, document)
 
     given = headers.get("x-idempotency-key")
     if not given or not given.strip():

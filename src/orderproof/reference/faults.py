@@ -185,6 +185,11 @@ def stake_limit_reports_stake(stake: Decimal, min_stake: Decimal, max_stake: Dec
     return None
 
 
+def payout_without_stake(stake: Decimal, decimal_price: Decimal) -> Decimal:
+    """Stores the winnings, stake x (decimalPrice - 1), as the potentialPayout: the stake is left out."""
+    return stake * (decimal_price - 1)
+
+
 def cents_by_quantize(amount: Decimal) -> bool:
     """Right for every everyday stake; ``quantize`` raises InvalidOperation beyond 26 digits."""
     return amount == amount.quantize(CENT)
@@ -196,15 +201,20 @@ _BET_PLACEMENT = [
           "keeps its bets within the limits stored and debited (BP-STAKE-LIMITS also demands that "
           "nothing is stored)",
           {"bp_place_slip": place_slip_bet_by_bet}),
-    Fault("payout-float", "bet-placement", ("BP-PAYOUT",),
+    Fault("payout-float", "bet-placement", ("BP-PAYOUT-PRECISION",),
           "stores potentialPayout in a single-precision FLOAT column (2.55 x 1.85 is stored as 4.71750020980835, "
-          "not 4.7175); an exact, cent-rounded or double-precision payout would be a variation",
-          {"bp_potential_payout": payout_in_single_precision}),
+          "not 4.7175); an exact, cent-rounded or double-precision payout would be a variation (BP-PAYOUT fails "
+          "too when a payout is large enough for single precision to lose a cent)",
+          {"bp_potential_payout": payout_in_single_precision},
+          also=("BP-PAYOUT",)),
+    Fault("payout-without-stake", "bet-placement", ("BP-PAYOUT", "BP-PAYOUT-PRECISION"),
+          "stores the winnings, stake x (decimalPrice - 1), as potentialPayout: the stake is left out",
+          {"bp_potential_payout": payout_without_stake}),
     Fault("ignores-idempotency-key", "bet-placement",
           ("BP-IDEMPOTENT", "BP-IDEMPOTENT-CONFLICT", "BP-IDEMPOTENT-RACE"),
           "never looks at X-Idempotency-Key: every repeat is placed and debited again",
           {"bp_idempotent_call": process_every_time}),
-    Fault("replay-status-200", "bet-placement", ("BP-IDEMPOTENT",),
+    Fault("replay-status-200", "bet-placement", ("BP-IDEMPOTENT-REPLAY",),
           "replays the stored body with HTTP 200 whatever the first status was: the repeat of a rejected "
           "slip (400 INVALID_STAKE) answers its FAILURE body at 200",
           {"bp_replay": replay_with_status_200}),
@@ -244,9 +254,10 @@ _BET_PLACEMENT = [
     Fault("echo-rounds-stake", "bet-placement", ("BP-ECHO",),
           "echoes each bet's stake rounded to whole units (2.55 -> 3)",
           {"bp_echo_bet": echo_stake_rounded}),
-    Fault("bet-status-open", "bet-placement", ("BP-PENDING",),
-          "stores placed bets with status 'open' instead of 'pending'",
-          {"bp_bet_status": lambda: "open"}),
+    Fault("bet-status-settled", "bet-placement", ("BP-PENDING",),
+          "stores placed bets with status 'SETTLED' (the resulting endpoint's status) instead of one that says "
+          "the bet awaits its result",
+          {"bp_bet_status": lambda: "SETTLED"}),
     Fault("overdraws", "bet-placement", ("BP-FUNDS",),
           "only checks that the balance is positive, not that it covers the stakes: the balance goes negative",
           {"bp_funds_cover": balance_positive}),

@@ -27,7 +27,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import ROUND_HALF_EVEN, Decimal, localcontext
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal, localcontext
 from typing import Any
 
 from fastapi import Response
@@ -358,6 +358,71 @@ def payout_double(stake: Decimal, decimal_price: Decimal) -> float:
     return float(stake) * float(decimal_price)
 
 
+def payout_float_rounded(stake: Decimal, decimal_price: Decimal) -> float:
+    """round(stake * price, 2) on doubles, as a Python service with float fields writes it: half up on
+    some products and half even on others (the double lies on either side of the half cent)."""
+    return round(float(stake) * float(decimal_price), 2)
+
+
+def payout_truncated(stake: Decimal, decimal_price: Decimal) -> Decimal:
+    """stake x decimalPrice rounded down to the cent (2.50 x 1.25 = 3.125 -> 3.12; 1.85 x 2.55 -> 4.71)."""
+    exact = bp.potential_payout(stake, decimal_price)
+    digits = len(exact.as_tuple().digits) + 3
+    with localcontext(prec=max(28, digits)):
+        return exact.quantize(CENT, rounding=ROUND_DOWN)
+
+
+def repeat_is_409(row: sqlite3.Row) -> Reply:
+    """A repeat of a key whose request is done gets 409 "duplicate request": nothing is placed again,
+    but the first answer is not replayed."""
+    return Reply(409, bp.failure_body("INVALID_BET_DETAILS", "duplicate request: this X-Idempotency-Key was used"))
+
+
+def rebuilt_replay(row: sqlite3.Row) -> Reply:
+    """A replay rebuilt from what is stored: the first answer's values with more of them (each bet's
+    potentialPayout and status, the slip's replay flag), the bets in another order."""
+    document = json.loads(bytes(row["body"]), parse_float=Decimal)
+    if isinstance(document, dict) and isinstance(document.get("bets"), list):
+        document["bets"] = [dict(bet, potentialPayout=bp.payout_json(bp.potential_payout(
+            Decimal(bet["stake"]), Decimal(bet["decimalPrice"]))), status="pending")
+            for bet in reversed(document["bets"])]
+        document["replayed"] = True
+    return Reply(row["status"], json_bytes(document))
+
+
+def failure_body_with_nulls(code: str, message: str | None, failed_bets: list[dict] | None = None) -> bytes:
+    """Every optional member of a FAILURE written, null when unset (a serializer's default)."""
+    return json_bytes({"status": "FAILURE", "errorCode": code, "errorMessage": message,
+                       "failedBets": failed_bets or None})
+
+
+def breach_with_null_other(stake: Decimal, min_stake: Decimal, max_stake: Decimal) -> dict | None:
+    """The BetFailureReason with both limits, the one not breached null."""
+    reason = bp.stake_limit_breach(stake, min_stake, max_stake)
+    return None if reason is None else {"maxStake": None, "minStake": None} | reason
+
+
+def placed_bets_with_null_alt_id(behaviour: Any, bets: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The placed bets, each with eventAltId null when the slip gave none."""
+    return [{"eventAltId": None} | behaviour.bp_echo_bet(bet) for bet in bets]
+
+
+def session_before_missing_fields(conn: sqlite3.Connection, behaviour: Any, document: Any) -> Reply:
+    """Looks the session up first, before any other check of the body: a slip without userId or
+    sessionToken gets 401 INVALID_SESSION."""
+    if isinstance(document, dict) and any(not isinstance(document.get(name), str) for name in ("userId", "sessionToken")):
+        return bp.failure_reply(behaviour, "INVALID_SESSION", "no session for this userId and sessionToken")
+    return bp.process(conn, behaviour, document)
+
+
+def one_bet_per_selection(conn: sqlite3.Connection, behaviour: Any, player: sqlite3.Row, slip: bp.Slip) -> None:
+    """Refuses a slip with two bets on one selection (INVALID_BET_DETAILS), then places it as the reference does."""
+    selections = [bet["selectionId"] for bet in slip.bets]
+    if len(set(selections)) != len(selections):
+        raise bp.Failure("INVALID_BET_DETAILS", "two bets of the slip are on one selection")
+    bp.place_slip(conn, behaviour, player, slip)
+
+
 def unknown_user_session() -> tuple[str, str]:
     """The session is looked up by userId and token together: an unknown user has no session."""
     return "INVALID_SESSION", "no session for this userId and sessionToken"
@@ -463,6 +528,38 @@ _BET_PLACEMENT = [
               "the table types stake and decimalPrice Decimal/Double (convention bet-placement.payout-precision, "
               "double)",
               {"bp_potential_payout": payout_double}),
+    Variation("bp-payout-float-rounded", BP,
+              "potentialPayout is round(stake * decimalPrice, 2) on doubles: half up on some products, half even "
+              "on others (convention bet-placement.payout-precision, cents-of-double)",
+              {"bp_potential_payout": payout_float_rounded}),
+    Variation("bp-payout-truncated", BP,
+              "potentialPayout is stake x decimalPrice rounded down to the cent (convention "
+              "bet-placement.payout-precision, cents-down): the formula gives no rounding",
+              {"bp_potential_payout": payout_truncated}),
+    Variation("bp-repeat-409", BP,
+              "a repeat of a finished request's X-Idempotency-Key gets 409 \"duplicate request\" and changes "
+              "nothing. Warns on BP-IDEMPOTENT-REPLAY: replaying the first answer is practice (IETF draft), the "
+              "seed's Idempotency section is not in the excerpt",
+              {"bp_replay": repeat_is_409}, warns=("BP-IDEMPOTENT-REPLAY",)),
+    Variation("bp-replay-rebuilt", BP,
+              "a repeat gets the first answer rebuilt from storage: its values with more of them (each bet's "
+              "potentialPayout and status, a replay flag) and the bets in another order",
+              {"bp_replay": rebuilt_replay}),
+    Variation("bp-status-open", BP,
+              "placed bets are stored with status 'open' (\"a status equivalent to 'pending'\")",
+              {"bp_bet_status": lambda: "open"}),
+    Variation("bp-null-optionals", BP,
+              "optional members are written null when unset: errorMessage and failedBets of a FAILURE, the "
+              "limit not breached in failedBets[].reason, eventAltId of a placed bet (\"Required? No\")",
+              {"bp_failure_body": failure_body_with_nulls, "bp_stake_limit_breach": breach_with_null_other,
+               "bp_placed_bets": placed_bets_with_null_alt_id}),
+    Variation("bp-session-before-fields", BP,
+              "the session lookup comes first: a slip without userId or sessionToken gets 401 INVALID_SESSION "
+              "(the seed's first step; it gives no order of checks)",
+              {"bp_process": session_before_missing_fields}),
+    Variation("bp-one-bet-per-selection", BP,
+              "a slip with two bets on one selection is refused with 400 INVALID_BET_DETAILS",
+              {"bp_place_slip": one_bet_per_selection}),
     Variation("bp-unknown-user-session", BP,
               "an unknown userId gets 401 INVALID_SESSION: the session is looked up by userId and sessionToken "
               "together (convention bet-placement.unknown-user, invalid-session)",

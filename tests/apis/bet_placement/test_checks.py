@@ -11,6 +11,7 @@ from orderproof.apis.bet_placement.checks import (
     bp_echo,
     bp_error_shape,
     bp_payout,
+    bp_payout_precision,
     bp_pending,
 )
 from orderproof.checks.base import NOT_APPLICABLE
@@ -86,6 +87,14 @@ def test_bp_echo_matches_bets_by_id_in_any_order_and_numbers_as_doubles():
         "bets": [BET_1, dict(huge, decimalPrice=float(2**53))]}, sent)) is None
 
 
+def test_bp_echo_compares_the_optional_event_alt_id_only_when_the_answer_carries_it():
+    sent = SLIP | {"bets": [dict(BET_1, eventAltId="dde-1"), BET_2]}
+    for answered in (BET_1, dict(BET_1, eventAltId=None), dict(BET_1, eventAltId="dde-1")):
+        assert bp_echo(rule("BP-ECHO"), exchange("bet-placement", 200, PLACED | {"bets": [answered, BET_2]}, sent)) is None
+    assert_fails("BP-ECHO", bp_echo, exchange("bet-placement", 200, PLACED | {
+        "bets": [dict(BET_1, eventAltId="dde-2"), BET_2]}, sent))
+
+
 @pytest.mark.parametrize("change", [
     {"requestId": "r2"},
     {"bets": [BET_1]},
@@ -107,15 +116,59 @@ def test_bp_echo_does_not_apply_to_failures():
 
 def test_bp_payout_passes_on_exact_payouts():
     run_flow("BP-PAYOUT", bp_payout, bet_placement())
+    run_flow("BP-PAYOUT-PRECISION", bp_payout_precision, bet_placement())
 
 
-def test_bp_payout_fails_on_float_payouts():
-    assert "potentialPayout" in assert_flow_fails("BP-PAYOUT", bp_payout, bet_placement("float-payout")).message
+def stored_as(change):
+    """A correct target whose stored bets are then changed by ``change(stored bet)``."""
+    correct = bet_placement()
+
+    def target(flow, request):
+        reply = correct(flow, request)
+        for state in flow.states.values():
+            for bet in state["bets"]:
+                change(bet)
+        return reply
+
+    return target
 
 
-def test_bp_pending_passes_and_fails_on_another_status():
-    run_flow("BP-PENDING", bp_pending, bet_placement())
-    assert "PLACED" in assert_flow_fails("BP-PENDING", bp_pending, bet_placement("status-placed")).message
+def payout_of(rounding):
+    def change(bet):
+        if not bet.get("rounded"):
+            bet["rounded"] = True
+            bet["potentialPayout"] = str(rounding(Decimal(bet["stake"]), Decimal(bet["decimalPrice"])))
+    return change
+
+
+def test_bp_payout_takes_any_rounding_to_the_cent_and_the_precision_takes_each_one_way():
+    truncated = payout_of(lambda stake, price: (stake * price).quantize(Decimal("0.01"), rounding="ROUND_DOWN"))
+    float_rounded = payout_of(lambda stake, price: round(float(stake) * float(price), 2))
+    for change in (truncated, float_rounded):
+        run_flow("BP-PAYOUT", bp_payout, stored_as(change), max_examples=40)
+        run_flow("BP-PAYOUT-PRECISION", bp_payout_precision, stored_as(change), max_examples=40)
+
+
+def test_bp_payout_fails_when_the_stake_is_left_out():
+    without_stake = payout_of(lambda stake, price: stake * (price - 1))
+    failure = assert_flow_fails("BP-PAYOUT", bp_payout, stored_as(without_stake))
+    assert "potentialPayout" in failure.message
+
+
+def test_bp_payout_precision_fails_on_single_precision_payouts():
+    failure = assert_flow_fails("BP-PAYOUT-PRECISION", bp_payout_precision, bet_placement("float-payout"))
+    assert "potentialPayout" in failure.message
+
+
+@pytest.mark.parametrize("status", ["pending", "PENDING", "open", "unsettled", "accepted", "PLACED", "active"])
+def test_bp_pending_passes_on_any_status_that_awaits_the_result(status):
+    run_flow("BP-PENDING", bp_pending, stored_as(lambda bet: bet.update(status=status)))
+
+
+@pytest.mark.parametrize("status", ["SETTLED", "won", "lost", "void", "cancelled", "rejected", "", None])
+def test_bp_pending_fails_on_a_status_of_a_resulted_or_dead_bet(status):
+    failure = assert_flow_fails("BP-PENDING", bp_pending, stored_as(lambda bet: bet.update(status=status)))
+    assert "awaits its result" in failure.message
 
 
 def test_placed_slip_flows_fail_when_the_valid_slip_is_refused():

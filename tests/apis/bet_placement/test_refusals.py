@@ -69,6 +69,18 @@ def test_bp_stake_limits_fails_when_the_reason_is_the_stake_not_the_limit():
     assert "maxStake" in failure.message
 
 
+def test_bp_stake_limits_takes_a_reason_without_the_optional_limits():
+    correct = bet_placement()
+
+    def empty_reasons(flow, request):
+        status, payload = correct(flow, request)
+        if payload.get("errorCode") == "INVALID_STAKE":
+            payload = dict(payload, failedBets=[dict(f, reason={"maxStake": None}) for f in payload["failedBets"]])
+        return status, payload
+
+    run_flow("BP-STAKE-LIMITS", bp_stake_limits, empty_reasons)
+
+
 def test_bp_stake_limits_fails_when_failed_bets_are_missing_or_incomplete():
     correct = bet_placement()
 
@@ -88,6 +100,18 @@ def test_bp_missing_passes_on_a_correct_target():
 def test_bp_missing_fails_on_a_framework_422():
     failure = assert_flow_fails("BP-MISSING", bp_missing, bet_placement("framework-422"))
     assert "MISSING_PARAMETER" in failure.message and "HTTP 422" in str(failure.received)
+
+
+def test_bp_missing_takes_the_session_lookup_failing_first_for_user_id_and_session_token():
+    correct = bet_placement()
+
+    def session_first(flow, request):
+        body = request.body
+        if isinstance(body, dict) and ("userId" not in body or "sessionToken" not in body):
+            return 401, {"status": "FAILURE", "errorCode": "INVALID_SESSION"}
+        return correct(flow, request)
+
+    run_flow("BP-MISSING", bp_missing, session_first, max_examples=40)
 
 
 def test_bp_user_passes_on_a_correct_target():

@@ -15,6 +15,7 @@ from orderproof.checks.base import Exchange, NotVerified
 from orderproof.checks.bodies import (
     draw_cents,
     money_number,
+    plain,
     price_number,
     readable,
     request_example,
@@ -48,17 +49,24 @@ class BetPlacement(ApiAdapter):
 
     def overlay(self, body: dict[str, Any], scene: Any, player: Mapping[str, Any], draw: Draw,
                 fixtures: Mapping[str, Any]) -> dict[str, Any]:
-        """A slip of up to 3 generated bets on selections of the event set up (or ``event``), each at
-        its current price, readable names, realistic stakes (or, one time in six, the stakes as
-        generated: schema-valid, maybe absurd)."""
+        """A slip of up to 3 generated bets on distinct selections of the event set up (or ``event``), each at
+        its current price, readable names, an eventAltId only when it is a plain string (a service may
+        refuse an empty one or control characters, and the optional field tests nothing of the rules),
+        realistic stakes (or, one time in six, the stakes as generated: schema-valid, maybe absurd)."""
         event = fixtures.get("event") or scene.fixture("an event exists")
         template = request_example(self.spec_path, self.path, self.method)["bets"][0]
         generated = [bet for bet in body.get("bets") or [] if isinstance(bet, dict)][:3] or [dict(template)]
         stage = "IN_PLAY" if event.get("started") else "PRE_PLAY"
-        bets = []
+        bets, taken = [], set()
         kind = draw(st.integers(0, 5), STAKE_KIND)
         for bet in generated:
+            if "eventAltId" in bet and not plain(bet["eventAltId"]):   # optional: plain or none at all
+                bet = {key: value for key, value in bet.items() if key != "eventAltId"}
             market, chosen = selection(draw, event)
+            if str(chosen["bet_id"]) in taken:   # one bet per selection: a service may refuse two on one
+                market, chosen = next(((m, c) for m in event.get("markets") or [] for c in m.get("selections") or []
+                                       if str(c["bet_id"]) not in taken), (market, chosen))
+            taken.add(str(chosen["bet_id"]))
             stake = money_number(draw_cents(draw, 100, 5_000))
             if kind == 0 and isinstance(bet.get("stake"), (int, float)) and not isinstance(bet.get("stake"), bool):
                 stake, scene.realistic = bet["stake"], False

@@ -4,7 +4,8 @@ behind is in ``refusals``, repeats in ``idempotency``.)"""
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
+import math
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from typing import Any
 
 from hypothesis import strategies as st
@@ -76,12 +77,13 @@ def bp_error_shape(rule: Any, exchange: Exchange) -> Any:
 
 
 BP_DECIMALS = ("decimalPrice", "stake")
+OPTIONAL_IDS = ("eventAltId",)   # "Required? No": compared only when the answer carries it
 
 
 def _bet_differences(sent: dict[str, Any], got: Any) -> dict[str, Any]:
     if not isinstance(got, dict):
         return {"bet": got}
-    ids = [name for name in sent if name.endswith("Id")]
+    ids = [name for name in sent if name.endswith("Id") and (name not in OPTIONAL_IDS or got.get(name) is not None)]
     differ = {name: got.get(name, "<absent>") for name in ids if got.get(name) != sent[name]}
     for name in BP_DECIMALS:
         if name in sent and not same_number(got.get(name), sent[name]):
@@ -94,7 +96,8 @@ def _bet_differences(sent: dict[str, Any], got: Any) -> dict[str, Any]:
 @only_request_object
 def bp_echo(rule: Any, exchange: Exchange) -> None:
     """BP-ECHO: passes if a PLACED answer repeats the request's requestId and userId and carries every
-    bet of the request, matched by betId in any order, with the same ids, decimalPrice and stake
+    bet of the request, matched by betId in any order, with the same ids (the optional eventAltId only
+    when the answer carries it), decimalPrice and stake
     (equal as decimals, or as doubles: the seed types them Decimal/Double; extra fields are fine), fails
     if one differs, is missing or a bet is missing or added, does not apply if the answer is not
     PLACED. The sessionToken may be refreshed."""
@@ -132,63 +135,130 @@ def _stored_bets_of(rule: Any, flow: Flow, player: dict[str, Any], body: dict[st
     return [stored[bet["betId"]] for bet in body["bets"]]
 
 
+CENT = Decimal("0.01")
+
+
+def _double_cents(stake: Decimal, price: Decimal) -> set[Decimal]:
+    """The double product rounded to the cent the ways common languages do it: Python's round(x, 2),
+    JavaScript's Math.round(x * 100) / 100, Java's BigDecimal.valueOf(x).setScale(2, ...) and .NET's
+    Math.Round(x, 2); each is half up on some products and half even on others."""
+    product = float(stake) * float(price)
+    scaled = product * 100
+    values = {round(product, 2), math.floor(scaled + 0.5) / 100, round(scaled) / 100}
+    shortest = Decimal(repr(product))
+    return ({Decimal(repr(value)) for value in values}
+            | {shortest.quantize(CENT, rounding=mode) for mode in (ROUND_HALF_UP, ROUND_HALF_EVEN)})
+
+
 def payout_readings(stake: Decimal, price: Decimal, got: Decimal | None) -> list[str]:
     """The options of bet-placement.payout-precision that ``got`` is for ``stake x price``."""
     if got is None:
         return []
     exact = stake * price
-    cent = Decimal("0.01")
     options = []
     if got == exact:
         options.append("exact")
-    if got == exact.quantize(cent, rounding=ROUND_HALF_UP):
+    if got == exact.quantize(CENT, rounding=ROUND_HALF_UP):
         options.append("cents-half-up")
-    if got == exact.quantize(cent, rounding=ROUND_HALF_EVEN):
+    if got == exact.quantize(CENT, rounding=ROUND_HALF_EVEN):
         options.append("cents-half-even")
+    if got == exact.quantize(CENT, rounding=ROUND_DOWN):
+        options.append("cents-down")
     try:
         if float(got) == float(stake) * float(price):
             options.append("double")
+        if got in _double_cents(stake, price):
+            options.append("cents-of-double")
     except (OverflowError, ValueError):
         pass
     return options
 
 
-@flow_check
-def bp_payout(rule: Any, flow: Flow) -> None:
-    """BP-PAYOUT: passes if every stored bet of a placed slip has potentialPayout == stake *
-    decimalPrice, exactly, rounded to the cent (half up or half even) or as the product in double
-    precision, one way through the run (convention bet-placement.payout-precision); fails if one is
-    another value (single precision, a wrong price, truncation) or the valid slip was not placed; does
-    not apply: always applies (needs provider states and snapshots)."""
+def within_a_cent(stake: Decimal, price: Decimal, got: Decimal | None) -> bool:
+    """Is ``got`` stake x price to the cent at the most (any rounding, or none)?"""
+    return got is not None and abs(got - stake * price) < CENT
+
+
+def _placed_payouts(rule: Any, flow: Flow) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """(sent bet, stored bet) of a placed slip of 1..5 bets at drawn prices."""
     player = flow.setup("a player exists", balance="100000.00")
     n = flow.draw(st.integers(1, 5), "bets in the slip")
     stakes = stakes_within(flow, player, n)
     prices = [major(flow.draw(st.integers(101, 100000), f"decimalPrice {i} in 1/100")) for i in range(n)]
     body = slip(flow, player, stakes, prices)
     expect_placed(rule, flow.send(body, player=player))
-    for sent, stored in zip(body["bets"], _stored_bets_of(rule, flow, player, body)):
+    return list(zip(body["bets"], _stored_bets_of(rule, flow, player, body)))
+
+
+@flow_check
+def bp_payout(rule: Any, flow: Flow) -> None:
+    """BP-PAYOUT: passes if every stored bet of a placed slip has a potentialPayout less than a cent
+    away from stake * decimalPrice (the product exactly, in double precision, or rounded to the cent
+    in any way: the seed gives no precision), fails if one is further off (the winnings without the
+    stake, a wrong price, rounding to whole units) or missing, or the valid slip was not placed; does
+    not apply: always applies (needs provider states and snapshots)."""
+    for sent, stored in _placed_payouts(rule, flow):
+        got = to_decimal(stored.get("potentialPayout"))
+        if not within_a_cent(sent["stake"], sent["decimalPrice"], got):
+            raise RuleFailure(rule, f"bet {sent['betId']}: potentialPayout is not stake {sent['stake']} x "
+                              f"decimalPrice {sent['decimalPrice']} = {sent['stake'] * sent['decimalPrice']} "
+                              "(to the cent at the most)", received=stored.get("potentialPayout"),
+                              documented="potentialPayout = (stake * decimalPrice)")
+
+
+@flow_check
+def bp_payout_precision(rule: Any, flow: Flow) -> None:
+    """BP-PAYOUT-PRECISION: passes if every stored potentialPayout of a placed slip is stake *
+    decimalPrice in one precision through the run (convention bet-placement.payout-precision):
+    exactly, rounded to the cent (half up, half even or down), the double product, or the double
+    product rounded to the cent as common languages do; fails if one is none of them (single
+    precision, rounded to whole units) or the run's bets follow two of them; does not apply: always
+    applies (needs provider states and snapshots)."""
+    for sent, stored in _placed_payouts(rule, flow):
         got = to_decimal(stored.get("potentialPayout"))
         options = payout_readings(sent["stake"], sent["decimalPrice"], got)
         if not options:
             raise RuleFailure(rule, f"bet {sent['betId']}: potentialPayout is not stake {sent['stake']} x "
                               f"decimalPrice {sent['decimalPrice']} = {sent['stake'] * sent['decimalPrice']} "
-                              "(exactly, to the cent or in double precision)", received=stored.get("potentialPayout"))
+                              "exactly, to the cent or in double precision", received=stored.get("potentialPayout"))
         flow.conventions.observe(rule, "bet-placement.payout-precision", options,
                                  f"{sent['stake']} x {sent['decimalPrice']} stored as {stored.get('potentialPayout')}")
 
 
+# Words of a status that says the bet is no longer awaiting its result: resulted, or never live.
+# "a status equivalent to 'pending'" leaves the word open (pending, open, unsettled, accepted, placed,
+# active, ...), so only these (or no status) are not equivalent.
+NOT_AWAITING = ("settled", "resulted", "void", "cancel", "won", "win", "lost", "lose", "loss", "reject",
+                "fail", "refund", "push", "closed", "paid", "cashed")
+
+
+def awaits_result(status: Any) -> bool:
+    """Does a stored bet status say the bet is awaiting its result (a status equivalent to 'pending')?"""
+    if not isinstance(status, str) or not status.strip():
+        return False
+    words = status.lower().replace("-", "_").replace(" ", "_").split("_")
+    if words[0] in ("un", "not") or any(word.startswith(("unsettled", "unresulted")) for word in words):
+        return True
+    return not any(word.startswith(NOT_AWAITING) for word in words)
+
+
 @flow_check
 def bp_pending(rule: Any, flow: Flow) -> None:
-    """BP-PENDING: passes if every bet of a placed slip is stored against the user with status
-    "pending" (any case), fails if one is missing or has another status (or the valid slip was not
-    placed), does not apply: always applies (needs provider states and snapshots)."""
+    """BP-PENDING: passes if every bet of a placed slip is stored against the user with a status that
+    says it awaits its result ("pending", or an equivalent such as open, unsettled, accepted, placed,
+    active: any word but one of a resulted or dead bet), fails if one is missing, has no status or one
+    that says settled, resulted, void, cancelled, won, lost, rejected or failed (or the valid slip was
+    not placed), does not apply: always applies (needs provider states and snapshots)."""
     player = flow.setup("a player exists", balance="10000.00")
     body = slip(flow, player, stakes_within(flow, player, flow.draw(st.integers(1, 5), "bets in the slip")))
     expect_placed(rule, flow.send(body, player=player))
     for stored in _stored_bets_of(rule, flow, player, body):
         status = stored.get("status")
-        if not isinstance(status, str) or status.lower() != "pending":
-            raise RuleFailure(rule, f"bet {stored.get('betId')} is stored with status {status!r}", received=status)
+        if not awaits_result(status):
+            raise RuleFailure(rule, f"bet {stored.get('betId')} is stored with status {status!r}, which does not "
+                              "say it awaits its result", received=status,
+                              documented="with a status equivalent to 'pending' to indicate that the bet is "
+                              "awaiting result")
 
 
 @flow_check

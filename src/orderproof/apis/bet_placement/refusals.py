@@ -112,8 +112,8 @@ def _funds_concurrent(rule: Any, flow: Flow) -> None:
 def bp_stake_limits(rule: Any, flow: Flow) -> None:
     """BP-STAKE-LIMITS: passes if a slip with stakes over max_stake and/or under min_stake gets 400
     INVALID_STAKE whose failedBets name one or more of the offending betIds (and no bet within the
-    limits), each with reason.maxStake (over) or reason.minStake (under) equal to the player's limit,
-    and nothing is stored; fails otherwise; does not apply: always applies (needs provider states and
+    limits), each with a reason whose maxStake (over) or minStake (under), when given (the table marks
+    both optional), equals the player's limit, and nothing is stored; fails otherwise; does not apply: always applies (needs provider states and
     snapshots)."""
     player = bp_player(flow)
     lo, hi = limits(player)
@@ -149,37 +149,50 @@ def bp_stake_limits(rule: Any, flow: Flow) -> None:
         field, limit = (("maxStake", player["max_stake"]) if offenders[bet_id] == "over"
                         else ("minStake", player["min_stake"]))
         reason = named[bet_id].get("reason")
-        got = reason.get(field) if isinstance(reason, dict) else None
-        if json_number(got) != to_decimal(limit):
+        if not isinstance(reason, dict):
+            raise RuleFailure(rule, f"{situation}: bet {bet_id} has no reason", received=named[bet_id],
+                              documented="| reason | BetFailureReason | Yes |")
+        got = reason.get(field)     # "Required? No": only a limit given must be the one breached
+        if got is not None and json_number(got) != to_decimal(limit):
             raise RuleFailure(rule, f"{situation}: bet {bet_id} breached {field} {limit} but its reason "
-                              "does not carry that limit", received=reason)
+                              "carries another value", received=reason)
     assert_unchanged(rule, before, flow.snapshot(player), f"{situation} was rejected", NOTHING_STORED)
+
+
+# The seed's first step is "validate the user session by looking up the user session based on userId
+# and sessionToken" and it gives no order of checks: a slip without either may fail that lookup first.
+SESSION_FIELDS = ("userId", "sessionToken")
+SESSION_REFUSALS = [(400, "INVALID_USER"), (401, "INVALID_SESSION")]
 
 
 @flow_check
 def bp_missing(rule: Any, flow: Flow) -> None:
     """BP-MISSING: passes if a valid slip with one drawn required field removed gets 400
-    MISSING_PARAMETER (a field of a bet: MISSING_PARAMETER or INVALID_BET_DETAILS), not a framework
-    422, and nothing is stored; fails otherwise; does not apply: always applies (needs provider
+    MISSING_PARAMETER (a field of a bet: MISSING_PARAMETER or INVALID_BET_DETAILS; userId or
+    sessionToken: also 400 INVALID_USER or 401 INVALID_SESSION, the session lookup failing first), not
+    a framework 422, and nothing is stored; fails otherwise; does not apply: always applies (needs provider
     states). The X-Idempotency-Key header is BP-KEY-REQUIRED's (a SHOULD)."""
     player = bp_player(flow, balance="10000.00")
     n = flow.draw(st.integers(1, 3), "bets in the slip")
     body = slip(flow, player, stakes_within(flow, player, n))
     where = flow.draw(st.sampled_from(["body", "bet"]), "where the missing parameter is")
-    codes = ("MISSING_PARAMETER",)
+    answers = [(400, "MISSING_PARAMETER")]
     if where == "body":
         field = flow.draw(st.sampled_from(BP_FIELDS), "missing top-level field")
         del body[field]
+        if field in SESSION_FIELDS:
+            answers += SESSION_REFUSALS
     else:
         index = flow.draw(st.integers(0, n - 1), "bet missing a field")
         field = flow.draw(st.sampled_from(BET_FIELDS), "missing bet field")
         del body["bets"][index][field]
-        field, codes = f"bets[{index}].{field}", ("MISSING_PARAMETER", "INVALID_BET_DETAILS")
+        field = f"bets[{index}].{field}"
+        answers.append((400, "INVALID_BET_DETAILS"))
     before = flow.snapshot(player)
     exchange = flow.send(body, player=player)
-    if exchange.status != 400 or error_code(exchange) not in codes:
-        raise RuleFailure(rule, f"a slip without {field}: expected HTTP 400 {' or '.join(codes)}",
-                          received=shown(exchange))
+    if (exchange.status, error_code(exchange)) not in answers:
+        expected = " or ".join(f"HTTP {status} {code}" for status, code in answers)
+        raise RuleFailure(rule, f"a slip without {field}: expected {expected}", received=shown(exchange))
     assert_unchanged(rule, before, flow.snapshot(player), f"a slip without {field} was rejected", NOTHING_STORED)
 
 

@@ -54,30 +54,49 @@ def stakes_within(flow: Flow, player: Mapping[str, Any], n: int) -> list[Decimal
 
 def slip(flow: Flow, player: Mapping[str, Any], stakes: list[Decimal],
          prices: list[Decimal] | None = None) -> dict[str, Any]:
-    """The spec's valid body for ``player`` with one bet per stake, each on a selection of an event
-    set up for the slip (a fresh betId each, the selection's current price). ``prices`` set up an
-    event whose selections have those prices, one per bet."""
-    if prices is None:
-        event = flow.setup("an event exists")
-    else:
-        event = flow.setup("an event exists", markets=[{"code": "1X2", "allowed": True,
-                                                         "prices": [str(price) for price in prices]}])
+    """The spec's valid body for ``player`` with one bet per stake, each on its own selection of an
+    event set up for the slip (a fresh betId each, the selection's current price): two bets of one
+    slip on one selection are a choice a service may refuse. ``prices`` set up an event whose
+    selections have those prices, one per bet; without them, the default event, or one with a
+    selection per bet when the default has fewer."""
+    event = flow.setup("an event exists") if prices is None else _event_priced(flow, prices)
+    if prices is None and len(_selections(event)) < len(stakes):
+        event = _event_priced(flow, [FLOW_PRICES[i % len(FLOW_PRICES)] + i for i in range(len(stakes))])
     body = copy.deepcopy(flow.valid_body(player, event=event))
     template = body["bets"][0]
-    markets = [market for market in event.get("markets") or [] if market.get("selections")]
-    if not markets:
-        raise NotVerified("the event set up has no market with selections")
-    market = markets[0]
+    market = _market(event)
     selections = market["selections"]
+    if len(selections) < len(stakes):
+        raise NotVerified(f"the event set up has {len(selections)} selection(s) for a slip of {len(stakes)} bets")
     bets = []
     for i, stake in enumerate(stakes):
-        chosen = selections[i % len(selections)]
+        chosen = selections[i]
         bet = copy.deepcopy(template)
         bet.update(betId=flow.fresh_uuid(), eventId=str(event["event_id"]), marketId=str(market["market_id"]),
                    selectionId=str(chosen["bet_id"]), decimalPrice=to_decimal(chosen["decimal_price"]), stake=stake)
         bets.append(bet)
     body["bets"] = bets
     return body
+
+
+FLOW_PRICES = (Decimal("1.85"), Decimal("3.40"), Decimal("4.20"))
+
+
+def _event_priced(flow: Flow, prices: list[Decimal]) -> dict[str, Any]:
+    return flow.setup("an event exists", markets=[{"code": "1X2", "allowed": True,
+                                                   "prices": [str(price) for price in prices]}])
+
+
+def _market(event: Mapping[str, Any]) -> Mapping[str, Any]:
+    markets = [market for market in event.get("markets") or [] if market.get("selections")]
+    if not markets:
+        raise NotVerified("the event set up has no market with selections")
+    return markets[0]
+
+
+def _selections(event: Mapping[str, Any]) -> list[Any]:
+    markets = [market for market in event.get("markets") or [] if market.get("selections")]
+    return markets[0]["selections"] if markets else []
 
 
 def bp_player(flow: Flow, balance: str = "100000.00", **params: Any) -> dict[str, Any]:
