@@ -57,6 +57,15 @@ def test_so_envelope_judges_each_answer_alone_so_rejection_forms_may_mix():
     assert so_envelope(rule("SO-ENVELOPE"), second) is None
 
 
+def test_so_envelope_holds_a_target_to_the_rejection_form_it_pins():
+    book = ConventionBook(pinned={"sportsbook-order.rejection": "http-200"})
+    at_200, at_400 = so(200, {"code": 2, "msg": "y"}), so(400, {"code": 1, "msg": "x"})
+    for ex in (at_200, at_400):
+        object.__setattr__(ex, "conventions", book)
+    assert so_envelope(rule("SO-ENVELOPE"), at_200) is None
+    assert "pins http-200" in assert_fails("SO-ENVELOPE", so_envelope, at_400).message
+
+
 def test_so_envelope_takes_a_success_without_data_and_at_any_2xx():
     """| data | object | N |: data is optional; the seed names no status."""
     for status, body in ((200, {"code": 200, "msg": "success"}), (200, {"code": 200, "msg": "success", "data": None}),

@@ -25,6 +25,7 @@ from orderproof.checks.base import (
 )
 from orderproof.checks.conventions import book_of
 from orderproof.checks.numbers import is_json_int, json_number, major, same_number
+from orderproof.checks.outcomes import describe
 from orderproof.checks.replies import same_answer
 from orderproof.checks.snapshots import (
     assert_unchanged,
@@ -62,7 +63,8 @@ def so_envelope(rule: Any, exchange: Exchange) -> Any:
     to a request the suite sent as invalid (a negative case, an edge number, a positive case drawn
     without fixtures) that is not the envelope is left to SO-NEGATIVE (SHOULD). How rejections are
     answered (HTTP 4xx or HTTP 200) is judged per answer, not across the run (SO-NEGATIVE observes
-    the convention sportsbook-order.rejection). Does not apply to a server error (SO-NO-5XX's) or
+    the convention sportsbook-order.rejection), unless the target pins that convention: then a
+    refusal in the other form fails. Does not apply to a server error (SO-NO-5XX's) or
     another method."""
     if exchange.status >= 500:
         return NOT_APPLICABLE
@@ -72,9 +74,13 @@ def so_envelope(rule: Any, exchange: Exchange) -> Any:
             return NOT_APPLICABLE
         raise RuleFailure(rule, "the answer is not the {code: int, msg: str, data: object|null} envelope",
                           received=shown(exchange), documented=SO_TABLE)
-    if body["code"] == 200 and not outcome(exchange).accepted:
+    result = outcome(exchange)
+    if body["code"] == 200 and not result.accepted:
         raise RuleFailure(rule, f"HTTP {exchange.status} carries code 200 (success)", received=shown(exchange),
                           documented="code 200 is the success sample's; a refusal carries another code")
+    book = book_of(exchange)
+    if result.refused and result.convention in book.pinned:     # the target's own declaration, when it made one
+        book.observe(rule, result.convention, result.option, describe(exchange))
     return None
 
 
