@@ -299,12 +299,23 @@ def test_success_msg_ok(reference_factory):
     assert (answer["code"], answer["msg"]) == (200, "OK")
 
 
-def test_invalid_body_http_200(reference_factory):
-    ref = faulty(reference_factory, "invalid-body-http-200")
-    player = ref.player()
-    response = ref.order(seed_order(player["customerToken"], currency="EUR"))
-    assert (response.status_code, response.json()["code"]) == (200, 400)
-    assert ref.order(seed_order("nobody")).status_code == 400   # other rejections keep HTTP 400
+def test_rejection_code_200(reference_factory):
+    ref = faulty(reference_factory, "rejection-code-200")
+    player = ref.player(balance="10.00")
+    for order in (seed_order(player["customerToken"], currency="EUR"), seed_order("nobody"),
+                  seed_order(player["customerToken"])):
+        response = ref.order(order)
+        assert (response.status_code, response.json()["code"]) == (400, 200)
+    assert ref.snapshot(player["userId"])["balance"] == "10.00"
+
+
+def test_unknown_token_plain_error(reference_factory):
+    ref = faulty(reference_factory, "unknown-token-plain-error")
+    response = ref.order(seed_order("nobody"))
+    assert (response.status_code, response.json()) == (400, {"error": "unauthorized",
+                                                              "message": "unknown customerToken"})
+    player = ref.player(balance="10.00")
+    assert ref.order(seed_order(player["customerToken"])).json()["code"] == 402   # other rejections: the envelope
 
 
 def test_stores_rejected_order(reference_factory):

@@ -86,7 +86,7 @@ def test_an_unknown_variation_is_a_value_error_listing_the_known_ones(app_factor
 
 
 @pytest.mark.parametrize("fault, variation, behaviour", [
-    ("invalid-body-http-200", "so-reject-http-200", "so_rejection_status"),
+    ("rejection-code-200", "so-own-codes", "so_rejection_code"),
     ("payout-float", "bp-payout-double", "bp_potential_payout"),
     ("session-token-any-user", "bp-session-refresh", "bp_session_lookup"),
 ])
@@ -180,6 +180,42 @@ def test_so_unknown_token_401(reference_factory):
     assert (response.status_code, response.json()["code"], response.json()["data"]) == (401, 401, None)
     player = ref.player(balance="1.00")
     assert ref.order(seed_order(player["customerToken"])).status_code == 400   # the other rejections
+
+
+def test_so_ticket_id_as_sent(reference_factory):
+    ref = varied(reference_factory, "so-ticket-id-as-sent")
+    player = ref.player()
+    for sent in ("116295584494649344", 116295584494649345):
+        data = loads(ref.order(seed_order(player["customerToken"], ticketId=sent)).content)["data"]
+        assert data["ticketId"] == sent
+        spec_validator("sportsbook-order", "OrderData").validate(data)
+
+
+def test_so_invalid_body_http_200(reference_factory):
+    ref = varied(reference_factory, "so-invalid-body-http-200")
+    player = ref.player(balance="10.00")
+    response = ref.order(seed_order(player["customerToken"], currency="EUR"))
+    assert (response.status_code, response.json()["code"]) == (200, 400)
+    assert ref.order(seed_order("nobody")).status_code == 400   # a refused well-formed order keeps HTTP 400
+    assert ref.order(seed_order(player["customerToken"])).status_code == 400
+
+
+def test_so_success_201(reference_factory):
+    ref = varied(reference_factory, "so-success-201")
+    player = ref.player()
+    order = seed_order(player["customerToken"])
+    first, repeat = ref.order(order), ref.order(order)
+    assert (first.status_code, first.json()["code"]) == (201, 200)
+    assert (repeat.status_code, repeat.content) == (201, first.content)
+    assert ref.order(seed_order("nobody")).status_code == 400
+
+
+def test_so_order_time_string(reference_factory):
+    ref = varied(reference_factory, "so-order-time-string")
+    player = ref.player()
+    data = loads(ref.order(seed_order(player["customerToken"])).content)["data"]
+    assert isinstance(data["orderTime"], str) and data["orderTime"].isdigit()
+    spec_validator("sportsbook-order", "OrderData").validate(data)
 
 
 # --- travel-order ------------------------------------------------------------------------------------

@@ -326,7 +326,15 @@ def validate_money_fields_only(document: Any) -> so.Order:
         raise so.Rejection(so.INVALID_REQUEST, "customerToken and orderAmount are required")
     if not so.ORDER_FIELDS["ticketId"][1](ticket_id):
         raise so.Rejection(so.INVALID_REQUEST, "ticketId is required")
-    return so.Order(token, int(ticket_id), Decimal(amount), fingerprint(dict(document, ticketId=int(ticket_id))))
+    return so.Order(token, int(ticket_id), Decimal(amount), fingerprint(dict(document, ticketId=int(ticket_id))),
+                    ticket_id)
+
+
+def unknown_token_plain_error(code: int, msg: str) -> dict[str, Any]:
+    """The authentication layer answers an unknown token with its own error object, not the envelope."""
+    if code == so.UNKNOWN_TOKEN:
+        return {"error": "unauthorized", "message": msg}
+    return so.rejection_body(code, msg)
 
 
 _SPORTSBOOK_ORDER = [
@@ -343,18 +351,22 @@ _SPORTSBOOK_ORDER = [
           "reports data.balance from cents by integer division: 1000.00 - 19.99 is reported as 980, "
           "stored as 980.01 (any balance with cents is off)",
           {"so_reported_balance": balance_whole_units}),
-    Fault("envelope-success-code-0", "sportsbook-order", ("SO-ENVELOPE", "SO-BALANCE", "SO-REPEAT"),
-          "answers success with code 0 instead of 200: an accepted order reads as a rejection at HTTP 200 while "
-          "real rejections are HTTP 400 (SO-ENVELOPE: two rejection conventions; the flows that need an "
-          "accepted order fail too; the schema takes it as a rejection envelope)",
+    Fault("envelope-success-code-0", "sportsbook-order", ("SO-BALANCE", "SO-REPEAT"),
+          "answers success with code 0 instead of 200: an accepted (debited) order reads as a rejection at "
+          "HTTP 200 (the flows that need an accepted order fail; the schema and SO-ENVELOPE take each answer "
+          "as a rejection envelope, and the rules that read an accepted order's data see none)",
           {"so_success_code": lambda: 0}),
     Fault("success-msg-ok", "sportsbook-order", ("SO-SUCCESS-MSG",),
           'answers success with msg "OK" instead of "success"',
           {"so_success_msg": lambda: "OK"}),
-    Fault("invalid-body-http-200", "sportsbook-order", ("SO-ENVELOPE", "SO-NEGATIVE"),
-          "answers an invalid request with HTTP 200 and the error only in the envelope (code 400) while every "
-          "other rejection is HTTP 400: two rejection conventions in one service",
-          {"so_rejection_status": lambda code: 200 if code == so.INVALID_REQUEST else 400}),
+    Fault("rejection-code-200", "sportsbook-order", ("SO-ENVELOPE", "SO-NEGATIVE"),
+          "sets only the HTTP status of a rejection: the envelope keeps its default code 200, so HTTP 400 "
+          "carries the success code",
+          {"so_rejection_code": lambda code, msg: (200, msg)}),
+    Fault("unknown-token-plain-error", "sportsbook-order", ("SO-ENVELOPE",),
+          "answers a well-formed order with an unknown customerToken with its authentication layer's "
+          "{\"error\", \"message\"} object instead of the {code, msg, data} envelope",
+          {"so_rejection_body": unknown_token_plain_error}),
     Fault("stores-rejected-order", "sportsbook-order", ("SO-REJECT-NOTHING",),
           "records the order before checking the balance: a rejected order (402) stays stored",
           {"so_settle": settle_recording_first}),

@@ -61,6 +61,7 @@ class Order:
     ticket_id: int
     amount: Decimal                        # orderAmount as sent, exact
     fingerprint: str
+    ticket_id_sent: int | str = 0          # ticketId in the form it came (a JSON integer or digits)
 
 
 def rejection_reply(code: int, msg: str, status: int = 400) -> Reply:
@@ -181,12 +182,17 @@ def read_order(document: Any) -> Order:
     if amount <= 0 or decimal_places(amount) > 2:
         raise Rejection(INVALID_REQUEST, "orderAmount must be positive with at most 2 decimals")
     canonical = dict(document, ticketId=ticket_id)   # 123 and "123" are the same ticket
-    return Order(document["customerToken"], ticket_id, amount, fingerprint(canonical))
+    return Order(document["customerToken"], ticket_id, amount, fingerprint(canonical), document["ticketId"])
 
 
 # --- behaviours: the correct defaults (a fault or a variation replaces some of them) ----------------
 
 def success_code() -> int:
+    return 200
+
+
+def success_status() -> int:
+    """The HTTP status of an accepted order: 200, the seed names none."""
     return 200
 
 
@@ -214,14 +220,15 @@ def ticket_id_key() -> str:
     return "ticketId"
 
 
-def ticket_id_json(ticket_id: int) -> int | str:
-    """The ticket id in data: a JSON integer with the exact value."""
+def ticket_id_json(ticket_id: int, sent: int | str) -> int | str:
+    """The ticket id in data: a JSON integer with the exact value (``sent``: the request's ticketId
+    as it came, an integer or digits)."""
     return ticket_id
 
 
 def repeat(earlier: sqlite3.Row) -> Reply:
     """A repeated ticketId with the same body: the first answer again (nothing is debited)."""
-    return Reply(200, bytes(earlier["response"]))
+    return Reply(success_status(), bytes(earlier["response"]))
 
 
 def echo_ticket_id(ticket_id: int) -> int:
@@ -259,6 +266,7 @@ def settle(conn: sqlite3.Connection, behaviour: Any, player: sqlite3.Row, order:
 BEHAVIOUR = {
     "so_validate": validate,
     "so_success_code": success_code,
+    "so_success_status": success_status,
     "so_success_msg": success_msg,
     "so_rejection_status": rejection_status,
     "so_rejection_code": rejection_code,
@@ -281,14 +289,15 @@ def record_order(
     conn: sqlite3.Connection, behaviour: Any, player: sqlite3.Row, order: Order, balance_after: Decimal
 ) -> Reply:
     now_ns = time.time_ns()
-    reply = Reply(200, json_bytes({
+    ticket_id = behaviour.so_echo_ticket_id(order.ticket_id)
+    reply = Reply(behaviour.so_success_status(), json_bytes({
         "code": behaviour.so_success_code(),
         "msg": behaviour.so_success_msg(),
         "data": {
             "amount": behaviour.so_echo_amount(order.amount),
             "balance": behaviour.so_reported_balance(balance_after),
             "userId": player["user_id"],
-            behaviour.so_ticket_id_key(): behaviour.so_ticket_id_json(behaviour.so_echo_ticket_id(order.ticket_id)),
+            behaviour.so_ticket_id_key(): behaviour.so_ticket_id_json(ticket_id, order.ticket_id_sent),
             "orderTime": behaviour.so_order_time(now_ns),
         },
     }))

@@ -84,6 +84,15 @@ def unknown_token_401(code: int) -> int:
     return 401 if code == so.UNKNOWN_TOKEN else 400
 
 
+def ticket_id_as_sent(ticket_id: int, sent: int | str) -> int | str:
+    """The ticket id in the form the request sent it: digits for digits, an integer for an integer."""
+    return str(ticket_id) if isinstance(sent, str) else ticket_id
+
+
+def replay_201(earlier: sqlite3.Row) -> Reply:
+    return Reply(201, bytes(earlier["response"]))
+
+
 _SPORTSBOOK_ORDER = [
     Variation("so-reject-http-200", SO,
               "every rejection is answered with HTTP 200 and the envelope (code != 200, data null): the seed "
@@ -96,7 +105,11 @@ _SPORTSBOOK_ORDER = [
     Variation("so-ticket-id-string", SO,
               "data.ticketId is a string of the exact digits (\"116295584494649344\"), as the seed's request "
               "sample sends it, instead of a JSON integer (convention sportsbook-order.ticket-id-type)",
-              {"so_ticket_id_json": str}),
+              {"so_ticket_id_json": lambda ticket_id, sent: str(ticket_id)}),
+    Variation("so-ticket-id-as-sent", SO,
+              "data.ticketId comes back in the form the request sent it: a digit string for \"116295584494649344\", "
+              "a JSON integer for 116295584494649344 (convention sportsbook-order.ticket-id-type, option as-sent)",
+              {"so_ticket_id_json": ticket_id_as_sent}),
     Variation("so-own-codes", SO,
               "rejections carry the service's own codes 1001.. and messages (1001 parameter error, 1002 token "
               "invalid, 1003 balance not enough, 1004 account locked, 1005 order exists): the seed lists no "
@@ -114,6 +127,19 @@ _SPORTSBOOK_ORDER = [
               "an unknown customerToken is answered with HTTP 401 (the envelope, code 401); other rejections "
               "stay HTTP 400 (convention sportsbook-order.rejection, option http-4xx: any 4xx)",
               {"so_rejection_status": unknown_token_401}),
+    Variation("so-invalid-body-http-200", SO,
+              "a malformed or invalid request is answered with HTTP 200 and the envelope (code 400) while a "
+              "well-formed order that is refused (unknown token, balance) is HTTP 400: the seed gives no status "
+              "for either, and each answer is a correct envelope",
+              {"so_rejection_status": lambda code: 200 if code == so.INVALID_REQUEST else 400}),
+    Variation("so-success-201", SO,
+              "an accepted order is answered with HTTP 201 (a framework's default for a POST that creates), the "
+              "same envelope; a repeat replays it at 201: the seed names no status",
+              {"so_success_status": lambda: 201, "so_repeat": replay_201}),
+    Variation("so-order-time-string", SO,
+              "data.orderTime is a string of the epoch milliseconds (\"1519872502536\"), as the seed's request "
+              "sample sends the other bigint, ticketId",
+              {"so_order_time": lambda now_ns: str(now_ns // 1_000_000)}),
 ]
 
 

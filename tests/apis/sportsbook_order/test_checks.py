@@ -16,7 +16,7 @@ from orderproof.apis.sportsbook_order.checks import (
     so_success_msg,
     so_ticket_echo,
 )
-from orderproof.checks.base import NOT_APPLICABLE
+from orderproof.checks.base import NOT_APPLICABLE, NotVerified
 from orderproof.checks.conventions import ConventionBook
 from tests.apis.fakes import (
     assert_fails,
@@ -46,17 +46,56 @@ def test_so_envelope_passes_on_success_and_on_either_form_of_rejection():
     assert so_envelope(envelope, so(200, {"code": 1003, "msg": "insufficient balance"})) is None  # another run's
 
 
-def test_so_envelope_holds_one_rejection_form_through_the_run():
+def test_so_envelope_judges_each_answer_alone_so_rejection_forms_may_mix():
+    """The seed gives no status: a malformed request at HTTP 200 and a refused order at HTTP 400 in
+    one run are each a correct envelope (one form per run is SO-NEGATIVE's convention, a SHOULD)."""
     book = ConventionBook()
     first, second = so(400, {"code": 1, "msg": "x"}), so(200, {"code": 2, "msg": "y"})
     for ex in (first, second):
         object.__setattr__(ex, "conventions", book)
     assert so_envelope(rule("SO-ENVELOPE"), first) is None
-    assert "sportsbook-order.rejection" in assert_fails("SO-ENVELOPE", so_envelope, second).message
+    assert so_envelope(rule("SO-ENVELOPE"), second) is None
+
+
+def test_so_envelope_holds_a_target_to_the_rejection_form_it_pins():
+    book = ConventionBook(pinned={"sportsbook-order.rejection": "http-200"})
+    at_200, at_400 = so(200, {"code": 2, "msg": "y"}), so(400, {"code": 1, "msg": "x"})
+    for ex in (at_200, at_400):
+        object.__setattr__(ex, "conventions", book)
+    assert so_envelope(rule("SO-ENVELOPE"), at_200) is None
+    assert "pins http-200" in assert_fails("SO-ENVELOPE", so_envelope, at_400).message
+
+
+def test_so_envelope_takes_a_success_without_data_and_at_any_2xx():
+    """| data | object | N |: data is optional; the seed names no status."""
+    for status, body in ((200, {"code": 200, "msg": "success"}), (200, {"code": 200, "msg": "success", "data": None}),
+                         (201, SO_OK)):
+        assert so_envelope(rule("SO-ENVELOPE"), so(status, body)) is None
+
+
+@pytest.mark.parametrize("body", [{"detail": [{"loc": ["body", "ticketId"], "msg": "field required"}]},
+                                  {"type": "about:blank", "title": "Bad Request", "status": 400},
+                                  "<html>400 Bad Request</html>"])
+@pytest.mark.parametrize("mode, realistic", [("negative", False), ("positive", False)])
+def test_so_envelope_leaves_a_framework_error_to_an_invalid_request_to_so_negative(body, mode, realistic):
+    """A request the suite sent as invalid (a negative case, an edge number, a positive case without
+    fixtures) may be refused in the framework's own shape: the seed documents no rejection."""
+    ex = exchange("sportsbook-order", 422, body, mode=mode)
+    ex.extra["realistic"] = realistic
+    assert so_envelope(rule("SO-ENVELOPE"), ex) is NOT_APPLICABLE
+    ex.extra["realistic"] = True
+    if mode == "positive":          # a realistic valid order is answered in the envelope
+        assert_fails("SO-ENVELOPE", so_envelope, ex)
+    # the envelope is still read when it is there: code 200 with a 4xx is a contradiction
+    assert_fails("SO-ENVELOPE", so_envelope, exchange("sportsbook-order", 400, {"code": 200, "msg": "success"},
+                                                      mode=mode))
 
 
 @pytest.mark.parametrize("status, body", [
-    (200, {"code": 200, "msg": "success", "data": None}),
+    (400, {"code": 200, "msg": "success", "data": None}),
+    (401, {"error": "unauthorized"}),
+    (200, {"detail": "validation"}),
+    (200, {"code": 200, "msg": "success", "data": [1]}),
     (400, {"code": 200, "msg": "success", "data": SO_OK["data"]}),
     (400, {"detail": "validation"}),
     (200, {"code": "200", "msg": "success", "data": SO_OK["data"]}),
@@ -94,6 +133,20 @@ def test_so_ticket_echo_passes_on_the_exact_integer(sent):
     assert so_ticket_echo(rule("SO-TICKET-ECHO"), so_ok({"ticketId": BIG}, {"ticketId": sent})) is None
 
 
+def test_so_ticket_echo_takes_the_form_the_request_sent_through_the_run():
+    """Convention ticket-id-type, option as-sent: digits for digits, an integer for an integer."""
+    book = ConventionBook()
+    answers = [so_ok({"ticketId": BIG}, {"ticketId": BIG}), so_ok({"ticketId": str(BIG)}, {"ticketId": str(BIG)}),
+               so_ok({"ticketId": BIG}, {"ticketId": BIG})]
+    for ex in answers:
+        object.__setattr__(ex, "conventions", book)
+        assert so_ticket_echo(rule("SO-TICKET-ECHO"), ex) is None
+    assert book.allowed("sportsbook-order.ticket-id-type") == ("as-sent",)
+    changed = so_ok({"ticketId": BIG}, {"ticketId": str(BIG)})       # now not the form it was sent in
+    object.__setattr__(changed, "conventions", book)
+    assert "ticket-id-type" in assert_fails("SO-TICKET-ECHO", so_ticket_echo, changed).message
+
+
 def test_so_ticket_echo_takes_either_key_and_either_type_one_way_through_the_run():
     assert so_ticket_echo(rule("SO-TICKET-ECHO"), so_ok({"ticketID": str(BIG)}, {"ticketId": BIG})) is None
     book = ConventionBook()
@@ -120,6 +173,14 @@ def test_so_ticket_echo_does_not_apply_to_rejections_or_odd_requests():
     assert so_ticket_echo(rule("SO-TICKET-ECHO"), so_ok({"ticketId": 1}, {"ticketId": "12a"})) is NOT_APPLICABLE
 
 
+@pytest.mark.parametrize("check", [so_ticket_echo, so_amount_echo, so_data])
+def test_the_data_rules_are_not_verified_on_an_accepted_order_without_data(check):
+    """| data | object | N |: an accepted order may carry no data; the rules reading it cannot pass on it."""
+    for body in ({"code": 200, "msg": "success"}, {"code": 200, "msg": "success", "data": None}):
+        with pytest.raises(NotVerified, match="carried no data"):
+            check(rule("SO-DATA"), exchange("sportsbook-order", 200, body, {"ticketId": BIG, "orderAmount": 100}))
+
+
 def test_so_amount_echo():
     assert so_amount_echo(rule("SO-AMOUNT-ECHO"), so_ok({"amount": Decimal("100.0")}, {"orderAmount": 100})) is None
     assert_fails("SO-AMOUNT-ECHO", so_amount_echo, so_ok({"amount": Decimal("99.99")}, {"orderAmount": 100}))
@@ -131,7 +192,9 @@ def test_so_data():
     data = {"amount": 100, "balance": Decimal("1000.00"), "userId": "u1", "orderTime": 231412354534}
     assert so_data(rule("SO-DATA"), so_ok(data, {})) is None
     assert_fails("SO-DATA", so_data, so_ok(data | {"userId": 12214234234}, {}))
-    assert_fails("SO-DATA", so_data, so_ok(data | {"orderTime": "231412354534"}, {}))
+    assert so_data(rule("SO-DATA"), so_ok(data | {"orderTime": "231412354534"}, {})) is None   # a bigint's digits
+    assert_fails("SO-DATA", so_data, so_ok(data | {"orderTime": "2018-03-01 02:48:22"}, {}))
+    assert_fails("SO-DATA", so_data, so_ok(data | {"orderTime": Decimal("231412354534.5")}, {}))
     assert_fails("SO-DATA", so_data, so_ok({k: v for k, v in data.items() if k != "balance"}, {}))
     assert so_data(rule("SO-DATA"), exchange("sportsbook-order", 400, {"code": 401, "msg": "x", "data": None})) \
         is NOT_APPLICABLE

@@ -51,19 +51,26 @@ class SportsbookOrder(ApiAdapter):
     def overlay(self, body: dict[str, Any], scene: Any, player: Mapping[str, Any], draw: Draw,
                 fixtures: Mapping[str, Any]) -> dict[str, Any]:
         """An order like the seed's sample: 1-3 options, one bet of one combination over all of them,
-        orderAmount = betAmount within the player's stake limits, the sample's codes."""
+        orderAmount = betAmount within the player's stake limits, the sample's codes. One coin per
+        order picks the forms of macthId, gameType and oddsView: the request sample's strings
+        ("10002", "1", "3.0") or the table's types (long, int, double); ticketId has a coin of its
+        own (the sample's digit string or the table's bigint)."""
         ticket = scene.big_id()
+        sample_forms = draw(st.booleans(), "macthId, gameType and oddsView as the sample's strings")
         n = draw(st.integers(1, 3), "options in the order")
         options, product = [], Decimal(1)
         for i in range(n):
             odds = Decimal(draw(st.integers(101, 2000), f"option {i} odds in 1/100")) / 100
             product *= odds
+            match, game_type, odds_view = scene.big_id() % 10**8, SAMPLE_CODES["gameType"], price_number(odds)
+            if sample_forms:
+                match, game_type, odds_view = str(match), str(game_type), str(odds_view)
             options.append({
-                "sportNo": SAMPLE_CODES["sportNo"], "tourName": "Premier League", "macthId": scene.big_id() % 10**8,
-                "macthName": "Home vs Away", "gameType": SAMPLE_CODES["gameType"],
+                "sportNo": SAMPLE_CODES["sportNo"], "tourName": "Premier League", "macthId": match,
+                "macthName": "Home vs Away", "gameType": game_type,
                 "groupType": SAMPLE_CODES["groupType"], "optionId": str(scene.big_id() % 10**9),
                 "betOption": draw(st.sampled_from(["1", "X", "2"]), f"option {i} outcome"),
-                "insHomeScore": 0, "insAwayScore": 0, "oddsView": price_number(odds),
+                "insHomeScore": 0, "insAwayScore": 0, "oddsView": odds_view,
                 "oddsFormat": SAMPLE_CODES["oddsFormat"], "betStage": SAMPLE_CODES["betStage"], "betBar": None})
         low, high = limits_cents(player, 100, 10_000)
         amount = money_number(draw_cents(draw, low, high))
