@@ -17,13 +17,13 @@ def catalogue():
 def test_answers_narrow_the_candidates_and_a_contradiction_fails(catalogue):
     book = ConventionBook(catalogue.conventions)
     name = "bet-placement.payout-precision"
-    assert book.allowed(name) == ("exact", "cents-half-up", "cents-half-even", "double")
-    book.observe("BP-PAYOUT", name, ["exact", "cents-half-up"], "10.00 x 1.85 stored as 18.5000")
-    book.observe("BP-PAYOUT", name, ["exact"], "10.10 x 1.85 stored as 18.6850")
+    assert book.allowed(name) == ("exact", "cents-half-up", "cents-half-even", "cents-down", "double", "cents-of-double")
+    book.observe("BP-PAYOUT-PRECISION", name, ["exact", "cents-half-up"], "10.00 x 1.85 stored as 18.5000")
+    book.observe("BP-PAYOUT-PRECISION", name, ["exact"], "10.10 x 1.85 stored as 18.6850")
     assert book.allowed(name) == ("exact",)
     with pytest.raises(RuleFailure) as info:
-        book.observe("BP-PAYOUT", name, ["cents-half-up"], "10.10 x 1.85 stored as 18.69")
-    assert info.value.rule_id == "BP-PAYOUT"
+        book.observe("BP-PAYOUT-PRECISION", name, ["cents-half-up"], "10.10 x 1.85 stored as 18.69")
+    assert info.value.rule_id == "BP-PAYOUT-PRECISION"
     assert "earlier answers of the run followed exact" in info.value.message
     assert "conventions: {bet-placement.payout-precision: <option>}" in info.value.message
 

@@ -262,8 +262,13 @@ def test_ticket_engine_statuses_and_headers(slug):
     at = response_pointer(spec, "400")
     for body in ({"code": 103, "message": "Event not found"}, {"code": 999, "message": "new"}):
         assert not errors(spec, at, body), body
-    for wrong in ({"code": "103", "message": "x"}, {"code": 103}, {"message": "x"}):
-        assert errors(spec, at, wrong), wrong
+    if slug == "superbet-reserve":        # its page shows {code, message} with integer codes
+        for wrong in ({"code": "103", "message": "x"}, {"code": 103}, {"message": "x"}):
+            assert errors(spec, at, wrong), wrong
+    else:                                  # the jackpot page lost its error bodies: "check error code in response body"
+        for body in ({"code": "103", "message": "x"}, {"code": 103}, {"detail": {"code": 117}}):
+            assert not errors(spec, at, body), body
+        assert errors(spec, at, {"code": [103]})
 
 
 @pytest.mark.parametrize("slug", TICKET_SCHEMAS)
@@ -352,11 +357,11 @@ def test_jackpot_seed_has_no_sample_bodies_so_the_spec_example_fits_the_formulas
             ticket["net_payout"]) == (889, 111, 3040, 430, 2610)
 
 
-def test_jackpot_error_code_is_any_integer_and_the_known_codes_are_listed():
+def test_jackpot_error_code_is_any_code_and_the_known_codes_are_listed():
     spec = load_spec("jackpot-ticket")
     error = spec["components"]["schemas"]["JackpotError"]
     code = error["properties"]["code"]
-    assert "enum" not in code and code["type"] == "integer"
+    assert "enum" not in code and code["type"] == ["integer", "string"]       # the page lost its error bodies
     superbet_codes = load_spec("superbet-reserve")["components"]["schemas"]["SuperbetError"]
     for known in superbet_codes["properties"]["code"]["examples"] + [117, 118]:
         assert str(known) in code["description"], known
