@@ -185,6 +185,19 @@ def current_odds(submitted: list[Decimal], current: list[Decimal]) -> list[Decim
     return current
 
 
+def odds_within_float(submitted: Decimal, current: Decimal, odds_diff: Decimal) -> bool:
+    """The tolerance compared in binary floats, as the page types odds and odds_diff: a deviation of
+    exactly odds_diff may fall either side (abs(3.30 - 3.40) <= 0.1 is false)."""
+    return abs(float(submitted) - float(current)) <= float(odds_diff)
+
+
+def odds_within_relative_to_submitted(submitted: Decimal, current: Decimal, odds_diff: Decimal) -> bool:
+    """The deviation read as a fraction of the odds the player submitted: |submitted - current| /
+    submitted <= odds_diff (current 1.85, odds_diff 0.10: 2.05 is within)."""
+    with localcontext(te._CTX):
+        return abs(submitted - current) <= odds_diff * submitted
+
+
 def gross_zero(stake: int, odds: Decimal, prize: int) -> int:
     """Nothing is won before the ticket is resulted: gross (and so wht and net) 0 at creation."""
     return 0
@@ -272,6 +285,14 @@ _TICKET_ENGINE = [
               "jackpot odds are the product of the events' current odds when the submitted ones differ within "
               "odds_diff, and the payouts follow from them (convention jackpot-ticket.odds-source, current)",
               {"ticket_jackpot_odds": current_odds}),
+    Variation("jt-odds-diff-float", JT,
+              "the odds tolerance is compared in binary floats (abs(submitted - current) <= odds_diff as doubles), "
+              "as the page types odds and odds_diff float: a deviation of exactly odds_diff may be refused",
+              {"ticket_odds_within": odds_within_float}),
+    Variation("jt-odds-diff-relative", JT,
+              "the odds deviation is a fraction of the submitted odds: |submitted - current| <= odds_diff x "
+              "submitted (the page does not say how the deviation is measured)",
+              {"ticket_odds_within": odds_within_relative_to_submitted}),
     Variation("jt-gross-zero", JT,
               "a new jackpot ticket answers gross_payout, wht_amount and net_payout 0: nothing is won until it "
               "is resulted, as the superbet reservation does (convention jackpot-ticket.gross-payout)",

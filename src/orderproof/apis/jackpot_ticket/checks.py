@@ -242,10 +242,21 @@ def jt_odds_diff(rule: Any, flow: Flow) -> None:
     odds beyond odds_diff (or at all when odds_diff is 0) is rejected with 400 and stores no ticket,
     and one deviating within odds_diff is accepted (200); fails otherwise, listing every case that
     failed; does not apply: always applies (needs provider states). Every example tries the three
-    cases. The page does not say how the deviation is measured, so "beyond" is beyond odds_diff x the
-    current odds (beyond as an absolute difference, as a fraction of the odds and on the product) and
-    "within" is a one-event betcard moved by at most odds_diff (within under every reading)."""
+    cases. The page does not say how the deviation is measured, so "beyond" is beyond every reading
+    (an absolute difference, a fraction of the current or of the submitted odds, on the product) and
+    "within" is a one-event betcard moved by at least 0.01 less than odds_diff (within under every
+    reading, and still within when the service compares in binary floats, where abs(3.30 - 3.40) <= 0.1
+    is false: the exact boundary is not sent)."""
     each_case(rule, ("beyond", "zero", "within"), lambda case: _odds_diff_case(rule, flow, case))
+
+
+def _beyond_floor(odds_diff: Decimal, current: Decimal) -> Decimal:
+    """The largest deviation (in cents of odds, rounded up) that some reading could still call within
+    ``odds_diff``: as an absolute difference (odds_diff), as a fraction of the current odds (odds_diff x
+    current) or of the submitted ones (moving up by d from c: d / (c + d) <= odds_diff while
+    d <= odds_diff x c / (1 - odds_diff)); odds_diff is at most 0.50 here."""
+    fraction = odds_diff * max(current, Decimal(1)) / (1 - odds_diff)
+    return max(odds_diff, fraction).quantize(Decimal("0.01"), rounding=ROUND_CEILING)
 
 
 def _odds_diff_case(rule: Any, flow: Flow, case: str) -> None:
@@ -259,11 +270,11 @@ def _odds_diff_case(rule: Any, flow: Flow, case: str) -> None:
         odds_diff, deviation = Decimal(0), major(flow.draw(st.integers(1, 50), "zero: deviation in 1/100"))
     elif case == "beyond":
         odds_diff = major(flow.draw(st.integers(0, 50), "beyond: odds_diff in 1/100"))
-        floor = (odds_diff * max(current, Decimal(1))).quantize(Decimal("0.01"), rounding=ROUND_CEILING)
+        floor = _beyond_floor(odds_diff, current)
         deviation = floor + major(flow.draw(st.integers(1, 50), "beyond: excess over odds_diff in 1/100"))
     else:
         odds_diff = major(flow.draw(st.integers(1, 50), "within: odds_diff in 1/100"))
-        deviation = major(flow.draw(st.integers(0, int(odds_diff * 100)), "within: deviation in 1/100"))
+        deviation = major(flow.draw(st.integers(0, int(odds_diff * 100) - 1), "within: deviation in 1/100"))
     up = flow.draw(st.booleans(), f"{case}: odds submitted above the current ones") \
         or current - deviation < Decimal("1.01")
     submitted = (current + deviation if up else current - deviation).quantize(Decimal("0.01"))
