@@ -133,6 +133,13 @@ def test_net_payout_passes_fails_and_does_not_apply():
     assert jt_net_payout(rule("JT-NET-PAYOUT"), jt(PAYOUT, status=400)) is NOT_APPLICABLE
 
 
+@pytest.mark.parametrize("net_payout", [2609, 2611])
+def test_net_payout_takes_a_cent_off_from_rounding_each_field(net_payout):
+    # each field rounded from the exact amounts: gross 100.6 -> 101, tax 10.4 -> 10, net 90.2 -> 90 (not 91)
+    assert jt_net_payout(rule("JT-NET-PAYOUT"), jt(PAYOUT | {"net_payout": net_payout})) is None
+    assert_fails("JT-NET-PAYOUT", jt_net_payout, jt(PAYOUT | {"net_payout": 2608}))
+
+
 def test_wht_rate_passes_on_the_calculator_example_and_on_no_winnings():
     assert jt_wht_rate(rule("JT-WHT-RATE"), jt(PAYOUT)) is None
     assert jt_wht_rate(rule("JT-WHT-RATE"), jt(PAYOUT | {"gross_payout": 800, "wht_amount": 0, "net_payout": 800})) \
