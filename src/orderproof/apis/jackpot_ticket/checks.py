@@ -70,9 +70,10 @@ def jt_currency(rule: Any, exchange: Exchange) -> None:
 @only_status(200)
 @only_json_object
 def jt_excise_sum(rule: Any, exchange: Exchange) -> Any:
-    """JT-EXCISE-SUM: passes if a 200 response has stake + ext_amount == price (ext_type inclusive),
-    fails if not, does not apply if the status is not 200, ext_type is not inclusive or a field is
-    missing or not a number (the schema check judges those)."""
+    """JT-EXCISE-SUM (SHOULD: borrowed from the superbet sample): passes if a 200 response has
+    stake + ext_amount == price (ext_type inclusive), fails if not, does not apply if the status is
+    not 200, ext_type is not inclusive or a field is missing or not a number (the schema check judges
+    those)."""
     return ticket.check_excise_sum(rule, exchange)
 
 
