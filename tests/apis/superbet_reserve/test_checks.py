@@ -13,6 +13,7 @@ from orderproof.apis.superbet_reserve.checks import (
     sr_currency,
     sr_echo,
     sr_errors,
+    sr_excise_amount,
     sr_excise_rate,
     sr_excise_sum,
     sr_state,
@@ -98,6 +99,31 @@ def test_excise_rate_accepts_half_up_and_half_even():
 
 def test_excise_rate_fails_on_a_wrong_ext_amount():
     assert_fails("SR-EXCISE-RATE", sr_excise_rate, sr(TICKET | {"ext_amount": 110}))
+
+
+def test_excise_rate_accepts_the_floored_tax_of_the_sample():
+    # 1000 x 100 / 112.5 = 888.89: stake 889 (rounded, and the tax 111.11 floored); 888 is the stake floored
+    assert sr_excise_rate(rule("SR-EXCISE-RATE"), sr(TICKET)) is None
+    body = TICKET | {"price": 1001, "stake": 890, "ext_amount": 111}     # 889.78 up; tax 111.22 floored
+    assert sr_excise_rate(rule("SR-EXCISE-RATE"), sr(body)) is None
+    assert_fails("SR-EXCISE-RATE", sr_excise_rate, sr(TICKET | {"stake": 888, "ext_amount": 112}))
+
+
+@pytest.mark.parametrize("ext_amount", [111, 112])   # 1000 x 12.5 / 112.5 = 111.11, floored or raised
+def test_excise_amount_passes_on_any_rounding_of_the_included_tax(ext_amount):
+    body = TICKET | {"stake": 1000 - ext_amount, "ext_amount": ext_amount}
+    assert sr_excise_amount(rule("SR-EXCISE-AMOUNT"), sr(body)) is None
+
+
+@pytest.mark.parametrize("ext_amount", [0, 110, 113, 125])   # no tax; off by more than a cent; the tax on top
+def test_excise_amount_fails_when_the_tax_is_not_the_one_the_price_holds(ext_amount):
+    body = TICKET | {"stake": 1000 - ext_amount, "ext_amount": ext_amount}
+    assert_fails("SR-EXCISE-AMOUNT", sr_excise_amount, sr(body))
+
+
+def test_excise_amount_does_not_apply_to_other_ext_types_or_missing_fields():
+    assert sr_excise_amount(rule("SR-EXCISE-AMOUNT"), sr(TICKET | {"ext_type": "exclusive"})) is NOT_APPLICABLE
+    assert sr_excise_amount(rule("SR-EXCISE-AMOUNT"), sr({"price": 1000, "ext": 12.5})) is NOT_APPLICABLE
 
 
 # --- SR-STATE / SR-ZERO-PAYOUT ----------------------------------------------------------------------------

@@ -92,10 +92,22 @@ def sr_excise_sum(rule: Any, exchange: Exchange) -> Any:
 @response_check
 @only_status(200)
 @only_json_object
+def sr_excise_amount(rule: Any, exchange: Exchange) -> Any:
+    """SR-EXCISE-AMOUNT: passes if a 200 response's ext_amount is less than a cent from price x ext /
+    (100 + ext), the tax an inclusive price holds (floor, ceiling, half-up and half-even all pass),
+    fails if not, does not apply if the status is not 200, ext_type is not inclusive or a field is
+    missing or not a number."""
+    return ticket.check_excise_amount(rule, exchange)
+
+
+@response_check
+@only_status(200)
+@only_json_object
 def sr_excise_rate(rule: Any, exchange: Exchange) -> Any:
     """SR-EXCISE-RATE: passes if a 200 response has stake == round(price / (1 + ext/100)) (half-up or
-    half-even) and ext_amount == price - stake, fails if not, does not apply if the status is not
-    200, ext_type is not inclusive or a field is missing or not a number."""
+    half-even, or rounded up: the tax floored, as in the sample) and ext_amount == price - stake,
+    fails if not, does not apply if the status is not 200, ext_type is not inclusive or a field is
+    missing or not a number."""
     return ticket.check_excise_rate(rule, exchange)
 
 

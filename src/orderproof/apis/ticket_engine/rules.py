@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
+from decimal import ROUND_CEILING, Decimal, localcontext
 from typing import Any
 
 from hypothesis import strategies as st
@@ -90,13 +91,33 @@ def check_excise_sum(rule: Any, exchange: Exchange) -> Any:
     return None
 
 
+def check_excise_amount(rule: Any, exchange: Exchange) -> Any:
+    """ext_amount is the tax an inclusive price of ``price`` holds at ``ext`` percent, price x ext /
+    (100 + ext), to the cent either way (floor, ceiling or any rounding)."""
+    body = exchange.json
+    values = number_fields(body, ("price", "ext_amount", "ext"))
+    if not _inclusive(body) or len(values) < 3 or values["ext"] <= -100:
+        return NOT_APPLICABLE
+    with localcontext() as context:
+        context.prec = max(28, values["price"].adjusted() + 10)
+        included = values["price"] * values["ext"] / (100 + values["ext"])
+        if abs(values["ext_amount"] - included) >= 1:
+            raise RuleFailure(rule, f"ext_amount should be the tax an inclusive price holds, price x ext / (100 + ext) "
+                              f"= {included.quantize(Decimal('0.01'))}, to the cent",
+                              received={k: body[k] for k in ("price", "ext", "ext_amount")},
+                              documented='"price": 1000, "stake": 889, ... "ext_amount": 111, "ext": 12.5, '
+                              '"ext_type": "inclusive"')
+    return None
+
+
 def check_excise_rate(rule: Any, exchange: Exchange) -> Any:
     body = exchange.json
     values = number_fields(body, ("price", "stake", "ext_amount", "ext"))
     if not _inclusive(body) or len(values) < 4:
         return NOT_APPLICABLE
     price, ext = values["price"], values["ext"]
-    expected = rounded(price / (1 + ext / 100))
+    exact = price / (1 + ext / 100)
+    expected = rounded(exact) | {exact.to_integral_value(rounding=ROUND_CEILING)}   # the tax floored (the sample)
     if values["stake"] not in expected or values["ext_amount"] != price - values["stake"]:
         raise RuleFailure(rule, f"stake should be round(price / (1 + ext/100)) = "
                           f"{' or '.join(map(str, sorted(expected)))} and ext_amount = price - stake",
