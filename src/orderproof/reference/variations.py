@@ -27,7 +27,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from decimal import ROUND_HALF_EVEN, Decimal, localcontext
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal, localcontext
 from typing import Any
 
 from fastapi import Response
@@ -198,6 +198,16 @@ def odds_within_relative_to_submitted(submitted: Decimal, current: Decimal, odds
         return abs(submitted - current) <= odds_diff * submitted
 
 
+def odds_product_stepwise_truncated(odds: list[Decimal]) -> Decimal:
+    """The running product kept in two-decimal odds, truncated after each multiplication
+    (1.85 x 2.10 = 3.885 -> 3.88, x 3.40 = 13.192 -> 13.19); the payouts use it."""
+    product = Decimal(1)
+    with localcontext(te._EXACT):
+        for value in odds:
+            product = (product * value).quantize(CENT, rounding=ROUND_DOWN)
+    return product
+
+
 def gross_zero(stake: int, odds: Decimal, prize: int) -> int:
     """Nothing is won before the ticket is resulted: gross (and so wht and net) 0 at creation."""
     return 0
@@ -305,6 +315,10 @@ _TICKET_ENGINE = [
               "jackpot odds are answered rounded to 2 decimals, half even (13.209 -> 13.21); the payouts use the "
               "exact product",
               {"ticket_odds_json": odds_two_decimals}),
+    Variation("jt-odds-stepwise", JT,
+              "jackpot odds are multiplied two decimals at a time, the running product truncated to the cent after "
+              "each event (1.85 x 2.10 x 3.40: 3.88, then 13.19); the payouts use it",
+              {"ticket_odds_product": odds_product_stepwise_truncated}),
     Variation("jt-own-error-codes", JT,
               "the jackpot-only errors carry other codes: an unknown betcard 102, odds changed 108 (the jackpot "
               "page lost its error bodies; 117/118 are the reference's own choice)",

@@ -182,6 +182,18 @@ def test_odds_takes_the_product_in_double_precision_and_fails_a_sum_or_a_coarser
     assert_fails("JT-ODDS", jt_odds, jt({"odds": Decimal("1.3")}, request=request))              # 1 decimal
 
 
+def test_odds_takes_the_product_truncated_or_rounded_step_by_step():
+    request = {"events": [{"odds": Decimal("1.85")}, {"odds": Decimal("2.10")}, {"odds": Decimal("3.40")}]}
+    for odds in ("13.20", "13.209", "13.21", "13.19", "13.2"):   # 13.209 truncated; 3.885 -> 3.88 -> 13.192 -> 13.19
+        assert jt_odds(rule("JT-ODDS"), jt({"odds": Decimal(odds)}, request=request)) is None, odds
+    request = {"events": [{"odds": Decimal("1.15")}, {"odds": Decimal("1.15")}, {"odds": Decimal("1.15")}]}
+    # 1.520875 exactly; step by step 1.3225 -> 1.32, then 1.518 -> 1.52 (rounded) or 1.51 (truncated)
+    for odds in ("1.52", "1.51", "1.520875", "1.5209"):
+        assert jt_odds(rule("JT-ODDS"), jt({"odds": Decimal(odds)}, request=request)) is None, odds
+    for odds in ("1.5", "1.53", "1.54"):
+        assert_fails("JT-ODDS", jt_odds, jt({"odds": Decimal(odds)}, request=request))
+
+
 def test_odds_may_use_the_current_odds_one_way_through_the_run():
     book = ConventionBook()
     submitted = jt(PAYOUT, request=EVENTS)

@@ -3,7 +3,14 @@ the odds tolerance, times, business errors, the signature and the operator heade
 
 from __future__ import annotations
 
-from decimal import ROUND_CEILING, Decimal
+from decimal import (
+    ROUND_CEILING,
+    ROUND_DOWN,
+    ROUND_HALF_EVEN,
+    ROUND_HALF_UP,
+    Decimal,
+    localcontext,
+)
 from typing import Any
 
 from hypothesis import strategies as st
@@ -152,30 +159,73 @@ def _odds_product(odds: list[Any]) -> Decimal | None:
     return product if odds else None
 
 
-def _submitted_product(request: dict[str, Any]) -> Decimal | None:
+def _submitted_odds(request: dict[str, Any]) -> list[Any] | None:
     events = request.get("events")
     if not isinstance(events, list) or not events or not all(isinstance(e, dict) for e in events):
         return None
-    return _odds_product([event.get("odds") for event in events])
+    return [event.get("odds") for event in events]
 
 
-def _current_product(exchange: Exchange) -> Decimal | None:
-    """The product of the events' current odds, when the suite knows them (``extra["current_odds"]``:
-    the prices the provider states set up for the selections the request names)."""
+def _submitted_product(request: dict[str, Any]) -> Decimal | None:
+    odds = _submitted_odds(request)
+    return None if odds is None else _odds_product(odds)
+
+
+def _current_odds(exchange: Exchange) -> list[Decimal] | None:
+    """The events' current odds, when the suite knows them (``extra["current_odds"]``: the prices the
+    provider states set up for the selections the request names)."""
     current = exchange.extra.get("current_odds")
     if not isinstance(current, list) or not current or any(value is None for value in current):
         return None
-    return _odds_product([to_decimal(value) for value in current])
+    odds = [to_decimal(value) for value in current]
+    return None if any(value is None for value in odds) else odds  # type: ignore[return-value]
 
 
-def product_matches(got: Decimal, product: Decimal) -> bool:
-    """``got`` is ``product`` exactly, rounded (half up or half even) to 2 or more decimals (a JSON
-    writer may drop trailing zeros: 39.30 reads 39.3), or the product in double precision."""
+def _current_product(exchange: Exchange) -> Decimal | None:
+    odds = _current_odds(exchange)
+    return None if odds is None else _odds_product(odds)
+
+
+CENT = Decimal("0.01")
+STEP_ROUNDINGS = (ROUND_HALF_UP, ROUND_HALF_EVEN, ROUND_DOWN)
+
+
+def _stepwise_products(odds: list[Any]) -> set[Decimal]:
+    """The product rounded to the cent after every multiplication (half up, half even or down), as a
+    service that keeps the running product in two-decimal odds computes it."""
+    numbers = [value if isinstance(value, Decimal) else json_number(value) for value in odds]
+    if any(number is None or not number.is_finite() or abs(number) > 10**6 for number in numbers):
+        return set()
+    products = set()
+    with localcontext() as context:
+        context.prec = 1000            # 50 odds of at most 10^6 and their cents, every digit kept
+        for rounding in STEP_ROUNDINGS:
+            product = Decimal(1)
+            for number in numbers:
+                product = (product * number).quantize(CENT, rounding=rounding)
+            products.add(product)
+    return products
+
+
+def product_matches(got: Decimal, product: Decimal, odds: list[Any] | None = None) -> bool:
+    """``got`` is ``product`` exactly, rounded (half up or half even) or truncated to 2 or more
+    decimals (a JSON writer may drop trailing zeros: 39.30 reads 39.3), the product in double
+    precision, or (given the ``odds`` it multiplies) rounded to the cent step by step."""
     if got == product:
         return True
-    if any(got in rounded(product, places) for places in range(2, 10)):
+    if any(got in rounded(product, places) | {_truncated(product, places)} for places in range(2, 10)):
+        return True
+    if odds is not None and len(odds) <= 50 and got in _stepwise_products(odds):
         return True
     return product != 0 and abs(got - product) <= abs(product) * Decimal("1e-12")
+
+
+def _truncated(value: Decimal, places: int) -> Decimal | None:
+    if not value.is_finite():
+        return None
+    with localcontext() as context:
+        context.prec = max(28, value.adjusted() + places + 4)
+        return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_DOWN)
 
 
 @response_check
@@ -183,8 +233,8 @@ def product_matches(got: Decimal, product: Decimal) -> bool:
 @only_json_object
 @only_request_object
 def jt_odds(rule: Any, exchange: Exchange) -> Any:
-    """JT-ODDS: passes if a 200 ticket's odds are the product of the events' odds, exact, rounded to
-    2 or more decimals, or in double precision, using the submitted odds or the current ones one way
+    """JT-ODDS: passes if a 200 ticket's odds are the product of the events' odds, exact, rounded or
+    truncated to 2 or more decimals, rounded to the cent step by step, or in double precision, using the submitted odds or the current ones one way
     through the run (convention jackpot-ticket.odds-source); fails otherwise; does not apply if the
     status is not 200 or the request's events or the answer's odds are missing or not numbers."""
     submitted = _submitted_product(exchange.request_body)
@@ -192,8 +242,10 @@ def jt_odds(rule: Any, exchange: Exchange) -> Any:
     if submitted is None or got is None:
         return NOT_APPLICABLE
     current = _current_product(exchange)
-    options = [name for name, product in (("submitted", submitted), ("current", current))
-               if product is not None and product_matches(got, product)]
+    readings = (("submitted", submitted, _submitted_odds(exchange.request_body)),
+                ("current", current, _current_odds(exchange)))
+    options = [name for name, product, odds in readings
+               if product is not None and product_matches(got, product, odds)]
     if current is None and options:
         options.append("current")         # the current odds are unknown here: both readings stay open
     if not options:
