@@ -26,7 +26,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal, localcontext
 from typing import Any
 
@@ -208,6 +208,12 @@ def odds_product_stepwise_truncated(odds: list[Decimal]) -> Decimal:
     return product
 
 
+def operator_times_read_again(created: datetime, updated: datetime, offset_minutes: int) -> tuple[datetime, datetime]:
+    """The operator-zone times come from their own clock reads, microseconds after the UTC ones."""
+    local_created, local_updated = te.operator_times(created, updated, offset_minutes)
+    return local_created + timedelta(microseconds=137), local_updated + timedelta(microseconds=211)
+
+
 def gross_zero(stake: int, odds: Decimal, prize: int) -> int:
     """Nothing is won before the ticket is resulted: gross (and so wht and net) 0 at creation."""
     return 0
@@ -327,6 +333,10 @@ _TICKET_ENGINE = [
               "an operator created without a timezone (provider state \"an operator exists\") gets +05:30, "
               "answered as such, instead of +02:00; operator times are shifted by it",
               {"ticket_default_timezone_offset": lambda: "+05:30"}),
+    Variation("ticket-operator-times-read-again", TICKETS,
+              "operator_time_created and operator_time_updated come from their own clock reads, a few microseconds "
+              "after created and updated (the offset is the operator's, give or take them)",
+              {"ticket_operator_times": operator_times_read_again}),
     Variation("ticket-extra-fields", TICKETS,
               "tickets carry extra fields: psp and rtag (null; today's pages have them, the seed does not) and "
               "the selections as submitted (jackpot events; superbet event and bets)",

@@ -244,12 +244,19 @@ def test_times_pass_on_negative_offsets():
     {"operator_time_updated": "2024-07-11T21:40:53.013000"},            # two offsets
     {"operator_time_created": "2024-07-12T10:40:52.995000",
      "operator_time_updated": "2024-07-12T10:40:53.013000"},            # 16 h
-    {"operator_time_created": "2024-07-11T20:40:53.995000",
-     "operator_time_updated": "2024-07-11T20:40:54.013000"},            # not whole minutes
+    {"operator_time_created": "2024-07-11T20:40:57.995000",
+     "operator_time_updated": "2024-07-11T20:40:58.013000"},            # not whole minutes
     {"operator_time_updated": None},
 ])
 def test_times_fail(change):
     assert_fails("JT-TIMES", jt_times, jt(TIMES | change))
+
+
+def test_times_take_two_clock_reads_microseconds_apart():
+    apart = TIMES | {"operator_time_created": "2024-07-11T20:40:52.995137",
+                     "operator_time_updated": "2024-07-11T20:40:53.012890"}
+    assert jt_times(rule("JT-TIMES"), dataclasses.replace(jt(apart), extra={"operator_timezone_offset": "+02:00"})) \
+        is None
 
 
 def test_times_compare_with_the_operator_zone_when_the_runner_knows_it():

@@ -118,7 +118,8 @@ def sr_times(rule: Any, exchange: Exchange) -> None:
     """SR-TIMES: passes if a 200 reservation's created, updated, operator_time_created and
     operator_time_updated are YYYY-MM-DDTHH:MM:SS.ffffff (no zone), created is UTC (within 10 minutes
     of the clock when the request was sent), updated >= created, and both operator times are shifted
-    from their UTC twins by one offset that is a whole number of minutes within +-14 h (and equal to
+    from their UTC twins by one offset that is a whole number of minutes within +-14 h, give or take
+    a second for two clock reads (and equal to
     the operator's zone when the suite knows it: ``exchange.extra["operator_timezone_offset"]``);
     fails otherwise (including a missing time); does not apply if the status is not 200."""
     ticket.check_times(rule, exchange)

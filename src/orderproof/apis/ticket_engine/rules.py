@@ -132,6 +132,7 @@ TIME_FIELDS = ("created", "updated", "operator_time_created", "operator_time_upd
 _FORMAT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}$")
 MAX_OFFSET = timedelta(hours=14)
 CLOCK_TOLERANCE = timedelta(minutes=10)   # a staging clock may drift; a local zone is off by 30 min or more
+CLOCK_READS = timedelta(seconds=1)       # a UTC time and its operator-zone twin may come from two clock reads
 _ZONE = re.compile(r"^([+-])(\d{2}):(\d{2})$")
 
 
@@ -159,19 +160,26 @@ def check_times(rule: Any, exchange: Exchange) -> None:
         if abs(times["created"] - now) > CLOCK_TOLERANCE + timedelta(seconds=exchange.elapsed_s or 0):
             raise RuleFailure(rule, f"created is not UTC: the request was sent at {now:%Y-%m-%dT%H:%M:%S} UTC, "
                               f"{_hours(times['created'] - now)} away", received=received)
-    offset = times["operator_time_created"] - times["created"]
-    if times["operator_time_updated"] - times["updated"] != offset:
+    shift_created = times["operator_time_created"] - times["created"]
+    shift_updated = times["operator_time_updated"] - times["updated"]
+    offset = _nearest_minute(shift_created)
+    if _nearest_minute(shift_updated) != offset:
         raise RuleFailure(rule, "operator_time_created and operator_time_updated are shifted by different "
                           "offsets", received=received, documented="the same instants in the operator's zone "
                           '("created": "2024-07-11T18:40:52.995000", "operator_time_created": '
                           '"2024-07-11T20:40:52.995000")')
-    if offset % timedelta(minutes=1) or abs(offset) > MAX_OFFSET:
+    off_the_minute = max(abs(shift_created - offset), abs(shift_updated - offset))
+    if off_the_minute > CLOCK_READS or abs(offset) > MAX_OFFSET:
         raise RuleFailure(rule, f"the operator offset {offset} is not a whole number of minutes within +-14 h",
                           received=received, documented="operator timezone")
     zone = exchange.extra.get("operator_timezone_offset")
     if isinstance(zone, str) and (expected := _offset(zone)) is not None and offset != expected:
         raise RuleFailure(rule, f"operator times are shifted by {_zone_text(offset)} but the operator's zone is "
                           f"{zone}", received=received, documented="Ticket created datetime, operator timezone")
+
+
+def _nearest_minute(delta: timedelta) -> timedelta:
+    return timedelta(minutes=round(delta / timedelta(minutes=1)))
 
 
 def _offset(text: str) -> timedelta | None:
