@@ -70,6 +70,21 @@ def test_ticket_echo_skips_an_atag_the_request_left_out():
     assert sr_echo(rule("SR-ECHO"), sr(ECHOED | {"atag": None}, request=request)) is None
 
 
+def test_ticket_echo_skips_an_atag_the_answer_leaves_out_but_not_a_null_one():
+    answer = {k: v for k, v in ECHOED.items() if k != "atag"}
+    assert sr_echo(rule("SR-ECHO"), sr(answer, request=REQUEST)) is None
+    assert "atag" in assert_fails("SR-ECHO", sr_echo, sr(ECHOED | {"atag": None}, request=REQUEST)).message
+
+
+@pytest.mark.parametrize("sent, got", [(2**53 + 1, 2**53), (2**63 - 1, 2**63), ("2000", 2000)])
+def test_ticket_echo_compares_numbers_as_values_also_as_doubles(sent, got):
+    assert sr_echo(rule("SR-ECHO"), sr(ECHOED | {"price": got}, request=REQUEST | {"price": sent})) is None
+
+
+def test_ticket_echo_fails_on_another_number():
+    assert_fails("SR-ECHO", sr_echo, sr(ECHOED | {"price": 2**53 + 2}, request=REQUEST | {"price": 2**53}))
+
+
 def test_ticket_echo_does_not_apply_to_errors():
     assert sr_echo(rule("SR-ECHO"), sr({"code": 103, "message": "x"}, status=400, request=REQUEST)) is NOT_APPLICABLE
 

@@ -57,8 +57,9 @@ def jt_echo(rule: Any, exchange: Exchange) -> None:
     """JT-ECHO: passes if a 200 ticket repeats the request's price, currency, atag, source, type,
     betcard_code, prize and bonus_prizes (prize and bonus_prizes may instead be the betcard's own, as
     set up), fails if one differs or is missing, does not apply if the status is not 200 or a body is
-    not a JSON object (a field the request left out or null is not compared; user_id is the PAM's id
-    for the token, not comparable here)."""
+    not a JSON object (a field the request left out or null is not compared, nor an atag the answer
+    leaves out: the response row says "Optional affiliate Tag"; numbers compare as values, also as
+    doubles; user_id is the PAM's id for the token, not comparable here)."""
     ticket.check_echo(rule, exchange, ECHO)
 
 

@@ -39,7 +39,8 @@ def sr_cents(rule: Any, exchange: Exchange) -> None:
 def sr_echo(rule: Any, exchange: Exchange) -> None:
     """SR-ECHO: passes if a 200 reservation repeats the request's price, currency, atag, source and
     type, fails if one differs or is missing, does not apply if the status is not 200 or a body is not
-    a JSON object (a field the request left out or null is not compared)."""
+    a JSON object (a field the request left out or null is not compared, nor an atag the answer leaves
+    out: the response row says "Optional affiliate Tag"; numbers compare as values, also as doubles)."""
     ticket.check_echo(rule, exchange, ticket.TICKET_ECHO)
 
 

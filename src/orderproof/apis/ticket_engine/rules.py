@@ -21,7 +21,13 @@ from orderproof.checks.base import (
     each_case,
     shown,
 )
-from orderproof.checks.numbers import is_json_int, number_fields, rounded
+from orderproof.checks.numbers import (
+    is_json_int,
+    number_fields,
+    rounded,
+    same_number,
+    to_decimal,
+)
 from orderproof.checks.snapshots import assert_unchanged, body_of
 
 ERROR_SHAPE = "400 {code: integer, message: string}"
@@ -44,16 +50,34 @@ def check_cents(rule: Any, exchange: Exchange, names: tuple[str, ...], lists: tu
                           received=wrong)
 
 
+OPTIONAL_ECHO = ("atag",)   # "Optional affiliate Tag" in the response table too: compared when answered
+
+
+def _echoes(got: Any, sent: Any) -> bool:
+    """``got`` repeats ``sent``: equal, element by element for lists, and numbers as the same value
+    (also as doubles: a service holding 2^53 + 1 in a double answers 2^53; a number sent as a
+    digit string and read leniently may come back as the number)."""
+    if isinstance(sent, list) and isinstance(got, list):
+        return len(got) == len(sent) and all(_echoes(g, s) for g, s in zip(got, sent))
+    if got == sent:
+        return True
+    if isinstance(sent, str) and not isinstance(got, str):
+        sent = to_decimal(sent)
+    return same_number(got, sent)
+
+
 def check_echo(rule: Any, exchange: Exchange, names: tuple[str, ...]) -> None:
-    """Each named field the request sent comes back equal; the betcard's prize and bonus prizes may
-    also be the betcard's own (as set up), when the request named other ones."""
+    """Each named field the request sent comes back equal (:func:`_echoes`); the betcard's prize and
+    bonus prizes may also be the betcard's own (as set up), when the request named other ones; an
+    optional field (atag) the answer leaves out is not compared."""
     sent, got = exchange.request_body, exchange.json
     card = exchange.extra.get("betcard") or {}
     differ = {
         name: {"sent": sent[name], "received": got.get(name, "<absent>")}
         for name in names
-        if sent.get(name) is not None and got.get(name) != sent[name]
-        and not (name in BETCARD_FIELDS and name in card and got.get(name) == card[name])
+        if sent.get(name) is not None and not (name in OPTIONAL_ECHO and name not in got)
+        and not _echoes(got.get(name), sent[name])
+        and not (name in BETCARD_FIELDS and name in card and _echoes(got.get(name), card[name]))
     }
     if differ:
         raise RuleFailure(rule, "the ticket does not repeat the request's " + ", ".join(differ), received=differ,
