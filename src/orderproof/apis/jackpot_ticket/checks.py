@@ -193,8 +193,7 @@ STEP_ROUNDINGS = (ROUND_HALF_UP, ROUND_HALF_EVEN, ROUND_DOWN)
 
 
 def _stepwise_products(odds: list[Any]) -> set[Decimal]:
-    """The product rounded to the cent after every multiplication (half up, half even or down), as a
-    service that keeps the running product in two-decimal odds computes it."""
+    """The product rounded to the cent after every multiplication (half up, half even or down)."""
     numbers = [value if isinstance(value, Decimal) else json_number(value) for value in odds]
     if any(number is None or not number.is_finite() or abs(number) > 10**6 for number in numbers):
         return set()
@@ -215,16 +214,15 @@ def product_matches(got: Decimal, product: Decimal, odds: list[Any] | None = Non
     precision, or (given the ``odds`` it multiplies) rounded to the cent step by step."""
     if got == product:
         return True
-    if any(got in rounded(product, places) | {_truncated(product, places)} for places in range(2, 10)):
+    if product.is_finite() and any(got in rounded(product, places) | {_truncated(product, places)}
+                                   for places in range(2, 10)):
         return True
     if odds is not None and len(odds) <= 50 and got in _stepwise_products(odds):
         return True
     return product != 0 and abs(got - product) <= abs(product) * Decimal("1e-12")
 
 
-def _truncated(value: Decimal, places: int) -> Decimal | None:
-    if not value.is_finite():
-        return None
+def _truncated(value: Decimal, places: int) -> Decimal:
     with localcontext() as context:
         context.prec = max(28, value.adjusted() + places + 4)
         return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_DOWN)
@@ -308,10 +306,9 @@ def jt_odds_diff(rule: Any, flow: Flow) -> None:
 
 
 def _beyond_floor(odds_diff: Decimal, current: Decimal) -> Decimal:
-    """The largest deviation (in cents of odds, rounded up) that some reading could still call within
-    ``odds_diff``: as an absolute difference (odds_diff), as a fraction of the current odds (odds_diff x
-    current) or of the submitted ones (moving up by d from c: d / (c + d) <= odds_diff while
-    d <= odds_diff x c / (1 - odds_diff)); odds_diff is at most 0.50 here."""
+    """The largest deviation some reading still calls within ``odds_diff`` (<= 0.50), in cents rounded up:
+    absolute, a fraction of the current odds or of the submitted ones (d / (c + d) <= odds_diff up to
+    d = odds_diff x c / (1 - odds_diff))."""
     fraction = odds_diff * max(current, Decimal(1)) / (1 - odds_diff)
     return max(odds_diff, fraction).quantize(Decimal("0.01"), rounding=ROUND_CEILING)
 
