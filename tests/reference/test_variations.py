@@ -356,6 +356,48 @@ def test_jt_odds_rounded(reference_factory):
     assert '"odds":3.42,' in ref.jackpot(player, body).text
 
 
+def _moved(ref, player, betcard, odds: str, odds_diff: str = "0.10"):
+    body = jackpot_request(player, betcard, odds_diff=Decimal(odds_diff))
+    body["events"][0]["odds"] = Decimal(odds)             # current 1.85
+    return ref.jackpot(player, body).status_code
+
+
+def test_jt_odds_diff_float(reference_factory):
+    ref = varied(reference_factory, "jt-odds-diff-float")
+    player, betcard, _ = ticket_scene(ref)
+    assert _moved(ref, player, betcard, "1.75") == 400    # abs(1.75 - 1.85) is 0.10000000000000009 in doubles
+    assert _moved(ref, player, betcard, "1.95") == 200    # and abs(1.95 - 1.85) 0.09999999999999987
+    assert _moved(ref, player, betcard, "1.76") == 200
+    assert _moved(ref, player, betcard, "1.85", odds_diff="0") == 200
+
+
+def test_jt_odds_diff_relative(reference_factory):
+    ref = varied(reference_factory, "jt-odds-diff-relative")
+    player, betcard, _ = ticket_scene(ref)
+    assert _moved(ref, player, betcard, "2.05") == 200    # 0.20 / 2.05 = 0.098
+    assert _moved(ref, player, betcard, "1.66") == 400    # 0.19 / 1.66 = 0.114
+    assert _moved(ref, player, betcard, "1.86", odds_diff="0") == 400
+
+
+def test_jt_odds_stepwise(reference_factory):
+    ref = varied(reference_factory, "jt-odds-stepwise")
+    player, betcard, _ = ticket_scene(ref)
+    response = ref.jackpot(player, jackpot_request(player, betcard))    # 1.85 x 1.85 = 3.42(25), x 1.85 = 6.32(7)
+    assert '"odds":6.32,' in response.text
+    assert response.json()["gross_payout"] == 5618                      # 889 x 6.32 = 5618.48
+
+
+def test_ticket_operator_times_read_again(reference_factory):
+    ref = varied(reference_factory, "ticket-operator-times-read-again")
+    player, betcard, event = ticket_scene(ref)
+    for response in (ref.jackpot(player, jackpot_request(player, betcard)),
+                     ref.superbet(player, superbet_request(player, event))):
+        ticket = response.json()
+        shift = (datetime.strptime(ticket["operator_time_created"], TIME_FORMAT)
+                 - datetime.strptime(ticket["created"], TIME_FORMAT))
+        assert shift == timedelta(hours=2, microseconds=137)
+
+
 def test_jt_own_error_codes(reference_factory):
     ref = varied(reference_factory, "jt-own-error-codes")
     player, betcard, _ = ticket_scene(ref)

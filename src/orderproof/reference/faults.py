@@ -404,6 +404,11 @@ def excise_on_top(price: int, ext: Decimal) -> tuple[int, int]:
     return price, int((price * ext / 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
+def excise_not_deducted(price: int, ext: Decimal) -> tuple[int, int]:
+    """Stakes the whole price and records no tax, though the answer still names the operator's rate."""
+    return price, 0
+
+
 def odds_product_to_1_decimal(odds: list[Decimal]) -> Decimal:
     """Rounds the product for display to one decimal (13.209 -> 13.2); payouts use the rounded odds.
     (JT-ODDS tolerates the 2-decimal rounding of the product, so this bug rounds further.)"""
@@ -510,10 +515,14 @@ _TICKET_ENGINE_AND_TRAVEL: list[Fault] = [
           "rounds the product of the odds to one decimal (1.85 x 2.10 x 3.40 = 13.209 answered 13.2)",
           {"ticket_odds_product": odds_product_to_1_decimal}),
     Fault("excise-added-on-top", "jackpot-ticket",
-          ("JT-EXCISE-SUM", "SR-EXCISE-SUM", "JT-EXCISE-RATE", "SR-EXCISE-RATE"),
+          ("JT-EXCISE-SUM", "SR-EXCISE-SUM", "SR-EXCISE-AMOUNT", "JT-EXCISE-RATE", "SR-EXCISE-RATE"),
           "adds the excise tax on top of the price (stake = price, ext_amount = price x ext%) instead of "
           "including it",
           {"ticket_excise": excise_on_top}),
+    Fault("excise-not-deducted", "jackpot-ticket", ("SR-EXCISE-AMOUNT", "SR-EXCISE-RATE", "JT-EXCISE-RATE"),
+          "stakes the whole price and answers ext_amount 0 while ext says 12.5 (stake + ext_amount == price "
+          "still holds)",
+          {"ticket_excise": excise_not_deducted}),
     Fault("net-ignores-wht", "jackpot-ticket", ("JT-NET-PAYOUT",),
           "answers net_payout = gross_payout, forgetting the withholding tax",
           {"ticket_jackpot_payout": net_without_wht}),

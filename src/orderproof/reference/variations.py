@@ -26,7 +26,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal, localcontext
 from typing import Any
 
@@ -221,6 +221,35 @@ def current_odds(submitted: list[Decimal], current: list[Decimal]) -> list[Decim
     return current
 
 
+def odds_within_float(submitted: Decimal, current: Decimal, odds_diff: Decimal) -> bool:
+    """The tolerance compared in binary floats, as the page types odds and odds_diff: a deviation of
+    exactly odds_diff may fall either side (abs(3.30 - 3.40) <= 0.1 is false)."""
+    return abs(float(submitted) - float(current)) <= float(odds_diff)
+
+
+def odds_within_relative_to_submitted(submitted: Decimal, current: Decimal, odds_diff: Decimal) -> bool:
+    """The deviation read as a fraction of the odds the player submitted: |submitted - current| /
+    submitted <= odds_diff (current 1.85, odds_diff 0.10: 2.05 is within)."""
+    with localcontext(te._CTX):
+        return abs(submitted - current) <= odds_diff * submitted
+
+
+def odds_product_stepwise_truncated(odds: list[Decimal]) -> Decimal:
+    """The running product kept in two-decimal odds, truncated after each multiplication
+    (1.85 x 2.10 = 3.885 -> 3.88, x 3.40 = 13.192 -> 13.19); the payouts use it."""
+    product = Decimal(1)
+    with localcontext(te._EXACT):
+        for value in odds:
+            product = (product * value).quantize(CENT, rounding=ROUND_DOWN)
+    return product
+
+
+def operator_times_read_again(created: datetime, updated: datetime, offset_minutes: int) -> tuple[datetime, datetime]:
+    """The operator-zone times come from their own clock reads, microseconds after the UTC ones."""
+    local_created, local_updated = te.operator_times(created, updated, offset_minutes)
+    return local_created + timedelta(microseconds=137), local_updated + timedelta(microseconds=211)
+
+
 def gross_zero(stake: int, odds: Decimal, prize: int) -> int:
     """Nothing is won before the ticket is resulted: gross (and so wht and net) 0 at creation."""
     return 0
@@ -322,6 +351,14 @@ _TICKET_ENGINE = [
               "jackpot odds are the product of the events' current odds when the submitted ones differ within "
               "odds_diff, and the payouts follow from them (convention jackpot-ticket.odds-source, current)",
               {"ticket_jackpot_odds": current_odds}),
+    Variation("jt-odds-diff-float", JT,
+              "the odds tolerance is compared in binary floats (abs(submitted - current) <= odds_diff as doubles), "
+              "as the page types odds and odds_diff float: a deviation of exactly odds_diff may be refused",
+              {"ticket_odds_within": odds_within_float}),
+    Variation("jt-odds-diff-relative", JT,
+              "the odds deviation is a fraction of the submitted odds: |submitted - current| <= odds_diff x "
+              "submitted (the page does not say how the deviation is measured)",
+              {"ticket_odds_within": odds_within_relative_to_submitted}),
     Variation("jt-gross-zero", JT,
               "a new jackpot ticket answers gross_payout, wht_amount and net_payout 0: nothing is won until it "
               "is resulted, as the superbet reservation does (convention jackpot-ticket.gross-payout)",
@@ -334,6 +371,10 @@ _TICKET_ENGINE = [
               "jackpot odds are answered rounded to 2 decimals, half even (13.209 -> 13.21); the payouts use the "
               "exact product",
               {"ticket_odds_json": odds_two_decimals}),
+    Variation("jt-odds-stepwise", JT,
+              "jackpot odds are multiplied two decimals at a time, the running product truncated to the cent after "
+              "each event (1.85 x 2.10 x 3.40: 3.88, then 13.19); the payouts use it",
+              {"ticket_odds_product": odds_product_stepwise_truncated}),
     Variation("jt-own-error-codes", JT,
               "the jackpot-only errors carry other codes: an unknown betcard 102, odds changed 108 (the jackpot "
               "page lost its error bodies; 117/118 are the reference's own choice)",
@@ -342,6 +383,10 @@ _TICKET_ENGINE = [
               "an operator created without a timezone (provider state \"an operator exists\") gets +05:30, "
               "answered as such, instead of +02:00; operator times are shifted by it",
               {"ticket_default_timezone_offset": lambda: "+05:30"}),
+    Variation("ticket-operator-times-read-again", TICKETS,
+              "operator_time_created and operator_time_updated come from their own clock reads, a few microseconds "
+              "after created and updated (the offset is the operator's, give or take them)",
+              {"ticket_operator_times": operator_times_read_again}),
     Variation("ticket-extra-fields", TICKETS,
               "tickets carry extra fields: psp and rtag (null; today's pages have them, the seed does not) and "
               "the selections as submitted (jackpot events; superbet event and bets)",

@@ -133,6 +133,13 @@ def test_net_payout_passes_fails_and_does_not_apply():
     assert jt_net_payout(rule("JT-NET-PAYOUT"), jt(PAYOUT, status=400)) is NOT_APPLICABLE
 
 
+@pytest.mark.parametrize("net_payout", [2609, 2611])
+def test_net_payout_takes_a_cent_off_from_rounding_each_field(net_payout):
+    # each field rounded from the exact amounts: gross 100.6 -> 101, tax 10.4 -> 10, net 90.2 -> 90 (not 91)
+    assert jt_net_payout(rule("JT-NET-PAYOUT"), jt(PAYOUT | {"net_payout": net_payout})) is None
+    assert_fails("JT-NET-PAYOUT", jt_net_payout, jt(PAYOUT | {"net_payout": 2608}))
+
+
 def test_wht_rate_passes_on_the_calculator_example_and_on_no_winnings():
     assert jt_wht_rate(rule("JT-WHT-RATE"), jt(PAYOUT)) is None
     assert jt_wht_rate(rule("JT-WHT-RATE"), jt(PAYOUT | {"gross_payout": 800, "wht_amount": 0, "net_payout": 800})) \
@@ -173,6 +180,18 @@ def test_odds_takes_the_product_in_double_precision_and_fails_a_sum_or_a_coarser
                                        request=request)) is None
     assert_fails("JT-ODDS", jt_odds, jt(PAYOUT | {"odds": Decimal("4.60")}, request=EVENTS))      # the sum
     assert_fails("JT-ODDS", jt_odds, jt({"odds": Decimal("1.3")}, request=request))              # 1 decimal
+
+
+def test_odds_takes_the_product_truncated_or_rounded_step_by_step():
+    request = {"events": [{"odds": Decimal("1.85")}, {"odds": Decimal("2.10")}, {"odds": Decimal("3.40")}]}
+    for odds in ("13.20", "13.209", "13.21", "13.19", "13.2"):   # 13.209 truncated; 3.885 -> 3.88 -> 13.192 -> 13.19
+        assert jt_odds(rule("JT-ODDS"), jt({"odds": Decimal(odds)}, request=request)) is None, odds
+    request = {"events": [{"odds": Decimal("1.15")}, {"odds": Decimal("1.15")}, {"odds": Decimal("1.15")}]}
+    # 1.520875 exactly; step by step 1.3225 -> 1.32, then 1.518 -> 1.52 (rounded) or 1.51 (truncated)
+    for odds in ("1.52", "1.51", "1.520875", "1.5209"):
+        assert jt_odds(rule("JT-ODDS"), jt({"odds": Decimal(odds)}, request=request)) is None, odds
+    for odds in ("1.5", "1.53", "1.54"):
+        assert_fails("JT-ODDS", jt_odds, jt({"odds": Decimal(odds)}, request=request))
 
 
 def test_odds_may_use_the_current_odds_one_way_through_the_run():
@@ -225,12 +244,19 @@ def test_times_pass_on_negative_offsets():
     {"operator_time_updated": "2024-07-11T21:40:53.013000"},            # two offsets
     {"operator_time_created": "2024-07-12T10:40:52.995000",
      "operator_time_updated": "2024-07-12T10:40:53.013000"},            # 16 h
-    {"operator_time_created": "2024-07-11T20:40:53.995000",
-     "operator_time_updated": "2024-07-11T20:40:54.013000"},            # not whole minutes
+    {"operator_time_created": "2024-07-11T20:40:57.995000",
+     "operator_time_updated": "2024-07-11T20:40:58.013000"},            # not whole minutes
     {"operator_time_updated": None},
 ])
 def test_times_fail(change):
     assert_fails("JT-TIMES", jt_times, jt(TIMES | change))
+
+
+def test_times_take_two_clock_reads_microseconds_apart():
+    apart = TIMES | {"operator_time_created": "2024-07-11T20:40:52.995137",
+                     "operator_time_updated": "2024-07-11T20:40:53.012890"}
+    assert jt_times(rule("JT-TIMES"), dataclasses.replace(jt(apart), extra={"operator_timezone_offset": "+02:00"})) \
+        is None
 
 
 def test_times_compare_with_the_operator_zone_when_the_runner_knows_it():

@@ -13,6 +13,7 @@ from orderproof.apis.superbet_reserve.checks import (
     sr_currency,
     sr_echo,
     sr_errors,
+    sr_excise_amount,
     sr_excise_rate,
     sr_excise_sum,
     sr_state,
@@ -69,6 +70,21 @@ def test_ticket_echo_skips_an_atag_the_request_left_out():
     assert sr_echo(rule("SR-ECHO"), sr(ECHOED | {"atag": None}, request=request)) is None
 
 
+def test_ticket_echo_skips_an_atag_the_answer_leaves_out_but_not_a_null_one():
+    answer = {k: v for k, v in ECHOED.items() if k != "atag"}
+    assert sr_echo(rule("SR-ECHO"), sr(answer, request=REQUEST)) is None
+    assert "atag" in assert_fails("SR-ECHO", sr_echo, sr(ECHOED | {"atag": None}, request=REQUEST)).message
+
+
+@pytest.mark.parametrize("sent, got", [(2**53 + 1, 2**53), (2**63 - 1, 2**63), ("2000", 2000)])
+def test_ticket_echo_compares_numbers_as_values_also_as_doubles(sent, got):
+    assert sr_echo(rule("SR-ECHO"), sr(ECHOED | {"price": got}, request=REQUEST | {"price": sent})) is None
+
+
+def test_ticket_echo_fails_on_another_number():
+    assert_fails("SR-ECHO", sr_echo, sr(ECHOED | {"price": 2**53 + 2}, request=REQUEST | {"price": 2**53}))
+
+
 def test_ticket_echo_does_not_apply_to_errors():
     assert sr_echo(rule("SR-ECHO"), sr({"code": 103, "message": "x"}, status=400, request=REQUEST)) is NOT_APPLICABLE
 
@@ -98,6 +114,31 @@ def test_excise_rate_accepts_half_up_and_half_even():
 
 def test_excise_rate_fails_on_a_wrong_ext_amount():
     assert_fails("SR-EXCISE-RATE", sr_excise_rate, sr(TICKET | {"ext_amount": 110}))
+
+
+def test_excise_rate_accepts_the_floored_tax_of_the_sample():
+    # 1000 x 100 / 112.5 = 888.89: stake 889 (rounded, and the tax 111.11 floored); 888 is the stake floored
+    assert sr_excise_rate(rule("SR-EXCISE-RATE"), sr(TICKET)) is None
+    body = TICKET | {"price": 1001, "stake": 890, "ext_amount": 111}     # 889.78 up; tax 111.22 floored
+    assert sr_excise_rate(rule("SR-EXCISE-RATE"), sr(body)) is None
+    assert_fails("SR-EXCISE-RATE", sr_excise_rate, sr(TICKET | {"stake": 888, "ext_amount": 112}))
+
+
+@pytest.mark.parametrize("ext_amount", [111, 112])   # 1000 x 12.5 / 112.5 = 111.11, floored or raised
+def test_excise_amount_passes_on_any_rounding_of_the_included_tax(ext_amount):
+    body = TICKET | {"stake": 1000 - ext_amount, "ext_amount": ext_amount}
+    assert sr_excise_amount(rule("SR-EXCISE-AMOUNT"), sr(body)) is None
+
+
+@pytest.mark.parametrize("ext_amount", [0, 110, 113, 125])   # no tax; off by more than a cent; the tax on top
+def test_excise_amount_fails_when_the_tax_is_not_the_one_the_price_holds(ext_amount):
+    body = TICKET | {"stake": 1000 - ext_amount, "ext_amount": ext_amount}
+    assert_fails("SR-EXCISE-AMOUNT", sr_excise_amount, sr(body))
+
+
+def test_excise_amount_does_not_apply_to_other_ext_types_or_missing_fields():
+    assert sr_excise_amount(rule("SR-EXCISE-AMOUNT"), sr(TICKET | {"ext_type": "exclusive"})) is NOT_APPLICABLE
+    assert sr_excise_amount(rule("SR-EXCISE-AMOUNT"), sr({"price": 1000, "ext": 12.5})) is NOT_APPLICABLE
 
 
 # --- SR-STATE / SR-ZERO-PAYOUT ----------------------------------------------------------------------------

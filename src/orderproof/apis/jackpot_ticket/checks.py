@@ -3,7 +3,14 @@ the odds tolerance, times, business errors, the signature and the operator heade
 
 from __future__ import annotations
 
-from decimal import ROUND_CEILING, Decimal
+from decimal import (
+    ROUND_CEILING,
+    ROUND_DOWN,
+    ROUND_HALF_EVEN,
+    ROUND_HALF_UP,
+    Decimal,
+    localcontext,
+)
 from typing import Any
 
 from hypothesis import strategies as st
@@ -54,8 +61,9 @@ def jt_echo(rule: Any, exchange: Exchange) -> None:
     """JT-ECHO: passes if a 200 ticket repeats the request's price, currency, atag, source, type,
     betcard_code, prize and bonus_prizes (prize and bonus_prizes may instead be the betcard's own, as
     set up), fails if one differs or is missing, does not apply if the status is not 200 or a body is
-    not a JSON object (a field the request left out or null is not compared; user_id is the PAM's id
-    for the token, not comparable here)."""
+    not a JSON object (a field the request left out or null is not compared, nor an atag the answer
+    leaves out: the response row says "Optional affiliate Tag"; numbers compare as values, also as
+    doubles; user_id is the PAM's id for the token, not comparable here)."""
     ticket.check_echo(rule, exchange, ECHO)
 
 
@@ -74,9 +82,10 @@ def jt_currency(rule: Any, exchange: Exchange) -> None:
 @only_status(200)
 @only_json_object
 def jt_excise_sum(rule: Any, exchange: Exchange) -> Any:
-    """JT-EXCISE-SUM: passes if a 200 response has stake + ext_amount == price (ext_type inclusive),
-    fails if not, does not apply if the status is not 200, ext_type is not inclusive or a field is
-    missing or not a number (the schema check judges those)."""
+    """JT-EXCISE-SUM (SHOULD: borrowed from the superbet sample): passes if a 200 response has
+    stake + ext_amount == price (ext_type inclusive), fails if not, does not apply if the status is
+    not 200, ext_type is not inclusive or a field is missing or not a number (the schema check judges
+    those)."""
     return ticket.check_excise_sum(rule, exchange)
 
 
@@ -97,7 +106,8 @@ def jt_times(rule: Any, exchange: Exchange) -> None:
     """JT-TIMES: passes if a 200 ticket's created, updated, operator_time_created and
     operator_time_updated are YYYY-MM-DDTHH:MM:SS.ffffff (no zone), created is UTC (within 10 minutes
     of the clock when the request was sent), updated >= created, and both operator times are shifted
-    from their UTC twins by one offset that is a whole number of minutes within +-14 h (and equal to
+    from their UTC twins by one offset that is a whole number of minutes within +-14 h, give or take
+    a second for two clock reads (and equal to
     the operator's zone when the suite knows it: ``exchange.extra["operator_timezone_offset"]``);
     fails otherwise (including a missing time); does not apply if the status is not 200."""
     ticket.check_times(rule, exchange)
@@ -114,13 +124,15 @@ def _numbers(body: dict[str, Any], *names: str) -> dict[str, Decimal] | None:
 @only_status(200)
 @only_json_object
 def jt_net_payout(rule: Any, exchange: Exchange) -> Any:
-    """JT-NET-PAYOUT: passes if a 200 response has net_payout == gross_payout - wht_amount, fails if
+    """JT-NET-PAYOUT: passes if a 200 response has net_payout within one cent of gross_payout -
+    wht_amount (a service that rounds each field from the exact amounts may be a cent off), fails if
     not, does not apply if the status is not 200 or a field is missing or not a number."""
     v = _numbers(exchange.json, "gross_payout", "wht_amount", "net_payout")
     if v is None:
         return NOT_APPLICABLE
-    if v["net_payout"] != v["gross_payout"] - v["wht_amount"]:
-        raise RuleFailure(rule, f"net_payout is not gross_payout - wht_amount = {v['gross_payout'] - v['wht_amount']}",
+    if abs(v["net_payout"] - (v["gross_payout"] - v["wht_amount"])) > 1:
+        raise RuleFailure(rule, "net_payout is not gross_payout - wht_amount = "
+                          f"{v['gross_payout'] - v['wht_amount']} (give or take a cent)",
                           received={k: exchange.json[k] for k in v})
     return None
 
@@ -153,30 +165,71 @@ def _odds_product(odds: list[Any]) -> Decimal | None:
     return product if odds else None
 
 
-def _submitted_product(request: dict[str, Any]) -> Decimal | None:
+def _submitted_odds(request: dict[str, Any]) -> list[Any] | None:
     events = request.get("events")
     if not isinstance(events, list) or not events or not all(isinstance(e, dict) for e in events):
         return None
-    return _odds_product([event.get("odds") for event in events])
+    return [event.get("odds") for event in events]
 
 
-def _current_product(exchange: Exchange) -> Decimal | None:
-    """The product of the events' current odds, when the suite knows them (``extra["current_odds"]``:
-    the prices the provider states set up for the selections the request names)."""
+def _submitted_product(request: dict[str, Any]) -> Decimal | None:
+    odds = _submitted_odds(request)
+    return None if odds is None else _odds_product(odds)
+
+
+def _current_odds(exchange: Exchange) -> list[Decimal] | None:
+    """The events' current odds, when the suite knows them (``extra["current_odds"]``: the prices the
+    provider states set up for the selections the request names)."""
     current = exchange.extra.get("current_odds")
     if not isinstance(current, list) or not current or any(value is None for value in current):
         return None
-    return _odds_product([to_decimal(value) for value in current])
+    odds = [to_decimal(value) for value in current]
+    return None if any(value is None for value in odds) else odds  # type: ignore[return-value]
 
 
-def product_matches(got: Decimal, product: Decimal) -> bool:
-    """``got`` is ``product`` exactly, rounded (half up or half even) to 2 or more decimals (a JSON
-    writer may drop trailing zeros: 39.30 reads 39.3), or the product in double precision."""
+def _current_product(exchange: Exchange) -> Decimal | None:
+    odds = _current_odds(exchange)
+    return None if odds is None else _odds_product(odds)
+
+
+CENT = Decimal("0.01")
+STEP_ROUNDINGS = (ROUND_HALF_UP, ROUND_HALF_EVEN, ROUND_DOWN)
+
+
+def _stepwise_products(odds: list[Any]) -> set[Decimal]:
+    """The product rounded to the cent after every multiplication (half up, half even or down)."""
+    numbers = [value if isinstance(value, Decimal) else json_number(value) for value in odds]
+    if any(number is None or not number.is_finite() or abs(number) > 10**6 for number in numbers):
+        return set()
+    products = set()
+    with localcontext() as context:
+        context.prec = 1000            # 50 odds of at most 10^6 and their cents, every digit kept
+        for rounding in STEP_ROUNDINGS:
+            product = Decimal(1)
+            for number in numbers:
+                product = (product * number).quantize(CENT, rounding=rounding)
+            products.add(product)
+    return products
+
+
+def product_matches(got: Decimal, product: Decimal, odds: list[Any] | None = None) -> bool:
+    """``got`` is ``product`` exactly, rounded (half up or half even) or truncated to 2 or more
+    decimals (a JSON writer may drop trailing zeros: 39.30 reads 39.3), the product in double
+    precision, or (given the ``odds`` it multiplies) rounded to the cent step by step."""
     if got == product:
         return True
-    if any(got in rounded(product, places) for places in range(2, 10)):
+    if product.is_finite() and any(got in rounded(product, places) | {_truncated(product, places)}
+                                   for places in range(2, 10)):
+        return True
+    if odds is not None and len(odds) <= 50 and got in _stepwise_products(odds):
         return True
     return product != 0 and abs(got - product) <= abs(product) * Decimal("1e-12")
+
+
+def _truncated(value: Decimal, places: int) -> Decimal:
+    with localcontext() as context:
+        context.prec = max(28, value.adjusted() + places + 4)
+        return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_DOWN)
 
 
 @response_check
@@ -184,8 +237,8 @@ def product_matches(got: Decimal, product: Decimal) -> bool:
 @only_json_object
 @only_request_object
 def jt_odds(rule: Any, exchange: Exchange) -> Any:
-    """JT-ODDS: passes if a 200 ticket's odds are the product of the events' odds, exact, rounded to
-    2 or more decimals, or in double precision, using the submitted odds or the current ones one way
+    """JT-ODDS: passes if a 200 ticket's odds are the product of the events' odds, exact, rounded or
+    truncated to 2 or more decimals, rounded to the cent step by step, or in double precision, using the submitted odds or the current ones one way
     through the run (convention jackpot-ticket.odds-source); fails otherwise; does not apply if the
     status is not 200 or the request's events or the answer's odds are missing or not numbers."""
     submitted = _submitted_product(exchange.request_body)
@@ -193,8 +246,10 @@ def jt_odds(rule: Any, exchange: Exchange) -> Any:
     if submitted is None or got is None:
         return NOT_APPLICABLE
     current = _current_product(exchange)
-    options = [name for name, product in (("submitted", submitted), ("current", current))
-               if product is not None and product_matches(got, product)]
+    readings = (("submitted", submitted, _submitted_odds(exchange.request_body)),
+                ("current", current, _current_odds(exchange)))
+    options = [name for name, product, odds in readings
+               if product is not None and product_matches(got, product, odds)]
     if current is None and options:
         options.append("current")         # the current odds are unknown here: both readings stay open
     if not options:
@@ -246,10 +301,20 @@ def jt_odds_diff(rule: Any, flow: Flow) -> None:
     odds beyond odds_diff (or at all when odds_diff is 0) is rejected with 400 and stores no ticket,
     and one deviating within odds_diff is accepted (200); fails otherwise, listing every case that
     failed; does not apply: always applies (needs provider states). Every example tries the three
-    cases. The page does not say how the deviation is measured, so "beyond" is beyond odds_diff x the
-    current odds (beyond as an absolute difference, as a fraction of the odds and on the product) and
-    "within" is a one-event betcard moved by at most odds_diff (within under every reading)."""
+    cases. The page does not say how the deviation is measured, so "beyond" is beyond every reading
+    (an absolute difference, a fraction of the current or of the submitted odds, on the product) and
+    "within" is a one-event betcard moved by at least 0.01 less than odds_diff (within under every
+    reading, and still within when the service compares in binary floats, where abs(3.30 - 3.40) <= 0.1
+    is false: the exact boundary is not sent)."""
     each_case(rule, ("beyond", "zero", "within"), lambda case: _odds_diff_case(rule, flow, case))
+
+
+def _beyond_floor(odds_diff: Decimal, current: Decimal) -> Decimal:
+    """The largest deviation some reading still calls within ``odds_diff`` (<= 0.50), in cents rounded up:
+    absolute, a fraction of the current odds or of the submitted ones (d / (c + d) <= odds_diff up to
+    d = odds_diff x c / (1 - odds_diff))."""
+    fraction = odds_diff * max(current, Decimal(1)) / (1 - odds_diff)
+    return max(odds_diff, fraction).quantize(Decimal("0.01"), rounding=ROUND_CEILING)
 
 
 def _odds_diff_case(rule: Any, flow: Flow, case: str) -> None:
@@ -263,11 +328,11 @@ def _odds_diff_case(rule: Any, flow: Flow, case: str) -> None:
         odds_diff, deviation = Decimal(0), major(flow.draw(st.integers(1, 50), "zero: deviation in 1/100"))
     elif case == "beyond":
         odds_diff = major(flow.draw(st.integers(0, 50), "beyond: odds_diff in 1/100"))
-        floor = (odds_diff * max(current, Decimal(1))).quantize(Decimal("0.01"), rounding=ROUND_CEILING)
+        floor = _beyond_floor(odds_diff, current)
         deviation = floor + major(flow.draw(st.integers(1, 50), "beyond: excess over odds_diff in 1/100"))
     else:
         odds_diff = major(flow.draw(st.integers(1, 50), "within: odds_diff in 1/100"))
-        deviation = major(flow.draw(st.integers(0, int(odds_diff * 100)), "within: deviation in 1/100"))
+        deviation = major(flow.draw(st.integers(0, int(odds_diff * 100) - 1), "within: deviation in 1/100"))
     up = flow.draw(st.booleans(), f"{case}: odds submitted above the current ones") \
         or current - deviation < Decimal("1.01")
     submitted = (current + deviation if up else current - deviation).quantize(Decimal("0.01"))

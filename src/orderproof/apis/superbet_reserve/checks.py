@@ -40,7 +40,8 @@ def sr_cents(rule: Any, exchange: Exchange) -> None:
 def sr_echo(rule: Any, exchange: Exchange) -> None:
     """SR-ECHO: passes if a 200 reservation repeats the request's price, currency, atag, source and
     type, fails if one differs or is missing, does not apply if the status is not 200 or a body is not
-    a JSON object (a field the request left out or null is not compared)."""
+    a JSON object (a field the request left out or null is not compared, nor an atag the answer leaves
+    out: the response row says "Optional affiliate Tag"; numbers compare as values, also as doubles)."""
     ticket.check_echo(rule, exchange, ticket.TICKET_ECHO)
 
 
@@ -93,10 +94,22 @@ def sr_excise_sum(rule: Any, exchange: Exchange) -> Any:
 @response_check
 @only_status(200)
 @only_json_object
+def sr_excise_amount(rule: Any, exchange: Exchange) -> Any:
+    """SR-EXCISE-AMOUNT: passes if a 200 response's ext_amount is less than a cent from price x ext /
+    (100 + ext), the tax an inclusive price holds (floor, ceiling, half-up and half-even all pass),
+    fails if not, does not apply if the status is not 200, ext_type is not inclusive or a field is
+    missing or not a number."""
+    return ticket.check_excise_amount(rule, exchange)
+
+
+@response_check
+@only_status(200)
+@only_json_object
 def sr_excise_rate(rule: Any, exchange: Exchange) -> Any:
     """SR-EXCISE-RATE: passes if a 200 response has stake == round(price / (1 + ext/100)) (half-up or
-    half-even) and ext_amount == price - stake, fails if not, does not apply if the status is not
-    200, ext_type is not inclusive or a field is missing or not a number."""
+    half-even, or rounded up: the tax floored, as in the sample) and ext_amount == price - stake,
+    fails if not, does not apply if the status is not 200, ext_type is not inclusive or a field is
+    missing or not a number."""
     return ticket.check_excise_rate(rule, exchange)
 
 
@@ -107,7 +120,8 @@ def sr_times(rule: Any, exchange: Exchange) -> None:
     """SR-TIMES: passes if a 200 reservation's created, updated, operator_time_created and
     operator_time_updated are YYYY-MM-DDTHH:MM:SS.ffffff (no zone), created is UTC (within 10 minutes
     of the clock when the request was sent), updated >= created, and both operator times are shifted
-    from their UTC twins by one offset that is a whole number of minutes within +-14 h (and equal to
+    from their UTC twins by one offset that is a whole number of minutes within +-14 h, give or take
+    a second for two clock reads (and equal to
     the operator's zone when the suite knows it: ``exchange.extra["operator_timezone_offset"]``);
     fails otherwise (including a missing time); does not apply if the status is not 200."""
     ticket.check_times(rule, exchange)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
+from decimal import ROUND_CEILING, Decimal, localcontext
 from typing import Any
 
 from hypothesis import strategies as st
@@ -20,7 +21,13 @@ from orderproof.checks.base import (
     each_case,
     shown,
 )
-from orderproof.checks.numbers import is_json_int, number_fields, rounded
+from orderproof.checks.numbers import (
+    is_json_int,
+    number_fields,
+    rounded,
+    same_number,
+    to_decimal,
+)
 from orderproof.checks.snapshots import assert_unchanged, body_of
 
 from .answers import error_code
@@ -45,16 +52,34 @@ def check_cents(rule: Any, exchange: Exchange, names: tuple[str, ...], lists: tu
                           received=wrong)
 
 
+OPTIONAL_ECHO = ("atag",)   # "Optional affiliate Tag" in the response table too: compared when answered
+
+
+def _echoes(got: Any, sent: Any) -> bool:
+    """``got`` repeats ``sent``: equal, element by element for lists, and numbers as the same value
+    (also as doubles: a service holding 2^53 + 1 in a double answers 2^53; a number sent as a
+    digit string and read leniently may come back as the number)."""
+    if isinstance(sent, list) and isinstance(got, list):
+        return len(got) == len(sent) and all(_echoes(g, s) for g, s in zip(got, sent))
+    if got == sent:
+        return True
+    if isinstance(sent, str) and not isinstance(got, str):
+        sent = to_decimal(sent)
+    return same_number(got, sent)
+
+
 def check_echo(rule: Any, exchange: Exchange, names: tuple[str, ...]) -> None:
-    """Each named field the request sent comes back equal; the betcard's prize and bonus prizes may
-    also be the betcard's own (as set up), when the request named other ones."""
+    """Each named field the request sent comes back equal (:func:`_echoes`); the betcard's prize and
+    bonus prizes may also be the betcard's own (as set up), when the request named other ones; an
+    optional field (atag) the answer leaves out is not compared."""
     sent, got = exchange.request_body, exchange.json
     card = exchange.extra.get("betcard") or {}
     differ = {
         name: {"sent": sent[name], "received": got.get(name, "<absent>")}
         for name in names
-        if sent.get(name) is not None and got.get(name) != sent[name]
-        and not (name in BETCARD_FIELDS and name in card and got.get(name) == card[name])
+        if sent.get(name) is not None and not (name in OPTIONAL_ECHO and name not in got)
+        and not _echoes(got.get(name), sent[name])
+        and not (name in BETCARD_FIELDS and name in card and _echoes(got.get(name), card[name]))
     }
     if differ:
         raise RuleFailure(rule, "the ticket does not repeat the request's " + ", ".join(differ), received=differ,
@@ -92,13 +117,33 @@ def check_excise_sum(rule: Any, exchange: Exchange) -> Any:
     return None
 
 
+def check_excise_amount(rule: Any, exchange: Exchange) -> Any:
+    """ext_amount is the tax an inclusive price of ``price`` holds at ``ext`` percent, price x ext /
+    (100 + ext), to the cent either way (floor, ceiling or any rounding)."""
+    body = exchange.json
+    values = number_fields(body, ("price", "ext_amount", "ext"))
+    if not _inclusive(body) or len(values) < 3 or values["ext"] <= -100:
+        return NOT_APPLICABLE
+    with localcontext() as context:
+        context.prec = max(28, values["price"].adjusted() + 10)
+        included = values["price"] * values["ext"] / (100 + values["ext"])
+        if abs(values["ext_amount"] - included) >= 1:
+            raise RuleFailure(rule, f"ext_amount should be the tax an inclusive price holds, price x ext / (100 + ext) "
+                              f"= {included.quantize(Decimal('0.01'))}, to the cent",
+                              received={k: body[k] for k in ("price", "ext", "ext_amount")},
+                              documented='"price": 1000, "stake": 889, ... "ext_amount": 111, "ext": 12.5, '
+                              '"ext_type": "inclusive"')
+    return None
+
+
 def check_excise_rate(rule: Any, exchange: Exchange) -> Any:
     body = exchange.json
     values = number_fields(body, ("price", "stake", "ext_amount", "ext"))
     if not _inclusive(body) or len(values) < 4:
         return NOT_APPLICABLE
     price, ext = values["price"], values["ext"]
-    expected = rounded(price / (1 + ext / 100))
+    exact = price / (1 + ext / 100)
+    expected = rounded(exact) | {exact.to_integral_value(rounding=ROUND_CEILING)}   # the tax floored (the sample)
     if values["stake"] not in expected or values["ext_amount"] != price - values["stake"]:
         raise RuleFailure(rule, f"stake should be round(price / (1 + ext/100)) = "
                           f"{' or '.join(map(str, sorted(expected)))} and ext_amount = price - stake",
@@ -113,6 +158,7 @@ TIME_FIELDS = ("created", "updated", "operator_time_created", "operator_time_upd
 _FORMAT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}$")
 MAX_OFFSET = timedelta(hours=14)
 CLOCK_TOLERANCE = timedelta(minutes=10)   # a staging clock may drift; a local zone is off by 30 min or more
+CLOCK_READS = timedelta(seconds=1)       # a UTC time and its operator-zone twin may come from two clock reads
 _ZONE = re.compile(r"^([+-])(\d{2}):(\d{2})$")
 
 
@@ -140,19 +186,26 @@ def check_times(rule: Any, exchange: Exchange) -> None:
         if abs(times["created"] - now) > CLOCK_TOLERANCE + timedelta(seconds=exchange.elapsed_s or 0):
             raise RuleFailure(rule, f"created is not UTC: the request was sent at {now:%Y-%m-%dT%H:%M:%S} UTC, "
                               f"{_hours(times['created'] - now)} away", received=received)
-    offset = times["operator_time_created"] - times["created"]
-    if times["operator_time_updated"] - times["updated"] != offset:
+    shift_created = times["operator_time_created"] - times["created"]
+    shift_updated = times["operator_time_updated"] - times["updated"]
+    offset = _nearest_minute(shift_created)
+    if _nearest_minute(shift_updated) != offset:
         raise RuleFailure(rule, "operator_time_created and operator_time_updated are shifted by different "
                           "offsets", received=received, documented="the same instants in the operator's zone "
                           '("created": "2024-07-11T18:40:52.995000", "operator_time_created": '
                           '"2024-07-11T20:40:52.995000")')
-    if offset % timedelta(minutes=1) or abs(offset) > MAX_OFFSET:
+    off_the_minute = max(abs(shift_created - offset), abs(shift_updated - offset))
+    if off_the_minute > CLOCK_READS or abs(offset) > MAX_OFFSET:
         raise RuleFailure(rule, f"the operator offset {offset} is not a whole number of minutes within +-14 h",
                           received=received, documented="operator timezone")
     zone = exchange.extra.get("operator_timezone_offset")
     if isinstance(zone, str) and (expected := _offset(zone)) is not None and offset != expected:
         raise RuleFailure(rule, f"operator times are shifted by {_zone_text(offset)} but the operator's zone is "
                           f"{zone}", received=received, documented="Ticket created datetime, operator timezone")
+
+
+def _nearest_minute(delta: timedelta) -> timedelta:
+    return timedelta(minutes=round(delta / timedelta(minutes=1)))
 
 
 def _offset(text: str) -> timedelta | None:
