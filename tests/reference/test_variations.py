@@ -68,7 +68,11 @@ def test_variation_names_are_not_fault_names():
 
 
 def test_only_bp_key_optional_warns():
-    assert {name: v.warns for name, v in VARIATIONS.items() if v.warns} == {"bp-key-optional": ("BP-KEY-REQUIRED",)}
+    assert {name: v.warns for name, v in VARIATIONS.items() if v.warns} == {
+        "bp-key-optional": ("BP-KEY-REQUIRED",),
+        "to-reject-mixed": ("TO-REJECTION-STYLE", "TO-NEGATIVE"),
+        "to-invalid-problem-details": ("TO-NEGATIVE",),
+    }
 
 
 def test_every_variation_has_a_test_showing_its_behaviour():
@@ -228,6 +232,23 @@ def test_to_server_docno(reference_factory):
     assert first["docno"] != "MY-DOC-1" and second["docno"] != "MY-DOC-1" and first["docno"] != second["docno"]
     assert first["orderno"].isdigit() and int(second["orderno"]) == int(first["orderno"]) + 1
     assert ref.snapshot(ref.player()["userId"])["travel_orders"] == []
+
+
+def test_to_reject_mixed(reference_factory):
+    ref = varied(reference_factory, "to-reject-mixed")
+    answers = [ref.travel(order) for order in ({"memberid": "x"}, UNKNOWN_MEMBER, BAD_TOTAL)]
+    assert [(r.status_code, r.json()["code"]) for r in answers] == [(400, 101), (200, 102), (200, 103)]
+    assert ref.travel(member(ref)).json()["code"] == 100
+
+
+def test_to_invalid_problem_details(reference_factory):
+    ref = varied(reference_factory, "to-invalid-problem-details")
+    invalid = ref.travel({"memberid": "x"})
+    assert invalid.status_code == 400 and invalid.headers["content-type"] == "application/problem+json"
+    assert invalid.json()["title"] == "One or more validation errors occurred." and "code" not in invalid.json()
+    refusal = ref.travel(UNKNOWN_MEMBER)
+    assert (refusal.status_code, refusal.json()["code"]) == (400, 102)
+    assert ref.travel(member(ref)).json()["code"] == 100
 
 
 # --- the ticket engine ---------------------------------------------------------------------------------

@@ -194,6 +194,12 @@ def rejection_status(code: int) -> int:
     return 400
 
 
+def invalid_answer(reason: str) -> Response | None:
+    """What a body that cannot be read or breaks the request schema gets: None, the envelope's
+    refusal 101 (a service's framework may answer it itself instead)."""
+    return None
+
+
 def failure_code(code: int) -> int:
     """The envelope code of a refusal: the reference's own 101, 102, 103."""
     return code
@@ -226,6 +232,7 @@ BEHAVIOUR = {
     "travel_success": success,
     "travel_rejection": rejection,
     "travel_rejection_status": rejection_status,
+    "travel_invalid_answer": invalid_answer,
     "travel_failure_code": failure_code,
     "travel_message": message,
     "travel_answer_members": answer_members,
@@ -350,7 +357,7 @@ async def create_order(request: Request) -> Response:
             answer = _store(conn, behaviour, order, kind)
     except Invalid as invalid:
         reason = str(invalid).encode("utf-8", "backslashreplace").decode("utf-8")   # no lone surrogate
-        return _refuse(behaviour, 101, f"invalid request: {reason}")
+        return behaviour.travel_invalid_answer(reason) or _refuse(behaviour, 101, f"invalid request: {reason}")
     except Rejected as rejected:
         return _refuse(behaviour, rejected.code, rejected.message)
     return _answer(behaviour, 200, answer)

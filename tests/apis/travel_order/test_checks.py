@@ -12,8 +12,10 @@ from orderproof.apis.travel_order.checks import (
     to_local_total,
     to_media,
     to_media_form,
+    to_rejection_style,
 )
 from orderproof.checks.base import NOT_APPLICABLE
+from orderproof.checks.conventions import ConventionBook
 from tests.apis.fakes import (
     assert_fails,
     assert_flow_fails,
@@ -42,6 +44,34 @@ def test_to_envelope():
     assert_fails("TO-ENVELOPE", to_envelope, to(200, {"data": {"docno": "D1"}, "code": 100, "message": "success"}))
     assert_fails("TO-ENVELOPE", to_envelope, to(400, {"Message": "The request is invalid."}))
     assert "carries code 100" in assert_fails("TO-ENVELOPE", to_envelope, to(400, TO_OK)).message
+
+
+def test_to_envelope_judges_answers_to_valid_orders_only():
+    problem = {"type": "https://tools.ietf.org/html/rfc9110#section-15.5.1", "title": "One or more validation errors "
+               "occurred.", "status": 400, "errors": {"memberid": ["not an integer"]}}
+    fastapi = {"detail": [{"loc": ["body", "memberid"], "msg": "Input should be a valid integer"}]}
+    for status, body in ((400, problem), (422, fastapi), (400, "Bad Request")):
+        assert to_envelope(rule("TO-ENVELOPE"), exchange("travel-order", status, body, mode="negative")) \
+            is NOT_APPLICABLE
+        edge = exchange("travel-order", status, body, mode="positive")       # an edge number: not realistic
+        edge.extra["realistic"] = False
+        assert to_envelope(rule("TO-ENVELOPE"), edge) is NOT_APPLICABLE
+        realistic = exchange("travel-order", status, body, mode="positive")
+        realistic.extra["realistic"] = True
+        assert_fails("TO-ENVELOPE", to_envelope, realistic)
+        assert_fails("TO-ENVELOPE", to_envelope, to(status, body))           # sent by a scenario
+
+
+def test_refusals_at_200_and_at_400_in_one_run_warn_only_under_to_rejection_style():
+    book = ConventionBook()
+    business = to(200, {"data": None, "code": 102, "message": "unknown memberid"})
+    unreadable = to(400, {"data": None, "code": 101, "message": "invalid request"})
+    for ex in (business, unreadable):
+        object.__setattr__(ex, "conventions", book)
+        assert to_envelope(rule("TO-ENVELOPE"), ex) is None
+    assert to_rejection_style(rule("TO-REJECTION-STYLE"), business) is None
+    assert "http-200" in assert_fails("TO-REJECTION-STYLE", to_rejection_style, unreadable).message
+    assert to_rejection_style(rule("TO-REJECTION-STYLE"), to(200, TO_OK)) is NOT_APPLICABLE
 
 
 def test_to_failure_code():
