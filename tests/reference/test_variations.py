@@ -234,6 +234,17 @@ def test_to_server_docno(reference_factory):
     assert ref.snapshot(ref.player()["userId"])["travel_orders"] == []
 
 
+def test_to_repeat_refused(reference_factory):
+    ref = varied(reference_factory, "to-repeat-refused")
+    booked = member(ref) | {"farerouteing": [{"flightpnr": "ABC123"}], "couponinfos": [{"couponcode": "SAVE10"}]}
+    assert ref.travel(booked).json()["code"] == 100
+    for again in (booked, member(ref) | {"couponinfos": [{"couponcode": "SAVE10"}]},
+                  member(ref) | {"farerouteing": [{"flightpnr": "ABC123"}]}):
+        answer = ref.travel(again)
+        assert (answer.status_code, answer.json()["code"]) == (400, 601), answer.text
+    assert ref.travel(member(ref) | {"farerouteing": [{"flightpnr": "XYZ789"}]}).json()["code"] == 100
+
+
 def test_to_reject_mixed(reference_factory):
     ref = varied(reference_factory, "to-reject-mixed")
     answers = [ref.travel(order) for order in ({"memberid": "x"}, UNKNOWN_MEMBER, BAD_TOTAL)]

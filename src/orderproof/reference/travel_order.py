@@ -181,6 +181,11 @@ def local_total_ok(routine: Any) -> bool:
         return expected == total
 
 
+def check_repeats(conn: sqlite3.Connection, order: dict[str, Any]) -> None:
+    """What a service does with an order that repeats another's identifiers (a PNR, a coupon code):
+    nothing, the reference stores it (a service may raise :class:`Rejected` instead)."""
+
+
 def success(docno: str, orderno: str) -> dict[str, Any]:
     return {"data": {"docno": docno, "orderno": orderno}, "code": 100, "message": "success"}
 
@@ -228,6 +233,7 @@ BEHAVIOUR = {
     "travel_validator_class": validator_class,
     "travel_parse_date": parse_date,
     "travel_local_total_ok": local_total_ok,
+    "travel_check_repeats": check_repeats,
     "travel_order_numbers": order_numbers,
     "travel_success": success,
     "travel_rejection": rejection,
@@ -329,6 +335,7 @@ def _store(conn: sqlite3.Connection, behaviour: Any, order: Any, kind: str) -> d
     for i, routine in enumerate(routines if isinstance(routines, list) else []):
         if not behaviour.travel_local_total_ok(routine):
             raise Rejected(103, f"localtravelroutine/{i}/totalAmt is not the sum of price x quantity of its details")
+    behaviour.travel_check_repeats(conn, fields)
     now = datetime.now(UTC)
     docno, orderno = behaviour.travel_order_numbers(conn, fields.get("docno"), now)
     conn.execute(
