@@ -81,7 +81,7 @@ def _apis_of(fault) -> tuple[str, ...]:
 
 
 def _named_by_rules() -> list:
-    """Test ids that name the rules each fault proves (``payout-float:BP-PAYOUT``), so that a rule id
+    """Test ids that name the rules each fault proves (``payout-without-stake:BP-PAYOUT``), so that a rule id
     is found among the tests that prove it (``pytest --co -q | grep BP-PAYOUT``)."""
     return [pytest.param(name, id=f"{name}:{'+'.join(sorted(FAULTS[name].rules))}") for name in sorted(FAULTS)]
 

@@ -22,7 +22,7 @@ from tests import SEED
 pytestmark = pytest.mark.skipif(shutil.which("curl") is None or shutil.which("bash") is None,
                                 reason="the replay scripts need bash and curl")
 
-FAULT, RULE, API = "payout-float", "BP-PAYOUT", "bet-placement"
+FAULT, RULE, API = "payout-without-stake", "BP-PAYOUT", "bet-placement"
 
 
 @pytest.fixture(scope="module")

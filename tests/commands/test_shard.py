@@ -20,7 +20,7 @@ from tests import SEED
 
 APIS = tuple(registry.slugs())
 COSTS = registry.certify_costs(APIS, "standard")
-FAULT = "payout-float"          # a FAIL with evidence and a replay script, so that those merge too
+FAULT = "payout-without-stake"  # a FAIL with evidence and a replay script, so that those merge too
 
 
 @pytest.fixture(autouse=True)

@@ -233,7 +233,7 @@ def faulty(tmp_path, name):
 
 def test_every_travel_fault_patches_one_behaviour_and_names_its_rules():
     travel = [f for f in FAULTS.values() if f.api == "travel-order"]
-    assert len(travel) == 7
+    assert len(travel) == 8
     for fault in travel:
         assert len(fault.patch) == 1 and set(fault.patch) <= set(travel_order.BEHAVIOUR), fault.name
         assert fault.rules and all(rule.startswith("TO-") for rule in fault.rules) and fault.description
@@ -254,6 +254,11 @@ def test_fault_seven_digit_dates_rejected(tmp_path):
     client = faulty(tmp_path, "seven-digit-dates-rejected")
     rejected(post(client, {"createdate": "2024-12-23T14:51:37.2652335+08:00"}), 101)
     assert post(client, {"createdate": "2024-12-23T14:51:37.265233+08:00"}).status_code == 200
+
+
+def test_fault_travel_orderno_number(tmp_path):
+    response = post(faulty(tmp_path, "travel-orderno-number"), {})
+    assert response.status_code == 200 and isinstance(response.json()["data"]["orderno"], int)
 
 
 def test_fault_travel_success_code_0(tmp_path):

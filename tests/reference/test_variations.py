@@ -67,9 +67,13 @@ def test_variation_names_are_not_fault_names():
     assert not set(VARIATIONS) & set(FAULTS)
 
 
-def test_only_bp_key_optional_warns():
+def test_the_variations_that_warn_are_these():
     assert {name: v.warns for name, v in VARIATIONS.items() if v.warns} == {
-        "bp-key-optional": ("BP-KEY-REQUIRED",), "bp-repeat-409": ("BP-IDEMPOTENT-REPLAY",)}
+        "bp-key-optional": ("BP-KEY-REQUIRED",),
+        "bp-repeat-409": ("BP-IDEMPOTENT-REPLAY",),
+        "to-reject-mixed": ("TO-REJECTION-STYLE", "TO-NEGATIVE"),
+        "to-invalid-problem-details": ("TO-NEGATIVE",),
+    }
 
 
 def test_every_variation_has_a_test_showing_its_behaviour():
@@ -265,6 +269,34 @@ def test_to_server_docno(reference_factory):
     assert first["docno"] != "MY-DOC-1" and second["docno"] != "MY-DOC-1" and first["docno"] != second["docno"]
     assert first["orderno"].isdigit() and int(second["orderno"]) == int(first["orderno"]) + 1
     assert ref.snapshot(ref.player()["userId"])["travel_orders"] == []
+
+
+def test_to_repeat_refused(reference_factory):
+    ref = varied(reference_factory, "to-repeat-refused")
+    booked = member(ref) | {"farerouteing": [{"flightpnr": "ABC123"}], "couponinfos": [{"couponcode": "SAVE10"}]}
+    assert ref.travel(booked).json()["code"] == 100
+    for again in (booked, member(ref) | {"couponinfos": [{"couponcode": "SAVE10"}]},
+                  member(ref) | {"farerouteing": [{"flightpnr": "ABC123"}]}):
+        answer = ref.travel(again)
+        assert (answer.status_code, answer.json()["code"]) == (400, 601), answer.text
+    assert ref.travel(member(ref) | {"farerouteing": [{"flightpnr": "XYZ789"}]}).json()["code"] == 100
+
+
+def test_to_reject_mixed(reference_factory):
+    ref = varied(reference_factory, "to-reject-mixed")
+    answers = [ref.travel(order) for order in ({"memberid": "x"}, UNKNOWN_MEMBER, BAD_TOTAL)]
+    assert [(r.status_code, r.json()["code"]) for r in answers] == [(400, 101), (200, 102), (200, 103)]
+    assert ref.travel(member(ref)).json()["code"] == 100
+
+
+def test_to_invalid_problem_details(reference_factory):
+    ref = varied(reference_factory, "to-invalid-problem-details")
+    invalid = ref.travel({"memberid": "x"})
+    assert invalid.status_code == 400 and invalid.headers["content-type"] == "application/problem+json"
+    assert invalid.json()["title"] == "One or more validation errors occurred." and "code" not in invalid.json()
+    refusal = ref.travel(UNKNOWN_MEMBER)
+    assert (refusal.status_code, refusal.json()["code"]) == (400, 102)
+    assert ref.travel(member(ref)).json()["code"] == 100
 
 
 # --- the ticket engine ---------------------------------------------------------------------------------

@@ -24,8 +24,8 @@ API = "bet-placement"
 @pytest.mark.skipif(shutil.which("npx") is None, reason="Allure 3 runs with npx (Node.js), not found here")
 def test_allure3_renders_api_then_rule_and_a_warning_that_is_not_green(tmp_path):
     reports = tmp_path / "reports"
-    # payout-float breaks BP-PAYOUT (MUST); the variation bp-key-optional warns on BP-KEY-REQUIRED (SHOULD)
-    assert main(["certify", "--api", API, "--fault", "payout-float", "--variation", "bp-key-optional",
+    # payout-without-stake breaks BP-PAYOUT (MUST) and BP-PAYOUT-PRECISION (SHOULD); the variation bp-key-optional warns on BP-KEY-REQUIRED (SHOULD)
+    assert main(["certify", "--api", API, "--fault", "payout-without-stake", "--variation", "bp-key-optional",
                  "--profile", "quick", "--seed", str(SEED), "--report-dir", str(reports)]) == 1
     proc = subprocess.run(["npx", "--yes", ALLURE, "generate", str(reports / "allure-results"), "-o",
                            str(tmp_path / "site")], cwd=tmp_path, capture_output=True, text=True, timeout=600)
@@ -39,5 +39,6 @@ def test_allure3_renders_api_then_rule_and_a_warning_that_is_not_green(tmp_path)
     assert set(leaves) == {rule.id for rule in load_catalogue([API]).rules}   # ... then one leaf per rule
     assert (leaves["BP-PAYOUT"]["status"], leaves["BP-PAYOUT"]["severity"]) == ("failed", "critical")
     assert (leaves["BP-KEY-REQUIRED"]["status"], leaves["BP-KEY-REQUIRED"]["severity"]) == ("broken", "minor")
-    assert groups[0]["statistic"] == {"total": len(leaves), "passed": len(leaves) - 2, "failed": 1, "broken": 1}
-    assert summary["status"] == "failed" and summary["stats"]["broken"] == 1
+    assert (leaves["BP-PAYOUT-PRECISION"]["status"], leaves["BP-PAYOUT-PRECISION"]["severity"]) == ("broken", "minor")
+    assert groups[0]["statistic"] == {"total": len(leaves), "passed": len(leaves) - 3, "failed": 1, "broken": 2}
+    assert summary["status"] == "failed" and summary["stats"]["broken"] == 2

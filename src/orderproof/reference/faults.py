@@ -507,6 +507,10 @@ def travel_rejection_code_100(code: int, message: str) -> dict[str, Any]:
     return {"data": None, "code": 100, "message": message}
 
 
+def travel_orderno_number(docno: str, orderno: str) -> dict[str, Any]:
+    return {"data": {"docno": docno, "orderno": int(orderno)}, "code": 100, "message": "success"}
+
+
 _TICKET_ENGINE_AND_TRAVEL: list[Fault] = [
     Fault("cents-as-float", "jackpot-ticket", ("JT-CENTS", "SR-CENTS"),
           "writes every cents amount (price, stake, payouts, tax amounts, prizes) as a JSON float: 3500.0",
@@ -583,7 +587,7 @@ _TICKET_ENGINE_AND_TRAVEL: list[Fault] = [
           "2**63 or more (10**30) gets 500 instead of 422",
           {"ticket_fits_int64": int64_by_struct},
           also=("JT-NEGATIVE", "SR-NEGATIVE")),   # a huge number in a case that is invalid for another reason
-    Fault("travel-rejected-says-100", "travel-order", ("TO-FAILURE-CODE", "TO-ENVELOPE", "TO-SCHEMA", "TO-NEGATIVE"),
+    Fault("travel-rejected-says-100", "travel-order", ("TO-FAILURE-CODE", "TO-ENVELOPE", "TO-NEGATIVE"),
           "a rejected order (HTTP 400) answers code 100, the success code",
           {"travel_rejection": travel_rejection_code_100}),
     Fault("text-json-rejected", "travel-order", ("TO-MEDIA", "TO-POSITIVE"),
@@ -592,9 +596,12 @@ _TICKET_ENGINE_AND_TRAVEL: list[Fault] = [
     Fault("seven-digit-dates-rejected", "travel-order", ("TO-DATES",),
           "refuses dates with 7 fractional digits (.NET ticks, 2024-12-23T14:51:37.2652335+08:00): code 101",
           {"travel_parse_date": microsecond_dates_only}),
-    Fault("travel-success-code-0", "travel-order", ("TO-ENVELOPE", "TO-POSITIVE"),
+    Fault("travel-orderno-number", "travel-order", ("TO-SCHEMA", "TO-ENVELOPE"),
+          "a created order answers data.orderno as a JSON number (20241223145137123456) instead of a string",
+          {"travel_success": travel_orderno_number}),
+    Fault("travel-success-code-0", "travel-order", ("TO-REJECTION-STYLE", "TO-POSITIVE"),
           "a created order answers code 0 instead of 100: it reads as a refusal at HTTP 200 while real refusals "
-          "are HTTP 400 (TO-ENVELOPE: two rejection conventions; TO-POSITIVE: valid orders look refused)",
+          "are HTTP 400 (TO-REJECTION-STYLE: two rejection conventions; TO-POSITIVE: valid orders look refused)",
           {"travel_success": travel_success_code_0}),
     Fault("form-unsupported", "travel-order", ("TO-MEDIA-FORM", "TO-POSITIVE"),
           "refuses the documented application/x-www-form-urlencoded media type (code 101)",

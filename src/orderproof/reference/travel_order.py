@@ -181,6 +181,11 @@ def local_total_ok(routine: Any) -> bool:
         return expected == total
 
 
+def check_repeats(conn: sqlite3.Connection, order: dict[str, Any]) -> None:
+    """What a service does with an order that repeats another's identifiers (a PNR, a coupon code):
+    nothing, the reference stores it (a service may raise :class:`Rejected` instead)."""
+
+
 def success(docno: str, orderno: str) -> dict[str, Any]:
     return {"data": {"docno": docno, "orderno": orderno}, "code": 100, "message": "success"}
 
@@ -192,6 +197,12 @@ def rejection(code: int, message: str) -> dict[str, Any]:
 def rejection_status(code: int) -> int:
     """The HTTP status of a refusal (``code``: the reference's 101, 102 or 103): 400."""
     return 400
+
+
+def invalid_answer(reason: str) -> Response | None:
+    """What a body that cannot be read or breaks the request schema gets: None, the envelope's
+    refusal 101 (a service's framework may answer it itself instead)."""
+    return None
 
 
 def failure_code(code: int) -> int:
@@ -222,10 +233,12 @@ BEHAVIOUR = {
     "travel_validator_class": validator_class,
     "travel_parse_date": parse_date,
     "travel_local_total_ok": local_total_ok,
+    "travel_check_repeats": check_repeats,
     "travel_order_numbers": order_numbers,
     "travel_success": success,
     "travel_rejection": rejection,
     "travel_rejection_status": rejection_status,
+    "travel_invalid_answer": invalid_answer,
     "travel_failure_code": failure_code,
     "travel_message": message,
     "travel_answer_members": answer_members,
@@ -322,6 +335,7 @@ def _store(conn: sqlite3.Connection, behaviour: Any, order: Any, kind: str) -> d
     for i, routine in enumerate(routines if isinstance(routines, list) else []):
         if not behaviour.travel_local_total_ok(routine):
             raise Rejected(103, f"localtravelroutine/{i}/totalAmt is not the sum of price x quantity of its details")
+    behaviour.travel_check_repeats(conn, fields)
     now = datetime.now(UTC)
     docno, orderno = behaviour.travel_order_numbers(conn, fields.get("docno"), now)
     conn.execute(
@@ -350,7 +364,7 @@ async def create_order(request: Request) -> Response:
             answer = _store(conn, behaviour, order, kind)
     except Invalid as invalid:
         reason = str(invalid).encode("utf-8", "backslashreplace").decode("utf-8")   # no lone surrogate
-        return _refuse(behaviour, 101, f"invalid request: {reason}")
+        return behaviour.travel_invalid_answer(reason) or _refuse(behaviour, 101, f"invalid request: {reason}")
     except Rejected as rejected:
         return _refuse(behaviour, rejected.code, rejected.message)
     return _answer(behaviour, 200, answer)

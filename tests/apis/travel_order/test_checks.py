@@ -2,6 +2,7 @@
 hand-made answers; the media types, .NET dates and the local total against a small model of the
 target, correct or with one named bug."""
 
+import pytest
 from hypothesis import given
 
 from orderproof.apis.travel_order.checks import (
@@ -12,9 +13,13 @@ from orderproof.apis.travel_order.checks import (
     to_local_total,
     to_media,
     to_media_form,
+    to_rejection_style,
 )
+from orderproof.apis.travel_order.orders import fresh_identifiers, has_product_line
 from orderproof.checks.base import NOT_APPLICABLE
+from orderproof.checks.conventions import ConventionBook
 from tests.apis.fakes import (
+    FakeFlow,
     assert_fails,
     assert_flow_fails,
     exchange,
@@ -42,6 +47,34 @@ def test_to_envelope():
     assert_fails("TO-ENVELOPE", to_envelope, to(200, {"data": {"docno": "D1"}, "code": 100, "message": "success"}))
     assert_fails("TO-ENVELOPE", to_envelope, to(400, {"Message": "The request is invalid."}))
     assert "carries code 100" in assert_fails("TO-ENVELOPE", to_envelope, to(400, TO_OK)).message
+
+
+def test_to_envelope_judges_answers_to_valid_orders_only():
+    problem = {"type": "https://tools.ietf.org/html/rfc9110#section-15.5.1", "title": "One or more validation errors "
+               "occurred.", "status": 400, "errors": {"memberid": ["not an integer"]}}
+    fastapi = {"detail": [{"loc": ["body", "memberid"], "msg": "Input should be a valid integer"}]}
+    for status, body in ((400, problem), (422, fastapi), (400, "Bad Request")):
+        assert to_envelope(rule("TO-ENVELOPE"), exchange("travel-order", status, body, mode="negative")) \
+            is NOT_APPLICABLE
+        edge = exchange("travel-order", status, body, mode="positive")       # an edge number: not realistic
+        edge.extra["realistic"] = False
+        assert to_envelope(rule("TO-ENVELOPE"), edge) is NOT_APPLICABLE
+        realistic = exchange("travel-order", status, body, mode="positive")
+        realistic.extra["realistic"] = True
+        assert_fails("TO-ENVELOPE", to_envelope, realistic)
+        assert_fails("TO-ENVELOPE", to_envelope, to(status, body))           # sent by a scenario
+
+
+def test_refusals_at_200_and_at_400_in_one_run_warn_only_under_to_rejection_style():
+    book = ConventionBook()
+    business = to(200, {"data": None, "code": 102, "message": "unknown memberid"})
+    unreadable = to(400, {"data": None, "code": 101, "message": "invalid request"})
+    for ex in (business, unreadable):
+        object.__setattr__(ex, "conventions", book)
+        assert to_envelope(rule("TO-ENVELOPE"), ex) is None
+    assert to_rejection_style(rule("TO-REJECTION-STYLE"), business) is None
+    assert "http-200" in assert_fails("TO-REJECTION-STYLE", to_rejection_style, unreadable).message
+    assert to_rejection_style(rule("TO-REJECTION-STYLE"), to(200, TO_OK)) is NOT_APPLICABLE
 
 
 def test_to_failure_code():
@@ -90,3 +123,59 @@ def test_to_dates_passes_and_fails_when_7_digits_are_refused():
 def test_to_local_total_passes_and_fails_when_totals_are_not_checked():
     run_flow("TO-LOCAL-TOTAL", to_local_total, travel())
     assert "was accepted" in assert_flow_fails("TO-LOCAL-TOTAL", to_local_total, travel("no-total-check")).message
+
+
+# --- the orders the comparisons send ---------------------------------------------------------------------
+
+ORDER_WITH_IDS = {"docno": "D-1", "platform": "PC", "currency": "HKD",
+                  "farerouteing": [{"flightpnr": "ABC123", "adult": 1}], "couponinfos": [{"couponcode": "SAVE10"}],
+                  "paymentinfo": {"paytranid": "TX-1", "payamt": 6}}
+
+
+def test_fresh_identifiers_renew_every_identifying_string_and_nothing_else():
+    ids = iter(range(1, 100))
+    fresh = fresh_identifiers(ORDER_WITH_IDS, lambda: str(next(ids)))
+    assert fresh["farerouteing"][0]["flightpnr"] not in ("ABC123", fresh["docno"])
+    assert fresh["couponinfos"][0]["couponcode"] != "SAVE10" and fresh["paymentinfo"]["paytranid"] != "TX-1"
+    assert (fresh["platform"], fresh["currency"], fresh["farerouteing"][0]["adult"]) == ("PC", "HKD", 1)
+
+
+def refusing_repeats(flow, req):
+    """A correct target that refuses an order repeating a docno, PNR, coupon or payment transaction
+    of an earlier one (code 601), and an order with no product line (code 602)."""
+    body = req.body
+    seen = flow.__dict__.setdefault("seen_ids", set())
+    if not has_product_line(body):
+        return 200, {"data": None, "code": 602, "message": "nothing ordered"}
+    ids = {str(body.get("docno"))} | {line.get("flightpnr") for line in body.get("farerouteing") or []} \
+        | {coupon.get("couponcode") for coupon in body.get("couponinfos") or []} \
+        | {(body.get("paymentinfo") or {}).get("paytranid")}
+    ids.discard(None)
+    if ids & seen:
+        return 200, {"data": None, "code": 601, "message": "already ordered"}
+    seen.update(ids)
+    return travel()(flow, req)
+
+
+def with_ids(flow_class_valid_body):
+    def valid_body(self, player=None, **fixtures):
+        return flow_class_valid_body(self, player, **fixtures) | {
+            key: value for key, value in ORDER_WITH_IDS.items() if key not in ("docno",)}
+    return valid_body
+
+
+@pytest.mark.parametrize("check, rule_id", [(to_media, "TO-MEDIA"), (to_dates, "TO-DATES")])
+def test_comparisons_send_no_identifier_twice_and_orders_with_a_product_line(monkeypatch, check, rule_id):
+    """A service refusing a repeated PNR/coupon/payment (or an empty order) is judged on orders it
+    accepts: the check passes and verifies (it is not left NOT_APPLICABLE)."""
+    monkeypatch.setattr(FakeFlow, "valid_body", with_ids(FakeFlow.valid_body))
+    run_flow(rule_id, check, refusing_repeats)
+    verdicts = []
+    run_flow(rule_id, lambda rule, flow: verdicts.append(check(rule, flow)), refusing_repeats, max_examples=5)
+    assert verdicts and all(verdict is None for verdict in verdicts)
+    bare = FakeFlow.valid_body                        # a generated order with no product line at all
+    monkeypatch.setattr(FakeFlow, "valid_body", lambda self, player=None, **f: {
+        k: v for k, v in bare(self, player, **f).items() if k != "localtravelroutine"})
+    verdicts.clear()
+    run_flow(rule_id, lambda rule, flow: verdicts.append(check(rule, flow)), refusing_repeats, max_examples=5)
+    assert verdicts and all(verdict is None for verdict in verdicts)

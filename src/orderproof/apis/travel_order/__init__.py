@@ -16,6 +16,7 @@ from orderproof.checks.bodies import draw_cents, money_number
 from orderproof.checks.outcomes import Outcome
 
 from . import answers, checks  # noqa: F401  checks: registers the API's checks
+from .orders import fresh_identifiers
 
 __all__ = ["TravelOrder", "api"]
 
@@ -62,10 +63,12 @@ class TravelOrder(ApiAdapter):
 
     def overlay(self, body: dict[str, Any], scene: Any, player: Mapping[str, Any], draw: Draw,
                 fixtures: Mapping[str, Any]) -> dict[str, Any]:
-        """The member's order: tame numbers and dates, a fresh docno, local travel totals that add up."""
+        """The member's order: tame numbers and dates, fresh identifiers (docno, PNRs, coupons, ...:
+        orders.IDENTIFIERS), a platform of the page's "PC/Mobile", local travel totals that add up."""
         memberid = player["memberid"]
-        body = {**tame(body), "memberid": int(memberid) if str(memberid).isdigit() else memberid,
-                "docno": f"OP{scene.big_id()}"}
+        body = {**fresh_identifiers(tame(body), lambda: str(scene.big_id())),
+                "memberid": int(memberid) if str(memberid).isdigit() else memberid,
+                "docno": f"OP{scene.big_id()}", "platform": draw(st.sampled_from(["PC", "Mobile"]), "platform")}
         routines = body.get("localtravelroutine")
         if isinstance(routines, list):
             body["localtravelroutine"] = [self._consistent(routine, draw) if isinstance(routine, dict) else routine

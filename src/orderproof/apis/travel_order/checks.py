@@ -26,21 +26,29 @@ from orderproof.checks.outcomes import describe
 from orderproof.checks.snapshots import body_of
 
 from .answers import outcome
+from .orders import fresh_identifiers, has_product_line, local_line
 
 ENVELOPE = '{"data": {"docno": ..., "orderno": ...}, "code": 100 for success (any other code: a refusal), "message": ...}'
 
 
 # --- the envelope -----------------------------------------------------------------------------------
 
+def sent_as_valid_order(exchange: Exchange) -> bool:
+    """The request was one of the suite's valid orders: sent by a scenario (flows send valid orders)
+    or a generated positive case made realistic (not an edge number, not a case without a member).
+    What a service answers to anything else (malformed JSON, wrong types, numbers no .NET type holds)
+    is its framework's business: TO-NEGATIVE (SHOULD) judges it."""
+    return exchange.mode is None or (exchange.mode == "positive" and bool(exchange.extra.get("realistic")))
+
+
 @response_check
 @only_operation
 def to_envelope(rule: Any, exchange: Exchange) -> Any:
-    """TO-ENVELOPE: passes if the answer is {data: object|null, code: int, message: string|null},
-    code 100 comes only with a 2xx and data.docno and data.orderno strings, and refusals (another code)
-    come one way through the run (HTTP 200 or HTTP 4xx, convention travel-order.rejection); fails
-    otherwise (including a body that is not JSON); does not apply to a server error (TO-NO-5XX's) or
-    another method."""
-    if exchange.status >= 500:
+    """TO-ENVELOPE: passes if the answer to a valid order is {data: object|null, code: int, message:
+    string|null}, and code 100 comes only with a 2xx and data.docno and data.orderno strings; fails
+    otherwise (including a body that is not JSON); does not apply to a server error (TO-NO-5XX's),
+    another method, or a request that is not one of the suite's valid orders (sent_as_valid_order)."""
+    if exchange.status >= 500 or not sent_as_valid_order(exchange):
         return NOT_APPLICABLE
     body = body_of(exchange)
     if not isinstance(body, dict) or "code" not in body or not is_json_int(body["code"]) \
@@ -48,17 +56,28 @@ def to_envelope(rule: Any, exchange: Exchange) -> Any:
             or not (body.get("data") is None or isinstance(body.get("data"), dict)):
         raise RuleFailure(rule, "the answer is not the {data: object|null, code: int, message: string} envelope",
                           received=shown(exchange), documented=ENVELOPE)
-    result = outcome(exchange)
     if body["code"] == 100:
         data = body.get("data") or {}
-        if not result.accepted:
+        if not outcome(exchange).accepted:
             raise RuleFailure(rule, f"HTTP {exchange.status} carries code 100 (success)", received=shown(exchange),
                               documented="状态码:100成功,其他自定义 (100 success, anything else a failure)")
         if not isinstance(data.get("docno"), str) or not isinstance(data.get("orderno"), str):
             raise RuleFailure(rule, "a code 100 answer must carry data.docno and data.orderno strings",
                               received=shown(exchange), documented=ENVELOPE)
-    elif result.refused:
-        book_of(exchange).observe(rule, result.convention, result.option, describe(exchange))
+    return None
+
+
+@response_check
+@only_operation
+def to_rejection_style(rule: Any, exchange: Exchange) -> Any:
+    """TO-REJECTION-STYLE: passes if a refusal (the envelope with a code other than 100) comes the
+    way the run's refusals came so far (HTTP 200 or HTTP 4xx, convention travel-order.rejection, or
+    the pinned option); fails when the run shows both; does not apply to an answer that is not a
+    refusal or another method."""
+    result = outcome(exchange)
+    if not result.refused:
+        return NOT_APPLICABLE
+    book_of(exchange).observe(rule, result.convention, result.option, describe(exchange))
     return None
 
 
@@ -93,10 +112,18 @@ def _verdict(exchange: Exchange) -> tuple[str, Any]:
 
 
 def _fresh(flow: Flow, body: Any) -> Any:
-    """The same order under a new docno (a service may refuse a docno it has already stored)."""
-    body = copy.deepcopy(body)
-    if isinstance(body, dict) and "docno" in body:
-        body["docno"] = f"OP{flow.fresh_id()}"
+    """The same order under new identifiers (docno, PNRs, coupons, payment transaction, cart, ...:
+    orders.IDENTIFIERS): a service may refuse one it has already stored."""
+    return fresh_identifiers(copy.deepcopy(body), flow.fresh_id)
+
+
+def valid_order(flow: Flow, player: Any) -> dict[str, Any]:
+    """A valid order of ``player`` (a JSON body) with at least one product line: a local experience
+    whose total adds up is added when the generated order has none (a service may refuse an order
+    with nothing in it, and the comparisons need orders a service accepts)."""
+    body = flow.valid_body(player)
+    if not has_product_line(body):
+        body["localtravelroutine"] = [local_line(flow.draw, flow.fresh_id)]
     return body
 
 
@@ -120,7 +147,7 @@ def to_media(rule: Any, flow: Flow) -> Any:
     not the envelope, does not apply when both were refused alike (the order's own content decided).
     Needs provider states (a member)."""
     player = flow.setup("a player exists")
-    body = flow.valid_body(player)
+    body = valid_order(flow, player)
     first = flow.draw(st.sampled_from(["application/json", "text/json"]), "media type sent first")
     second = "text/json" if first == "application/json" else "application/json"
     return same_outcome(rule, flow, [(first, body, first), (second, body, second)])
@@ -169,7 +196,7 @@ def to_dates(rule: Any, flow: Flow) -> Any:
     seconds; fails if the outcomes differ (the format was refused); does not apply when both were
     refused alike. Needs provider states (a member)."""
     player = flow.setup("a player exists")
-    body = flow.valid_body(player)
+    body = valid_order(flow, player)
     body["createdate"] = flow.draw(dotnet_dates(min_digits=7), "createdate")
     if isinstance(body.get("paymentinfo"), dict):
         body["paymentinfo"]["createdate"] = flow.draw(dotnet_dates(), "paymentinfo.createdate")

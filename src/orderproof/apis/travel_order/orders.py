@@ -1,0 +1,59 @@
+"""The suite's travel orders: fresh values for every string that identifies an order (so that no two
+orders the suite sends share a PNR, a coupon, a payment transaction or a cart), and an order that
+carries at least one product line."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from hypothesis import strategies as st
+
+from orderproof.checks.bodies import draw_cents, money_number
+
+__all__ = ["IDENTIFIERS", "PRODUCT_LINES", "fresh_identifiers", "has_product_line", "local_line"]
+
+# Fields a service may keep unique across orders (a booking reference, a single-use coupon, a payment
+# transaction, a cart or a reservation): the suite never sends one twice.
+IDENTIFIERS = frozenset({
+    "docno", "flightpnr", "couponcode", "discountcode", "paytranid", "paycardid", "cartId", "bookingcode",
+    "bookingcodeinfo", "supplierbookingcode", "confirmcode", "prebookingtoken", "farerulekey", "reserveNumber",
+    "quoteNumber", "policynumber", "HoldCode", "productKey", "logTrackGuid",
+})
+
+# The order's product collections: air tickets, insurance, hotels, tour groups, local experiences,
+# WifiBB rentals and Sugar flight reserves.
+PRODUCT_LINES = ("farerouteing", "insuranceinfo", "hotelroutine", "tourgrouproutine", "localtravelroutine",
+                 "wifibbroutine", "sugarAIRoutine")
+
+
+def fresh_identifiers(value: Any, new_id: Callable[[], str]) -> Any:
+    """``value`` with every string under an identifying key (at any depth) replaced by a new one
+    (``"OP"`` and ``new_id()``); everything else as it was."""
+    if isinstance(value, dict):
+        return {key: f"OP{new_id()}" if key in IDENTIFIERS and isinstance(item, str)
+                else fresh_identifiers(item, new_id) for key, item in value.items()}
+    if isinstance(value, list):
+        return [fresh_identifiers(item, new_id) for item in value]
+    return value
+
+
+def has_product_line(body: Any) -> bool:
+    """The order carries at least one product (an object in one of its product collections)."""
+    return isinstance(body, dict) and any(
+        isinstance(body.get(name), list) and any(isinstance(item, dict) for item in body[name])
+        for name in PRODUCT_LINES)
+
+
+def local_line(draw: Callable[..., Any], new_id: Callable[[], str]) -> dict[str, Any]:
+    """One local experience (localtravelroutine) of one to three details whose totalAmt is the sum
+    of price x quantity, as the seed's sample has it."""
+    details, total = [], 0
+    for i in range(draw(st.integers(1, 3), "local details")):
+        cents, quantity = draw_cents(draw, 100, 100_000), draw(st.integers(1, 9), f"local detail {i} quantity")
+        total += cents * quantity
+        details.append({"did": f"D{i + 1}", "seq": i + 1, "skuId": f"SKU{i + 1}", "skuName": f"Ticket {i + 1}",
+                        "price": money_number(cents), "currency": "HKD", "quantity": quantity})
+    return {"seq": 1, "themeId": "T1", "themeName": "City tour", "activeId": "A1", "planId": "P1",
+            "planName": "Day pass", "currency": "HKD", "cartId": f"OP{new_id()}", "localTravelDetails": details,
+            "totalAmt": money_number(total)}
