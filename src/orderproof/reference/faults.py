@@ -557,9 +557,9 @@ _TICKET_ENGINE_AND_TRAVEL: list[Fault] = [
     Fault("reserve-status-open", "superbet-reserve", ("SR-STATE",),
           "a reservation gets status open instead of reserved",
           {"ticket_reserve_status": lambda: "open"}),
-    Fault("superbet-currency-lowercase", "superbet-reserve", ("SR-CURRENCY", "SR-ECHO", "SR-SCHEMA"),
+    Fault("superbet-currency-lowercase", "superbet-reserve", ("SR-CURRENCY", "SR-ECHO"),
           "a reservation answers its currency in lower case (kes instead of KES): not the request's and not "
-          "an ISO 4217 code (SR-SCHEMA: the answer's currency pattern)",
+          "an ISO 4217 code",
           {"ticket_reserve_currency": lambda currency: currency.lower()}),
     Fault("currency-from-operator", "jackpot-ticket", ("JT-CURRENCY", "JT-ECHO"),
           f"a jackpot ticket answers the operator's home currency ({OPERATOR_HOME_CURRENCY}) instead of "

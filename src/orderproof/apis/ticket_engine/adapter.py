@@ -58,7 +58,7 @@ class TicketEngineAdapter(ApiAdapter):
         currency = player.get("currency")
         fields = {"operator": operator, "token": player["token"],
                   "price": draw(st.integers(100, 100_000), "price in cents"),
-                  "currency": currency if isinstance(currency, str) and len(currency) == 3 else "EUR",
+                  "currency": currency if isinstance(currency, str) and currency else "EUR",
                   "source": draw(st.sampled_from(SOURCES), "source")}
         if body.get("atag") is not None and not plain(body["atag"]):
             fields["atag"] = f"affiliate-{scene.big_id() % 1000}"
