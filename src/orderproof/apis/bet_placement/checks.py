@@ -175,7 +175,7 @@ def payout_readings(stake: Decimal, price: Decimal, got: Decimal | None) -> list
 
 
 def within_a_cent(stake: Decimal, price: Decimal, got: Decimal | None) -> bool:
-    """Is ``got`` stake x price to the cent at the most (any rounding, or none)?"""
+    """Is ``got`` stake x price less than a cent away from stake x price (any rounding, or none)?"""
     return got is not None and abs(got - stake * price) < CENT
 
 
@@ -202,7 +202,7 @@ def bp_payout(rule: Any, flow: Flow) -> None:
         if not within_a_cent(sent["stake"], sent["decimalPrice"], got):
             raise RuleFailure(rule, f"bet {sent['betId']}: potentialPayout is not stake {sent['stake']} x "
                               f"decimalPrice {sent['decimalPrice']} = {sent['stake'] * sent['decimalPrice']} "
-                              "(to the cent at the most)", received=stored.get("potentialPayout"),
+                              "(or less than a cent from it)", received=stored.get("potentialPayout"),
                               documented="potentialPayout = (stake * decimalPrice)")
 
 
