@@ -16,16 +16,22 @@ from orderproof.checks.outcomes import (
     json_or_none,
 )
 
+# Keys that name an error code, letter case, "_" and "-" aside (the jackpot page lost its error
+# bodies, so it names none: ``code``, ``error_code``, ``errorCode``, ``errCode``, ``errno``, ...).
+CODE_KEYS = frozenset({"code", "errorcode", "errcode", "errorno", "errno", "errornumber"})
+
 
 def error_code(body: Any, depth: int = 0) -> Any:
-    """The error code a body carries: a ``code`` that is an integer or a word, at the top level or
-    nested (a framework's ``{"detail": {"code": 103, ...}}``); None when there is none."""
+    """The error code a body carries: under a key that names one (:data:`CODE_KEYS`), an integer or
+    a word, at the top level or nested (a framework's ``{"detail": {"code": 103, ...}}``); None when
+    there is none."""
     if depth > 4:
         return None
     if isinstance(body, dict):
-        code = body.get("code")
-        if is_json_int(code) or (isinstance(code, str) and code.strip()):
-            return code
+        for key, code in body.items():
+            named = isinstance(key, str) and key.lower().replace("_", "").replace("-", "") in CODE_KEYS
+            if named and (is_json_int(code) or (isinstance(code, str) and code.strip())):
+                return code
         children = body.values()
     elif isinstance(body, list):
         children = body
@@ -48,6 +54,8 @@ def outcome(exchange: Exchange, *, code_anywhere: bool = False) -> Outcome:
             return Outcome(REFUSED, code=body["code"])
         if code_anywhere and (code := error_code(body)) is not None:
             return Outcome(REFUSED, code=code)
+        if code_anywhere:
+            return Outcome(OTHER, f"a 400 answer whose body carries no error code: {describe(exchange)}")
         return Outcome(OTHER, f"a 400 answer that is not {{code: int, message: str}}: {describe(exchange)}")
     if status in (403, 422):
         return Outcome(REFUSED, code=body.get("code") if isinstance(body, dict) else None)
