@@ -2,10 +2,12 @@
 the data of an accepted order on hand-made answers; the wallet flows against a small model of the
 target, correct or with one named bug."""
 
+import copy
 from decimal import Decimal
 
 import pytest
 
+from orderproof.apis.sportsbook_order import currency_code
 from orderproof.apis.sportsbook_order.checks import (
     so_amount_echo,
     so_balance,
@@ -33,8 +35,25 @@ SO_OK = {"code": 200, "msg": "success", "data": {"userId": "u1", "orderTime": 1,
                                                  "balance": 900}}
 
 
-def so(status, body, method="POST"):
-    return exchange("sportsbook-order", status, body, method=method)
+# an order in the table's types (| ticketId | bigint |, | macthId | long |, | gameType | int |, | oddsView |
+# double |, | comboId | long |), and the request sample's forms of the same order
+TABLE_ORDER = {"customerToken": "t", "ticketId": 116295584494649344, "orderAmount": 100, "currency": 1,
+               "qTime": 1519872502536, "betType": 1,
+               "optionArray": [{"macthId": 10002, "gameType": 1, "oddsView": 3.0, "optionId": "1975443"}],
+               "betList": [{"comboId": 1, "betAmount": 100, "num": 1, "cnt": 1, "oddsEuro": 3.0}]}
+SAMPLE_FORMS = [("ticketId", "116295584494649344"), ("macthId", "10002"), ("gameType", "1"), ("oddsView", "3.0"),
+                ("comboId", None)]
+
+
+def in_sample_form(field, value):
+    order = copy.deepcopy(TABLE_ORDER)
+    holder = order if field == "ticketId" else order["betList"][0] if field == "comboId" else order["optionArray"][0]
+    holder[field] = value
+    return order
+
+
+def so(status, body, method="POST", request=TABLE_ORDER, mode=None):
+    return exchange("sportsbook-order", status, body, request, method=method, mode=mode)
 
 
 def test_so_envelope_passes_on_success_and_on_either_form_of_rejection():
@@ -80,7 +99,7 @@ def test_so_envelope_takes_a_success_without_data_and_at_any_2xx():
 def test_so_envelope_leaves_a_framework_error_to_an_invalid_request_to_so_negative(body, mode, realistic):
     """A request the suite sent as invalid (a negative case, an edge number, a positive case without
     fixtures) may be refused in the framework's own shape: the seed documents no rejection."""
-    ex = exchange("sportsbook-order", 422, body, mode=mode)
+    ex = so(422, body, mode=mode)
     ex.extra["realistic"] = realistic
     assert so_envelope(rule("SO-ENVELOPE"), ex) is NOT_APPLICABLE
     ex.extra["realistic"] = True
@@ -103,6 +122,15 @@ def test_so_envelope_leaves_a_framework_error_to_an_invalid_request_to_so_negati
 ])
 def test_so_envelope_fails(status, body):
     assert_fails("SO-ENVELOPE", so_envelope, so(status, body))
+
+
+@pytest.mark.parametrize("field, value", SAMPLE_FORMS)
+def test_so_envelope_leaves_a_framework_error_to_an_order_in_the_samples_forms_to_so_negative(field, value):
+    """Where the request sample writes a field otherwise than the table types it ("macthId": "10002",
+    "comboId": null), a service typed by the table may refuse the order in its framework's shape."""
+    body = {"detail": [{"type": "int_type", "loc": ["body", field]}]}
+    assert so_envelope(rule("SO-ENVELOPE"), so(422, body, request=in_sample_form(field, value))) is NOT_APPLICABLE
+    assert_fails("SO-ENVELOPE", so_envelope, so(422, body))                  # the same order in the table's types
 
 
 def test_so_envelope_leaves_server_errors_to_so_no_5xx():
@@ -228,3 +256,12 @@ def test_so_reject_nothing_fails_when_an_order_over_the_balance_is_accepted():
 def test_so_repeat_passes_and_fails_when_a_repeat_debits_again():
     run_flow("SO-REPEAT", so_repeat, sportsbook())
     assert_flow_fails("SO-REPEAT", so_repeat, sportsbook("debit-twice"))
+
+
+# --- the orders the suite sends ----------------------------------------------------------------------------
+
+def test_an_order_carries_the_players_integer_currency_code_where_the_provider_state_gives_one():
+    """| currency | int | Y |, no code list: 1 by default, the player's own code when its state gives it."""
+    assert currency_code({"currency": "EUR"}) == 1
+    assert currency_code({"currency": "EUR", "currency_code": 978}) == 978
+    assert currency_code({"currency_code": "978"}) == 1 and currency_code({"currency_code": True}) == 1

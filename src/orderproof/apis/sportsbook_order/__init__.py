@@ -28,9 +28,16 @@ from . import answers, checks  # noqa: F401  checks: registers the API's checks
 
 __all__ = ["SportsbookOrder", "api"]
 
-# the seed sample's codes (the code lists are not in the seed)
+# the seed sample's codes (the code lists are not in the seed); the sample sends no currency: 1 unless
+# the player's provider state gives its integer code (``currency_code``)
 SAMPLE_CODES = {"currency": 1, "betType": 1, "sportNo": 10, "gameType": 1, "groupType": 1, "oddsFormat": 1,
                 "betStage": 1}
+
+
+def currency_code(player: Mapping[str, Any]) -> int:
+    """The order's ``currency``: the player's integer code where its provider state gives one."""
+    code = player.get("currency_code")
+    return code if isinstance(code, int) and not isinstance(code, bool) else SAMPLE_CODES["currency"]
 
 
 class SportsbookOrder(ApiAdapter):
@@ -52,11 +59,11 @@ class SportsbookOrder(ApiAdapter):
                 fixtures: Mapping[str, Any]) -> dict[str, Any]:
         """An order like the seed's sample: 1-3 options, one bet of one combination over all of them,
         orderAmount = betAmount within the player's stake limits, the sample's codes. One coin per
-        order picks the forms of macthId, gameType and oddsView: the request sample's strings
-        ("10002", "1", "3.0") or the table's types (long, int, double); ticketId has a coin of its
-        own (the sample's digit string or the table's bigint)."""
+        order picks the forms of macthId, gameType, oddsView and a single bet's comboId: the request
+        sample's ("10002", "1", "3.0", null) or the table's types (long, int, double, long); ticketId
+        has a coin of its own (the sample's digit string or the table's bigint)."""
         ticket = scene.big_id()
-        sample_forms = draw(st.booleans(), "macthId, gameType and oddsView as the sample's strings")
+        sample_forms = draw(st.booleans(), "macthId, gameType, oddsView and comboId in the sample's forms")
         n = draw(st.integers(1, 3), "options in the order")
         options, product = [], Decimal(1)
         for i in range(n):
@@ -74,11 +81,11 @@ class SportsbookOrder(ApiAdapter):
                 "oddsFormat": SAMPLE_CODES["oddsFormat"], "betStage": SAMPLE_CODES["betStage"], "betBar": None})
         low, high = limits_cents(player, 100, 10_000)
         amount = money_number(draw_cents(draw, low, high))
-        bet = {"comboId": None if n == 1 else scene.big_id() % 10**12, "betAmount": amount, "num": n, "cnt": 1,
+        bet = {"comboId": None if n == 1 and sample_forms else scene.big_id() % 10**12, "betAmount": amount, "num": n, "cnt": 1,
                "oddsEuro": price_number(product.quantize(Decimal("0.01")))}
         return {**body, "customerToken": player["customerToken"],
                 "ticketId": str(ticket) if draw(st.booleans(), "ticketId as string") else ticket,
-                "orderAmount": amount, "currency": SAMPLE_CODES["currency"], "qTime": int(time.time() * 1000),
+                "orderAmount": amount, "currency": currency_code(player), "qTime": int(time.time() * 1000),
                 "betType": SAMPLE_CODES["betType"], "optionArray": options, "betList": [bet]}
 
     def repeat_identity(self, headers: Mapping[str, str], body: Any) -> str | None:

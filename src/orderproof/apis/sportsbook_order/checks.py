@@ -43,10 +43,27 @@ SO_TABLE = "| code | int | Y |; | msg | string | Y |; | data | object | N |"
 # --- the envelope -----------------------------------------------------------------------------------
 
 def _valid_order(exchange: Exchange) -> bool:
-    """Whether the suite sent the request as a valid order: a flow's order or a realistic positive
-    case (a player, fixtures, sane amounts). Negative cases, edge numbers and positive cases drawn
-    without fixtures may be refused by a service's framework in its own error shape."""
-    return exchange.mode is None or (exchange.mode == "positive" and bool(exchange.extra.get("realistic")))
+    """Whether the suite sent the request as a valid order in the table's own types: a flow's order
+    or a realistic positive case (a player, fixtures, sane amounts) whose ids and odds are the
+    table's (ticketId, macthId, gameType integers, oddsView a number, comboId an integer). Negative
+    cases, edge numbers, positive cases drawn without fixtures, and orders in the request sample's
+    forms where the table types otherwise ("ticketId": "1162...", "macthId": "10002", "gameType":
+    "1", "oddsView": "3.0", "comboId": null) may be refused by a service's framework in its own
+    error shape: the seed documents no rejection."""
+    sent = exchange.mode is None or (exchange.mode == "positive" and bool(exchange.extra.get("realistic")))
+    return sent and _in_table_types(exchange.request_body)
+
+
+def _in_table_types(body: Any) -> bool:
+    if not isinstance(body, Mapping) or not is_json_int(body.get("ticketId")):
+        return False
+    options, bets = body.get("optionArray"), body.get("betList")
+    if not isinstance(options, list) or not isinstance(bets, list):
+        return False
+    return all(isinstance(option, Mapping) and is_json_int(option.get("macthId")) and is_json_int(option.get("gameType"))
+               and isinstance(option.get("oddsView"), (int, float, Decimal)) and not isinstance(option.get("oddsView"), bool)
+               for option in options) \
+        and all(isinstance(bet, Mapping) and is_json_int(bet.get("comboId")) for bet in bets)
 
 
 def _is_envelope(body: Any) -> bool:
@@ -59,9 +76,10 @@ def _is_envelope(body: Any) -> bool:
 def so_envelope(rule: Any, exchange: Exchange) -> Any:
     """SO-ENVELOPE: passes if the answer is the {code: int, msg: str, data: object|null|absent}
     envelope and code 200 comes only with a 2xx; fails otherwise (including a body that is not
-    JSON). Every answer to a valid order, and every 2xx, must be the envelope; an answer at HTTP 4xx
-    to a request the suite sent as invalid (a negative case, an edge number, a positive case drawn
-    without fixtures) that is not the envelope is left to SO-NEGATIVE (SHOULD). How rejections are
+    JSON). Every answer to a valid order in the table's types, and every 2xx, must be the envelope;
+    an answer at HTTP 4xx to any other request (a negative case, an edge number, a positive case
+    drawn without fixtures, an order in the request sample's string and null forms) that is not
+    the envelope is left to SO-NEGATIVE (SHOULD). How rejections are
     answered (HTTP 4xx or HTTP 200) is judged per answer, not across the run (SO-NEGATIVE observes
     the convention sportsbook-order.rejection), unless the target pins that convention: then a
     refusal in the other form fails. Does not apply to a server error (SO-NO-5XX's) or
