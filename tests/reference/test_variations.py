@@ -777,3 +777,11 @@ def test_bp_bets_reordered(reference_factory):
     assert [bet["betId"] for bet in answer["bets"]] == [bets[1]["betId"], bets[0]["betId"]]
     assert [bet["potentialPayout"] for bet in answer["bets"]] == [Decimal("3.4000"), Decimal("4.7175")]
     spec_validator("bet-placement", "PlacementResponse").validate(answer)
+
+
+def test_bp_placed_201(reference_factory):
+    ref = varied(reference_factory, "bp-placed-201")
+    player = ref.player()
+    response = ref.bet(player)
+    assert response.status_code == 201 and loads(response.content)["status"] == "PLACED"
+    assert len(ref.snapshot(player["userId"])["bets"]) == 1

@@ -231,6 +231,11 @@ def potential_payout(stake: Decimal, decimal_price: Decimal) -> Decimal | float:
         return stake * decimal_price
 
 
+def placed_status() -> int:
+    """The HTTP status of a PLACED answer: 200, the seed names none."""
+    return 200
+
+
 def bet_status() -> str:
     return "pending"
 
@@ -310,6 +315,7 @@ BEHAVIOUR = {
     "bp_stake_limit_breach": stake_limit_breach,
     "bp_funds_cover": funds_cover,
     "bp_potential_payout": potential_payout,
+    "bp_placed_status": placed_status,
     "bp_bet_status": bet_status,
     "bp_debit_amounts": debit_amounts,
     "bp_insert_bet": insert_bet,
@@ -463,7 +469,7 @@ def process(conn: sqlite3.Connection, behaviour: Any, document: Any) -> Reply:
         "status": "PLACED",
         "bets": behaviour.bp_placed_bets(behaviour, slip.bets),
     }
-    return Reply(200, json_bytes(placed))
+    return Reply(behaviour.bp_placed_status(), json_bytes(placed))
 
 
 def handle(state: Any, headers: Any, raw: bytes) -> Reply:

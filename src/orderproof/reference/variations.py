@@ -717,6 +717,10 @@ _BET_PLACEMENT = [
     Variation("bp-bets-reordered", BP,
               "the PLACED answer lists the bets in reverse order, each with an extra potentialPayout",
               {"bp_placed_bets": bets_reversed_with_payout}),
+    Variation("bp-placed-201", BP,
+              "a placed slip is answered with HTTP 201 (Created, for the bets it stored); the seed gives the "
+              "PLACED answer no status",
+              {"bp_placed_status": lambda: 201}),
 ]
 
 

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 
+from orderproof.apis.bet_placement.answers import is_placed
 from orderproof.apis.bet_placement.checks import (
     bp_debit,
     bp_echo,
@@ -184,3 +185,11 @@ def test_bp_debit_passes_on_a_correct_target():
 
 def test_bp_debit_fails_when_nothing_is_debited():
     assert "balance moved" in assert_flow_fails("BP-DEBIT", bp_debit, bet_placement("no-debit")).message
+
+
+def test_a_placed_slip_is_placed_at_any_2xx():
+    """The seed gives the PLACED answer no status: 200, or 201 for the bets it created."""
+    placed = {"status": "PLACED", "requestId": "r", "bets": []}
+    assert is_placed(exchange("bet-placement", 200, placed)) and is_placed(exchange("bet-placement", 201, placed))
+    assert not is_placed(exchange("bet-placement", 400, placed))
+    assert not is_placed(exchange("bet-placement", 201, {"status": "FAILURE", "errorCode": "INVALID_USER"}))

@@ -1,5 +1,6 @@
-"""How a bet-placement answer reads: 200 PLACED accepted, a 4xx FAILURE body refused, anything else
-(a 5xx, a body that is not the API's) neither."""
+"""How a bet-placement answer reads: PLACED at a 2xx accepted (the seed gives the success no status:
+200, or 201 for the bets it created), a 4xx FAILURE body refused, anything else (a 5xx, a body that
+is not the API's) neither."""
 
 from __future__ import annotations
 
@@ -27,11 +28,11 @@ def outcome(exchange: Exchange) -> Outcome:
         return Outcome(OTHER, f"a server error: {describe(exchange)}")
     if not isinstance(body, dict):
         return Outcome(OTHER, f"the answer is not JSON: {describe(exchange)}")
-    if status == 200 and body.get("status") == "PLACED":
+    if 200 <= status < 300 and body.get("status") == "PLACED":
         return Outcome(ACCEPTED)
     if 400 <= status < 500 and body.get("status") == "FAILURE" and isinstance(body.get("errorCode"), str):
         return Outcome(REFUSED, code=body["errorCode"])
-    return Outcome(OTHER, f"neither PLACED (200) nor a 4xx FAILURE: {describe(exchange)}")
+    return Outcome(OTHER, f"neither PLACED (at a 2xx) nor a 4xx FAILURE: {describe(exchange)}")
 
 
 def error_code(exchange: Exchange) -> str | None:
