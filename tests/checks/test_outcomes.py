@@ -5,6 +5,8 @@ and the API's own checks."""
 import pytest
 
 from orderproof import registry
+from orderproof.checks.base import shown
+from orderproof.checks.outcomes import describe
 from tests.apis.fakes import exchange
 
 
@@ -36,3 +38,13 @@ def test_outcome_reads_each_apis_answers(api, status, body, kind, option):
     assert result.option == option
     if option is not None:
         assert result.convention == f"{api}.rejection"
+
+
+@pytest.mark.parametrize("limit", [20, 28, 35, 60])
+def test_a_short_line_masks_a_secret_before_it_cuts_the_body(limit):
+    """Cut first, the field name would still be there but not its closing quote, and the token's first
+    characters would be shown."""
+    token = "d45103d6e1414503abe7e16f0c2b9a11"
+    ex = exchange("bet-placement", 200, {"sessionToken": token, "requestId": "650f", "status": "PLACED"})
+    for line in (describe(ex, limit=limit), shown(ex, limit=limit)):
+        assert token[:4] not in line, line

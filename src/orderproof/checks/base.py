@@ -303,8 +303,9 @@ def only_request_object(fn: ResponseCheck) -> ResponseCheck:
 
 
 def shown(exchange: Exchange, limit: int = 300) -> str:
-    """``HTTP <status> <body>`` for a failure message, secrets masked, body cut at ``limit``."""
-    text = exchange.response_text
+    """``HTTP <status> <body>`` for a failure message, secrets masked, body cut at ``limit`` (masked
+    whole first: a cut secret would no longer be recognised by its field name or its value)."""
+    text = mask_text(exchange.response_text)
     if len(text) > limit:
         text = text[:limit] + "..."
-    return mask_text(f"HTTP {exchange.status} {text}")
+    return f"HTTP {exchange.status} {text}"

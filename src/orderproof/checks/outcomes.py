@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from orderproof.core.masking import mask_text
+
 from .base import BodyNotJSON, Exchange
 
 __all__ = ["ACCEPTED", "OTHER", "REFUSED", "Outcome", "describe", "envelope_code", "json_or_none"]
@@ -44,8 +46,9 @@ def json_or_none(exchange: Exchange) -> Any:
 
 
 def describe(exchange: Exchange, limit: int = 120) -> str:
-    """``HTTP 400 {"code": ...}`` in one short line, for convention evidence and reasons."""
-    text = " ".join((exchange.response_text or "").split())
+    """``HTTP 400 {"code": ...}`` in one short line, for convention evidence and reasons; secrets
+    masked before the line is cut."""
+    text = " ".join(mask_text(exchange.response_text or "").split())
     if len(text) > limit:
         text = text[:limit] + "..."
     kind = exchange.response_headers.get("content-type", "")
