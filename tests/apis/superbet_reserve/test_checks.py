@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from orderproof import registry
 from orderproof.apis.superbet_reserve.checks import (
     sr_auth,
     sr_cents,
@@ -238,3 +239,15 @@ def test_sr_auth_takes_any_403_body():
         return (403, {"detail": "Forbidden"}) if answer[0] == 403 else answer
 
     run_flow("SR-AUTH", sr_auth, bare, max_examples=5)
+
+
+def test_a_400_in_a_frameworks_own_body_is_a_refusal_and_its_named_situations_keep_code_and_message():
+    """The page shows {code, message} for its named situations and nothing for a request it cannot
+    read: FastAPI's 400 for a body that is not UTF-8 is a refusal (SR-NEGATIVE), not another shape."""
+    framework = exchange("superbet-reserve", 400, {"detail": "There was an error parsing the body"})
+    assert registry.get("superbet-reserve").outcome(framework).refused
+
+    def detail(flow, request):
+        return 400, {"detail": "Event not found"}
+
+    assert "{code: int, message: str}" in assert_flow_fails("SR-ERRORS", sr_errors, detail).message

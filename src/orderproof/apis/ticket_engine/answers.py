@@ -1,5 +1,6 @@
-"""How a ticket-engine answer reads: 200 a ticket; 400 ``{code, message}``; 403 and 422 with whatever
-body (the pages give none); anything else is not the engine's."""
+"""How a ticket-engine answer reads: 200 a ticket; 400 a refusal (``{code, message}`` on the superbet
+page's named situations, an error code somewhere on the jackpot page); 403 and 422 with whatever body
+(the pages give none); anything else is not the engine's."""
 
 from __future__ import annotations
 
@@ -42,7 +43,9 @@ def error_code(body: Any, depth: int = 0) -> Any:
 
 def outcome(exchange: Exchange, *, code_anywhere: bool = False) -> Outcome:
     """``code_anywhere``: a 400 is the engine's when its JSON body carries an error code anywhere (a
-    page that lost its error bodies); else it must be ``{code: int, message: str}``."""
+    page that lost its error bodies: "check error code in response body"); else (a page that shows
+    ``{code: int, message: str}`` for its named situations and nothing for the others) any 400 is a
+    refusal, the shape <P>-ERRORS' business."""
     status = exchange.status
     body = json_or_none(exchange)
     if status == 200:
@@ -56,7 +59,9 @@ def outcome(exchange: Exchange, *, code_anywhere: bool = False) -> Outcome:
             return Outcome(REFUSED, code=code)
         if code_anywhere:
             return Outcome(OTHER, f"a 400 answer whose body carries no error code: {describe(exchange)}")
-        return Outcome(OTHER, f"a 400 answer that is not {{code: int, message: str}}: {describe(exchange)}")
+        # the superbet page's {code, message} bodies are its named situations' (<P>-ERRORS judges
+        # them); it says nothing of a body it cannot read, which a framework answers its own way
+        return Outcome(REFUSED, code=None)
     if status in (403, 422):
         return Outcome(REFUSED, code=body.get("code") if isinstance(body, dict) else None)
     if status >= 500:
