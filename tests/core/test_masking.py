@@ -173,3 +173,11 @@ def test_masking_a_large_body_takes_linear_time(text):
     started = time.perf_counter()
     assert mask_text(text, ("abcdef",)) == text
     assert time.perf_counter() - started < 3.0
+
+
+def test_mask_head_masks_a_secret_at_the_cut_and_reads_only_a_margin_of_a_huge_body():
+    body = '{"userId": "u1", "sessionToken": "d45103d6e1414503abe7e16f0c2b9a11", "pad": "' + "x" * 10_000_000 + '"}'
+    for limit in (20, 40, 55):
+        head = masking.mask_head(body, limit)
+        assert "d451" not in head and head.endswith("...") and len(head) <= limit + 3
+    assert masking.mask_head('{"a": 1}', 40) == '{"a": 1}'

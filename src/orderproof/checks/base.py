@@ -25,7 +25,7 @@ from decimal import Decimal
 from functools import cached_property, wraps
 from typing import Any, Protocol
 
-from orderproof.core.masking import mask_text
+from orderproof.core.masking import mask_head
 
 __all__ = [
     "FLOW_CHECKS", "GENERIC_RULES", "NOT_APPLICABLE", "RESPONSE_CHECKS", "BodyNotJSON", "Exchange", "Flow",
@@ -305,7 +305,4 @@ def only_request_object(fn: ResponseCheck) -> ResponseCheck:
 def shown(exchange: Exchange, limit: int = 300) -> str:
     """``HTTP <status> <body>`` for a failure message, secrets masked, body cut at ``limit`` (masked
     whole first: a cut secret would no longer be recognised by its field name or its value)."""
-    text = mask_text(exchange.response_text)
-    if len(text) > limit:
-        text = text[:limit] + "..."
-    return f"HTTP {exchange.status} {text}"
+    return f"HTTP {exchange.status} {mask_head(exchange.response_text, limit)}"

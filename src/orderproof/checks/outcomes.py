@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from orderproof.core.masking import mask_text
+from orderproof.core.masking import mask_head
 
 from .base import BodyNotJSON, Exchange
 
@@ -48,7 +48,7 @@ def json_or_none(exchange: Exchange) -> Any:
 def describe(exchange: Exchange, limit: int = 120) -> str:
     """``HTTP 400 {"code": ...}`` in one short line, for convention evidence and reasons; secrets
     masked before the line is cut."""
-    text = " ".join(mask_text(exchange.response_text or "").split())
+    text = " ".join(mask_head(exchange.response_text or "", 2 * limit).split())
     if len(text) > limit:
         text = text[:limit] + "..."
     kind = exchange.response_headers.get("content-type", "")

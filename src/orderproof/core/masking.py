@@ -37,6 +37,7 @@ __all__ = [
     "SecretRegistry",
     "mask_values",
     "is_secret_name",
+    "mask_head",
     "mask_json",
     "mask_text",
     "mask_tree",
@@ -127,6 +128,18 @@ def mask_text(text: str, secrets: Iterable[Any] | None = None) -> str:
     text = _HEADER.sub(_mask_header, text)
     text = _USERINFO.sub(rf"\g<lead>{MASK}@", text)
     return _QUERY.sub(_mask_query, text)
+
+
+_HEAD_MARGIN = 4096   # masked beyond the cut, so that a secret at the cut is masked whole first
+
+
+def mask_head(text: str, limit: int) -> str:
+    """The first ``limit`` characters of ``text``, masked (and ``...`` when it is longer). Masked
+    before it is cut: a secret cut in two would keep its first characters (its field name no longer
+    matches without the closing quote); only a margin past the cut is masked, so a 10 MB body costs
+    no more than a short one."""
+    head = mask_text(text[:limit + _HEAD_MARGIN])
+    return head[:limit] + "..." if len(head) > limit or len(text) > limit + _HEAD_MARGIN else head
 
 
 def mask_values(obj: Any, secrets: Iterable[Any] | None = None) -> Any:
