@@ -8,6 +8,7 @@ answers carry decimal strings.
 from __future__ import annotations
 
 from decimal import (
+    ROUND_DOWN,
     ROUND_HALF_EVEN,
     ROUND_HALF_UP,
     Decimal,
@@ -51,15 +52,17 @@ def is_json_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def rounded(value: Decimal, places: int = 0) -> set[Decimal]:
+def rounded(value: Decimal, places: int = 0, *, down: bool = False) -> set[Decimal]:
     """``value`` rounded half-up and half-even (both accepted where the document says only "round"),
-    at whatever magnitude (a context wide enough for every digit, so a huge product never raises)."""
+    and truncated too with ``down`` (where the document gives no rounding at all), at whatever
+    magnitude (a context wide enough for every digit, so a huge product never raises)."""
     exp = Decimal(1).scaleb(-places)
     if not value.is_finite():
         return set()
+    modes = (ROUND_HALF_UP, ROUND_HALF_EVEN, ROUND_DOWN) if down else (ROUND_HALF_UP, ROUND_HALF_EVEN)
     with localcontext() as context:
         context.prec = max(28, value.adjusted() + places + 4)
-        return {value.quantize(exp, rounding=ROUND_HALF_UP), value.quantize(exp, rounding=ROUND_HALF_EVEN)}
+        return {value.quantize(exp, rounding=mode) for mode in modes}
 
 
 def cents(value: Any) -> int:

@@ -215,6 +215,14 @@ def test_gross_payout_follows_any_reading(gross, option):
     assert option in book.allowed("jackpot-ticket.gross-payout")
 
 
+def test_wht_and_gross_payout_may_be_truncated_the_page_gives_no_rounding():
+    # winnings 9 x 10% = 0.9: 0 truncated (1 rounded); stake 3636 x odds 6.331625 = 23021.99: 23021 truncated
+    assert jt_wht_rate(rule("JT-WHT-RATE"), jt({"stake": 10, "gross_payout": 19, "wht": 10, "wht_amount": 0})) is None
+    ex = jt({"stake": 3636, "odds": Decimal("6.331625"), "gross_payout": 23021}, request={})
+    object.__setattr__(ex, "conventions", ConventionBook())
+    assert jt_gross_payout(rule("JT-GROSS-PAYOUT"), ex) is None
+
+
 def test_gross_payout_fails_when_it_is_none_of_them():
     failure = assert_fails("JT-GROSS-PAYOUT", jt_gross_payout, jt(PAYOUT | {"gross_payout": 3420},
                                                                   request=EVENTS | {"prize": 1_000_000}))

@@ -142,12 +142,12 @@ def jt_net_payout(rule: Any, exchange: Exchange) -> Any:
 @only_json_object
 def jt_wht_rate(rule: Any, exchange: Exchange) -> Any:
     """JT-WHT-RATE: passes if a 200 response has wht_amount == round((gross_payout - stake) * wht/100)
-    (half-up or half-even, and 0 when there are no winnings), fails if not, does not apply if the
+    (half-up, half-even or truncated: the page gives no rounding; 0 when there are no winnings), fails if not, does not apply if the
     status is not 200 or a field is missing or not a number."""
     v = _numbers(exchange.json, "gross_payout", "stake", "wht", "wht_amount")
     if v is None:
         return NOT_APPLICABLE
-    expected = {max(Decimal(0), r) for r in rounded((v["gross_payout"] - v["stake"]) * v["wht"] / 100)}
+    expected = {max(Decimal(0), r) for r in rounded((v["gross_payout"] - v["stake"]) * v["wht"] / 100, down=True)}
     if v["wht_amount"] not in expected:
         raise RuleFailure(rule, "wht_amount is not wht percent of the winnings (gross_payout - stake), rounded: "
                           f"expected {' or '.join(map(str, sorted(expected)))}",
@@ -266,7 +266,8 @@ def jt_odds(rule: Any, exchange: Exchange) -> Any:
 @only_request_object
 def jt_gross_payout(rule: Any, exchange: Exchange) -> Any:
     """JT-GROSS-PAYOUT: passes if a 200 ticket's gross_payout follows one reading through the run
-    (convention jackpot-ticket.gross-payout): stake x odds rounded to the cent (half up or half even;
+    (convention jackpot-ticket.gross-payout): stake x odds rounded to the cent (half up, half even or
+    down: the page gives no rounding;
     the answer's odds or the product of the submitted or current odds), 0 until resulted, or the
     betcard's prize; fails if it is none of them or changes reading; does not apply if the status is
     not 200 or stake or gross_payout is missing or not a number."""
@@ -275,7 +276,7 @@ def jt_gross_payout(rule: Any, exchange: Exchange) -> Any:
     if stake is None or gross is None:
         return NOT_APPLICABLE
     odds = [json_number(body.get("odds")), _submitted_product(exchange.request_body), _current_product(exchange)]
-    payouts = {value for product in odds if product is not None for value in rounded(stake * product)}
+    payouts = {value for product in odds if product is not None for value in rounded(stake * product, down=True)}
     options = []
     if gross in payouts:
         options.append("stake-times-odds")
