@@ -24,7 +24,7 @@ from orderproof.apis.jackpot_ticket.checks import (
     jt_times,
     jt_wht_rate,
 )
-from orderproof.checks.base import NOT_APPLICABLE
+from orderproof.checks.base import NOT_APPLICABLE, NotVerified
 from orderproof.checks.conventions import ConventionBook
 from tests.apis.fakes import (
     assert_fails,
@@ -109,7 +109,8 @@ def test_excise_sum_passes():
 
 
 def test_excise_sum_does_not_apply_to_other_ext_types_or_missing_fields():
-    assert jt_excise_sum(rule("JT-EXCISE-SUM"), jt(TICKET | {"ext_type": "exclusive"})) is NOT_APPLICABLE
+    with pytest.raises(NotVerified, match="ext_type is 'exclusive'"):     # NOT VERIFIED if no ticket is inclusive
+        jt_excise_sum(rule("JT-EXCISE-SUM"), jt(TICKET | {"ext_type": "exclusive"}))
     assert jt_excise_sum(rule("JT-EXCISE-SUM"), jt({"price": 1000})) is NOT_APPLICABLE
 
 

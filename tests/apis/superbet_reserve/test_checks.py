@@ -21,7 +21,7 @@ from orderproof.apis.superbet_reserve.checks import (
     sr_times,
     sr_zero_payout,
 )
-from orderproof.checks.base import NOT_APPLICABLE
+from orderproof.checks.base import NOT_APPLICABLE, NotVerified
 from orderproof.checks.conventions import ConventionBook
 from tests.apis.fakes import (
     assert_fails,
@@ -138,7 +138,8 @@ def test_excise_amount_fails_when_the_tax_is_not_the_one_the_price_holds(ext_amo
 
 
 def test_excise_amount_does_not_apply_to_other_ext_types_or_missing_fields():
-    assert sr_excise_amount(rule("SR-EXCISE-AMOUNT"), sr(TICKET | {"ext_type": "exclusive"})) is NOT_APPLICABLE
+    with pytest.raises(NotVerified, match="ext_type is 'exclusive'"):     # NOT VERIFIED if no ticket is inclusive
+        sr_excise_amount(rule("SR-EXCISE-AMOUNT"), sr(TICKET | {"ext_type": "exclusive"}))
     assert sr_excise_amount(rule("SR-EXCISE-AMOUNT"), sr({"price": 1000, "ext": 12.5})) is NOT_APPLICABLE
 
 

@@ -17,6 +17,7 @@ from orderproof.checks.base import (
     NOT_APPLICABLE,
     Exchange,
     Flow,
+    NotVerified,
     RuleFailure,
     each_case,
     shown,
@@ -101,7 +102,14 @@ def check_currency(rule: Any, exchange: Exchange) -> None:
 # --- the inclusive excise tax ---------------------------------------------------------------------------
 
 def _inclusive(body: dict[str, Any]) -> bool:
-    return body.get("ext_type", "inclusive") == "inclusive"
+    """Whether the ticket's excise tax is inclusive (the sample's ext_type, the only one the pages
+    show); another ext_type raises NotVerified saying so: the rule is NOT VERIFIED with that reason
+    when no ticket of the run is inclusive."""
+    ext_type = body.get("ext_type", "inclusive")
+    if ext_type != "inclusive":
+        raise NotVerified(f"the tickets' ext_type is {str(ext_type)[:40]!r}: the rule reads inclusive tickets "
+                          "(the sample's \"ext_type\": \"inclusive\"), and the pages describe no other type")
+    return True
 
 
 def check_excise_sum(rule: Any, exchange: Exchange) -> Any:
