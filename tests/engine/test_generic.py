@@ -137,6 +137,18 @@ def test_positive_judges_realistic_cases_only():
     assert positive_accepted(rule("BP-POSITIVE"), placed) is None
 
 
+def test_positive_leaves_a_refusal_of_undocumented_properties_to_the_service():
+    """Generated valid bodies carry random extra properties (the schema allows them); the seeds say
+    nothing of unknown fields, so a strict service that refuses them is not warned."""
+    refused = {"status": "FAILURE", "errorCode": "INVALID_BET_DETAILS"}
+    extra = exchange("bet-placement", 400, refused, {**VALID_SLIP, "": None}, mode="positive")
+    extra.extra["realistic"] = True
+    assert positive_accepted(rule("BP-POSITIVE"), extra) is NOT_APPLICABLE
+    plain = exchange("bet-placement", 400, refused, VALID_SLIP, mode="positive")
+    plain.extra["realistic"] = True
+    assert_fails("BP-POSITIVE", positive_accepted, plain)
+
+
 def test_schema_leaves_server_errors_and_successes_to_negative_cases_to_their_own_rules():
     assert schema_applies(exchange("bet-placement", 400, {}))
     assert not schema_applies(exchange("bet-placement", 500, {}))
