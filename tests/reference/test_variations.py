@@ -540,37 +540,34 @@ def stored_payouts(ref, player) -> list[str]:
     return [bet["potentialPayout"] for bet in ref.snapshot(player["userId"])["bets"]]
 
 
-def test_bp_payout_half_even(reference_factory):
-    ref = varied(reference_factory, "bp-payout-half-even")
+def payouts_placed(reference_factory, variation: str, *bets: tuple[str, str]) -> list[str]:
+    """The potentialPayout the reference with ``variation`` stores for a slip of (stake, decimalPrice) bets."""
+    ref = varied(reference_factory, variation)
     player = ref.player()
-    ref.bet(player, make_slip(player, bet_details(stake=Decimal("2.50"), decimalPrice=Decimal("1.25")),
-                              bet_details(stake=Decimal("2.55"), decimalPrice=Decimal("1.85"))))
-    assert stored_payouts(ref, player) == ["3.12", "4.72"]       # exact: 3.1250 and 4.7175
+    ref.bet(player, make_slip(player, *(bet_details(stake=Decimal(stake), decimalPrice=Decimal(price))
+                                        for stake, price in bets)))
+    return stored_payouts(ref, player)
+
+
+def test_bp_payout_half_even(reference_factory):
+    payouts = payouts_placed(reference_factory, "bp-payout-half-even", ("2.50", "1.25"), ("2.55", "1.85"))
+    assert payouts == ["3.12", "4.72"]       # exact: 3.1250 and 4.7175
 
 
 def test_bp_payout_double(reference_factory):
-    ref = varied(reference_factory, "bp-payout-double")
-    player = ref.player()
-    ref.bet(player, make_slip(player, bet_details(stake=Decimal("0.10"), decimalPrice=Decimal("3")),
-                              bet_details(stake=Decimal("2.55"), decimalPrice=Decimal("1.85"))))
-    assert stored_payouts(ref, player) == [repr(0.10 * 3.0), repr(2.55 * 1.85)] == ["0.30000000000000004", "4.7175"]
+    payouts = payouts_placed(reference_factory, "bp-payout-double", ("0.10", "3"), ("2.55", "1.85"))
+    assert payouts == [repr(0.10 * 3.0), repr(2.55 * 1.85)] == ["0.30000000000000004", "4.7175"]
 
 
 def test_bp_payout_float_rounded(reference_factory):
-    ref = varied(reference_factory, "bp-payout-float-rounded")
-    player = ref.player()
-    ref.bet(player, make_slip(player, bet_details(stake=Decimal("2.50"), decimalPrice=Decimal("1.25")),
-                              bet_details(stake=Decimal("1.15"), decimalPrice=Decimal("1.50"))))
+    payouts = payouts_placed(reference_factory, "bp-payout-float-rounded", ("2.50", "1.25"), ("1.15", "1.50"))
     # 3.125 is a double exactly (half even: 3.12); 1.15 x 1.5 = 1.725 is 1.7249999... as a double (1.72)
-    assert stored_payouts(ref, player) == ["3.12", "1.72"]
+    assert payouts == ["3.12", "1.72"]
 
 
 def test_bp_payout_truncated(reference_factory):
-    ref = varied(reference_factory, "bp-payout-truncated")
-    player = ref.player()
-    ref.bet(player, make_slip(player, bet_details(stake=Decimal("2.50"), decimalPrice=Decimal("1.25")),
-                              bet_details(stake=Decimal("2.55"), decimalPrice=Decimal("1.85"))))
-    assert stored_payouts(ref, player) == ["3.12", "4.71"]       # exact: 3.1250 and 4.7175
+    payouts = payouts_placed(reference_factory, "bp-payout-truncated", ("2.50", "1.25"), ("2.55", "1.85"))
+    assert payouts == ["3.12", "4.71"]       # exact: 3.1250 and 4.7175
 
 
 @pytest.mark.parametrize("outcome", ["PLACED", "FAILURE"])
