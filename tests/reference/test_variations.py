@@ -540,9 +540,8 @@ def stored_payouts(ref, player) -> list[str]:
     return [bet["potentialPayout"] for bet in ref.snapshot(player["userId"])["bets"]]
 
 
-def payouts_placed(reference_factory, variation: str, *bets: tuple[str, str]) -> list[str]:
-    """The potentialPayout the reference with ``variation`` stores for a slip of (stake, decimalPrice) bets."""
-    ref = varied(reference_factory, variation)
+def payouts_placed(ref, *bets: tuple[str, str]) -> list[str]:
+    """The potentialPayout ``ref`` stores for a slip of (stake, decimalPrice) bets."""
     player = ref.player()
     ref.bet(player, make_slip(player, *(bet_details(stake=Decimal(stake), decimalPrice=Decimal(price))
                                         for stake, price in bets)))
@@ -550,23 +549,23 @@ def payouts_placed(reference_factory, variation: str, *bets: tuple[str, str]) ->
 
 
 def test_bp_payout_half_even(reference_factory):
-    payouts = payouts_placed(reference_factory, "bp-payout-half-even", ("2.50", "1.25"), ("2.55", "1.85"))
+    payouts = payouts_placed(varied(reference_factory, "bp-payout-half-even"), ("2.50", "1.25"), ("2.55", "1.85"))
     assert payouts == ["3.12", "4.72"]       # exact: 3.1250 and 4.7175
 
 
 def test_bp_payout_double(reference_factory):
-    payouts = payouts_placed(reference_factory, "bp-payout-double", ("0.10", "3"), ("2.55", "1.85"))
+    payouts = payouts_placed(varied(reference_factory, "bp-payout-double"), ("0.10", "3"), ("2.55", "1.85"))
     assert payouts == [repr(0.10 * 3.0), repr(2.55 * 1.85)] == ["0.30000000000000004", "4.7175"]
 
 
 def test_bp_payout_float_rounded(reference_factory):
-    payouts = payouts_placed(reference_factory, "bp-payout-float-rounded", ("2.50", "1.25"), ("1.15", "1.50"))
+    payouts = payouts_placed(varied(reference_factory, "bp-payout-float-rounded"), ("2.50", "1.25"), ("1.15", "1.50"))
     # 3.125 is a double exactly (half even: 3.12); 1.15 x 1.5 = 1.725 is 1.7249999... as a double (1.72)
     assert payouts == ["3.12", "1.72"]
 
 
 def test_bp_payout_truncated(reference_factory):
-    payouts = payouts_placed(reference_factory, "bp-payout-truncated", ("2.50", "1.25"), ("2.55", "1.85"))
+    payouts = payouts_placed(varied(reference_factory, "bp-payout-truncated"), ("2.50", "1.25"), ("2.55", "1.85"))
     assert payouts == ["3.12", "4.71"]       # exact: 3.1250 and 4.7175
 
 
