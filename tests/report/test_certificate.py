@@ -129,6 +129,7 @@ def test_markdown_lists_every_rule_failures_first_with_curl(tmp_path, mixed_run,
     for rule in mixed_run.results:
         assert rule.rule_id in md
     assert md.startswith("# orderproof certificate: NOT CERTIFIED")
+    assert "| Rules | 4: 1 PASS, 2 FAIL (1 MUST, 1 SHOULD warning), 1 NOT VERIFIED |" in md
     assert masking.mask_text(CURL) in md
     assert f"{COMMAND} --api {API} --seed 424242" in md
     section = md[md.index(f"## {API}"):]

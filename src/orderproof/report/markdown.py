@@ -42,6 +42,14 @@ def _shard_rows(cert: dict[str, Any]) -> list[str]:
     return []
 
 
+
+def _fail_levels(counts: dict[str, Any]) -> str:
+    """`` (0 MUST, 6 SHOULD warnings)`` after the FAIL count, so that a FAIL under CERTIFIED reads right."""
+    if not counts["FAIL"]:
+        return ""
+    warnings = counts["should_failed"]
+    return f" ({counts['must_failed']} MUST, {warnings} SHOULD warning{'' if warnings == 1 else 's'})"
+
 def render_markdown(cert: dict[str, Any]) -> str:
     """certificate.md: a summary table, then one section per API with its failures first."""
     c = cert["counts"]
@@ -58,7 +66,7 @@ def render_markdown(cert: dict[str, Any]) -> str:
         f"| Profile | {cert['profile']} |",
         f"| Seed | {cert['seed']} |",
         f"| Run id | {cert['run_id']} |",
-        f"| Rules | {c['rules']}: {c['PASS']} PASS, {c['FAIL']} FAIL, {c['NOT VERIFIED']} NOT VERIFIED |",
+        f"| Rules | {c['rules']}: {c['PASS']} PASS, {c['FAIL']} FAIL{_fail_levels(c)}, {c['NOT VERIFIED']} NOT VERIFIED |",
         f"| MUST failed / not verified | {c['must_failed']} / {c['must_not_verified']} |",
         f"| SHOULD failed (warnings) | {c['should_failed']} |",
         f"| Replay the run | `{cert['replay']}` |",
