@@ -456,6 +456,13 @@ def test_ticket_operator_timezone(reference_factory):
     assert operator_time_shifts(ref, player, betcard, event) == [timedelta(hours=5, minutes=30)] * 2
 
 
+def test_ticket_excise_floored(reference_factory):
+    ref = varied(reference_factory, "ticket-excise-floored")
+    player, _, event = ticket_scene(ref)
+    ticket = ref.superbet(player, superbet_request(player, event, price=1004)).json()
+    assert (ticket["stake"], ticket["ext_amount"]) == (893, 111)          # 111.56 held, rounded down
+
+
 def test_ticket_extra_fields(reference_factory):
     ref = varied(reference_factory, "ticket-extra-fields")
     player, betcard, event = ticket_scene(ref)

@@ -298,6 +298,15 @@ def operator_times_read_again(created: datetime, updated: datetime, offset_minut
     return local_created + timedelta(microseconds=137), local_updated + timedelta(microseconds=211)
 
 
+def excise_floored(price: int, ext: Decimal) -> tuple[int, int]:
+    """(stake, ext_amount) with the tax an inclusive price holds rounded down (the player keeps the
+    fraction): 1004 at 12.5 % holds 111.56, so 111 and a stake of 893 (the reference: 112 and 892)."""
+    with localcontext() as context:
+        context.prec = 50
+        tax = int((Decimal(price) * ext / (100 + ext)).to_integral_value(rounding=ROUND_DOWN))
+    return price - tax, tax
+
+
 def gross_zero(stake: int, odds: Decimal, prize: int) -> int:
     """Nothing is won before the ticket is resulted: gross (and so wht and net) 0 at creation."""
     return 0
@@ -453,6 +462,10 @@ _TICKET_ENGINE = [
               "(EUR, desktop, the endpoint's type, 0, none) instead of a 422: the pages mark only atag optional, "
               "which does not make the others required",
               {"ticket_request_defaults": fill_missing_fields}),
+    Variation("ticket-excise-floored", TICKETS,
+              "the excise tax an inclusive price holds is rounded down, the stake keeps the fraction: the pages "
+              "give no rounding (the sample's 1000 at 12.5 % holds 111.11, answered 111 by either reading)",
+              {"ticket_excise": excise_floored}),
     Variation("ticket-open-values", TICKETS,
               "any source string is taken and echoed, and the request's type is ignored (the endpoint fixes "
               "it): neither page lists the values (\"Ticket source (see Fields)\"), so a service need not refuse "
