@@ -123,6 +123,12 @@ class Reference:
     def snapshot(self, user_id: str) -> dict[str, Any]:
         return self.state("a player snapshot", userId=user_id)
 
+    def stored_status(self) -> str:
+        """The status a new player's one placed bet is stored with."""
+        player = self.player()
+        self.bet(player)
+        return self.snapshot(player["userId"])["bets"][0]["status"]
+
     def bet(self, player: dict[str, Any] | None, slip: Any = None, *, key: str | None = None,
             raw: bytes | None = None, headers: dict[str, str] | None = None) -> Any:
         sent = {"Content-Type": "application/json", "X-Idempotency-Key": key or str(uuid.uuid4())}
