@@ -139,6 +139,14 @@ class Exchange:
     conventions: Any = field(default=None, compare=False, repr=False)   # the run's ConventionBook
     request_bytes: bytes | None = field(default=None, compare=False, repr=False)   # the body exactly as sent
 
+    @property
+    def sent_as_valid(self) -> bool:
+        """The suite sent the request as a valid one: a scenario's (flows send valid requests) or a
+        generated positive case made realistic (a real player and fixtures, sane amounts). What a
+        service answers to anything else (a negative case, an edge number, a positive case without
+        fixtures) may be its framework's business."""
+        return self.mode is None or (self.mode == "positive" and bool(self.extra.get("realistic")))
+
     @cached_property
     def json(self) -> Any:
         """The response body parsed exactly; raises :class:`BodyNotJSON` when it is not JSON."""

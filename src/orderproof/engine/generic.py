@@ -95,7 +95,7 @@ def positive_accepted(rule: Any, exchange: Exchange) -> Any:
     refusal of a request that carries properties its document does not name (generated bodies carry
     random extra ones, which the schema allows; a strict service may refuse them: the seeds say
     nothing of unknown fields)."""
-    if exchange.mode != "positive" or not exchange.extra.get("realistic"):
+    if exchange.mode != "positive" or not exchange.sent_as_valid:
         return NOT_APPLICABLE
     result = registry.get(exchange.api).outcome(exchange)
     if result.accepted:

@@ -22,7 +22,7 @@ from orderproof.checks.base import (
     response_check,
     shown,
 )
-from orderproof.checks.numbers import major, same_number, to_decimal
+from orderproof.checks.numbers import major, rounded, same_number, to_decimal
 from orderproof.checks.snapshots import balance_of, body_of
 
 from .answers import ERROR_STATUS, is_placed
@@ -147,7 +147,7 @@ def _double_cents(stake: Decimal, price: Decimal) -> set[Decimal]:
     values = {round(product, 2), math.floor(scaled + 0.5) / 100, round(scaled) / 100}
     shortest = Decimal(repr(product))
     return ({Decimal(repr(value)) for value in values}
-            | {shortest.quantize(CENT, rounding=mode) for mode in (ROUND_HALF_UP, ROUND_HALF_EVEN)})
+            | rounded(shortest, 2))
 
 
 def payout_readings(stake: Decimal, price: Decimal, got: Decimal | None) -> list[str]:

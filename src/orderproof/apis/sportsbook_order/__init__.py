@@ -22,6 +22,7 @@ from orderproof.checks.bodies import (
     money_number,
     price_number,
 )
+from orderproof.checks.numbers import is_json_int
 from orderproof.checks.outcomes import Outcome
 
 from . import answers, checks  # noqa: F401  checks: registers the API's checks
@@ -37,7 +38,7 @@ SAMPLE_CODES = {"currency": 1, "betType": 1, "sportNo": 10, "gameType": 1, "grou
 def currency_code(player: Mapping[str, Any]) -> int:
     """The order's ``currency``: the player's integer code where its provider state gives one."""
     code = player.get("currency_code")
-    return code if isinstance(code, int) and not isinstance(code, bool) else SAMPLE_CODES["currency"]
+    return code if is_json_int(code) else SAMPLE_CODES["currency"]
 
 
 class SportsbookOrder(ApiAdapter):

@@ -36,7 +36,6 @@ from orderproof.checks.snapshots import (
 
 from .answers import outcome
 
-ENVELOPE = '{"code":200, "msg":"success", "data":{"userId":..., "orderTime": ...}}'
 SO_TABLE = "| code | int | Y |; | msg | string | Y |; | data | object | N |"
 
 
@@ -50,8 +49,7 @@ def _valid_order(exchange: Exchange) -> bool:
     forms where the table types otherwise ("ticketId": "1162...", "macthId": "10002", "gameType":
     "1", "oddsView": "3.0", "comboId": null) may be refused by a service's framework in its own
     error shape: the seed documents no rejection."""
-    sent = exchange.mode is None or (exchange.mode == "positive" and bool(exchange.extra.get("realistic")))
-    return sent and _in_table_types(exchange.request_body)
+    return exchange.sent_as_valid and _in_table_types(exchange.request_body)
 
 
 def _in_table_types(body: Any) -> bool:

@@ -33,22 +33,16 @@ ENVELOPE = '{"data": {"docno": ..., "orderno": ...}, "code": 100 for success (an
 
 # --- the envelope -----------------------------------------------------------------------------------
 
-def sent_as_valid_order(exchange: Exchange) -> bool:
-    """The request was one of the suite's valid orders: sent by a scenario (flows send valid orders)
-    or a generated positive case made realistic (not an edge number, not a case without a member).
-    What a service answers to anything else (malformed JSON, wrong types, numbers no .NET type holds)
-    is its framework's business: TO-NEGATIVE (SHOULD) judges it."""
-    return exchange.mode is None or (exchange.mode == "positive" and bool(exchange.extra.get("realistic")))
-
-
 @response_check
 @only_operation
 def to_envelope(rule: Any, exchange: Exchange) -> Any:
     """TO-ENVELOPE: passes if the answer to a valid order is {data: object|null, code: int, message:
     string|null}, and code 100 comes only with a 2xx and data.docno and data.orderno strings; fails
     otherwise (including a body that is not JSON); does not apply to a server error (TO-NO-5XX's),
-    another method, or a request that is not one of the suite's valid orders (sent_as_valid_order)."""
-    if exchange.status >= 500 or not sent_as_valid_order(exchange):
+    another method, or a request that is not one of the suite's valid orders (``Exchange.sent_as_valid``:
+    what a service answers to malformed JSON, wrong types or numbers no .NET type holds is its
+    framework's business, TO-NEGATIVE's (SHOULD))."""
+    if exchange.status >= 500 or not exchange.sent_as_valid:
         return NOT_APPLICABLE
     body = body_of(exchange)
     if not isinstance(body, dict) or "code" not in body or not is_json_int(body["code"]) \
