@@ -9,6 +9,7 @@ import time
 import pytest
 
 from orderproof.core import masking
+from orderproof.core.limits import MAX_BODY_CHARS, cut_body
 from orderproof.core.masking import (
     MASK,
     SecretRegistry,
@@ -181,3 +182,12 @@ def test_mask_head_masks_a_secret_at_the_cut_and_reads_only_a_margin_of_a_huge_b
         head = masking.mask_head(body, limit)
         assert "d451" not in head and head.endswith("...") and len(head) <= limit + 3
     assert masking.mask_head('{"a": 1}', 40) == '{"a": 1}'
+
+
+def test_evidence_cut_masks_a_secret_that_straddles_the_cut():
+    token = "d45103d6e1414503abe7e16f0c2b9a11"
+    pad = "x" * (MAX_BODY_CHARS - 40)          # the cut falls inside the token
+    body = '{"pad": "' + pad + '", "sessionToken": "' + token + '", "more": "' + "y" * 100_000 + '"}'
+    cut = cut_body(body, masking.mask_text)
+    assert token[:8] not in cut and cut.endswith(f"[cut: {len(body)} characters in all]")
+    assert token[:8] in cut_body(body)                       # unmasked, the cut keeps the token's start

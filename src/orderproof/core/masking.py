@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from orderproof.core.limits import cut_body
+
 MASK = "***"
 MIN_SECRET_LENGTH = 4
 SECRET_NAMES = frozenset(
@@ -130,16 +132,10 @@ def mask_text(text: str, secrets: Iterable[Any] | None = None) -> str:
     return _QUERY.sub(_mask_query, text)
 
 
-_HEAD_MARGIN = 4096   # masked beyond the cut, so that a secret at the cut is masked whole first
-
-
 def mask_head(text: str, limit: int) -> str:
-    """The first ``limit`` characters of ``text``, masked (and ``...`` when it is longer). Masked
-    before it is cut: a secret cut in two would keep its first characters (its field name no longer
-    matches without the closing quote); only a margin past the cut is masked, so a 10 MB body costs
-    no more than a short one."""
-    head = mask_text(text[:limit + _HEAD_MARGIN])
-    return head[:limit] + "..." if len(head) > limit or len(text) > limit + _HEAD_MARGIN else head
+    """The first ``limit`` characters of ``text``, masked before they are cut (``...`` when it is
+    longer; :func:`orderproof.core.limits.cut_body`)."""
+    return cut_body(text, mask_text, limit, note=False) or ""
 
 
 def mask_values(obj: Any, secrets: Iterable[Any] | None = None) -> Any:

@@ -85,7 +85,7 @@ def evidence_of(ctx: RunContext, exchange: Exchange, rule_id: str | None = None)
     request = {"method": exchange.method, "url": exchange.url, "headers": headers,
                "body": mask(exchange.request_text or "")}
     response = {"status": exchange.status, "headers": masking.mask_json(dict(exchange.response_headers), secrets),
-                "body": mask(cut_body(exchange.response_text))}
+                "body": cut_body(exchange.response_text, mask)}
     if exchange.extra.get("error"):
         response["error"] = exchange.extra["error"]
     parts = ["curl", "-X", exchange.method, shlex.quote(exchange.url)]

@@ -119,7 +119,7 @@ def _text(value: Any) -> str | None:
         value = value.decode("utf-8", "replace")
     if not isinstance(value, str):
         value = json.dumps(value, ensure_ascii=False, default=str)
-    return masking.mask_text(cut_body(value) or "")
+    return cut_body(value, masking.mask_text) or ""
 
 
 def _headers(headers: Any) -> dict[str, str]:
