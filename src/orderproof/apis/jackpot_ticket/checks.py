@@ -218,18 +218,11 @@ def product_matches(got: Decimal, product: Decimal, odds: list[Any] | None = Non
     precision, or (given the ``odds`` it multiplies) rounded to the cent step by step."""
     if got == product:
         return True
-    if product.is_finite() and any(got in rounded(product, places) | {_truncated(product, places)}
-                                   for places in range(2, 10)):
+    if any(got in rounded(product, places, down=True) for places in range(2, 10)):
         return True
     if odds is not None and len(odds) <= 50 and got in _stepwise_products(odds):
         return True
     return product != 0 and abs(got - product) <= abs(product) * Decimal("1e-12")
-
-
-def _truncated(value: Decimal, places: int) -> Decimal:
-    with localcontext() as context:
-        context.prec = max(28, value.adjusted() + places + 4)
-        return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_DOWN)
 
 
 @response_check

@@ -101,21 +101,21 @@ def check_currency(rule: Any, exchange: Exchange) -> None:
 
 # --- the inclusive excise tax ---------------------------------------------------------------------------
 
-def _inclusive(body: dict[str, Any]) -> bool:
-    """Whether the ticket's excise tax is inclusive (the sample's ext_type, the only one the pages
-    show); another ext_type raises NotVerified saying so: the rule is NOT VERIFIED with that reason
-    when no ticket of the run is inclusive."""
+def _require_inclusive(body: dict[str, Any]) -> None:
+    """The ticket's excise tax is inclusive (the sample's ext_type, the only one the pages show);
+    another ext_type raises NotVerified saying so: the rule is NOT VERIFIED with that reason when no
+    ticket of the run is inclusive."""
     ext_type = body.get("ext_type", "inclusive")
     if ext_type != "inclusive":
         raise NotVerified(f"the tickets' ext_type is {str(ext_type)[:40]!r}: the rule reads inclusive tickets "
                           "(the sample's \"ext_type\": \"inclusive\"), and the pages describe no other type")
-    return True
 
 
 def check_excise_sum(rule: Any, exchange: Exchange) -> Any:
     body = exchange.json
     values = number_fields(body, ("price", "stake", "ext_amount"))
-    if not _inclusive(body) or len(values) < 3:
+    _require_inclusive(body)
+    if len(values) < 3:
         return NOT_APPLICABLE
     if values["stake"] + values["ext_amount"] != values["price"]:
         raise RuleFailure(rule, f"stake + ext_amount = {values['stake'] + values['ext_amount']} but price is "
@@ -130,7 +130,8 @@ def check_excise_amount(rule: Any, exchange: Exchange) -> Any:
     (100 + ext), to the cent either way (floor, ceiling or any rounding)."""
     body = exchange.json
     values = number_fields(body, ("price", "ext_amount", "ext"))
-    if not _inclusive(body) or len(values) < 3 or values["ext"] <= -100:
+    _require_inclusive(body)
+    if len(values) < 3 or values["ext"] <= -100:
         return NOT_APPLICABLE
     with localcontext() as context:
         context.prec = max(28, values["price"].adjusted() + 10)
@@ -147,7 +148,8 @@ def check_excise_amount(rule: Any, exchange: Exchange) -> Any:
 def check_excise_rate(rule: Any, exchange: Exchange) -> Any:
     body = exchange.json
     values = number_fields(body, ("price", "stake", "ext_amount", "ext"))
-    if not _inclusive(body) or len(values) < 4:
+    _require_inclusive(body)
+    if len(values) < 4:
         return NOT_APPLICABLE
     price, ext = values["price"], values["ext"]
     exact = price / (1 + ext / 100)
