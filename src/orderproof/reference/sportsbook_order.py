@@ -226,9 +226,10 @@ def ticket_id_json(ticket_id: int, sent: int | str) -> int | str:
     return ticket_id
 
 
-def repeat(earlier: sqlite3.Row) -> Reply:
-    """A repeated ticketId with the same body: the first answer again (nothing is debited)."""
-    return Reply(success_status(), bytes(earlier["response"]))
+def repeat(behaviour: Any, earlier: sqlite3.Row) -> Reply:
+    """A repeated ticketId with the same body: the first answer again, at the success status
+    (nothing is debited)."""
+    return Reply(behaviour.so_success_status(), bytes(earlier["response"]))
 
 
 def echo_ticket_id(ticket_id: int) -> int:
@@ -325,7 +326,7 @@ def process(conn: sqlite3.Connection, behaviour: Any, document: Any) -> Reply:
         if earlier is not None:
             if earlier["fingerprint"] != order.fingerprint:
                 raise Rejection(TICKET_REUSED, "ticketId was already used with another order")
-            return behaviour.so_repeat(earlier)
+            return behaviour.so_repeat(behaviour, earlier)
         player = conn.execute(
             "SELECT * FROM players WHERE customer_token = ?", (order.customer_token,)
         ).fetchone()
