@@ -17,7 +17,8 @@ from orderproof.checks.base import (
     shown,
 )
 from orderproof.checks.numbers import major
-from orderproof.checks.snapshots import assert_unchanged, balance_of, body_of
+from orderproof.checks.replies import same_answer
+from orderproof.checks.snapshots import assert_unchanged, balance_of
 
 from .answers import error_code, is_placed
 from .slips import bp_player, limits, slip, stakes_within
@@ -51,14 +52,7 @@ def replayed(first: Exchange, again: Exchange) -> bool:
     """``again`` is ``first``'s answer: the same status and JSON that carries the first (an answer
     rebuilt from storage may add members or order the bets otherwise; the response timestamp and a
     refreshed sessionToken may differ)."""
-    if first.status != again.status:
-        return False
-    one, two = body_of(first), body_of(again)
-    if one is None or two is None:
-        return first.response_text == again.response_text
-    if isinstance(one, dict) and isinstance(two, dict):
-        one = {k: v for k, v in one.items() if k not in VARYING}
-    return carries(one, two)
+    return same_answer(first, again, VARYING, compare=carries)
 
 
 def same_answers(one: Exchange, two: Exchange) -> bool:
