@@ -76,3 +76,53 @@ def test_verify_flow_passes_fails_with_its_steps_and_gives_up_with_the_reason(ma
     assert result.verdict is Verdict.FAIL and result.reason == "always"
     assert "scenario (1 request(s)" in result.evidence.message and "POST http://testserver/vouchers -> HTTP 201" in result.evidence.message
     assert "A refused request issues no voucher." in result.evidence.message       # the rule's own quote
+
+
+def _forbidding(app, *, only_marked: bool, seen: list | None = None):
+    """The toy service behind a gate that answers 403 to its API: every request, or only those with
+    an ``X-Situation`` header (a service that takes the suite's credentials and refuses one situation).
+    ``seen`` collects the requests that reach the API."""
+    async def gate(scope, receive, send):
+        headers = dict(scope.get("headers") or []) if scope["type"] == "http" else {}
+        if scope["type"] == "http" and scope["path"] == "/vouchers" and seen is not None:
+            seen.append(b"x-situation" in headers)
+        if scope["type"] == "http" and scope["path"] == "/vouchers" and (not only_marked or b"x-situation" in headers):
+            await send({"type": "http.response.start", "status": 403,
+                        "headers": [(b"content-type", b"application/json")]})
+            await send({"type": "http.response.body", "body": b'{"error":"forbidden"}'})
+            return
+        await app(scope, receive, send)
+    return gate
+
+
+def _refused_situation_fails(rule, flow):
+    exchange = flow.send(player=flow.setup("a player exists"), headers={"X-Situation": "1"})
+    if exchange.status == 403:
+        raise RuleFailure(rule, "the situation was refused with 403")
+
+
+def test_a_target_that_refuses_the_suites_credentials_leaves_its_scenarios_not_verified(make_context, toy_app,
+                                                                                       monkeypatch):
+    seen = []
+    context = make_context(_forbidding(toy_app(), only_marked=False, seen=seen))
+    rule = context.catalogue.rule("VO-REFUSED-ISSUES-NOTHING")
+    monkeypatch.setitem(FLOW_CHECKS, rule.check, _refused_situation_fails)
+    result = verify_flow(context, rule)
+    assert result.verdict is Verdict.NOT_VERIFIED
+    assert result.reason.startswith("the target refuses the suite's credentials: a valid request for a new player")
+    assert 'got HTTP 403 {"error":"forbidden"}' in result.reason
+    assert seen[-1] is False and seen.count(False) == 1     # the scenarios' requests, then one control
+    before = len(seen)
+    assert verify_flow(context, rule).verdict is Verdict.NOT_VERIFIED
+    assert seen[before:] == [True]         # asked once a run: the next rule ends at its first 403
+
+
+def test_a_refusal_of_one_situation_by_a_target_that_takes_the_credentials_is_judged(make_context, toy_app,
+                                                                                   monkeypatch):
+    seen = []
+    context = make_context(_forbidding(toy_app(), only_marked=True, seen=seen))
+    rule = context.catalogue.rule("VO-REFUSED-ISSUES-NOTHING")
+    monkeypatch.setitem(FLOW_CHECKS, rule.check, _refused_situation_fails)
+    result = verify_flow(context, rule)
+    assert result.verdict is Verdict.FAIL and result.reason == "the situation was refused with 403"
+    assert context.credentials == {"voucher-order": None} and seen.count(False) == 1   # one control, taken

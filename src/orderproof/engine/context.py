@@ -92,6 +92,7 @@ class RunContext:
         self.lock = threading.RLock()
         self.traffic: dict[str, Traffic] = {}                          # by API: its shared pass
         self.foreign: dict[str, Any] = {}                              # by API: its probe's verdict
+        self.credentials: dict[str, str | None] = {}                   # by API: why the target refuses the suite's credentials (flows)
         self.flow_observations: dict[str, Observation] = {}            # response rule id -> a failure seen in a flow
         self.selected: list[Rule] | None = None       # the rules the session runs (None: all); their pools are drawn first
         self.primed = False                           # the selected rules' pools are made (engine.pools)

@@ -31,6 +31,7 @@ from orderproof.checks.base import (
     RuleFailure,
     dumps_exact,
 )
+from orderproof.checks.outcomes import describe
 from orderproof.core.profiles import hypothesis_settings
 from orderproof.core.results import RuleResult, Verdict
 from orderproof.engine import pools
@@ -42,13 +43,15 @@ from orderproof.engine.generation import (
     valid_body,
 )
 from orderproof.engine.responses import SHRINK_BUDGET, observe, with_prelude
-from orderproof.engine.scene import PLAYER_STATE, Scene
+from orderproof.engine.scene import PLAYER_PARAMS, PLAYER_STATE, Scene
 from orderproof.engine.trace import RecordingDraw
 from orderproof.engine.transport import BudgetExhausted, Unsendable
 
-__all__ = ["MAX_CONCURRENCY", "RuleFlow", "dumps_exact", "encode_body", "verify_flow"]
+__all__ = ["AUTH_REFUSALS", "MAX_CONCURRENCY", "RuleFlow", "credentials_refused", "dumps_exact", "encode_body",
+           "verify_flow"]
 
 MAX_CONCURRENCY = 8
+AUTH_REFUSALS = (401, 403)     # how HTTP says "not with these credentials"
 
 
 def encode_body(body: Any, media_type: str) -> bytes:
@@ -82,6 +85,9 @@ class RuleFlow:
         self._identities: set[str] = set()
         self._groups = 0                               # requests sent at the same time, counted
         self.conventions_seen: dict[str, Any] = {}     # the run's conventions when the scenario began
+        # called when a request sent with the suite's valid credentials gets 401 or 403 (verify_flow
+        # asks then whether the target takes the suite's credentials at all)
+        self.on_auth_refusal: Callable[[Exchange], None] | None = None
         self._lock = threading.Lock()
 
     # Flow protocol -----------------------------------------------------------------------------
@@ -173,6 +179,8 @@ class RuleFlow:
         exchange = exchange_from(self.api, transport.send(request, tag), conventions=self.conventions)
         adapter.annotate(exchange, self.scene, credential_player)
         self.exchanges.append(exchange)
+        if auth == "valid" and exchange.status in AUTH_REFUSALS and self.on_auth_refusal is not None:
+            self.on_auth_refusal(exchange)
         if not repeat:        # a repeat's answer is the idempotency rules' business, not the echo's
             self.on_exchange(exchange)
         return exchange
@@ -187,14 +195,81 @@ class _Unverifiable(BaseException):
     """A flow gave up (NotVerified): stop Hypothesis at once, without shrinking."""
 
 
+def credentials_refused(ctx: RunContext, rule: Rule) -> str | None:
+    """Why the target does not take the suite's credentials for ``rule``'s API (None: it does, or
+    the question cannot be asked), decided once per API and run with one control request: a valid
+    request for a new, well-funded player, sent as every scenario sends it. When even that gets 401
+    or 403, a scenario's 401/403 says nothing of the rule it tests (a service that signs or
+    authenticates otherwise than the suite would FAIL every rule whose situation it refuses first):
+    a flow rule that met one ends NOT VERIFIED with this reason."""
+    with ctx.lock:                         # one control per API, while other threads wait for it
+        if rule.api not in ctx.credentials:
+            ctx.credentials[rule.api] = None          # the control's own answer is not questioned
+            ctx.credentials[rule.api] = _control(ctx, rule)
+            if ctx.credentials[rule.api] and ctx.on_notice is not None:
+                ctx.on_notice(rule.api, ctx.credentials[rule.api])
+        return ctx.credentials[rule.api]
+
+
+def _control(ctx: RunContext, rule: Rule) -> str | None:
+    answers: list[Exchange] = []
+
+    @hypothesis_settings(1, derandomize=True)
+    @seed(ctx.derive(f"{rule.api}/credentials"))
+    @given(data=st.data())
+    def control(data: Any) -> None:
+        if answers:
+            return
+        flow = RuleFlow(ctx, rule, data, Scene(ctx.target, ctx.states, ctx.scene_seed(f"{rule.api}/credentials")),
+                        on_exchange=lambda exchange: None)
+        answers.append(flow.send(player=flow.setup(PLAYER_STATE, **PLAYER_PARAMS)))
+
+    try:
+        control()
+    except NotVerified:
+        return None                      # no player to ask with: every scenario is judged as it is
+    answer = answers[-1] if answers else None
+    if answer is None or answer.status not in AUTH_REFUSALS:
+        return None
+    api = registry.get(rule.api)
+    sent = sorted(name for name in answer.request_headers if name.lower() in api.credential_headers
+                  or name.lower() in {"authorization", "x-api-key", "operator-name"})
+    how = f"with {', '.join(sent)}" if sent else "with no credentials"
+    if api.script_signature:
+        how += f", signed {api.script_signature['scheme']}"
+    return (f"the target refuses the suite's credentials: a valid request for a new player ({how}) got "
+            f"{describe(answer)}, so a refusal in a scenario says nothing of the rule (check apis.{rule.api}.auth "
+            f"in the target file, and the README's \"How orderproof authenticates\")")
+
+
 def verify_flow(ctx: RunContext, rule: Rule) -> RuleResult:
-    """Run the scenarios of a flow rule; the last failing one (shrunk) is the evidence."""
+    """Run the scenarios of a flow rule; the last failing one (shrunk) is the evidence. A rule whose
+    requests with the suite's valid credentials met 401 or 403 ends NOT VERIFIED when the target
+    refuses those credentials (:func:`credentials_refused`, asked after the rule's scenarios: a
+    Hypothesis test is not run inside another)."""
+    refusals: list[Exchange] = []
+    verdict = _verify_flow(ctx, rule, refusals)
+    refused = credentials_refused(ctx, rule) if refusals else None
+    if refused:
+        return result(rule, Verdict.NOT_VERIFIED, refused, cases=verdict.cases)
+    return verdict
+
+
+def _verify_flow(ctx: RunContext, rule: Rule, refusals: list[Exchange]) -> RuleResult:
     check = FLOW_CHECKS[rule.check]
     scene = Scene(ctx.target, ctx.states, ctx.scene_seed(rule.id))
     stats = {"cases": 0, "applicable": 0}
     found: list[Observation] = []
     samples: list[Any] = []                 # the last exchange of the first scenario the rule applied to
     calls_after_failure = [0]
+
+    def question_credentials(exchange: Exchange) -> None:
+        with ctx.lock:
+            known, refused = rule.api in ctx.credentials, ctx.credentials.get(rule.api)
+        if refused:
+            raise NotVerified(refused)
+        if not known:
+            refusals.append(exchange)
 
     @hypothesis_settings(ctx.profile.flow_examples, ctx.profile.phases, derandomize=ctx.profile.derandomize)
     @seed(ctx.derive(rule.id))
@@ -206,6 +281,7 @@ def verify_flow(ctx: RunContext, rule: Rule) -> RuleResult:
                 return
         seen_before = ctx.conventions.snapshot()        # what a replay must judge with
         flow = RuleFlow(ctx, rule, data, scene)
+        flow.on_auth_refusal = question_credentials
         flow.conventions_seen = seen_before
         ctx.conventions.origin = {"rule": rule.id, "trace": {"kind": "flow", "draws": flow.draws,
                                                              "conventions": seen_before}}

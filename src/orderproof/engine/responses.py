@@ -282,7 +282,10 @@ def verify_response(ctx: RunContext, rule: Rule) -> RuleResult:
     if applicable == 0:
         if seen.budget_exhausted:
             return result(rule, Verdict.NOT_VERIFIED, BUDGET, cases=cases)
-        return result(rule, Verdict.NOT_VERIFIED, seen.reasons.get(rule.id) or NO_APPLICABLE, cases=cases)
+        reason = seen.reasons.get(rule.id) or NO_APPLICABLE
+        if ctx.credentials.get(rule.api):
+            reason += f"; {ctx.credentials[rule.api]}"
+        return result(rule, Verdict.NOT_VERIFIED, reason, cases=cases)
     return passed(ctx, rule, seen.samples.get(rule.id), cases=cases, applicable=applicable)
 
 
