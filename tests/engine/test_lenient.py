@@ -61,3 +61,15 @@ def test_a_missing_required_field_malformed_json_and_no_body_are_clearly_invalid
 def test_forms_are_read_as_strings_and_other_media_types_are_not_judged():
     assert clearly_invalid("travel-order", "application/x-www-form-urlencoded", "memberid=12&extraamt=1.5") is None
     assert clearly_invalid("travel-order", "text/plain", "anything") is None
+
+
+def test_fields_the_sportsbook_sample_leaves_out_are_not_essential_and_a_missing_one_is_named():
+    body = dict(request_example("sportsbook-order"))
+    body.pop("currency")                                      # the seed's request sample has none
+    body["betList"] = [{key: value for key, value in bet.items() if key not in ("num", "cnt", "comboId")}
+                       for bet in body["betList"]]            # nor num and cnt in its bet
+    assert clearly_invalid("sportsbook-order", "application/json", json.dumps(body)) is None
+    body["betList"][0].pop("oddsEuro")
+    # the bet may be null (a list item), but the error is the bet's own, not "... is not a null"
+    assert clearly_invalid("sportsbook-order", "application/json", json.dumps(body)) == \
+        "betList/0: 'oddsEuro' is a required property"

@@ -182,8 +182,20 @@ def clearly_invalid(slug: str, media_type: str | None, text: str | None) -> str 
     error = jsonschema.exceptions.best_match(validator.iter_errors(body))
     if error is None:
         return None
+    error = _past_null(error)
     where = "/".join(str(part) for part in error.absolute_path) or "the body"
     return f"{where}: {_message(error)}"
+
+
+def _past_null(error: jsonschema.ValidationError) -> jsonschema.ValidationError:
+    """The error of the branch that matters where a value may also be null (an optional field, a
+    list item): "'num' is a required property", not "... is not a null"."""
+    while error.validator in ("anyOf", "oneOf") and error.context:
+        others = [sub for sub in error.context if not (sub.validator == "type" and sub.validator_value == "null")]
+        if not others or len(others) == len(error.context):
+            break
+        error = jsonschema.exceptions.best_match(others)
+    return error
 
 
 def _message(error: jsonschema.ValidationError) -> str:

@@ -90,6 +90,17 @@ def ticket_id_as_sent(ticket_id: int, sent: int | str) -> int | str:
     return str(ticket_id) if isinstance(sent, str) else ticket_id
 
 
+def read_order_as_the_sample(document: Any) -> Any:
+    """An order read as the seed's own sample writes one: no currency (the player's own), and a bet
+    without num and cnt (a single: 1 and 1) or comboId (null)."""
+    if isinstance(document, dict):
+        document = {"currency": 1, **document}
+        if isinstance(document.get("betList"), list):
+            document["betList"] = [{"comboId": None, "num": 1, "cnt": 1, **bet} if isinstance(bet, dict) else bet
+                                   for bet in document["betList"]]
+    return so.read_order(document)
+
+
 _SPORTSBOOK_ORDER = [
     Variation("so-reject-http-200", SO,
               "every rejection is answered with HTTP 200 and the envelope (code != 200, data null): the seed "
@@ -137,6 +148,11 @@ _SPORTSBOOK_ORDER = [
               "data.orderTime is a string of the epoch milliseconds (\"1519872502536\"), as the seed's request "
               "sample sends the other bigint, ticketId",
               {"so_order_time": lambda now_ns: str(now_ns // 1_000_000)}),
+    Variation("so-sample-defaults", SO,
+              "an order without currency, or a bet without num, cnt or comboId, is accepted as the seed's own "
+              "request sample has them (currency the player's, a single bet): the table marks them Y, the sample "
+              "leaves them out",
+              {"so_validate": read_order_as_the_sample}),
 ]
 
 
