@@ -310,6 +310,9 @@ INVALID = {
                          ["rule BP-ATOMIC: a MUST rule must rest on the seed's own words", "make it SHOULD"]),
     "MUST on DOMAIN.md": (_contract(_rule(source={"basis": "seed", "seed": "DOMAIN.md", "quote": "x"})),
                           ["a MUST rule must rest on the seed's own words", "DOMAIN.md"]),
+    "seed basis on another API's page": (_contract(_rule(level="SHOULD", source={
+        "basis": "seed", "seed": "001_8af5639306ef9f6c.txt", "quote": "x"})),
+        ["basis seed means the API's own document (004_f8015652c9def766.txt)", "basis practice"]),
     "undeclared convention": (_contract(_rule(conventions=["bet-placement.nope"])),
                               ["conventions 'bet-placement.nope' are not declared in this file"]),
     "convention of another api": (_contract(conventions=[{

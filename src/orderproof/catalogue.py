@@ -275,6 +275,11 @@ def _read_contract(path: Path, _mtime_ns: int, _size: int) -> Contract:
                 f"document), not on {raw['source']['basis']} ({raw['source']['seed']}); make it SHOULD or "
                 "quote the seed sentence, table row or sample that states it"
             )
+        if raw["source"]["basis"] == "seed" and api.seed and raw["source"]["seed"] != api.seed:
+            raise ContractError(
+                f"{at}basis seed means the API's own document ({api.seed}); a sentence of "
+                f"{raw['source']['seed']} is the provider's practice here (basis practice, and a SHOULD)"
+            )
         unknown = [c for c in raw.get("conventions", []) if c not in declared]
         if unknown:
             raise ContractError(f"{at}conventions {', '.join(map(repr, unknown))} are not declared in this file; "
