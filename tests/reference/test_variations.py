@@ -71,7 +71,7 @@ def test_the_variations_that_warn_are_these():
     assert {name: v.warns for name, v in VARIATIONS.items() if v.warns} == {
         "bp-key-optional": ("BP-KEY-REQUIRED",),
         "bp-repeat-409": ("BP-IDEMPOTENT-REPLAY",),
-        "to-reject-mixed": ("TO-REJECTION-STYLE", "TO-NEGATIVE"),
+        "to-reject-mixed": ("TO-NEGATIVE",),
         "to-invalid-problem-details": ("TO-NEGATIVE",),
     }
 
@@ -220,6 +220,21 @@ def test_so_order_time_string(reference_factory):
     data = loads(ref.order(seed_order(player["customerToken"])).content)["data"]
     assert isinstance(data["orderTime"], str) and data["orderTime"].isdigit()
     spec_validator("sportsbook-order", "OrderData").validate(data)
+
+
+def test_so_sample_defaults(reference_factory):
+    ref = varied(reference_factory, "so-sample-defaults")
+    player = ref.player()
+    order = seed_order(player["customerToken"])
+    order.pop("currency")
+    order["betList"] = [{key: value for key, value in bet.items() if key not in ("num", "cnt", "comboId")}
+                        for bet in order["betList"]]
+    assert ref.order(order).json()["code"] == 200                 # as the seed's own request sample
+    clean = reference_factory()
+    order["customerToken"] = clean.player()["customerToken"]
+    refused = clean.order(order).json()                           # the reference itself asks for them
+    assert refused["code"] == 400 and "missing required field" in refused["msg"]
+    assert ref.order(seed_order(player["customerToken"], betList="none")).json()["code"] == 400
 
 
 # --- travel-order ------------------------------------------------------------------------------------

@@ -65,7 +65,7 @@ def test_to_envelope_judges_answers_to_valid_orders_only():
         assert_fails("TO-ENVELOPE", to_envelope, to(status, body))           # sent by a scenario
 
 
-def test_refusals_at_200_and_at_400_in_one_run_warn_only_under_to_rejection_style():
+def test_refusals_of_valid_orders_at_200_and_at_400_in_one_run_warn_only_under_to_rejection_style():
     book = ConventionBook()
     business = to(200, {"data": None, "code": 102, "message": "unknown memberid"})
     unreadable = to(400, {"data": None, "code": 101, "message": "invalid request"})
@@ -73,6 +73,9 @@ def test_refusals_at_200_and_at_400_in_one_run_warn_only_under_to_rejection_styl
         object.__setattr__(ex, "conventions", book)
         assert to_envelope(rule("TO-ENVELOPE"), ex) is None
     assert to_rejection_style(rule("TO-REJECTION-STYLE"), business) is None
+    framework = exchange("travel-order", 400, {"data": None, "code": 400, "message": "bad json"}, mode="negative")
+    object.__setattr__(framework, "conventions", book)       # a body sent as invalid: TO-NEGATIVE's
+    assert to_rejection_style(rule("TO-REJECTION-STYLE"), framework) is NOT_APPLICABLE
     assert "http-200" in assert_fails("TO-REJECTION-STYLE", to_rejection_style, unreadable).message
     assert to_rejection_style(rule("TO-REJECTION-STYLE"), to(200, TO_OK)) is NOT_APPLICABLE
 

@@ -64,12 +64,13 @@ def to_envelope(rule: Any, exchange: Exchange) -> Any:
 @response_check
 @only_operation
 def to_rejection_style(rule: Any, exchange: Exchange) -> Any:
-    """TO-REJECTION-STYLE: passes if a refusal (the envelope with a code other than 100) comes the
-    way the run's refusals came so far (HTTP 200 or HTTP 4xx, convention travel-order.rejection, or
-    the pinned option); fails when the run shows both; does not apply to an answer that is not a
-    refusal or another method."""
+    """TO-REJECTION-STYLE: passes if the refusal of an order the suite sent as valid (the envelope
+    with a code other than 100) comes the way the run's refusals of such orders came so far (HTTP 200
+    or HTTP 4xx, convention travel-order.rejection, or the pinned option); fails when the run shows
+    both; does not apply to an answer that is not a refusal, to a request sent as invalid (what a
+    framework answers to a body it cannot read is TO-NEGATIVE's), or another method."""
     result = outcome(exchange)
-    if not result.refused:
+    if not result.refused or not exchange.sent_as_valid:
         return NOT_APPLICABLE
     book_of(exchange).observe(rule, result.convention, result.option, describe(exchange))
     return None
