@@ -214,6 +214,14 @@ def test_so_amount_echo():
     assert_fails("SO-AMOUNT-ECHO", so_amount_echo, so_ok({"amount": Decimal("99.99")}, {"orderAmount": 100}))
     assert_fails("SO-AMOUNT-ECHO", so_amount_echo, so_ok({"amount": "100"}, {"orderAmount": 100}))
     assert so_amount_echo(rule("SO-AMOUNT-ECHO"), so_ok({"amount": 1}, {"orderAmount": "100"})) is NOT_APPLICABLE
+    # an orderAmount finer than a cent may be debited (and echoed) to the cent, rounded either way
+    for debited in ("12.34", "12.35"):
+        assert so_amount_echo(rule("SO-AMOUNT-ECHO"),
+                              so_ok({"amount": Decimal(debited)}, {"orderAmount": Decimal("12.345")})) is None
+    for wrong in ("12.33", "12.3", "12.36"):
+        assert_fails("SO-AMOUNT-ECHO", so_amount_echo,
+                     so_ok({"amount": Decimal(wrong)}, {"orderAmount": Decimal("12.345")}))
+    assert_fails("SO-AMOUNT-ECHO", so_amount_echo, so_ok({"amount": Decimal("12.35")}, {"orderAmount": Decimal("12.34")}))
 
 
 def test_so_data():

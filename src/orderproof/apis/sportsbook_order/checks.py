@@ -189,15 +189,23 @@ def so_ticket_echo(rule: Any, exchange: Exchange) -> Any:
 @only_request_object
 def so_amount_echo(rule: Any, exchange: Exchange) -> Any:
     """SO-AMOUNT-ECHO: passes if an accepted order's data.amount equals the request's orderAmount
-    (as decimals, or as doubles: the table types both double), fails if it differs or is missing, does
-    not apply if the order was not accepted or the request's orderAmount is not a number."""
+    (as decimals, or as doubles: the table types both double), or, for an orderAmount finer than a
+    cent, is it to the cent by any rounding (the seed says nothing of sub-cent amounts: a wallet
+    debits cents); fails if it differs or is missing, does not apply if the order was not accepted
+    or the request's orderAmount is not a number."""
     sent = exchange.request_body.get("orderAmount")
     if json_number(sent) is None:
         return NOT_APPLICABLE
     got = exchange.json["data"].get("amount")
-    if not same_number(got, sent):
+    if not same_number(got, sent) and not _to_the_cent(json_number(got), json_number(sent)):
         raise RuleFailure(rule, f"data.amount is not the request's orderAmount {sent}", received=got)
     return None
+
+
+def _to_the_cent(got: Decimal | None, sent: Decimal) -> bool:
+    """``got`` is ``sent`` (finer than a cent) in whole cents, rounded one way or the other."""
+    cent = Decimal("0.01")
+    return got is not None and sent % cent != 0 and got % cent == 0 and abs(got - sent) < cent
 
 
 @response_check
