@@ -134,6 +134,7 @@ def test_markdown_lists_every_rule_failures_first_with_curl(tmp_path, mixed_run,
     assert f"{COMMAND} --api {API} --seed 424242" in md
     section = md[md.index(f"## {API}"):]
     assert section.index("### FAIL SO-TICKET-ECHO") < section.index("| SO-SCHEMA | MUST | PASS")
+    assert "### WARNING SO-REPEAT (SHOULD)" in section and "### FAIL SO-REPEAT" not in section
     assert "HTTP 200" in section and "the target has no provider-state hook" in section
     assert "start one with `orderproof serve`" in section, "how to replay against the embedded reference"
 

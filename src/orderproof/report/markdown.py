@@ -145,7 +145,7 @@ def _failure_markdown(rule: dict[str, Any], target: str = "") -> list[str]:
     evidence = rule["evidence"]
     kind = "failed" if rule["level"] == "MUST" else "failed (SHOULD: a warning)"
     lines = [
-        f"### FAIL {rule['rule_id']} ({rule['level']}): {rule['title']}",
+        f"### {'FAIL' if rule['level'] == 'MUST' else 'WARNING'} {rule['rule_id']} ({rule['level']}): {rule['title']}",
         "",
         f"{rule['rule_id']} {kind}: {evidence['message']}",
         "",
