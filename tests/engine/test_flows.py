@@ -7,10 +7,17 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from orderproof.checks.base import FLOW_CHECKS, NotVerified, RuleFailure
+from orderproof.checks.base import (
+    FLOW_CHECKS,
+    NOT_APPLICABLE,
+    RESPONSE_CHECKS,
+    NotVerified,
+    RuleFailure,
+)
 from orderproof.core.profiles import hypothesis_settings
 from orderproof.core.results import Verdict
 from orderproof.engine.flows import RuleFlow, dumps_exact, encode_body, verify_flow
+from orderproof.engine.responses import verify_response
 from orderproof.engine.scene import Scene
 
 
@@ -126,3 +133,17 @@ def test_a_refusal_of_one_situation_by_a_target_that_takes_the_credentials_is_ju
     result = verify_flow(context, rule)
     assert result.verdict is Verdict.FAIL and result.reason == "the situation was refused with 403"
     assert context.credentials == {"voucher-order": None} and seen.count(False) == 1   # one control, taken
+
+
+def test_a_response_rule_that_applies_only_to_what_flows_sent_passes_on_it(make_context, monkeypatch):
+    def scenarios_only(rule, exchange):
+        return None if exchange.mode is None else NOT_APPLICABLE
+
+    unflowed, context = make_context(), make_context()
+    echo = context.catalogue.rule("VO-ECHO")
+    monkeypatch.setitem(RESPONSE_CHECKS, echo.check, scenarios_only)
+    assert verify_response(unflowed, echo).verdict is Verdict.NOT_VERIFIED     # no flow ran: nothing applied
+    assert verify_flow(context, context.catalogue.rule("VO-REFUSED-ISSUES-NOTHING")).verdict is Verdict.PASS
+    result = verify_response(context, echo)
+    assert result.verdict is Verdict.PASS and result.applicable == context.flow_applied["VO-ECHO"][0] > 0
+    assert result.sample["request"]

@@ -94,6 +94,7 @@ class RunContext:
         self.foreign: dict[str, Any] = {}                              # by API: its probe's verdict
         self.credentials: dict[str, str | None] = {}                   # by API: why the target refuses the suite's credentials (flows)
         self.flow_observations: dict[str, Observation] = {}            # response rule id -> a failure seen in a flow
+        self.flow_applied: dict[str, tuple[int, Exchange]] = {}        # response rule id -> (exchanges of flows it applied to, the first)
         self.selected: list[Rule] | None = None       # the rules the session runs (None: all); their pools are drawn first
         self.primed = False                           # the selected rules' pools are made (engine.pools)
 

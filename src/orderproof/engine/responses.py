@@ -279,6 +279,9 @@ def verify_response(ctx: RunContext, rule: Rule) -> RuleResult:
     flow_seen = ctx.flow_observations.get(rule.id)
     if flow_seen is not None:
         return fail(ctx, rule, flow_seen, cases=cases, applicable=applicable + 1)
+    in_flows, flow_sample = ctx.flow_applied.get(rule.id, (0, None))
+    if applicable == 0 and in_flows:        # judged on what the flows sent, and passed there
+        return passed(ctx, rule, flow_sample, cases=cases + in_flows, applicable=in_flows)
     if applicable == 0:
         if seen.budget_exhausted:
             return result(rule, Verdict.NOT_VERIFIED, BUDGET, cases=cases)
@@ -352,6 +355,11 @@ def observe(ctx: RunContext, flow_rule: Rule, exchange: Exchange, draws: list[di
             continue
         finally:
             ctx.conventions.origin = flow_origin
+        if outcome is NOT_APPLICABLE:
+            continue
+        with ctx.lock:
+            count, sample = ctx.flow_applied.get(rule.id, (0, exchange))
+            ctx.flow_applied[rule.id] = (count + 1, sample)
         if isinstance(outcome, RuleFailure):
             trace = with_prelude(trace, outcome)
             with ctx.lock:
