@@ -720,6 +720,11 @@ _BET_PLACEMENT = [
               "an X-Idempotency-Key reused with another body gets the first answer again and places nothing: the "
               "key wins over the body (convention bet-placement.key-reuse, replay)",
               {"bp_same_request": lambda stored, fingerprint: True}),
+    Variation("bp-key-any-string", BP,
+              "any non-empty X-Idempotency-Key is a key (\"null\", \"{}\", \"0.5\"), kept as sent: the seed says the "
+              "caller sends a UUID, not that the service refuses other strings; a key seen before (in this run or an "
+              "earlier one) is a repeat",
+              {"bp_idempotency_key": lambda key: key}, warns=("BP-KEY-REQUIRED",)),
     Variation("bp-key-optional", BP,
               "a request without X-Idempotency-Key is accepted and processed once, without idempotency. Warns on "
               "BP-KEY-REQUIRED: refusing it is IETF practice (a SHOULD), the seed only describes the caller",
