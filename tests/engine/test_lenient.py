@@ -69,6 +69,8 @@ def test_fields_the_sportsbook_sample_leaves_out_are_not_essential_and_a_missing
     body["betList"] = [{key: value for key, value in bet.items() if key not in ("num", "cnt", "comboId")}
                        for bet in body["betList"]]            # nor num and cnt in its bet
     assert clearly_invalid("sportsbook-order", "application/json", json.dumps(body)) is None
+    body["betList"][0]["comboItems"] = [{"OptionIds": [1]}, {"SubComboId": 2}]   # the seed has only a sample of one
+    assert clearly_invalid("sportsbook-order", "application/json", json.dumps(body)) is None
     body["betList"][0].pop("oddsEuro")
     # the bet may be null (a list item), but the error is the bet's own, not "... is not a null"
     assert clearly_invalid("sportsbook-order", "application/json", json.dumps(body)) == \
