@@ -549,6 +549,20 @@ def test_progress_plain_lines_when_not_live():
     assert "\r" not in stream.getvalue()
 
 
+def test_progress_cuts_a_long_reason_at_a_word_after_masking_it():
+    stream = io.StringIO()
+    masking.reset_registry().add(LEAKED)
+    progress = Progress(stream, live=False)
+    event = {"api": API, "rule_id": "SO-REPEAT", "level": "SHOULD", "title": "t", "index": 1, "total": 1}
+    progress("rule-end", {**event, "verdict": Verdict.FAIL, "duration_s": 0.25,
+                          "reason": "the convention " * 19 + LEAKED + " followed"})   # the secret across 300
+    progress("rule-end", {**event, "verdict": Verdict.FAIL, "duration_s": 0.25, "reason": "the convention " * 30})
+    progress.close()
+    first, second = (" ".join(line.split()) for line in stream.getvalue().split("[1/1]")[1:])
+    assert first.endswith("the convention *** followed") and LEAKED[:4] not in first
+    assert second.endswith(("the ...", "convention ...")) and len(second) < 340
+
+
 def test_progress_of_several_processes_names_the_api_on_each_line(monkeypatch):
     monkeypatch.setenv("COLUMNS", "100")
     stream = io.StringIO()

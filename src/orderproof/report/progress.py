@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import textwrap
 import threading
 import time
 from typing import Any, TextIO
@@ -20,6 +21,7 @@ from orderproof.report.terminal import width_of, wrap
 __all__ = ["Progress", "interactive"]
 
 BAR_WIDTH = 24
+REASON_WIDTH = 300             # a verdict's reason in the run's log, cut at a word (certificate.md has it whole)
 TICK_S = 1.0                   # how often the status line's timer is redrawn during a rule
 
 
@@ -117,7 +119,7 @@ class Progress:
         line = f"{self._position(data)} {api}{data.get('rule_id', '?')} {data.get('level', '')} {verdict}{took}"
         reason = data.get("reason")
         if verdict != "PASS" and reason:
-            line += f": {' '.join(str(reason).split())[:300]}"
+            line += f": {textwrap.shorten(masking.mask_text(str(reason)), REASON_WIDTH, placeholder=' ...')}"
         if self.live and verdict == "PASS":
             return                                 # the status line moves on; passes are in the table
         self._print("\n".join(wrap(line, width_of(self.stream), indent="      ", first="  ")))
