@@ -226,3 +226,14 @@ def test_a_huge_response_body_is_cut(tmp_path, secrets):
     assert (tmp_path / certificate.CERTIFICATE_JSON).stat().st_size < 100_000
     body = json.loads((tmp_path / certificate.CERTIFICATE_JSON).read_text())["rules"][0]["evidence"]["response"]["body"]
     assert body.endswith("[cut: 10000000 characters in all]")
+
+
+def test_a_failure_with_no_http_answer_says_so_not_http_0(tmp_path):
+    dropped = rule_result("SO-NO-5XX", Verdict.FAIL, reason="the connection was dropped", evidence=Evidence(
+        message="no answer", request={"method": "POST", "url": "http://127.0.0.1:8000/order", "headers": {},
+                                      "body": {"orderAmount": 1}},
+        response={"status": 0, "headers": {}, "body": "", "error": "the connection was closed without an answer"},
+        curl="curl -X POST http://127.0.0.1:8000/order"))
+    certificate.write_certificate(certificate.build_certificate(make_run([dropped]), command=COMMAND), tmp_path)
+    md = (tmp_path / certificate.CERTIFICATE_MD).read_text()
+    assert "Response: none (the connection was closed without an answer)" in md and "HTTP 0" not in md

@@ -163,7 +163,10 @@ def _failure_markdown(rule: dict[str, Any], target: str = "") -> list[str]:
         lines += ["No single failing request was recorded for this rule.", ""]
     response = evidence["response"]
     if response:
-        lines += [f"Response: HTTP {response.get('status', '?')}", ""]
+        if response.get("error"):           # no HTTP answer at all (status 0 in certificate.json)
+            lines += [f"Response: none ({response['error']})", ""]
+        else:
+            lines += [f"Response: HTTP {response.get('status', '?')}", ""]
         if response.get("body"):
             lines += [_fence(response["body"]), ""]
     replay = evidence["replay"]
