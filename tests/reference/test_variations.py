@@ -69,9 +69,9 @@ def test_variation_names_are_not_fault_names():
 
 def test_the_variations_that_warn_are_these():
     assert {name: v.warns for name, v in VARIATIONS.items() if v.warns} == {
+        "bp-key-any-string": ("BP-KEY-REQUIRED",),
         "bp-key-optional": ("BP-KEY-REQUIRED",),
         "bp-repeat-409": ("BP-IDEMPOTENT-REPLAY",),
-        "to-reject-mixed": ("TO-NEGATIVE",),
         "to-invalid-problem-details": ("TO-NEGATIVE",),
     }
 
@@ -699,6 +699,17 @@ def test_bp_key_reuse_replay(reference_factory):
     first = ref.bet(player, make_slip(player), key=key)
     other = ref.bet(player, make_slip(player, bet_details(stake=7)), key=key)
     assert (other.status_code, other.content) == (first.status_code, first.content)
+    assert len(ref.snapshot(player["userId"])["bets"]) == 1
+
+
+def test_bp_key_any_string(reference_factory):
+    ref = varied(reference_factory, "bp-key-any-string")
+    player = ref.player()
+    slip = make_slip(player)
+    first, repeat = ref.bet(player, slip, key="null"), ref.bet(player, slip, key="null")
+    assert first.json()["status"] == "PLACED" and repeat.content == first.content    # "null" is a key like another
+    other = ref.bet(player, make_slip(player), key="null")
+    assert other.status_code == 422                                                  # reused with another body
     assert len(ref.snapshot(player["userId"])["bets"]) == 1
 
 

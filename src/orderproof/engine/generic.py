@@ -66,10 +66,11 @@ def credentials_broken(exchange: Exchange) -> bool:
 
 def negative_rejected(rule: Any, exchange: Exchange) -> Any:
     """<P>-NEGATIVE: passes if a clearly invalid request (its body breaks the lenient schema, or it
-    lacks valid credentials of a scheme its API's seed states) is refused in the API's own way (its adapter's ``outcome``, under the
-    run's rejection convention); fails if it is accepted, answered with a 5xx or with a body that is
-    not the API's; does not apply to positive cases or to negative cases a correct service may
-    accept (``"3500"`` for an integer, a missing optional header, ...)."""
+    lacks valid credentials of a scheme its API's seed states) is refused in the API's own way (its
+    adapter's ``outcome``: any of its rejection convention's options, unless the target pins one);
+    fails if it is accepted, answered with a 5xx or with a body that is not the API's; does not apply
+    to positive cases or to negative cases a correct service may accept (``"3500"`` for an integer, a
+    missing optional header, ...)."""
     if exchange.mode != "negative":
         return NOT_APPLICABLE
     why = clearly_invalid(exchange.api, exchange.media_type, exchange.request_text)
@@ -79,8 +80,9 @@ def negative_rejected(rule: Any, exchange: Exchange) -> Any:
         return NOT_APPLICABLE
     result = registry.get(exchange.api).outcome(exchange)
     if result.refused:
-        if result.convention:
-            book_of(exchange).observe(rule.id, result.convention, result.option, describe(exchange))
+        book = book_of(exchange)
+        if result.convention in book.pinned:    # the target's own declaration holds its refusals; else any way
+            book.observe(rule.id, result.convention, result.option, describe(exchange))
         return None
     if result.accepted:
         raise RuleFailure(rule, f"a clearly invalid request was accepted ({why})",

@@ -231,10 +231,9 @@ _TRAVEL_ORDER = [
               {"travel_check_repeats": refuse_repeated_pnr}),
     Variation("to-reject-mixed", TO,
               "business refusals (unknown member, totals that do not add up) are answered at HTTP 200 and a body "
-              "that cannot be read at HTTP 400, both in the envelope: the page documents no HTTP status (the "
-              "refusals of valid orders keep to one way, TO-REJECTION-STYLE; TO-NEGATIVE, a SHOULD, sees both ways)",
-              {"travel_rejection_status": business_refusals_at_200},
-              warns=("TO-NEGATIVE",)),
+              "that cannot be read at HTTP 400, both in the envelope: the page documents no HTTP status, and the "
+              "refusals of valid orders keep to one way (TO-REJECTION-STYLE)",
+              {"travel_rejection_status": business_refusals_at_200}),
     Variation("to-invalid-problem-details", TO,
               "a body that cannot be read or bound is answered by the framework: HTTP 400 application/problem+json "
               "(ASP.NET Core's default), not the envelope; the page documents no validation (TO-NEGATIVE, a "

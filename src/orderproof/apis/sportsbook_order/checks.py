@@ -78,9 +78,8 @@ def so_envelope(rule: Any, exchange: Exchange) -> Any:
     an answer at HTTP 4xx to any other request (a negative case, an edge number, a positive case
     drawn without fixtures, an order in the request sample's string and null forms) that is not
     the envelope is left to SO-NEGATIVE (SHOULD). How rejections are
-    answered (HTTP 4xx or HTTP 200) is judged per answer, not across the run (SO-NEGATIVE observes
-    the convention sportsbook-order.rejection), unless the target pins that convention: then a
-    refusal in the other form fails. Does not apply to a server error (SO-NO-5XX's) or
+    answered (HTTP 4xx or HTTP 200, convention sportsbook-order.rejection) is judged per answer, not
+    across the run, unless the target pins that convention: then a refusal in the other form fails. Does not apply to a server error (SO-NO-5XX's) or
     another method."""
     if exchange.status >= 500:
         return NOT_APPLICABLE
