@@ -48,6 +48,7 @@ class ConventionBook:
         self.conventions = dict(conventions or {})
         self.pinned = dict(pinned or {})
         self._states: dict[str, _State] = {}
+        self._noted: dict[str, dict[str, str]] = {}     # name -> option -> first evidence (not held to one)
         self._lock = threading.Lock()
         self.origin: Any = None      # set by the engine: where the answers being judged come from
 
@@ -84,6 +85,16 @@ class ConventionBook:
                 if option in left and option not in state.origins and self.origin is not None:
                     state.origins[option] = self.origin
             state.candidates = left
+
+    def note(self, rule_id: str, name: str, option: str, evidence: str = "") -> None:
+        """An answer followed ``option`` of ``name`` where the run is not held to one option (a
+        refusal no rule asks to be consistent): recorded for the certificate, or held to the pin when
+        the target pins one (:meth:`observe`)."""
+        if name in self.pinned:
+            self.observe(rule_id, name, option, evidence)
+            return
+        with self._lock:
+            self._noted.setdefault(name, {}).setdefault(option, evidence)
 
     def _contradiction(self, rule_id: str, name: str, shown: tuple[str, ...], state: _State,
                        evidence: str) -> RuleFailure:
@@ -137,8 +148,8 @@ class ConventionBook:
                     "title": convention.title,
                     "options": list(convention.option_ids),
                     "pinned": self.pinned.get(name),
-                    "observed": list(state.candidates) if state is not None else [],
-                    "evidence": dict(state.first) if state is not None else {},
+                    "observed": list(state.candidates) if state is not None else list(self._noted.get(name, {})),
+                    "evidence": dict(state.first) if state is not None else dict(self._noted.get(name, {})),
                 })
         return rows
 

@@ -80,9 +80,8 @@ def negative_rejected(rule: Any, exchange: Exchange) -> Any:
         return NOT_APPLICABLE
     result = registry.get(exchange.api).outcome(exchange)
     if result.refused:
-        book = book_of(exchange)
-        if result.convention in book.pinned:    # the target's own declaration holds its refusals; else any way
-            book.observe(rule.id, result.convention, result.option, describe(exchange))
+        if result.convention:          # any option, unless the target pins its own
+            book_of(exchange).note(rule.id, result.convention, result.option, describe(exchange))
         return None
     if result.accepted:
         raise RuleFailure(rule, f"a clearly invalid request was accepted ({why})",

@@ -93,9 +93,8 @@ def so_envelope(rule: Any, exchange: Exchange) -> Any:
     if body["code"] == 200 and not result.accepted:
         raise RuleFailure(rule, f"HTTP {exchange.status} carries code 200 (success)", received=shown(exchange),
                           documented="code 200 is the success sample's; a refusal carries another code")
-    book = book_of(exchange)
-    if result.refused and result.convention in book.pinned:     # the target's own declaration, when it made one
-        book.observe(rule, result.convention, result.option, describe(exchange))
+    if result.refused and result.convention:      # held to the target's own declaration, when it made one
+        book_of(exchange).note(rule, result.convention, result.option, describe(exchange))
     return None
 
 
