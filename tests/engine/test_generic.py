@@ -2,12 +2,14 @@
 <P>-POSITIVE. (The answer outcomes they read are tested in tests/checks/test_outcomes.py, the registry
 invariants every check keeps in tests/checks/test_base.py.)"""
 
+import dataclasses
+
 import pytest
 import schemathesis.checks
 
 from orderproof import registry
 from orderproof.catalogue import load_catalogue
-from orderproof.checks.base import NOT_APPLICABLE
+from orderproof.checks.base import NOT_APPLICABLE, RuleFailure
 from orderproof.checks.conventions import ConventionBook
 from orderproof.engine.generic import (
     CHECKS,
@@ -18,6 +20,7 @@ from orderproof.engine.generic import (
     positive_accepted,
     schema_applies,
 )
+from orderproof.engine.responses import judge
 from tests.apis.fakes import assert_fails, exchange, rule
 
 
@@ -156,3 +159,17 @@ def test_schema_leaves_server_errors_and_successes_to_negative_cases_to_their_ow
     assert not schema_applies(exchange("bet-placement", 500, {}))
     assert not schema_applies(exchange("bet-placement", 200, {}, mode="negative"))
     assert schema_applies(exchange("bet-placement", 200, {}, mode="positive"))
+
+
+def test_a_framework_answers_a_request_no_api_reads_its_own_way():
+    html = "<html><body><pre>SyntaxError: Unexpected end of JSON input</pre></body></html>"
+    for text in ("{", None):                         # a body that is not JSON, no body at all
+        ex = dataclasses.replace(negative("bet-placement", 400, html, None), request_text=text)
+        assert negative_rejected(rule("BP-NEGATIVE"), ex) is None
+        assert judge(rule("BP-ERROR-SHAPE"), ex) is NOT_APPLICABLE
+        assert isinstance(judge(rule("BP-NO-5XX"), dataclasses.replace(ex, status=500, extra={})), RuleFailure)
+    accepted = dataclasses.replace(negative("bet-placement", 200, {"status": "PLACED"}, None), request_text="{")
+    assert_fails("BP-NEGATIVE", negative_rejected, accepted)              # taking it is still a failure
+    readable = negative("bet-placement", 400, html, {**VALID_SLIP, "bets": "none"})
+    assert_fails("BP-NEGATIVE", negative_rejected, readable)              # JSON of the wrong kind: the API's to answer
+    assert isinstance(judge(rule("BP-ERROR-SHAPE"), readable), RuleFailure)

@@ -330,6 +330,18 @@ def test_ticket_403_empty(reference_factory):
     assert ref.snapshot(player["userId"])["tickets"] == []
 
 
+def test_ticket_unreadable_html_400(reference_factory):
+    ref = varied(reference_factory, "ticket-unreadable-html-400")
+    player, betcard, event = ticket_scene(ref)
+    for response in (ref.jackpot(player, None, raw=b"{"), ref.superbet(player, None, raw=b"")):
+        assert response.status_code == 400 and response.headers["content-type"].startswith("text/html")
+        assert b"SyntaxError" in response.content
+    body = jackpot_request(player, betcard)
+    del body["currency"]
+    assert ref.jackpot(player, body).status_code == 422              # a readable body: the API's own 422
+    assert ref.snapshot(player["userId"])["tickets"] == []
+
+
 def test_ticket_422_own_body(reference_factory):
     ref = varied(reference_factory, "ticket-422-own-body")
     player, betcard, event = ticket_scene(ref)

@@ -5,10 +5,15 @@ adapter names; integers are bounded for generation."""
 from __future__ import annotations
 
 import pytest
+import requests
+import schemathesis
 from openapi_spec_validator import validate
+from schemathesis.core.transport import Response
+from schemathesis.errors import FailureGroup
 
 from orderproof import registry
 from orderproof.core.paths import PROVIDER_STATES_PATH
+from orderproof.engine.generic import SCHEMA_CHECKS
 
 from .seed_samples import (
     errors,
@@ -169,3 +174,26 @@ def test_provider_state_answer_examples_fit_their_state_answer(example, answer):
     others = {"OperatorAnswer", "PlayerAnswer", "EventAnswer", "BetcardAnswer", "SnapshotAnswer"}
     if value:
         assert all(errors(spec, f"/components/schemas/{other}", value) for other in others - {answer})
+
+
+def _schema_failures(slug: str, status: int, content_type: str, body: bytes) -> list[str]:
+    """What Schemathesis' response checks (<P>-SCHEMA's) say of this answer to the API's operation."""
+    spec = schemathesis.openapi.from_path(str(registry.get(slug).spec_path))
+    operation = next(iter(spec.get_all_operations())).ok()
+    prepared = requests.Request("POST", "http://target.test" + operation.path).prepare()
+    response = Response(status_code=status, headers={"content-type": [content_type]}, content=body,
+                        request=prepared, elapsed=0.01, verify=False)
+    try:
+        operation.Case(body={}).validate_response(response, checks=list(SCHEMA_CHECKS))
+    except FailureGroup as group:
+        return [str(exc) for exc in group.exceptions]
+    return []
+
+
+def test_a_superbet_400_may_come_in_any_media_type_and_a_jackpot_400_is_json():
+    """The superbet page says nothing of a request it cannot read (a Go service's http.Error answers
+    text/plain); the jackpot page asks for an error code in a 400's body."""
+    go = b"json: cannot unmarshal object into Go struct field Request.type of type string"
+    assert _schema_failures("superbet-reserve", 400, "text/plain; charset=utf-8", go) == []
+    assert any("Content-Type" in failure for failure in
+               _schema_failures("jackpot-ticket", 400, "text/plain; charset=utf-8", go))

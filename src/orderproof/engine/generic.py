@@ -24,7 +24,7 @@ from orderproof.checks.base import GENERIC_RULES, NOT_APPLICABLE, Exchange, Rule
 from orderproof.checks.conventions import book_of
 from orderproof.checks.outcomes import describe
 from orderproof.engine.generation import documented_only
-from orderproof.engine.lenient import clearly_invalid
+from orderproof.engine.lenient import clearly_invalid, unreadable
 
 __all__ = ["CHECKS", "GENERIC", "SCHEMA_CHECKS", "credentials_broken", "negative_rejected", "no_server_error",
            "positive_accepted", "schema_applies"]
@@ -78,6 +78,8 @@ def negative_rejected(rule: Any, exchange: Exchange) -> Any:
         why = "the request carries no valid credentials"
     if why is None:
         return NOT_APPLICABLE
+    if 400 <= exchange.status < 500 and unreadable(exchange.api, exchange.media_type, exchange.request_text):
+        return None        # no API reads it: its framework refuses it, in the framework's own way
     result = registry.get(exchange.api).outcome(exchange)
     if result.refused:
         if result.convention:          # any option, unless the target pins its own

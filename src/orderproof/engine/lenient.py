@@ -33,7 +33,7 @@ import jsonschema
 from orderproof import registry
 from orderproof.core.paths import load_yaml
 
-__all__ = ["clearly_invalid", "lenient_schema"]
+__all__ = ["clearly_invalid", "lenient_schema", "unreadable"]
 
 _NUMBER_TEXT = r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$"
 _INTEGER_TEXT = r"^\s*[-+]?\d+(\.0*)?\s*$"
@@ -161,19 +161,31 @@ def _body_required(slug: str) -> bool:
     return bool((operation.get("requestBody") or {}).get("required"))
 
 
+def unreadable(slug: str, media_type: str | None, text: str | None) -> str | None:
+    """Why no API reads this request at all (no body where one is required, a JSON body that does
+    not parse), or None. A framework answers such a request before the API sees it, its own way."""
+    if text is None or text == "":
+        return "the request has no body" if _body_required(slug) else None
+    media = (media_type or "application/json").lower()
+    if "json" in media:
+        try:
+            json.loads(text)
+        except ValueError:
+            return "the body is not JSON"
+    return None
+
+
 def clearly_invalid(slug: str, media_type: str | None, text: str | None) -> str | None:
     """Why the body sent is invalid under every reasonable reading of the spec, or None when a
     correct service may accept it. Media types other than JSON and forms are not judged (None)."""
-    if text is None or text == "":
-        return "the request has no body" if _body_required(slug) else None
+    why = unreadable(slug, media_type, text)
+    if why is not None or not text:
+        return why
     media = (media_type or "application/json").lower()
     if media == "application/x-www-form-urlencoded":
         body: Any = dict(parse_qsl(text, keep_blank_values=True))
     elif "json" in media:
-        try:
-            body = json.loads(text)
-        except ValueError:
-            return "the body is not JSON"
+        body = json.loads(text)
     else:
         return None
     validator = _validator(slug, media if media in ("application/x-www-form-urlencoded",) else "application/json")

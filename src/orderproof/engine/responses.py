@@ -54,6 +54,7 @@ from orderproof.engine.generation import (
     schemathesis_response,
     set_path,
 )
+from orderproof.engine.lenient import unreadable
 from orderproof.engine.scene import Scene
 from orderproof.engine.trace import RecordingDraw, encode
 from orderproof.engine.transport import BudgetExhausted, Unsendable
@@ -70,7 +71,14 @@ class _NoErrorReply:
 _NO_ERROR = _NoErrorReply()
 
 
-_JUDGE_REPEATS = ("no_server_error", "negative_rejected")
+_ANY_REQUEST = ("no_server_error", "negative_rejected")     # what judges a repeat's or an unreadable request's answer
+
+
+def _read_by_no_api(exchange: Exchange) -> bool:
+    """The request is one no API reads (:func:`lenient.unreadable`): its framework answers it."""
+    if "unreadable" not in exchange.extra:
+        exchange.extra["unreadable"] = unreadable(exchange.api, exchange.media_type, exchange.request_text) is not None
+    return exchange.extra["unreadable"]
 
 
 def judge(rule: Rule, exchange: Exchange, case: Any = None, reply: Any = _NO_ERROR) -> Any:
@@ -78,8 +86,9 @@ def judge(rule: Rule, exchange: Exchange, case: Any = None, reply: Any = _NO_ERR
     ``case`` (the Schemathesis case, when there is one) lets <P>-SCHEMA use Schemathesis' checks.
     A case whose fresh header (an idempotency key) is the part Schemathesis broke carries the same key
     in every run: a long-lived service may answer it as a repeat (a replay, a key-reuse refusal), so
-    only <P>-NO-5XX and <P>-NEGATIVE judge it (the idempotency rules judge repeats)."""
-    if exchange.extra.get("maybe_repeat") and rule.check not in _JUDGE_REPEATS:
+    only <P>-NO-5XX and <P>-NEGATIVE judge it (the idempotency rules judge repeats). So it is with a
+    request no API reads (no body, a body that is not JSON): a framework answers it its own way."""
+    if rule.check not in _ANY_REQUEST and (exchange.extra.get("maybe_repeat") or _read_by_no_api(exchange)):
         return NOT_APPLICABLE
     if rule.check in generic.GENERIC:
         return _judge_generic(rule, exchange, case, reply)

@@ -249,6 +249,18 @@ def forbidden_empty() -> Response:
     return Response(b"", status_code=403)
 
 
+EXPRESS_SYNTAX_ERROR = (b'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>Error</title>\n'
+                        b"</head>\n<body>\n<pre>SyntaxError: Unexpected end of JSON input</pre>\n</body>\n</html>\n")
+
+
+def express_html_for_unreadable(details: list[dict[str, Any]]) -> Response:
+    """Express' own HTML 400 page for a body that is not JSON (express.json() throws before any route
+    runs); the API's 422 for the rest."""
+    if any(detail.get("type") == "json_invalid" for detail in details):
+        return Response(EXPRESS_SYNTAX_ERROR, status_code=400, media_type="text/html; charset=utf-8")
+    return te.validation_response(details)
+
+
 def validation_own_body(details: list[dict[str, Any]]) -> Response:
     """422 in the service's own {code, message} shape, naming the first problems."""
     where = ["/".join(str(part) for part in detail["loc"]) + f": {detail['msg']}" for detail in details[:3]]
@@ -401,6 +413,11 @@ _TICKET_ENGINE = [
     Variation("ticket-403-empty", TICKETS,
               "403 (bad signature, unknown player token) is answered with an empty body: the pages give no 403 body",
               {"ticket_forbidden_response": forbidden_empty}),
+    Variation("ticket-unreadable-html-400", TICKETS,
+              "a body that is not JSON (or none) is answered by the web framework before the API sees it: Express' "
+              "HTML 400 page \"SyntaxError: Unexpected end of JSON input\"; the pages document the API's answers, "
+              "not those to a request no API reads",
+              {"ticket_validation_response": express_html_for_unreadable}),
     Variation("ticket-422-own-body", TICKETS,
               "422 is answered as {\"code\": 422, \"message\": ...} instead of the framework's {\"detail\": [...]}: "
               "the pages give no 422 body",
