@@ -16,7 +16,7 @@ from orderproof.checks.bodies import draw_cents, money_number
 from orderproof.checks.outcomes import Outcome
 
 from . import answers, checks  # noqa: F401  checks: registers the API's checks
-from .orders import fresh_identifiers
+from .orders import fresh_identifiers, has_product_line, local_line
 
 __all__ = ["TravelOrder", "api"]
 
@@ -64,7 +64,8 @@ class TravelOrder(ApiAdapter):
     def overlay(self, body: dict[str, Any], scene: Any, player: Mapping[str, Any], draw: Draw,
                 fixtures: Mapping[str, Any]) -> dict[str, Any]:
         """The member's order: tame numbers and dates, fresh identifiers (docno, PNRs, coupons, ...:
-        orders.IDENTIFIERS), a platform of the page's "PC/Mobile", local travel totals that add up."""
+        orders.IDENTIFIERS), a platform of the page's "PC/Mobile", local travel totals that add up, and
+        at least one product line (a service may refuse an order with nothing in it)."""
         memberid = player["memberid"]
         body = {**fresh_identifiers(tame(body), lambda: str(scene.big_id())),
                 "memberid": int(memberid) if str(memberid).isdigit() else memberid,
@@ -73,6 +74,8 @@ class TravelOrder(ApiAdapter):
         if isinstance(routines, list):
             body["localtravelroutine"] = [self._consistent(routine, draw) if isinstance(routine, dict) else routine
                                           for routine in routines]
+        if not has_product_line(body):
+            body["localtravelroutine"] = [local_line(draw, lambda: str(scene.big_id()))]
         return body
 
     @staticmethod

@@ -26,7 +26,7 @@ from orderproof.checks.outcomes import describe
 from orderproof.checks.snapshots import body_of
 
 from .answers import outcome
-from .orders import fresh_identifiers, has_product_line, local_line
+from .orders import fresh_identifiers
 
 ENVELOPE = '{"data": {"docno": ..., "orderno": ...}, "code": 100 for success (any other code: a refusal), "message": ...}'
 
@@ -112,16 +112,6 @@ def _fresh(flow: Flow, body: Any) -> Any:
     return fresh_identifiers(copy.deepcopy(body), flow.fresh_id)
 
 
-def valid_order(flow: Flow, player: Any) -> dict[str, Any]:
-    """A valid order of ``player`` (a JSON body) with at least one product line: a local experience
-    whose total adds up is added when the generated order has none (a service may refuse an order
-    with nothing in it, and the comparisons need orders a service accepts)."""
-    body = flow.valid_body(player)
-    if not has_product_line(body):
-        body["localtravelroutine"] = [local_line(flow.draw, flow.fresh_id)]
-    return body
-
-
 def same_outcome(rule: Any, flow: Flow, sent: list[tuple[str, Any, str]], documented: str | None = None) -> Any:
     """Send each (label, body, media type) and demand one outcome for all: all accepted, or all
     refused with the same code. NOT_APPLICABLE when all were refused alike (nothing was shown)."""
@@ -142,7 +132,7 @@ def to_media(rule: Any, flow: Flow) -> Any:
     not the envelope, does not apply when both were refused alike (the order's own content decided).
     Needs provider states (a member)."""
     player = flow.setup("a player exists")
-    body = valid_order(flow, player)
+    body = flow.valid_body(player)        # with a product line (the adapter's overlay)
     first = flow.draw(st.sampled_from(["application/json", "text/json"]), "media type sent first")
     second = "text/json" if first == "application/json" else "application/json"
     return same_outcome(rule, flow, [(first, body, first), (second, body, second)])
@@ -191,7 +181,7 @@ def to_dates(rule: Any, flow: Flow) -> Any:
     seconds; fails if the outcomes differ (the format was refused); does not apply when both were
     refused alike. Needs provider states (a member)."""
     player = flow.setup("a player exists")
-    body = valid_order(flow, player)
+    body = flow.valid_body(player)        # with a product line (the adapter's overlay)
     body["createdate"] = flow.draw(dotnet_dates(min_digits=7), "createdate")
     if isinstance(body.get("paymentinfo"), dict):
         body["paymentinfo"]["createdate"] = flow.draw(dotnet_dates(), "paymentinfo.createdate")
