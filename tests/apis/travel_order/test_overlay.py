@@ -2,6 +2,7 @@
 a platform of the page's "PC/Mobile"."""
 
 import itertools
+from decimal import Decimal
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -40,6 +41,7 @@ def test_overlay_gives_an_order_with_nothing_in_it_a_product_line(data):
     order = api.overlay({"memberid": 3, "farerouteing": [], "localtravelroutine": None}, Scene(),
                         {"memberid": "100001"}, draw, {})
     (line,) = order["localtravelroutine"]
-    assert line["totalAmt"] == sum(d["price"] * d["quantity"] for d in line["localTravelDetails"])
+    assert Decimal(str(line["totalAmt"])) == sum(Decimal(str(d["price"])) * d["quantity"]
+                                                 for d in line["localTravelDetails"])
     assert has_product_line(api.overlay(GENERATED, Scene(), {"memberid": "1"}, draw, {}))
     assert api.overlay(GENERATED, Scene(), {"memberid": "1"}, draw, {})["farerouteing"][0]["flightpnr"] != "0"
