@@ -13,6 +13,7 @@ from orderproof.checks.base import (
     RESPONSE_CHECKS,
     NotVerified,
     RuleFailure,
+    each_case,
 )
 from orderproof.core.profiles import hypothesis_settings
 from orderproof.core.results import Verdict
@@ -147,3 +148,21 @@ def test_a_response_rule_that_applies_only_to_what_flows_sent_passes_on_it(make_
     result = verify_response(context, echo)
     assert result.verdict is Verdict.PASS and result.applicable == context.flow_applied["VO-ECHO"][0] > 0
     assert result.sample["request"]
+
+
+def test_the_evidence_of_a_flow_of_several_situations_is_the_request_of_the_one_that_failed(make_context,
+                                                                                          monkeypatch):
+    context = make_context()
+    rule = context.catalogue.rule("VO-REFUSED-ISSUES-NOTHING")
+
+    def two_situations(rule, flow):
+        def case(kind):
+            flow.send(player=flow.setup("a player exists"), headers={"X-Situation": kind})
+            if kind == "first":
+                raise RuleFailure(rule, "the first situation failed")
+        each_case(rule, ("first", "second"), case, flow=flow)
+
+    monkeypatch.setitem(FLOW_CHECKS, rule.check, two_situations)
+    result = verify_flow(context, rule)
+    assert result.verdict is Verdict.FAIL and result.reason == "the first situation failed"
+    assert result.evidence.request["headers"]["x-situation"] == "first"      # not the last request sent

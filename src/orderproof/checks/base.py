@@ -65,6 +65,7 @@ class RuleFailure(AssertionError):
         self.message = message
         self.received = received
         self.documented = documented
+        self.exchange: Any = None       # in a flow of several situations: the last request of the one that failed
         super().__init__(f"[{self.rule_id}] {self.details()}")
 
     def details(self) -> str:
@@ -234,16 +235,21 @@ def flow_check(fn: FlowCheck) -> FlowCheck:
     return _register(FLOW_CHECKS, fn)
 
 
-def each_case(rule: RuleLike | str, cases: Iterable[Any], run: Callable[[Any], Any]) -> None:
+def each_case(rule: RuleLike | str, cases: Iterable[Any], run: Callable[[Any], Any], flow: Any = None) -> None:
     """Run ``run(case)`` for every case and raise one :class:`RuleFailure` naming every case that
     failed (a flow reports every failing situation it found, so a vendor fixes them in one round).
-    A case that cannot be verified does not stop the others; it is raised only when none failed."""
+    A case that cannot be verified does not stop the others; it is raised only when none failed.
+    Given the ``flow``, the failure carries the last request of the first situation that failed (its
+    evidence), not the last request of the scenario."""
     failures: list[tuple[Any, RuleFailure]] = []
     unverified: NotVerified | None = None
     for case in cases:
         try:
             run(case)
         except RuleFailure as failure:
+            sent = getattr(flow, "exchanges", None)
+            if failure.exchange is None and sent:
+                failure.exchange = sent[-1]
             failures.append((case, failure))
         except NotVerified as exc:
             unverified = unverified or exc
@@ -258,7 +264,9 @@ def each_case(rule: RuleLike | str, cases: Iterable[Any], run: Callable[[Any], A
                 lines.append(f"     received:   {failure.received!r}")
             if failure.documented is not None and failure.documented != failures[0][1].documented:
                 lines.append(f"     documented: {failure.documented!r}")
-        raise RuleFailure(rule, "\n".join(lines), documented=failures[0][1].documented)
+        combined = RuleFailure(rule, "\n".join(lines), documented=failures[0][1].documented)
+        combined.exchange = failures[0][1].exchange
+        raise combined
     if unverified is not None:
         raise unverified
 

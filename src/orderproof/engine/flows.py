@@ -291,7 +291,7 @@ def _verify_flow(ctx: RunContext, rule: Rule, refusals: list[Exchange]) -> RuleR
         except NotVerified as exc:
             raise _Unverifiable(str(exc)) from None
         except RuleFailure as failure:
-            last = flow.exchanges[-1] if flow.exchanges else None
+            last = failure.exchange or (flow.exchanges[-1] if flow.exchanges else None)
             steps = tuple(f"{e.method} {e.url} -> " + (f"HTTP {e.status}" if not e.extra.get("error")
                                                         else e.extra["error"]) for e in flow.exchanges)
             trace = with_prelude({"kind": "flow", "draws": flow.draws, "conventions": seen_before}, failure)

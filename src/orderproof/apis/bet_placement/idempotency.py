@@ -91,7 +91,7 @@ def bp_idempotent(rule: Any, flow: Flow) -> None:
                          f"a {kind} slip was repeated with the same key (first: {shown(first, 80)}; "
                          f"repeat: {shown(repeat, 80)})", UNCHANGED)
 
-    each_case(rule, ("PLACED", "FAILURE"), case)
+    each_case(rule, ("PLACED", "FAILURE"), case, flow=flow)
 
 
 @flow_check
@@ -110,7 +110,7 @@ def bp_idempotent_replay(rule: Any, flow: Flow) -> None:
             raise RuleFailure(rule, f"the repeat of a {kind} slip did not get the first response",
                               received=shown(repeat), documented=f"{REPLAY}; first: {shown(first)}")
 
-    each_case(rule, ("PLACED", "FAILURE"), case)
+    each_case(rule, ("PLACED", "FAILURE"), case, flow=flow)
 
 
 @flow_check

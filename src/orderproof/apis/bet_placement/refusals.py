@@ -67,7 +67,7 @@ def bp_funds(rule: Any, flow: Flow) -> None:
     was, or falls by the placed slips' stakes, never below zero, and never pays for both: whether
     placing debits at all is BP-DEBIT's question); fails otherwise, listing both parts; does not apply:
     always applies (needs provider states and snapshots). Every example tries both."""
-    each_case(rule, (_funds_one_slip, _funds_concurrent), lambda part: part(rule, flow))
+    each_case(rule, (_funds_one_slip, _funds_concurrent), lambda part: part(rule, flow), flow=flow)
 
 
 def _funds_one_slip(rule: Any, flow: Flow) -> None:
@@ -217,7 +217,7 @@ def bp_key_required(rule: Any, flow: Flow) -> None:
                               received=shown(exchange))
         assert_unchanged(rule, before, flow.snapshot(player), f"a slip with a {kind} key was rejected", NOTHING_STORED)
 
-    each_case(rule, ("missing", "not a UUID"), case)
+    each_case(rule, ("missing", "not a UUID"), case, flow=flow)
 
 
 # --- users, sessions and the API key ----------------------------------------------------------------------
@@ -228,7 +228,7 @@ def bp_user(rule: Any, flow: Flow) -> None:
     (one way through the run: convention bet-placement.unknown-user) and one for a blocked player 400
     USER_BLOCKED, storing nothing; fails otherwise, listing both; does not apply: always applies
     (needs provider states and snapshots). Every example tries both."""
-    each_case(rule, ("unknown", "blocked"), lambda case: _user_case(rule, flow, case))
+    each_case(rule, ("unknown", "blocked"), lambda case: _user_case(rule, flow, case), flow=flow)
 
 
 def _user_case(rule: Any, flow: Flow, case: str) -> None:
@@ -267,7 +267,8 @@ def bp_auth(rule: Any, flow: Flow) -> None:
     states). Every example tries both."""
     player = bp_player(flow, balance="10000.00")
     each_case(rule, (("bad", "a slip with a wrong X-API-Key"), ("none", "a slip without X-API-Key")),
-              lambda case: _refused(rule, flow, player, case[1], 403, "AUTHENTICATION_FAILED", auth=case[0]))
+              lambda case: _refused(rule, flow, player, case[1], 403, "AUTHENTICATION_FAILED", auth=case[0]),
+              flow=flow)
 
 
 @flow_check
@@ -283,7 +284,7 @@ def bp_session(rule: Any, flow: Flow) -> None:
                      else "a slip with another player's sessionToken")
         _refused(rule, flow, player, situation, 401, "INVALID_SESSION", session_token=token)
 
-    each_case(rule, ("unknown", "another player's"), case)
+    each_case(rule, ("unknown", "another player's"), case, flow=flow)
 
 
 @flow_check
@@ -298,4 +299,4 @@ def bp_session_expired(rule: Any, flow: Flow) -> None:
                                        session_expired_seconds_ago=seconds),
                  f"a slip with a session that expired {words} ago", 401, "INVALID_SESSION")
 
-    each_case(rule, ages, case)
+    each_case(rule, ages, case, flow=flow)

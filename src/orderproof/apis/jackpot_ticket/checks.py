@@ -300,7 +300,7 @@ def jt_odds_diff(rule: Any, flow: Flow) -> None:
     "within" is a one-event betcard moved by at least 0.01 less than odds_diff (within under every
     reading, and still within when the service compares in binary floats, where abs(3.30 - 3.40) <= 0.1
     is false: the exact boundary is not sent)."""
-    each_case(rule, ("beyond", "zero", "within"), lambda case: _odds_diff_case(rule, flow, case))
+    each_case(rule, ("beyond", "zero", "within"), lambda case: _odds_diff_case(rule, flow, case), flow=flow)
 
 
 def _beyond_floor(odds_diff: Decimal, current: Decimal) -> Decimal:

@@ -285,7 +285,7 @@ def so_reject_nothing(rule: Any, flow: Flow) -> None:
     answered with a non-200 code and leaves the player's balance and orders unchanged, fails if it is
     accepted or anything is debited or stored (listing both), does not apply: always applies (needs
     provider states and snapshots). Every example tries both."""
-    each_case(rule, ("over balance", "unknown token"), lambda case: _reject_case(rule, flow, case))
+    each_case(rule, ("over balance", "unknown token"), lambda case: _reject_case(rule, flow, case), flow=flow)
 
 
 def _reject_case(rule: Any, flow: Flow, case: str) -> None:

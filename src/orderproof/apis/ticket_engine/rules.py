@@ -348,7 +348,7 @@ def provoke_errors(rule: Any, flow: Flow, situations: tuple[str, ...], *, codes:
     first = flow.draw(st.sampled_from(situations), "situation provoked first")
     order = [first, *(s for s in situations if s != first)]
     expected = EXPECTED_CODE if codes is True else codes or {}
-    each_case(rule, order, lambda situation: _provoke_one(rule, flow, situation, expected, strict))
+    each_case(rule, order, lambda situation: _provoke_one(rule, flow, situation, expected, strict), flow=flow)
 
 
 def _provoke_one(rule: Any, flow: Flow, situation: str, codes: Mapping[str, Any], strict: bool) -> None:
