@@ -36,6 +36,10 @@ def test_generic_rules_and_the_schemathesis_checks_behind_schema():
 def test_no_server_error_fails_a_5xx_and_no_answer_and_passes_the_rest():
     assert no_server_error(rule("BP-NO-5XX"), exchange("bet-placement", 400, {"status": "FAILURE"})) is None
     assert_fails("BP-NO-5XX", no_server_error, exchange("bet-placement", 503, "x"))
+    edge = exchange("bet-placement", 500, "x", mode="positive")           # not made realistic: an edge value
+    assert "with an edge value" in assert_fails("BP-NO-5XX", no_server_error, edge).message
+    edge.extra["realistic"] = True
+    assert assert_fails("BP-NO-5XX", no_server_error, edge).message == "a server error for a generated valid request"
     silent = exchange("bet-placement", 0, "")
     silent.extra["error"] = "connection reset"
     assert_fails("BP-NO-5XX", no_server_error, silent)

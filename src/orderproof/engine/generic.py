@@ -50,9 +50,20 @@ def no_server_error(rule: Any, exchange: Exchange) -> Any:
         raise RuleFailure(rule, f"no answer: {exchange.extra['error']}", received=exchange.extra["error"],
                           documented="an answer for every request")
     if exchange.status >= 500:
-        raise RuleFailure(rule, f"a server error for a {exchange.mode or 'generated'} request",
+        raise RuleFailure(rule, f"a server error for {_kind_of_request(exchange)}",
                           received=describe(exchange, 300), documented="a documented answer, never a 5xx")
     return None
+
+
+def _kind_of_request(exchange: Exchange) -> str:
+    """What the suite sent, in a vendor's words."""
+    if exchange.mode is None:
+        return "a request of the rule's scenario"
+    if exchange.mode == "negative":
+        return "a generated invalid request"
+    if exchange.sent_as_valid:
+        return "a generated valid request"
+    return "a generated request the schema allows, with an edge value (a huge number, a long string, ...)"
 
 
 def credentials_broken(exchange: Exchange) -> bool:
