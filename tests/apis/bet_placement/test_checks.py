@@ -88,6 +88,15 @@ def test_bp_echo_matches_bets_by_id_in_any_order_and_numbers_as_doubles():
         "bets": [BET_1, dict(huge, decimalPrice=float(2**53))]}, sent)) is None
 
 
+def test_bp_echo_reads_uuids_in_either_case():
+    request_id, bet_id = "3F2504E0-4F89-41D3-9A0C-0305E82C3301", "7C9E6679-7425-40DE-944B-E07FC1F90AE7"
+    sent = SLIP | {"requestId": request_id, "bets": [dict(BET_1, betId=bet_id), BET_2]}
+    lower = PLACED | {"requestId": request_id.lower(), "bets": [dict(BET_1, betId=bet_id.lower()), BET_2]}
+    assert bp_echo(rule("BP-ECHO"), exchange("bet-placement", 200, lower, sent)) is None   # a UUID-typed field
+    other = lower | {"requestId": "3f2504e0-4f89-41d3-9a0c-0305e82c3302"}
+    assert "requestId" in assert_fails("BP-ECHO", bp_echo, exchange("bet-placement", 200, other, sent)).message
+
+
 def test_bp_echo_compares_the_optional_event_alt_id_only_when_the_answer_carries_it():
     sent = SLIP | {"bets": [dict(BET_1, eventAltId="dde-1"), BET_2]}
     for answered in (BET_1, dict(BET_1, eventAltId=None), dict(BET_1, eventAltId="dde-1")):

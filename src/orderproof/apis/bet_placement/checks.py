@@ -5,6 +5,7 @@ behind is in ``refusals``, repeats in ``idempotency``.)"""
 from __future__ import annotations
 
 import math
+import uuid
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -103,17 +104,17 @@ def bp_echo(rule: Any, exchange: Exchange) -> None:
     PLACED. The sessionToken may be refreshed."""
     sent, got = exchange.request_body, exchange.json
     differ: dict[str, Any] = {name: got.get(name, "<absent>") for name in ("requestId", "userId")
-                              if got.get(name) != sent.get(name)}
+                              if uuid_key(got.get(name)) != uuid_key(sent.get(name))}
     sent_bets = [bet for bet in sent.get("bets") or [] if isinstance(bet, dict)]
     got_bets = got.get("bets")
     if not isinstance(got_bets, list):
         differ["bets"] = got_bets
     else:
-        answered = {bet.get("betId"): bet for bet in got_bets if isinstance(bet, dict)}
+        answered = {uuid_key(bet.get("betId")): bet for bet in got_bets if isinstance(bet, dict)}
         if len(got_bets) != len(sent_bets):
             differ["bets"] = f"{len(got_bets)} bets answered for {len(sent_bets)} sent"
         for bet in sent_bets:
-            echoed = answered.get(bet.get("betId"))
+            echoed = answered.get(uuid_key(bet.get("betId")))
             if echoed is None:
                 differ[f"bet {bet.get('betId')}"] = "<absent>"
             elif bet_differ := _bet_differences(bet, echoed):
@@ -125,14 +126,25 @@ def bp_echo(rule: Any, exchange: Exchange) -> None:
 
 # --- a placed slip ----------------------------------------------------------------------------------------
 
+def uuid_key(value: Any) -> Any:
+    """An id as compared: a UUID in one canonical form (the seed types requestId and betId
+    String/UUID, and a service holding a UUID answers it in lower case), anything else as it is."""
+    if isinstance(value, str) and len(value) == 36:
+        try:
+            return str(uuid.UUID(value))
+        except ValueError:
+            return value
+    return value
+
+
 def _stored_bets_of(rule: Any, flow: Flow, player: dict[str, Any], body: dict[str, Any]) -> list[dict[str, Any]]:
     """The snapshot's bets of the slip ``body``, in the slip's order; fails if one was not stored."""
-    stored = {b.get("betId"): b for b in flow.snapshot(player).get("bets") or [] if isinstance(b, dict)}
-    missing = [bet["betId"] for bet in body["bets"] if bet["betId"] not in stored]
+    stored = {uuid_key(b.get("betId")): b for b in flow.snapshot(player).get("bets") or [] if isinstance(b, dict)}
+    missing = [bet["betId"] for bet in body["bets"] if uuid_key(bet["betId"]) not in stored]
     if missing:
         raise RuleFailure(rule, "bets of a PLACED slip are not stored against the user", received=missing,
                           documented="store all bet information for each bet in the bets array against the userId")
-    return [stored[bet["betId"]] for bet in body["bets"]]
+    return [stored[uuid_key(bet["betId"])] for bet in body["bets"]]
 
 
 CENT = Decimal("0.01")
