@@ -85,7 +85,7 @@ def _bet_differences(sent: dict[str, Any], got: Any) -> dict[str, Any]:
     if not isinstance(got, dict):
         return {"bet": got}
     ids = [name for name in sent if name.endswith("Id") and (name not in OPTIONAL_IDS or got.get(name) is not None)]
-    differ = {name: got.get(name, "<absent>") for name in ids if got.get(name) != sent[name]}
+    differ = {name: got.get(name, "<absent>") for name in ids if uuid_key(got.get(name)) != uuid_key(sent[name])}
     for name in BP_DECIMALS:
         if name in sent and not same_number(got.get(name), sent[name]):
             differ[name] = got.get(name, "<absent>")
