@@ -109,13 +109,19 @@ def _refused_situation_fails(rule, flow):
         raise RuleFailure(rule, "the situation was refused with 403")
 
 
-def test_a_target_that_refuses_the_suites_credentials_leaves_its_scenarios_not_verified(make_context, toy_app,
-                                                                                       monkeypatch):
+def _behind_the_gate(make_context, toy_app, monkeypatch, *, only_marked):
+    """A flow rule whose situation a 403 fails, run once against the gated toy service: (context,
+    rule, the requests that reached the API, the result)."""
     seen = []
-    context = make_context(_forbidding(toy_app(), only_marked=False, seen=seen))
+    context = make_context(_forbidding(toy_app(), only_marked=only_marked, seen=seen))
     rule = context.catalogue.rule("VO-REFUSED-ISSUES-NOTHING")
     monkeypatch.setitem(FLOW_CHECKS, rule.check, _refused_situation_fails)
-    result = verify_flow(context, rule)
+    return context, rule, seen, verify_flow(context, rule)
+
+
+def test_a_target_that_refuses_the_suites_credentials_leaves_its_scenarios_not_verified(make_context, toy_app,
+                                                                                       monkeypatch):
+    context, rule, seen, result = _behind_the_gate(make_context, toy_app, monkeypatch, only_marked=False)
     assert result.verdict is Verdict.NOT_VERIFIED
     assert result.reason.startswith("the target refuses the suite's credentials: a valid request for a new player")
     assert 'got HTTP 403 {"error":"forbidden"}' in result.reason
@@ -127,11 +133,7 @@ def test_a_target_that_refuses_the_suites_credentials_leaves_its_scenarios_not_v
 
 def test_a_refusal_of_one_situation_by_a_target_that_takes_the_credentials_is_judged(make_context, toy_app,
                                                                                    monkeypatch):
-    seen = []
-    context = make_context(_forbidding(toy_app(), only_marked=True, seen=seen))
-    rule = context.catalogue.rule("VO-REFUSED-ISSUES-NOTHING")
-    monkeypatch.setitem(FLOW_CHECKS, rule.check, _refused_situation_fails)
-    result = verify_flow(context, rule)
+    context, _rule, seen, result = _behind_the_gate(make_context, toy_app, monkeypatch, only_marked=True)
     assert result.verdict is Verdict.FAIL and result.reason == "the situation was refused with 403"
     assert context.credentials == {"voucher-order": None} and seen.count(False) == 1   # one control, taken
 
