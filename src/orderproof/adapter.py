@@ -42,6 +42,10 @@ class ApiAdapter:
     # <P>-NEGATIVE; otherwise the suite still sends them as it reads the API, but a service that
     # authenticates otherwise (or not at all) is not failed by a MUST for it.
     credentials_stated: bool = False
+    # Whether the API's seed says how it answers a request it finds invalid (a 422, an error code of
+    # its table). When it does not, any 4xx refuses a clearly invalid request for <P>-NEGATIVE (an
+    # ASP.NET service's problem+json, a framework's own body); a 4xx claiming success is another rule's.
+    invalid_answer_stated: bool = True
     auth_keys: tuple[str, ...] = ()    # keys a target file may give under apis.<slug>.auth
     secret_auth_keys: tuple[str, ...] = ()             # of which secrets (masked in every report)
     edge_fields: tuple[tuple[Any, ...], ...] = ()      # money and id fields, as paths into a body

@@ -125,11 +125,23 @@ def test_negative_refusals_may_come_either_way_and_the_certificate_says_which():
 
 
 def test_a_pinned_rejection_convention_fails_the_other_option_at_once():
-    book = ConventionBook(pinned={"travel-order.rejection": "http-200"})
-    ex = negative("travel-order", 400, {"data": None, "code": 5, "message": None}, "{")
+    book = ConventionBook(pinned={"sportsbook-order.rejection": "http-200"})
+    ex = negative("sportsbook-order", 400, {"code": 5, "msg": "bad", "data": None}, {"ticketId": {}})
     object.__setattr__(ex, "conventions", book)
-    failure = assert_fails("TO-NEGATIVE", negative_rejected, ex)
+    failure = assert_fails("SO-NEGATIVE", negative_rejected, ex)
     assert "pins http-200" in failure.message
+
+
+def test_where_the_seed_documents_no_validation_answer_any_4xx_refuses_a_clearly_invalid_request():
+    problem = {"title": "One or more validation errors occurred.", "status": 400, "errors": {"$.memberid": ["x"]}}
+    ex = negative("travel-order", 400, problem, {"memberid": {"a": 1}})
+    object.__setattr__(ex, "conventions", ConventionBook(pinned={"travel-order.rejection": "http-200"}))
+    assert negative_rejected(rule("TO-NEGATIVE"), ex) is None                  # ASP.NET's own, pinned or not
+    assert_fails("TO-NEGATIVE", negative_rejected,
+                 negative("travel-order", 200, {"data": {"docno": "d", "orderno": "1"}, "code": 100, "message": "ok"},
+                          {"memberid": {"a": 1}}))                             # taking it still fails
+    assert_fails("SO-NEGATIVE", negative_rejected,                             # the sportsbook asks for its envelope
+                 negative("sportsbook-order", 400, problem, {"ticketId": {}}))
 
 
 # --- <P>-POSITIVE and <P>-SCHEMA's reach ------------------------------------------------------------------

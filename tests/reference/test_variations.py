@@ -72,7 +72,6 @@ def test_the_variations_that_warn_are_these():
         "bp-key-any-string": ("BP-KEY-REQUIRED",),
         "bp-key-optional": ("BP-KEY-REQUIRED",),
         "bp-repeat-409": ("BP-IDEMPOTENT-REPLAY",),
-        "to-invalid-problem-details": ("TO-NEGATIVE",),
     }
 
 

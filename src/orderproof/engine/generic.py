@@ -89,9 +89,11 @@ def negative_rejected(rule: Any, exchange: Exchange) -> Any:
         why = "the request carries no valid credentials"
     if why is None:
         return NOT_APPLICABLE
-    if 400 <= exchange.status < 500 and unreadable(exchange.api, exchange.media_type, exchange.request_text):
-        return None        # no API reads it: its framework refuses it, in the framework's own way
-    result = registry.get(exchange.api).outcome(exchange)
+    api = registry.get(exchange.api)
+    if 400 <= exchange.status < 500 and (not api.invalid_answer_stated or
+                                         unreadable(exchange.api, exchange.media_type, exchange.request_text)):
+        return None        # refused in a way the seed leaves open, or by a framework before the API reads it
+    result = api.outcome(exchange)
     if result.refused:
         if result.convention:          # any option, unless the target pins its own
             book_of(exchange).note(rule.id, result.convention, result.option, describe(exchange))

@@ -587,7 +587,7 @@ _TICKET_ENGINE_AND_TRAVEL: list[Fault] = [
           "2**63 or more (10**30) gets 500 instead of 422",
           {"ticket_fits_int64": int64_by_struct},
           also=("JT-NEGATIVE", "SR-NEGATIVE")),   # a huge number in a case that is invalid for another reason
-    Fault("travel-rejected-says-100", "travel-order", ("TO-FAILURE-CODE", "TO-ENVELOPE", "TO-NEGATIVE"),
+    Fault("travel-rejected-says-100", "travel-order", ("TO-FAILURE-CODE", "TO-ENVELOPE"),
           "a rejected order (HTTP 400) answers code 100, the success code",
           {"travel_rejection": travel_rejection_code_100}),
     Fault("text-json-rejected", "travel-order", ("TO-MEDIA", "TO-POSITIVE"),

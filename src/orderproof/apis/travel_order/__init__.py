@@ -53,6 +53,7 @@ class TravelOrder(ApiAdapter):
     title = "a travel platform's create-order call"
     seed = "002_4e2407b4eee4c5f7.txt"
     credentials_stated = False         # seed 002 states no credentials at all
+    invalid_answer_stated = False      # "100 success, anything else custom": no validation answer documented
     path = "/api/invoice/createorder"
     order = 2
     edge_fields = (("memberid",), ("extraamt",), ("integraldiscount",))
