@@ -105,7 +105,7 @@ def test_a_ticket_without_signature_headers_is_not_clearly_invalid():
     ("BP-NEGATIVE", "bet-placement", 501, "<html>Unsupported method</html>"),
     ("BP-NEGATIVE", "bet-placement", 422, {"detail": [{"loc": ["body"], "msg": "x", "type": "y"}]}),
     ("JT-NEGATIVE", "jackpot-ticket", 400, "plain text"),
-    ("SO-NEGATIVE", "sportsbook-order", 422, {"detail": []}),
+    ("SO-NEGATIVE", "sportsbook-order", 500, {"code": 500, "msg": "x", "data": None}),
 ])
 def test_negative_fails_a_5xx_or_an_answer_not_in_the_apis_shape(rule_id, api, status, body):
     broken = negative(api, status, body, {"no": "such fields"})
@@ -137,11 +137,13 @@ def test_where_the_seed_documents_no_validation_answer_any_4xx_refuses_a_clearly
     ex = negative("travel-order", 400, problem, {"memberid": {"a": 1}})
     object.__setattr__(ex, "conventions", ConventionBook(pinned={"travel-order.rejection": "http-200"}))
     assert negative_rejected(rule("TO-NEGATIVE"), ex) is None                  # ASP.NET's own, pinned or not
+    spring = {"timestamp": "2026-12-03T00:28:13.226+00:00", "status": 400, "error": "Bad Request", "path": "/order"}
+    assert negative_rejected(rule("SO-NEGATIVE"), negative("sportsbook-order", 400, spring, {"ticketId": {}})) is None
     assert_fails("TO-NEGATIVE", negative_rejected,
                  negative("travel-order", 200, {"data": {"docno": "d", "orderno": "1"}, "code": 100, "message": "ok"},
                           {"memberid": {"a": 1}}))                             # taking it still fails
-    assert_fails("SO-NEGATIVE", negative_rejected,                             # the sportsbook asks for its envelope
-                 negative("sportsbook-order", 400, problem, {"ticketId": {}}))
+    assert_fails("JT-NEGATIVE", negative_rejected,                              # the jackpot page documents its 400
+                 negative("jackpot-ticket", 400, problem, {"no": "such fields"}))
 
 
 # --- <P>-POSITIVE and <P>-SCHEMA's reach ------------------------------------------------------------------

@@ -78,10 +78,12 @@ def credentials_broken(exchange: Exchange) -> bool:
 def negative_rejected(rule: Any, exchange: Exchange) -> Any:
     """<P>-NEGATIVE: passes if a clearly invalid request (its body breaks the lenient schema, or it
     lacks valid credentials of a scheme its API's seed states) is refused in the API's own way (its
-    adapter's ``outcome``: any of its rejection convention's options, unless the target pins one);
-    fails if it is accepted, answered with a 5xx or with a body that is not the API's; does not apply
-    to positive cases or to negative cases a correct service may accept (``"3500"`` for an integer, a
-    missing optional header, ...)."""
+    adapter's ``outcome``: any of its rejection convention's options, unless the target pins one), or
+    at any HTTP 4xx where no API reads the request (no body, not JSON: its framework answers) or the
+    API's seed documents no answer to an invalid request (``invalid_answer_stated``); fails if it is
+    accepted, answered with a 5xx or with a body that is not the API's; does not apply to positive
+    cases or to negative cases a correct service may accept (``"3500"`` for an integer, a missing
+    optional header, ...)."""
     if exchange.mode != "negative":
         return NOT_APPLICABLE
     why = clearly_invalid(exchange.api, exchange.media_type, exchange.request_text)
@@ -90,14 +92,14 @@ def negative_rejected(rule: Any, exchange: Exchange) -> Any:
     if why is None:
         return NOT_APPLICABLE
     api = registry.get(exchange.api)
-    if 400 <= exchange.status < 500 and (not api.invalid_answer_stated or
-                                         unreadable(exchange.api, exchange.media_type, exchange.request_text)):
-        return None        # refused in a way the seed leaves open, or by a framework before the API reads it
+    framework = 400 <= exchange.status < 500 and unreadable(exchange.api, exchange.media_type, exchange.request_text)
     result = api.outcome(exchange)
-    if result.refused:
+    if result.refused and not framework:
         if result.convention:          # any option, unless the target pins its own
             book_of(exchange).note(rule.id, result.convention, result.option, describe(exchange))
         return None
+    if framework or (400 <= exchange.status < 500 and not api.invalid_answer_stated):
+        return None        # a framework's answer, or a refusal the seed leaves open
     if result.accepted:
         raise RuleFailure(rule, f"a clearly invalid request was accepted ({why})",
                           received=describe(exchange, 300), documented="a refusal in the API's error shape")

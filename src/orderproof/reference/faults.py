@@ -359,7 +359,7 @@ _SPORTSBOOK_ORDER = [
     Fault("success-msg-ok", "sportsbook-order", ("SO-SUCCESS-MSG",),
           'answers success with msg "OK" instead of "success"',
           {"so_success_msg": lambda: "OK"}),
-    Fault("rejection-code-200", "sportsbook-order", ("SO-ENVELOPE", "SO-NEGATIVE"),
+    Fault("rejection-code-200", "sportsbook-order", ("SO-ENVELOPE",),
           "sets only the HTTP status of a rejection: the envelope keeps its default code 200, so HTTP 400 "
           "carries the success code",
           {"so_rejection_code": lambda code, msg: (200, msg)}),

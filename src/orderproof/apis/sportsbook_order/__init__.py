@@ -47,6 +47,7 @@ class SportsbookOrder(ApiAdapter):
     title = "a sportsbook seamless-wallet order call"
     seed = "000_c220e78285a7d7fc.txt"
     credentials_stated = False         # no credential header: customerToken is a body field, judged with the body
+    invalid_answer_stated = False      # the page documents no rejection at all, only the success envelope
     path = "/order"
     order = 0
     edge_fields = (("ticketId",), ("orderAmount",), ("betList", 0, "betAmount"), ("optionArray", 0, "macthId"),
