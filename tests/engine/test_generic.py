@@ -3,6 +3,7 @@
 invariants every check keeps in tests/checks/test_base.py.)"""
 
 import dataclasses
+import types
 
 import pytest
 import schemathesis.checks
@@ -20,7 +21,7 @@ from orderproof.engine.generic import (
     positive_accepted,
     schema_applies,
 )
-from orderproof.engine.responses import judge
+from orderproof.engine.responses import _form_drops_nesting, judge
 from tests.apis.fakes import assert_fails, exchange, rule
 
 
@@ -191,3 +192,12 @@ def test_a_framework_answers_a_request_no_api_reads_its_own_way():
     readable = negative("bet-placement", 400, html, {**VALID_SLIP, "bets": "none"})
     assert_fails("BP-NEGATIVE", negative_rejected, readable)              # JSON of the wrong kind: the API's to answer
     assert isinstance(judge(rule("BP-ERROR-SHAPE"), readable), RuleFailure)
+
+
+def test_a_form_that_cannot_carry_the_orders_lines_is_not_a_realistic_valid_order():
+    order = {"memberid": 7, "localtravelroutine": [{"totalAmt": 7}]}
+    form = types.SimpleNamespace(media_type="application/x-www-form-urlencoded", body=order)
+    assert _form_drops_nesting(form)                       # Schemathesis would send only the line's keys
+    assert not _form_drops_nesting(types.SimpleNamespace(media_type="application/x-www-form-urlencoded",
+                                                         body={"memberid": 7, "platform": "PC"}))
+    assert not _form_drops_nesting(types.SimpleNamespace(media_type="application/json", body=order))

@@ -603,7 +603,7 @@ _TICKET_ENGINE_AND_TRAVEL: list[Fault] = [
           "a created order answers code 0 instead of 100: it reads as a refusal at HTTP 200 while real refusals "
           "are HTTP 400 (TO-REJECTION-STYLE: two rejection conventions; TO-POSITIVE: valid orders look refused)",
           {"travel_success": travel_success_code_0}),
-    Fault("form-unsupported", "travel-order", ("TO-MEDIA-FORM", "TO-POSITIVE"),
+    Fault("form-unsupported", "travel-order", ("TO-MEDIA-FORM",),
           "refuses the documented application/x-www-form-urlencoded media type (code 101)",
           {"travel_media_parser": form_refused}),
     Fault("local-total-unchecked", "travel-order", ("TO-LOCAL-TOTAL",),
