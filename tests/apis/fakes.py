@@ -112,6 +112,7 @@ class FakeFlow:
     events: dict[int, dict[str, Any]] = field(default_factory=dict)
     sent: list[Exchange] = field(default_factory=list)
     conventions: ConventionBook = field(default_factory=ConventionBook)
+    why_not: str | None = None
     _ids: int = 0
 
     # Flow protocol

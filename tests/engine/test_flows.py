@@ -168,3 +168,17 @@ def test_the_evidence_of_a_flow_of_several_situations_is_the_request_of_the_one_
     result = verify_flow(context, rule)
     assert result.verdict is Verdict.FAIL and result.reason == "the first situation failed"
     assert result.evidence.request["headers"]["x-situation"] == "first"      # not the last request sent
+
+
+def test_a_flow_that_never_applied_says_why_in_its_reason(make_context, monkeypatch):
+    context = make_context()
+    rule = context.catalogue.rule("VO-REFUSED-ISSUES-NOTHING")
+
+    def never_applies(rule, flow):
+        flow.why_not = "every order was refused alike"
+        return NOT_APPLICABLE
+
+    monkeypatch.setitem(FLOW_CHECKS, rule.check, never_applies)
+    result = verify_flow(context, rule)
+    assert (result.verdict, result.reason) == (
+        Verdict.NOT_VERIFIED, "no response to which the rule applies was observed: every order was refused alike")

@@ -166,6 +166,7 @@ class Flow(Protocol):
     api: str            # slug of the API under test
     rule: Any           # the rule the scenario verifies
     conventions: Any    # the run's ConventionBook (observe(rule, name, options, evidence))
+    why_not: str | None  # set by a check that returns NOT_APPLICABLE: why (the reason when no scenario applied)
 
     def draw(self, strategy: Any, label: str | None = None) -> Any:
         """Draw from a Hypothesis strategy (shrinks with the scenario)."""

@@ -88,6 +88,7 @@ class RuleFlow:
         # called when a request sent with the suite's valid credentials gets 401 or 403 (verify_flow
         # asks then whether the target takes the suite's credentials at all)
         self.on_auth_refusal: Callable[[Exchange], None] | None = None
+        self.why_not: str | None = None          # why the check did not apply to this scenario (its words)
         self._lock = threading.Lock()
 
     # Flow protocol -----------------------------------------------------------------------------
@@ -259,6 +260,7 @@ def _verify_flow(ctx: RunContext, rule: Rule, refusals: list[Exchange]) -> RuleR
     check = FLOW_CHECKS[rule.check]
     scene = Scene(ctx.target, ctx.states, ctx.scene_seed(rule.id))
     stats = {"cases": 0, "applicable": 0}
+    why_not: list[str | None] = [None]      # the last scenario's word on why the rule did not apply
     found: list[Observation] = []
     samples: list[Any] = []                 # the last exchange of the first scenario the rule applied to
     calls_after_failure = [0]
@@ -301,6 +303,8 @@ def _verify_flow(ctx: RunContext, rule: Rule, refusals: list[Exchange]) -> RuleR
             stats["applicable"] += 1
             if not samples and flow.exchanges:
                 samples.append(flow.exchanges[-1])
+        elif flow.why_not:
+            why_not[0] = flow.why_not
 
     try:
         scenario()
@@ -325,5 +329,6 @@ def _verify_flow(ctx: RunContext, rule: Rule, refusals: list[Exchange]) -> RuleR
     if found:
         return fail(ctx, rule, found[-1], cases=stats["cases"], applicable=stats["applicable"] + 1)
     if stats["applicable"] == 0:
-        return result(rule, Verdict.NOT_VERIFIED, NO_APPLICABLE, cases=stats["cases"])
+        reason = f"{NO_APPLICABLE}: {why_not[0]}" if why_not[0] else NO_APPLICABLE
+        return result(rule, Verdict.NOT_VERIFIED, ctx.secrets.mask_text(reason), cases=stats["cases"])
     return passed(ctx, rule, samples[0] if samples else None, cases=stats["cases"], applicable=stats["applicable"])

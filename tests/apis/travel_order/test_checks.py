@@ -4,6 +4,7 @@ target, correct or with one named bug."""
 
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 
 from orderproof.apis.travel_order.checks import (
     dotnet_dates,
@@ -115,6 +116,17 @@ def test_to_media_form_sends_only_scalars_and_fails_when_forms_are_refused():
     assert {r.media_type for r in seen} == {"application/x-www-form-urlencoded", "application/json"}
     assert all(not isinstance(v, (dict, list)) for r in seen for v in r.body.values())
     assert_flow_fails("TO-MEDIA-FORM", to_media_form, travel("json-only"))
+
+
+@given(st.data())
+def test_an_order_refused_alike_in_both_media_types_says_why_the_comparison_does_not_apply(data):
+    def nothing_ordered(flow, request):
+        return 200, {"data": None, "code": 202, "message": "the order has no product"}
+
+    flow = FakeFlow("travel-order", data, nothing_ordered, rule=rule("TO-MEDIA-FORM"))
+    assert to_media_form(rule("TO-MEDIA-FORM"), flow) is NOT_APPLICABLE
+    assert flow.why_not.startswith("the order got the same refusal each way (as a form, as JSON: HTTP 200")
+    assert "202" in flow.why_not
 
 
 def test_to_dates_passes_and_fails_when_7_digits_are_refused():

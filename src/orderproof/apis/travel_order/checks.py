@@ -122,7 +122,11 @@ def same_outcome(rule: Any, flow: Flow, sent: list[tuple[str, Any, str]], docume
         raise RuleFailure(rule, "the same order got different outcomes: " + "; ".join(
             f"{label}: {kind}{'' if code is None else f' (code {code})'}" for (label, _), (kind, code)
             in zip(answers, verdicts)), received=received, documented=documented)
-    return None if verdicts[0][0] == "accepted" else NOT_APPLICABLE
+    if verdicts[0][0] == "accepted":
+        return None
+    flow.why_not = (f"the order got the same refusal each way ({', '.join(label for label, _, _ in sent)}: "
+                    f"{shown(answers[0][1], 120)}), so the comparison shows nothing")
+    return NOT_APPLICABLE
 
 
 @flow_check
