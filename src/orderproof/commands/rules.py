@@ -144,7 +144,8 @@ def _table(catalogue, rows: list[dict], have_faults: bool, have_verdicts: bool, 
     out += [
         "",
         f"{len(rows)} rules ({musts} MUST, {len(rows) - musts} SHOULD) in {len(catalogue.contracts)} contract(s).",
-        "Faults: " + ("from orderproof.reference.faults." if have_faults else "no fault registry yet."),
+        "Faults: " + ("the embedded reference's bugs that make each rule FAIL (`orderproof faults`)."
+                      if have_faults else "no fault registry yet."),
         *wrap("Verdicts: " + (f"from {report_dir / 'certificate.json'}." if have_verdicts
                               else f"none ({report_dir / 'certificate.json'} not found)."), width, indent="  ",
               first=""),
