@@ -125,8 +125,10 @@ def _conventions_markdown(conventions: list[dict[str, Any]]) -> list[str]:
     if not conventions:
         return []
     lines = ["", "## Conventions certified under", "",
-             "Where a seed leaves a choice open, the service may follow any option, one way through the run. "
-             "A target file pins its own with `conventions: {<id>: <option>}` (or `--convention ID=OPTION`).", "",
+             "Where a seed leaves a choice open, the service may follow any option; the rules that ask for one "
+             "way through a run say so in their titles, and the others only record what the run saw (a "
+             "framework's answer to a request no API reads is not counted). A target file pins the service's "
+             "own with `conventions: {<id>: <option>}` (or `--convention ID=OPTION`).", "",
              "| convention | options | this run |", "| --- | --- | --- |"]
     for row in conventions:
         if row["status"] == "pinned":
