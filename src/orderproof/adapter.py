@@ -47,6 +47,9 @@ class ApiAdapter:
     # ASP.NET service's problem+json, a framework's own body); a 4xx claiming success is another rule's.
     invalid_answer_stated: bool = True
     auth_keys: tuple[str, ...] = ()    # keys a target file may give under apis.<slug>.auth
+    # The statuses that say "not with these credentials" (an API that takes credentials): a valid
+    # request answered so makes the engine ask whether the target takes the suite's at all.
+    auth_refusal_statuses: tuple[int, ...] = (401, 403)
     secret_auth_keys: tuple[str, ...] = ()             # of which secrets (masked in every report)
     edge_fields: tuple[tuple[Any, ...], ...] = ()      # money and id fields, as paths into a body
     snapshot_keys: tuple[str, ...] = ()                # the parts of "a player snapshot" this API fills

@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 
 from orderproof.cli import main
+from orderproof.commands.replay import _offline_context
 from orderproof.core import masking
+from orderproof.core.options import RunOptions
 from orderproof.engine.target import served
 from orderproof.reference import create_app
 from tests import SEED
@@ -123,3 +125,16 @@ def test_every_kind_of_scenario_replays_from_its_script(tmp_path, fault, api, ru
         fixed = run_script(script, clean)
     assert (again.returncode, fixed.returncode) == (1, 0), again.stdout + again.stderr + fixed.stdout + fixed.stderr
     assert f"FAIL again: {rule}" in again.stdout and f"no longer fails: {rule}" in fixed.stdout
+
+
+def test_an_offline_replay_judges_under_the_runs_pinned_conventions(tmp_path):
+    """The replay script's offline judge (``--answers``) holds the target to what the run pinned: a
+    pin lost there would call a pinned FAIL fixed."""
+    options = RunOptions(apis=("sportsbook-order",), conventions={"sportsbook-order.rejection": "http-200"})
+    answers = tmp_path / "answers"
+    answers.mkdir()
+    context = _offline_context(options, tmp_path / "steps", answers, 1)
+    try:
+        assert context.conventions.pinned == {"sportsbook-order.rejection": "http-200"}
+    finally:
+        context.close()

@@ -7,6 +7,7 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
+from orderproof import registry
 from orderproof.checks.base import (
     FLOW_CHECKS,
     NOT_APPLICABLE,
@@ -109,9 +110,10 @@ def _refused_situation_fails(rule, flow):
         raise RuleFailure(rule, "the situation was refused with 403")
 
 
-def _behind_the_gate(make_context, toy_app, monkeypatch, *, only_marked):
-    """A flow rule whose situation a 403 fails, run once against the gated toy service: (context,
-    rule, the requests that reached the API, the result)."""
+def _behind_the_gate(make_context, toy_app, monkeypatch, *, only_marked, credentials=True):
+    """A flow rule whose situation a 403 fails, run once against the gated toy service (its API taking
+    credentials, or not): (context, rule, the requests that reached the API, the result)."""
+    monkeypatch.setattr(registry.get("voucher-order"), "auth_keys", ("api_key",) if credentials else ())
     seen = []
     context = make_context(_forbidding(toy_app(), only_marked=only_marked, seen=seen))
     rule = context.catalogue.rule("VO-REFUSED-ISSUES-NOTHING")
@@ -182,3 +184,10 @@ def test_a_flow_that_never_applied_says_why_in_its_reason(make_context, monkeypa
     result = verify_flow(context, rule)
     assert (result.verdict, result.reason) == (
         Verdict.NOT_VERIFIED, "no response to which the rule applies was observed: every order was refused alike")
+
+
+def test_an_api_that_takes_no_credentials_never_asks_and_its_403_is_judged(make_context, toy_app, monkeypatch):
+    context, _rule, seen, result = _behind_the_gate(make_context, toy_app, monkeypatch, only_marked=False,
+                                                    credentials=False)
+    assert result.verdict is Verdict.FAIL and result.reason == "the situation was refused with 403"
+    assert context.credentials == {} and False not in seen          # no control request was sent

@@ -45,3 +45,22 @@ def test_a_long_lived_service_that_keys_any_string_is_judged_alike_on_a_second_r
     failed = {rule: verdict.value for rule, verdict in second.items() if verdict is not Verdict.PASS}
     assert failed == {"BP-KEY-REQUIRED": "FAIL"}, failed          # the variation's own warning, nothing else
     assert first == second
+
+
+@pytest.mark.slow
+def test_a_service_that_takes_other_credentials_fails_no_must_rule(tmp_path):
+    """The reference, called with an API key it does not know (as a service that authenticates
+    otherwise refuses the suite's): no MUST rule FAILs, the flow rules say why they are not verified."""
+    with served(create_app()) as base_url:
+        config = tmp_path / "target.yaml"
+        config.write_text(f"base_url: {base_url}\napis:\n  bet-placement: {{auth: {{api_key: not-the-key}}}}\n"
+                          f"provider_states:\n  url: {base_url}/_orderproof/provider-states\n")
+        context = build_context(RunOptions(target_config=config, profile="quick", seed=3, rate_limit=0))
+        try:
+            results = [verify(context, rule) for rule in context.ordered_rules()]
+        finally:
+            context.close()
+    must_failed = [r.rule_id for r in results if r.level == "MUST" and r.verdict is Verdict.FAIL]
+    assert must_failed == [], must_failed
+    unverified = [r for r in results if r.rule_id == "BP-FUNDS"][0]
+    assert unverified.verdict is Verdict.NOT_VERIFIED and "refuses the suite's credentials" in unverified.reason

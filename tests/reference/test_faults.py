@@ -197,6 +197,14 @@ def test_wrong_error_status(reference_factory):
     assert (response.status_code, response.json()["errorCode"]) == (402, "INSUFFICIENT_FUNDS")
 
 
+def test_sessions_refused(reference_factory):
+    ref = faulty(reference_factory, "sessions-refused")
+    player = ref.player()
+    response = ref.bet(player)                          # a live session, a valid slip, the right API key
+    assert (response.status_code, loads(response.content)["errorCode"]) == (401, "INVALID_SESSION")
+    assert ref.snapshot(player["userId"])["bets"] == []
+
+
 def test_skips_api_key(reference_factory):
     ref = faulty(reference_factory, "skips-api-key")
     player = ref.player()

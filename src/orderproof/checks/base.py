@@ -244,13 +244,14 @@ def each_case(rule: RuleLike | str, cases: Iterable[Any], run: Callable[[Any], A
     evidence), not the last request of the scenario."""
     failures: list[tuple[Any, RuleFailure]] = []
     unverified: NotVerified | None = None
+    sent = getattr(flow, "exchanges", None)
     for case in cases:
+        before = len(sent) if sent is not None else 0
         try:
             run(case)
         except RuleFailure as failure:
-            sent = getattr(flow, "exchanges", None)
-            if failure.exchange is None and sent:
-                failure.exchange = sent[-1]
+            if failure.exchange is None and sent is not None and len(sent) > before:
+                failure.exchange = sent[-1]      # the case's own last request (none: the scenario's last)
             failures.append((case, failure))
         except NotVerified as exc:
             unverified = unverified or exc

@@ -78,7 +78,9 @@ def _offline_context(options: RunOptions, steps_dir: Path, answers: Path, seed: 
     if not answers.is_dir():
         raise UsageError(f"--answers {answers} is not a directory of a replay script's answers")
     target = resolve_target(options, check_reachable=False)
-    context = RunContext(options=options, target=target, catalogue=load_catalogue(options.apis), seed=seed)
+    pins = {**target.conventions, **(options.conventions or {})}      # as the run was judged (build_context)
+    context = RunContext(options=options, target=target, catalogue=load_catalogue(options.apis), seed=seed,
+                         conventions=pins)
     context.transport = AnswersTransport(target, load_steps(steps_dir), answers, run_id=context.run_id)
     context.states = ProviderStates(context.transport, target.provider_states_url, target.fixtures)
     return context

@@ -47,11 +47,9 @@ from orderproof.engine.scene import PLAYER_PARAMS, PLAYER_STATE, Scene
 from orderproof.engine.trace import RecordingDraw
 from orderproof.engine.transport import BudgetExhausted, Unsendable
 
-__all__ = ["AUTH_REFUSALS", "MAX_CONCURRENCY", "RuleFlow", "credentials_refused", "dumps_exact", "encode_body",
-           "verify_flow"]
+__all__ = ["MAX_CONCURRENCY", "RuleFlow", "credentials_refused", "dumps_exact", "encode_body", "verify_flow"]
 
 MAX_CONCURRENCY = 8
-AUTH_REFUSALS = (401, 403)     # how HTTP says "not with these credentials"
 
 
 def encode_body(body: Any, media_type: str) -> bytes:
@@ -180,7 +178,8 @@ class RuleFlow:
         exchange = exchange_from(self.api, transport.send(request, tag), conventions=self.conventions)
         adapter.annotate(exchange, self.scene, credential_player)
         self.exchanges.append(exchange)
-        if auth == "valid" and exchange.status in AUTH_REFUSALS and self.on_auth_refusal is not None:
+        if auth == "valid" and adapter.auth_keys and exchange.status in adapter.auth_refusal_statuses \
+                and self.on_auth_refusal is not None:
             self.on_auth_refusal(exchange)
         if not repeat:        # a repeat's answer is the idempotency rules' business, not the echo's
             self.on_exchange(exchange)
@@ -206,14 +205,19 @@ def credentials_refused(ctx: RunContext, rule: Rule) -> str | None:
     with ctx.lock:                         # one control per API, while other threads wait for it
         if rule.api not in ctx.credentials:
             ctx.credentials[rule.api] = None          # the control's own answer is not questioned
-            ctx.credentials[rule.api] = _control(ctx, rule)
+            try:
+                ctx.credentials[rule.api] = _control(ctx, rule)
+            except BaseException:
+                del ctx.credentials[rule.api]         # not answered: asked again by the next rule that meets one
+                raise
             if ctx.credentials[rule.api] and ctx.on_notice is not None:
                 ctx.on_notice(rule.api, ctx.credentials[rule.api])
         return ctx.credentials[rule.api]
 
 
 def _control(ctx: RunContext, rule: Rule) -> str | None:
-    answers: list[Exchange] = []
+    answers: list[Exchange | None] = []
+    api = registry.get(rule.api)
 
     @hypothesis_settings(1, derandomize=True)
     @seed(ctx.derive(f"{rule.api}/credentials"))
@@ -223,16 +227,15 @@ def _control(ctx: RunContext, rule: Rule) -> str | None:
             return
         flow = RuleFlow(ctx, rule, data, Scene(ctx.target, ctx.states, ctx.scene_seed(f"{rule.api}/credentials")),
                         on_exchange=lambda exchange: None)
-        answers.append(flow.send(player=flow.setup(PLAYER_STATE, **PLAYER_PARAMS)))
+        try:
+            answers.append(flow.send(player=flow.setup(PLAYER_STATE, **PLAYER_PARAMS)))
+        except NotVerified:
+            answers.append(None)         # no player to ask with: every scenario is judged as it is
 
-    try:
-        control()
-    except NotVerified:
-        return None                      # no player to ask with: every scenario is judged as it is
+    control()
     answer = answers[-1] if answers else None
-    if answer is None or answer.status not in AUTH_REFUSALS:
+    if answer is None or answer.status not in api.auth_refusal_statuses:
         return None
-    api = registry.get(rule.api)
     sent = sorted(name for name in answer.request_headers if name.lower() in api.credential_headers
                   or name.lower() in {"authorization", "x-api-key", "operator-name"})
     how = f"with {', '.join(sent)}" if sent else "with no credentials"

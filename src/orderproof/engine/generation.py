@@ -37,7 +37,8 @@ from orderproof.engine.target import Target
 from orderproof.engine.transport import Reply
 
 __all__ = ["EDGE_NUMBERS", "build_request", "case_pool", "case_strategy", "coverage_choice", "coverage_sample",
-           "description_of", "edge_cases", "exchange_from", "fresh_case", "identify_negative", "load_operation",
+           "description_of", "edge_cases", "exchange_from", "form_drops_nesting", "fresh_case", "identify_negative",
+           "load_operation",
            "overlay_case", "request_fields", "set_path", "spec_example", "valid_body"]
 
 # Schemathesis config: no example database; sanitisation of its own messages keeps
@@ -183,6 +184,13 @@ def valid_body(slug: str, body: Any, scene: Scene, player: Mapping[str, Any], dr
     if not isinstance(body, dict):
         return body
     return registry.get(slug).overlay(integral_floats_as_ints(body), scene, player, draw, fixtures)
+
+
+def form_drops_nesting(case: Any) -> bool:
+    """The case goes as a form (key=value pairs) while its body holds lists or objects, which no
+    standard form encoding carries (Schemathesis writes their keys, not their content)."""
+    return (case.media_type or "").startswith("application/x-www-form-urlencoded") and isinstance(case.body, dict) \
+        and any(isinstance(value, (dict, list)) for value in case.body.values())
 
 
 def overlay_case(slug: str, case: Any, scene: Scene, draw: Callable) -> Mapping[str, Any]:

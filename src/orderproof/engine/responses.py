@@ -29,6 +29,7 @@ from orderproof.checks.base import (
     NotVerified,
     RuleFailure,
 )
+from orderproof.checks.outcomes import OTHER
 from orderproof.core.profiles import hypothesis_settings
 from orderproof.core.results import RuleResult, Verdict
 from orderproof.engine import generic, pools
@@ -47,6 +48,7 @@ from orderproof.engine.generation import (
     case_strategy,
     edge_cases,
     exchange_from,
+    form_drops_nesting,
     fresh_case,
     identify_negative,
     mutated_names,
@@ -74,11 +76,15 @@ _NO_ERROR = _NoErrorReply()
 _ANY_REQUEST = ("no_server_error", "negative_rejected")     # what judges a repeat's or an unreadable request's answer
 
 
-def _read_by_no_api(exchange: Exchange) -> bool:
-    """The request is one no API reads (:func:`lenient.unreadable`): its framework answers it."""
-    if "unreadable" not in exchange.extra:
-        exchange.extra["unreadable"] = unreadable(exchange.api, exchange.media_type, exchange.request_text) is not None
-    return exchange.extra["unreadable"]
+def _framework_answered(exchange: Exchange) -> bool:
+    """The request is one no API reads (:func:`lenient.unreadable`) and the answer is not in the API's
+    own shape (its adapter's ``outcome`` reads neither an acceptance nor a refusal): its framework
+    answered. An answer in the API's shape is judged like any other."""
+    if "framework" not in exchange.extra:
+        exchange.extra["framework"] = (
+            unreadable(exchange.api, exchange.media_type, exchange.request_text) is not None
+            and registry.get(exchange.api).outcome(exchange).kind == OTHER)
+    return exchange.extra["framework"]
 
 
 def judge(rule: Rule, exchange: Exchange, case: Any = None, reply: Any = _NO_ERROR) -> Any:
@@ -86,9 +92,10 @@ def judge(rule: Rule, exchange: Exchange, case: Any = None, reply: Any = _NO_ERR
     ``case`` (the Schemathesis case, when there is one) lets <P>-SCHEMA use Schemathesis' checks.
     A case whose fresh header (an idempotency key) is the part Schemathesis broke carries the same key
     in every run: a long-lived service may answer it as a repeat (a replay, a key-reuse refusal), so
-    only <P>-NO-5XX and <P>-NEGATIVE judge it (the idempotency rules judge repeats). So it is with a
-    request no API reads (no body, a body that is not JSON): a framework answers it its own way."""
-    if rule.check not in _ANY_REQUEST and (exchange.extra.get("maybe_repeat") or _read_by_no_api(exchange)):
+    only <P>-NO-5XX and <P>-NEGATIVE judge it (the idempotency rules judge repeats); so too a request
+    no API reads that a framework answered, and a refusal of credentials the target does not take."""
+    if rule.check not in _ANY_REQUEST and (exchange.extra.get("maybe_repeat") or exchange.extra.get("auth_refused")
+                                           or _framework_answered(exchange)):
         return NOT_APPLICABLE
     if rule.check in generic.GENERIC:
         return _judge_generic(rule, exchange, case, reply)
@@ -159,13 +166,6 @@ def case_spec(case: Any, mode: str | None, edge: tuple[tuple[Any, ...], Any] | N
             "path_parameters": encode(dict(case.path_parameters or {})), "cookies": encode(dict(case.cookies or {}))}
 
 
-def _form_drops_nesting(case: Any) -> bool:
-    """The case goes as a form (key=value pairs) while its body holds lists or objects, which no
-    standard form encoding carries (Schemathesis writes their keys, not their content)."""
-    return (case.media_type or "").startswith("application/x-www-form-urlencoded") and isinstance(case.body, dict) \
-        and any(isinstance(value, (dict, list)) for value in case.body.values())
-
-
 def _send_case(ctx: RunContext, slug: str, case: Any, scene: Scene, draw: Callable,
                edge: tuple[tuple[Any, ...], Any] | None, coverage: bool, mode: str | None,
                broken: set[str]) -> tuple[Exchange, Any] | None:
@@ -184,7 +184,7 @@ def _send_case(ctx: RunContext, slug: str, case: Any, scene: Scene, draw: Callab
         if not set_path(case.body, *edge):
             return None
         realistic = False
-    if realistic and _form_drops_nesting(case):
+    if realistic and form_drops_nesting(case):
         realistic = False      # a form carries no nested objects: the order sent is not the one made valid
     request = build_request(slug, case, ctx.target, ctx.transport)
     if player is not None:
@@ -197,13 +197,15 @@ def _send_case(ctx: RunContext, slug: str, case: Any, scene: Scene, draw: Callab
     for name, value in api.fresh_headers(scene).items():    # e.g. a key no other case used
         if name.lower() not in broken:
             request.headers[name] = value
-        else:
+        elif name in request.headers:   # the case's own value ("null", "{}"); a missing key repeats nothing
             stale = True
     reply = ctx.transport.send(request)
     exchange = exchange_from(slug, reply, mode, conventions=ctx.conventions)
     exchange.extra["realistic"] = realistic
     if stale:       # its key is the case's own ("null", "{}"), the same in every run: maybe a repeat
         exchange.extra["maybe_repeat"] = True
+    if ctx.credentials.get(slug) and exchange.status in api.auth_refusal_statuses and api.auth_keys:
+        exchange.extra["auth_refused"] = True     # the target refuses the suite's credentials (found by a flow)
     if player is not None and not broken & api.credential_headers:
         exchange.extra["auth"] = "valid"
     api.annotate(exchange, scene, player)

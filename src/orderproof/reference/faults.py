@@ -247,6 +247,11 @@ _BET_PLACEMENT = [
     Fault("wrong-error-status", "bet-placement", ("BP-ERROR-SHAPE", "BP-FUNDS"),
           "answers INSUFFICIENT_FUNDS with HTTP 402 instead of the table's 400",
           {"bp_error_status": payment_required_status}),
+    Fault("sessions-refused", "bet-placement", ("BP-PENDING", "BP-PAYOUT", "BP-FUNDS", "BP-POSITIVE"),
+          "compares a session's expiry the wrong way round: every slip, however valid, gets 401 INVALID_SESSION "
+          "(a refusal of the suite's requests that is no refusal of its credentials: the rules FAIL, not NOT VERIFIED)",
+          {"bp_session_valid": lambda expires_at, now: expires_at is not None and expires_at < now},
+          also=("BP-SESSION-EXPIRED", "BP-USER", "BP-STAKE-LIMITS")),
     Fault("skips-api-key", "bet-placement", ("BP-AUTH",),
           "never checks X-API-Key",
           {"bp_authenticate": accept_any_key},

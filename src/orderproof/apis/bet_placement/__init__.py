@@ -40,6 +40,7 @@ class BetPlacement(ApiAdapter):
     credential_headers = frozenset({"x-api-key"})
     credentials_stated = False         # seed 004 has "| AUTHENTICATION_FAILED | 403 |", not the X-API-Key header
     auth_keys = ("api_key",)
+    auth_refusal_statuses = (403,)     # | AUTHENTICATION_FAILED | 403 |; 401 is INVALID_SESSION, a body field's
     secret_auth_keys = ("api_key",)
     edge_fields = (("bets", 0, "stake"), ("bets", 0, "decimalPrice"))
     certify_seconds = {"quick": 3.9, "standard": 6.8, "thorough": 40.0}

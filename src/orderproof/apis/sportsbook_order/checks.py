@@ -93,7 +93,7 @@ def so_envelope(rule: Any, exchange: Exchange) -> Any:
     if body["code"] == 200 and not result.accepted:
         raise RuleFailure(rule, f"HTTP {exchange.status} carries code 200 (success)", received=shown(exchange),
                           documented="code 200 is the success sample's; a refusal carries another code")
-    if result.refused and result.convention:      # held to the target's own declaration, when it made one
+    if result.refused and result.convention and exchange.sent_as_valid:   # held to the target's pin, if any
         book_of(exchange).note(rule, result.convention, result.option, describe(exchange))
     return None
 
