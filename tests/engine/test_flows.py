@@ -191,3 +191,18 @@ def test_an_api_that_takes_no_credentials_never_asks_and_its_403_is_judged(make_
                                                     credentials=False)
     assert result.verdict is Verdict.FAIL and result.reason == "the situation was refused with 403"
     assert context.credentials == {} and False not in seen          # no control request was sent
+
+
+def test_a_flow_still_rate_limited_after_the_back_offs_is_not_verified(make_context, toy_app):
+    async def limiter(scope, receive, send):
+        if scope["type"] == "http" and scope["path"] == "/vouchers":
+            await send({"type": "http.response.start", "status": 429,
+                        "headers": [(b"retry-after", b"0"), (b"content-type", b"application/json")]})
+            await send({"type": "http.response.body", "body": b'{"error":"slow down"}'})
+            return
+        await app(scope, receive, send)
+
+    app = toy_app()
+    context = make_context(limiter)
+    result = verify_flow(context, context.catalogue.rule("VO-REFUSED-ISSUES-NOTHING"))
+    assert result.verdict is Verdict.NOT_VERIFIED and "kept answering 429" in result.reason

@@ -214,3 +214,10 @@ def test_a_form_that_cannot_carry_the_orders_lines_is_not_a_realistic_valid_orde
     assert not form_drops_nesting(types.SimpleNamespace(media_type="application/x-www-form-urlencoded",
                                                          body={"memberid": 7, "platform": "PC"}))
     assert not form_drops_nesting(types.SimpleNamespace(media_type="application/json", body=order))
+
+
+def test_a_429_still_there_after_the_back_offs_is_no_answer_of_the_api():
+    limited = negative("bet-placement", 429, {"error": "too many requests"}, {"no": "such fields"})
+    for rule_id in ("BP-ERROR-SHAPE", "BP-NEGATIVE", "BP-SCHEMA"):
+        assert judge(rule(rule_id), limited) is NOT_APPLICABLE
+    assert judge(rule("BP-NO-5XX"), limited) is None

@@ -178,6 +178,9 @@ class RuleFlow:
         exchange = exchange_from(self.api, transport.send(request, tag), conventions=self.conventions)
         adapter.annotate(exchange, self.scene, credential_player)
         self.exchanges.append(exchange)
+        if exchange.status == 429:          # still rate limited after the transport's back-offs
+            raise NotVerified("the target kept answering 429 Too Many Requests after the suite backed off as its "
+                              "Retry-After asked: lower --rate-limit (requests per second) and certify again")
         if auth == "valid" and adapter.auth_keys and exchange.status in adapter.auth_refusal_statuses \
                 and self.on_auth_refusal is not None:
             self.on_auth_refusal(exchange)

@@ -73,7 +73,7 @@ class _NoErrorReply:
 _NO_ERROR = _NoErrorReply()
 
 
-_ANY_REQUEST = ("no_server_error", "negative_rejected")     # what judges a repeat's or an unreadable request's answer
+_ANY_REQUEST = ("no_server_error", "negative_rejected")     # what judges a repeat's, an unreadable request's answer
 
 
 def _framework_answered(exchange: Exchange) -> bool:
@@ -94,9 +94,9 @@ def judge(rule: Rule, exchange: Exchange, case: Any = None, reply: Any = _NO_ERR
     in every run: a long-lived service may answer it as a repeat (a replay, a key-reuse refusal), so
     only <P>-NO-5XX and <P>-NEGATIVE judge it (the idempotency rules judge repeats); so too a request
     no API reads that a framework answered, and a refusal of credentials the target does not take."""
-    if rule.check not in _ANY_REQUEST and (exchange.extra.get("maybe_repeat") or exchange.extra.get("auth_refused")
-                                           or _framework_answered(exchange)):
-        return NOT_APPLICABLE
+    if exchange.status == 429 and rule.check != "no_server_error" or rule.check not in _ANY_REQUEST and (
+            exchange.extra.get("maybe_repeat") or exchange.extra.get("auth_refused") or _framework_answered(exchange)):
+        return NOT_APPLICABLE       # (a 429 still there after the transport's back-offs is no answer of the API)
     if rule.check in generic.GENERIC:
         return _judge_generic(rule, exchange, case, reply)
     if reply.error or (exchange.mode == "negative" and 200 <= exchange.status < 300):
