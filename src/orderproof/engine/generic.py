@@ -22,7 +22,7 @@ from schemathesis.checks import (
 from orderproof import registry
 from orderproof.checks.base import GENERIC_RULES, NOT_APPLICABLE, Exchange, RuleFailure
 from orderproof.checks.conventions import book_of
-from orderproof.checks.outcomes import describe
+from orderproof.checks.outcomes import OTHER, describe
 from orderproof.engine.generation import documented_only
 from orderproof.engine.lenient import clearly_invalid, unreadable
 
@@ -75,6 +75,32 @@ def credentials_broken(exchange: Exchange) -> bool:
     return bool(api.credential_headers) and api.credentials_stated and exchange.extra.get("auth") != "valid"
 
 
+# The checks that judge any answer: one that is not the API's own (below) too.
+ANY_REQUEST = ("no_server_error", "negative_rejected")
+
+
+def _unreadable(exchange: Exchange) -> str | None:
+    """:func:`lenient.unreadable` of the exchange's request, read once."""
+    if "unreadable" not in exchange.extra:
+        exchange.extra["unreadable"] = unreadable(exchange.api, exchange.media_type, exchange.request_text)
+    return exchange.extra["unreadable"]
+
+
+def judges(check: str, exchange: Exchange) -> bool:
+    """Whether the rule checked by ``check`` judges this answer. A 429 left after the transport's
+    back-offs is no answer of the API (<P>-NO-5XX's alone). Only ``ANY_REQUEST`` judge: a case whose
+    fresh header (an idempotency key) is the part Schemathesis broke, the same in every run, which a
+    long-lived service may answer as a repeat (``maybe_repeat``); a 401/403 to the suite's credentials
+    from a target that takes none of them (``auth_refused``); and a request no API reads, answered not
+    in the API's own shape (its framework answered)."""
+    if exchange.status == 429:
+        return check == "no_server_error"
+    if check in ANY_REQUEST:
+        return True
+    return not (exchange.extra.get("maybe_repeat") or exchange.extra.get("auth_refused")
+                or (_unreadable(exchange) is not None and registry.get(exchange.api).outcome(exchange).kind == OTHER))
+
+
 def negative_rejected(rule: Any, exchange: Exchange) -> Any:
     """<P>-NEGATIVE: passes if a clearly invalid request (its body breaks the lenient schema, or it
     lacks valid credentials of a scheme its API's seed states) is refused in the API's own way (its
@@ -92,7 +118,7 @@ def negative_rejected(rule: Any, exchange: Exchange) -> Any:
     if why is None:
         return NOT_APPLICABLE
     api = registry.get(exchange.api)
-    framework = 400 <= exchange.status < 500 and unreadable(exchange.api, exchange.media_type, exchange.request_text)
+    framework = 400 <= exchange.status < 500 and _unreadable(exchange) is not None
     result = api.outcome(exchange)
     if result.refused and not framework:
         if result.convention and api.invalid_answer_stated:   # the seed documents the answer: the pin holds it

@@ -161,33 +161,37 @@ def _body_required(slug: str) -> bool:
     return bool((operation.get("requestBody") or {}).get("required"))
 
 
+_UNREAD = object()      # no body to judge: none sent, not JSON, or a media type not judged
+
+
+def _read(slug: str, media_type: str | None, text: str | None) -> tuple[str | None, Any]:
+    """(why no API reads the request, or None; the body as read, or ``_UNREAD``), parsing it once."""
+    if text is None or text == "":
+        return ("the request has no body" if _body_required(slug) else None), _UNREAD
+    media = (media_type or "application/json").lower()
+    if media == "application/x-www-form-urlencoded":
+        return None, dict(parse_qsl(text, keep_blank_values=True))
+    if "json" in media:
+        try:
+            return None, json.loads(text)
+        except ValueError:
+            return "the body is not JSON", _UNREAD
+    return None, _UNREAD
+
+
 def unreadable(slug: str, media_type: str | None, text: str | None) -> str | None:
     """Why no API reads this request at all (no body where one is required, a JSON body that does
     not parse), or None. A framework answers such a request before the API sees it, its own way."""
-    if text is None or text == "":
-        return "the request has no body" if _body_required(slug) else None
-    media = (media_type or "application/json").lower()
-    if "json" in media:
-        try:
-            json.loads(text)
-        except ValueError:
-            return "the body is not JSON"
-    return None
+    return _read(slug, media_type, text)[0]
 
 
 def clearly_invalid(slug: str, media_type: str | None, text: str | None) -> str | None:
     """Why the body sent is invalid under every reasonable reading of the spec, or None when a
     correct service may accept it. Media types other than JSON and forms are not judged (None)."""
-    why = unreadable(slug, media_type, text)
-    if why is not None or not text:
+    why, body = _read(slug, media_type, text)
+    if why is not None or body is _UNREAD:
         return why
     media = (media_type or "application/json").lower()
-    if media == "application/x-www-form-urlencoded":
-        body: Any = dict(parse_qsl(text, keep_blank_values=True))
-    elif "json" in media:
-        body = json.loads(text)
-    else:
-        return None
     validator = _validator(slug, media if media in ("application/x-www-form-urlencoded",) else "application/json")
     if validator is None:
         return None

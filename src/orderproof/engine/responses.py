@@ -29,7 +29,6 @@ from orderproof.checks.base import (
     NotVerified,
     RuleFailure,
 )
-from orderproof.checks.outcomes import OTHER
 from orderproof.core.profiles import hypothesis_settings
 from orderproof.core.results import RuleResult, Verdict
 from orderproof.engine import generic, pools
@@ -56,7 +55,6 @@ from orderproof.engine.generation import (
     schemathesis_response,
     set_path,
 )
-from orderproof.engine.lenient import unreadable
 from orderproof.engine.scene import Scene
 from orderproof.engine.trace import RecordingDraw, encode
 from orderproof.engine.transport import BudgetExhausted, Unsendable
@@ -73,30 +71,12 @@ class _NoErrorReply:
 _NO_ERROR = _NoErrorReply()
 
 
-_ANY_REQUEST = ("no_server_error", "negative_rejected")     # what judges a repeat's, an unreadable request's answer
-
-
-def _framework_answered(exchange: Exchange) -> bool:
-    """The request is one no API reads (:func:`lenient.unreadable`) and the answer is not in the API's
-    own shape (its adapter's ``outcome`` reads neither an acceptance nor a refusal): its framework
-    answered. An answer in the API's shape is judged like any other."""
-    if "framework" not in exchange.extra:
-        exchange.extra["framework"] = (
-            unreadable(exchange.api, exchange.media_type, exchange.request_text) is not None
-            and registry.get(exchange.api).outcome(exchange).kind == OTHER)
-    return exchange.extra["framework"]
-
-
 def judge(rule: Rule, exchange: Exchange, case: Any = None, reply: Any = _NO_ERROR) -> Any:
     """Run one rule's check on one exchange: None (pass), NOT_APPLICABLE, or a RuleFailure.
     ``case`` (the Schemathesis case, when there is one) lets <P>-SCHEMA use Schemathesis' checks.
-    A case whose fresh header (an idempotency key) is the part Schemathesis broke carries the same key
-    in every run: a long-lived service may answer it as a repeat (a replay, a key-reuse refusal), so
-    only <P>-NO-5XX and <P>-NEGATIVE judge it (the idempotency rules judge repeats); so too a request
-    no API reads that a framework answered, and a refusal of credentials the target does not take."""
-    if exchange.status == 429 and rule.check != "no_server_error" or rule.check not in _ANY_REQUEST and (
-            exchange.extra.get("maybe_repeat") or exchange.extra.get("auth_refused") or _framework_answered(exchange)):
-        return NOT_APPLICABLE       # (a 429 still there after the transport's back-offs is no answer of the API)
+    An answer that is not the API's own (:func:`generic.judges`) is judged by few rules."""
+    if not generic.judges(rule.check, exchange):
+        return NOT_APPLICABLE
     if rule.check in generic.GENERIC:
         return _judge_generic(rule, exchange, case, reply)
     if reply.error or (exchange.mode == "negative" and 200 <= exchange.status < 300):
