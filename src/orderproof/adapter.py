@@ -125,6 +125,10 @@ class ApiAdapter:
         raise NotImplementedError(f"the {self.slug} adapter does not say how to read its answers")
 
     # --- what a target must offer ----------------------------------------------------------------
+    def refuses_credentials(self, status: int) -> bool:
+        """An answer with ``status`` may say "not with these credentials" (an API that takes some)."""
+        return bool(self.auth_keys) and status in self.auth_refusal_statuses
+
     def auth_problem(self, auth: Mapping[str, str]) -> str | None:
         """What is wrong with a target file's ``auth`` for this API (None: nothing)."""
         unknown = sorted(set(auth) - set(self.auth_keys))

@@ -181,8 +181,7 @@ class RuleFlow:
         if exchange.status == 429:          # still rate limited after the transport's back-offs
             raise NotVerified("the target kept answering 429 Too Many Requests after the suite backed off as its "
                               "Retry-After asked: lower --rate-limit (requests per second) and certify again")
-        if auth == "valid" and adapter.auth_keys and exchange.status in adapter.auth_refusal_statuses \
-                and self.on_auth_refusal is not None:
+        if auth == "valid" and adapter.refuses_credentials(exchange.status) and self.on_auth_refusal is not None:
             self.on_auth_refusal(exchange)
         if not repeat:        # a repeat's answer is the idempotency rules' business, not the echo's
             self.on_exchange(exchange)
@@ -237,10 +236,9 @@ def _control(ctx: RunContext, rule: Rule) -> str | None:
 
     control()
     answer = answers[-1] if answers else None
-    if answer is None or answer.status not in api.auth_refusal_statuses:
+    if answer is None or not api.refuses_credentials(answer.status):
         return None
-    sent = sorted(name for name in answer.request_headers if name.lower() in api.credential_headers
-                  or name.lower() in {"authorization", "x-api-key", "operator-name"})
+    sent = sorted(name for name in answer.request_headers if name.lower() in api.credential_headers)
     how = f"with {', '.join(sent)}" if sent else "with no credentials"
     if api.script_signature:
         how += f", signed {api.script_signature['scheme']}"

@@ -184,7 +184,7 @@ def _send_case(ctx: RunContext, slug: str, case: Any, scene: Scene, draw: Callab
     exchange.extra["realistic"] = realistic
     if stale:       # its key is the case's own ("null", "{}"), the same in every run: maybe a repeat
         exchange.extra["maybe_repeat"] = True
-    if ctx.credentials.get(slug) and exchange.status in api.auth_refusal_statuses and api.auth_keys:
+    if ctx.credentials.get(slug) and api.refuses_credentials(exchange.status):
         exchange.extra["auth_refused"] = True     # the target refuses the suite's credentials (found by a flow)
     if player is not None and not broken & api.credential_headers:
         exchange.extra["auth"] = "valid"
