@@ -142,8 +142,8 @@ def jt_net_payout(rule: Any, exchange: Exchange) -> Any:
 @only_json_object
 def jt_wht_rate(rule: Any, exchange: Exchange) -> Any:
     """JT-WHT-RATE: passes if a 200 response has wht_amount == round((gross_payout - stake) * wht/100)
-    (half-up, half-even or truncated: the page gives no rounding; 0 when there are no winnings), fails if not, does not apply if the
-    status is not 200 or a field is missing or not a number."""
+    (half-up, half-even or truncated: the page gives no rounding; 0 when there are no winnings),
+    fails if not, does not apply if the status is not 200 or a field is missing or not a number."""
     v = _numbers(exchange.json, "gross_payout", "stake", "wht", "wht_amount")
     if v is None:
         return NOT_APPLICABLE

@@ -77,10 +77,10 @@ def so_envelope(rule: Any, exchange: Exchange) -> Any:
     JSON). Every answer to a valid order in the table's types, and every 2xx, must be the envelope;
     an answer at HTTP 4xx to any other request (a negative case, an edge number, a positive case
     drawn without fixtures, an order in the request sample's string and null forms) that is not
-    the envelope is left to SO-NEGATIVE (SHOULD). How rejections are
-    answered (HTTP 4xx or HTTP 200, convention sportsbook-order.rejection) is judged per answer, not
-    across the run, unless the target pins that convention: then a refusal in the other form fails. Does not apply to a server error (SO-NO-5XX's) or
-    another method."""
+    the envelope is left to SO-NEGATIVE (SHOULD). How rejections are answered (HTTP 4xx or HTTP
+    200, convention sportsbook-order.rejection) is judged per answer, not across the run, unless the
+    target pins that convention: then the refusal of a valid order in the other form fails. Does not
+    apply to a server error (SO-NO-5XX's) or another method."""
     if exchange.status >= 500:
         return NOT_APPLICABLE
     body = body_of(exchange)
