@@ -46,6 +46,9 @@ class ApiAdapter:
     # its table). When it does not, any 4xx refuses a clearly invalid request for <P>-NEGATIVE (an
     # ASP.NET service's problem+json, a framework's own body); a 4xx claiming success is another rule's.
     invalid_answer_stated: bool = True
+    # What the suite's valid requests take from the target's provider states that a service may
+    # refuse them for (said with a rule NOT VERIFIED when no valid request was accepted; "": nothing).
+    valid_request_hint: str = ""
     auth_keys: tuple[str, ...] = ()    # keys a target file may give under apis.<slug>.auth
     # The statuses that say "not with these credentials" (an API that takes credentials): a valid
     # request answered so makes the engine ask whether the target takes the suite's at all.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from fastapi import FastAPI
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 
 from orderproof.checks.base import RESPONSE_CHECKS
 from orderproof.core.results import Verdict
@@ -59,6 +59,35 @@ def test_a_target_that_does_not_speak_the_api_fails_its_schema_rule_and_passes_n
     others = [r for rule_id, r in results.items() if rule_id not in ("VO-SCHEMA", "VO-NEGATIVE")]
     assert {r.verdict for r in others} == {Verdict.NOT_VERIFIED}
     assert context.transport.sent == 3                                   # the probes, then nothing
+
+
+def test_a_rule_with_nothing_to_judge_because_valid_requests_were_refused_says_so(make_context, toy, monkeypatch):
+    refusing = FastAPI()
+
+    @refusing.post("/vouchers")
+    def order() -> JSONResponse:
+        return JSONResponse({"error": "UNKNOWN_CUSTOMER", "message": "no such customer"}, status_code=400)
+
+    @refusing.post("/_orderproof/provider-states")
+    def states() -> JSONResponse:
+        return JSONResponse({"userId": "c-1", "customerId": "c-1", "vouchers": []})
+
+    monkeypatch.setattr(toy.api, "valid_request_hint", "the vouchers carry the customerId of \"a player exists\"",
+                        raising=False)
+    context = make_context(refusing)
+    results = {rule.id: verify(context, rule) for rule in context.ordered_rules()}
+    assert results["VO-POSITIVE"].verdict is Verdict.FAIL
+    echo = results["VO-ECHO"]
+    assert echo.verdict is Verdict.NOT_VERIFIED
+    assert echo.reason.endswith('; the valid requests were refused (see VO-POSITIVE): the vouchers carry the '
+                                'customerId of "a player exists"'), echo.reason
+
+
+def test_a_rule_with_nothing_to_judge_on_a_service_that_accepts_says_no_more(make_context):
+    context = make_context()
+    rule = dataclasses.replace(context.catalogue.rule("VO-ECHO"), id="VO-ECHO-NEVER")
+    result = verify(context, rule)           # the shared pass judged no exchange under this id
+    assert (result.verdict, result.reason) == (Verdict.NOT_VERIFIED, "no response to which the rule applies was observed")
 
 
 def test_a_rule_needing_what_the_target_lacks_is_not_verified_with_the_reason(make_context):

@@ -299,10 +299,22 @@ def verify_response(ctx: RunContext, rule: Rule) -> RuleResult:
         if seen.budget_exhausted:
             return result(rule, Verdict.NOT_VERIFIED, BUDGET, cases=cases)
         reason = seen.reasons.get(rule.id) or NO_APPLICABLE
+        reason += _none_accepted(rule, seen)
         if ctx.credentials.get(rule.api):
             reason += f"; {ctx.credentials[rule.api]}"
         return result(rule, Verdict.NOT_VERIFIED, reason, cases=cases)
     return passed(ctx, rule, seen.samples.get(rule.id), cases=cases, applicable=applicable)
+
+
+def _none_accepted(rule: Rule, seen: Traffic) -> str:
+    """When the API's valid requests were refused (its <P>-POSITIVE failed): that, and what those
+    requests take from the target, for a rule that had nothing to judge."""
+    api = registry.get(rule.api)
+    positive = f"{api.prefix}-POSITIVE"
+    if rule.id == positive or positive not in seen.failures:
+        return ""
+    return f"; the valid requests were refused (see {positive})" + (f": {api.valid_request_hint}"
+                                                                     if api.valid_request_hint else "")
 
 
 def _shrink(ctx: RunContext, rule: Rule, mode: str) -> Observation | None:

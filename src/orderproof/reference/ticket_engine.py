@@ -227,6 +227,12 @@ def unknown_event_error(ticket_type: str, event_id: int) -> tuple[int, str]:
     return 103, f"Event with `{event_id}` identifier is not found"
 
 
+def unknown_bet_refusal(bet_id: int) -> Rejection:
+    """The refusal of a bet id the event does not have: 400 code 106 (the page's nearest error, whose
+    message names the bet's market)."""
+    return _error(106, f"Market for bet with `{bet_id}` identifier is not found")
+
+
 JACKPOT_ERRORS = {   # not in the seed excerpt (the jackpot page lost its list): the reference's codes
     "unknown betcard": (118, "Betcard with `{}` code is not found"),
     "odds changed": (117, "Ticket odds changed"),
@@ -316,6 +322,7 @@ BEHAVIOUR: dict[str, Callable[..., Any]] = {
     "ticket_operator_times": operator_times,
     "ticket_unknown_event_error": unknown_event_error,
     "ticket_started_event_error": started_event_error,
+    "ticket_unknown_bet_refusal": unknown_bet_refusal,
     "ticket_jackpot_error": jackpot_error,
     "ticket_cents_json": cents_json,
     "ticket_odds_json": odds_json,
@@ -498,7 +505,7 @@ def _check_bets(conn: sqlite3.Connection, behaviour: Any, ticket_type: str, even
             " JOIN markets m ON m.market_id = s.market_id WHERE s.bet_id = ? AND s.event_id = ?",
             (bet_id, event_id)).fetchone()
         if row is None:
-            raise _error(106, f"Market for bet with `{bet_id}` identifier is not found")
+            raise behaviour.ticket_unknown_bet_refusal(bet_id)
         selections[bet_id] = row
     for event_id, row in events.items():
         if row["started"]:

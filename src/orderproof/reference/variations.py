@@ -399,6 +399,12 @@ def fill_missing_fields(data: Any, ticket_type: str) -> Any:
     return data
 
 
+def unknown_bet_as_validation(bet_id: int) -> te.Rejection:
+    """A bet id the event does not have is a validation error: 422, as a field that does not validate."""
+    return te.Rejection(422, {"detail": [{"loc": ["body", "bets"], "msg": f"unknown bet {bet_id}",
+                                          "type": "value_error"}]})
+
+
 def endpoint_type(data: Any, ticket_type: str) -> Any:
     """The ticket's type is the endpoint's: whatever word the request's ``type`` says is ignored (a
     value that is not a string is still refused)."""
@@ -492,6 +498,11 @@ _TICKET_ENGINE = [
               "the excise tax an inclusive price holds is rounded down, the stake keeps the fraction: the pages "
               "give no rounding (the sample's 1000 at 12.5 % holds 111.11, answered 111 by either reading)",
               {"ticket_excise": excise_floored}),
+    Variation("ticket-unknown-bet-422", TICKETS,
+              "a bet id the event does not have is refused as a validation error, 422, instead of 400 code 106: "
+              "the pages name no error for an unknown bet (106 names a market) and list 422 \"Validation Error\"",
+              {"ticket_unknown_bet_refusal": unknown_bet_as_validation},
+              warns=("JT-ERROR-CODES",)),   # its practice: the engine's 106 on the jackpot page too
     Variation("ticket-open-values", TICKETS,
               "any source string is taken and echoed, and the request's type is ignored (the endpoint fixes "
               "it): neither page lists the values (\"Ticket source (see Fields)\"), so a service need not refuse "

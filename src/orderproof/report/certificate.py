@@ -185,6 +185,7 @@ def build_certificate(run: RunResult, *, command: str, catalogue: Catalogue | No
             "verdict": verdict.value,
             "reason": _text(result.reason or ""),
             "cases": int(result.cases),
+            "judged": int(result.applicable),
             "evidence": _evidence(result, command, run.seed) if verdict is Verdict.FAIL else None,
         })
     apis = list(dict.fromkeys(run.apis or [result.api for result in run.results]))

@@ -93,7 +93,7 @@ def render_markdown(cert: dict[str, Any]) -> str:
             "| --- | --- | --- | --- | --- |",
         ]
         for rule in rules:
-            note = rule["reason"] if rule["verdict"] != "PASS" else f"{rule['cases']} cases"
+            note = rule["reason"] if rule["verdict"] != "PASS" else _counts(rule)
             lines.append(f"| {rule['rule_id']} | {rule['level']} | {rule['verdict']} | {_cell(rule['title'])} | "
                          f"{_cell(note)} |")
     lines += _conventions_markdown(cert.get("conventions") or [])
@@ -186,3 +186,10 @@ def _failure_markdown(rule: dict[str, Any], target: str = "") -> list[str]:
                   "run's `--fault` and `--variation`, as the command above has them) and point BASE_URL (or the "
                   "curl line) at its address.", ""]
     return lines
+
+
+def _counts(rule: dict[str, Any]) -> str:
+    """"110 cases", or "110 cases, 35 judged" when the rule applied to fewer of them (an echo rule
+    judges the accepted orders only)."""
+    cases, judged = rule["cases"], rule.get("judged")
+    return f"{cases} cases" if judged is None or judged >= cases else f"{cases} cases, {judged} judged"

@@ -88,11 +88,25 @@ def test_jt_echo_fails_on_a_changed_field(change):
     assert next(iter(change)) in failure.message
 
 
+def test_jt_echo_takes_a_listed_word_in_its_canonical_form_but_not_another_word_or_tag():
+    sent = REQUEST | {"currency": "kes", "source": " Mobile", "type": "JACKPOT"}
+    assert jt_echo(rule("JT-ECHO"), jt(ECHOED, request=sent)) is None      # KES, mobile, jackpot answered
+    assert "source" in assert_fails("JT-ECHO", jt_echo, jt(ECHOED | {"source": "mobil"}, request=sent)).message
+    tagged = REQUEST | {"atag": "Affiliate-1"}                                # a tag is opaque: exact
+    assert "atag" in assert_fails("JT-ECHO", jt_echo, jt(ECHOED, request=tagged)).message
+
+
 # --- JT-CURRENCY ------------------------------------------------------------------------------------------
 
 
 def test_currency_passes_when_echoed():
     assert jt_currency(rule("JT-CURRENCY"), jt(TICKET, request={"currency": "EUR"})) is None
+
+
+def test_currency_passes_on_the_request_code_in_upper_case_and_fails_on_lower_case_or_another():
+    assert jt_currency(rule("JT-CURRENCY"), jt(TICKET | {"currency": "KES"}, request={"currency": "kes"})) is None
+    assert_fails("JT-CURRENCY", jt_currency, jt(TICKET | {"currency": "kes"}, request={"currency": "kes"}))
+    assert_fails("JT-CURRENCY", jt_currency, jt(TICKET | {"currency": "EUR"}, request={"currency": "KES"}))
 
 
 def test_currency_does_not_apply_without_a_request_object_or_to_a_400():

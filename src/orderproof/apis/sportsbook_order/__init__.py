@@ -48,6 +48,8 @@ class SportsbookOrder(ApiAdapter):
     seed = "000_c220e78285a7d7fc.txt"
     credentials_stated = False         # no credential header: customerToken is a body field, judged with the body
     invalid_answer_stated = False      # the page documents no rejection at all, only the success envelope
+    valid_request_hint = ("the orders carry currency = the player's currency_code from the provider state "
+                          "\"a player exists\" (1, the sample's code, when it gives none)")
     path = "/order"
     order = 0
     edge_fields = (("ticketId",), ("orderAmount",), ("betList", 0, "betAmount"), ("optionArray", 0, "macthId"),

@@ -133,9 +133,9 @@ def sr_errors(rule: Any, flow: Flow) -> None:
     event 103, event started 107, unknown operator 112 or a 403 (convention
     superbet-reserve.unknown-operator), operator without webhook 114, operator header differs 115 or
     a 403 (the signature checked first; signed by the header's operator, then by the body's), market
-    not allowed 116; an unknown bet any code: 106 names a market id) and stores no ticket; fails
-    otherwise, listing every situation that failed; does not apply: always applies (needs provider
-    states). Each situation gets a fresh scene."""
+    not allowed 116; an unknown bet 400 with any code, or 422: 106 names a market id) and stores no
+    ticket; fails otherwise, listing every situation that failed; does not apply: always applies
+    (needs provider states). Each situation gets a fresh scene."""
     ticket.provoke_errors(rule, flow, SITUATIONS, codes=CODES)
 
 
