@@ -128,6 +128,11 @@ class ApiAdapter:
         raise NotImplementedError(f"the {self.slug} adapter does not say how to read its answers")
 
     # --- what a target must offer ----------------------------------------------------------------
+    def documented_server_answer(self, exchange: Exchange) -> bool:
+        """A 5xx the API's own document pairs with an answer a request may get (not a crash): None
+        but bet-placement's 503 REQUEST_TIMED_OUT."""
+        return False
+
     def refuses_credentials(self, status: int) -> bool:
         """An answer with ``status`` may say "not with these credentials" (an API that takes some)."""
         return bool(self.auth_keys) and status in self.auth_refusal_statuses

@@ -36,6 +36,15 @@ def test_generic_rules_and_the_schemathesis_checks_behind_schema():
 
 # --- <P>-NO-5XX ---------------------------------------------------------------------------------------
 
+def test_no_server_error_passes_the_5xx_the_seed_pairs_with_a_code_of_its_table_and_no_other():
+    timed_out = {"status": "FAILURE", "errorCode": "REQUEST_TIMED_OUT"}      # | REQUEST_TIMED_OUT | 503 |
+    assert no_server_error(rule("BP-NO-5XX"), exchange("bet-placement", 503, timed_out)) is None
+    assert_fails("BP-NO-5XX", no_server_error, exchange("bet-placement", 500, timed_out))
+    assert_fails("BP-NO-5XX", no_server_error,
+                 exchange("bet-placement", 500, {"status": "FAILURE", "errorCode": "GENERAL_EXCEPTION"}))
+    assert_fails("JT-NO-5XX", no_server_error, exchange("jackpot-ticket", 503, timed_out))
+
+
 def test_no_server_error_fails_a_5xx_and_no_answer_and_passes_the_rest():
     assert no_server_error(rule("BP-NO-5XX"), exchange("bet-placement", 400, {"status": "FAILURE"})) is None
     assert_fails("BP-NO-5XX", no_server_error, exchange("bet-placement", 503, "x"))

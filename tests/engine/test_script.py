@@ -55,3 +55,23 @@ def test_a_field_named_after_the_entity_takes_its_id_and_an_unrelated_number_sta
     text = _dumps_template(_template_json({"event": 29, "bets": [85], "price": 85, "stake": 29}, known))
     assert text == ('{"event": {{answer:1:event_id:i}}, "bets": [{{answer:1:markets.0.selections.0.bet_id:i}}], '
                     '"price": 85, "stake": 29}')
+
+
+def test_a_body_clock_reading_is_sent_anew_and_an_old_time_or_another_field_stays(tmp_path):
+    import time
+
+    from orderproof.report.fill import render
+
+    now_ms = int(time.time() * 1000)
+    body = {"timestamp": str(now_ms), "qTime": now_ms, "createdTime": "1640995200000", "ticketId": now_ms}
+    text = _dumps_template(_template_json(body, _Known()))
+    assert text == ('{"timestamp": "{{now_ms}}", "qTime": {{now_ms}}, "createdTime": "1640995200000", '
+                    f'"ticketId": {now_ms}}}')
+    (tmp_path / "salt").write_text("7")
+    assert render(text, tmp_path, {}, "1900000000").startswith('{"timestamp": "1900000000000", "qTime": 1900000000000,')
+
+
+def test_a_key_that_is_not_a_uuid_carries_a_fresh_value_a_replay_salts_anew():
+    known = _Known()
+    known.add_fresh([("uuid", "0f4c6b0e-6c2d-4a8e-9a51-3f1d2b7c9e10")])
+    assert known.in_text("not-a-uuid-0f4c6b0e-6c2d-4a8e-9a51-3f1d2b7c9e10") == "not-a-uuid-{{fresh:0:s}}"

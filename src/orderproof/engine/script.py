@@ -136,6 +136,8 @@ def _template_json(value: Any, known: _Known, key: Any = None) -> Any:
         return {name: _template_json(item, known, name) for name, item in value.items()}
     if isinstance(value, list):
         return [_template_json(item, known, key) for item in value]
+    if _is_time_now(value, key):
+        return "{{now_ms}}" if isinstance(value, str) else _Bare("{{now_ms}}")
     if isinstance(value, str):
         stem = known.text_stem(value, key)
         if stem is None and value.isascii() and value.isdigit():
@@ -145,6 +147,16 @@ def _template_json(value: Any, known: _Known, key: Any = None) -> Any:
         stem = known.int_stem(value, key)
         return _Bare("{{" + stem + ":i}}") if stem is not None else value
     return value
+
+
+def _is_time_now(value: Any, key: Any) -> bool:
+    """A field named for a time (``timestamp``, ``qTime``) holding epoch milliseconds within a day of
+    now: the request's own clock reading, which a replay sends anew (a service may refuse a stale one)."""
+    if not (isinstance(key, str) and "time" in key.lower()):
+        return False
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        value = int(value)
+    return isinstance(value, int) and not isinstance(value, bool) and abs(value - time.time() * 1000) < 86_400_000
 
 
 class _Bare(str):

@@ -189,6 +189,12 @@ def session_valid(expires_at: float | None, now: float) -> bool:
     return expires_at is not None and expires_at > now
 
 
+def request_timed_out(timestamp: str, now: float) -> bool:
+    """Whether the slip's ``timestamp`` (epoch milliseconds) makes it a timed-out request: never (the
+    page gives REQUEST_TIMED_OUT 503 no meaning)."""
+    return False
+
+
 def answer_session_token(conn: sqlite3.Connection, player: sqlite3.Row, slip: "Slip", now: float) -> str:
     """The sessionToken of a PLACED answer ("Original or refreshed"): the original."""
     return slip.session_token
@@ -311,6 +317,7 @@ BEHAVIOUR = {
     "bp_session_lookup": session_lookup,
     "bp_session_valid": session_valid,
     "bp_answer_session_token": answer_session_token,
+    "bp_request_timed_out": request_timed_out,
     "bp_user_blocked": user_blocked,
     "bp_stake_limit_breach": stake_limit_breach,
     "bp_funds_cover": funds_cover,
@@ -454,6 +461,8 @@ def process(conn: sqlite3.Connection, behaviour: Any, document: Any) -> Reply:
             raise Failure("INVALID_BET_DETAILS", str(document))
         slip = read_slip(document, behaviour)
         now = time.time()
+        if behaviour.bp_request_timed_out(document["timestamp"], now):
+            raise Failure("REQUEST_TIMED_OUT", "the request's timestamp is too far from now")
         player = behaviour.bp_check_player(conn, behaviour, slip, now)
         behaviour.bp_place_slip(conn, behaviour, player, slip)
     except MissingParameter as missing:

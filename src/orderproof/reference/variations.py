@@ -616,6 +616,20 @@ def refresh_session(conn: sqlite3.Connection, player: sqlite3.Row, slip: bp.Slip
     return token
 
 
+def rotate_session(conn: sqlite3.Connection, player: sqlite3.Row, slip: bp.Slip, now: float) -> str:
+    """Issues a fresh session token with each placement and revokes the one the slip came with
+    ("Original or refreshed"; the page does not say whether the old token stays valid)."""
+    token = secrets.token_urlsafe(24)
+    conn.execute("UPDATE players SET session_token = ?, session_expires_at = ? WHERE user_id = ?",
+                 (token, now + bp.SESSION_LIFETIME_S, player["user_id"]))
+    return token
+
+
+def stale_timestamp(timestamp: str, now: float) -> bool:
+    """A slip sent more than five minutes before (or after) now has timed out."""
+    return abs(int(timestamp) / 1000 - now) > 300
+
+
 def process_without_key(store: Any, behaviour: Any, process: idempotency.Process) -> Reply:
     """A request without X-Idempotency-Key is processed once, like any request, with no idempotency."""
 
@@ -737,6 +751,14 @@ _BET_PLACEMENT = [
               "a PLACED answer carries a new sessionToken (\"Original or refreshed\"), valid for 30 minutes; the "
               "old one stays valid until it expires",
               {"bp_answer_session_token": refresh_session, "bp_session_lookup": refreshed_session_lookup}),
+    Variation("bp-session-rotate", BP,
+              "a PLACED answer carries a new sessionToken and the old one stops working at once (a client goes on "
+              "with the refreshed token): \"Original or refreshed\" does not say the old one stays valid",
+              {"bp_answer_session_token": rotate_session}),
+    Variation("bp-stale-timestamp-503", BP,
+              "a slip whose timestamp is more than five minutes from now gets 503 REQUEST_TIMED_OUT, the table's "
+              "pairing (the page gives the code no meaning; a stale request is one reading)",
+              {"bp_request_timed_out": stale_timestamp}),
     Variation("bp-key-reuse-409", BP,
               "an X-Idempotency-Key reused with another body gets 409 INVALID_BET_DETAILS instead of 422 "
               "(convention bet-placement.key-reuse, reject-409)",

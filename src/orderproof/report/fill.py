@@ -24,7 +24,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-PLACEHOLDER = re.compile(r"\{\{(?:(answer|fresh|env):([^{}]*?):([sji])|(now|base|hook))\}\}")
+PLACEHOLDER = re.compile(r"\{\{(?:(answer|fresh|env):([^{}]*?):([sji])|(now_ms|now|base|hook))\}\}")
 SCHEMES = ("hmac-sha256-hex(timestamp + body without spaces)",)
 
 
@@ -66,6 +66,8 @@ def render(text: str, work: Path, meta: dict[str, Any], now: str) -> str:
         kind, reference, form, plain = match.groups()
         if plain == "now":
             return now
+        if plain == "now_ms":           # a body's own clock reading (epoch milliseconds), sent anew
+            return str(int(now) * 1000)
         if plain in ("base", "hook"):
             return os.environ[plain.upper() + "_URL"].rstrip("/")
         if kind == "answer":

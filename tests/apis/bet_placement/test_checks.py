@@ -202,3 +202,20 @@ def test_a_placed_slip_is_placed_at_any_2xx():
     assert is_placed(exchange("bet-placement", 200, placed)) and is_placed(exchange("bet-placement", 201, placed))
     assert not is_placed(exchange("bet-placement", 400, placed))
     assert not is_placed(exchange("bet-placement", 201, {"status": "FAILURE", "errorCode": "INVALID_USER"}))
+
+
+# --- a refreshed session ("Original or refreshed") ---------------------------------------------------------
+
+
+def test_a_placed_answer_hands_its_refreshed_session_token_to_the_players_later_slips():
+    """(End to end: variation bp-session-rotate, whose old token stops working.)"""
+    from orderproof.apis.bet_placement import api
+
+    player = {"userId": "u-1", "sessionToken": "old"}
+    api.annotate(bp(201, {"status": "PLACED", "userId": "u-1", "sessionToken": "new"}), None, player)
+    assert player["sessionToken"] == "new"
+    for status, answer in [(400, {"status": "FAILURE", "userId": "u-1", "sessionToken": "other"}),
+                           (201, {"status": "PLACED", "userId": "u-2", "sessionToken": "other"}),
+                           (201, {"status": "PLACED", "userId": "u-1", "sessionToken": ""})]:
+        api.annotate(bp(status, answer), None, player)
+        assert player["sessionToken"] == "new", answer

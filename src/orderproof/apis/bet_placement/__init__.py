@@ -21,7 +21,7 @@ from orderproof.checks.bodies import (
     request_example,
     selection,
 )
-from orderproof.checks.outcomes import Outcome
+from orderproof.checks.outcomes import Outcome, json_or_none
 
 from . import answers, checks, idempotency, refusals  # noqa: F401  checks, idempotency, refusals: register the API's checks
 
@@ -101,6 +101,23 @@ class BetPlacement(ApiAdapter):
 
     def outcome(self, exchange: Exchange) -> Outcome:
         return answers.outcome(exchange)
+
+    def documented_server_answer(self, exchange: Exchange) -> bool:
+        """| REQUEST_TIMED_OUT | 503 |: the table's own pairing, which the page gives no meaning (a
+        service may answer a stale request so); GENERAL_EXCEPTION 500 is a failure of the service."""
+        answer = json_or_none(exchange) if exchange.status == 503 else None
+        return isinstance(answer, dict) and answer.get("status") == "FAILURE" \
+            and answer.get("errorCode") == "REQUEST_TIMED_OUT"
+
+    def annotate(self, exchange: Exchange, scene: Any, player: Mapping[str, Any] | None) -> None:
+        """A PLACED answer's sessionToken is "Original or refreshed": the player's later slips carry
+        the refreshed one, as a client would (a service may revoke the old token on refresh)."""
+        if not isinstance(player, dict) or not 200 <= exchange.status < 300:
+            return
+        answer = json_or_none(exchange)
+        if isinstance(answer, dict) and answer.get("status") == "PLACED" and answer.get("userId") == player.get("userId") \
+                and isinstance(answer.get("sessionToken"), str) and answer["sessionToken"]:
+            player["sessionToken"] = answer["sessionToken"]
 
     def missing_auth_material(self, auth: Mapping[str, str], players: list[Mapping[str, Any]]) -> str | None:
         if not (auth.get("api_key") or any(player.get("apiKey") for player in players)):
