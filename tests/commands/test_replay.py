@@ -36,9 +36,11 @@ def report(tmp_path_factory) -> Path:
     return directory
 
 
-def run_script(script: Path, base_url: str) -> subprocess.CompletedProcess:
+def run_script(script: Path, base_url: str, work: Path | None = None) -> subprocess.CompletedProcess:
     env = {**os.environ, "BASE_URL": base_url, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     env.pop("HOOK_URL", None)
+    if work is not None:
+        env["WORK"] = str(work)
     return subprocess.run(["bash", str(script)], env=env, capture_output=True, text=True, timeout=120)
 
 
@@ -53,8 +55,10 @@ def test_the_script_fails_again_on_the_faulty_service_and_passes_on_the_clean_on
     assert again.returncode == 1, again.stdout + again.stderr
     assert f"FAIL again: {RULE}" in again.stdout and "potentialPayout" in again.stdout
     with served(create_app()) as clean:
-        fixed = run_script(script, clean)
+        work = report.parent / "answers" / "not-made-yet"             # a WORK directory the script makes
+        fixed = run_script(script, clean, work)
     assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    assert (work / "salt").is_file()
     assert f"no longer fails: {RULE}" in fixed.stdout
 
 

@@ -103,6 +103,7 @@ def _script(result: RuleResult, scenario: dict[str, Any], target: str, base_url:
         'export HOOK_URL="${HOOK_URL:-' + (hook_url if hook_url and not hook_url.startswith(base) else
                                            "$BASE_URL/_orderproof/provider-states") + '}"',
         'WORK="${WORK:-$(mktemp -d)}"',
+        'mkdir -p "$WORK" || exit 2',
         'SALT="${SALT:-$(python3 -c "import random; print(random.randrange(2**31))")}"',
         'echo "$SALT" > "$WORK/salt"',
         'step() { python3 "$HERE/fill.py" "$STEPS" "$WORK" "$1" || exit 2; }',
