@@ -413,7 +413,7 @@ def ticket_engine(*bugs: str) -> Callable[[FakeFlow, Request], tuple[int, Any]]:
 
 def travel(*bugs: str) -> Callable[[FakeFlow, Request], tuple[int, Any]]:
     """A travel-order target. Bugs: json-only (refuses text/json and forms), six-digits (refuses 7
-    fractional digits), no-total-check."""
+    fractional digits), no-total-check, overcharge-check-only (refuses a total above the sum only)."""
 
     def respond(flow: FakeFlow, req: Request) -> tuple[int, Any]:
         refused = 400, {"data": None, "code": 101, "message": "invalid"}
@@ -426,7 +426,9 @@ def travel(*bugs: str) -> Callable[[FakeFlow, Request], tuple[int, Any]]:
                 return refused
         for routine in body.get("localtravelroutine") or []:
             total = sum((Decimal(d["price"]) * d["quantity"] for d in routine["localTravelDetails"]), Decimal(0))
-            if total != Decimal(routine["totalAmt"]) and "no-total-check" not in bugs:
+            over = Decimal(routine["totalAmt"]) > total
+            if total != Decimal(routine["totalAmt"]) and "no-total-check" not in bugs \
+                    and (over or "overcharge-check-only" not in bugs):
                 return 400, {"data": None, "code": 103, "message": "totalAmt"}
         return 200, {"data": {"docno": "D-1", "orderno": "O-1"}, "code": 100, "message": "success"}
 

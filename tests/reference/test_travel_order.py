@@ -272,9 +272,10 @@ def test_fault_form_unsupported(tmp_path):
     assert post(client, {}, "text/json").status_code == 200
 
 
-def test_fault_local_total_unchecked(tmp_path):
-    response = post(faulty(tmp_path, "local-total-unchecked"), _local(Decimal("1"), (Decimal("7.0"), 9)))
-    assert response.status_code == 200
+def test_fault_local_total_one_sided(tmp_path):
+    client = faulty(tmp_path, "local-total-one-sided")
+    assert post(client, _local(Decimal("1"), (Decimal("7.0"), 9))).status_code == 200      # below: accepted
+    assert post(client, _local(Decimal("100"), (Decimal("7.0"), 9))).json()["code"] != 100  # above: refused
 
 
 def test_fault_travel_accepts_wrong_types(tmp_path):

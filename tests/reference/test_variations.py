@@ -5,6 +5,7 @@ app. Whether the suite accepts each variation is the self-verification's busines
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -72,6 +73,7 @@ def test_the_variations_that_warn_are_these():
         "bp-key-any-string": ("BP-KEY-REQUIRED",),
         "bp-key-optional": ("BP-KEY-REQUIRED",),
         "bp-repeat-409": ("BP-IDEMPOTENT-REPLAY",),
+        "ticket-unknown-bet-422": ("JT-ERROR-CODES",),
     }
 
 
@@ -267,6 +269,12 @@ def test_to_own_codes(reference_factory):
     answers = [ref.travel(order) for order in ({"memberid": "x"}, UNKNOWN_MEMBER, BAD_TOTAL)]
     assert [(r.status_code, r.json()["code"]) for r in answers] == [(400, -1), (400, 500), (400, 501)]
     assert ref.travel(member(ref)).json()["code"] == 100
+
+
+def test_to_local_total_computed(reference_factory):
+    ref = varied(reference_factory, "to-local-total-computed")
+    answer = ref.travel(member(ref) | BAD_TOTAL)
+    assert (answer.status_code, answer.json()["code"]) == (200, 100)
 
 
 def test_to_omit_nulls(reference_factory):
@@ -489,6 +497,14 @@ def test_ticket_excise_floored(reference_factory):
     assert (ticket["stake"], ticket["ext_amount"]) == (893, 111)          # 111.56 held, rounded down
 
 
+def test_ticket_unknown_bet_422(reference_factory):
+    ref = varied(reference_factory, "ticket-unknown-bet-422")
+    player, _, event = ticket_scene(ref)
+    answer = ref.superbet(player, superbet_request(player, event, bets=[2_000_000_000]))
+    assert answer.status_code == 422 and answer.json()["detail"][0]["msg"] == "unknown bet 2000000000"
+    assert ref.superbet(player, superbet_request(player, event)).status_code == 200
+
+
 def test_ticket_extra_fields(reference_factory):
     ref = varied(reference_factory, "ticket-extra-fields")
     player, betcard, event = ticket_scene(ref)
@@ -676,6 +692,26 @@ def test_bp_unknown_user_session(reference_factory):
     assert (response.status_code, response.json()["errorCode"]) == (401, "INVALID_SESSION")
     blocked = ref.player(blocked=True)
     assert ref.bet(blocked).json()["errorCode"] == "USER_BLOCKED"
+
+
+def test_bp_session_rotate(reference_factory):
+    ref = varied(reference_factory, "bp-session-rotate")
+    player = ref.player()
+    first = ref.bet(player, make_slip(player))
+    rotated = first.json()["sessionToken"]
+    assert first.status_code == 200 and rotated != player["sessionToken"]
+    old = ref.bet(player, make_slip(player))                                              # the old one is revoked
+    assert (old.status_code, old.json()["errorCode"]) == (401, "INVALID_SESSION")
+    assert ref.bet(player, make_slip(player, sessionToken=rotated)).status_code == 200
+
+
+def test_bp_stale_timestamp_503(reference_factory):
+    ref = varied(reference_factory, "bp-stale-timestamp-503")
+    player = ref.player()
+    stale = ref.bet(player, make_slip(player, timestamp=str(int(time.time() * 1000) - 600_000)))
+    assert (stale.status_code, stale.json()["errorCode"]) == (503, "REQUEST_TIMED_OUT")
+    assert ref.snapshot(player["userId"])["bets"] == []
+    assert ref.bet(player, make_slip(player)).status_code == 200
 
 
 def test_bp_session_refresh(reference_factory):

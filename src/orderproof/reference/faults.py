@@ -487,6 +487,12 @@ def text_json_refused(kind: str | None):
     return None if kind == "text/json" else to.media_parser(kind)
 
 
+def local_total_not_above(routine: Any) -> bool:
+    """Overcharging only: a local experience's totalAmt may be below the sum of its details."""
+    excess = to.local_total_excess(routine)
+    return excess is None or excess <= 0
+
+
 def form_refused(kind: str | None):
     return None if kind == "application/x-www-form-urlencoded" else to.media_parser(kind)
 
@@ -611,9 +617,10 @@ _TICKET_ENGINE_AND_TRAVEL: list[Fault] = [
     Fault("form-unsupported", "travel-order", ("TO-MEDIA-FORM",),
           "refuses the documented application/x-www-form-urlencoded media type (code 101)",
           {"travel_media_parser": form_refused}),
-    Fault("local-total-unchecked", "travel-order", ("TO-LOCAL-TOTAL",),
-          "accepts a localtravelroutine whose totalAmt is not the sum of price x quantity of its details",
-          {"travel_local_total_ok": lambda routine: True}),
+    Fault("local-total-one-sided", "travel-order", ("TO-LOCAL-TOTAL",),
+          "refuses a localtravelroutine whose totalAmt is above the sum of price x quantity of its details but "
+          "accepts one below it (it checks for overcharging only): mismatched totals answered two ways",
+          {"travel_local_total_ok": local_total_not_above}),
     Fault("travel-accepts-wrong-types", "travel-order", ("TO-NEGATIVE",),
           "never checks JSON types: a string memberid, a number for a string or an object for a "
           "collection is stored as an order",

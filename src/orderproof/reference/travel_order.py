@@ -168,17 +168,22 @@ def validator_class() -> type:
     return Draft202012Validator
 
 
-def local_total_ok(routine: Any) -> bool:
-    """A local experience's ``totalAmt`` is the sum of price x quantity over its details (checked
-    when both are given; a detail without price or quantity counts 0, as .NET defaults them)."""
+def local_total_excess(routine: Any) -> Decimal | None:
+    """A local experience's ``totalAmt`` less the sum of price x quantity over its details (None when
+    either is not given; a detail without price or quantity counts 0, as .NET defaults them)."""
     if not isinstance(routine, dict):
-        return True
+        return None
     total, details = routine.get("totalAmt"), routine.get("localTravelDetails")
     if not _is_number(total) or not isinstance(details, list) or not details:
-        return True
+        return None
     with localcontext(_CTX):
-        expected = sum((_line(detail) for detail in details), Decimal(0))
-        return expected == total
+        return total - sum((_line(detail) for detail in details), Decimal(0))
+
+
+def local_total_ok(routine: Any) -> bool:
+    """A local experience's ``totalAmt`` is the sum of price x quantity over its details (checked
+    when both are given)."""
+    return local_total_excess(routine) in (None, 0)
 
 
 def check_repeats(conn: sqlite3.Connection, order: dict[str, Any]) -> None:

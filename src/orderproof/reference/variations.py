@@ -204,6 +204,11 @@ def problem_details(reason: str) -> Response:
 
 
 _TRAVEL_ORDER = [
+    Variation("to-local-total-computed", TO,
+              "a local experience's totalAmt is the service's to compute: the client's value is taken as sent and "
+              "an order whose total is not the sum of its details is accepted (the sample's 126.0 is a computed "
+              "total; convention travel-order.local-total, accept)",
+              {"travel_local_total_ok": lambda routine: True}),
     Variation("to-reject-http-200", TO,
               "refusals are answered with HTTP 200 (code != 100, data null): the page documents no HTTP status "
               "(convention travel-order.rejection, option http-200)",

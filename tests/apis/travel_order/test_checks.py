@@ -135,9 +135,14 @@ def test_to_dates_passes_and_fails_when_7_digits_are_refused():
     assert "createdate" in failure.message
 
 
-def test_to_local_total_passes_and_fails_when_totals_are_not_checked():
-    run_flow("TO-LOCAL-TOTAL", to_local_total, travel())
-    assert "was accepted" in assert_flow_fails("TO-LOCAL-TOTAL", to_local_total, travel("no-total-check")).message
+def test_to_local_total_takes_either_answer_one_way_and_fails_a_one_sided_check_or_a_pin():
+    run_flow("TO-LOCAL-TOTAL", to_local_total, travel())                       # every mismatch refused
+    run_flow("TO-LOCAL-TOTAL", to_local_total, travel("no-total-check"))       # every mismatch accepted
+    failure = assert_flow_fails("TO-LOCAL-TOTAL", to_local_total, travel("overcharge-check-only"))
+    assert "travel-order.local-total" in failure.message
+    pinned = ConventionBook(pinned={"travel-order.local-total": "refuse"})
+    with pytest.raises(Exception, match="pins refuse"):
+        run_flow("TO-LOCAL-TOTAL", to_local_total, travel("no-total-check"), book=pinned)
 
 
 # --- the orders the comparisons send ---------------------------------------------------------------------

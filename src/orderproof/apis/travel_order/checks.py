@@ -206,25 +206,31 @@ def _first_object(items: Any) -> dict[str, Any]:
 
 @flow_check
 def to_local_total(rule: Any, flow: Flow) -> None:
-    """TO-LOCAL-TOTAL: passes if an order whose localtravelroutine totalAmt differs from the sum of
-    price x quantity of its details is not accepted with code 100, fails if it is, does not apply:
-    always applies (needs provider states)."""
+    """TO-LOCAL-TOTAL: passes if orders whose localtravelroutine totalAmt is above, and below, the sum
+    of price x quantity of its details are answered one way through the run, refused or accepted
+    (convention travel-order.local-total, or its pin); fails on the other answer (a service that
+    checks one side only refuses one and accepts the other); does not apply: always applies (needs
+    provider states)."""
     player = flow.setup("a player exists")
-    body = flow.valid_body(player)
-    routine = copy.deepcopy(_first_object(body.get("localtravelroutine")))
-    template = _first_object(routine.get("localTravelDetails"))
-    lines = []
-    for i in range(flow.draw(st.integers(1, 3), "details")):
-        line = dict(template)
-        line["price"] = major(flow.draw(st.integers(1, 100_000), f"detail {i} price in cents"))
-        line["quantity"] = flow.draw(st.integers(1, 9), f"detail {i} quantity")
-        lines.append(line)
-    total = sum((line["price"] * line["quantity"] for line in lines), Decimal(0))
-    delta = major(flow.draw(st.integers(1, 10_000), "cents off")) * (-1 if flow.draw(st.booleans(), "below") else 1)
-    routine["localTravelDetails"] = lines
-    routine["totalAmt"] = total + delta
-    body["localtravelroutine"] = [routine]
-    exchange = flow.send(body, player=player)
-    if outcome(exchange).accepted:
-        raise RuleFailure(rule, f"an order with totalAmt {routine['totalAmt']} for details summing to {total} was "
-                          "accepted", received=shown(exchange))
+    first_below = flow.draw(st.booleans(), "below first")
+    for below in (first_below, not first_below):
+        body = flow.valid_body(player)
+        routine = copy.deepcopy(_first_object(body.get("localtravelroutine")))
+        template = _first_object(routine.get("localTravelDetails"))
+        side = "below" if below else "above"
+        lines = []
+        for i in range(flow.draw(st.integers(1, 3), f"{side}: details")):
+            line = dict(template)      # at least 1.00 a line: a total below the sum is still positive
+            line["price"] = major(flow.draw(st.integers(100, 100_000), f"{side}: detail {i} price in cents"))
+            line["quantity"] = flow.draw(st.integers(1, 9), f"{side}: detail {i} quantity")
+            lines.append(line)
+        total = sum((line["price"] * line["quantity"] for line in lines), Decimal(0))
+        off = major(flow.draw(st.integers(1, min(10_000, int(total * 100) - 1)), f"{side}: cents off"))
+        routine["localTravelDetails"] = lines
+        routine["totalAmt"] = total - off if below else total + off
+        body["localtravelroutine"] = [routine]
+        exchange = flow.send(body, player=player)
+        answer = "accept" if outcome(exchange).accepted else "refuse"
+        flow.conventions.observe(rule, "travel-order.local-total", answer,
+                                 f"totalAmt {routine['totalAmt']} for details summing to {total}: "
+                                 f"{'accepted' if answer == 'accept' else 'refused'} ({shown(exchange)})")
