@@ -160,7 +160,8 @@ def _failure_markdown(rule: dict[str, Any], target: str = "") -> list[str]:
         lines += ["Minimal failing request:", "", _fence(evidence["curl"], "sh"), ""]
         if masking.MASK in evidence["curl"]:
             lines += [f"Secrets are masked as `{masking.MASK}`: put valid credentials of your own in their "
-                      "place before sending it.", ""]
+                      "place before sending it (a signature, and the timestamp it signs, must be made anew: the "
+                      "replay script below signs each request it sends).", ""]
     else:
         lines += ["No single failing request was recorded for this rule.", ""]
     response = evidence["response"]
