@@ -549,6 +549,25 @@ def test_progress_plain_lines_when_not_live():
     assert "\r" not in stream.getvalue()
 
 
+def test_progress_in_a_log_says_a_long_rule_still_runs(monkeypatch):
+    import orderproof.report.progress as progress_module
+
+    monkeypatch.setattr(progress_module, "HEARTBEAT_S", 0.05)
+    monkeypatch.setattr(progress_module, "TICK_S", 0.01)
+    stream = io.StringIO()
+    progress = Progress(stream, live=False)
+    event = {"api": API, "rule_id": "SO-SCHEMA", "level": "MUST", "title": "t", "index": 1, "total": 2}
+    progress("rule-start", event)
+    deadline = time.monotonic() + 5
+    while "still running" not in stream.getvalue() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    progress("rule-end", {**event, "verdict": Verdict.PASS, "duration_s": 0.2})
+    progress.close()
+    lines = stream.getvalue().splitlines()
+    assert lines[0] == API and lines[1].startswith("  [1/2] SO-SCHEMA is still running (") and "\r" not in lines[1]
+    assert lines[-1] == "  [1/2] SO-SCHEMA MUST PASS (0.2s)"
+
+
 def test_progress_cuts_a_long_reason_at_a_word_after_masking_it():
     stream = io.StringIO()
     masking.reset_registry().add(LEAKED)

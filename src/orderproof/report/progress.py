@@ -23,6 +23,7 @@ __all__ = ["Progress", "interactive"]
 BAR_WIDTH = 24
 REASON_WIDTH = 300             # a verdict's reason in the run's log, cut at a word (certificate.md has it whole)
 TICK_S = 1.0                   # how often the status line's timer is redrawn during a rule
+HEARTBEAT_S = 30.0             # without a status line (a log): a line this often while one rule runs on
 
 
 def interactive(stream: TextIO) -> bool:
@@ -62,15 +63,24 @@ class Progress:
         self.interleaved = False                          # rules of several APIs at once (certify --jobs)
         self._stop = threading.Event()
         self._ticker: threading.Thread | None = None
-        if self.live:                                     # the timer keeps ticking during a long rule
-            self._ticker = threading.Thread(target=self._tick, name="orderproof-progress", daemon=True)
-            self._ticker.start()
+        self._running_since = 0.0
+        # the timer keeps ticking during a long rule; in a log, a line says the rule still runs
+        self._ticker = threading.Thread(target=self._tick, name="orderproof-progress", daemon=True)
+        self._ticker.start()
 
     def _tick(self) -> None:
-        while not self._stop.wait(TICK_S):
+        while not self._stop.wait(TICK_S if self.live else min(TICK_S, HEARTBEAT_S)):
             with self._lock:
-                if self._running is not None:
+                if self._running is None:
+                    continue
+                if self.live:
                     self._show(self._status_line(self._running))
+                elif time.monotonic() - self._running_since >= HEARTBEAT_S:
+                    self._running_since = time.monotonic()
+                    data = self._running
+                    api = f"{data.get('api', '')} " if self.interleaved else ""
+                    self._print(f"  {self._position(data)} {api}{data.get('rule_id', '?')} is still running "
+                                f"({time.monotonic() - data['_started']:.0f}s)")
 
     def __call__(self, kind: str, data: dict[str, Any]) -> None:
         with self._lock:
@@ -105,8 +115,9 @@ class Progress:
 
     def _rule_start(self, data: dict[str, Any]) -> None:
         self._api_header(data)
+        self._running = {**data, "_started": time.monotonic()}
+        self._running_since = time.monotonic()
         if self.live:
-            self._running = data
             self._show(self._status_line(data))
 
     def _rule_end(self, data: dict[str, Any]) -> None:
