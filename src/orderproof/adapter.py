@@ -129,8 +129,8 @@ class ApiAdapter:
 
     # --- what a target must offer ----------------------------------------------------------------
     def documented_server_answer(self, exchange: Exchange) -> bool:
-        """A 5xx the API's own document pairs with an answer a request may get (not a crash): None
-        but bet-placement's 503 REQUEST_TIMED_OUT."""
+        """A 5xx the API's own document pairs with an answer a request may get, not a crash (e.g. a
+        503 its error table pairs with a code of its own); none by default."""
         return False
 
     def refuses_credentials(self, status: int) -> bool:
