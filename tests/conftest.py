@@ -5,6 +5,11 @@
 * One cache of generated cases for the whole test session and its pytest-xdist workers, in the
   temporary directory, not the user's cache (entries are keyed by the generation code's hash, so an
   old entry is never read by new code). Tests of the cache itself use their own directory.
+* ``-n auto`` starts one pytest-xdist worker more than the cores this process may use (unless
+  ``PYTEST_XDIST_AUTO_NUM_WORKERS`` says otherwise): many tests wait on a served reference that
+  sleeps on purpose, a hanging target or a process they started, and a third worker keeps two cores
+  busy meanwhile (all tests on 2 cores: 202 s with 3 workers, 217 s with 2, 217 s with 4). Idle
+  workers take queued tests from busy ones (``--dist worksteal`` in pyproject.toml).
 * Bytecode caches, also where ``PYTHONDONTWRITEBYTECODE`` is set: pytest rewrites the asserts of every
   module of a package that provides a pytest plugin (Schemathesis, Hypothesis, orderproof: about 6 s
   per process), and the tests start some twenty pytest and CLI processes. Where the environment asks
@@ -28,3 +33,12 @@ if sys.dont_write_bytecode:
     sys.pycache_prefix, sys.dont_write_bytecode = _PYCACHE, False
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     os.environ["PYTHONPYCACHEPREFIX"] = _PYCACHE
+
+
+def pytest_xdist_auto_num_workers(config) -> int | None:
+    """``-n auto``: the usable cores and one more (see the module's docstring)."""
+    if os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return None                                       # pytest-xdist reads it
+    from orderproof.core.limits import usable_cores
+
+    return usable_cores() + 1
