@@ -13,6 +13,7 @@ import copy
 import threading
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
@@ -58,7 +59,7 @@ def encode_body(body: Any, media_type: str) -> bytes:
         if not isinstance(body, Mapping):
             raise TypeError("a form body must be a mapping")
         scalars = {key: ("true" if value is True else "false" if value is False else value)
-                   for key, value in body.items() if isinstance(value, (str, int, float, bool))}
+                   for key, value in body.items() if isinstance(value, (str, int, float, Decimal, bool))}
         return urlencode(scalars).encode("ascii")
     return dumps_exact(body).encode("utf-8")
 
