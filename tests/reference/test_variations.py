@@ -73,7 +73,6 @@ def test_the_variations_that_warn_are_these():
         "bp-key-any-string": ("BP-KEY-REQUIRED",),
         "bp-key-optional": ("BP-KEY-REQUIRED",),
         "bp-repeat-409": ("BP-IDEMPOTENT-REPLAY",),
-        "ticket-unknown-bet-422": ("JT-ERROR-CODES",),
     }
 
 

@@ -506,8 +506,7 @@ _TICKET_ENGINE = [
     Variation("ticket-unknown-bet-422", TICKETS,
               "a bet id the event does not have is refused as a validation error, 422, instead of 400 code 106: "
               "the pages name no error for an unknown bet (106 names a market) and list 422 \"Validation Error\"",
-              {"ticket_unknown_bet_refusal": unknown_bet_as_validation},
-              warns=("JT-ERROR-CODES",)),   # its practice: the engine's 106 on the jackpot page too
+              {"ticket_unknown_bet_refusal": unknown_bet_as_validation}),
     Variation("ticket-open-values", TICKETS,
               "any source string is taken and echoed, and the request's type is ignored (the endpoint fixes "
               "it): neither page lists the values (\"Ticket source (see Fields)\"), so a service need not refuse "

@@ -367,10 +367,10 @@ def jt_errors(rule: Any, flow: Flow) -> None:
 @flow_check
 def jt_error_codes(rule: Any, flow: Flow) -> None:
     """JT-ERROR-CODES: passes if the jackpot situations get 400 {code: int, message: str} with the
-    engine's codes (unknown event 103, unknown bet 106, unknown operator 112 unless refused with 403,
-    operator without webhook 114, operator header differs 115 unless refused with 403; an unknown
-    betcard any code) and store no ticket; fails otherwise, listing every situation that failed;
-    does not apply: always applies (needs provider states)."""
+    engine's codes (unknown event 103, unknown operator 112 unless refused with 403, operator without
+    webhook 114, operator header differs 115 unless refused with 403; an unknown bet or betcard any
+    code, or 422: the page names no error for them) and store no ticket; fails otherwise, listing
+    every situation that failed; does not apply: always applies (needs provider states)."""
     ticket.provoke_errors(rule, flow, CODED_SITUATIONS, codes=True)
 
 
