@@ -122,6 +122,10 @@ class ApiAdapter:
         """Add what the suite knows beside the exchange to ``exchange.extra`` (current odds, the
         operator's timezone, ...), for the checks."""
 
+    def carry_forward(self, exchange: Exchange, player: dict[str, Any]) -> None:
+        """What a client takes from an answer into the player's next requests (e.g. a refreshed
+        session token), written into ``player``; called for every answer that is not a repeat."""
+
     # --- reading answers -------------------------------------------------------------------------
     def outcome(self, exchange: Exchange) -> Outcome:
         """Accepted, refused in the API's own way (and under which convention), or neither."""

@@ -567,6 +567,19 @@ def test_progress_in_a_log_says_a_long_rule_still_runs(monkeypatch):
     assert lines[0] == API and lines[1].startswith("  [1/2] SO-SCHEMA is still running (") and "\r" not in lines[1]
     assert lines[-1] == "  [1/2] SO-SCHEMA MUST PASS (0.2s)"
 
+    stream = io.StringIO()                      # several processes: every rule under way is named
+    progress = Progress(stream, live=False)
+    progress.interleaved = True
+    other = {**event, "api": "travel-order", "rule_id": "TO-SCHEMA", "index": 2}
+    progress("rule-start", event)
+    progress("rule-start", other)
+    deadline = time.monotonic() + 5
+    while stream.getvalue().count("still running") < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    progress.close()
+    assert f"{API} SO-SCHEMA is still running" in stream.getvalue()
+    assert "travel-order TO-SCHEMA is still running" in stream.getvalue()
+
 
 def test_progress_cuts_a_long_reason_at_a_word_after_masking_it():
     stream = io.StringIO()

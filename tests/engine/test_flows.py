@@ -26,8 +26,9 @@ from orderproof.engine.scene import Scene
 def test_decimals_are_written_as_the_exact_numbers_they_hold():
     assert dumps_exact({"a": Decimal("0.10"), "b": [Decimal("1E+2"), 1.5], "c": "x"}) == '{"a": 0.10, "b": [100, 1.5], "c": "x"}'
     assert encode_body({"a": 1, "b": True, "c": {"d": 1}}, "application/x-www-form-urlencoded") == b"a=1&b=true"
-    form = encode_body({"totalAmt": Decimal("126.0"), "list": [1]}, "application/x-www-form-urlencoded")
-    assert form == b"totalAmt=126.0"                  # an exact number read from JSON is a scalar too
+    form = encode_body({"totalAmt": Decimal("126.0"), "big": Decimal("1E+2"), "list": [1]},
+                       "application/x-www-form-urlencoded")
+    assert form == b"totalAmt=126.0&big=100"          # an exact number read from JSON is a scalar too
 
 
 def flow_of(context, data):

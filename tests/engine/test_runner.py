@@ -79,8 +79,8 @@ def test_a_rule_with_nothing_to_judge_because_valid_requests_were_refused_says_s
     assert results["VO-POSITIVE"].verdict is Verdict.FAIL
     echo = results["VO-ECHO"]
     assert echo.verdict is Verdict.NOT_VERIFIED
-    assert echo.reason.endswith('; the valid requests were refused (see VO-POSITIVE): the vouchers carry the '
-                                'customerId of "a player exists"'), echo.reason
+    assert echo.reason == ('no response to which the rule applies was observed; valid requests were not accepted '
+                           '(see VO-POSITIVE): the vouchers carry the customerId of "a player exists"'), echo.reason
 
 
 def test_a_rule_with_nothing_to_judge_on_a_service_that_accepts_says_no_more(make_context):

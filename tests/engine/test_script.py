@@ -73,5 +73,27 @@ def test_a_body_clock_reading_is_sent_anew_and_an_old_time_or_another_field_stay
 
 def test_a_key_that_is_not_a_uuid_carries_a_fresh_value_a_replay_salts_anew():
     known = _Known()
-    known.add_fresh([("uuid", "0f4c6b0e-6c2d-4a8e-9a51-3f1d2b7c9e10")])
-    assert known.in_text("not-a-uuid-0f4c6b0e-6c2d-4a8e-9a51-3f1d2b7c9e10") == "not-a-uuid-{{fresh:0:s}}"
+    known.add_fresh([("big", 9007199254740993)])
+    assert known.in_text("not-a-uuid-9007199254740993") == "not-a-uuid-{{fresh:0:s}}"
+
+
+def test_every_step_of_a_script_takes_the_one_clock_reading_of_its_run(tmp_path, monkeypatch):
+    """A repeat (the same key and body, sent twice) stays the same request across a second boundary."""
+    import json
+    import time
+
+    from orderproof.report import fill
+
+    steps, work = tmp_path / "steps", tmp_path / "work"
+    steps.mkdir()
+    work.mkdir()
+    (steps / "meta.json").write_text(json.dumps({"fresh": []}))
+    for number in ("1", "2"):
+        (steps / f"{number}.json").write_text(json.dumps({
+            "method": "POST", "url": "http://127.0.0.1:9/bets", "headers": {}, "body": '{"timestamp": "{{now_ms}}"}'}))
+    (work / "salt").write_text("7")
+    (work / "now").write_text("1900000000\n")
+    for number, clock in (("1", 1900000000.9), ("2", 1900000001.2)):
+        monkeypatch.setattr(time, "time", lambda clock=clock: clock)
+        assert fill.main(str(steps), str(work), number) == 0
+    assert (work / "1.body").read_bytes() == (work / "2.body").read_bytes() == b'{"timestamp": "1900000000000"}'

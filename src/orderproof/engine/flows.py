@@ -58,7 +58,8 @@ def encode_body(body: Any, media_type: str) -> bytes:
     if media_type == "application/x-www-form-urlencoded":
         if not isinstance(body, Mapping):
             raise TypeError("a form body must be a mapping")
-        scalars = {key: ("true" if value is True else "false" if value is False else value)
+        scalars = {key: ("true" if value is True else "false" if value is False
+                         else format(value, "f") if isinstance(value, Decimal) else value)
                    for key, value in body.items() if isinstance(value, (str, int, float, Decimal, bool))}
         return urlencode(scalars).encode("ascii")
     return dumps_exact(body).encode("utf-8")
@@ -178,6 +179,9 @@ class RuleFlow:
         request = transport.build(adapter.method, self.ctx.target.url_for(self.api), headers=merged, content=content)
         exchange = exchange_from(self.api, transport.send(request, tag), conventions=self.conventions)
         adapter.annotate(exchange, self.scene, credential_player)
+        if isinstance(credential_player, dict) and not repeat:
+            with self._lock:
+                adapter.carry_forward(exchange, credential_player)
         self.exchanges.append(exchange)
         if exchange.status == 429:          # still rate limited after the transport's back-offs
             raise NotVerified("the target kept answering 429 Too Many Requests after the suite backed off as its "

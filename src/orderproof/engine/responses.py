@@ -189,6 +189,8 @@ def _send_case(ctx: RunContext, slug: str, case: Any, scene: Scene, draw: Callab
     if player is not None and not broken & api.credential_headers:
         exchange.extra["auth"] = "valid"
     api.annotate(exchange, scene, player)
+    if isinstance(player, dict) and not stale:
+        api.carry_forward(exchange, player)
     return exchange, reply
 
 
@@ -298,8 +300,7 @@ def verify_response(ctx: RunContext, rule: Rule) -> RuleResult:
     if applicable == 0:
         if seen.budget_exhausted:
             return result(rule, Verdict.NOT_VERIFIED, BUDGET, cases=cases)
-        reason = seen.reasons.get(rule.id) or NO_APPLICABLE
-        reason += _none_accepted(rule, seen)
+        reason = seen.reasons.get(rule.id) or NO_APPLICABLE + _none_accepted(rule, seen)
         if ctx.credentials.get(rule.api):
             reason += f"; {ctx.credentials[rule.api]}"
         return result(rule, Verdict.NOT_VERIFIED, reason, cases=cases)
@@ -307,13 +308,13 @@ def verify_response(ctx: RunContext, rule: Rule) -> RuleResult:
 
 
 def _none_accepted(rule: Rule, seen: Traffic) -> str:
-    """When the API's valid requests were refused (its <P>-POSITIVE failed): that, and what those
+    """When a valid request was not accepted (the API's <P>-POSITIVE failed): that, and what those
     requests take from the target, for a rule that had nothing to judge."""
     api = registry.get(rule.api)
     positive = f"{api.prefix}-POSITIVE"
     if rule.id == positive or positive not in seen.failures:
         return ""
-    return f"; the valid requests were refused (see {positive})" + (f": {api.valid_request_hint}"
+    return f"; valid requests were not accepted (see {positive})" + (f": {api.valid_request_hint}"
                                                                      if api.valid_request_hint else "")
 
 

@@ -5,7 +5,8 @@ beside the script) fills in from the answers the script got, its salt and its en
 
 Placeholders: ``{{answer:N:path:f}}`` (a value of step N's answer; ``f`` is ``s`` inside a JSON
 string, ``j`` for a JSON literal, ``i`` for an integer), ``{{fresh:I:f}}`` (the I-th fresh identity of the scene, derived
-from the salt), ``{{env:NAME:s}}``, ``{{now}}``; URLs start with ``{{base}}`` or ``{{hook}}``.
+from the salt), ``{{env:NAME:s}}``, ``{{now}}`` and ``{{now_ms}}`` (the script's one clock reading, in
+seconds or milliseconds); URLs start with ``{{base}}`` or ``{{hook}}``.
 No secret is written: what the script needs is fetched from the hook or named as a variable.
 """
 

@@ -98,7 +98,7 @@ def main(steps_dir: str, work_dir: str, number: str) -> int:
     steps, work = Path(steps_dir), Path(work_dir)
     meta = json.loads((steps / "meta.json").read_text(encoding="utf-8"))
     step = json.loads((steps / f"{number}.json").read_text(encoding="utf-8"))
-    now = str(int(time.time()))
+    now = str(int(work.joinpath("now").read_text().strip()) if work.joinpath("now").is_file() else int(time.time()))
     try:
         if step.get("body_base64") is not None:
             body = base64.b64decode(step["body_base64"])

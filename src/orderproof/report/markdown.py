@@ -159,9 +159,11 @@ def _failure_markdown(rule: dict[str, Any], target: str = "") -> list[str]:
     if evidence["curl"]:
         lines += ["Minimal failing request:", "", _fence(evidence["curl"], "sh"), ""]
         if masking.MASK in evidence["curl"]:
+            signed = "signature" in evidence["curl"].lower()
             lines += [f"Secrets are masked as `{masking.MASK}`: put valid credentials of your own in their "
-                      "place before sending it (a signature, and the timestamp it signs, must be made anew: the "
-                      "replay script below signs each request it sends).", ""]
+                      "place before sending it" + (" (a signature, and the timestamp it signs, must be made anew: "
+                                                   "the replay script below signs each request it sends)."
+                                                   if signed else "."), ""]
     else:
         lines += ["No single failing request was recorded for this rule.", ""]
     response = evidence["response"]

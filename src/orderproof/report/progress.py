@@ -59,28 +59,31 @@ class Progress:
         self._api: str | None = None
         self._status = ""
         self._started = time.monotonic()
-        self._running: dict[str, Any] | None = None       # the rule under way, for the ticking timer
+        self._running: dict[str, Any] | None = None       # the rule last started, for the ticking timer
+        self._under_way: dict[tuple[Any, Any], dict[str, Any]] = {}   # every rule started and not ended
         self.interleaved = False                          # rules of several APIs at once (certify --jobs)
         self._stop = threading.Event()
         self._ticker: threading.Thread | None = None
-        self._running_since = 0.0
-        # the timer keeps ticking during a long rule; in a log, a line says the rule still runs
+        # the timer keeps ticking during a long rule; in a log, a line says which rules still run
         self._ticker = threading.Thread(target=self._tick, name="orderproof-progress", daemon=True)
         self._ticker.start()
 
     def _tick(self) -> None:
-        while not self._stop.wait(TICK_S if self.live else min(TICK_S, HEARTBEAT_S)):
+        while not self._stop.wait(TICK_S):
             with self._lock:
-                if self._running is None:
-                    continue
                 if self.live:
-                    self._show(self._status_line(self._running))
-                elif time.monotonic() - self._running_since >= HEARTBEAT_S:
-                    self._running_since = time.monotonic()
-                    data = self._running
-                    api = f"{data.get('api', '')} " if self.interleaved else ""
-                    self._print(f"  {self._position(data)} {api}{data.get('rule_id', '?')} is still running "
-                                f"({time.monotonic() - data['_started']:.0f}s)")
+                    if self._running is not None:
+                        self._show(self._status_line(self._running))
+                    continue
+                now = time.monotonic()
+                for data in self._under_way.values():
+                    if now - data["_said"] >= HEARTBEAT_S:
+                        data["_said"] = now
+                        self._print(f"  {self._position(data)} {self._api_word(data)}{data.get('rule_id', '?')} "
+                                    f"is still running ({now - data['_started']:.0f}s)")
+
+    def _api_word(self, data: dict[str, Any]) -> str:
+        return f"{data.get('api', '')} " if self.interleaved else ""
 
     def __call__(self, kind: str, data: dict[str, Any]) -> None:
         with self._lock:
@@ -115,19 +118,21 @@ class Progress:
 
     def _rule_start(self, data: dict[str, Any]) -> None:
         self._api_header(data)
-        self._running = {**data, "_started": time.monotonic()}
-        self._running_since = time.monotonic()
+        self._running = data
+        now = time.monotonic()
+        self._under_way[(data.get("api"), data.get("rule_id"))] = {**data, "_started": now, "_said": now}
         if self.live:
             self._show(self._status_line(data))
 
     def _rule_end(self, data: dict[str, Any]) -> None:
         self._running = None
+        self._under_way.pop((data.get("api"), data.get("rule_id")), None)
         self._api_header(data)
         verdict = _verdict(data.get("verdict"))
         duration = data.get("duration_s")
         took = f" ({duration:.1f}s)" if isinstance(duration, (int, float)) else ""
-        api = f"{data.get('api', '')} " if self.interleaved else ""
-        line = f"{self._position(data)} {api}{data.get('rule_id', '?')} {data.get('level', '')} {verdict}{took}"
+        line = (f"{self._position(data)} {self._api_word(data)}{data.get('rule_id', '?')} {data.get('level', '')} "
+                f"{verdict}{took}")
         reason = data.get("reason")
         if verdict != "PASS" and reason:
             line += f": {textwrap.shorten(masking.mask_text(str(reason)), REASON_WIDTH, placeholder=' ...')}"

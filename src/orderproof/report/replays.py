@@ -106,6 +106,7 @@ def _script(result: RuleResult, scenario: dict[str, Any], target: str, base_url:
         'mkdir -p "$WORK" || exit 2',
         'SALT="${SALT:-$(python3 -c "import random; print(random.randrange(2**31))")}"',
         'echo "$SALT" > "$WORK/salt"',
+        'date +%s > "$WORK/now"   # one clock reading for every step (a repeated request stays the same)',
         'step() { python3 "$HERE/fill.py" "$STEPS" "$WORK" "$1" || exit 2; }',
         'show() { printf "%s -> HTTP %s\\n" "$2" "$(cat "$WORK/$1.status")"; }',
         "",

@@ -210,12 +210,15 @@ def test_a_placed_slip_is_placed_at_any_2xx():
 def test_a_placed_answer_hands_its_refreshed_session_token_to_the_players_later_slips():
     """(End to end: variation bp-session-rotate, whose old token stops working.)"""
     from orderproof.apis.bet_placement import api
+    from orderproof.core import masking
 
+    masking.reset_registry()
     player = {"userId": "u-1", "sessionToken": "old"}
-    api.annotate(bp(201, {"status": "PLACED", "userId": "u-1", "sessionToken": "new"}), None, player)
-    assert player["sessionToken"] == "new"
+    api.carry_forward(bp(201, {"status": "PLACED", "userId": "u-1", "sessionToken": "new-token-0123456789"}), player)
+    assert player["sessionToken"] == "new-token-0123456789"
+    assert "new-token-0123456789" not in masking.mask_text("sent new-token-0123456789")    # a secret, masked
     for status, answer in [(400, {"status": "FAILURE", "userId": "u-1", "sessionToken": "other"}),
                            (201, {"status": "PLACED", "userId": "u-2", "sessionToken": "other"}),
                            (201, {"status": "PLACED", "userId": "u-1", "sessionToken": ""})]:
-        api.annotate(bp(status, answer), None, player)
-        assert player["sessionToken"] == "new", answer
+        api.carry_forward(bp(status, answer), player)
+        assert player["sessionToken"] == "new-token-0123456789", answer

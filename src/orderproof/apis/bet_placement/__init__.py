@@ -22,6 +22,7 @@ from orderproof.checks.bodies import (
     selection,
 )
 from orderproof.checks.outcomes import Outcome, json_or_none
+from orderproof.core import masking
 
 from . import answers, checks, idempotency, refusals  # noqa: F401  checks, idempotency, refusals: register the API's checks
 
@@ -109,14 +110,14 @@ class BetPlacement(ApiAdapter):
         return isinstance(answer, dict) and answer.get("status") == "FAILURE" \
             and answer.get("errorCode") == "REQUEST_TIMED_OUT"
 
-    def annotate(self, exchange: Exchange, scene: Any, player: Mapping[str, Any] | None) -> None:
+    def carry_forward(self, exchange: Exchange, player: dict[str, Any]) -> None:
         """A PLACED answer's sessionToken is "Original or refreshed": the player's later slips carry
-        the refreshed one, as a client would (a service may revoke the old token on refresh)."""
-        if not isinstance(player, dict) or not 200 <= exchange.status < 300:
-            return
-        answer = json_or_none(exchange)
+        the refreshed one, as a client would (a service may revoke the old token on refresh); the
+        token is a secret, masked in every report."""
+        answer = json_or_none(exchange) if 200 <= exchange.status < 300 else None
         if isinstance(answer, dict) and answer.get("status") == "PLACED" and answer.get("userId") == player.get("userId") \
                 and isinstance(answer.get("sessionToken"), str) and answer["sessionToken"]:
+            masking.registry().add(answer["sessionToken"])
             player["sessionToken"] = answer["sessionToken"]
 
     def missing_auth_material(self, auth: Mapping[str, str], players: list[Mapping[str, Any]]) -> str | None:

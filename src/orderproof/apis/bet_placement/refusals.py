@@ -205,7 +205,7 @@ def bp_key_required(rule: Any, flow: Flow) -> None:
 
     def case(kind: str) -> None:
         body = slip(flow, player, stakes_within(flow, player, flow.draw(st.integers(1, 3), f"{kind}: bets")))
-        key = None if kind == "missing" else f"not-a-uuid-{flow.fresh_uuid()}"   # fresh: a replay salts it anew
+        key = None if kind == "missing" else f"not-a-uuid-{flow.fresh_id()}"   # fresh: a replay salts it anew
         before = flow.snapshot(player)
         exchange = flow.send(body, player=player, headers={"X-Idempotency-Key": key})
         if kind == "missing" and (exchange.status != 400 or error_code(exchange) != "MISSING_PARAMETER"):
