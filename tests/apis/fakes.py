@@ -411,6 +411,18 @@ def ticket_engine(*bugs: str) -> Callable[[FakeFlow, Request], tuple[int, Any]]:
     return respond
 
 
+def validation_422_for(code: int) -> Callable[[FakeFlow, Request], tuple[int, Any]]:
+    """The ticket engine, answering 422 (a framework's validation body) where it would give the
+    business error ``code``."""
+    correct = ticket_engine()
+
+    def respond(flow: FakeFlow, request: Request) -> tuple[int, Any]:
+        status, payload = correct(flow, request)
+        return (422, {"detail": [{"msg": f"error {code}"}]}) if payload.get("code") == code else (status, payload)
+
+    return respond
+
+
 def travel(*bugs: str) -> Callable[[FakeFlow, Request], tuple[int, Any]]:
     """A travel-order target. Bugs: json-only (refuses text/json and forms), six-digits (refuses 7
     fractional digits), no-total-check, overcharge-check-only (refuses a total above the sum only)."""

@@ -33,6 +33,7 @@ from tests.apis.fakes import (
     rule,
     run_flow,
     ticket_engine,
+    validation_422_for,
 )
 
 # the provider's calculator example: price 1000, odds 1.20 x 1.90 x 1.50 = 3.42, ext 12.5, wht 20
@@ -387,26 +388,12 @@ def test_operator_header_passes_and_fails_when_the_header_is_not_compared():
 
 
 def test_operator_header_takes_no_422_the_page_keeps_it_for_validation_errors():
-    correct = ticket_engine()
-
-    def validation_422(flow, request):
-        status, payload = correct(flow, request)
-        return (422, {"detail": [{"msg": "operator"}]}) if payload.get("code") == 115 else (status, payload)
-
-    failure = assert_flow_fails("JT-OPERATOR-HEADER", jt_operator_header, validation_422)
+    failure = assert_flow_fails("JT-OPERATOR-HEADER", jt_operator_header, validation_422_for(115))
     assert "expected 400" in failure.message and "or 422" not in failure.message
 
 
 def test_jt_errors_take_a_422_for_any_situation_and_jt_error_codes_for_an_unknown_bet_only():
-    correct = ticket_engine()
-
-    def answering_422(code):
-        def respond(flow, request):
-            status, payload = correct(flow, request)
-            return (422, {"detail": [{"msg": "no"}]}) if payload.get("code") == code else (status, payload)
-        return respond
-
-    run_flow("JT-ERRORS", jt_errors, answering_422(103), max_examples=5)          # the page lost its bodies
-    run_flow("JT-ERROR-CODES", jt_error_codes, answering_422(106), max_examples=5)  # no code named for it
+    run_flow("JT-ERRORS", jt_errors, validation_422_for(103), max_examples=5)          # the page lost its bodies
+    run_flow("JT-ERROR-CODES", jt_error_codes, validation_422_for(106), max_examples=5)  # no code named for it
     assert "unknown event: expected 400 with code 103" in assert_flow_fails(
-        "JT-ERROR-CODES", jt_error_codes, answering_422(103)).message
+        "JT-ERROR-CODES", jt_error_codes, validation_422_for(103)).message

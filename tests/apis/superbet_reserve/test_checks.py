@@ -30,6 +30,7 @@ from tests.apis.fakes import (
     rule,
     run_flow,
     ticket_engine,
+    validation_422_for,
 )
 
 TICKET = {"price": 1000, "stake": 889, "ext_amount": 111, "ext": Decimal("12.5"), "ext_type": "inclusive",
@@ -213,16 +214,8 @@ def test_ticket_errors_flow_fails_on_an_unshaped_error():
 
 
 def test_an_unknown_bet_may_be_refused_as_a_validation_error_but_a_documented_situation_may_not():
-    correct = ticket_engine()
-
-    def answering_422(code):
-        def respond(flow, request):
-            status, payload = correct(flow, request)
-            return (422, {"detail": [{"msg": "unknown"}]}) if payload.get("code") == code else (status, payload)
-        return respond
-
-    run_flow("SR-ERRORS", sr_errors, answering_422(106), max_examples=5)      # the page names no error for it
-    failure = assert_flow_fails("SR-ERRORS", sr_errors, answering_422(103))   # 103 is the page's own
+    run_flow("SR-ERRORS", sr_errors, validation_422_for(106), max_examples=5)      # the page names no error for it
+    failure = assert_flow_fails("SR-ERRORS", sr_errors, validation_422_for(103))   # 103 is the page's own
     assert "unknown event: expected 400 with code 103" in failure.message and "or 422" not in failure.message
 
 
