@@ -330,12 +330,15 @@ def bet_placement(*bugs: str) -> Callable[[FakeFlow, Request], tuple[int, Any]]:
 
 def sportsbook(*bugs: str) -> Callable[[FakeFlow, Request], tuple[int, Any]]:
     """A sportsbook-order target. Bugs: no-balance-check, debit-twice (a repeat debits again),
-    debits-rejected (an unknown token still debits), wrong-balance (data.balance is the old one)."""
+    debits-rejected (an unknown token still debits), wrong-balance (data.balance is the old one).
+    Not a bug: repeat-409-detail (a repeat is refused by the framework, 409 {"detail": ...})."""
     orders: dict[int, tuple[str, tuple[int, Any]]] = {}
 
     def respond(flow: FakeFlow, req: Request) -> tuple[int, Any]:
         body, player = req.body, flow.players[-1]
         ticket = int(body["ticketId"])
+        if ticket in orders and "repeat-409-detail" in bugs:
+            return 409, {"detail": "duplicate ticketId"}
         if ticket in orders and "debit-twice" not in bugs:
             return orders[ticket][1]
         amount = Decimal(body["orderAmount"])

@@ -257,7 +257,7 @@ def test_odds_does_not_apply_without_events_or_numbers():
 def test_times_pass_on_negative_offsets():
     west = TIMES | {"operator_time_created": "2024-07-11T13:10:52.995000",
                     "operator_time_updated": "2024-07-11T13:10:53.013000"}
-    assert jt_times(rule("JT-TIMES"), jt(west)) is None
+    assert jt_times(rule("JT-TIMES"), dataclasses.replace(jt(west), extra={"operator_timezone_offset": "-05:30"})) is None
 
 
 @pytest.mark.parametrize("change", [

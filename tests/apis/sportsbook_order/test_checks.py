@@ -263,6 +263,7 @@ def test_so_reject_nothing_fails_when_an_order_over_the_balance_is_accepted():
 
 def test_so_repeat_passes_and_fails_when_a_repeat_debits_again():
     run_flow("SO-REPEAT", so_repeat, sportsbook())
+    run_flow("SO-REPEAT", so_repeat, sportsbook("repeat-409-detail"))       # any 4xx refuses the repeat
     assert_flow_fails("SO-REPEAT", so_repeat, sportsbook("debit-twice"))
 
 

@@ -166,19 +166,26 @@ def test_sr_zero_payout():
 # --- SR-TIMES ---------------------------------------------------------------------------------------------
 
 
+def in_zone(exchange_, zone):
+    return dataclasses.replace(exchange_, extra={"operator_timezone_offset": zone})
+
+
 def test_times_pass_on_the_seed_sample():
-    assert sr_times(rule("SR-TIMES"), sr(TIMES)) is None
+    assert sr_times(rule("SR-TIMES"), in_zone(sr(TIMES), "+02:00")) is None
 
 
 def test_times_do_not_apply_to_errors():
     assert sr_times(rule("SR-TIMES"), sr({"detail": []}, status=422)) is NOT_APPLICABLE
 
 
-def test_times_compare_with_the_operator_zone_when_the_runner_knows_it():
+def test_times_compare_with_the_operator_zone_and_are_not_verified_without_it():
     unshifted = TIMES | {"operator_time_created": TIMES["created"], "operator_time_updated": TIMES["updated"]}
-    assert sr_times(rule("SR-TIMES"), sr(unshifted)) is None  # UTC operators exist
-    known = dataclasses.replace(sr(unshifted), extra={"operator_timezone_offset": "+02:00"})
-    assert "+00:00 but the operator's zone is +02:00" in assert_fails("SR-TIMES", sr_times, known).message
+    assert sr_times(rule("SR-TIMES"), in_zone(sr(unshifted), "+00:00")) is None  # UTC operators exist
+    failure = assert_fails("SR-TIMES", sr_times, in_zone(sr(unshifted), "+02:00"))
+    assert "+00:00 but the operator's zone is +02:00" in failure.message
+    with pytest.raises(NotVerified, match="has no timezone_offset"):    # a zone the hook did not give
+        sr_times(rule("SR-TIMES"), sr(unshifted))
+    assert_fails("SR-TIMES", sr_times, sr(TIMES | {"created": "2024-07-11T18:40:52Z"}))   # still checked first
 
 
 # --- SR-ERRORS (flow) -------------------------------------------------------------------------------------

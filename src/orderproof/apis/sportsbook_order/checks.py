@@ -326,8 +326,8 @@ def so_repeat(rule: Any, flow: Flow) -> None:
     repeat = flow.send(body, player=player)
     if same_answer(first, repeat):
         option = "replay"
-    elif outcome(repeat).refused:
-        option = "reject"
+    elif outcome(repeat).refused or 400 <= repeat.status < 500:
+        option = "reject"          # a 4xx refuses whatever its body (its shape is SO-ENVELOPE's business)
     else:
         raise RuleFailure(rule, "the repeated order got neither the first answer nor a refusal",
                           received=shown(repeat), documented=f"{documented}; first: {shown(first)}")

@@ -1,7 +1,10 @@
 """What jackpot-ticket and superbet-reserve are checked for alike: integer cents, echoes, the ISO
 currency, the inclusive excise tax, UTC times and their operator-zone twins, the error shape, a bad
 signature, and the business errors provoked one situation at a time. Each API's ``checks`` module
-registers its own rules on these helpers (each helper takes the rule it verifies)."""
+registers its own rules on these helpers (each helper takes the rule it verifies).
+
+Long module: one home for everything the two pages are judged on alike, so that a reading (an echo,
+an error situation, a time) cannot drift between them."""
 
 from __future__ import annotations
 
@@ -215,7 +218,10 @@ def check_times(rule: Any, exchange: Exchange) -> None:
         raise RuleFailure(rule, f"the operator offset {offset} is not a whole number of minutes within +-14 h",
                           received=received, documented="operator timezone")
     zone = exchange.extra.get("operator_timezone_offset")
-    if isinstance(zone, str) and (expected := _offset(zone)) is not None and offset != expected:
+    if not isinstance(zone, str) or (expected := _offset(zone)) is None:
+        raise NotVerified("the player's operator (provider state 'a player exists') has no timezone_offset: the "
+                          "operator times could not be compared with the operator's zone")
+    if offset != expected:
         raise RuleFailure(rule, f"operator times are shifted by {_zone_text(offset)} but the operator's zone is "
                           f"{zone}", received=received, documented="Ticket created datetime, operator timezone")
 
@@ -274,8 +280,7 @@ def ticket_scene(flow: Flow, player: Mapping[str, Any] | None = None) -> tuple[d
 
 
 EXPECTED_CODE = {
-    # 106 reads "Market for bet with `{market-id}` identifier is not found": a market id, not a bet id,
-    # so the page names no error for an unknown bet (any code, or the page's 422 Validation Error)
+    # 106 reads "Market for bet with `{market-id}` ...": a market id, so no error is named for an unknown bet
     "unknown event": 103, "unknown bet": None, "event started": 107, "unknown operator": 112,
     "operator without webhook": 114, "operator header differs": 115, "operator header differs, body signs": 115,
     "market not allowed": 116,
