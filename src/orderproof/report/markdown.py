@@ -80,6 +80,10 @@ def render_markdown(cert: dict[str, Any]) -> str:
     for api, n in cert["counts_by_api"].items():
         lines.append(f"| {api} | {n['rules']} | {n['PASS']} | {n['FAIL']} | {n['NOT VERIFIED']} | "
                      f"{n['must_failed']} | {n['must_not_verified']} | {n['should_failed']} |")
+    lines += ["", "In the rule tables, a passed rule's note counts its cases: the generated requests the API's "
+              "rules share (or, for a rule of its own scenarios, the scenarios it ran), and of those the ones "
+              "it judged (\"judged\" where fewer: an echo rule judges accepted answers only, the schema rule "
+              "leaves server errors to the no-5xx rule)."]
     order = {"FAIL": 0, "NOT VERIFIED": 1, "PASS": 2}
     for api in cert["apis"]:
         rules = sorted((r for r in cert["rules"] if r["api"] == api),
