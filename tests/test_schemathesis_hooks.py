@@ -52,6 +52,22 @@ def test_a_check_does_not_apply_to_another_api():
     assert registered["jt_cents"](None, response, case) is True
 
 
+def test_a_check_that_cannot_be_verified_here_does_not_apply():
+    """A check needing what only certify knows (the operator's zone: SR-TIMES) skips, never errors."""
+    import dataclasses
+
+    from orderproof.catalogue import load_catalogue
+    from orderproof.checks.base import NotVerified
+    from orderproof.schemathesis_hooks import _as_schemathesis_check
+
+    def needs_more(rule, exchange):
+        raise NotVerified("the operator's zone is not known here")
+
+    rule = dataclasses.replace(load_catalogue(["bet-placement"]).rule("BP-ECHO"), check="needs_more")
+    case = missing_field_case(None)
+    assert _as_schemathesis_check(rule, needs_more)(None, case.call(), case) is True
+
+
 @pytest.mark.slow
 def test_the_readme_example_passes_against_the_reference_as_written(tmp_path):
     """The README's `schemathesis run` example, run by bash as written (only the served port and
