@@ -374,3 +374,8 @@ def test_every_reference_fault_names_catalogue_rules_of_its_api(catalogue):
         apis = SAME_SERVICE.get(fault.api, {fault.api})
         for rule_id in fault.rules:
             assert catalogue.rule(rule_id).api in apis, f"fault {fault.name}: {rule_id} is not a {fault.api} rule"
+
+
+def test_a_rule_may_say_what_nothing_to_judge_means(catalogue):
+    assert "not at fault" in catalogue.rule("TO-REJECTION-STYLE").unjudged
+    assert catalogue.rule("TO-SCHEMA").unjudged == ""

@@ -82,6 +82,7 @@ class Rule:
     needs: tuple[str, ...]
     operation: str             # the file's operation unless the rule overrides it
     conventions: tuple[str, ...] = ()   # ids of the conventions the verdict depends on
+    unjudged: str = ""         # what nothing to judge means for a correct service (said with NOT VERIFIED)
 
     @property
     def prefix(self) -> str:
@@ -295,6 +296,7 @@ def _read_contract(path: Path, _mtime_ns: int, _size: int) -> Contract:
                 needs=tuple(raw["needs"]),
                 operation=raw.get("operation", data["operation"]),
                 conventions=tuple(raw.get("conventions", [])),
+                unjudged=raw.get("unjudged", "").strip(),
             )
         )
     return Contract(api=api.slug, operation=data["operation"], seed=data["seed"], rules=tuple(rules), path=path,

@@ -88,6 +88,8 @@ def test_a_rule_with_nothing_to_judge_on_a_service_that_accepts_says_no_more(mak
     rule = dataclasses.replace(context.catalogue.rule("VO-ECHO"), id="VO-ECHO-NEVER")
     result = verify(context, rule)           # the shared pass judged no exchange under this id
     assert (result.verdict, result.reason) == (Verdict.NOT_VERIFIED, "no response to which the rule applies was observed")
+    said = verify(context, dataclasses.replace(rule, unjudged="a service that refuses nothing is not at fault"))
+    assert said.reason == "no response to which the rule applies was observed: a service that refuses nothing is not at fault"
 
 
 def test_a_rule_needing_what_the_target_lacks_is_not_verified_with_the_reason(make_context):

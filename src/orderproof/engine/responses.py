@@ -300,7 +300,8 @@ def verify_response(ctx: RunContext, rule: Rule) -> RuleResult:
     if applicable == 0:
         if seen.budget_exhausted:
             return result(rule, Verdict.NOT_VERIFIED, BUDGET, cases=cases)
-        reason = seen.reasons.get(rule.id) or NO_APPLICABLE + _none_accepted(rule, seen)
+        reason = seen.reasons.get(rule.id) or NO_APPLICABLE + (f": {rule.unjudged}" if rule.unjudged else "") \
+            + _none_accepted(rule, seen)
         if ctx.credentials.get(rule.api):
             reason += f"; {ctx.credentials[rule.api]}"
         return result(rule, Verdict.NOT_VERIFIED, reason, cases=cases)
