@@ -295,8 +295,7 @@ def _read_contract(path: Path, _mtime_ns: int, _size: int) -> Contract:
                 check=raw["check"],
                 needs=tuple(raw["needs"]),
                 operation=raw.get("operation", data["operation"]),
-                conventions=tuple(raw.get("conventions", [])),
-                unjudged=raw.get("unjudged", "").strip(),
+                conventions=tuple(raw.get("conventions", [])), unjudged=raw.get("unjudged", "").strip(),
             )
         )
     return Contract(api=api.slug, operation=data["operation"], seed=data["seed"], rules=tuple(rules), path=path,
