@@ -693,6 +693,15 @@ def test_bp_unknown_user_session(reference_factory):
     assert ref.bet(blocked).json()["errorCode"] == "USER_BLOCKED"
 
 
+def test_bp_ids_upper_case(reference_factory):
+    ref = varied(reference_factory, "bp-ids-upper-case")
+    player = ref.player()
+    slip = make_slip(player)
+    answer = ref.bet(player, slip).json()
+    assert answer["requestId"] == slip["requestId"].upper()
+    assert [bet["betId"] for bet in answer["bets"]] == [bet["betId"].upper() for bet in slip["bets"]]
+
+
 def test_bp_session_rotate(reference_factory):
     ref = varied(reference_factory, "bp-session-rotate")
     player = ref.player()

@@ -286,6 +286,11 @@ def echo_bet(bet: dict[str, Any]) -> dict[str, Any]:
     return dict(bet)
 
 
+def answer_uuid(value: str) -> str:
+    """A UUID id (requestId) as a PLACED answer writes it: as received."""
+    return value
+
+
 def placed_bets(behaviour: Any, bets: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The ``bets`` of a PLACED answer: every bet of the slip, echoed, in the slip's order."""
     return [behaviour.bp_echo_bet(bet) for bet in bets]
@@ -329,6 +334,7 @@ BEHAVIOUR = {
     "bp_place_slip": place_slip,
     "bp_echo_bet": echo_bet,
     "bp_placed_bets": placed_bets,
+    "bp_answer_uuid": answer_uuid,
     "bp_failed_bets": failed_bets,
     "bp_process": process_document,
     "bp_idempotent_call": idempotency.claim_then_process,
@@ -471,7 +477,7 @@ def process(conn: sqlite3.Connection, behaviour: Any, document: Any) -> Reply:
         failed = behaviour.bp_failed_bets(failure.failed_bets) if failure.failed_bets else failure.failed_bets
         return failure_reply(behaviour, failure.code, failure.message, failed)
     placed = {
-        "requestId": slip.request_id,
+        "requestId": behaviour.bp_answer_uuid(slip.request_id),
         "userId": slip.user_id,
         "sessionToken": behaviour.bp_answer_session_token(conn, player, slip, now),
         "timestamp": str(time.time_ns() // 1_000_000),

@@ -634,6 +634,15 @@ def stale_timestamp(timestamp: str, now: float) -> bool:
     return abs(int(timestamp) / 1000 - now) > 300
 
 
+def uuid_upper_case(value: str) -> str:
+    """A UUID written back from the service's own UUID type, in upper case."""
+    return value.upper()
+
+
+def bet_ids_upper_case(bet: dict[str, Any]) -> dict[str, Any]:
+    return {**bet, "betId": bet["betId"].upper()}
+
+
 def process_without_key(store: Any, behaviour: Any, process: idempotency.Process) -> Reply:
     """A request without X-Idempotency-Key is processed once, like any request, with no idempotency."""
 
@@ -763,6 +772,10 @@ _BET_PLACEMENT = [
               "a slip whose timestamp is more than five minutes from now gets 503 REQUEST_TIMED_OUT, the table's "
               "pairing (the page gives the code no meaning; a stale request is one reading)",
               {"bp_request_timed_out": stale_timestamp}),
+    Variation("bp-ids-upper-case", BP,
+              "a PLACED answer writes requestId and each betId in upper case, as its UUID type prints them (the "
+              "seed types them String/UUID: the same UUID, \"Matches request's requestId\")",
+              {"bp_answer_uuid": uuid_upper_case, "bp_echo_bet": bet_ids_upper_case}),
     Variation("bp-key-reuse-409", BP,
               "an X-Idempotency-Key reused with another body gets 409 INVALID_BET_DETAILS instead of 422 "
               "(convention bet-placement.key-reuse, reject-409)",
