@@ -81,7 +81,10 @@ ANY_REQUEST = ("no_server_error", "negative_rejected")
 
 
 def _unreadable(exchange: Exchange) -> str | None:
-    """:func:`lenient.unreadable` of the exchange's request, read once."""
+    """:func:`lenient.unreadable` of the exchange's request, read once (a body the exchange already
+    holds parsed is readable: no second parse)."""
+    if exchange.request_body is not None:
+        return None
     if "unreadable" not in exchange.extra:
         exchange.extra["unreadable"] = unreadable(exchange.api, exchange.media_type, exchange.request_text)
     return exchange.extra["unreadable"]
@@ -113,20 +116,20 @@ def negative_rejected(rule: Any, exchange: Exchange) -> Any:
     optional header, ...)."""
     if exchange.mode != "negative":
         return NOT_APPLICABLE
-    why = clearly_invalid(exchange.api, exchange.media_type, exchange.request_text)
+    unread = _unreadable(exchange)
+    why = unread or clearly_invalid(exchange.api, exchange.media_type, exchange.request_text)
     if why is None and credentials_broken(exchange):
         why = "the request carries no valid credentials"
     if why is None:
         return NOT_APPLICABLE
     api = registry.get(exchange.api)
-    framework = 400 <= exchange.status < 500 and _unreadable(exchange) is not None
+    if 400 <= exchange.status < 500 and (unread is not None or not api.invalid_answer_stated):
+        return None        # a framework's answer, or a refusal the seed leaves open
     result = api.outcome(exchange)
-    if result.refused and not framework:
+    if result.refused:
         if result.convention and api.invalid_answer_stated:   # the seed documents the answer: the pin holds it
             book_of(exchange).note(rule.id, result.convention, result.option, describe(exchange))
         return None
-    if framework or (400 <= exchange.status < 500 and not api.invalid_answer_stated):
-        return None        # a framework's answer, or a refusal the seed leaves open
     if result.accepted:
         raise RuleFailure(rule, f"a clearly invalid request was accepted ({why})",
                           received=describe(exchange, 300), documented="a refusal in the API's error shape")

@@ -63,9 +63,9 @@ class Progress:
         self._under_way: dict[tuple[Any, Any], dict[str, Any]] = {}   # every rule started and not ended
         self.interleaved = False                          # rules of several APIs at once (certify --jobs)
         self._stop = threading.Event()
-        self._ticker: threading.Thread | None = None
         # the timer keeps ticking during a long rule; in a log, a line says which rules still run
-        self._ticker = threading.Thread(target=self._tick, name="orderproof-progress", daemon=True)
+        self._ticker: threading.Thread | None = threading.Thread(target=self._tick, name="orderproof-progress",
+                                                                 daemon=True)
         self._ticker.start()
 
     def _tick(self) -> None:

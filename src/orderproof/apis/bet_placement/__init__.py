@@ -114,9 +114,11 @@ class BetPlacement(ApiAdapter):
         """A PLACED answer's sessionToken is "Original or refreshed": the player's later slips carry
         the refreshed one, as a client would (a service may revoke the old token on refresh); the
         token is a secret, masked in every report."""
-        answer = json_or_none(exchange) if 200 <= exchange.status < 300 else None
-        if isinstance(answer, dict) and answer.get("status") == "PLACED" and answer.get("userId") == player.get("userId") \
-                and isinstance(answer.get("sessionToken"), str) and answer["sessionToken"]:
+        if not answers.is_placed(exchange):
+            return
+        answer = exchange.json
+        if answer.get("userId") == player.get("userId") and isinstance(answer.get("sessionToken"), str) \
+                and answer["sessionToken"]:
             masking.registry().add(answer["sessionToken"])
             player["sessionToken"] = answer["sessionToken"]
 

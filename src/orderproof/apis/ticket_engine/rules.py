@@ -352,18 +352,17 @@ def _provoke(flow: Flow, situation: str) -> tuple[dict[str, Any], dict[str, Any]
     return player, body, headers, sign_as
 
 
-def provoke_errors(rule: Any, flow: Flow, situations: tuple[str, ...], *, codes: bool | Mapping[str, Any],
-                   strict: bool = True) -> None:
+def provoke_errors(rule: Any, flow: Flow, situations: tuple[str, ...], *, codes: bool, strict: bool = True) -> None:
     """Provoke every situation (the first one drawn) and collect every failure. ``codes``: demand
-    the engine's code for each situation (True: :data:`EXPECTED_CODE`; a mapping: its own; False:
-    400 with any code). ``strict``: a 400 is ``{code: int, message: str}``; else (a page that lost
-    its error bodies) a refusal is a 400 whose body carries an error code anywhere, or a 422. A
-    situation whose code the mapping gives as None (the page names none) may also be refused with
-    422, the page's "Validation Error" (an unknown bet id: a bad field or a business error? the page
-    does not say); with ``codes=False`` every situation is a 400 (or a 403 where stated)."""
+    the engine's code for each situation (:data:`EXPECTED_CODE`), or (False) 400 with any code.
+    ``strict``: a 400 is ``{code: int, message: str}``; else (a page that lost its error bodies) a
+    refusal is a 400 whose body carries an error code anywhere, or a 422. A situation whose code
+    :data:`EXPECTED_CODE` gives as None (the page names none) may also be refused with 422, the
+    page's "Validation Error" (an unknown bet id: a bad field or a business error? the page does not
+    say); with ``codes=False`` every situation is a 400 (or a 403 where stated)."""
     first = flow.draw(st.sampled_from(situations), "situation provoked first")
     order = [first, *(s for s in situations if s != first)]
-    expected = EXPECTED_CODE if codes is True else codes or {}
+    expected = EXPECTED_CODE if codes else {}
     each_case(rule, order, lambda situation: _provoke_one(rule, flow, situation, expected, strict), flow=flow)
 
 
