@@ -24,9 +24,17 @@ APIs (76 rules, one process per core, benchmarks/RESULTS.md): quick 7-10 s, stan
 
 from __future__ import annotations
 
+import gzip
+import json
+import os
+import sys
+import tempfile
+import unicodedata
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 from hypothesis import HealthCheck, Phase, Verbosity, settings
@@ -92,6 +100,31 @@ def _no_local_constants() -> providers.Constants:
     return providers.Constants()
 
 
+# The characters UTF-8 encodes, as Hypothesis keeps them (``intervals_from_codec("utf-8")``): every
+# code point but the surrogates, each one round-tripping; the same in every Unicode version.
+UTF8_TABLE = [[[0, 0xD7FF], [0xE000, sys.maxunicode]], []]
+
+
+@cache
+def _utf8_table(home: Path) -> None:
+    """Hypothesis finds the characters Schemathesis' text may use (the ``utf-8`` codec) by encoding
+    each of the 1.1 million code points, once per storage directory: 1.3-1.5 s of a first run on a
+    fresh machine or CI runner, in every process that generates. The answer never changes, so it is
+    written where Hypothesis reads it (tests/core/test_profiles.py compares it with Hypothesis' own)."""
+    folder = home / "unicode_data" / unicodedata.unidata_version
+    path = folder / "codec-v2-utf-8.json.gz"
+    if path.exists():
+        return
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(dir=folder, suffix=".tmp")
+        with os.fdopen(fd, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=1) as packed:
+            packed.write(json.dumps(UTF8_TABLE).encode())
+        os.replace(temporary, path)
+    except OSError:
+        pass                        # Hypothesis computes it, as it would have
+
+
 @contextmanager
 def seed_alone() -> Iterator[None]:
     """Generation that depends on the seed alone. Hypothesis (6.131 and later) also draws literals
@@ -106,6 +139,7 @@ def seed_alone() -> Iterator[None]:
     providers._get_local_constants = _no_local_constants
     providers.CONSTANTS_CACHE.cache.clear()
     set_hypothesis_home_dir(cache_dir() / "hypothesis")
+    _utf8_table(cache_dir() / "hypothesis")
     try:
         yield
     finally:
