@@ -42,3 +42,21 @@ def test_every_help_fits_100_columns_and_certify_help_says_the_exit_codes(capsys
         assert out and max(len(line) for line in out.splitlines()) <= 100, name
         if name == "certify":
             assert "exit codes:" in out and "130  interrupted" in out and "provider_states:" in out
+
+
+def test_a_url_target_never_imports_the_embedded_reference():
+    """FastAPI and the reference's five APIs (about 0.3 s of every process start) load only where the
+    embedded reference runs: not for the CLI, nor for a run against a URL."""
+    probe = ("import sys\n"
+             "from orderproof.cli import build_parser\n"
+             "from orderproof.core.options import RunOptions\n"
+             "from orderproof.engine.target import resolve_target\n"
+             "build_parser()\n"
+             "resolve_target(RunOptions(target_url='http://127.0.0.1:9'), check_reachable=False)\n"
+             "print('fastapi' in sys.modules, 'orderproof.reference.app' in sys.modules)\n"
+             "from orderproof import reference\n"
+             "reference.create_app\n"
+             "print('fastapi' in sys.modules)\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "False", "True"]

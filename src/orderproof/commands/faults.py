@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import textwrap
 
-from orderproof.reference import FAULTS, IMPLEMENTED
+from orderproof import reference
+from orderproof.reference import IMPLEMENTED
 
 NAME = "faults"
 HELP = "List the named faults of the embedded reference: API, the rule ids each must break, what it does."
@@ -17,7 +18,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    faults = sorted((f for f in FAULTS.values() if args.api in (None, f.api)), key=lambda f: (f.api, f.name))
+    faults = sorted((f for f in reference.FAULTS.values() if args.api in (None, f.api)), key=lambda f: (f.api, f.name))
     if not faults:
         print(f"no faults for {args.api}")
         return 0

@@ -14,10 +14,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from orderproof import registry
+from orderproof import reference, registry
 from orderproof.catalogue import Rule, load_catalogue
 from orderproof.core.errors import UsageError
-from orderproof.reference import FAULTS
 from orderproof.report.terminal import width_of, wrap
 
 NAME = "rules"
@@ -100,7 +99,7 @@ def _where(contract: Any) -> str:
 def _faults_by_rule() -> dict[str, list[str]]:
     """Rule id -> names of the embedded reference's faults meant to break it."""
     by_rule: dict[str, list[str]] = {}
-    for fault in FAULTS.values():
+    for fault in reference.FAULTS.values():
         for rule_id in fault.rules:
             by_rule.setdefault(rule_id, []).append(fault.name)
     return by_rule

@@ -17,10 +17,10 @@ from typing import Any
 import uvicorn
 from starlette.testclient import TestClient
 
-from orderproof import registry
+from orderproof import reference, registry
 from orderproof.core.errors import UsageError
 from orderproof.core.paths import PROVIDER_STATES_PATH
-from orderproof.reference import IMPLEMENTED, create_app
+from orderproof.reference import IMPLEMENTED
 
 NAME = "serve"
 _NOT_CREDENTIALS = {"balance", "currency", "min_stake", "max_stake"}
@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     if args.db is not None and not args.db.parent.is_dir():
         raise UsageError(f"--db {args.db}: the directory {args.db.parent} does not exist")
     try:
-        app = create_app(
+        app = reference.create_app(
             fault=args.fault,
             variation=args.variation,
             db_path=str(args.db) if args.db else None,

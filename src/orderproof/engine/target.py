@@ -27,12 +27,11 @@ import requests
 import uvicorn
 import yaml
 
-from orderproof import registry
+from orderproof import reference, registry
 from orderproof.core.errors import UsageError
 from orderproof.core.options import RunOptions
 from orderproof.core.paths import PROVIDER_STATES_PATH, SCHEMAS_DIR
 from orderproof.core.version import __version__
-from orderproof.reference import FAULTS, IMPLEMENTED, VARIATIONS, create_app
 
 __all__ = ["ApiTarget", "Target", "load_target_config", "resolve_target"]
 
@@ -205,7 +204,7 @@ def _user_agent() -> str:
 def _embedded_app(fault: str | None, variation: str | None = None) -> Any:
     try:
         extra = {"variation": variation} if variation is not None else {}
-        return create_app(fault=fault, provider_states=True, **extra)
+        return reference.create_app(fault=fault, provider_states=True, **extra)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
 
@@ -225,15 +224,15 @@ def _select(apis: Iterable[str], available: Iterable[str], where: str) -> tuple[
 def resolve_target(options: RunOptions, *, check_reachable: bool = True) -> Target:
     """Build the target from the user's options (CLI or pytest): see the module docstring."""
     fault, variation, target_config = options.fault, options.variation, options.target_config
-    if fault is not None and fault not in FAULTS:
-        raise UsageError(f"unknown fault {fault!r}; known faults: {', '.join(sorted(FAULTS))} "
+    if fault is not None and fault not in reference.FAULTS:
+        raise UsageError(f"unknown fault {fault!r}; known faults: {', '.join(sorted(reference.FAULTS))} "
                          "(`orderproof faults` describes them)")
-    if variation is not None and variation not in VARIATIONS:
-        raise UsageError(f"unknown variation {variation!r}; known variations: {', '.join(sorted(VARIATIONS))} "
+    if variation is not None and variation not in reference.VARIATIONS:
+        raise UsageError(f"unknown variation {variation!r}; known variations: {', '.join(sorted(reference.VARIATIONS))} "
                          "(`orderproof faults --variations` describes them)")
 
     if not options.external:
-        chosen = _select(options.apis, IMPLEMENTED, "the embedded reference")
+        chosen = _select(options.apis, reference.IMPLEMENTED, "the embedded reference")
         api_targets = {slug: ApiTarget(slug, registry.get(slug).path) for slug in chosen}
         app = _embedded_app(fault, variation)
         label = ("embedded reference" + (f" with fault {fault}" if fault else "")

@@ -30,8 +30,6 @@ from orderproof.reference.storage import Store
 from orderproof.reference.variations import get_variation
 
 API_MODULES: tuple[ModuleType, ...] = (sportsbook_order, ticket_engine, travel_order, bet_placement)
-# The APIs the reference implements (by slug), in the registry's order.
-IMPLEMENTED = ("sportsbook-order", "jackpot-ticket", "travel-order", "superbet-reserve", "bet-placement")
 
 
 def combined_patch(fault: str | None, variation: str | None) -> dict:
