@@ -222,7 +222,7 @@ def test_rules_command_rejects_an_unknown_api(capsys):
 def test_rules_command_shows_the_last_verdict_and_the_proving_faults(capsys, tmp_path, monkeypatch):
     certificate = {"rules": [{"api": "bet-placement", "rule_id": "BP-ATOMIC", "verdict": "FAIL", "reason": "x"}]}
     (tmp_path / "certificate.json").write_text(json.dumps(certificate))
-    monkeypatch.setattr(rules_command, "FAULTS", {
+    monkeypatch.setattr(rules_command.reference, "FAULTS", {
         "stores-partial-slip": types.SimpleNamespace(name="stores-partial-slip", rules=("BP-ATOMIC",))})
 
     assert main(["rules", "--api", "bet-placement", "--report-dir", str(tmp_path), "--format", "json"]) == 0
