@@ -1,10 +1,10 @@
 """Measure what each API's run costs on this machine: the numbers its adapter declares
 (``certify_seconds``, ``draw_ms``) and shares are dealt by.
 
-    python benchmarks/costs.py [--profiles quick,standard] [--repeats 2]
+    python benchmarks/costs.py [--profiles quick,standard] [--repeats 3]
 
 For each API and profile: ``certify --api SLUG --profile P --jobs 1`` in process with an empty cache
-of generated cases (a first run: every pool drawn; ``certify_seconds``) and again with the cache it
+of generated cases (a first run: every pool drawn; ``certify_seconds``; one seed per repeat) and again with the cache it
 wrote (a rerun; ``rerun_seconds``), each less the time a process takes to start (``orderproof
 rules``); and the milliseconds to draw one case of each pool (positive, negative; coverage: the
 whole sample), drawn in this process after one warm-up pool. Prints the values to paste into the
@@ -45,14 +45,15 @@ def start_seconds(env: dict[str, str], repeats: int) -> float:
 
 
 def certify_seconds(slug: str, profile: str, env: dict[str, str], folder: Path, repeats: int) -> tuple[float, float]:
-    """(first run, rerun): medians over ``repeats`` caches without pools. Each cache starts with
-    Hypothesis' Unicode tables, which a machine computes once (about 1.5 s) whatever the run."""
+    """(first run, rerun): medians over ``repeats`` seeds, each on a cache without pools (what a seed
+    draws varies: travel-order's quick pools take 3-5 s of CPU by seed). Each cache starts with
+    Hypothesis' Unicode tables, which a machine computes once whatever the run."""
     firsts, reruns = [], []
     for repeat in range(repeats):
         cache = folder / f"cache-{slug}-{profile}-{repeat}"
         shutil.copytree(folder / "warm" / "hypothesis", cache / "hypothesis")
         argv = [sys.executable, "-m", "orderproof", "certify", "--api", slug, "--profile", profile, "--jobs", "1",
-                "--seed", str(SEED), "--report-dir", str(folder / "reports")]
+                "--seed", str(SEED + repeat), "--report-dir", str(folder / "reports")]
         with_cache = {**env, "ORDERPROOF_CACHE_DIR": str(cache)}
         firsts.append(timed(argv, with_cache))
         reruns.append(timed(argv, with_cache))
@@ -76,7 +77,7 @@ def draw_ms(slug: str, profile: str) -> dict[str, float]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profiles", default="quick,standard")
-    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     profiles = args.profiles.split(",")
     env = {key: value for key, value in os.environ.items() if key != "ORDERPROOF_JOBS"}

@@ -24,7 +24,7 @@ import yaml
 from orderproof import registry
 from orderproof.checks.base import GENERIC_RULES
 from orderproof.core.errors import UsageError
-from orderproof.core.paths import SCHEMAS_DIR, load_yaml
+from orderproof.core.paths import SCHEMAS_DIR, load_yaml, spec_document
 
 __all__ = ["GENERIC_CHECKS", "Catalogue", "Contract", "Convention", "ContractError", "Rule", "Source", "check_name",
            "load_catalogue", "load_contract"]
@@ -353,18 +353,11 @@ def _short(value: Any, width: int = 80) -> str:
 
 
 def _load_spec(path: Path, where: str | None = None) -> dict[str, Any]:
-    try:
-        stat = path.stat()
-    except OSError:
+    if not path.is_file():
         context = f"{where}: " if where else ""
         raise ContractError(f"{context}spec {_display(path)} not found; the contract's operations are checked against it") from None
-    return _parse_spec(path, stat.st_mtime_ns, stat.st_size)
-
-
-@cache
-def _parse_spec(path: Path, _mtime_ns: int, _size: int) -> dict[str, Any]:
     try:
-        spec = load_yaml(path.read_text(encoding="utf-8"))
+        spec = spec_document(path)
     except (OSError, yaml.YAMLError) as exc:
         raise ContractError(f"spec {_display(path)} cannot be read: {exc}") from None
     if not isinstance(spec, dict):

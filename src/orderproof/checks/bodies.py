@@ -7,18 +7,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 from hypothesis import strategies as st
 
-from orderproof.core.paths import load_yaml
+from orderproof.core.paths import spec_document
 
 from .base import NotVerified
 
 __all__ = ["draw_cents", "limits_cents", "money_number", "plain", "price_number", "readable",
-           "request_example", "selection", "spec_document"]
+           "request_example", "selection"]
 
 Draw = Callable[..., Any]
 
@@ -70,12 +69,6 @@ def readable(generated: Mapping[str, Any], template: Mapping[str, Any]) -> dict[
     """``generated`` with every string field that is not :func:`plain` taken from ``template``."""
     return {**generated, **{key: value for key, value in template.items()
                             if isinstance(value, str) and not plain(generated.get(key))}}
-
-
-@cache
-def spec_document(path: Path) -> dict[str, Any]:
-    """An OpenAPI document, parsed once per process."""
-    return load_yaml(Path(path).read_text(encoding="utf-8"))
 
 
 def request_example(spec: Path, path: str, method: str) -> dict[str, Any]:

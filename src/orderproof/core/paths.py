@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-__all__ = ["INLINE_EXTENSION", "PROVIDER_STATES_PATH", "PROVIDER_STATES_SPEC", "SCHEMAS_DIR", "cache_dir", "load_yaml"]
+__all__ = ["INLINE_EXTENSION", "PROVIDER_STATES_PATH", "PROVIDER_STATES_SPEC", "SCHEMAS_DIR", "cache_dir", "load_yaml",
+           "spec_document"]
 
 PACKAGE = Path(__file__).resolve().parent.parent
 SCHEMAS_DIR = PACKAGE / "schemas"   # JSON Schemas of orderproof's own files (contracts, targets, certificates)
@@ -22,6 +24,19 @@ INLINE_EXTENSION = "orderproof.inline"
 def load_yaml(source: Any) -> Any:
     """``yaml.safe_load`` with libyaml's C loader when PyYAML has it (about 7x faster on the specs)."""
     return yaml.load(source, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
+def spec_document(path: Path) -> Any:
+    """An OpenAPI document as parsed YAML, parsed once per process and version of the file (its
+    modification time and size): the catalogue, the checks, the engine and the reference share it,
+    so none of them may change it. ``OSError`` and ``yaml.YAMLError`` go to the caller."""
+    stat = Path(path).stat()
+    return _parsed(Path(path), stat.st_mtime_ns, stat.st_size)
+
+
+@cache
+def _parsed(path: Path, _mtime_ns: int, _size: int) -> Any:
+    return load_yaml(path.read_text(encoding="utf-8"))
 
 
 def cache_dir() -> Path:

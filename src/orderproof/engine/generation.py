@@ -30,7 +30,8 @@ from schemathesis.schemas import APIOperation
 
 from orderproof import registry
 from orderproof.checks.base import Exchange, loads_exact
-from orderproof.checks.bodies import request_example, spec_document
+from orderproof.checks.bodies import request_example
+from orderproof.core.paths import spec_document
 from orderproof.core.profiles import hypothesis_settings, seed_alone
 from orderproof.engine.scene import Scene
 from orderproof.engine.target import Target

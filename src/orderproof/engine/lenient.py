@@ -31,7 +31,7 @@ from urllib.parse import parse_qsl
 import jsonschema
 
 from orderproof import registry
-from orderproof.core.paths import load_yaml
+from orderproof.core.paths import spec_document
 
 __all__ = ["clearly_invalid", "lenient_schema", "unreadable"]
 
@@ -131,9 +131,8 @@ def _lenient(schema: Any, document: Mapping[str, Any], depth: int = 0) -> Any:
     return out
 
 
-@cache
 def _document(slug: str) -> dict[str, Any]:
-    return load_yaml(registry.get(slug).spec_path.read_text(encoding="utf-8"))
+    return spec_document(registry.get(slug).spec_path)
 
 
 @cache

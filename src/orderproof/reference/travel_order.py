@@ -31,7 +31,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from orderproof.apis.travel_order import api as travel_api
-from orderproof.core.paths import load_yaml
+from orderproof.core.paths import spec_document
 from orderproof.reference.errors import BadRequest, media_type, parse_json
 from orderproof.reference.money import json_bytes
 
@@ -64,8 +64,7 @@ class Invalid(Exception):
 
 @cache
 def _registry() -> Registry:
-    with open(travel_api.spec_path, encoding="utf-8") as handle:
-        spec = load_yaml(handle)
+    spec = spec_document(travel_api.spec_path)
     return Registry().with_resource(SPEC_URI, Resource.from_contents(spec, default_specification=DRAFT202012))
 
 
