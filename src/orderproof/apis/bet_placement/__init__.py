@@ -44,9 +44,9 @@ class BetPlacement(ApiAdapter):
     auth_refusal_statuses = (403,)     # | AUTHENTICATION_FAILED | 403 |; 401 is INVALID_SESSION, a body field's
     secret_auth_keys = ("api_key",)
     edge_fields = (("bets", 0, "stake"), ("bets", 0, "decimalPrice"))
-    certify_seconds = {"quick": 3.9, "standard": 6.8, "thorough": 40.0}
-    rerun_seconds = {"quick": 2.6, "standard": 4.2}
-    draw_ms = {"positive": 29, "negative": 28, "coverage": 63}
+    certify_seconds = {"quick": 2.9, "standard": 4.7, "thorough": 40.0}
+    rerun_seconds = {"quick": 1.6, "standard": 2.6}
+    draw_ms = {"positive": 30, "negative": 41, "coverage": 54}
     snapshot_keys = ("balance", "bets", "ledger")
 
     def overlay(self, body: dict[str, Any], scene: Any, player: Mapping[str, Any], draw: Draw,

@@ -32,9 +32,9 @@ class JackpotTicket(TicketEngineAdapter):
     error_body_stated = False          # thirteen "Error response (status=400):" headings, their bodies lost
     edge_fields = (("price",), ("prize",), ("events", 0, "id"), ("events", 0, "bet"), ("events", 0, "odds"),
                    ("odds_diff",))
-    certify_seconds = {"quick": 3.4, "standard": 4.8, "thorough": 15.0}
-    rerun_seconds = {"quick": 2.1, "standard": 2.9}
-    draw_ms = {"positive": 18, "negative": 33, "coverage": 297}
+    certify_seconds = {"quick": 2.4, "standard": 3.7, "thorough": 15.0}
+    rerun_seconds = {"quick": 1.3, "standard": 2.0}
+    draw_ms = {"positive": 20, "negative": 31, "coverage": 335}
 
     def overlay(self, body: dict[str, Any], scene: Any, player: Mapping[str, Any], draw: Draw,
                 fixtures: Mapping[str, Any]) -> dict[str, Any]:

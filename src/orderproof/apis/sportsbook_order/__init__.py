@@ -54,9 +54,9 @@ class SportsbookOrder(ApiAdapter):
     order = 0
     edge_fields = (("ticketId",), ("orderAmount",), ("betList", 0, "betAmount"), ("optionArray", 0, "macthId"),
                    ("betList", 0, "oddsEuro"))
-    certify_seconds = {"quick": 2.7, "standard": 4.6, "thorough": 17.0}
-    rerun_seconds = {"quick": 1.6, "standard": 2.0}
-    draw_ms = {"positive": 75, "negative": 94, "coverage": 147}
+    certify_seconds = {"quick": 2.8, "standard": 4.8, "thorough": 17.0}
+    rerun_seconds = {"quick": 1.1, "standard": 1.7}
+    draw_ms = {"positive": 76, "negative": 92, "coverage": 149}
     snapshot_keys = ("balance", "orders", "ledger")
 
     def overlay(self, body: dict[str, Any], scene: Any, player: Mapping[str, Any], draw: Draw,

@@ -25,9 +25,9 @@ class SuperbetReserve(TicketEngineAdapter):
     path = "/be/tickets/reserve"
     order = 3
     edge_fields = (("price",), ("event",), ("bets", 0))
-    certify_seconds = {"quick": 2.0, "standard": 2.9, "thorough": 9.0}
-    rerun_seconds = {"quick": 1.1, "standard": 1.9}
-    draw_ms = {"positive": 8, "negative": 23, "coverage": 23}
+    certify_seconds = {"quick": 1.7, "standard": 2.6, "thorough": 9.0}
+    rerun_seconds = {"quick": 0.9, "standard": 1.5}
+    draw_ms = {"positive": 9, "negative": 14, "coverage": 28}
 
     def overlay(self, body: dict[str, Any], scene: Any, player: Mapping[str, Any], draw: Draw,
                 fixtures: Mapping[str, Any]) -> dict[str, Any]:

@@ -57,9 +57,9 @@ class TravelOrder(ApiAdapter):
     path = "/api/invoice/createorder"
     order = 2
     edge_fields = (("memberid",), ("extraamt",), ("integraldiscount",))
-    certify_seconds = {"quick": 5.9, "standard": 8.0, "thorough": 75.0}
-    rerun_seconds = {"quick": 1.6, "standard": 3.0}
-    draw_ms = {"positive": 31, "negative": 74, "coverage": 1517}
+    certify_seconds = {"quick": 6.2, "standard": 7.3, "thorough": 75.0}
+    rerun_seconds = {"quick": 1.9, "standard": 2.2}
+    draw_ms = {"positive": 40, "negative": 90, "coverage": 1822}
     snapshot_keys = ("travel_orders",)
 
     def overlay(self, body: dict[str, Any], scene: Any, player: Mapping[str, Any], draw: Draw,
