@@ -5,6 +5,7 @@ strings, the spec's own request example.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from pathlib import Path
@@ -72,8 +73,12 @@ def readable(generated: Mapping[str, Any], template: Mapping[str, Any]) -> dict[
 
 
 def request_example(spec: Path, path: str, method: str) -> dict[str, Any]:
-    """The first request example the spec gives for the operation: a template for what a
-    generated body lacks."""
+    """The first request example the spec gives for the operation (a copy: the parsed spec is shared
+    by the whole process): a template for what a generated body lacks."""
+    return copy.deepcopy(_request_example(spec, path, method))
+
+
+def _request_example(spec: Path, path: str, method: str) -> dict[str, Any]:
     document = spec_document(spec)
     content = document["paths"][path][method.lower()]["requestBody"]["content"]
     for media in content.values():

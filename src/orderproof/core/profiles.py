@@ -101,8 +101,11 @@ def _no_local_constants() -> providers.Constants:
 
 
 # The characters UTF-8 encodes, as Hypothesis keeps them (``intervals_from_codec("utf-8")``): every
-# code point but the surrogates, each one round-tripping; the same in every Unicode version.
-UTF8_TABLE = [[[0, 0xD7FF], [0xE000, sys.maxunicode]], []]
+# code point but the surrogates; none fails to round-trip. The same in every Unicode version. By
+# file name, the two forms Hypothesis has used: before 6.156 the intervals alone, since then the
+# intervals and those that do not round-trip.
+_UTF8 = [[0, 0xD7FF], [0xE000, sys.maxunicode]]
+UTF8_TABLES = {"codec-utf-8.json.gz": _UTF8, "codec-v2-utf-8.json.gz": [_UTF8, []]}
 
 
 @cache
@@ -110,19 +113,24 @@ def _utf8_table(home: Path) -> None:
     """Hypothesis finds the characters Schemathesis' text may use (the ``utf-8`` codec) by encoding
     each of the 1.1 million code points, once per storage directory: 1.3-1.5 s of a first run on a
     fresh machine or CI runner, in every process that generates. The answer never changes, so it is
-    written where Hypothesis reads it (tests/core/test_profiles.py compares it with Hypothesis' own)."""
+    written where Hypothesis reads it (tests/core/test_profiles.py proves that the installed
+    Hypothesis reads it and would have computed the same). Where it cannot be written, Hypothesis
+    computes it, as it would have."""
     folder = home / "unicode_data" / unicodedata.unidata_version
-    path = folder / "codec-v2-utf-8.json.gz"
-    if path.exists():
-        return
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(dir=folder, suffix=".tmp")
-        with os.fdopen(fd, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=1) as packed:
-            packed.write(json.dumps(UTF8_TABLE).encode())
-        os.replace(temporary, path)
-    except OSError:
-        pass                        # Hypothesis computes it, as it would have
+    for name, table in UTF8_TABLES.items():
+        temporary = None
+        try:
+            if (folder / name).exists():
+                continue
+            folder.mkdir(parents=True, exist_ok=True)
+            fd, temporary = tempfile.mkstemp(dir=folder, suffix=".tmp")
+            with os.fdopen(fd, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=1) as packed:
+                packed.write(json.dumps(table).encode())
+            os.replace(temporary, folder / name)
+        except OSError:
+            if temporary is not None:
+                Path(temporary).unlink(missing_ok=True)
+            return
 
 
 @contextmanager
@@ -139,8 +147,8 @@ def seed_alone() -> Iterator[None]:
     providers._get_local_constants = _no_local_constants
     providers.CONSTANTS_CACHE.cache.clear()
     set_hypothesis_home_dir(cache_dir() / "hypothesis")
-    _utf8_table(cache_dir() / "hypothesis")
     try:
+        _utf8_table(cache_dir() / "hypothesis")
         yield
     finally:
         set_hypothesis_home_dir(home)

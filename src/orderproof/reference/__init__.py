@@ -5,7 +5,8 @@ catch, ``faults.py``) and at most one named variation (another conforming behavi
 accept, ``variations.py``).
 
 The app, the faults and the variations are imported on first use (FastAPI and the five APIs take
-about 0.3 s to import): a run against a URL target, ``replay`` and ``rules`` never pay for them.
+about 0.3 s to import): the CLI's start, a run against a URL target and ``replay`` never pay for
+them. This is the one import made inside a function (tests/test_architecture.py allows it here).
 """
 
 from __future__ import annotations
