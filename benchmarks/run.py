@@ -468,7 +468,12 @@ def _summary(done: subprocess.CompletedProcess) -> str:
 
 def bench_tests(results: Results) -> None:
     """The suite's own tests as the README runs them (``pytest -n auto``), with the 25 slowest, and
-    the inner loop of tests/README.md (``-m "not slow"``), each on empty caches."""
+    the inner loop of tests/README.md (``-m "not slow"``), each on empty caches. They need the test
+    extra (pytest-xdist and the rest): without it the section says so instead of timing a usage error."""
+    try:
+        import xdist  # noqa: F401
+    except ImportError:
+        raise RuntimeError("the tests section needs the test extra: pip install -e '.[test,bench]'") from None
     log('tests: python -m pytest -n auto -m "not slow"')
     inner_wall, inner = _pytest("-m", "not slow")
     log("tests: python -m pytest -n auto --durations=25")
@@ -719,7 +724,7 @@ def render(results: Results, command: str, analysis: str = "") -> str:
            *(["Sections measured in earlier runs on the same machine: " + "; ".join(
                f"{', '.join(part['sections'])} on {part['date']} at commit {part['commit']}"
                for part in provenance(m)) + ". The others were measured as above.", ""] if provenance(m) else []),
-           "Rerun:", "", "```bash", "pip install -e '.[bench]'", command, "```", ""]
+           "Rerun:", "", "```bash", "pip install -e '.[test,bench]'", command, "```", ""]
     if analysis:
         out += [analysis, ""]
 
