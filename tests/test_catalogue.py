@@ -351,6 +351,13 @@ def test_a_missing_spec_is_a_contract_error_naming_it(tmp_path):
         load_contract(path, spec_path=tmp_path / "openapi" / "bet-placement.yaml")
 
 
+def test_a_spec_that_cannot_be_read_is_a_contract_error_saying_so(tmp_path):
+    path = _write(tmp_path, "bet-placement.yaml", _contract())
+    (tmp_path / "openapi" / "bet-placement.yaml").mkdir(parents=True)      # there, but not a file
+    with pytest.raises(ContractError, match=r"spec .*openapi/bet-placement.yaml cannot be read"):
+        load_contract(path, spec_path=tmp_path / "openapi" / "bet-placement.yaml")
+
+
 def test_catalogue_rejects_a_contract_filed_under_another_api(tmp_path, monkeypatch):
     spec_dir = _spec_dir(tmp_path)
     _write(spec_dir, "jackpot-ticket.yaml", (spec_dir / "bet-placement.yaml").read_text())

@@ -353,7 +353,7 @@ def _short(value: Any, width: int = 80) -> str:
 
 
 def _load_spec(path: Path, where: str | None = None) -> dict[str, Any]:
-    if not path.is_file():
+    if not path.exists():
         context = f"{where}: " if where else ""
         raise ContractError(f"{context}spec {_display(path)} not found; the contract's operations are checked against it") from None
     try:
