@@ -24,7 +24,7 @@ import yaml
 from orderproof import registry
 from orderproof.checks.base import GENERIC_RULES
 from orderproof.core.errors import UsageError
-from orderproof.core.paths import SCHEMAS_DIR, load_yaml, spec_document
+from orderproof.core.paths import SCHEMAS_DIR, current_spec_document, load_yaml
 
 __all__ = ["GENERIC_CHECKS", "Catalogue", "Contract", "Convention", "ContractError", "Rule", "Source", "check_name",
            "load_catalogue", "load_contract"]
@@ -355,9 +355,9 @@ def _short(value: Any, width: int = 80) -> str:
 def _load_spec(path: Path, where: str | None = None) -> dict[str, Any]:
     if not path.exists():
         context = f"{where}: " if where else ""
-        raise ContractError(f"{context}spec {_display(path)} not found; the contract's operations are checked against it") from None
+        raise ContractError(f"{context}spec {_display(path)} not found; the contract's operations are checked against it")
     try:
-        spec = spec_document(path)
+        spec = current_spec_document(path)
     except (OSError, yaml.YAMLError) as exc:
         raise ContractError(f"spec {_display(path)} cannot be read: {exc}") from None
     if not isinstance(spec, dict):

@@ -9,8 +9,8 @@ from typing import Any
 
 import yaml
 
-__all__ = ["INLINE_EXTENSION", "PROVIDER_STATES_PATH", "PROVIDER_STATES_SPEC", "SCHEMAS_DIR", "cache_dir", "load_yaml",
-           "spec_document"]
+__all__ = ["INLINE_EXTENSION", "PROVIDER_STATES_PATH", "PROVIDER_STATES_SPEC", "SCHEMAS_DIR", "cache_dir",
+           "current_spec_document", "load_yaml", "spec_document"]
 
 PACKAGE = Path(__file__).resolve().parent.parent
 SCHEMAS_DIR = PACKAGE / "schemas"   # JSON Schemas of orderproof's own files (contracts, targets, certificates)
@@ -26,10 +26,17 @@ def load_yaml(source: Any) -> Any:
     return yaml.load(source, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
+@cache
 def spec_document(path: Path) -> Any:
-    """An OpenAPI document as parsed YAML, parsed once per process and version of the file (its
-    modification time and size): the catalogue, the checks, the engine and the reference share it,
-    so none of them may change it. ``OSError`` and ``yaml.YAMLError`` go to the caller."""
+    """An OpenAPI document as parsed YAML, parsed once per process: the checks, the engine and the
+    reference share it (some read it per request), so none of them may change it. ``OSError`` and
+    ``yaml.YAMLError`` go to the caller."""
+    return current_spec_document(Path(path))
+
+
+def current_spec_document(path: Path) -> Any:
+    """:func:`spec_document` as the file is now: parsed again when its modification time or size
+    changed (the catalogue checks contracts against the spec a user may be editing)."""
     stat = Path(path).stat()
     return _parsed(Path(path), stat.st_mtime_ns, stat.st_size)
 

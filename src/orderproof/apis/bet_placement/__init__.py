@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from functools import cache
 from typing import Any
 
 from hypothesis import strategies as st
@@ -29,6 +30,12 @@ from . import answers, checks, idempotency, refusals  # noqa: F401  checks, idem
 __all__ = ["BetPlacement", "api"]
 
 STAKE_KIND = "stakes: 0 as generated, else realistic"
+
+
+@cache
+def _bet_template(api: ApiAdapter) -> dict[str, Any]:
+    """The spec's example bet, copied once: the overlay reads it (and copies what it keeps) for every slip."""
+    return request_example(api.spec_path, api.path, api.method)["bets"][0]
 
 
 class BetPlacement(ApiAdapter):
@@ -56,7 +63,7 @@ class BetPlacement(ApiAdapter):
         refuse an empty one or control characters, and the optional field tests nothing of the rules),
         realistic stakes (or, one time in six, the stakes as generated: schema-valid, maybe absurd)."""
         event = fixtures.get("event") or scene.fixture("an event exists")
-        template = request_example(self.spec_path, self.path, self.method)["bets"][0]
+        template = _bet_template(self)
         generated = [bet for bet in body.get("bets") or [] if isinstance(bet, dict)][:3] or [dict(template)]
         stage = "IN_PLAY" if event.get("started") else "PRE_PLAY"
         bets, taken = [], set()
