@@ -396,7 +396,8 @@ def bench_speed(results: Results, profiles: list[str], seed: int, repeats: int) 
     orderproof = [sys.executable, "-m", "orderproof"]
     with tempfile.TemporaryDirectory(prefix="orderproof-bench-speed-") as tmp:
         # Hypothesis makes its Unicode tables once per cache directory (orderproof writes the costly
-        # UTF-8 one itself): a "first" run is a new seed or spec on a machine that has them, "first on a new machine" not
+        # UTF-8 one itself): a "first" run is a new seed or spec on a machine that has them, "first on
+        # a new machine" not
         tables = Path(tmp) / "tables"
         timed_command(orderproof + ["certify", "--api", "superbet-reserve", "--profile", "quick", "--jobs", "1",
                                     "--report-dir", str(Path(tmp) / "reports")], {"ORDERPROOF_CACHE_DIR": str(tables)})
@@ -862,7 +863,8 @@ def render_speed(results: Results) -> list[str]:
                 "--no-cache`, how every run went before the cache and the shares; *first*: the default (one "
                 "process per core, the APIs shared among them) of a spec and seed of which nothing is cached; *first "
                 "on a new machine*: the same with an empty cache directory (Hypothesis' Unicode tables are made once "
-                "per cache directory; the UTF-8 table, once 1.3-1.5 s of each process, orderproof writes itself); *new seed*: another seed on the cache the first run "
+                "per cache directory; the UTF-8 table, once 1.3-1.5 s of each process, orderproof writes "
+                "itself); *new seed*: another seed on the cache the first run "
                 "wrote (a CI gate without `--seed` draws a new one each run: the spec's coverage-phase enumeration is "
                 "read from the cache, every pool of the seed is drawn); *rerun*: the first run's seed again, its "
                 "cases read from the cache.", ""]
