@@ -83,7 +83,8 @@ def pool(slug: str, mode: str, size: int, pool_seed: int) -> tuple[Any, ...]:
     key = (slug, mode, size, pool_seed)
     found = _POOLS.get(key)
     if found is None:
-        found = _POOLS[key] = draw_pool(*key)
+        install(key, draw_pool(*key))
+        found = _POOLS[key]
     return found
 
 
@@ -122,6 +123,10 @@ def _without_global_registrations() -> Iterator[None]:
 
 
 def install(key: tuple[str, str, int, int], cases: tuple[Any, ...]) -> None:
+    """Keep a pool. Its cases are never changed (a rule sends a copy, :func:`generation.fresh_case`),
+    so their metadata is frozen: reading it no longer hashes every part of the case again."""
+    for case in cases:
+        case.freeze_metadata()
     _POOLS[key] = cases
 
 

@@ -231,12 +231,13 @@ def _shared_pass(ctx: RunContext, slug: str) -> Traffic:
                 seen.modes[rule.id] = origin
 
     def send(pooled: Any, draw: Callable, origin: str | None = None, edge: Any = None, coverage: bool = False) -> None:
-        case = fresh_case(pooled)
-        mode = case.meta.generation.mode.value if case.meta is not None else None
-        spec = case_spec(case, mode, edge, coverage)                 # before it is filled in
+        mode = pooled.meta.generation.mode.value if pooled.meta is not None else None
+        spec = case_spec(pooled, mode, edge, coverage)               # as generated, before it is filled in
+        broken = mutated_names(pooled) if mode == "negative" and coverage else set()
         seen_before = ctx.conventions.snapshot()                     # what a replay must judge with
         recorded = RecordingDraw(draw)
-        sent = send_case(ctx, slug, case, scene, recorded, edge=edge, coverage=coverage)
+        case = fresh_case(pooled)
+        sent = send_case(ctx, slug, case, scene, recorded, edge=edge, coverage=coverage, mode=mode, broken=broken)
         if sent is not None:
             judge_all(case, *sent, origin or sent[0].mode or "all",
                       {"kind": "response", "case": spec, "draws": recorded.draws, "conventions": seen_before})
