@@ -54,14 +54,9 @@ def selection(draw: Draw, event: Mapping[str, Any]) -> tuple[Mapping[str, Any], 
     markets = [m for m in markets if m.get("allowed", True)] or markets   # a closed market when asked for
     if not markets:
         raise NotVerified("the event set up has no market with selections")
-    market = _one_of(draw, markets, "market")
-    return market, _one_of(draw, market["selections"], "selection")
-
-
-def _one_of(draw: Draw, options: list[Any], label: str) -> Any:
-    """One of ``options``, drawn; the only one without a draw (an event's one market: a draw that
-    cannot vary costs Hypothesis as much as any, some 80 us, and every case draws a selection)."""
-    return options[0] if len(options) == 1 else options[draw(st.integers(0, len(options) - 1), label)]
+    market = markets[draw(st.integers(0, len(markets) - 1), "market")]
+    selections = market["selections"]
+    return market, selections[draw(st.integers(0, len(selections) - 1), "selection")]
 
 
 def plain(value: Any) -> bool:
