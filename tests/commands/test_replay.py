@@ -5,6 +5,7 @@ from the recording; usage errors are exit 2 with one sentence, an unreplayable s
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -98,6 +99,22 @@ def test_usage_errors_are_one_sentence_and_exit_2(report, capsys, args, message)
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_run_recorded_by_another_version_is_not_replayed(report, tmp_path, capsys):
+    """Another version may ask other draws of the scenario, and a scenario that goes another way would
+    read as "no longer fails": the replay says which version to use instead, and sends nothing."""
+    copy = tmp_path / "reports"
+    shutil.copytree(report, copy)
+    path = copy / "certificate.json"
+    cert = json.loads(path.read_text(encoding="utf-8"))
+    cert["suite"]["version"] = "0.0.1"
+    path.write_text(json.dumps(cert), encoding="utf-8")
+    assert main(["replay", str(copy), RULE]) == 3
+    captured = capsys.readouterr()
+    assert f"NOT REPLAYED: {RULE}" in captured.out
+    assert "recorded by orderproof 0.0.1" in captured.err and "pip install orderproof==0.0.1" in captured.err
+    assert main(["replay", str(copy), RULE, "--answers", str(tmp_path)]) == 3      # the script's judge alike
 
 
 def test_a_directory_without_a_certificate_is_exit_2(tmp_path, capsys):

@@ -4,7 +4,8 @@ The recorded scenario (``DIR/replay/RULE.json``) runs once more against the serv
 the one certified; or the target options given), with fresh identities, and prints the verdict.
 With ``--answers WORK`` nothing is sent: the answers a replay script (``DIR/replay/RULE.sh``) got are
 judged instead. Exit codes: 1 the failure happened again, 0 it did not, 2 a usage error, 3 the
-scenario could not be replayed (the reason is printed).
+scenario could not be replayed (the reason is printed; among them a run recorded by another version
+of orderproof).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from orderproof.core.errors import UsageError
 from orderproof.core.options import RunOptions, add_options
 from orderproof.core.profiles import seed_alone
 from orderproof.core.results import Verdict
+from orderproof.core.version import __version__
 from orderproof.engine.context import RunContext, build_context
 from orderproof.engine.provider_states import ProviderStates
 from orderproof.engine.replay import AnswersTransport, Replay, load_steps, replay
@@ -88,6 +90,16 @@ def _offline_context(options: RunOptions, steps_dir: Path, answers: Path, seed: 
 
 def run(args: argparse.Namespace) -> int:
     cert, recorded = _load(args.report_dir, args.rule)
+    recorded_by = (cert.get("suite") or {}).get("version")
+    if recorded_by != __version__:
+        # The scenario asks the same draws in the same order as when it was recorded; another version
+        # may ask others, and a scenario that goes another way reads as "no longer fails".
+        why = (f"the run was recorded by orderproof {recorded_by}, this is {__version__}: replay it with the "
+               f"version that recorded it (pip install orderproof=={recorded_by}), or certify again") if recorded_by \
+            else f"the certificate does not say which version of orderproof recorded the run (this is {__version__})"
+        rule = load_catalogue((recorded["api"],)).rule(args.rule)
+        print(_describe(rule, Replay(Verdict.NOT_VERIFIED, why), args.answers is not None))
+        return NOT_REPLAYED
     options = _options(args, cert, recorded["api"])
     if args.answers is not None:
         context = _offline_context(options, args.report_dir / REPLAY_DIR / args.rule, args.answers, options.seed or 0)
