@@ -123,8 +123,10 @@ def _without_global_registrations() -> Iterator[None]:
 
 
 def install(key: tuple[str, str, int, int], cases: tuple[Any, ...]) -> None:
-    """Keep a pool. Its cases are never changed (a rule sends a copy, :func:`generation.fresh_case`),
-    so their metadata is frozen: reading it no longer hashes every part of the case again."""
+    """Keep a pool. Its cases are never changed (the shared pass sends a copy,
+    :func:`generation.fresh_case`; a flow copies the body), so their metadata is frozen: reading it
+    no longer hashes every part of the case again, and a pool read from the cache or handed over by a
+    worker process gives the modes Schemathesis generated, as one drawn here does."""
     for case in cases:
         case.freeze_metadata()
     _POOLS[key] = cases

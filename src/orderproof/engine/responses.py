@@ -135,10 +135,13 @@ def send_case(ctx: RunContext, slug: str, case: Any, scene: Scene, draw: Callabl
         return None
 
 
-def case_spec(case: Any, mode: str | None, edge: tuple[tuple[Any, ...], Any] | None, coverage: bool) -> dict[str, Any]:
-    """A generated case as a replay needs it (JSON): what Schemathesis generated, and how it was sent."""
-    broken = sorted(mutated_names(case)) if mode == "negative" and coverage else []
-    return {"mode": mode, "coverage": coverage, "broken": broken,
+def case_spec(case: Any, mode: str | None, edge: tuple[tuple[Any, ...], Any] | None, coverage: bool,
+              broken: set[str] | None = None) -> dict[str, Any]:
+    """A generated case as a replay needs it (JSON): what Schemathesis generated, and how it was sent
+    (``broken``: the parts a coverage case broke, when the caller already has them)."""
+    if broken is None:
+        broken = mutated_names(case) if mode == "negative" and coverage else set()
+    return {"mode": mode, "coverage": coverage, "broken": sorted(broken),
             "edge": None if edge is None else [list(edge[0]), encode(edge[1])],
             "media_type": case.media_type, "body_set": not isinstance(case.body, NotSet),
             "body": None if isinstance(case.body, NotSet) else encode(case.body),
@@ -232,8 +235,8 @@ def _shared_pass(ctx: RunContext, slug: str) -> Traffic:
 
     def send(pooled: Any, draw: Callable, origin: str | None = None, edge: Any = None, coverage: bool = False) -> None:
         mode = pooled.meta.generation.mode.value if pooled.meta is not None else None
-        spec = case_spec(pooled, mode, edge, coverage)               # as generated, before it is filled in
         broken = mutated_names(pooled) if mode == "negative" and coverage else set()
+        spec = case_spec(pooled, mode, edge, coverage, broken)       # as generated, before it is filled in
         seen_before = ctx.conventions.snapshot()                     # what a replay must judge with
         recorded = RecordingDraw(draw)
         case = fresh_case(pooled)
