@@ -4,7 +4,6 @@ orderproof options nothing extra is collected."""
 
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -67,28 +66,6 @@ def test_unknown_api_is_a_usage_error(pytester: pytest.Pytester) -> None:
     result = pytester.run_pytest("--api", "nope")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*unknown API 'nope'; known APIs: sportsbook-order*"])
-
-
-@pytest.mark.slow
-def test_under_xdist_every_rule_of_an_api_runs_on_one_worker(pytester: pytest.Pytester) -> None:
-    """An API's rules judge one shared stream of traffic, and what its flows observe counts for its
-    response rules: spread over workers, TO-REJECTION-STYLE saw no refusal and ended NOT VERIFIED."""
-    apis = ("travel-order", "superbet-reserve")
-    result = pytester.run_pytest("-n", "2", "-v", "-p", "no:randomly", "--profile", "quick", "--seed", str(SEED),
-                                 *[arg for api in apis for arg in ("--api", api)])
-    result.assert_outcomes(passed=sum(len(rules_of(api)) for api in apis))
-    workers: dict[str, set[str]] = {}
-    for line in result.stdout.lines:
-        found = re.search(r"\[(gw\d+)\].*PASSED.*test_rule\[([a-z-]+)::", line)
-        if found:
-            workers.setdefault(found[2], set()).add(found[1])
-    assert set(workers) == set(apis) and all(len(found) == 1 for found in workers.values()), workers
-
-
-def test_a_dist_mode_that_spreads_an_apis_rules_is_a_usage_error(pytester: pytest.Pytester) -> None:
-    result = pytester.run_pytest("-n", "2", "--dist", "worksteal", *QUICK)
-    assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*--dist worksteal spreads the rules of one API over workers*--dist loadgroup*"])
 
 
 def test_without_options_nothing_extra_is_collected(pytester: pytest.Pytester) -> None:

@@ -96,8 +96,7 @@ class RunContext:
         self.flow_observations: dict[str, Observation] = {}            # response rule id -> a failure seen in a flow
         self.flow_applied: dict[str, tuple[int, Exchange]] = {}        # response rule id -> (exchanges of flows it applied to, the first)
         self.selected: list[Rule] | None = None       # the rules the session runs (None: all); their pools are drawn first
-        self.primed: set[str] = set()                 # APIs whose selected rules' pools are made (engine.pools)
-        self.prime_per_api = False                    # one pytest-xdist worker of several: an API's pools when it starts
+        self.primed = False                           # the selected rules' pools are made (engine.pools)
 
     def close(self) -> None:
         self.transport.close()

@@ -56,14 +56,12 @@ def verify(ctx: RunContext, rule: Rule) -> RuleResult:
 def _prime(ctx: RunContext, rule: Rule) -> None:
     """Before a rule: the pools it draws from; before the first, those of every rule the session
     runs (``ctx.selected``, set by the collector for certify and the pytest plugin), read from the
-    cache or drawn in parallel (:mod:`.pools`); in one pytest-xdist worker of several, which runs
-    whole APIs, those of the rule's API only (``ctx.prime_per_api``). A notice says what that took."""
+    cache or drawn in parallel (:mod:`.pools`). A notice says what that took."""
     with ctx.lock:
         wanted = [rule]
-        if ctx.selected and rule.api not in ctx.primed:
-            together = [other for other in ctx.selected if other.api == rule.api or not ctx.prime_per_api]
-            wanted = [*together, rule]
-            ctx.primed |= {other.api for other in wanted}
+        if ctx.selected and not ctx.primed:
+            wanted = [*ctx.selected, rule]
+        ctx.primed = True
         primed = pools.prime(ctx, wanted)
     if primed.drawn + primed.from_cache and ctx.on_notice is not None:
         where = f" in {primed.processes} processes" if primed.processes > 1 else ""

@@ -50,38 +50,9 @@ def _collector(config: pytest.Config) -> ResultCollector | None:
     return None
 
 
-# pytest-xdist's ways to deal items that keep the items of one module, file or group together
-_TOGETHER = ("loadgroup", "loadscope", "loadfile", "no")
-
-
-def keep_apis_together(config: pytest.Config) -> None:
-    """Under pytest-xdist (``-n``), every rule of an API runs on one worker: its rules judge one
-    shared stream of traffic, and what its flows observe counts for its response rules (spread over
-    workers, a rule sees only its worker's part and may end NOT VERIFIED or otherwise). ``-n`` alone
-    deals by API (``--dist loadgroup``); a ``--dist`` that spreads items one by one is refused. A
-    worker names each item's group in its id, as pytest-xdist does for ``loadgroup`` (a worker reads
-    its options from the command line, not from the process that deals)."""
-    if hasattr(config, "workerinput"):
-        config.option.loadgroup = True
-        return
-    if not getattr(config.option, "numprocesses", None):
-        return
-    dist = getattr(config.option, "dist", "no")
-    if dist in _TOGETHER:
-        return
-    chosen = any(arg == "--dist" or arg.startswith(("--dist=", "-d")) for arg in config.invocation_params.args)
-    if chosen:
-        raise pytest.UsageError(f"--dist {dist} spreads the rules of one API over workers, but they judge one "
-                                f"shared stream of traffic: leave --dist out (orderproof deals by API) or use "
-                                f"--dist loadgroup")
-    config.option.dist = "loadgroup"
-
-
 def pytest_configure(config: pytest.Config) -> None:
     collector = _collector(config)
     config.addinivalue_line("markers", "orderproof: a conformance rule of one API")
-    config.addinivalue_line("markers", "xdist_group(name): pytest-xdist runs the items of one group on one worker")
-    keep_apis_together(config)
     if collector is not None:
         context = collector.context
     else:
@@ -106,10 +77,8 @@ def pytest_collection_finish(session: pytest.Session) -> None:
         names = [item.callspec.params["rule"] for item in session.items
                  if "rule" in getattr(getattr(item, "callspec", None), "params", {})]
         session.config.stash[TOTAL_KEY] = len(names)
-        # the cases are drawn for the rules this session runs (-k selects some), not for all; a
-        # pytest-xdist worker runs some APIs of them: it draws an API's when the API starts
+        # the cases are drawn for the rules this session runs (-k selects some), not for all
         context.selected = [context.catalogue.rule(name.split("::", 1)[1]) for name in names]
-        context.prime_per_api = hasattr(session.config, "workerinput")
 
 
 def context_of(config: pytest.Config) -> RunContext | None:

@@ -21,11 +21,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "rule" not in metafunc.fixturenames:
         return
     context = collector.context_of(metafunc.config)
-    rules = context.ordered_rules() if context is not None else []
-    # a plain string: JUnit and allure show it as is; under pytest-xdist an API's rules go to one
-    # worker (``--dist loadgroup``, :func:`collector.keep_apis_together`)
-    metafunc.parametrize("rule", [pytest.param(f"{rule.api}::{rule.id}", id=f"{rule.api}::{rule.id}",
-                                               marks=pytest.mark.xdist_group(rule.api)) for rule in rules])
+    names = [f"{rule.api}::{rule.id}" for rule in context.ordered_rules()] if context is not None else []
+    metafunc.parametrize("rule", names, ids=names)     # a plain string: JUnit and allure show it as is
 
 
 @pytest.fixture(scope="session")
