@@ -147,6 +147,16 @@ def test_rate_limit_defaults(monkeypatch, capsys, tmp_path, args, expected):
     assert fake.options.requests_per_second == expected
 
 
+def test_the_users_pytest_addopts_do_not_reach_the_run(monkeypatch, capsys, tmp_path):
+    """certify runs pytest itself, with its own options: a PYTEST_ADDOPTS meant for the user's tests
+    (-n for pytest-xdist, -x, an option no plugin knows) neither changes nor breaks it."""
+    monkeypatch.setenv("PYTEST_ADDOPTS", "-n 2 -x --no-such-option")
+    code, out, err = certify(capsys, "--api", "superbet-reserve", "--profile", "quick", "--seed", "5",
+                             "--report-dir", str(tmp_path))
+    assert code == 0, out + err
+    assert "CERTIFIED" in out and os.environ["PYTEST_ADDOPTS"] == "-n 2 -x --no-such-option"
+
+
 def test_must_failure_exits_1_and_shows_the_evidence(monkeypatch, capsys, tmp_path):
     use_runner(monkeypatch, {"SO-SCHEMA": Verdict.PASS, "SO-TICKET-ECHO": Verdict.FAIL})
     code, out, _ = certify(capsys, "--serve", "--fault", _a_fault(), "--seed", "11", "--report-dir", str(tmp_path))

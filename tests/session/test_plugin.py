@@ -68,6 +68,16 @@ def test_unknown_api_is_a_usage_error(pytester: pytest.Pytester) -> None:
     result.stderr.fnmatch_lines(["*unknown API 'nope'; known APIs: sportsbook-order*"])
 
 
+@pytest.mark.parametrize("distribution", [("-n", "2"), ("-n", "2", "--dist", "loadgroup"), ("--tx", "2*popen", "-d")])
+def test_under_pytest_xdist_a_conformance_run_is_a_usage_error(pytester: pytest.Pytester, distribution) -> None:
+    """Spread over workers, an API's rules saw only their worker's part of its traffic (-n 2 ended
+    TO-REJECTION-STYLE NOT VERIFIED where one process passes it), and the session's gate saw no verdict."""
+    result = pytester.run_pytest(*distribution, *QUICK)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*the orderproof conformance run does not run under pytest-xdist*certify --jobs N*"])
+    assert len(result.stderr.str().strip().splitlines()) == 1 and "Traceback" not in result.stderr.str()
+
+
 def test_without_options_nothing_extra_is_collected(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_own="def test_own():\n    pass  # the user's own test: only collected here (--co)\n")
     result = pytester.run_pytest("-p", "no:randomly", "--co", "-q")

@@ -50,9 +50,25 @@ def _collector(config: pytest.Config) -> ResultCollector | None:
     return None
 
 
+def refuse_distribution(config: pytest.Config) -> None:
+    """A conformance run does not run under pytest-xdist (``-n``, ``--dist``, ``--tx``): an API's
+    rules judge one shared stream of traffic (what its flows observe counts for its response rules),
+    the session's gate and summary need every verdict in one process, and the rate limit is one
+    process's. Spread over workers, rules ended NOT VERIFIED that pass in one process, and a MUST rule
+    NOT VERIFIED no longer failed the session. ``orderproof certify --jobs N`` shares a run by API."""
+    option = config.option
+    if getattr(option, "collectonly", False) or getattr(option, "dist", "no") == "no" or not getattr(option, "tx", None):
+        return
+    raise pytest.UsageError("the orderproof conformance run does not run under pytest-xdist (-n, --dist, --tx): the "
+                            "rules of an API judge one shared stream of traffic and the session's gate needs every "
+                            "verdict in one process; run it without -n, or use orderproof certify --jobs N")
+
+
 def pytest_configure(config: pytest.Config) -> None:
     collector = _collector(config)
     config.addinivalue_line("markers", "orderproof: a conformance rule of one API")
+    if collector is None:
+        refuse_distribution(config)
     if collector is not None:
         context = collector.context
     else:

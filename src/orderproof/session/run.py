@@ -4,6 +4,7 @@ written by pytest's own machinery), the verdicts gathered by :class:`~.collector
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -35,13 +36,17 @@ def run_conformance(run: RunOptions | RunContext) -> RunResult:
             "--noconftest",                           # no conftest of the user's project takes part
             "--assert=plain",                         # verdicts are not asserts: rewriting ~160 modules costs ~1 s
             "-p", "no:randomly",
+            "-p", "no:xdist",                         # one process (certify --jobs shares a run by API)
             "-p", "no:unraisableexception",           # its five full garbage collections at the end cost ~0.3 s
             "--junitxml", str(junit), "-o", "junit_family=xunit2",
             "-o", "junit_suite_name=orderproof", "-o", "addopts=", "--rootdir", str(report_dir),
             "--alluredir", str(allure_dir)]
+    addopts = os.environ.pop("PYTEST_ADDOPTS", None)   # the user's pytest options are not this run's (-n, -x, ...)
     try:
         code = pytest.main(args, plugins=[collector])
     finally:
+        if addopts is not None:
+            os.environ["PYTEST_ADDOPTS"] = addopts
         context.close()
     finished = datetime.now(timezone.utc)
     if code == pytest.ExitCode.INTERRUPTED:
