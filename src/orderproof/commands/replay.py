@@ -90,16 +90,30 @@ def _offline_context(options: RunOptions, steps_dir: Path, answers: Path, seed: 
 
 def run(args: argparse.Namespace) -> int:
     cert, recorded = _load(args.report_dir, args.rule)
-    recorded_by = (cert.get("suite") or {}).get("version")
-    if recorded_by != __version__:
-        # The scenario asks the same draws in the same order as when it was recorded; another version
-        # may ask others, and a scenario that goes another way reads as "no longer fails".
-        why = (f"the run was recorded by orderproof {recorded_by}, this is {__version__}: replay it with the "
-               f"version that recorded it (pip install orderproof=={recorded_by}), or certify again") if recorded_by \
-            else f"the certificate does not say which version of orderproof recorded the run (this is {__version__})"
+    other_version = _other_version(cert)
+    if other_version is not None:
         rule = load_catalogue((recorded["api"],)).rule(args.rule)
-        print(_describe(rule, Replay(Verdict.NOT_VERIFIED, why), args.answers is not None))
-        return NOT_REPLAYED
+        result = Replay(Verdict.NOT_VERIFIED, other_version)
+    else:
+        rule, result = _replayed(args, cert, recorded)
+    print(masking.mask_text(_describe(rule, result, args.answers is not None)))
+    return {Verdict.FAIL: 1, Verdict.PASS: 0}.get(result.verdict, NOT_REPLAYED)
+
+
+def _other_version(cert: dict[str, Any]) -> str | None:
+    """Why a run recorded by another version of orderproof is not replayed, or None for this one's:
+    the scenario asks the same draws in the same order as when it was recorded, another version may
+    ask others, and a scenario that goes another way reads as "no longer fails"."""
+    recorded_by = (cert.get("suite") or {}).get("version")
+    if recorded_by == __version__:
+        return None
+    if not recorded_by:
+        return f"the certificate does not say which version of orderproof recorded the run (this is {__version__})"
+    return (f"the run was recorded by orderproof {recorded_by}, this is {__version__}: replay it with the version "
+            f"that recorded it (pip install orderproof=={recorded_by}), or certify again")
+
+
+def _replayed(args: argparse.Namespace, cert: dict[str, Any], recorded: dict[str, Any]) -> tuple[Any, Replay]:
     options = _options(args, cert, recorded["api"])
     if args.answers is not None:
         context = _offline_context(options, args.report_dir / REPLAY_DIR / args.rule, args.answers, options.seed or 0)
@@ -109,11 +123,9 @@ def run(args: argparse.Namespace) -> int:
         rule = context.catalogue.rule(args.rule)
         salt = args.salt if args.salt is not None else random.SystemRandom().randrange(2**31)
         with seed_alone():
-            result = replay(context, rule, recorded["trace"], salt)
+            return rule, replay(context, rule, recorded["trace"], salt)
     finally:
         context.close()
-    print(masking.mask_text(_describe(rule, result, args.answers is not None)))
-    return {Verdict.FAIL: 1, Verdict.PASS: 0}.get(result.verdict, NOT_REPLAYED)
 
 
 def _describe(rule: Any, result: Replay, judged: bool) -> str:

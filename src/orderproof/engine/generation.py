@@ -39,7 +39,7 @@ from orderproof.engine.transport import Reply
 
 __all__ = ["EDGE_NUMBERS", "build_request", "case_pool", "case_strategy", "coverage_choice", "coverage_sample",
            "description_of", "edge_cases", "exchange_from", "form_drops_nesting", "fresh_case", "identify_negative",
-           "load_operation",
+           "load_operation", "mode_of",
            "overlay_case", "request_fields", "set_path", "spec_example", "valid_body"]
 
 # Schemathesis config: no example database; sanitisation of its own messages keeps
@@ -142,6 +142,12 @@ def coverage_sample(slug: str, size: int, sample_seed: int) -> list[Any]:
     """The :func:`coverage_choice` of the API's coverage cases."""
     cases = coverage_cases(slug)
     return [cases[index] for index in coverage_choice([_description(case) for case in cases], size, sample_seed)]
+
+
+def mode_of(case: Any) -> str | None:
+    """The mode Schemathesis generated a case in (``positive``, ``negative``; None for a case without
+    metadata, as a replayed one)."""
+    return case.meta.generation.mode.value if case.meta is not None else None
 
 
 def mutated_names(case: Any) -> set[str]:

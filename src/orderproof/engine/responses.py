@@ -50,6 +50,7 @@ from orderproof.engine.generation import (
     form_drops_nesting,
     fresh_case,
     identify_negative,
+    mode_of,
     mutated_names,
     overlay_case,
     schemathesis_response,
@@ -126,7 +127,7 @@ def send_case(ctx: RunContext, slug: str, case: Any, scene: Scene, draw: Callabl
     None when the generated request cannot be put on the wire (e.g. a header value HTTP cannot
     carry), or an edge path the body does not have: such a case says nothing and is not counted."""
     if mode is None:
-        mode = case.meta.generation.mode.value if case.meta is not None else None
+        mode = mode_of(case)
     if broken is None:
         broken = mutated_names(case) if mode == "negative" and coverage else set()
     try:
@@ -234,7 +235,7 @@ def _shared_pass(ctx: RunContext, slug: str) -> Traffic:
                 seen.modes[rule.id] = origin
 
     def send(pooled: Any, draw: Callable, origin: str | None = None, edge: Any = None, coverage: bool = False) -> None:
-        mode = pooled.meta.generation.mode.value if pooled.meta is not None else None
+        mode = mode_of(pooled)
         broken = mutated_names(pooled) if mode == "negative" and coverage else set()
         spec = case_spec(pooled, mode, edge, coverage, broken)       # as generated, before it is filled in
         seen_before = ctx.conventions.snapshot()                     # what a replay must judge with
@@ -338,7 +339,7 @@ def _shrink(ctx: RunContext, rule: Rule, mode: str) -> Observation | None:
             calls_after_failure[0] += 1
             if calls_after_failure[0] > SHRINK_BUDGET and not current_build_context().is_final:
                 return
-        mode = case.meta.generation.mode.value if case.meta is not None else None
+        mode = mode_of(case)
         spec = case_spec(case, mode, None, False)
         seen_before = ctx.conventions.snapshot()
         recorded = RecordingDraw(data.draw)

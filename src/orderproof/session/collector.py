@@ -67,11 +67,10 @@ def refuse_distribution(config: pytest.Config) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     collector = _collector(config)
     config.addinivalue_line("markers", "orderproof: a conformance rule of one API")
-    if collector is None:
-        refuse_distribution(config)
     if collector is not None:
         context = collector.context
     else:
+        refuse_distribution(config)
         try:
             context = build_context(RunOptions.from_namespace(config.option))
         except UsageError as exc:
