@@ -5,7 +5,11 @@ import json
 import pytest
 
 from orderproof.engine.generation import spec_example as request_example
-from orderproof.engine.lenient import clearly_invalid, lenient_schema
+from orderproof.engine.lenient import (
+    clearly_invalid,
+    is_clearly_invalid,
+    lenient_schema,
+)
 from orderproof.reference import IMPLEMENTED
 
 
@@ -21,7 +25,7 @@ def _with(slug, **changes):
     return json.dumps(body)
 
 
-@pytest.mark.parametrize("slug, changes", [
+LENIENT = [
     ("jackpot-ticket", {"price": "3500"}),              # pydantic (lax) reads it
     ("jackpot-ticket", {"price": 3500.0}),              # an integral float
     ("jackpot-ticket", {"atag": None}),                 # optional and nullable
@@ -32,12 +36,8 @@ def _with(slug, **changes):
     ("travel-order", {"contactinfo": [None]}),
     ("bet-placement", {"timestamp": 1640995200000}),    # a number for a string: Jackson coerces it
     ("sportsbook-order", {"ticketId": 116295584494649344, "insAwayScore": "garbled row"}),
-])
-def test_values_a_lenient_parser_reads_are_not_clearly_invalid(slug, changes):
-    assert clearly_invalid(slug, "application/json", _with(slug, **changes)) is None
-
-
-@pytest.mark.parametrize("slug, changes, words", [
+]
+WRONG = [
     ("jackpot-ticket", {"price": {"a": 1}}, "price"),
     ("jackpot-ticket", {"price": "a lot"}, "not an integer"),
     ("superbet-reserve", {"bets": "101"}, "bets"),
@@ -45,7 +45,15 @@ def test_values_a_lenient_parser_reads_are_not_clearly_invalid(slug, changes):
     ("superbet-reserve", {"type": ["superbet"]}, "type"),
     ("travel-order", {"memberid": "abc"}, "not an integer"),
     ("travel-order", {"couponinfos": "none"}, "couponinfos"),
-])
+]
+
+
+@pytest.mark.parametrize("slug, changes", LENIENT)
+def test_values_a_lenient_parser_reads_are_not_clearly_invalid(slug, changes):
+    assert clearly_invalid(slug, "application/json", _with(slug, **changes)) is None
+
+
+@pytest.mark.parametrize("slug, changes, words", WRONG)
 def test_wrong_kinds_are_clearly_invalid(slug, changes, words):
     assert words in clearly_invalid(slug, "application/json", _with(slug, **changes))
 
@@ -77,3 +85,20 @@ def test_fields_the_sportsbook_sample_leaves_out_are_not_essential_and_a_missing
     # the bet may be null (a list item), but the error is the bet's own, not "... is not a null"
     assert clearly_invalid("sportsbook-order", "application/json", json.dumps(body)) == \
         "betList/0: 'oddsEuro' is a required property"
+
+
+
+def test_the_quick_answer_is_whether_there_is_a_reason():
+    """``is_clearly_invalid`` (validation up to the first error) says what ``clearly_invalid`` (the
+    best error's reason) does: on every body above, a body without each required field in turn, no
+    body, malformed JSON and a media type not judged."""
+    bodies = [(slug, "application/json", _with(slug, **changes)) for slug, changes in LENIENT + [
+        (slug, changes) for slug, changes, _ in WRONG]]
+    for slug in IMPLEMENTED:
+        example = request_example(slug)
+        bodies += [(slug, "application/json", json.dumps({k: v for k, v in example.items() if k != field}))
+                   for field in example]
+        bodies += [(slug, "application/json", None), (slug, "application/json", "{"), (slug, "text/plain", "x")]
+    verdicts = [(is_clearly_invalid(*body), clearly_invalid(*body) is not None) for body in bodies]
+    assert all(quick == slow for quick, slow in verdicts), [b for b, v in zip(bodies, verdicts) if v[0] != v[1]]
+    assert {quick for quick, _ in verdicts} == {True, False}

@@ -24,7 +24,7 @@ from orderproof.checks.base import GENERIC_RULES, NOT_APPLICABLE, Exchange, Rule
 from orderproof.checks.conventions import book_of
 from orderproof.checks.outcomes import OTHER, describe
 from orderproof.engine.generation import documented_only
-from orderproof.engine.lenient import clearly_invalid, unreadable
+from orderproof.engine.lenient import clearly_invalid, is_clearly_invalid, unreadable
 
 __all__ = ["CHECKS", "GENERIC", "SCHEMA_CHECKS", "credentials_broken", "negative_rejected", "no_server_error",
            "positive_accepted", "schema_applies"]
@@ -117,10 +117,8 @@ def negative_rejected(rule: Any, exchange: Exchange) -> Any:
     if exchange.mode != "negative":
         return NOT_APPLICABLE
     unread = _unreadable(exchange)
-    why = unread or clearly_invalid(exchange.api, exchange.media_type, exchange.request_text)
-    if why is None and credentials_broken(exchange):
-        why = "the request carries no valid credentials"
-    if why is None:
+    if not (unread is not None or is_clearly_invalid(exchange.api, exchange.media_type, exchange.request_text)
+            or credentials_broken(exchange)):
         return NOT_APPLICABLE
     api = registry.get(exchange.api)
     if 400 <= exchange.status < 500 and (unread is not None or not api.invalid_answer_stated):
@@ -130,6 +128,8 @@ def negative_rejected(rule: Any, exchange: Exchange) -> Any:
         if result.convention and api.invalid_answer_stated:   # the seed documents the answer: the pin holds it
             book_of(exchange).note(rule.id, result.convention, result.option, describe(exchange))
         return None
+    why = (unread or clearly_invalid(exchange.api, exchange.media_type, exchange.request_text)
+           or "the request carries no valid credentials")
     if result.accepted:
         raise RuleFailure(rule, f"a clearly invalid request was accepted ({why})",
                           received=describe(exchange, 300), documented="a refusal in the API's error shape")
