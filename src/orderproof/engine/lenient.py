@@ -103,11 +103,11 @@ def _lenient(schema: Any, document: Mapping[str, Any], depth: int = 0) -> Any:
             value = {name: _without_values(sub, document) if name in opened else sub for name, sub in value.items()}
             out["properties"] = {
                 name: ({} if name in loose else _lenient(sub, document, depth + 1) if name in required
-                       else {"anyOf": [{"type": "null"}, _lenient(sub, document, depth + 1)]})
+                       else {"anyOf": [_lenient(sub, document, depth + 1), {"type": "null"}]})
                 for name, sub in value.items()
             }
         elif key == "items":             # a list may hold nulls (a .NET or Java list of objects binds them)
-            out["items"] = {"anyOf": [{"type": "null"}, _lenient(value, document, depth + 1)]}
+            out["items"] = {"anyOf": [_lenient(value, document, depth + 1), {"type": "null"}]}
         elif key == "prefixItems":
             out["prefixItems"] = [_lenient(item, document, depth + 1) for item in value]
         elif key == "enum":
