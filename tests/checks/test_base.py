@@ -1,6 +1,7 @@
 """What a check is (orderproof.checks.base): the invariants every registered check keeps, over every
 API package's checks and the generic ones."""
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -10,6 +11,7 @@ from orderproof.checks.base import (
     NOT_APPLICABLE,
     RESPONSE_CHECKS,
     RuleFailure,
+    each_case,
 )
 from orderproof.engine.generic import (
     GENERIC,
@@ -62,3 +64,28 @@ def test_response_checks_never_crash_on_hostile_bodies(api, status, request, res
         except RuleFailure:
             continue
         assert result in (None, NOT_APPLICABLE), rule_id
+
+
+def test_several_failed_situations_each_show_what_documents_them():
+    """Where situations have documented answers of their own, each stands under its situation (the
+    first's too, though the rule's seed quote below says the same): a reader never takes one
+    situation's for another's. Where none has, the rule's quote is said once, below."""
+    jt = rule("JT-ERROR-CODES")
+
+    def situation(code):
+        raise RuleFailure(jt, f"expected code {code}", received="HTTP 400", documented=f'"code": {code}')
+
+    with pytest.raises(RuleFailure) as raised:
+        each_case(jt, (103, 114), situation)
+    lines = raised.value.message.splitlines()
+    assert lines[0] == "2 situations failed:"
+    assert lines.index("     documented: '\"code\": 103'") < lines.index("  2. expected code 114")
+    assert lines.index("     documented: '\"code\": 114'") > lines.index("  2. expected code 114")
+    assert raised.value.documented == jt.source.quote
+
+    def plain(case):
+        raise RuleFailure(jt, f"situation {case}")
+
+    with pytest.raises(RuleFailure) as raised:
+        each_case(jt, (1, 2), plain)
+    assert "documented" not in raised.value.message and raised.value.documented == jt.source.quote

@@ -258,15 +258,18 @@ def each_case(rule: RuleLike | str, cases: Iterable[Any], run: Callable[[Any], A
     if len(failures) == 1:
         raise failures[0][1]
     if failures:
+        quote = RuleFailure(rule, "").documented     # the rule's own seed quote, said below the list
+        # where a situation has a documented answer of its own, every situation says its own under it
+        own = any(failure.documented != quote for _case, failure in failures)
         lines = [f"{len(failures)} situations failed:"]
         for index, (_case, failure) in enumerate(failures, start=1):
             text = failure.message.replace("\n", "\n     ")
             lines.append(f"  {index}. {text}")
             if failure.received is not None:
                 lines.append(f"     received:   {failure.received!r}")
-            if failure.documented is not None and failure.documented != failures[0][1].documented:
+            if own and failure.documented is not None:
                 lines.append(f"     documented: {failure.documented!r}")
-        combined = RuleFailure(rule, "\n".join(lines), documented=failures[0][1].documented)
+        combined = RuleFailure(rule, "\n".join(lines))
         combined.exchange = failures[0][1].exchange
         raise combined
     if unverified is not None:
