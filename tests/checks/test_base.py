@@ -67,9 +67,9 @@ def test_response_checks_never_crash_on_hostile_bodies(api, status, request, res
 
 
 def test_several_failed_situations_each_show_what_documents_them():
-    """Where situations have documented answers of their own, each stands under its situation (the
-    first's too, though the rule's seed quote below says the same): a reader never takes one
-    situation's for another's. Where none has, the rule's quote is said once, below."""
+    """Situations documented differently each say theirs under them, and nothing is said below the
+    list (where the first's read as the last one's); one answer documenting them all is said once,
+    below."""
     jt = rule("JT-ERROR-CODES")
 
     def situation(code):
@@ -77,15 +77,16 @@ def test_several_failed_situations_each_show_what_documents_them():
 
     with pytest.raises(RuleFailure) as raised:
         each_case(jt, (103, 114), situation)
-    lines = raised.value.message.splitlines()
+    lines = raised.value.details().splitlines()
     assert lines[0] == "2 situations failed:"
     assert lines.index("     documented: '\"code\": 103'") < lines.index("  2. expected code 114")
     assert lines.index("     documented: '\"code\": 114'") > lines.index("  2. expected code 114")
-    assert raised.value.documented == jt.source.quote
+    assert raised.value.documented is None and not lines[-1].startswith("  documented:")
 
-    def plain(case):
-        raise RuleFailure(jt, f"situation {case}")
+    def alike(case):
+        raise RuleFailure(jt, f"situation {case}", documented="| AUTHENTICATION_FAILED | 403 |")
 
     with pytest.raises(RuleFailure) as raised:
-        each_case(jt, (1, 2), plain)
-    assert "documented" not in raised.value.message and raised.value.documented == jt.source.quote
+        each_case(jt, (1, 2), alike)
+    lines = raised.value.details().splitlines()
+    assert [line for line in lines if "documented" in line] == ["  documented: '| AUTHENTICATION_FAILED | 403 |'"]

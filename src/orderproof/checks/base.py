@@ -258,18 +258,19 @@ def each_case(rule: RuleLike | str, cases: Iterable[Any], run: Callable[[Any], A
     if len(failures) == 1:
         raise failures[0][1]
     if failures:
-        quote = RuleFailure(rule, "").documented     # the rule's own seed quote, said below the list
-        # where a situation has a documented answer of its own, every situation says its own under it
-        own = any(failure.documented != quote for _case, failure in failures)
+        first = failures[0][1].documented
+        shared = all(failure.documented == first for _case, failure in failures)
         lines = [f"{len(failures)} situations failed:"]
         for index, (_case, failure) in enumerate(failures, start=1):
             text = failure.message.replace("\n", "\n     ")
             lines.append(f"  {index}. {text}")
             if failure.received is not None:
                 lines.append(f"     received:   {failure.received!r}")
-            if own and failure.documented is not None:
+            if not shared and failure.documented is not None:      # each under its own situation
                 lines.append(f"     documented: {failure.documented!r}")
-        combined = RuleFailure(rule, "\n".join(lines))
+        # one documented answer for every situation: said once, below the list; several: none below
+        combined = (RuleFailure(rule, "\n".join(lines), documented=first) if shared
+                    else RuleFailure(rule_id_of(rule), "\n".join(lines)))
         combined.exchange = failures[0][1].exchange
         raise combined
     if unverified is not None:
