@@ -136,11 +136,17 @@ def test_variation_stays_certified(name: str) -> None:
     assert not unexpected, f"variation {name} gets SHOULD warnings it does not declare:\n" + "\n".join(unexpected)
 
 
-def test_there_are_enough_variations_and_every_must_rule_has_a_fault() -> None:
+def test_there_are_enough_variations_and_every_must_rule_and_every_check_has_a_fault() -> None:
+    """Every MUST rule is failed by a fault of its own; every check (SHOULD rules' too) is failed by a
+    fault on some rule that uses it (a generic check such as no_server_error on one API at least)."""
     assert len(VARIATIONS) >= 25
+    rules = load_catalogue(IMPLEMENTED).rules
     proven = {rule for fault in FAULTS.values() for rule in fault.rules}
-    unproven = [rule.id for rule in load_catalogue(IMPLEMENTED).rules if rule.level == "MUST" and rule.id not in proven]
+    unproven = [rule.id for rule in rules if rule.level == "MUST" and rule.id not in proven]
     assert not unproven, f"MUST rules no fault proves: {', '.join(unproven)}"
+    failing_checks = {rule.check for rule in rules if rule.id in proven}
+    unproven_checks = [f"{rule.id} ({rule.check})" for rule in rules if rule.check not in failing_checks]
+    assert not unproven_checks, f"checks no fault makes fail: {', '.join(unproven_checks)}"
 
 
 def teardown_module() -> None:

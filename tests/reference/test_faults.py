@@ -351,6 +351,22 @@ def test_accepts_invalid_body(reference_factory):
     assert ref.order(order).json()["code"] == 200
 
 
+def test_ticket_id_digits_refused(reference_factory):
+    ref = faulty(reference_factory, "ticket-id-digits-refused")
+    player = ref.player()
+    answer = ref.order(seed_order(player["customerToken"])).json()          # "116295584494649344", as the sample
+    assert answer["code"] != 200 and "ticketId" in answer["msg"]
+    assert ref.order(seed_order(player["customerToken"], ticketId=116295584494649344)).json()["code"] == 200
+
+
+def test_amount_cents_overflow_500(reference_factory):
+    ref = faulty(reference_factory, "amount-cents-overflow-500")
+    player = ref.player()
+    assert ref.order(seed_order(player["customerToken"], orderAmount=Decimal("1e307"))).status_code == 500
+    assert ref.order(seed_order(player["customerToken"])).json()["code"] == 200   # everyday amounts are fine
+    clean = reference_factory().order(seed_order("nobody", orderAmount=Decimal("1e307")))
+    assert clean.status_code < 500
+
 # --- the commands ------------------------------------------------------------------------------------
 
 def test_orderproof_faults_lists_each_fault_with_its_rules(capsys):

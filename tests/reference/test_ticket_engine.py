@@ -394,7 +394,7 @@ TICKET_FAULTS = [f for f in FAULTS.values() if set(f.patch) <= set(ticket_engine
 
 
 def test_every_ticket_fault_patches_one_behaviour_and_names_its_rules():
-    assert len(TICKET_FAULTS) == 21
+    assert len(TICKET_FAULTS) == 22
     for fault in TICKET_FAULTS:
         assert len(fault.patch) == 1 and fault.description, fault.name
         assert fault.rules and all(rule.startswith(("JT-", "SR-")) for rule in fault.rules), fault.name
@@ -501,6 +501,11 @@ def test_fault_jt_wht_on_gross(tmp_path):
     ticket = jackpot(faulty(tmp_path, "jt-wht-on-gross")).json()
     assert (ticket["gross_payout"], ticket["wht_amount"], ticket["net_payout"]) == (3040, 608, 2432)   # not 430
 
+
+def test_fault_gross_winnings_only(tmp_path):
+    ticket = jackpot(faulty(tmp_path, "gross-winnings-only")).json()
+    assert (ticket["stake"], ticket["gross_payout"]) == (889, 3040 - 889)          # the winnings, not 3040
+    assert ticket["net_payout"] == ticket["gross_payout"] - ticket["wht_amount"]
 
 def test_fault_jt_unknown_event_106(tmp_path):
     client = faulty(tmp_path, "jt-unknown-event-106")

@@ -233,7 +233,7 @@ def faulty(tmp_path, name):
 
 def test_every_travel_fault_patches_one_behaviour_and_names_its_rules():
     travel = [f for f in FAULTS.values() if f.api == "travel-order"]
-    assert len(travel) == 8
+    assert len(travel) == 9
     for fault in travel:
         assert len(fault.patch) == 1 and set(fault.patch) <= set(travel_order.BEHAVIOUR), fault.name
         assert fault.rules and all(rule.startswith("TO-") for rule in fault.rules) and fault.description
@@ -277,6 +277,15 @@ def test_fault_local_total_one_sided(tmp_path):
     assert post(client, _local(Decimal("1"), (Decimal("7.0"), 9))).status_code == 200      # below: accepted
     assert post(client, _local(Decimal("100"), (Decimal("7.0"), 9))).json()["code"] != 100  # above: refused
 
+
+def test_fault_extra_charges_overflow_500(tmp_path):
+    client = TestClient(make_app(tmp_path, "extra-charges-overflow-500"), raise_server_exceptions=False)
+    for name in ("extraamt", "integraldiscount"):
+        assert post(client, {name: 1.7976931348623157e308}).status_code == 500, name
+    assert post(client, {"extraamt": 6.0, "integraldiscount": 5.0}).status_code == 200   # everyday amounts are fine
+    clean = tmp_path / "clean"
+    clean.mkdir()
+    assert post(TestClient(make_app(clean)), {"extraamt": 1.7976931348623157e308}).status_code == 200
 
 def test_fault_travel_accepts_wrong_types(tmp_path):
     client = faulty(tmp_path, "travel-accepts-wrong-types")

@@ -342,6 +342,22 @@ def unknown_token_plain_error(code: int, msg: str) -> dict[str, Any]:
     return so.rejection_body(code, msg)
 
 
+def ticket_id_digits_refused(document: Any) -> so.Order:
+    """Takes the ticketId as a JSON number only: the request sample's digit string ("ticketId":
+    "1234...") is refused as a malformed order."""
+    if isinstance(document, dict) and isinstance(document.get("ticketId"), str):
+        raise so.Rejection(so.INVALID_REQUEST, "ticketId must be a number")
+    return so.validate(document)
+
+
+def amount_cents_in_double(document: Any) -> so.Order:
+    """Converts orderAmount to cents in double precision before validating the order: an amount of
+    about 1.8e306 or more overflows the conversion (OverflowError), answered 500."""
+    if isinstance(document, dict) and so._number(document.get("orderAmount")):
+        int(float(document["orderAmount"]) * 100)
+    return so.validate(document)
+
+
 _SPORTSBOOK_ORDER = [
     Fault("ticket-id-precision", "sportsbook-order", ("SO-TICKET-ECHO",),
           "passes ticketId through a double: 116295584494649344 is echoed as 116295584494649344 +/- 2^k",
@@ -382,6 +398,15 @@ _SPORTSBOOK_ORDER = [
           "validates only customerToken, ticketId and orderAmount: a ticket missing its other required "
           "fields, or with wrong types, is debited",
           {"so_validate": validate_money_fields_only}),
+    Fault("ticket-id-digits-refused", "sportsbook-order", ("SO-POSITIVE",),
+          "takes ticketId as a JSON number only: an order whose ticketId is a digit string, as the request "
+          "sample sends it, is refused (code 400)",
+          {"so_validate": ticket_id_digits_refused},
+          also=("SO-BALANCE", "SO-REPEAT")),   # when a flow's order carries its ticketId as digits
+    Fault("amount-cents-overflow-500", "sportsbook-order", ("SO-NO-5XX",),
+          "converts orderAmount to cents in double precision before validating it: an amount of 1.8e306 or "
+          "more overflows, answered 500",
+          {"so_validate": amount_cents_in_double}),
 ]
 
 
@@ -443,6 +468,11 @@ def price_defaulted(data: Any, ticket_type: str) -> Any:
     if isinstance(data, dict) and (isinstance(data.get("price"), bool) or not isinstance(data.get("price"), int)):
         return {**data, "price": 0}
     return data
+
+
+def gross_winnings_only(stake: int, odds: Decimal, prize: int) -> int:
+    """Answers the winnings as gross_payout (stake x odds less the stake), not the potential payout."""
+    return te.jackpot_gross(stake, odds, prize) - stake
 
 
 def reserve_pays_stake(stake: int) -> tuple[int, int, int]:
@@ -508,6 +538,15 @@ _UNTYPED_VALIDATOR = jsonschema.validators.extend(jsonschema.Draft202012Validato
 def untyped_validator() -> type:
     """Validates the structure but never the JSON types (a string memberid passes)."""
     return _UNTYPED_VALIDATOR
+
+
+def extra_charges_in_double(conn: Any, order: dict[str, Any]) -> None:
+    """Adds the extra charges up in cents in double precision before storing the order: an extraamt
+    or integraldiscount of about 1.8e306 or more overflows the conversion (OverflowError), answered 500."""
+    for name in ("extraamt", "integraldiscount"):
+        value = order.get(name)
+        if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+            int(float(value) * 100)
 
 
 def travel_success_code_0(docno: str, orderno: str) -> dict[str, Any]:
@@ -593,6 +632,10 @@ _TICKET_ENGINE_AND_TRAVEL: list[Fault] = [
     Fault("jackpot-schema-drift", "jackpot-ticket", ("JT-SCHEMA",),
           "the jackpot answer renames user_id to userId",
           {"ticket_jackpot_fields": camel_case_user_id}),
+    Fault("gross-winnings-only", "jackpot-ticket", ("JT-GROSS-PAYOUT",),
+          "answers the winnings (stake x odds less the stake) as gross_payout instead of the potential payout; "
+          "wht_amount and net_payout follow from it",
+          {"ticket_jackpot_gross": gross_winnings_only}),
     Fault("ticket-huge-price-500", "jackpot-ticket", ("JT-NO-5XX", "SR-NO-5XX"),
           "checks the 64-bit range of integers with struct.pack, which raises: a price, id or prize of "
           "2**63 or more (10**30) gets 500 instead of 422",
@@ -621,6 +664,10 @@ _TICKET_ENGINE_AND_TRAVEL: list[Fault] = [
           "refuses a localtravelroutine whose totalAmt is above the sum of price x quantity of its details but "
           "accepts one below it (it checks for overcharging only): mismatched totals answered two ways",
           {"travel_local_total_ok": local_total_not_above}),
+    Fault("extra-charges-overflow-500", "travel-order", ("TO-NO-5XX",),
+          "adds extraamt and integraldiscount up in cents in double precision before storing the order: an "
+          "amount of 1.8e306 or more overflows, answered 500",
+          {"travel_check_repeats": extra_charges_in_double}),
     Fault("travel-accepts-wrong-types", "travel-order", ("TO-NEGATIVE",),
           "never checks JSON types: a string memberid, a number for a string or an object for a "
           "collection is stored as an order",
