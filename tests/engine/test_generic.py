@@ -3,23 +3,29 @@
 invariants every check keeps in tests/checks/test_base.py.)"""
 
 import dataclasses
+import json
 import types
 
 import pytest
+import requests
 import schemathesis.checks
+from schemathesis.core.failures import Failure
+from schemathesis.core.transport import Response
+from schemathesis.errors import FailureGroup
 
 from orderproof import registry
 from orderproof.apis.sportsbook_order.checks import so_envelope
 from orderproof.catalogue import load_catalogue
 from orderproof.checks.base import NOT_APPLICABLE, RuleFailure
 from orderproof.checks.conventions import ConventionBook
-from orderproof.engine.generation import form_drops_nesting
+from orderproof.engine.generation import form_drops_nesting, load_operation
 from orderproof.engine.generic import (
     CHECKS,
     GENERIC,
     SCHEMA_CHECKS,
     negative_rejected,
     no_server_error,
+    not_echoed,
     positive_accepted,
     schema_applies,
 )
@@ -198,6 +204,38 @@ def test_schema_leaves_server_errors_and_successes_to_negative_cases_to_their_ow
     assert not schema_applies(exchange("bet-placement", 200, {}, mode="negative"))
     assert schema_applies(exchange("bet-placement", 200, {}, mode="positive"))
 
+
+def _schema_failures(status: int, body: dict) -> list:
+    """What Schemathesis' response_schema_conformance finds in a bet-placement answer."""
+    reply = Response(status_code=status, headers={"content-type": ["application/json"]},
+                     content=json.dumps(body).encode(), request=requests.Request("POST", "http://target.test/bet").prepare(),
+                     elapsed=0.01, verify=True)
+    try:
+        load_operation("bet-placement").validate_response(reply)
+    except FailureGroup as group:
+        return list(group.exceptions)
+    except Failure as failure:
+        return [failure]
+    return []
+
+
+def test_schema_leaves_a_refusal_that_echoes_the_invalid_request_to_negative_and_judges_the_rest():
+    """A refusal that names the failed bet by the betId "" the suite's invalid slip sent echoes the
+    suite's input: not the service's schema failure. Its own values are judged as before, and so is
+    every answer to a valid request."""
+    slip = {**VALID_SLIP, "bets": [{**VALID_SLIP["bets"][0], "betId": "", "stake": 0}]}
+    failed_bet = {"betId": "", "sportId": "1", "eventId": "e", "marketId": "m", "selectionId": "s", "reason": {}}
+    answer = {"status": "FAILURE", "errorCode": "INVALID_STAKE", "failedBets": [failed_bet]}
+    failures = _schema_failures(400, answer)
+    assert [failure.instance_path for failure in failures] == [["failedBets", 0, "betId"]]
+    assert not_echoed(failures, exchange("bet-placement", 400, answer, slip, mode="negative")) == []
+    assert not_echoed(failures, exchange("bet-placement", 400, answer, slip, mode="positive")) == failures
+    other = {**slip, "bets": [{**slip["bets"][0], "betId": "b-1"}]}            # "" is the service's own
+    assert not_echoed(failures, exchange("bet-placement", 400, answer, other, mode="negative")) == failures
+    own = {**answer, "failedBets": [{**failed_bet, "reason": "too big"}]}      # and so is a wrong reason
+    mixed = _schema_failures(400, own)
+    assert [f.instance_path for f in not_echoed(mixed, exchange("bet-placement", 400, own, slip, mode="negative"))] \
+        == [["failedBets", 0, "reason"]]
 
 def test_a_framework_answers_a_request_no_api_reads_its_own_way():
     html = "<html><body><pre>SyntaxError: Unexpected end of JSON input</pre></body></html>"

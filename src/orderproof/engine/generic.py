@@ -11,6 +11,9 @@ value the strict spec refuses, where a correct service may read ``"3500"`` as 35
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator, Sequence
+from decimal import Decimal
 from typing import Any
 
 from schemathesis.checks import (
@@ -27,7 +30,7 @@ from orderproof.engine.generation import documented_only
 from orderproof.engine.lenient import clearly_invalid, is_clearly_invalid, unreadable
 
 __all__ = ["CHECKS", "GENERIC", "SCHEMA_CHECKS", "credentials_broken", "negative_rejected", "no_server_error",
-           "positive_accepted", "schema_applies"]
+           "not_echoed", "positive_accepted", "schema_applies"]
 
 SCHEMA_CHECKS = (response_schema_conformance, status_code_conformance, content_type_conformance)
 
@@ -42,6 +45,49 @@ def schema_applies(exchange: Exchange) -> bool:
     if exchange.status >= 500 or exchange.extra.get("error"):
         return False
     return not (exchange.mode == "negative" and 200 <= exchange.status < 300)
+
+
+def not_echoed(failures: Sequence[Any], exchange: Exchange) -> list[Any]:
+    """The <P>-SCHEMA failures of an answer that are the service's own: for an answer to the suite's
+    invalid request, a value that fails its schema where the request sent that very value under the
+    same name (a failedBets entry naming the bet by the betId "" it was sent with) is the suite's
+    input echoed back; whether it should have been refused is <P>-NEGATIVE's question."""
+    if exchange.mode != "negative":
+        return list(failures)
+    sent = set(_named_values(exchange.request_body))
+    return [failure for failure in failures if _named_failure(failure) not in sent]
+
+
+def _named_failure(failure: Any) -> tuple[str, str] | None:
+    """(the name the failing value stands under, the value as JSON) of a schema failure; None when
+    it names no value (a status or content-type failure, a document without names)."""
+    names = [part for part in getattr(failure, "instance_path", None) or [] if isinstance(part, str)]
+    if not names or not hasattr(failure, "instance"):
+        return None
+    return names[-1], _canonical(failure.instance)
+
+
+def _named_values(value: Any) -> Iterator[tuple[str, str]]:
+    """Every (name, value as JSON) of a request body: each member of each object, and each item of a
+    list that a member holds (under the member's name)."""
+    if isinstance(value, dict):
+        for name, item in value.items():
+            yield str(name), _canonical(item)
+            if isinstance(item, list):
+                yield from ((str(name), _canonical(element)) for element in item)
+            yield from _named_values(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _named_values(item)
+
+
+def _canonical(value: Any) -> str:
+    """The value as JSON, a request's exact decimals as the floats an answer is read into."""
+    return json.dumps(value, sort_keys=True, default=_as_float)
+
+
+def _as_float(item: Any) -> Any:
+    return float(item) if isinstance(item, Decimal) else str(item)
 
 
 def no_server_error(rule: Any, exchange: Exchange) -> Any:

@@ -112,7 +112,8 @@ def _judge_generic(rule: Rule, exchange: Exchange, case: Any, reply: Any) -> Any
         case.validate_response(schemathesis_response(reply), checks=list(generic.SCHEMA_CHECKS),
                                headers=dict(reply.request.headers))
     except FailureGroup as group:
-        return RuleFailure(rule, failure_text(group))
+        own = generic.not_echoed(group.exceptions, exchange)
+        return RuleFailure(rule, failure_text(FailureGroup(own))) if own else None
     return None
 
 
