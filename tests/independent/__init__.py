@@ -1,11 +1,16 @@
-"""Five services written independently of orderproof, one per API, each from its seed document alone
-(and the provider-state protocol and credential table a vendor reads in the README), by developers
-who had not seen the reference, the specs, the contracts or the tests. Wherever the document leaves
-a point open each decided it its own way, as a vendor would: the list is beside each service in
-DECISIONS.md (refusals at other statuses and in FastAPI's own body, codes of its own, other rounding,
-strict types, no idempotency on the ticket APIs, ...).
+"""Ten services written independently of orderproof, two per API (``first/`` and ``second/``), each
+from its seed document alone (and the provider-state protocol and credential table a vendor reads in
+the README), by developers who had not seen the reference, the specs, the contracts or the tests.
+Wherever the document leaves a point open each decided it its own way, as a vendor would, and the
+second developer of each API, given the first one's DECISIONS.md (and nothing else of theirs), decided
+it otherwise wherever a legitimate other option exists: the list is beside each service in
+DECISIONS.md (refusals at HTTP 200 or 4xx, in FastAPI's own body or one of its own, codes of its own,
+strict or lenient types, other rounding, relative or absolute odds tolerance, no idempotency on the
+ticket APIs, ...).
 
 They are not the reference's variations (one decision at a time, chosen by us): they are whole
 services that decided every open point without us, and the tests hold that every one of them stays
 CERTIFIED. A rule that would fail one of them at MUST must first show the seed sentence that
-obliges it (tests/independent/test_independent.py)."""
+obliges it (tests/independent/test_independent.py). Where a first certification failed a second
+service at MUST, the failure was a defect the seed names (a 500 for a huge number; another user's
+session token answered INVALID_USER): its DECISIONS.md ends with what was changed, and why."""
