@@ -673,6 +673,17 @@ def test_bp_session_before_fields(reference_factory, field):
     assert ref.bet(player, make_slip(player) | {"timestamp": None}).json()["errorCode"] == "MISSING_PARAMETER"
 
 
+def test_bp_details_name_bets(reference_factory):
+    ref = varied(reference_factory, "bp-details-name-bets")
+    player = ref.player()
+    first, odd = bet_details(), bet_details(betId=0)                           # a betId of the wrong form
+    response = ref.bet(player, make_slip(player, first, odd))
+    assert (response.status_code, response.json()["errorCode"]) == (400, "INVALID_BET_DETAILS")
+    assert [bet["betId"] for bet in response.json()["failedBets"]] == [first["betId"], 0]   # named as sent
+    assert ref.snapshot(player["userId"])["bets"] == []
+    assert ref.bet(player).status_code == 200                                  # a valid slip is placed as before
+
+
 def test_bp_one_bet_per_selection(reference_factory):
     ref = varied(reference_factory, "bp-one-bet-per-selection")
     player = ref.player()

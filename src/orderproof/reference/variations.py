@@ -588,6 +588,24 @@ def session_before_missing_fields(conn: sqlite3.Connection, behaviour: Any, docu
     return bp.process(conn, behaviour, document)
 
 
+_FAILED_BET_IDS = ("betId", "sportId", "eventId", "marketId", "selectionId")
+
+
+def details_name_bets_as_sent(conn: sqlite3.Connection, behaviour: Any, document: Any) -> Reply:
+    """Processes the slip as the reference does; an INVALID_BET_DETAILS refusal also lists in
+    failedBets every bet of the slip that carries its five ids, named as it was sent (an id of the
+    wrong form included: it tells the client which of its bets was refused)."""
+    reply = bp.process(conn, behaviour, document)
+    bets = document.get("bets") if isinstance(document, dict) else None
+    if reply.status != 400 or not isinstance(bets, list):
+        return reply
+    body = json.loads(reply.body, parse_float=Decimal)
+    named = [{key: bet[key] for key in _FAILED_BET_IDS} | {"reason": {}} for bet in bets
+             if isinstance(bet, dict) and all(key in bet for key in _FAILED_BET_IDS)]
+    if body.get("errorCode") != "INVALID_BET_DETAILS" or not named:
+        return reply
+    return Reply(reply.status, json_bytes({**body, "failedBets": named}))
+
 def one_bet_per_selection(conn: sqlite3.Connection, behaviour: Any, player: sqlite3.Row, slip: bp.Slip) -> None:
     """Refuses a slip with two bets on one selection (INVALID_BET_DETAILS), then places it as the reference does."""
     selections = [bet["selectionId"] for bet in slip.bets]
@@ -753,6 +771,10 @@ _BET_PLACEMENT = [
               "the session lookup comes first: a slip without userId or sessionToken gets 401 INVALID_SESSION "
               "(the seed's first step; it gives no order of checks)",
               {"bp_process": session_before_missing_fields}),
+    Variation("bp-details-name-bets", BP,
+              "an INVALID_BET_DETAILS refusal lists the slip's bets in failedBets, each named by the ids it was "
+              "sent with, an id of the wrong form included (failedBets is optional but for INVALID_STAKE)",
+              {"bp_process": details_name_bets_as_sent}),
     Variation("bp-one-bet-per-selection", BP,
               "a slip with two bets on one selection is refused with 400 INVALID_BET_DETAILS",
               {"bp_place_slip": one_bet_per_selection}),
