@@ -109,6 +109,12 @@ def test_payout_float(reference_factory):
     assert float(stored) != 2.55 * 1.85
 
 
+def test_payout_price_to_cents(reference_factory):
+    ref = faulty(reference_factory, "payout-price-to-cents")
+    player = ref.player()
+    ref.bet(player, make_slip(player, bet_details(stake=Decimal("10.00"), decimalPrice=Decimal("2.375"))))
+    assert Decimal(ref.snapshot(player["userId"])["bets"][0]["potentialPayout"]) == Decimal("23.80")   # not 23.75
+
 def test_payout_without_stake(reference_factory):
     ref = faulty(reference_factory, "payout-without-stake")
     player = ref.player()

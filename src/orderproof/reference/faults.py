@@ -71,6 +71,10 @@ def payout_in_single_precision(stake: Decimal, decimal_price: Decimal) -> float:
     return struct.unpack("<f", struct.pack("<f", float(stake) * float(decimal_price)))[0]
 
 
+def payout_of_price_to_cents(stake: Decimal, decimal_price: Decimal) -> Decimal:
+    """Multiplies the stake by the price rounded half up to two decimals (2.375 -> 2.38)."""
+    return stake * decimal_price.quantize(CENT, rounding=ROUND_HALF_UP)
+
 def process_every_time(store, scope, key, fingerprint, process, *, replay, matches=None) -> Outcome:
     with store.transaction() as conn:
         return Outcome("processed", process(conn))
@@ -207,6 +211,10 @@ _BET_PLACEMENT = [
           "too when a payout is large enough for single precision to lose a cent)",
           {"bp_potential_payout": payout_in_single_precision},
           also=("BP-PAYOUT",)),
+    Fault("payout-price-to-cents", "bet-placement", ("BP-PAYOUT", "BP-PAYOUT-PRECISION"),
+          "rounds decimalPrice to two decimals before multiplying, as a price column of two decimals would "
+          "(10.00 at 2.375 stores 23.80, not 23.75)",
+          {"bp_potential_payout": payout_of_price_to_cents}),
     Fault("payout-without-stake", "bet-placement", ("BP-PAYOUT", "BP-PAYOUT-PRECISION"),
           "stores the winnings, stake x (decimalPrice - 1), as potentialPayout: the stake is left out",
           {"bp_potential_payout": payout_without_stake}),

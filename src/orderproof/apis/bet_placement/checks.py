@@ -23,7 +23,7 @@ from orderproof.checks.base import (
     response_check,
     shown,
 )
-from orderproof.checks.numbers import major, rounded, same_number, to_decimal
+from orderproof.checks.numbers import rounded, same_number, to_decimal
 from orderproof.checks.snapshots import balance_of, body_of
 
 from .answers import ERROR_STATUS, is_placed
@@ -196,7 +196,9 @@ def _placed_payouts(rule: Any, flow: Flow) -> list[tuple[dict[str, Any], dict[st
     player = flow.setup("a player exists", balance="100000.00")
     n = flow.draw(st.integers(1, 5), "bets in the slip")
     stakes = stakes_within(flow, player, n)
-    prices = [major(flow.draw(st.integers(101, 100000), f"decimalPrice {i} in 1/100")) for i in range(n)]
+    # prices to the thousandth (2.375 is 11/8): a payout from the price cut to two decimals is a cent off or more
+    prices = [Decimal(flow.draw(st.integers(1010, 1000000), f"decimalPrice {i} in 1/1000")).scaleb(-3)
+              for i in range(n)]
     body = slip(flow, player, stakes, prices)
     expect_placed(rule, flow.send(body, player=player))
     return list(zip(body["bets"], _stored_bets_of(rule, flow, player, body)))
