@@ -235,6 +235,13 @@ def test_overdraws(reference_factory):
     assert ref.snapshot(player["userId"])["balance"] == "-10.00"
 
 
+def test_funds_must_exceed_stakes(reference_factory):
+    ref = faulty(reference_factory, "funds-must-exceed-stakes")
+    player = ref.player(balance="10.00")
+    refused = ref.bet(player, make_slip(player, bet_details(stake=4), bet_details(stake=6)))   # exactly 10.00
+    assert (refused.status_code, refused.json()["errorCode"]) == (400, "INSUFFICIENT_FUNDS")
+    assert ref.bet(player, make_slip(player, bet_details(stake=9))).status_code == 200
+
 def test_debits_first_bet_only(reference_factory):
     ref = faulty(reference_factory, "debits-first-bet-only")
     player = ref.player()

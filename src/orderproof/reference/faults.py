@@ -271,6 +271,10 @@ _BET_PLACEMENT = [
           "stores placed bets with status 'SETTLED' (the resulting endpoint's status) instead of one that says "
           "the bet awaits its result",
           {"bp_bet_status": lambda: "SETTLED"}),
+    Fault("funds-must-exceed-stakes", "bet-placement", ("BP-FUNDS",),
+          "compares the balance with the stakes' sum the wrong way round at the boundary: a slip that spends "
+          "exactly the whole balance is refused INSUFFICIENT_FUNDS",
+          {"bp_funds_cover": lambda balance, total_stake: total_stake < balance}),
     Fault("overdraws", "bet-placement", ("BP-FUNDS",),
           "only checks that the balance is positive, not that it covers the stakes: the balance goes negative",
           {"bp_funds_cover": balance_positive}),

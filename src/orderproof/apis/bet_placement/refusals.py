@@ -62,12 +62,13 @@ def bp_atomic(rule: Any, flow: Flow) -> None:
 @flow_check
 def bp_funds(rule: Any, flow: Flow) -> None:
     """BP-FUNDS: passes if a slip whose stakes sum to more than the balance gets 400
-    INSUFFICIENT_FUNDS and stores nothing, and two slips of 2-3 bets under different idempotency keys
-    sent at the same time that together exceed the balance never overdraw (the balance stays where it
-    was, or falls by the placed slips' stakes, never below zero, and never pays for both: whether
-    placing debits at all is BP-DEBIT's question); fails otherwise, listing both parts; does not apply:
-    always applies (needs provider states and snapshots). Every example tries both."""
-    each_case(rule, (_funds_one_slip, _funds_concurrent), lambda part: part(rule, flow), flow=flow)
+    INSUFFICIENT_FUNDS and stores nothing, a slip whose stakes sum to exactly the balance is placed (the
+    balance covers it), and two slips of 2-3 bets under different idempotency keys sent at the same
+    time that together exceed the balance never overdraw (the balance stays where it was, or falls by
+    the placed slips' stakes, never below zero, and never pays for both: whether placing debits at all
+    is BP-DEBIT's question); fails otherwise, listing every part that failed; does not apply: always
+    applies (needs provider states and snapshots). Every example tries the three."""
+    each_case(rule, (_funds_one_slip, _funds_exactly, _funds_concurrent), lambda part: part(rule, flow), flow=flow)
 
 
 def _funds_one_slip(rule: Any, flow: Flow) -> None:
@@ -83,6 +84,18 @@ def _funds_one_slip(rule: Any, flow: Flow) -> None:
                    "400 INSUFFICIENT_FUNDS, nothing stored")
     assert_unchanged(rule, before, flow.snapshot(player), f"{situation} was rejected")
 
+
+def _funds_exactly(rule: Any, flow: Flow) -> None:
+    """The boundary: stakes that sum to the whole balance are covered by it."""
+    n = flow.draw(st.integers(1, 5), "bets in the slip")
+    stakes = [major(flow.draw(st.integers(10, 50_000), f"stake {i} in cents")) for i in range(n)]
+    balance = sum(stakes, Decimal(0))
+    player = bp_player(flow, balance=str(balance))
+    answer = flow.send(slip(flow, player, stakes), player=player)
+    if not is_placed(answer):
+        raise RuleFailure(rule, f"stakes {', '.join(map(str, stakes))} summing to exactly the balance of {balance} "
+                          "were not placed", received=shown(answer),
+                          documented="confirm that the user has a sufficient balance to cover the sum total")
 
 def _funds_concurrent(rule: Any, flow: Flow) -> None:
     slips_stakes = [
