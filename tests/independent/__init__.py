@@ -13,4 +13,10 @@ services that decided every open point without us, and the tests hold that every
 CERTIFIED. A rule that would fail one of them at MUST must first show the seed sentence that
 obliges it (tests/independent/test_independent.py). Where a first certification failed a second
 service at MUST, the failure was a defect the seed names (a 500 for a huge number; another user's
-session token answered INVALID_USER): its DECISIONS.md ends with what was changed, and why."""
+session token answered INVALID_USER): its DECISIONS.md ends with what was changed, and why.
+
+The other way round, ``bugs.yaml`` holds 23 bugs that developers who had not seen the suite seeded
+into these services, each breaking a sentence, table row or sample of its seed: the tests apply each
+bug's edits to its service and hold that the suite fails the rules the bug breaks. Seeded bugs it
+did not catch at first (a price cut to two decimals before the payout, a slip spending exactly the
+balance refused) made the checks they escaped stricter (BP-PAYOUT, BP-FUNDS)."""

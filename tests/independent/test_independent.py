@@ -7,13 +7,19 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import shutil
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from orderproof import registry
 from orderproof.cli import main
+from orderproof.core.options import RunOptions
+from orderproof.core.results import Verdict
+from orderproof.engine.context import build_context
+from orderproof.engine.runner import verify
 from orderproof.engine.target import served
 from tests import SEED
 
@@ -43,26 +49,35 @@ WARNS: dict[str, dict[str, dict[str, str]]] = {
 }
 
 
-def _service(developer: str, slug: str, monkeypatch):
-    """The service's FastAPI app, from a fresh import (its state lives in its module)."""
-    path = HERE / developer / slug.replace("-", "_") / "service.py"
-    spec = importlib.util.spec_from_file_location(f"independent_{developer}_{slug.replace('-', '_')}", path)
+def _load(path: Path, name: str, monkeypatch):
+    """The FastAPI app of the service at ``path``, from a fresh import (its state lives in its module)."""
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     monkeypatch.setitem(sys.modules, spec.name, module)   # pydantic resolves the models' annotations there
     spec.loader.exec_module(module)
     return module.app
 
 
+def _service(developer: str, slug: str, monkeypatch):
+    return _load(HERE / developer / slug.replace("-", "_") / "service.py",
+                 f"independent_{developer}_{slug.replace('-', '_')}", monkeypatch)
+
+
+def _target(base_url: str, slug: str, folder: Path) -> Path:
+    target = folder / "target.yaml"
+    target.write_text(json.dumps({
+        "base_url": base_url,
+        "apis": {slug: {"path": registry.get(slug).path}},
+        "provider_states": {"url": f"{base_url}/_orderproof/provider-states"},
+    }), encoding="utf-8")
+    return target
+
+
 @pytest.mark.parametrize(("developer", "slug"), [(developer, slug) for developer in WARNS
                                                  for slug in sorted(WARNS[developer])])
 def test_an_independent_service_is_certified(developer, slug, tmp_path, monkeypatch):
     with served(_service(developer, slug, monkeypatch)) as base_url:
-        target = tmp_path / "target.yaml"
-        target.write_text(json.dumps({
-            "base_url": base_url,
-            "apis": {slug: {"path": registry.get(slug).path}},
-            "provider_states": {"url": f"{base_url}/_orderproof/provider-states"},
-        }), encoding="utf-8")
+        target = _target(base_url, slug, tmp_path)
         code = main(["certify", "--target-config", str(target), "--api", slug, "--profile", "quick",
                      "--seed", str(SEED), "--rate-limit", "0", "--report-dir", str(tmp_path / "reports")])
     assert code in (0, 1)                     # a verdict (2: refused, 3: broke; no certificate)
@@ -77,3 +92,40 @@ def test_an_independent_service_is_certified(developer, slug, tmp_path, monkeypa
     assert warned == set(WARNS[developer][slug]), {r["rule_id"]: r.get("reason") for r in rules
                                                    if r["verdict"] == "FAIL"}
     assert code == 0
+
+
+# --- bugs seeded into them ------------------------------------------------------------------------------
+
+BUGS: list[dict] = yaml.safe_load((HERE / "bugs.yaml").read_text(encoding="utf-8"))
+
+
+def _bugged(bug: dict, folder: Path, monkeypatch):
+    """The service with the bug's edits applied, as a module of its own in ``folder`` (with the files
+    its service reads beside it)."""
+    home = HERE / bug["service"]
+    source = (home / "service.py").read_text(encoding="utf-8")
+    for edit in bug["edits"]:
+        assert source.count(edit["old"]) == 1, f"{bug['name']}: the service no longer has the lines its bug edits"
+        source = source.replace(edit["old"], edit["new"])
+    for data in home.iterdir():
+        if data.is_file() and data.suffix != ".py":
+            shutil.copy(data, folder / data.name)
+    (folder / "service.py").write_text(source, encoding="utf-8")
+    return _load(folder / "service.py", f"bugged_{bug['name'].replace('-', '_')}", monkeypatch)
+
+
+@pytest.mark.parametrize("bug", BUGS, ids=[f"{bug['api']}:{bug['name']}" for bug in BUGS])
+def test_a_bug_seeded_into_an_independent_service_fails_its_rules(bug, tmp_path, monkeypatch):
+    """Each bug breaks a sentence, table row or sample of its seed (``violates`` in bugs.yaml); the
+    rules it names FAIL at the tests' seed (quick), judged alone, as certify judges them."""
+    slug = bug["api"]
+    with served(_bugged(bug, tmp_path, monkeypatch)) as base_url:
+        context = build_context(RunOptions(target_config=_target(base_url, slug, tmp_path), apis=(slug,),
+                                           profile="quick", seed=SEED, rate_limit=0, report_dir=tmp_path / "r"))
+        try:
+            results = {rule_id: verify(context, context.catalogue.rule(rule_id)) for rule_id in bug["fails"]}
+        finally:
+            context.close()
+    missed = {rule_id: f"{result.verdict.value}: {result.reason}" for rule_id, result in results.items()
+              if result.verdict is not Verdict.FAIL}
+    assert not missed, f"{bug['name']} ({bug['bug']}) is not caught: {missed}"
