@@ -17,7 +17,8 @@ def catalogue():
 def test_answers_narrow_the_candidates_and_a_contradiction_fails(catalogue):
     book = ConventionBook(catalogue.conventions)
     name = "bet-placement.payout-precision"
-    assert book.allowed(name) == ("exact", "cents-half-up", "cents-half-even", "cents-down", "double", "cents-of-double")
+    assert book.allowed(name) == ("exact", "cents-half-up", "cents-half-even", "cents-down", "double", "cents-of-double",
+                                  "four-decimals")
     book.observe("BP-PAYOUT-PRECISION", name, ["exact", "cents-half-up"], "10.00 x 1.85 stored as 18.5000")
     book.observe("BP-PAYOUT-PRECISION", name, ["exact"], "10.10 x 1.85 stored as 18.6850")
     assert book.allowed(name) == ("exact",)

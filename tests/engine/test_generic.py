@@ -237,6 +237,7 @@ def test_schema_leaves_a_refusal_that_echoes_the_invalid_request_to_negative_and
     assert [f.instance_path for f in not_echoed(mixed, exchange("bet-placement", 400, own, slip, mode="negative"))] \
         == [["failedBets", 0, "reason"]]
 
+
 def test_a_framework_answers_a_request_no_api_reads_its_own_way():
     html = "<html><body><pre>SyntaxError: Unexpected end of JSON input</pre></body></html>"
     for text in ("{", None):                         # a body that is not JSON, no body at all

@@ -12,11 +12,15 @@ They are not the reference's variations (one decision at a time, chosen by us): 
 services that decided every open point without us, and the tests hold that every one of them stays
 CERTIFIED. A rule that would fail one of them at MUST must first show the seed sentence that
 obliges it (tests/independent/test_independent.py). Where a first certification failed a second
-service at MUST, the failure was a defect the seed names (a 500 for a huge number; another user's
-session token answered INVALID_USER): its DECISIONS.md ends with what was changed, and why.
+service at MUST, the service changed: a 500 for a huge number (bet-placement, jackpot) is a defect,
+and another user's live session token answered 400 INVALID_USER is not the seed's reading (it looks
+the session up by userId and sessionToken, and answers an invalid session 401 INVALID_SESSION; see
+BP-SESSION's note). Each DECISIONS.md ends with what was changed, and why.
 
-The other way round, ``bugs.yaml`` holds 23 bugs that developers who had not seen the suite seeded
-into these services, each breaking a sentence, table row or sample of its seed: the tests apply each
-bug's edits to its service and hold that the suite fails the rules the bug breaks. Seeded bugs it
-did not catch at first (a price cut to two decimals before the payout, a slip spending exactly the
-balance refused) made the checks they escaped stricter (BP-PAYOUT, BP-FUNDS)."""
+The other way round, ``bugs.yaml`` holds 23 of 30 bugs that developers who had not seen the suite
+(not the services' authors) seeded into these services, each breaking a sentence, table row or
+sample of its seed (one, the provider's idempotency practice): the tests apply each bug's edits to
+its service and hold that the suite fails the rules the bug breaks. The file says why the other 7
+are not there. Two seeded bugs it did not catch at first (a price cut to two decimals before the
+payout, a slip spending exactly the balance refused) made the checks they escaped stricter
+(BP-PAYOUT, BP-FUNDS)."""

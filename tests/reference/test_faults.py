@@ -115,6 +115,7 @@ def test_payout_price_to_cents(reference_factory):
     ref.bet(player, make_slip(player, bet_details(stake=Decimal("10.00"), decimalPrice=Decimal("2.375"))))
     assert Decimal(ref.snapshot(player["userId"])["bets"][0]["potentialPayout"]) == Decimal("23.80")   # not 23.75
 
+
 def test_payout_without_stake(reference_factory):
     ref = faulty(reference_factory, "payout-without-stake")
     player = ref.player()
@@ -241,6 +242,7 @@ def test_funds_must_exceed_stakes(reference_factory):
     refused = ref.bet(player, make_slip(player, bet_details(stake=4), bet_details(stake=6)))   # exactly 10.00
     assert (refused.status_code, refused.json()["errorCode"]) == (400, "INSUFFICIENT_FUNDS")
     assert ref.bet(player, make_slip(player, bet_details(stake=9))).status_code == 200
+
 
 def test_debits_first_bet_only(reference_factory):
     ref = faulty(reference_factory, "debits-first-bet-only")

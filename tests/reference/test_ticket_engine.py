@@ -507,6 +507,7 @@ def test_fault_gross_winnings_only(tmp_path):
     assert (ticket["stake"], ticket["gross_payout"]) == (889, 3040 - 889)          # the winnings, not 3040
     assert ticket["net_payout"] == ticket["gross_payout"] - ticket["wht_amount"]
 
+
 def test_fault_jt_unknown_event_106(tmp_path):
     client = faulty(tmp_path, "jt-unknown-event-106")
     assert exact(jackpot(client, _event(1, id=999999)))["code"] == 106

@@ -287,6 +287,7 @@ def test_fault_extra_charges_overflow_500(tmp_path):
     clean.mkdir()
     assert post(TestClient(make_app(clean)), {"extraamt": 1.7976931348623157e308}).status_code == 200
 
+
 def test_fault_travel_accepts_wrong_types(tmp_path):
     client = faulty(tmp_path, "travel-accepts-wrong-types")
     for body in ({"memberid": "8"}, {"couponinfos": 3}, {"localtravelroutine": "x"}, {"isrecivemail": "yes"}):

@@ -617,6 +617,11 @@ def test_bp_payout_truncated(reference_factory):
     assert payouts == ["3.12", "4.71"]       # exact: 3.1250 and 4.7175
 
 
+def test_bp_payout_four_decimals(reference_factory):
+    payouts = payouts_placed(varied(reference_factory, "bp-payout-four-decimals"), ("10.01", "2.375"), ("2.55", "1.85"))
+    assert [Decimal(p) for p in payouts] == [Decimal("23.7738"), Decimal("4.7175")]     # exact: 23.77375, 4.7175
+
+
 @pytest.mark.parametrize("outcome", ["PLACED", "FAILURE"])
 def test_bp_repeat_409(reference_factory, outcome):
     ref = varied(reference_factory, "bp-repeat-409")

@@ -75,6 +75,7 @@ def payout_of_price_to_cents(stake: Decimal, decimal_price: Decimal) -> Decimal:
     """Multiplies the stake by the price rounded half up to two decimals (2.375 -> 2.38)."""
     return stake * decimal_price.quantize(CENT, rounding=ROUND_HALF_UP)
 
+
 def process_every_time(store, scope, key, fingerprint, process, *, replay, matches=None) -> Outcome:
     with store.transaction() as conn:
         return Outcome("processed", process(conn))

@@ -537,6 +537,14 @@ def payout_float_rounded(stake: Decimal, decimal_price: Decimal) -> float:
     return round(float(stake) * float(decimal_price), 2)
 
 
+def payout_four_places(stake: Decimal, decimal_price: Decimal) -> Decimal:
+    """stake x decimalPrice rounded half even to four decimals, as a money column stores it
+    (10.01 x 2.375 = 23.77375 -> 23.7738)."""
+    exact = bp.potential_payout(stake, decimal_price)
+    with localcontext(prec=max(28, len(exact.as_tuple().digits) + 5)):
+        return exact.quantize(Decimal("0.0001"), rounding=ROUND_HALF_EVEN)
+
+
 def payout_truncated(stake: Decimal, decimal_price: Decimal) -> Decimal:
     """stake x decimalPrice rounded down to the cent (2.50 x 1.25 = 3.125 -> 3.12; 1.85 x 2.55 -> 4.71)."""
     exact = bp.potential_payout(stake, decimal_price)
@@ -605,6 +613,7 @@ def details_name_bets_as_sent(conn: sqlite3.Connection, behaviour: Any, document
     if body.get("errorCode") != "INVALID_BET_DETAILS" or not named:
         return reply
     return Reply(reply.status, json_bytes({**body, "failedBets": named}))
+
 
 def one_bet_per_selection(conn: sqlite3.Connection, behaviour: Any, player: sqlite3.Row, slip: bp.Slip) -> None:
     """Refuses a slip with two bets on one selection (INVALID_BET_DETAILS), then places it as the reference does."""
@@ -746,6 +755,10 @@ _BET_PLACEMENT = [
               "potentialPayout is round(stake * decimalPrice, 2) on doubles: half up on some products, half even "
               "on others (convention bet-placement.payout-precision, cents-of-double)",
               {"bp_potential_payout": payout_float_rounded}),
+    Variation("bp-payout-four-decimals", BP,
+              "potentialPayout is stake x decimalPrice rounded half even to four decimals, as a money or "
+              "NUMERIC(19,4) column stores it (convention bet-placement.payout-precision, four-decimals)",
+              {"bp_potential_payout": payout_four_places}),
     Variation("bp-payout-truncated", BP,
               "potentialPayout is stake x decimalPrice rounded down to the cent (convention "
               "bet-placement.payout-precision, cents-down): the formula gives no rounding",

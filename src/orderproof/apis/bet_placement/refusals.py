@@ -71,9 +71,14 @@ def bp_funds(rule: Any, flow: Flow) -> None:
     each_case(rule, (_funds_one_slip, _funds_exactly, _funds_concurrent), lambda part: part(rule, flow), flow=flow)
 
 
+def _drawn_stakes(flow: Flow, what: str) -> list[Decimal]:
+    """1..5 stakes of 0.10..500.00 for ``what`` slip."""
+    n = flow.draw(st.integers(1, 5), f"bets in the {what} slip")
+    return [major(flow.draw(st.integers(10, 50_000), f"{what} slip stake {i} in cents")) for i in range(n)]
+
+
 def _funds_one_slip(rule: Any, flow: Flow) -> None:
-    n = flow.draw(st.integers(1, 5), "bets in the slip")
-    stakes = [major(flow.draw(st.integers(10, 50_000), f"stake {i} in cents")) for i in range(n)]
+    stakes = _drawn_stakes(flow, "short")
     total = cents(sum(stakes, Decimal(0)))
     balance = major(total - flow.draw(st.integers(1, total), "shortfall in cents"))
     player = bp_player(flow, balance=str(balance))
@@ -87,8 +92,7 @@ def _funds_one_slip(rule: Any, flow: Flow) -> None:
 
 def _funds_exactly(rule: Any, flow: Flow) -> None:
     """The boundary: stakes that sum to the whole balance are covered by it."""
-    n = flow.draw(st.integers(1, 5), "bets in the slip")
-    stakes = [major(flow.draw(st.integers(10, 50_000), f"stake {i} in cents")) for i in range(n)]
+    stakes = _drawn_stakes(flow, "exact")
     balance = sum(stakes, Decimal(0))
     player = bp_player(flow, balance=str(balance))
     answer = flow.send(slip(flow, player, stakes), player=player)
@@ -96,6 +100,7 @@ def _funds_exactly(rule: Any, flow: Flow) -> None:
         raise RuleFailure(rule, f"stakes {', '.join(map(str, stakes))} summing to exactly the balance of {balance} "
                           "were not placed", received=shown(answer),
                           documented="confirm that the user has a sufficient balance to cover the sum total")
+
 
 def _funds_concurrent(rule: Any, flow: Flow) -> None:
     slips_stakes = [
