@@ -15,7 +15,7 @@ obliges it (tests/independent/test_independent.py). Where a first certification 
 service at MUST, the service changed: a 500 for a huge number (bet-placement, jackpot) is a defect,
 and another user's live session token answered 400 INVALID_USER is not the seed's reading (it looks
 the session up by userId and sessionToken, and answers an invalid session 401 INVALID_SESSION; see
-BP-SESSION's note). Each DECISIONS.md ends with what was changed, and why.
+BP-SESSION's note). The DECISIONS.md of those two services end with what was changed, and why.
 
 The other way round, ``bugs.yaml`` holds 23 of 30 bugs that developers who had not seen the suite
 (not the services' authors) seeded into these services, each breaking a sentence, table row or
