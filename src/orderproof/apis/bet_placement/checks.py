@@ -162,9 +162,6 @@ def _double_cents(stake: Decimal, price: Decimal) -> set[Decimal]:
             | rounded(shortest, 2))
 
 
-FOUR_PLACES = Decimal("0.0001")
-
-
 def payout_readings(stake: Decimal, price: Decimal, got: Decimal | None) -> list[str]:
     """The options of bet-placement.payout-precision that ``got`` is for ``stake x price``."""
     if got is None:
@@ -179,7 +176,7 @@ def payout_readings(stake: Decimal, price: Decimal, got: Decimal | None) -> list
         options.append("cents-half-even")
     if got == exact.quantize(CENT, rounding=ROUND_DOWN):
         options.append("cents-down")
-    if any(got == exact.quantize(FOUR_PLACES, rounding=mode) for mode in (ROUND_HALF_UP, ROUND_HALF_EVEN, ROUND_DOWN)):
+    if got in rounded(exact, 4, down=True):
         options.append("four-decimals")
     try:
         if float(got) == float(stake) * float(price):
