@@ -330,8 +330,8 @@ def bet_placement(*bugs: str) -> Callable[[FakeFlow, Request], tuple[int, Any]]:
 
 def sportsbook(*bugs: str) -> Callable[[FakeFlow, Request], tuple[int, Any]]:
     """A sportsbook-order target. Bugs: no-balance-check, debit-twice (a repeat debits again),
-    debits-rejected (an unknown token still debits), wrong-balance (data.balance is the old one).
-    Not a bug: repeat-409-detail (a repeat is refused by the framework, 409 {"detail": ...})."""
+    debits-rejected (an unknown token still debits), wrong-balance (data.balance is the old one),
+    null-empty-balance (data.balance null once the wallet is empty). Not a bug: repeat-409-detail (a repeat is refused by the framework, 409 {"detail": ...})."""
     orders: dict[int, tuple[str, tuple[int, Any]]] = {}
 
     def respond(flow: FakeFlow, req: Request) -> tuple[int, Any]:
@@ -352,6 +352,8 @@ def sportsbook(*bugs: str) -> Callable[[FakeFlow, Request], tuple[int, Any]]:
         flow.state["balance"] = str(balance - amount)
         flow.state["orders"].append({"ticketId": str(ticket), "amount": str(amount)})
         reported = balance if "wrong-balance" in bugs else balance - amount
+        if "null-empty-balance" in bugs and reported == 0:
+            reported = None
         reply = (200, {"code": 200, "msg": "success", "data": {"userId": player["userId"], "balance": reported,
                                                                "ticketId": ticket, "amount": amount, "orderTime": 1}})
         orders[ticket] = (dumps(body), reply)
@@ -363,7 +365,8 @@ def sportsbook(*bugs: str) -> Callable[[FakeFlow, Request], tuple[int, Any]]:
 def ticket_engine(*bugs: str) -> Callable[[FakeFlow, Request], tuple[int, Any]]:
     """The ticket engine. Bugs: ignore-signature, ignore-operator-header, stores-rejected (stores a
     ticket before a business error), no-odds-check, odds-check-strict (rejects any deviation),
-    wrong-code (every business error is 106)."""
+    wrong-code (every business error is 106), drops-unknown-bet (a superbet ticket keeps its known bets and
+    drops the others)."""
 
     def error(code: int) -> tuple[int, Any]:
         return 400, {"code": 106 if "wrong-code" in bugs else code, "message": f"error {code}"}
@@ -387,6 +390,8 @@ def ticket_engine(*bugs: str) -> Callable[[FakeFlow, Request], tuple[int, Any]]:
             if event is None:
                 return error(103)
             ids = {s["bet_id"] for s in event["markets"][0]["selections"]}
+            if "drops-unknown-bet" in bugs:
+                body = {**body, "bets": [bet for bet in body["bets"] if bet in ids] or body["bets"]}
             if any(bet not in ids for bet in body["bets"]):
                 return error(106)
             if event["started"]:

@@ -305,6 +305,15 @@ def test_balance_off_by_rounding(reference_factory):
     assert ref.snapshot(player["userId"])["balance"] == "980.01"
 
 
+def test_balance_null_when_empty(reference_factory):
+    ref = faulty(reference_factory, "balance-null-when-empty")
+    player = ref.player(balance="300.00")
+    first = ref.order(seed_order(player["customerToken"], ticketId="1001", orderAmount=Decimal("200.00")))
+    last = ref.order(seed_order(player["customerToken"], ticketId="1002", orderAmount=Decimal("100.00")))
+    assert [loads(r.content)["data"]["balance"] for r in (first, last)] == [Decimal("100.00"), None]
+    assert ref.snapshot(player["userId"])["balance"] == "0.00"
+
+
 def test_envelope_success_code_0(reference_factory):
     ref = faulty(reference_factory, "envelope-success-code-0")
     player = ref.player()

@@ -311,6 +311,11 @@ def balance_whole_units(balance_after: Decimal) -> Decimal:
     return Decimal(to_cents(balance_after) // 100)
 
 
+def balance_null_when_empty(balance_after: Decimal) -> Decimal | None:
+    """Reports an emptied wallet's balance as null (a zero read as "no balance")."""
+    return balance_after or None
+
+
 def order_time_text(now_ns: int) -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(now_ns / 1e9))
 
@@ -385,6 +390,10 @@ _SPORTSBOOK_ORDER = [
           "reports data.balance from cents by integer division: 1000.00 - 19.99 is reported as 980, "
           "stored as 980.01 (any balance with cents is off)",
           {"so_reported_balance": balance_whole_units}),
+    Fault("balance-null-when-empty", "sportsbook-order", ("SO-DATA", "SO-BALANCE"),
+          "answers data.balance null for an order that spends the whole balance (the table types balance "
+          "a double, Y)",
+          {"so_reported_balance": balance_null_when_empty}, also=("SO-SCHEMA",)),
     Fault("envelope-success-code-0", "sportsbook-order", ("SO-BALANCE", "SO-REPEAT"),
           "answers success with code 0 instead of 200: an accepted (debited) order reads as a rejection at "
           "HTTP 200 (the flows that need an accepted order fail; the schema and SO-ENVELOPE take each answer "

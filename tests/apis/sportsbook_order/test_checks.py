@@ -247,6 +247,12 @@ def test_so_balance_fails_when_data_balance_is_the_old_balance():
     assert "data.balance" in assert_flow_fails("SO-BALANCE", so_balance, sportsbook("wrong-balance")).message
 
 
+def test_so_balance_spends_the_rest_and_fails_when_an_empty_wallet_reads_null():
+    """The second order spends what the first left: a wallet at zero is still a balance."""
+    failure = assert_flow_fails("SO-BALANCE", so_balance, sportsbook("null-empty-balance"))
+    assert "data.balance" in failure.message and "is not 0" in failure.message
+
+
 def test_so_reject_nothing_passes_on_a_correct_target():
     run_flow("SO-REJECT-NOTHING", so_reject_nothing, sportsbook())
 

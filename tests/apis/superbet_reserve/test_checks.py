@@ -213,6 +213,12 @@ def test_an_unknown_operator_may_be_refused_with_403_one_way_through_the_run():
         run_flow("SR-ERRORS", sr_errors, forbidden_first, max_examples=5, book=book)
 
 
+def test_sr_errors_fails_when_an_unknown_bet_among_known_ones_is_dropped():
+    """The unknown bet joins the known ones: a ticket reserved on the others is a refusal missed."""
+    failure = assert_flow_fails("SR-ERRORS", sr_errors, ticket_engine("drops-unknown-bet"))
+    assert "unknown bet: expected 400" in failure.message
+
+
 def test_ticket_errors_flow_fails_on_an_unshaped_error():
     def plain_text(flow, request):
         return 400, "Bad Request"

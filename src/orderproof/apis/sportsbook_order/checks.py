@@ -227,12 +227,20 @@ def order_amount(flow: Flow, player: Mapping[str, Any], body: dict[str, Any], *,
     one bet of one combination): within the player's stake limits and balance, or above the balance
     when ``over_balance``. Returns the amount."""
     balance = player_cents(player, "balance")
-    lo = max(1, _cents_or(player, "min_stake", 1))
-    hi = _cents_or(player, "max_stake", balance)
+    lo, hi = _stake_limits(player, balance)
     if over_balance:
         amount = major(balance + flow.draw(st.integers(1, 100_000), "cents over the balance"))
     else:
         amount = major(flow.draw(st.integers(lo, max(lo, min(hi, balance))), "orderAmount in cents"))
+    return _set_amount(body, amount)
+
+
+def _stake_limits(player: Mapping[str, Any], balance: int) -> tuple[int, int]:
+    """The player's smallest and largest stake in cents (1 cent and the balance where the fixture sets none)."""
+    return max(1, _cents_or(player, "min_stake", 1)), _cents_or(player, "max_stake", balance)
+
+
+def _set_amount(body: dict[str, Any], amount: Decimal) -> Decimal:
     body["orderAmount"] = amount
     bets = body.get("betList")
     if isinstance(bets, list) and bets and isinstance(bets[0], dict):
@@ -259,13 +267,22 @@ def _accepted_data(rule: Any, exchange: Exchange) -> dict[str, Any] | None:
 
 @flow_check
 def so_balance(rule: Any, flow: Flow) -> None:
-    """SO-BALANCE: passes if an accepted order's data.balance (when the answer carries data) and the
-    player's snapshot balance both equal the balance before minus orderAmount, fails if either moved
-    by another amount (or the valid order was not accepted), does not apply: always applies (needs
-    provider states)."""
-    player = flow.setup("a player exists", balance="1000.00")
+    """SO-BALANCE: passes if two accepted orders, the second spending what the first left (when the
+    player's stake limits take it), each debit the wallet by exactly their orderAmount: data.balance
+    (when the answer carries data) and the player's snapshot balance are the balance before minus
+    orderAmount, down to zero; fails if either moved by another amount (or a valid order was not
+    accepted), does not apply: always applies (needs provider states)."""
+    player = flow.setup("a player exists", balance="400.00")   # below the fixtures' usual largest stake
     body = flow.valid_body(player)
-    amount = order_amount(flow, player, body)
+    left = _debited(rule, flow, player, body, order_amount(flow, player, body))
+    lo, hi = _stake_limits(player, player_cents(player, "balance"))
+    if lo <= left * 100 <= hi:
+        body = flow.valid_body(player)
+        _debited(rule, flow, player, body, _set_amount(body, left))
+
+
+def _debited(rule: Any, flow: Flow, player: Mapping[str, Any], body: dict[str, Any], amount: Decimal) -> Decimal:
+    """Send the order and hold that it took ``amount`` from the wallet; the balance left."""
     before = balance_of(rule, flow.snapshot(player))
     exchange = flow.send(body, player=player)
     data = _accepted_data(rule, exchange)
@@ -277,6 +294,7 @@ def so_balance(rule: Any, flow: Flow) -> None:
     if after != expected:
         raise RuleFailure(rule, f"the wallet moved from {before} to {after} for an order of {amount}",
                           received=str(after), documented=f"{before} - {amount} = {expected}")
+    return after
 
 
 @flow_check

@@ -336,9 +336,9 @@ def _provoke(flow: Flow, situation: str) -> tuple[dict[str, Any], dict[str, Any]
         if jackpot:
             index = flow.draw(st.integers(0, len(body["events"]) - 1), "event with an unknown bet")
             body["events"][index]["bet"] = _unknown_id(flow, "unknown bet id")
-        else:
-            index = flow.draw(st.integers(0, len(body["bets"]) - 1), "bet made unknown")
-            body["bets"][index] = _unknown_id(flow, "unknown bet id")
+        else:          # among the known ones, all kept: a service must refuse the ticket, not drop the bet
+            index = flow.draw(st.integers(0, len(body["bets"])), "where the unknown bet goes")
+            body["bets"].insert(index, _unknown_id(flow, "unknown bet id"))
     elif situation == "unknown operator":
         name = f"orderproof-unknown-{flow.fresh_uuid()[:8]}"
         body["operator"], headers = name, {"operator-name": name}
