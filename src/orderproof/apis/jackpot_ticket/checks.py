@@ -296,10 +296,10 @@ def jt_odds_diff(rule: Any, flow: Flow) -> None:
     and one deviating within odds_diff is accepted (200); fails otherwise, listing every case that
     failed; does not apply: always applies (needs provider states). Every example tries the three
     cases. The page does not say how the deviation is measured, so "beyond" is beyond every reading
-    (an absolute difference, a fraction of the current or of the submitted odds, on the product) and
-    "within" is a one-event betcard moved by at least 0.01 less than odds_diff (within under every
-    reading, and still within when the service compares in binary floats, where abs(3.30 - 3.40) <= 0.1
-    is false: the exact boundary is not sent)."""
+    (an absolute difference, a fraction or a percentage of the current or of the submitted odds, on the
+    product) and "within" is a one-event betcard with odds_diff 0.50 to 1.00 moved by at most odds_diff
+    percent of the lower odds (within under every reading, 0.001 inside: the exact boundary, where
+    binary floats say abs(3.30 - 3.40) <= 0.1 is false, is not sent)."""
     each_case(rule, ("beyond", "zero", "within"), lambda case: _odds_diff_case(rule, flow, case), flow=flow)
 
 
@@ -309,6 +309,15 @@ def _beyond_floor(odds_diff: Decimal, current: Decimal) -> Decimal:
     d = odds_diff x c / (1 - odds_diff))."""
     fraction = odds_diff * max(current, Decimal(1)) / (1 - odds_diff)
     return max(odds_diff, fraction).quantize(Decimal("0.01"), rounding=ROUND_CEILING)
+
+
+def _within_room(odds_diff: Decimal, current: Decimal) -> int:
+    """The largest deviation in cents that every reading calls within ``odds_diff``, up or down: the
+    strictest is odds_diff read as a percentage (as the provider writes ext and wht) of the lower of the
+    current and submitted odds, d <= p x (current - d), kept 0.001 inside (no boundary is sent)."""
+    p = odds_diff / 100
+    room = (p * current - Decimal("0.001")) / (1 + p)
+    return max(0, int(room * 100))
 
 
 def _odds_diff_case(rule: Any, flow: Flow, case: str) -> None:
@@ -325,8 +334,8 @@ def _odds_diff_case(rule: Any, flow: Flow, case: str) -> None:
         floor = _beyond_floor(odds_diff, current)
         deviation = floor + major(flow.draw(st.integers(1, 50), "beyond: excess over odds_diff in 1/100"))
     else:
-        odds_diff = major(flow.draw(st.integers(1, 50), "within: odds_diff in 1/100"))
-        deviation = major(flow.draw(st.integers(0, int(odds_diff * 100) - 1), "within: deviation in 1/100"))
+        odds_diff = major(flow.draw(st.integers(50, 100), "within: odds_diff in 1/100"))
+        deviation = major(flow.draw(st.integers(0, _within_room(odds_diff, current)), "within: deviation in 1/100"))
     up = flow.draw(st.booleans(), f"{case}: odds submitted above the current ones") \
         or current - deviation < Decimal("1.01")
     submitted = (current + deviation if up else current - deviation).quantize(Decimal("0.01"))
