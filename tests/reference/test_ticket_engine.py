@@ -394,7 +394,7 @@ TICKET_FAULTS = [f for f in FAULTS.values() if set(f.patch) <= set(ticket_engine
 
 
 def test_every_ticket_fault_patches_one_behaviour_and_names_its_rules():
-    assert len(TICKET_FAULTS) == 22
+    assert len(TICKET_FAULTS) == 23
     for fault in TICKET_FAULTS:
         assert len(fault.patch) == 1 and fault.description, fault.name
         assert fault.rules and all(rule.startswith(("JT-", "SR-")) for rule in fault.rules), fault.name
@@ -419,6 +419,11 @@ def test_fault_excise_added_on_top(tmp_path):
     for response in (jackpot(client), superbet(client)):
         ticket = response.json()
         assert ticket["stake"] == ticket["price"] and ticket["ext_amount"] == ticket["price"] // 8
+
+
+def test_fault_stake_cut_down(tmp_path):
+    ticket = superbet(faulty(tmp_path, "stake-cut-down")).json()
+    assert (ticket["price"], ticket["stake"], ticket["ext_amount"]) == (2000, 1777, 223)   # holds 222.22: 1778, 222
 
 
 def test_fault_net_ignores_wht(tmp_path):

@@ -19,7 +19,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, localcontext
 from typing import Any
 
 import jsonschema
@@ -461,6 +461,15 @@ def excise_not_deducted(price: int, ext: Decimal) -> tuple[int, int]:
     return price, 0
 
 
+def stake_cut_down(price: int, ext: Decimal) -> tuple[int, int]:
+    """Cuts the stake an inclusive price buys down to the unit, so the tax is rounded up: the sample's
+    1000 at 12.5 % gives 888 and 112 (the sample: 889 and 111)."""
+    with localcontext() as context:
+        context.prec = 50
+        stake = int((Decimal(price) * 100 / (100 + ext)).to_integral_value(rounding=ROUND_DOWN))
+    return stake, price - stake
+
+
 def odds_product_to_1_decimal(odds: list[Decimal]) -> Decimal:
     """Rounds the product for display to one decimal (13.209 -> 13.2); payouts use the rounded odds.
     (JT-ODDS tolerates the 2-decimal rounding of the product, so this bug rounds further.)"""
@@ -599,6 +608,10 @@ _TICKET_ENGINE_AND_TRAVEL: list[Fault] = [
           "stakes the whole price and answers ext_amount 0 while ext says 12.5 (stake + ext_amount == price "
           "still holds)",
           {"ticket_excise": excise_not_deducted}),
+    Fault("stake-cut-down", "superbet-reserve", ("SR-EXCISE-AMOUNT", "SR-EXCISE-RATE"),
+          "cuts the stake an inclusive price buys down to the unit, rounding the tax up: the sample's price "
+          "1000 at 12.5 % is answered stake 888, ext_amount 112",
+          {"ticket_excise": stake_cut_down}),
     Fault("net-ignores-wht", "jackpot-ticket", ("JT-NET-PAYOUT",),
           "answers net_payout = gross_payout, forgetting the withholding tax",
           {"ticket_jackpot_payout": net_without_wht}),

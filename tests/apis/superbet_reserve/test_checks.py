@@ -126,14 +126,16 @@ def test_excise_rate_accepts_the_floored_tax_of_the_sample():
     assert_fails("SR-EXCISE-RATE", sr_excise_rate, sr(TICKET | {"stake": 888, "ext_amount": 112}))
 
 
-@pytest.mark.parametrize("ext_amount", [111, 112])   # 1000 x 12.5 / 112.5 = 111.11, floored or raised
-def test_excise_amount_passes_on_any_rounding_of_the_included_tax(ext_amount):
-    body = TICKET | {"stake": 1000 - ext_amount, "ext_amount": ext_amount}
+@pytest.mark.parametrize(("price", "ext_amount"), [(1000, 111), (1001, 111), (1004, 112), (1004, 111)])
+def test_excise_amount_passes_on_the_included_tax_rounded_down_or_to_the_nearest_unit(price, ext_amount):
+    """1000 and 1001 hold 111.11 and 111.22 (down and nearest alike); 1004 holds 111.56 (nearest 112)."""
+    body = TICKET | {"price": price, "stake": price - ext_amount, "ext_amount": ext_amount}
     assert sr_excise_amount(rule("SR-EXCISE-AMOUNT"), sr(body)) is None
 
 
-@pytest.mark.parametrize("ext_amount", [0, 110, 113, 125])   # no tax; off by more than a cent; the tax on top
+@pytest.mark.parametrize("ext_amount", [0, 110, 112, 113, 125])   # no tax; off; rounded up; off; the tax on top
 def test_excise_amount_fails_when_the_tax_is_not_the_one_the_price_holds(ext_amount):
+    """112 is the tax rounded up (or the stake cut down to 888): the sample answers 1000 at 12.5 with 111."""
     body = TICKET | {"stake": 1000 - ext_amount, "ext_amount": ext_amount}
     assert_fails("SR-EXCISE-AMOUNT", sr_excise_amount, sr(body))
 

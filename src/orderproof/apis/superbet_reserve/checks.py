@@ -94,9 +94,9 @@ def sr_excise_sum(rule: Any, exchange: Exchange) -> Any:
 @only_status(200)
 @only_json_object
 def sr_excise_amount(rule: Any, exchange: Exchange) -> Any:
-    """SR-EXCISE-AMOUNT: passes if a 200 response's ext_amount is less than a cent from price x ext /
-    (100 + ext), the tax an inclusive price holds (floor, ceiling, half-up and half-even all pass),
-    fails if not, does not apply if the status is not 200, ext_type is not inclusive or a field is
+    """SR-EXCISE-AMOUNT: passes if a 200 response's ext_amount is price x ext / (100 + ext), the tax
+    an inclusive price holds, rounded down or to the nearest unit, fails if not (rounded up: the
+    sample's 1000 at 12.5 answers 111, not 112), does not apply if the status is not 200, ext_type is not inclusive or a field is
     missing or not a number."""
     return ticket.check_excise_amount(rule, exchange)
 
