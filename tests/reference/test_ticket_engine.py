@@ -394,7 +394,7 @@ TICKET_FAULTS = [f for f in FAULTS.values() if set(f.patch) <= set(ticket_engine
 
 
 def test_every_ticket_fault_patches_one_behaviour_and_names_its_rules():
-    assert len(TICKET_FAULTS) == 23
+    assert len(TICKET_FAULTS) == 24
     for fault in TICKET_FAULTS:
         assert len(fault.patch) == 1 and fault.description, fault.name
         assert fault.rules and all(rule.startswith(("JT-", "SR-")) for rule in fault.rules), fault.name
@@ -473,6 +473,14 @@ def test_fault_operator_time_unshifted(tmp_path):
     ticket = superbet(faulty(tmp_path, "operator-time-unshifted")).json()
     assert ticket["operator_time_updated"] == ticket["updated"]
     assert ticket["operator_time_created"] != ticket["created"]
+
+
+@pytest.mark.parametrize(("minutes", "shifted"), [(330, 300), (-210, -180), (120, 120)])
+def test_fault_operator_offset_whole_hours(minutes, shifted):
+    """+05:30 is read as +5 h, -03:30 as -3 h; a whole-hour zone (the fixtures' +02:00) is unchanged."""
+    created = datetime(2024, 7, 11, 18, 40, 52, 995000)
+    patch = FAULTS["operator-offset-whole-hours"].patch["ticket_operator_times"]
+    assert patch(created, created, minutes) == (created + timedelta(minutes=shifted),) * 2
 
 
 def test_fault_odds_diff_ignored(tmp_path):

@@ -524,6 +524,11 @@ def updated_left_in_utc(created, updated, offset_minutes: int):
     return te.operator_times(created, updated, offset_minutes)[0], updated
 
 
+def offset_whole_hours(created, updated, offset_minutes: int):
+    """Reads the operator's offset in whole hours ("+05:30" as +5 h, "-03:30" as -3 h)."""
+    return te.operator_times(created, updated, int(offset_minutes / 60) * 60)
+
+
 def started_as_not_found(event_id: int) -> tuple[int, str]:
     return 103, f"Event with `{event_id}` identifier is not found"
 
@@ -657,6 +662,10 @@ _TICKET_ENGINE_AND_TRAVEL: list[Fault] = [
           "operator_time_updated repeats the UTC time (only operator_time_created is shifted to the "
           "operator's zone)",
           {"ticket_operator_times": updated_left_in_utc}),
+    Fault("operator-offset-whole-hours", "jackpot-ticket", ("JT-TIMES",),
+          "reads the operator's timezone offset in whole hours: at +05:30 the operator_time_* fields are "
+          "30 minutes short",
+          {"ticket_operator_times": offset_whole_hours}),
     Fault("odds-diff-ignored", "jackpot-ticket", ("JT-ODDS-DIFF",),
           "accepts the player's odds however far the current odds moved (odds_diff ignored)",
           {"ticket_odds_within": lambda submitted, current, odds_diff: True}),

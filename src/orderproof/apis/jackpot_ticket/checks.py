@@ -322,7 +322,7 @@ def _within_room(odds_diff: Decimal, current: Decimal) -> int:
 
 def _odds_diff_case(rule: Any, flow: Flow, case: str) -> None:
     events = 1 if case == "within" else flow.draw(st.integers(1, 3), f"{case}: events on the betcard")
-    player = flow.setup("a player exists")
+    player = ticket.scene_player(flow)
     betcard = flow.setup("a jackpot betcard exists", events=events)
     body = flow.valid_body(player, betcard=betcard)
     index = flow.draw(st.integers(0, len(body["events"]) - 1), f"{case}: event whose odds moved")

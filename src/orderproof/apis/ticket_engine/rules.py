@@ -274,10 +274,23 @@ def error_shape(rule: Any, exchange: Exchange, *, strict: bool = True) -> Any:
     return None
 
 
+# The operators' zones a scene draws: the sample's +2 h, UTC, and zones a whole number of hours does
+# not give (India, Nepal, Newfoundland, central Australia), west and east.
+ZONES = ("+02:00", "+00:00", "+05:30", "+05:45", "-03:30", "+09:30", "-10:00")
+
+
+def scene_player(flow: Flow) -> dict[str, Any]:
+    """A new player of a new operator in a drawn zone (ZONES): the operator_time_* of its tickets are
+    judged against that zone (the response rules read every answer a flow gets)."""
+    zone = flow.draw(st.sampled_from(ZONES), "the operator's timezone offset")
+    operator = flow.setup("an operator exists", timezone_offset=zone)
+    return flow.setup("a player exists", operator=operator["name"])
+
+
 def ticket_scene(flow: Flow, player: Mapping[str, Any] | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
-    """A player and a valid body for the ticket API under test (a betcard for jackpot, an event for
-    superbet)."""
-    player = dict(player or flow.setup("a player exists"))
+    """A player (:func:`scene_player` unless given) and a valid body for the ticket API under test (a
+    betcard for jackpot, an event for superbet)."""
+    player = dict(player if player is not None else scene_player(flow))
     if flow.api == "jackpot-ticket":
         return player, flow.valid_body(player, betcard=flow.setup("a jackpot betcard exists"))
     return player, flow.valid_body(player, event=flow.setup("an event exists"))
