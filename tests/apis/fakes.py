@@ -365,6 +365,7 @@ def sportsbook(*bugs: str) -> Callable[[FakeFlow, Request], tuple[int, Any]]:
 def ticket_engine(*bugs: str) -> Callable[[FakeFlow, Request], tuple[int, Any]]:
     """The ticket engine. Bugs: ignore-signature, ignore-operator-header, stores-rejected (stores a
     ticket before a business error), no-odds-check, odds-check-strict (rejects any deviation),
+    odds-limit-exclusive (a deviation equal to odds_diff is refused: with 0, unchanged odds too),
     wrong-code (every business error is 106), drops-unknown-bet (a superbet ticket keeps its known bets and
     drops the others)."""
 
@@ -408,7 +409,8 @@ def ticket_engine(*bugs: str) -> Callable[[FakeFlow, Request], tuple[int, Any]]:
                     return error(106)
                 deviation = abs(Decimal(item["odds"]) - prices[item["bet"]])
                 limit = Decimal(0) if "odds-check-strict" in bugs else Decimal(body["odds_diff"])
-                if deviation > limit and "no-odds-check" not in bugs:
+                if (deviation > limit or ("odds-limit-exclusive" in bugs and deviation >= limit)) \
+                        and "no-odds-check" not in bugs:
                     return error(117)
             if body["betcard_code"] != "BC-1":
                 return error(118)

@@ -394,7 +394,7 @@ TICKET_FAULTS = [f for f in FAULTS.values() if set(f.patch) <= set(ticket_engine
 
 
 def test_every_ticket_fault_patches_one_behaviour_and_names_its_rules():
-    assert len(TICKET_FAULTS) == 24
+    assert len(TICKET_FAULTS) == 25
     for fault in TICKET_FAULTS:
         assert len(fault.patch) == 1 and fault.description, fault.name
         assert fault.rules and all(rule.startswith(("JT-", "SR-")) for rule in fault.rules), fault.name
@@ -485,6 +485,12 @@ def test_fault_operator_offset_whole_hours(minutes, shifted):
 
 def test_fault_odds_diff_ignored(tmp_path):
     assert jackpot(faulty(tmp_path, "odds-diff-ignored"), _event(0, odds=Decimal("9.99"))).status_code == 200
+
+
+def test_fault_odds_diff_limit_exclusive(tmp_path):
+    client = faulty(tmp_path, "odds-diff-limit-exclusive")
+    body = jackpot_body()
+    assert body["odds_diff"] == 0 and jackpot(client, body).json()["message"] == "Ticket odds changed"
 
 
 def test_fault_started_event_wrong_code(tmp_path):

@@ -666,6 +666,10 @@ _TICKET_ENGINE_AND_TRAVEL: list[Fault] = [
           "reads the operator's timezone offset in whole hours: at +05:30 the operator_time_* fields are "
           "30 minutes short",
           {"ticket_operator_times": offset_whole_hours}),
+    Fault("odds-diff-limit-exclusive", "jackpot-ticket", ("JT-ODDS-DIFF",),
+          "refuses a deviation equal to odds_diff (>= for >): with odds_diff 0, odds that did not move at all "
+          "are refused 'Ticket odds changed'",
+          {"ticket_odds_within": lambda submitted, current, odds_diff: abs(submitted - current) < odds_diff}),
     Fault("odds-diff-ignored", "jackpot-ticket", ("JT-ODDS-DIFF",),
           "accepts the player's odds however far the current odds moved (odds_diff ignored)",
           {"ticket_odds_within": lambda submitted, current, odds_diff: True}),

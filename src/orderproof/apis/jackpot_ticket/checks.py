@@ -294,13 +294,14 @@ def jt_odds_diff(rule: Any, flow: Flow) -> None:
     """JT-ODDS-DIFF: passes if a ticket whose submitted odds on one event deviate from the current
     odds beyond odds_diff (or at all when odds_diff is 0) is rejected with 400 and stores no ticket,
     and one deviating within odds_diff is accepted (200); fails otherwise, listing every case that
-    failed; does not apply: always applies (needs provider states). Every example tries the three
-    cases. The page does not say how the deviation is measured, so "beyond" is beyond every reading
+    failed; does not apply: always applies (needs provider states). Every example tries four cases:
+    beyond, zero (any deviation refused), zero with the odds unchanged (no difference: accepted), within. The page does not say how the deviation is measured, so "beyond" is beyond every reading
     (an absolute difference, a fraction or a percentage of the current or of the submitted odds, on the
     product) and "within" is a one-event betcard with odds_diff 0.50 to 1.00 moved by at most odds_diff
     percent of the lower odds (within under every reading, 0.001 inside: the exact boundary, where
     binary floats say abs(3.30 - 3.40) <= 0.1 is false, is not sent)."""
-    each_case(rule, ("beyond", "zero", "within"), lambda case: _odds_diff_case(rule, flow, case), flow=flow)
+    each_case(rule, ("beyond", "zero", "zero, unchanged", "within"), lambda case: _odds_diff_case(rule, flow, case),
+              flow=flow)
 
 
 def _beyond_floor(odds_diff: Decimal, current: Decimal) -> Decimal:
@@ -321,7 +322,7 @@ def _within_room(odds_diff: Decimal, current: Decimal) -> int:
 
 
 def _odds_diff_case(rule: Any, flow: Flow, case: str) -> None:
-    events = 1 if case == "within" else flow.draw(st.integers(1, 3), f"{case}: events on the betcard")
+    events = 1 if case in ("within", "zero, unchanged") else flow.draw(st.integers(1, 3), f"{case}: events on the betcard")
     player = ticket.scene_player(flow)
     betcard = flow.setup("a jackpot betcard exists", events=events)
     body = flow.valid_body(player, betcard=betcard)
@@ -329,6 +330,8 @@ def _odds_diff_case(rule: Any, flow: Flow, case: str) -> None:
     current = to_decimal(body["events"][index]["odds"])
     if case == "zero":
         odds_diff, deviation = Decimal(0), major(flow.draw(st.integers(1, 50), "zero: deviation in 1/100"))
+    elif case == "zero, unchanged":
+        odds_diff, deviation = Decimal(0), Decimal(0)
     elif case == "beyond":
         odds_diff = major(flow.draw(st.integers(0, 50), "beyond: odds_diff in 1/100"))
         floor = _beyond_floor(odds_diff, current)
@@ -345,11 +348,12 @@ def _odds_diff_case(rule: Any, flow: Flow, case: str) -> None:
     exchange = flow.send(body, player=player)
     situation = (f"event {index}: current odds {current}, submitted {submitted} (deviation {deviation}), "
                  f"odds_diff {odds_diff}")
-    if case == "within":
+    if case in ("within", "zero, unchanged"):
         if exchange.status != 200:
             raise RuleFailure(rule, f"a ticket within odds_diff was not accepted; {situation}",
-                              received=shown(exchange), documented="Specifies the max odds deviation when "
-                              "we still accept the request and create the ticket.")
+                              received=shown(exchange), documented="When the value is set to zero it means we don't "
+                              "allow any odds difference" if case == "zero, unchanged" else "Specifies the max odds "
+                              "deviation when we still accept the request and create the ticket.")
         return
     if exchange.status != 400:
         raise RuleFailure(rule, f"a ticket with odds moved beyond odds_diff was not rejected with 400; {situation}",
