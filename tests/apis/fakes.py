@@ -258,7 +258,8 @@ BP_TOP = ("requestId", "userId", "sessionToken", "timestamp", "bets")
 def bet_placement(*bugs: str) -> Callable[[FakeFlow, Request], tuple[int, Any]]:
     """A bet-placement target. Bugs: partial (stores the good bets of an INVALID_STAKE slip),
     float-payout, status-placed (stores bets as "PLACED"), no-idempotency, no-funds-check,
-    wrong-limit (reason carries the stake), framework-422 (missing field -> 422), ignore-session,
+    wrong-limit (reason carries the stake), max-exclusive (a stake of exactly max_stake is refused),
+    framework-422 (missing field -> 422), ignore-session,
     ignore-key, no-debit, conflict-replays (reused key + other body replays the first answer),
     any-user-session (a session token of any user is accepted). ``float-payout`` stores the payout in
     single precision (a double-precision or cent-rounded payout is a legitimate reading)."""
@@ -286,7 +287,8 @@ def bet_placement(*bugs: str) -> Callable[[FakeFlow, Request], tuple[int, Any]]:
         failed = [{"betId": b["betId"], "sportId": b["sportId"], "eventId": b["eventId"], "marketId": b["marketId"],
                    "selectionId": b["selectionId"],
                    "reason": {"maxStake": b["stake"] if "wrong-limit" in bugs else hi} if b["stake"] > hi
-                   else {"minStake": lo}} for b in bets if not lo <= b["stake"] <= hi]
+                   else {"minStake": lo}} for b in bets
+                  if not lo <= b["stake"] <= hi or ("max-exclusive" in bugs and b["stake"] == hi)]
         state = flow.states[player["userId"]]
         if failed:
             if "partial" in bugs:

@@ -265,6 +265,14 @@ def test_stake_limit_reports_stake(reference_factory):
     assert loads(response.content)["failedBets"][0]["reason"] == {"maxStake": 600}   # the limit is 500.00
 
 
+def test_stake_limit_max_exclusive(reference_factory):
+    ref = faulty(reference_factory, "stake-limit-max-exclusive")
+    player = ref.player()
+    response = ref.bet(player, make_slip(player, bet_details(stake=500)))    # the limit is 500.00
+    assert loads(response.content)["failedBets"][0]["reason"] == {"maxStake": Decimal("500.00")}
+    assert ref.bet(player, make_slip(player, bet_details(stake=Decimal("499.99")))).status_code == 200
+
+
 def test_huge_number_500(reference_factory):
     ref = faulty(reference_factory, "huge-number-500")
     player = ref.player()

@@ -190,6 +190,12 @@ def stake_limit_reports_stake(stake: Decimal, min_stake: Decimal, max_stake: Dec
     return None
 
 
+def stake_limit_max_exclusive(stake: Decimal, min_stake: Decimal, max_stake: Decimal) -> dict | None:
+    if stake >= max_stake:
+        return {"maxStake": max_stake}
+    return {"minStake": min_stake} if stake < min_stake else None
+
+
 def payout_without_stake(stake: Decimal, decimal_price: Decimal) -> Decimal:
     """Stores the winnings, stake x (decimalPrice - 1), as the potentialPayout: the stake is left out."""
     return stake * (decimal_price - 1)
@@ -289,6 +295,10 @@ _BET_PLACEMENT = [
     Fault("stake-limit-reports-stake", "bet-placement", ("BP-STAKE-LIMITS",),
           "reports the offending stake in failedBets[].reason instead of the limit breached",
           {"bp_stake_limit_breach": stake_limit_reports_stake}),
+    Fault("stake-limit-max-exclusive", "bet-placement", ("BP-STAKE-LIMITS",),
+          "takes max_stake as exclusive (>= for >): a bet staking exactly the player's max_stake is refused "
+          "INVALID_STAKE and named in failedBets",
+          {"bp_stake_limit_breach": stake_limit_max_exclusive}),
     Fault("huge-number-500", "bet-placement", ("BP-NO-5XX",),
           "checks a stake's 2 decimals with Decimal.quantize, which raises for a stake of 1e26 or more: "
           "a huge stake (1e400, 10**30) gets 500 GENERAL_EXCEPTION instead of 400 INVALID_STAKE",

@@ -69,6 +69,12 @@ def test_bp_stake_limits_fails_when_the_reason_is_the_stake_not_the_limit():
     assert "maxStake" in failure.message
 
 
+def test_bp_stake_limits_fails_when_a_stake_at_the_limit_is_named():
+    """max_stake is the largest stake allowed: a bet staking exactly that breaches nothing."""
+    failure = assert_flow_fails("BP-STAKE-LIMITS", bp_stake_limits, bet_placement("max-exclusive"))
+    assert "a bet within the limits" in failure.message
+
+
 def test_bp_stake_limits_takes_a_reason_without_the_optional_limits():
     correct = bet_placement()
 

@@ -130,7 +130,8 @@ def _funds_concurrent(rule: Any, flow: Flow) -> None:
 def bp_stake_limits(rule: Any, flow: Flow) -> None:
     """BP-STAKE-LIMITS: passes if a slip with stakes over max_stake and/or under min_stake gets 400
     INVALID_STAKE whose failedBets name one or more of the offending betIds (and no bet within the
-    limits), each with a reason whose maxStake (over) or minStake (under), when given (the table marks
+    limits, which include the limits themselves: every slip carries a bet staking exactly max_stake or
+    min_stake, which breaches nothing), each with a reason whose maxStake (over) or minStake (under), when given (the table marks
     both optional), equals the player's limit, and nothing is stored; fails otherwise; does not apply: always applies (needs provider states and
     snapshots)."""
     player = bp_player(flow)
@@ -139,6 +140,8 @@ def bp_stake_limits(rule: Any, flow: Flow) -> None:
     kinds = [flow.draw(st.sampled_from(["ok", "over", "under"]), f"bet {i} stake kind") for i in range(n)]
     if all(kind == "ok" for kind in kinds):
         kinds[flow.draw(st.integers(0, n - 1), "forced offender")] = "over"
+    # and a bet staking a limit itself, where a drawn place puts it: max_stake (or min_stake) breaches nothing
+    kinds.insert(flow.draw(st.integers(0, n), "where the bet at a limit goes"), "at a limit")
     stakes = []
     for i, kind in enumerate(kinds):
         if kind == "under" and lo <= 1:
@@ -147,10 +150,12 @@ def bp_stake_limits(rule: Any, flow: Flow) -> None:
             stakes.append(major(hi + flow.draw(st.integers(1, 10_000), f"bet {i} cents over max")))
         elif kind == "under":
             stakes.append(major(flow.draw(st.integers(1, lo - 1), f"bet {i} stake under min in cents")))
+        elif kind == "at a limit":
+            stakes.append(major(flow.draw(st.sampled_from((hi, lo)), f"bet {i} stake at a limit in cents")))
         else:
             stakes.append(major(flow.draw(st.integers(lo, hi), f"bet {i} stake in cents")))
     body = slip(flow, player, stakes)
-    offenders = {bet["betId"]: kind for bet, kind in zip(body["bets"], kinds) if kind != "ok"}
+    offenders = {bet["betId"]: kind for bet, kind in zip(body["bets"], kinds) if kind in ("over", "under")}
     situation = f"stakes {', '.join(map(str, stakes))} against limits {player['min_stake']}..{player['max_stake']}"
     before = flow.snapshot(player)
     exchange = flow.send(body, player=player)
