@@ -91,13 +91,13 @@ BET = {
 }
 
 
-def _event(event_id: int, *, started: bool = False, allowed: bool = True,
-           prices: list[str] | None = None) -> dict[str, Any]:
-    prices = prices or ["1.85", "3.40", "4.20"]
+def _event(event_id: int, *, started: bool = False, markets: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    markets = markets or [{"code": "1X2"}]
     return {"event_id": event_id, "name": f"event {event_id}", "started": started, "markets": [
-        {"market_id": event_id * 10, "code": "1X2", "allowed": allowed, "selections": [
-            {"bet_id": event_id * 100 + i, "name": str(i + 1), "decimal_price": p}
-            for i, p in enumerate(prices)]}]}
+        {"market_id": event_id * 10 + m, "code": market["code"], "allowed": market.get("allowed", True), "selections": [
+            {"bet_id": event_id * 100 + m * 10 + i, "name": str(i + 1), "decimal_price": p}
+            for i, p in enumerate(market.get("prices") or ["1.85", "3.40", "4.20"])]}
+        for m, market in enumerate(markets)]}
 
 
 @dataclass
@@ -148,9 +148,7 @@ class FakeFlow:
                                              "travel_orders": [], "ledger": []}
             return player
         if state == "an event exists":
-            allowed = all(m.get("allowed", True) for m in params.get("markets", [{}]))
-            prices = (params.get("markets") or [{}])[0].get("prices")
-            event = _event(len(self.events) + 1, started=params.get("started", False), allowed=allowed, prices=prices)
+            event = _event(len(self.events) + 1, started=params.get("started", False), markets=params.get("markets"))
             self.events[event["event_id"]] = event
             return event
         if state == "a jackpot betcard exists":
@@ -369,7 +367,8 @@ def ticket_engine(*bugs: str) -> Callable[[FakeFlow, Request], tuple[int, Any]]:
     ticket before a business error), no-odds-check, odds-check-strict (rejects any deviation),
     odds-limit-exclusive (a deviation equal to odds_diff is refused: with 0, unchanged odds too),
     wrong-code (every business error is 106), drops-unknown-bet (a superbet ticket keeps its known bets and
-    drops the others)."""
+    drops the others), last-market-only (only the last bet's market is checked for 116),
+    other-event-bets (a bet of another event is taken as one of this event's)."""
 
     def error(code: int) -> tuple[int, Any]:
         return 400, {"code": 106 if "wrong-code" in bugs else code, "message": f"error {code}"}
@@ -392,14 +391,16 @@ def ticket_engine(*bugs: str) -> Callable[[FakeFlow, Request], tuple[int, Any]]:
             event = flow.events.get(body["event"])
             if event is None:
                 return error(103)
-            ids = {s["bet_id"] for s in event["markets"][0]["selections"]}
+            events = flow.events.values() if "other-event-bets" in bugs else [event]
+            market_of = {s["bet_id"]: market for e in events for market in e["markets"] for s in market["selections"]}
             if "drops-unknown-bet" in bugs:
-                body = {**body, "bets": [bet for bet in body["bets"] if bet in ids] or body["bets"]}
-            if any(bet not in ids for bet in body["bets"]):
+                body = {**body, "bets": [bet for bet in body["bets"] if bet in market_of] or body["bets"]}
+            if any(bet not in market_of for bet in body["bets"]):
                 return error(106)
             if event["started"]:
                 return error(107)
-            if not event["markets"][0]["allowed"]:
+            checked = body["bets"][-1:] if "last-market-only" in bugs else body["bets"]
+            if not all(market_of[bet]["allowed"] for bet in checked):
                 return error(116)
         else:
             for item in body["events"]:

@@ -221,6 +221,17 @@ def test_sr_errors_fails_when_an_unknown_bet_among_known_ones_is_dropped():
     assert "unknown bet: expected 400" in failure.message
 
 
+def test_sr_errors_fails_when_only_the_last_bets_market_is_checked():
+    """The closed market's bet goes among an open market's bets, in a drawn place."""
+    failure = assert_flow_fails("SR-ERRORS", sr_errors, ticket_engine("last-market-only"))
+    assert "market not allowed: expected 400 with code 116" in failure.message
+
+
+def test_sr_errors_fails_when_a_bet_of_another_event_is_taken():
+    failure = assert_flow_fails("SR-ERRORS", sr_errors, ticket_engine("other-event-bets"))
+    assert "bet of another event: expected 400" in failure.message
+
+
 def test_ticket_errors_flow_fails_on_an_unshaped_error():
     def plain_text(flow, request):
         return 400, "Bad Request"

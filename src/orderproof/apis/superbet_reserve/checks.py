@@ -19,7 +19,7 @@ from orderproof.checks.base import (
 from orderproof.checks.numbers import json_number
 
 MONEY = ("price", "stake", "gross_payout", "net_payout", "wht_amount", "ext_amount")
-SITUATIONS = (*ticket.COMMON_SITUATIONS, "event started", "market not allowed")
+SITUATIONS = (*ticket.COMMON_SITUATIONS, "bet of another event", "event started", "market not allowed")
 
 
 @response_check
@@ -132,9 +132,10 @@ def sr_errors(rule: Any, flow: Flow) -> None:
     event 103, event started 107, unknown operator 112 or a 403 (convention
     superbet-reserve.unknown-operator), operator without webhook 114, operator header differs 115 or
     a 403 (the signature checked first; signed by the header's operator, then by the body's), market
-    not allowed 116; an unknown bet 400 with any code, or 422: 106 names a market id) and stores no
-    ticket; fails otherwise, listing every situation that failed; does not apply: always applies
-    (needs provider states). Each situation gets a fresh scene."""
+    not allowed 116 (one bet of a closed market among an open market's bets); an unknown bet, or a bet
+    of another event, among the known ones: 400 with any code, or 422: 106 names a market id) and
+    stores no ticket; fails otherwise, listing every situation that failed; does not apply: always
+    applies (needs provider states). Each situation gets a fresh scene."""
     ticket.provoke_errors(rule, flow, SITUATIONS, codes=True)
 
 

@@ -302,6 +302,7 @@ EXPECTED_CODE = {
     "operator without webhook": 114, "operator header differs": 115, "operator header differs, body signs": 115,
     "market not allowed": 116,
     "unknown betcard": None,  # not in the superbet page's list: only 400 and the shape are required
+    "bet of another event": None,  # "Each element is event bet id": the event's; the page names no code
 }
 SEED_MESSAGES = {  # the superbet page's error list
     103: "Event with `{event-id}` identifier is not found",
@@ -336,11 +337,24 @@ def _provoke(flow: Flow, situation: str) -> tuple[dict[str, Any], dict[str, Any]
         player = flow.setup("a player exists")
         body = flow.valid_body(player, event=flow.setup("an event exists", started=True))
     elif situation == "market not allowed":
-        player, body = ticket_scene(flow)  # a valid body, then pointed at the closed market
-        event = flow.setup("an event exists",
-                           markets=[{"code": "1X2", "allowed": False, "prices": ["1.85", "3.40", "4.20"]}])
+        # a valid body, then pointed at an event with an open market and a closed one: the open market's
+        # bets and one of the closed market's, in a drawn place (every bet's market is checked)
+        player, body = ticket_scene(flow)
+        event = flow.setup("an event exists", markets=[
+            {"code": "OU", "allowed": True, "prices": ["1.90", "1.90"]},
+            {"code": "1X2", "allowed": False, "prices": ["1.85", "3.40", "4.20"]}])
         body["event"] = event["event_id"]
-        body["bets"] = [s["bet_id"] for s in event["markets"][0]["selections"]]
+        markets = {market.get("code"): market for market in event["markets"]}
+        body["bets"] = [s["bet_id"] for s in markets["OU"]["selections"]]
+        closed = [s["bet_id"] for s in markets["1X2"]["selections"]]
+        body["bets"].insert(flow.draw(st.integers(0, len(body["bets"])), "where the closed market's bet goes"),
+                            flow.draw(st.sampled_from(closed), "the closed market's bet"))
+    elif situation == "bet of another event":
+        player, body = ticket_scene(flow)
+        other = flow.setup("an event exists")
+        bets = [s["bet_id"] for market in other["markets"] for s in market["selections"]]
+        body["bets"].insert(flow.draw(st.integers(0, len(body["bets"])), "where the other event's bet goes"),
+                            flow.draw(st.sampled_from(bets), "a bet of another event"))
     else:
         player, body = ticket_scene(flow)
     if situation == "unknown event":
