@@ -1,5 +1,8 @@
 """The jackpot-ticket checks: cents, echoes, currency, taxes, the odds product and the gross payout,
-the odds tolerance, times, business errors, the signature and the operator header."""
+the odds tolerance, times, business errors, the signature and the operator header.
+
+Long module: every check of the one API its contract lists, beside each other as the contract lists
+them; what it shares with superbet-reserve is in apis/ticket_engine/rules.py already."""
 
 from __future__ import annotations
 
@@ -289,19 +292,23 @@ def jt_gross_payout(rule: Any, exchange: Exchange) -> Any:
 
 # --- the odds tolerance (flow) ----------------------------------------------------------------------------
 
+# The cases a service must accept, and the page's words for each.
+ACCEPTED = {"zero, unchanged": "When the value is set to zero it means we don't allow any odds difference",
+            "within": "Specifies the max odds deviation when we still accept the request and create the ticket."}
+
+
 @flow_check
 def jt_odds_diff(rule: Any, flow: Flow) -> None:
     """JT-ODDS-DIFF: passes if a ticket whose submitted odds on one event deviate from the current
     odds beyond odds_diff (or at all when odds_diff is 0) is rejected with 400 and stores no ticket,
-    and one deviating within odds_diff is accepted (200); fails otherwise, listing every case that
-    failed; does not apply: always applies (needs provider states). Every example tries four cases:
-    beyond, zero (any deviation refused), zero with the odds unchanged (no difference: accepted), within. The page does not say how the deviation is measured, so "beyond" is beyond every reading
-    (an absolute difference, a fraction or a percentage of the current or of the submitted odds, on the
-    product) and "within" is a one-event betcard with odds_diff 0.50 to 1.00 moved by at most odds_diff
-    percent of the lower odds (within under every reading, 0.001 inside: the exact boundary, where
-    binary floats say abs(3.30 - 3.40) <= 0.1 is false, is not sent)."""
-    each_case(rule, ("beyond", "zero", "zero, unchanged", "within"), lambda case: _odds_diff_case(rule, flow, case),
-              flow=flow)
+    and one deviating within odds_diff (or not at all when it is 0) is accepted (200); fails
+    otherwise, listing every case that failed; does not apply: always applies (needs provider
+    states). Every example tries the four cases. The page does not say how the deviation is measured,
+    so "beyond" is beyond every reading (an absolute difference, a fraction or a percentage of the
+    current or of the submitted odds, on the product) and "within" is a one-event betcard with
+    odds_diff 0.50 to 1.00 moved by at most odds_diff percent of the lower odds (within under every
+    reading, 0.001 inside: the boundary, where binary floats say abs(3.30 - 3.40) <= 0.1 is false)."""
+    each_case(rule, ("beyond", "zero", *ACCEPTED), lambda case: _odds_diff_case(rule, flow, case), flow=flow)
 
 
 def _beyond_floor(odds_diff: Decimal, current: Decimal) -> Decimal:
@@ -322,7 +329,7 @@ def _within_room(odds_diff: Decimal, current: Decimal) -> int:
 
 
 def _odds_diff_case(rule: Any, flow: Flow, case: str) -> None:
-    events = 1 if case in ("within", "zero, unchanged") else flow.draw(st.integers(1, 3), f"{case}: events on the betcard")
+    events = 1 if case in ACCEPTED else flow.draw(st.integers(1, 3), f"{case}: events on the betcard")
     player = ticket.scene_player(flow)
     betcard = flow.setup("a jackpot betcard exists", events=events)
     body = flow.valid_body(player, betcard=betcard)
@@ -348,12 +355,10 @@ def _odds_diff_case(rule: Any, flow: Flow, case: str) -> None:
     exchange = flow.send(body, player=player)
     situation = (f"event {index}: current odds {current}, submitted {submitted} (deviation {deviation}), "
                  f"odds_diff {odds_diff}")
-    if case in ("within", "zero, unchanged"):
+    if case in ACCEPTED:
         if exchange.status != 200:
             raise RuleFailure(rule, f"a ticket within odds_diff was not accepted; {situation}",
-                              received=shown(exchange), documented="When the value is set to zero it means we don't "
-                              "allow any odds difference" if case == "zero, unchanged" else "Specifies the max odds "
-                              "deviation when we still accept the request and create the ticket.")
+                              received=shown(exchange), documented=ACCEPTED[case])
         return
     if exchange.status != 400:
         raise RuleFailure(rule, f"a ticket with odds moved beyond odds_diff was not rejected with 400; {situation}",
