@@ -1,10 +1,12 @@
-"""Fifteen services written independently of orderproof, three per API (``first/``, ``second/`` and
-``third/``), each from its seed document alone (and the provider-state protocol and credential table a
+"""Twenty services written independently of orderproof, four per API (``first/`` to ``fourth/``),
+each from its seed document alone (and the provider-state protocol and credential table a
 vendor reads in the README), by developers who had not seen the reference, the specs, the contracts
 or the tests. Wherever the document leaves a point open each decided it its own way, as a vendor
 would; the second developer of each API, given the first one's DECISIONS.md (and nothing else of
-theirs), decided it otherwise wherever a legitimate other option exists, and the third, given both,
-took a third option or another mix: the list is beside each service in DECISIONS.md (refusals at
+theirs), decided it otherwise wherever a legitimate other option exists, the third, given both,
+took a third option or another mix, and the fourth, given all three, was asked to be as unlike them
+as the seed allows (201 for a success, amounts written 1E+2, negative failure codes, statuses such as
+423 and 406, RFC 9457 bodies): the list is beside each service in DECISIONS.md (refusals at
 HTTP 200 or 4xx, in FastAPI's own body or one of its own, codes of its own, strict or lenient types,
 other rounding, an odds tolerance absolute, relative or in percent, no idempotency on the ticket
 APIs, ...).
