@@ -284,7 +284,7 @@ def bet_placement(*bugs: str) -> Callable[[FakeFlow, Request], tuple[int, Any]]:
         lo, hi = Decimal(player["min_stake"]), Decimal(player["max_stake"])
         failed = [{"betId": b["betId"], "sportId": b["sportId"], "eventId": b["eventId"], "marketId": b["marketId"],
                    "selectionId": b["selectionId"],
-                   "reason": {"maxStake": b["stake"] if "wrong-limit" in bugs else hi} if b["stake"] > hi
+                   "reason": {"maxStake": b["stake"] if "wrong-limit" in bugs else hi} if b["stake"] >= hi
                    else {"minStake": lo}} for b in bets
                   if not lo <= b["stake"] <= hi or ("max-exclusive" in bugs and b["stake"] == hi)]
         state = flow.states[player["userId"]]
@@ -331,7 +331,8 @@ def bet_placement(*bugs: str) -> Callable[[FakeFlow, Request], tuple[int, Any]]:
 def sportsbook(*bugs: str) -> Callable[[FakeFlow, Request], tuple[int, Any]]:
     """A sportsbook-order target. Bugs: no-balance-check, debit-twice (a repeat debits again),
     debits-rejected (an unknown token still debits), wrong-balance (data.balance is the old one),
-    null-empty-balance (data.balance null once the wallet is empty). Not a bug: repeat-409-detail (a repeat is refused by the framework, 409 {"detail": ...})."""
+    null-empty-balance (data.balance null once the wallet is empty). Not a bug: repeat-409-detail (a
+    repeat is refused by the framework, 409 {"detail": ...})."""
     orders: dict[int, tuple[str, tuple[int, Any]]] = {}
 
     def respond(flow: FakeFlow, req: Request) -> tuple[int, Any]:

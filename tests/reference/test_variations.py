@@ -444,6 +444,15 @@ def test_jt_odds_diff_relative(reference_factory):
     assert _moved(ref, player, betcard, "1.86", odds_diff="0") == 400
 
 
+def test_jt_odds_diff_percent(reference_factory):
+    ref = varied(reference_factory, "jt-odds-diff-percent")
+    player, betcard, _ = ticket_scene(ref)
+    assert _moved(ref, player, betcard, "1.94", odds_diff="5") == 200    # 0.09 / 1.94 = 4.6 %
+    assert _moved(ref, player, betcard, "1.95", odds_diff="5") == 400    # 0.10 / 1.95 = 5.1 %
+    assert _moved(ref, player, betcard, "1.86", odds_diff="0.10") == 400  # 0.01 / 1.86 = 0.54 % > 0.10 %
+    assert _moved(ref, player, betcard, "1.85", odds_diff="0") == 200
+
+
 def test_jt_odds_stepwise(reference_factory):
     ref = varied(reference_factory, "jt-odds-stepwise")
     player, betcard, _ = ticket_scene(ref)

@@ -298,7 +298,8 @@ _BET_PLACEMENT = [
     Fault("stake-limit-max-exclusive", "bet-placement", ("BP-STAKE-LIMITS",),
           "takes max_stake as exclusive (>= for >): a bet staking exactly the player's max_stake is refused "
           "INVALID_STAKE and named in failedBets",
-          {"bp_stake_limit_breach": stake_limit_max_exclusive}),
+          {"bp_stake_limit_breach": stake_limit_max_exclusive},
+          also=("BP-FUNDS", "BP-PAYOUT", "BP-PENDING", "BP-IDEMPOTENT", "BP-ECHO")),   # a valid slip at 500.00
     Fault("huge-number-500", "bet-placement", ("BP-NO-5XX",),
           "checks a stake's 2 decimals with Decimal.quantize, which raises for a stake of 1e26 or more: "
           "a huge stake (1e400, 10**30) gets 500 GENERAL_EXCEPTION instead of 400 INVALID_STAKE",

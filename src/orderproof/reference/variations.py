@@ -308,6 +308,13 @@ def odds_within_relative_to_submitted(submitted: Decimal, current: Decimal, odds
         return abs(submitted - current) <= odds_diff * submitted
 
 
+def odds_within_percent_of_submitted(submitted: Decimal, current: Decimal, odds_diff: Decimal) -> bool:
+    """The deviation read as a percentage of the odds the player submitted, as the provider writes ext
+    and wht: |submitted - current| x 100 <= odds_diff x submitted (odds_diff 5 allows 5 %)."""
+    with localcontext(te._CTX):
+        return abs(submitted - current) * 100 <= odds_diff * submitted
+
+
 def odds_product_stepwise_truncated(odds: list[Decimal]) -> Decimal:
     """The running product kept in two-decimal odds, truncated after each multiplication
     (1.85 x 2.10 = 3.885 -> 3.88, x 3.40 = 13.192 -> 13.19); the payouts use it."""
@@ -453,6 +460,10 @@ _TICKET_ENGINE = [
               "the odds deviation is a fraction of the submitted odds: |submitted - current| <= odds_diff x "
               "submitted (the page does not say how the deviation is measured)",
               {"ticket_odds_within": odds_within_relative_to_submitted}),
+    Variation("jt-odds-diff-percent", JT,
+              "the odds deviation is a percentage of the submitted odds, as the provider writes ext and wht: "
+              "|submitted - current| x 100 <= odds_diff x submitted (odds_diff 5 allows 5 %)",
+              {"ticket_odds_within": odds_within_percent_of_submitted}),
     Variation("jt-gross-zero", JT,
               "a new jackpot ticket answers gross_payout, wht_amount and net_payout 0: nothing is won until it "
               "is resulted, as the superbet reservation does (convention jackpot-ticket.gross-payout)",

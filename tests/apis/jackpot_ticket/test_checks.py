@@ -307,7 +307,8 @@ def test_odds_diff_fails_when_any_deviation_is_rejected():
 def test_odds_diff_fails_when_unchanged_odds_are_refused_at_zero():
     """odds_diff 0 allows no difference, so odds that did not move are no difference: accepted."""
     failure = assert_flow_fails("JT-ODDS-DIFF", jt_odds_diff, ticket_engine("odds-limit-exclusive"))
-    assert "deviation 0), odds_diff 0" in failure.message and "don't allow any odds difference" in str(failure.documented)
+    assert "whose odds did not move" in failure.message and "deviation 0), odds_diff 0" in failure.message
+    assert "don't allow any odds difference" in str(failure.documented)
 
 
 def test_odds_diff_fails_when_a_rejected_ticket_is_stored():

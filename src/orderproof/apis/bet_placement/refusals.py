@@ -130,18 +130,18 @@ def _funds_concurrent(rule: Any, flow: Flow) -> None:
 def bp_stake_limits(rule: Any, flow: Flow) -> None:
     """BP-STAKE-LIMITS: passes if a slip with stakes over max_stake and/or under min_stake gets 400
     INVALID_STAKE whose failedBets name one or more of the offending betIds (and no bet within the
-    limits, which include the limits themselves: every slip carries a bet staking exactly max_stake or
-    min_stake, which breaches nothing), each with a reason whose maxStake (over) or minStake (under), when given (the table marks
-    both optional), equals the player's limit, and nothing is stored; fails otherwise; does not apply: always applies (needs provider states and
-    snapshots)."""
+    limits, which include the limits themselves: every slip carries a bet staking exactly max_stake,
+    or min_stake, which breaches nothing), each with a reason whose maxStake (over) or minStake
+    (under), when given (the table marks both optional), equals the player's limit, and nothing is
+    stored; fails otherwise; does not apply: always applies (needs provider states and snapshots)."""
     player = bp_player(flow)
     lo, hi = limits(player)
     n = flow.draw(st.integers(1, 5), "bets in the slip")
-    kinds = [flow.draw(st.sampled_from(["ok", "over", "under"]), f"bet {i} stake kind") for i in range(n)]
-    if all(kind == "ok" for kind in kinds):
-        kinds[flow.draw(st.integers(0, n - 1), "forced offender")] = "over"
-    # and a bet staking a limit itself, where a drawn place puts it: max_stake (or min_stake) breaches nothing
-    kinds.insert(flow.draw(st.integers(0, n), "where the bet at a limit goes"), "at a limit")
+    at_limit = flow.draw(st.integers(0, n), "where the bet at a limit goes")
+    kinds = ["at a limit" if i == at_limit else flow.draw(st.sampled_from(["ok", "over", "under"]),
+                                                          f"bet {i} stake kind") for i in range(n + 1)]
+    if not {"over", "under"} & set(kinds):
+        kinds[flow.draw(st.sampled_from([i for i in range(n + 1) if i != at_limit]), "forced offender")] = "over"
     stakes = []
     for i, kind in enumerate(kinds):
         if kind == "under" and lo <= 1:
@@ -150,8 +150,9 @@ def bp_stake_limits(rule: Any, flow: Flow) -> None:
             stakes.append(major(hi + flow.draw(st.integers(1, 10_000), f"bet {i} cents over max")))
         elif kind == "under":
             stakes.append(major(flow.draw(st.integers(1, lo - 1), f"bet {i} stake under min in cents")))
-        elif kind == "at a limit":
-            stakes.append(major(flow.draw(st.sampled_from((hi, lo)), f"bet {i} stake at a limit in cents")))
+        elif kind == "at a limit":        # min_stake 0 is no stake a service need take
+            stakes.append(major(flow.draw(st.sampled_from((hi, lo) if lo > 0 else (hi,)),
+                                          f"bet {i} stake at a limit in cents")))
         else:
             stakes.append(major(flow.draw(st.integers(lo, hi), f"bet {i} stake in cents")))
     body = slip(flow, player, stakes)

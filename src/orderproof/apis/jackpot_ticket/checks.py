@@ -293,8 +293,8 @@ def jt_gross_payout(rule: Any, exchange: Exchange) -> Any:
 # --- the odds tolerance (flow) ----------------------------------------------------------------------------
 
 # The cases a service must accept, and the page's words for each.
-ACCEPTED = {"zero, unchanged": "When the value is set to zero it means we don't allow any odds difference",
-            "within": "Specifies the max odds deviation when we still accept the request and create the ticket."}
+ACCEPTED_CASES = {"zero, unchanged": "When the value is set to zero it means we don't allow any odds difference",
+                  "within": "Specifies the max odds deviation when we still accept the request and create the ticket."}
 
 
 @flow_check
@@ -306,9 +306,10 @@ def jt_odds_diff(rule: Any, flow: Flow) -> None:
     states). Every example tries the four cases. The page does not say how the deviation is measured,
     so "beyond" is beyond every reading (an absolute difference, a fraction or a percentage of the
     current or of the submitted odds, on the product) and "within" is a one-event betcard with
-    odds_diff 0.50 to 1.00 moved by at most odds_diff percent of the lower odds (within under every
-    reading, 0.001 inside: the boundary, where binary floats say abs(3.30 - 3.40) <= 0.1 is false)."""
-    each_case(rule, ("beyond", "zero", *ACCEPTED), lambda case: _odds_diff_case(rule, flow, case), flow=flow)
+    odds_diff 0.80 to 1.00 moved by at most odds_diff percent of the lower odds and less than
+    odds_diff itself (within under every reading, 0.001 inside: a boundary is sent only at 0, where
+    binary floats are exact, not where they say abs(3.30 - 3.40) <= 0.1 is false)."""
+    each_case(rule, ("beyond", "zero", *ACCEPTED_CASES), lambda case: _odds_diff_case(rule, flow, case), flow=flow)
 
 
 def _beyond_floor(odds_diff: Decimal, current: Decimal) -> Decimal:
@@ -325,11 +326,11 @@ def _within_room(odds_diff: Decimal, current: Decimal) -> int:
     current and submitted odds, d <= p x (current - d), kept 0.001 inside (no boundary is sent)."""
     p = odds_diff / 100
     room = (p * current - Decimal("0.001")) / (1 + p)
-    return max(0, int(room * 100))
+    return max(0, min(int(room * 100), int(odds_diff * 100) - 1))     # and below odds_diff (odds over 100)
 
 
 def _odds_diff_case(rule: Any, flow: Flow, case: str) -> None:
-    events = 1 if case in ACCEPTED else flow.draw(st.integers(1, 3), f"{case}: events on the betcard")
+    events = 1 if case in ACCEPTED_CASES else flow.draw(st.integers(1, 3), f"{case}: events on the betcard")
     player = ticket.scene_player(flow)
     betcard = flow.setup("a jackpot betcard exists", events=events)
     body = flow.valid_body(player, betcard=betcard)
@@ -344,21 +345,23 @@ def _odds_diff_case(rule: Any, flow: Flow, case: str) -> None:
         floor = _beyond_floor(odds_diff, current)
         deviation = floor + major(flow.draw(st.integers(1, 50), "beyond: excess over odds_diff in 1/100"))
     else:
-        odds_diff = major(flow.draw(st.integers(50, 100), "within: odds_diff in 1/100"))
+        odds_diff = major(flow.draw(st.integers(80, 100), "within: odds_diff in 1/100"))
         deviation = major(flow.draw(st.integers(0, _within_room(odds_diff, current)), "within: deviation in 1/100"))
     up = flow.draw(st.booleans(), f"{case}: odds submitted above the current ones") \
         or current - deviation < Decimal("1.01")
-    submitted = (current + deviation if up else current - deviation).quantize(Decimal("0.01"))
+    submitted = (current + deviation if up else current - deviation).quantize(Decimal("0.01")) if deviation \
+        else body["events"][index]["odds"]                  # unchanged: the odds as the betcard gave them
     body["odds_diff"] = odds_diff.quantize(Decimal("0.01"))
     body["events"][index]["odds"] = submitted
     before = list(flow.snapshot(player).get("tickets") or [])
     exchange = flow.send(body, player=player)
     situation = (f"event {index}: current odds {current}, submitted {submitted} (deviation {deviation}), "
                  f"odds_diff {odds_diff}")
-    if case in ACCEPTED:
+    if case in ACCEPTED_CASES:
         if exchange.status != 200:
-            raise RuleFailure(rule, f"a ticket within odds_diff was not accepted; {situation}",
-                              received=shown(exchange), documented=ACCEPTED[case])
+            what = "whose odds did not move" if case == "zero, unchanged" else "within odds_diff"
+            raise RuleFailure(rule, f"a ticket {what} was not accepted; {situation}",
+                              received=shown(exchange), documented=ACCEPTED_CASES[case])
         return
     if exchange.status != 400:
         raise RuleFailure(rule, f"a ticket with odds moved beyond odds_diff was not rejected with 400; {situation}",

@@ -96,8 +96,8 @@ def sr_excise_sum(rule: Any, exchange: Exchange) -> Any:
 def sr_excise_amount(rule: Any, exchange: Exchange) -> Any:
     """SR-EXCISE-AMOUNT: passes if a 200 response's ext_amount is price x ext / (100 + ext), the tax
     an inclusive price holds, rounded down or to the nearest unit, fails if not (rounded up: the
-    sample's 1000 at 12.5 answers 111, not 112), does not apply if the status is not 200, ext_type is not inclusive or a field is
-    missing or not a number."""
+    sample's 1000 at 12.5 answers 111, not 112), does not apply if the status is not 200, ext_type
+    is not inclusive or a field is missing or not a number."""
     return ticket.check_excise_amount(rule, exchange)
 
 
