@@ -352,7 +352,8 @@ def key_ok(given: str | None) -> bool:
 # POST /bet
 # --------------------------------------------------------------------------------------------
 def _ascii(s: str) -> str:
-    return s.encode("ascii", "replace").decode("ascii").replace("\r", " ").replace("\n", " ")[:300]
+    # printable ASCII only: a header value with a control character makes the server drop the connection
+    return "".join(c if " " <= c <= "~" else "?" for c in s)[:300]
 
 
 def error_answer(r: Refusal, request_id) -> tuple[int, bytes, dict]:
