@@ -13,17 +13,16 @@ APIs, ...).
 
 They are not the reference's variations (one decision at a time, chosen by us): they are whole
 services that decided every open point without us, and the tests hold that every one of them stays
-CERTIFIED. A rule that would fail one of them at MUST must first show the seed sentence that
-obliges it (tests/independent/test_independent.py). Where a first certification failed a second
-service at MUST, the service changed: a 500 for a huge number (bet-placement, jackpot) is a defect,
-and another user's live session token answered 400 INVALID_USER is not the seed's reading (it looks
-the session up by userId and sessionToken, and answers an invalid session 401 INVALID_SESSION; see
-BP-SESSION's note). So did the fourth bet-placement service: its error header repeated a field name's
-control characters and the server dropped the connection. The DECISIONS.md of those three services
-end with what was changed, and why. Where
-a first certification failed a third service at MUST, the rule changed: JT-ODDS-DIFF sent "within"
-cases that were within only if odds_diff is an absolute or fractional deviation, and the third read
-it as a percentage, as the provider writes ext and wht.
+CERTIFIED. A rule that would fail one of them at MUST must first show the seed sentence that obliges
+it (tests/independent/test_independent.py). Where a first certification failed a second service at
+MUST, the service changed: a 500 for a huge number (bet-placement, jackpot) is a defect, and another
+user's live session token answered 400 INVALID_USER is not the seed's reading (it looks the session
+up by userId and sessionToken, and answers an invalid session 401 INVALID_SESSION; see BP-SESSION's
+note). So did the fourth bet-placement service: its error header repeated a field name's control
+characters and the server dropped the connection. The DECISIONS.md of those three services end with
+what was changed, and why. Where a first certification failed a third service at MUST, the rule
+changed: JT-ODDS-DIFF sent "within" cases that were within only if odds_diff is an absolute or
+fractional deviation, and the third read it as a percentage, as the provider writes ext and wht.
 
 The other way round, ``bugs.yaml`` holds 40 of 54 bugs that developers who had not seen the suite
 (not the services' authors) seeded into these services, each breaking a sentence, table row or
