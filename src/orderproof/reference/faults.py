@@ -475,9 +475,8 @@ def excise_not_deducted(price: int, ext: Decimal) -> tuple[int, int]:
 def stake_cut_down(price: int, ext: Decimal) -> tuple[int, int]:
     """Cuts the stake an inclusive price buys down to the unit, so the tax is rounded up: the sample's
     1000 at 12.5 % gives 888 and 112 (the sample: 889 and 111)."""
-    with localcontext() as context:
-        context.prec = 50
-        stake = int((Decimal(price) * 100 / (100 + ext)).to_integral_value(rounding=ROUND_DOWN))
+    with localcontext(te._CTX):          # the reference's inclusive_excise, the stake rounded down
+        stake = int((Decimal(price) / (1 + ext / 100)).to_integral_value(rounding=ROUND_DOWN))
     return stake, price - stake
 
 

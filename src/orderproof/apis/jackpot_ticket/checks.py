@@ -292,9 +292,13 @@ def jt_gross_payout(rule: Any, exchange: Exchange) -> Any:
 
 # --- the odds tolerance (flow) ----------------------------------------------------------------------------
 
-# The cases a service must accept, and the page's words for each.
-ACCEPTED_CASES = {"zero, unchanged": "When the value is set to zero it means we don't allow any odds difference",
-                  "within": "Specifies the max odds deviation when we still accept the request and create the ticket."}
+# The cases a service must accept: what the ticket is, and the page's words for it.
+ACCEPTED_CASES = {
+    "zero, unchanged": ("whose odds did not move",
+                        "When the value is set to zero it means we don't allow any odds difference"),
+    "within": ("within odds_diff", "Specifies the max odds deviation when we still accept the request and create "
+               "the ticket."),
+}
 
 
 @flow_check
@@ -359,9 +363,9 @@ def _odds_diff_case(rule: Any, flow: Flow, case: str) -> None:
                  f"odds_diff {odds_diff}")
     if case in ACCEPTED_CASES:
         if exchange.status != 200:
-            what = "whose odds did not move" if case == "zero, unchanged" else "within odds_diff"
+            what, quote = ACCEPTED_CASES[case]
             raise RuleFailure(rule, f"a ticket {what} was not accepted; {situation}",
-                              received=shown(exchange), documented=ACCEPTED_CASES[case])
+                              received=shown(exchange), documented=quote)
         return
     if exchange.status != 400:
         raise RuleFailure(rule, f"a ticket with odds moved beyond odds_diff was not rejected with 400; {situation}",

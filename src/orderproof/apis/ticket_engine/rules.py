@@ -134,9 +134,6 @@ def check_excise_sum(rule: Any, exchange: Exchange) -> Any:
     return None
 
 
-HALF = Decimal("0.5")
-
-
 def check_excise_amount(rule: Any, exchange: Exchange) -> Any:
     """ext_amount is the tax an inclusive price of ``price`` holds at ``ext`` percent, price x ext /
     (100 + ext), rounded down or to the nearest unit: not up (the sample's price 1000 at 12.5 holds
@@ -149,7 +146,7 @@ def check_excise_amount(rule: Any, exchange: Exchange) -> Any:
     with localcontext() as context:
         context.prec = max(28, values["price"].adjusted() + 10)
         included = values["price"] * values["ext"] / (100 + values["ext"])
-        if not included.to_integral_value(rounding=ROUND_FLOOR) <= values["ext_amount"] <= included + HALF:
+        if not included.to_integral_value(rounding=ROUND_FLOOR) <= values["ext_amount"] <= included + Decimal("0.5"):
             raise RuleFailure(rule, f"ext_amount should be the tax an inclusive price holds, price x ext / (100 + ext) "
                               f"= {included.quantize(Decimal('0.01'))}, rounded down or to the nearest unit",
                               received={k: body[k] for k in ("price", "ext", "ext_amount")},
