@@ -394,7 +394,7 @@ TICKET_FAULTS = [f for f in FAULTS.values() if set(f.patch) <= set(ticket_engine
 
 
 def test_every_ticket_fault_patches_one_behaviour_and_names_its_rules():
-    assert len(TICKET_FAULTS) == 25
+    assert len(TICKET_FAULTS) == 28
     for fault in TICKET_FAULTS:
         assert len(fault.patch) == 1 and fault.description, fault.name
         assert fault.rules and all(rule.startswith(("JT-", "SR-")) for rule in fault.rules), fault.name
@@ -579,3 +579,22 @@ def test_signed_tickets_for_provider_state_fixtures(tmp_path):
         snapshot = state("a player snapshot", userId=player["userId"])
         assert [(t["type"], t["stake"], t["status"]) for t in snapshot["tickets"]] == [
             ("jackpot", 889, "open"), ("superbet", 1778, "reserved")]
+
+
+def test_fault_other_event_bet_accepted(tmp_path):
+    client = faulty(tmp_path, "other-event-bet-accepted")
+    assert superbet(client, _superbet(bets=[101, 201])).status_code == 200        # 201 is event 100002's
+
+
+def test_fault_unknown_bet_left_out(tmp_path):
+    client = faulty(tmp_path, "unknown-bet-left-out")
+    assert superbet(client, _superbet(bets=[101, 999])).status_code == 200
+    assert jackpot(client, _event(1, bet=999)).json()["code"] == 106          # a jackpot ticket still refuses it
+
+
+def test_fault_market_of_first_bet_only(tmp_path):
+    client = faulty(tmp_path, "market-of-first-bet-only")
+    with client.app.state.store.transaction() as conn:        # a closed market beside an open one, event 100001
+        conn.execute("UPDATE markets SET allowed = 0 WHERE market_id = 2")
+    assert superbet(client, _superbet(bets=[101, 104])).status_code == 200
+    assert superbet(client, _superbet(bets=[104, 101])).json()["code"] == 116

@@ -543,6 +543,24 @@ def started_as_not_found(event_id: int) -> tuple[int, str]:
     return 103, f"Event with `{event_id}` identifier is not found"
 
 
+def selection_by_bet_alone(conn, event_id: int, bet_id: int):
+    """Looks the bet up by its id alone: a bet of another event passes as the ticket's event's."""
+    return conn.execute(
+        "SELECT s.bet_id, s.decimal_price, m.code, m.allowed FROM selections s"
+        " JOIN markets m ON m.market_id = s.market_id WHERE s.bet_id = ?", (bet_id,)).fetchone()
+
+
+def unknown_bet_left_out(ticket_type: str, bet_id: int) -> te.Rejection | None:
+    """A reservation leaves out the bet ids its event does not have (a jackpot ticket still refuses
+    its one bet per event)."""
+    return None if ticket_type == "superbet" else te.unknown_bet_refusal(ticket_type, bet_id)
+
+
+def first_bet_market_only(selections: list) -> Any:
+    """Checks the market of the ticket's first bet alone, as if every bet were of one market."""
+    return next((row for row in selections[:1] if not row["allowed"]), None)
+
+
 def cents_as_float(cents: int) -> Decimal:
     """Writes cents the way a float serialiser does: 3500 -> 3500.0."""
     return Decimal(cents).quantize(Decimal("0.1"))
@@ -687,6 +705,18 @@ _TICKET_ENGINE_AND_TRAVEL: list[Fault] = [
           "answers a started event with 103 (not found) instead of 107 (JT-ERRORS cannot provoke a started "
           "event: a betcard's events are set up unstarted)",
           {"ticket_started_event_error": started_as_not_found}),
+    Fault("other-event-bet-accepted", "superbet-reserve", ("SR-ERRORS",),
+          "looks a bet up by its id alone: a reservation for one event that names a bet of another event is "
+          "made (the page: \"Each element is event bet id\")",
+          {"ticket_find_selection": selection_by_bet_alone}),
+    Fault("unknown-bet-left-out", "superbet-reserve", ("SR-ERRORS",),
+          "a reservation leaves out the bet ids its event does not have and reserves the rest, instead of "
+          "refusing the ticket",
+          {"ticket_unknown_bet_refusal": unknown_bet_left_out}),
+    Fault("market-of-first-bet-only", "superbet-reserve", ("SR-ERRORS",),
+          "checks the market of the ticket's first bet alone: a closed market's bet after an open market's "
+          "bets is reserved (no 116)",
+          {"ticket_closed_market": first_bet_market_only}),
     Fault("jackpot-schema-drift", "jackpot-ticket", ("JT-SCHEMA",),
           "the jackpot answer renames user_id to userId",
           {"ticket_jackpot_fields": camel_case_user_id}),

@@ -227,10 +227,23 @@ def unknown_event_error(ticket_type: str, event_id: int) -> tuple[int, str]:
     return 103, f"Event with `{event_id}` identifier is not found"
 
 
-def unknown_bet_refusal(bet_id: int) -> Rejection:
+def find_selection(conn: sqlite3.Connection, event_id: int, bet_id: int) -> sqlite3.Row | None:
+    """The event's bet ``bet_id`` (with its market's code and whether it is allowed), or None."""
+    return conn.execute(
+        "SELECT s.bet_id, s.decimal_price, m.code, m.allowed FROM selections s"
+        " JOIN markets m ON m.market_id = s.market_id WHERE s.bet_id = ? AND s.event_id = ?",
+        (bet_id, event_id)).fetchone()
+
+
+def unknown_bet_refusal(ticket_type: str, bet_id: int) -> Rejection | None:
     """The refusal of a bet id the event does not have: 400 code 106 (the page's nearest error, whose
-    message names the bet's market)."""
+    message names the bet's market). None would leave the bet out of the ticket (a fault's)."""
     return _error(106, f"Market for bet with `{bet_id}` identifier is not found")
+
+
+def closed_market(selections: list[sqlite3.Row]) -> sqlite3.Row | None:
+    """The first of the ticket's bets whose market is not allowed, if any."""
+    return next((row for row in selections if not row["allowed"]), None)
 
 
 JACKPOT_ERRORS = {   # not in the seed excerpt (the jackpot page lost its list): the reference's codes
@@ -322,7 +335,9 @@ BEHAVIOUR: dict[str, Callable[..., Any]] = {
     "ticket_operator_times": operator_times,
     "ticket_unknown_event_error": unknown_event_error,
     "ticket_started_event_error": started_event_error,
+    "ticket_find_selection": find_selection,
     "ticket_unknown_bet_refusal": unknown_bet_refusal,
+    "ticket_closed_market": closed_market,
     "ticket_jackpot_error": jackpot_error,
     "ticket_cents_json": cents_json,
     "ticket_odds_json": odds_json,
@@ -500,19 +515,19 @@ def _check_bets(conn: sqlite3.Connection, behaviour: Any, ticket_type: str, even
         events[event_id] = row
     selections = {}
     for event_id, bet_id in picks:
-        row = conn.execute(
-            "SELECT s.bet_id, s.decimal_price, m.code, m.allowed FROM selections s"
-            " JOIN markets m ON m.market_id = s.market_id WHERE s.bet_id = ? AND s.event_id = ?",
-            (bet_id, event_id)).fetchone()
+        row = behaviour.ticket_find_selection(conn, event_id, bet_id)
         if row is None:
-            raise behaviour.ticket_unknown_bet_refusal(bet_id)
+            refusal = behaviour.ticket_unknown_bet_refusal(ticket_type, bet_id)
+            if refusal is None:
+                continue
+            raise refusal
         selections[bet_id] = row
     for event_id, row in events.items():
         if row["started"]:
             raise _error(*behaviour.ticket_started_event_error(event_id))
-    for row in selections.values():
-        if not row["allowed"]:
-            raise _error(116, f"Market with `{row['code']}` code is not allowed")
+    closed = behaviour.ticket_closed_market(list(selections.values()))
+    if closed is not None:
+        raise _error(116, f"Market with `{closed['code']}` code is not allowed")
     return selections
 
 

@@ -411,7 +411,7 @@ def fill_missing_fields(data: Any, ticket_type: str) -> Any:
     return data
 
 
-def unknown_bet_as_validation(bet_id: int) -> te.Rejection:
+def unknown_bet_as_validation(ticket_type: str, bet_id: int) -> te.Rejection:
     """A bet id the event does not have is a validation error: 422, as a field that does not validate."""
     return te.Rejection(422, {"detail": [{"loc": ["body", "bets"], "msg": f"unknown bet {bet_id}",
                                           "type": "value_error"}]})
