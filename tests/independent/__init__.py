@@ -1,18 +1,19 @@
-"""Twenty-five services written independently of orderproof, five per API (``first/`` to ``fifth/``),
-each from its seed document alone (and the provider-state protocol and credential table a vendor
-reads in the README), by developers who had not seen the reference, the specs, the contracts or the
-tests. Wherever the document leaves a point open each decided it its own way, as a vendor would; the
-second developer of each API, given the first one's DECISIONS.md (and nothing else of theirs),
-decided it otherwise wherever a legitimate other option exists, the third, given both, took a third
-option or another mix, and the fourth, given all three, was asked to be as unlike them as the seed
-allows (201 for a success, amounts written 1E+2, negative failure codes, statuses such as 423 and
-406, RFC 9457 bodies). The fifth, given none of the others' decisions, wrote a Node.js program with
-the standard library alone (``fifth/*/server.js``, run by ``node`` in a process of its own; their
-tests skip where node is not installed): another HTTP stack, and numbers that are doubles unless the
-developer keeps money and ids exact by hand. The list is beside each service in DECISIONS.md
-(refusals at HTTP 200 or 4xx, in FastAPI's own body or one of its own, codes of its own, strict or
-lenient types, other rounding, an odds tolerance absolute, relative or in percent, no idempotency on
-the ticket APIs, ...).
+"""Twenty-five services written independently of orderproof, five per API (``first/`` to
+``fifth/``), each from its seed document alone (and the provider-state protocol and credential
+table a vendor reads in the README), by developers who had not seen the reference, the specs,
+the contracts or the tests. Wherever the document leaves a point open each decided it its own
+way, as a vendor would; the second developer of each API, given the first one's DECISIONS.md
+(and nothing else of theirs), decided it otherwise wherever a legitimate other option exists,
+the third, given both, took a third option or another mix, and the fourth, given all three, was
+asked to be as unlike them as the seed allows (201 for a success, amounts written 1E+2, negative
+failure codes, statuses such as 423 and 406, RFC 9457 bodies). The fifth, given none of the
+others' decisions, wrote a Node.js program with the standard library alone
+(``fifth/*/server.js``, run by ``node`` in a process of its own; their tests skip where node is
+not installed): another HTTP stack, and numbers that are doubles unless the developer keeps
+money and ids exact by hand. The list is beside each service in DECISIONS.md (refusals at HTTP
+200 or 4xx, in FastAPI's own body or one of its own, codes of its own, strict or lenient types,
+other rounding, an odds tolerance absolute, relative or in percent, no idempotency on the ticket
+APIs, ...).
 
 They are not the reference's variations (one decision at a time, chosen by us): they are whole
 services that decided every open point without us, and the tests hold that every one of them stays
@@ -29,10 +30,10 @@ fractional deviation, and the third read it as a percentage, as the provider wri
 The fifth developer's five Node.js services were certified at their first run (quick at seeds 3, 7
 and 1, standard at 11), their only warning JT-ERROR-CODES for the jackpot service's own codes.
 
-The other way round, ``bugs.yaml`` holds 52 of 74 bugs that developers who had not seen the suite
+The other way round, ``bugs.yaml`` holds 53 of 74 bugs that developers who had not seen the suite
 (not the services' authors) seeded into these services, each breaking a sentence, table row or
 sample of its seed (one, the provider's idempotency practice): the tests apply each bug's edits to
-its service and hold that the suite fails the rules the bug breaks. The file says why the other 22
+its service and hold that the suite fails the rules the bug breaks. The file says why the other 21
 are not there. Bugs it did not catch at first made the checks they escaped stricter: a price cut to
 two decimals before the payout (BP-PAYOUT), a slip spending exactly the balance refused (BP-FUNDS),
 a stake of exactly max_stake refused (BP-STAKE-LIMITS), data.balance null once an order empties the
@@ -40,4 +41,6 @@ wallet (SO-BALANCE's second order spends the rest; SO-DATA judges its answer), a
 bet of another event among known ones, and a closed market's bet among open ones (SR-ERRORS), the
 stake cut down so that the tax is rounded up, against the sample's own numbers (SR-EXCISE-AMOUNT),
 odds_diff 0 refusing odds that did not move (JT-ODDS-DIFF), an operator's zone read in whole hours
-(JT-TIMES: the scenes' operators are in zones such as +05:45)."""
+(JT-TIMES: the scenes' operators are in zones such as +05:45), data.balance cut to whole units (SO-
+BALANCE-FIELD, a MUST for the balance before or after the order, where SO-BALANCE, which says which,
+is a SHOULD)."""

@@ -73,6 +73,7 @@ def test_the_variations_that_warn_are_these():
         "bp-key-any-string": ("BP-KEY-REQUIRED",),
         "bp-key-optional": ("BP-KEY-REQUIRED",),
         "bp-repeat-409": ("BP-IDEMPOTENT-REPLAY",),
+        "so-balance-before": ("SO-BALANCE",),
     }
 
 
@@ -220,6 +221,14 @@ def test_so_order_time_string(reference_factory):
     data = loads(ref.order(seed_order(player["customerToken"])).content)["data"]
     assert isinstance(data["orderTime"], str) and data["orderTime"].isdigit()
     spec_validator("sportsbook-order", "OrderData").validate(data)
+
+
+def test_so_balance_before(reference_factory):
+    ref = varied(reference_factory, "so-balance-before")
+    player = ref.player(balance="400.00")
+    data = ref.order(seed_order(player["customerToken"])).json()["data"]
+    assert (data["amount"], data["balance"]) == (100, 400)                 # the balance before the order
+    assert ref.snapshot(player["userId"])["balance"] == "300.00"          # which it debited
 
 
 def test_so_sample_defaults(reference_factory):

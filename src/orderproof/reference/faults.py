@@ -317,12 +317,12 @@ def amount_in_cents(amount: Decimal) -> Decimal:
     return amount * 100
 
 
-def balance_whole_units(balance_after: Decimal) -> Decimal:
+def balance_whole_units(balance_after: Decimal, amount: Decimal) -> Decimal:
     """Converts the wallet's cents with integer division: 98001 cents are reported as 980."""
     return Decimal(to_cents(balance_after) // 100)
 
 
-def balance_null_when_empty(balance_after: Decimal) -> Decimal | None:
+def balance_null_when_empty(balance_after: Decimal, amount: Decimal) -> Decimal | None:
     """Reports an emptied wallet's balance as null (a zero read as "no balance")."""
     return balance_after or None
 
@@ -397,7 +397,7 @@ _SPORTSBOOK_ORDER = [
     Fault("amount-echo-cents", "sportsbook-order", ("SO-AMOUNT-ECHO",),
           "echoes data.amount in cents (orderAmount 100 -> 10000)",
           {"so_echo_amount": amount_in_cents}),
-    Fault("balance-off-by-rounding", "sportsbook-order", ("SO-BALANCE",),
+    Fault("balance-off-by-rounding", "sportsbook-order", ("SO-BALANCE", "SO-BALANCE-FIELD"),
           "reports data.balance from cents by integer division: 1000.00 - 19.99 is reported as 980, "
           "stored as 980.01 (any balance with cents is off)",
           {"so_reported_balance": balance_whole_units}),

@@ -240,7 +240,8 @@ def echo_amount(amount: Decimal) -> Decimal:
     return amount
 
 
-def reported_balance(balance_after: Decimal) -> Decimal:
+def reported_balance(balance_after: Decimal, amount: Decimal) -> Decimal:
+    """data.balance: the wallet's after the order (``amount`` debited)."""
     return balance_after
 
 
@@ -296,7 +297,7 @@ def record_order(
         "msg": behaviour.so_success_msg(),
         "data": {
             "amount": behaviour.so_echo_amount(order.amount),
-            "balance": behaviour.so_reported_balance(balance_after),
+            "balance": behaviour.so_reported_balance(balance_after, order.amount),
             "userId": player["user_id"],
             behaviour.so_ticket_id_key(): behaviour.so_ticket_id_json(ticket_id, order.ticket_id_sent),
             "orderTime": behaviour.so_order_time(now_ns),

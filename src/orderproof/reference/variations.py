@@ -148,6 +148,10 @@ _SPORTSBOOK_ORDER = [
               "data.orderTime is a string of the epoch milliseconds (\"1519872502536\"), as the seed's request "
               "sample sends the other bigint, ticketId",
               {"so_order_time": lambda now_ns: str(now_ns // 1_000_000)}),
+    Variation("so-balance-before", SO,
+              "data.balance is the player's balance before the order (the sample's \"balance\":1000.00 beside "
+              "\"amount\":100 may be either): the table does not say which balance it is",
+              {"so_reported_balance": lambda balance_after, amount: balance_after + amount}, warns=("SO-BALANCE",)),
     Variation("so-sample-defaults", SO,
               "an order without currency, or a bet without num, cnt or comboId, is accepted as the seed's own "
               "request sample has them (currency the player's, a single bet): the table marks them Y, the sample "
