@@ -331,9 +331,9 @@ def bet_placement(*bugs: str) -> Callable[[FakeFlow, Request], tuple[int, Any]]:
 def sportsbook(*bugs: str) -> Callable[[FakeFlow, Request], tuple[int, Any]]:
     """A sportsbook-order target. Bugs: no-balance-check, debit-twice (a repeat debits again),
     debits-rejected (an unknown token still debits), wrong-balance (data.balance is the old one),
-    null-empty-balance (data.balance null once the wallet is empty), balance-in-cents (data.balance
-    in cents). Not a bug: repeat-409-detail (a repeat is refused by the framework, 409 {"detail": ...}),
-    double-balance (data.balance a double whose last digits are off: 399.9000000000002)."""
+    null-empty-balance (data.balance null once the wallet is empty). Not a bug: repeat-409-detail (a
+    repeat is refused by the framework, 409 {"detail": ...}), double-balance (data.balance a double
+    whose last digits are off: 399.9000000000002)."""
     orders: dict[int, tuple[str, tuple[int, Any]]] = {}
 
     def respond(flow: FakeFlow, req: Request) -> tuple[int, Any]:
@@ -356,8 +356,6 @@ def sportsbook(*bugs: str) -> Callable[[FakeFlow, Request], tuple[int, Any]]:
         reported = balance if "wrong-balance" in bugs else balance - amount
         if "null-empty-balance" in bugs and reported == 0:
             reported = None
-        elif "balance-in-cents" in bugs:
-            reported = reported * 100
         elif "double-balance" in bugs:       # the last digits of a double off, as 399.9000000000002
             reported = Decimal(repr(float(reported) + 2e-13))
         reply = (200, {"code": 200, "msg": "success", "data": {"userId": player["userId"], "balance": reported,

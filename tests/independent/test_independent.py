@@ -89,36 +89,49 @@ def _load(path: Path, name: str, monkeypatch):
 
 
 @contextmanager
-def _node(folder: Path) -> Iterator[str]:
-    """The Node.js service ``folder``/server.js in a process of its own on a loopback port: its base URL."""
+def _node(folder: Path, logs: Path) -> Iterator[str]:
+    """The Node.js service ``folder``/server.js in a process of its own on a loopback port: its base
+    URL once its log (``logs``/node.log) says it listens on that port (not merely once the port
+    answers: another test's server may hold a port this one was refused). A port taken meanwhile
+    is tried again with another. Only PATH is passed on: no BET_API_KEY or hook switch of the
+    environment reaches the service."""
     if NODE is None:
         pytest.skip("the fifth developer's services are Node.js programs, and node is not on PATH")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    process = subprocess.Popen([NODE, "server.js", str(port)], cwd=folder, env={"PATH": os.environ.get("PATH", "")},
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                assert process.poll() is None and time.monotonic() < deadline, f"{folder}/server.js did not start"
+    log = logs / "node.log"
+    for _ in range(3):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        with log.open("wb") as sink:
+            process = subprocess.Popen([NODE, "server.js", str(port)], cwd=folder, stdout=sink, stderr=sink,
+                                       env={"PATH": os.environ.get("PATH", "")})
+        try:
+            deadline = time.monotonic() + 15
+            while process.poll() is None:
+                said = log.read_text(errors="replace")
+                if "listening on" in said and f":{port}" in said:
+                    break
+                assert time.monotonic() < deadline, f"{folder}/server.js did not start: {said[-500:]}"
                 time.sleep(0.05)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+            if process.poll() is None:
+                yield f"http://127.0.0.1:{port}"
+                return
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+    raise AssertionError(f"{folder}/server.js did not start: {log.read_text(errors='replace')[-500:]}")
 
 
 @contextmanager
-def _serving(folder: Path, name: str, monkeypatch) -> Iterator[str]:
+def _serving(folder: Path, name: str, monkeypatch, logs: Path) -> Iterator[str]:
     """The service in ``folder`` on a loopback port (a FastAPI app in this process, or a Node.js
-    program in its own): its base URL."""
+    program in its own, its log in ``logs``): its base URL."""
     if (folder / "server.js").exists():
-        with _node(folder) as base_url:
+        with _node(folder, logs) as base_url:
             yield base_url
     else:
         with served(_load(folder / "service.py", name, monkeypatch)) as base_url:
@@ -139,7 +152,7 @@ def _target(base_url: str, slug: str, folder: Path) -> Path:
                                                  for slug in sorted(WARNS[developer])])
 def test_an_independent_service_is_certified(developer, slug, tmp_path, monkeypatch):
     name = f"independent_{developer}_{slug.replace('-', '_')}"
-    with _serving(HERE / developer / slug.replace("-", "_"), name, monkeypatch) as base_url:
+    with _serving(HERE / developer / slug.replace("-", "_"), name, monkeypatch, tmp_path) as base_url:
         target = _target(base_url, slug, tmp_path)
         code = main(["certify", "--target-config", str(target), "--api", slug, "--profile", "quick",
                      "--seed", str(SEED), "--rate-limit", "0", "--report-dir", str(tmp_path / "reports")])
@@ -184,7 +197,8 @@ def test_a_bug_seeded_into_an_independent_service_fails_its_rules(bug, tmp_path,
     flow rules named in ``via``, when the answers that show the bug come from their scenarios (a
     response rule judges every answer a flow gets)."""
     slug = bug["api"]
-    with _serving(_bugged(bug, tmp_path), f"bugged_{bug['name'].replace('-', '_')}", monkeypatch) as base_url:
+    with _serving(_bugged(bug, tmp_path), f"bugged_{bug['name'].replace('-', '_')}", monkeypatch,
+                  tmp_path) as base_url:
         context = build_context(RunOptions(target_config=_target(base_url, slug, tmp_path), apis=(slug,),
                                            profile="quick", seed=SEED, rate_limit=0, report_dir=tmp_path / "r"))
         try:

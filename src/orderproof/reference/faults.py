@@ -397,7 +397,7 @@ _SPORTSBOOK_ORDER = [
     Fault("amount-echo-cents", "sportsbook-order", ("SO-AMOUNT-ECHO",),
           "echoes data.amount in cents (orderAmount 100 -> 10000)",
           {"so_echo_amount": amount_in_cents}),
-    Fault("balance-off-by-rounding", "sportsbook-order", ("SO-BALANCE", "SO-BALANCE-FIELD"),
+    Fault("balance-off-by-rounding", "sportsbook-order", ("SO-BALANCE",),
           "reports data.balance from cents by integer division: 1000.00 - 19.99 is reported as 980, "
           "stored as 980.01 (any balance with cents is off)",
           {"so_reported_balance": balance_whole_units}),
@@ -551,8 +551,8 @@ def selection_by_bet_alone(conn, event_id: int, bet_id: int):
 
 
 def unknown_bet_left_out(ticket_type: str, bet_id: int) -> te.Rejection | None:
-    """A reservation leaves out the bet ids its event does not have (a jackpot ticket still refuses
-    its one bet per event)."""
+    """A reservation skips the bet ids its event does not have and is made (a jackpot ticket still
+    refuses its one bet per event)."""
     return None if ticket_type == "superbet" else te.unknown_bet_refusal(ticket_type, bet_id)
 
 
@@ -710,8 +710,8 @@ _TICKET_ENGINE_AND_TRAVEL: list[Fault] = [
           "made (the page: \"Each element is event bet id\")",
           {"ticket_find_selection": selection_by_bet_alone}),
     Fault("unknown-bet-left-out", "superbet-reserve", ("SR-ERRORS",),
-          "a reservation leaves out the bet ids its event does not have and reserves the rest, instead of "
-          "refusing the ticket",
+          "a reservation skips the check of the bet ids its event does not have and is made, instead of "
+          "refused (a jackpot ticket still refuses them)",
           {"ticket_unknown_bet_refusal": unknown_bet_left_out}),
     Fault("market-of-first-bet-only", "superbet-reserve", ("SR-ERRORS",),
           "checks the market of the ticket's first bet alone: a closed market's bet after an open market's "

@@ -11,7 +11,6 @@ from orderproof.apis.sportsbook_order import currency_code
 from orderproof.apis.sportsbook_order.checks import (
     so_amount_echo,
     so_balance,
-    so_balance_field,
     so_data,
     so_envelope,
     so_reject_nothing,
@@ -238,17 +237,6 @@ def test_so_data():
 
 
 # --- SO-BALANCE / SO-REJECT-NOTHING / SO-REPEAT (flows) ----------------------------------------------------
-
-
-@pytest.mark.parametrize("target", ["", "wrong-balance", "double-balance"])
-def test_so_balance_field_takes_the_balance_before_or_after_the_order(target):
-    """The balance after the order, the one before it (either reading), or after it in doubles."""
-    run_flow("SO-BALANCE-FIELD", so_balance_field, sportsbook(*filter(None, [target])))
-
-
-def test_so_balance_field_fails_a_balance_in_cents():
-    failure = assert_flow_fails("SO-BALANCE-FIELD", so_balance_field, sportsbook("balance-in-cents"))
-    assert "none of the player's balances" in failure.message
 
 
 @pytest.mark.parametrize("target", ["", "double-balance"])

@@ -36,7 +36,7 @@ from orderproof.checks.snapshots import (
 
 from .answers import outcome
 
-# How far data.balance, typed double, may be from the exact balance: a double's rounding, no cent.
+# data.balance is typed double: it is read to the cent (less than half a cent off rounds to the right one).
 HALF_CENT = Decimal("0.005")
 
 SO_TABLE = "| code | int | Y |; | msg | string | Y |; | data | object | N |"
@@ -273,8 +273,9 @@ def so_balance(rule: Any, flow: Flow) -> None:
     """SO-BALANCE: passes if two accepted orders, the second spending what the first left (when the
     player's stake limits take it), each debit the wallet by exactly their orderAmount: data.balance
     (when the answer carries data; within half a cent, the table types it double) and the player's
-    snapshot balance are the balance before minus orderAmount, down to zero; fails if either moved by another amount (or a valid order was not
-    accepted), does not apply: always applies (needs provider states)."""
+    snapshot balance are the balance before minus orderAmount, down to zero; fails if either moved
+    by another amount (or a valid order was not accepted), does not apply: always applies (needs
+    provider states)."""
     player = flow.setup("a player exists", balance="400.00")   # below the fixtures' usual largest stake
     body = flow.valid_body(player)
     left = _debited(rule, flow, player, body, order_amount(flow, player, body))
@@ -291,7 +292,7 @@ def _debited(rule: Any, flow: Flow, player: Mapping[str, Any], body: dict[str, A
     data = _accepted_data(rule, exchange)
     expected = before - amount
     reported = json_number(data.get("balance")) if data is not None else expected
-    if reported is None or abs(reported - expected) >= HALF_CENT:       # a double's rounding is no debit
+    if reported is None or abs(reported - expected) >= HALF_CENT:       # not the right cent
         raise RuleFailure(rule, f"data.balance after an order of {amount} from {before} is not {expected}",
                           received=data.get("balance"))
     after = balance_of(rule, flow.snapshot(player))
@@ -299,33 +300,6 @@ def _debited(rule: Any, flow: Flow, player: Mapping[str, Any], body: dict[str, A
         raise RuleFailure(rule, f"the wallet moved from {before} to {after} for an order of {amount}",
                           received=str(after), documented=f"{before} - {amount} = {expected}")
     return after
-
-
-@flow_check
-def so_balance_field(rule: Any, flow: Flow) -> Any:
-    """SO-BALANCE-FIELD: passes if an accepted order's data.balance is the player's balance before
-    the order (the snapshot's), that less orderAmount, or the snapshot's after the order, within half
-    a cent; fails if it is none of them; does not apply to an order not accepted, or accepted without
-    data (the table marks data optional)."""
-    player = flow.setup("a player exists", balance="400.00")
-    body = flow.valid_body(player)
-    amount = order_amount(flow, player, body)
-    before = balance_of(rule, flow.snapshot(player))
-    exchange = flow.send(body, player=player)
-    answer = body_of(exchange)
-    if not outcome(exchange).accepted or not isinstance(answer, dict) or not isinstance(answer.get("data"), dict):
-        flow.why_not = "no valid order was accepted with data (SO-POSITIVE and SO-DATA say why)"
-        return NOT_APPLICABLE
-    balance = json_number(answer["data"].get("balance"))
-    if balance is None:
-        return NOT_APPLICABLE                                  # not a number: SO-DATA's failure
-    after = balance_of(rule, flow.snapshot(player))
-    readings = sorted({before, before - amount, after})
-    if all(abs(balance - reading) >= HALF_CENT for reading in readings):
-        raise RuleFailure(rule, f"data.balance is none of the player's balances around an order of {amount}: "
-                          f"{', '.join(map(str, readings))}", received=answer["data"].get("balance"),
-                          documented="| balance | double | Y | | 0 |")
-    return None
 
 
 @flow_check
