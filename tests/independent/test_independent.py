@@ -95,7 +95,7 @@ def _node(folder: Path, logs: Path) -> Iterator[str]:
     answers: another test's server may hold a port this one was refused). A port taken meanwhile
     is tried again with another. Only PATH is passed on: no BET_API_KEY or hook switch of the
     environment reaches the service."""
-    if NODE is None:
+    if NODE is None:      # a runtime pip cannot install; the four Python services of each API still run
         pytest.skip("the fifth developer's services are Node.js programs, and node is not on PATH")
     log = logs / "node.log"
     for _ in range(3):

@@ -545,9 +545,7 @@ def started_as_not_found(event_id: int) -> tuple[int, str]:
 
 def selection_by_bet_alone(conn, event_id: int, bet_id: int):
     """Looks the bet up by its id alone: a bet of another event passes as the ticket's event's."""
-    return conn.execute(
-        "SELECT s.bet_id, s.decimal_price, m.code, m.allowed FROM selections s"
-        " JOIN markets m ON m.market_id = s.market_id WHERE s.bet_id = ?", (bet_id,)).fetchone()
+    return conn.execute(f"{te.SELECTION} WHERE s.bet_id = ?", (bet_id,)).fetchone()
 
 
 def unknown_bet_left_out(ticket_type: str, bet_id: int) -> te.Rejection | None:

@@ -227,12 +227,14 @@ def unknown_event_error(ticket_type: str, event_id: int) -> tuple[int, str]:
     return 103, f"Event with `{event_id}` identifier is not found"
 
 
+# A bet with its price and its market's code and whether the market is allowed.
+SELECTION = ("SELECT s.bet_id, s.decimal_price, m.code, m.allowed FROM selections s"
+             " JOIN markets m ON m.market_id = s.market_id")
+
+
 def find_selection(conn: sqlite3.Connection, event_id: int, bet_id: int) -> sqlite3.Row | None:
-    """The event's bet ``bet_id`` (with its market's code and whether it is allowed), or None."""
-    return conn.execute(
-        "SELECT s.bet_id, s.decimal_price, m.code, m.allowed FROM selections s"
-        " JOIN markets m ON m.market_id = s.market_id WHERE s.bet_id = ? AND s.event_id = ?",
-        (bet_id, event_id)).fetchone()
+    """The event's bet ``bet_id`` (:data:`SELECTION`), or None."""
+    return conn.execute(f"{SELECTION} WHERE s.bet_id = ? AND s.event_id = ?", (bet_id, event_id)).fetchone()
 
 
 def unknown_bet_refusal(ticket_type: str, bet_id: int) -> Rejection | None:

@@ -291,10 +291,11 @@ def _debited(rule: Any, flow: Flow, player: Mapping[str, Any], body: dict[str, A
     exchange = flow.send(body, player=player)
     data = _accepted_data(rule, exchange)
     expected = before - amount
-    reported = json_number(data.get("balance")) if data is not None else expected
-    if reported is None or abs(reported - expected) >= HALF_CENT:       # not the right cent
-        raise RuleFailure(rule, f"data.balance after an order of {amount} from {before} is not {expected}",
-                          received=data.get("balance"))
+    if data is not None:
+        reported = json_number(data.get("balance"))
+        if reported is None or abs(reported - expected) >= HALF_CENT:       # not the right cent
+            raise RuleFailure(rule, f"data.balance after an order of {amount} from {before} is not {expected}",
+                              received=data.get("balance"))
     after = balance_of(rule, flow.snapshot(player))
     if after != expected:
         raise RuleFailure(rule, f"the wallet moved from {before} to {after} for an order of {amount}",
