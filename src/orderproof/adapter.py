@@ -55,6 +55,9 @@ class ApiAdapter:
     auth_refusal_statuses: tuple[int, ...] = (401, 403)
     secret_auth_keys: tuple[str, ...] = ()             # of which secrets (masked in every report)
     edge_fields: tuple[tuple[Any, ...], ...] = ()      # money and id fields, as paths into a body
+    # Request fields the seed itself says are integer cents ("Should be in integer format (cents)"):
+    # the edge pass also sends each with a fraction of a cent, which a service must refuse or keep.
+    cents_fields: tuple[tuple[Any, ...], ...] = ()
     snapshot_keys: tuple[str, ...] = ()                # the parts of "a player snapshot" this API fills
     # What a run of this API costs, measured on the 2-core build machine (benchmarks/costs.py):
     # seconds of `certify --api SLUG --profile P --jobs 1` in process with none of its cases cached,

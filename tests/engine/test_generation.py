@@ -35,6 +35,14 @@ def test_edge_cases_are_the_adapters_fields_times_the_edge_numbers(toy):
     assert cases == tuple((("amount",), value) for value in generation.EDGE_NUMBERS)
 
 
+def test_the_fields_a_seed_says_are_integer_cents_also_get_a_fraction_of_a_cent():
+    assert generation.CENTS_WITH_A_FRACTION % 1 and generation.CENTS_WITH_A_FRACTION > 1
+    for slug in ("jackpot-ticket", "superbet-reserve"):          # "Should be in integer format (cents)"
+        assert generation.edge_cases(slug)[-1] == (("price",), generation.CENTS_WITH_A_FRACTION)
+    for slug in ("bet-placement", "sportsbook-order", "travel-order"):   # decimals and doubles there
+        assert all(value != generation.CENTS_WITH_A_FRACTION for _, value in generation.edge_cases(slug))
+
+
 def test_set_path_puts_a_value_only_where_the_path_exists():
     body = {"bets": [{"stake": 1}], "amount": 2}
     assert generation.set_path(body, ("bets", 0, "stake"), 5) and body["bets"][0]["stake"] == 5

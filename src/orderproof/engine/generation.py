@@ -279,11 +279,18 @@ def _documented(value: Any, schema: Any, document: Mapping[str, Any], depth: int
 # otherwise valid request per (field, value), the fields each adapter names: the answer may be a
 # refusal, never a server error (and an accepted one is judged by every response rule).
 EDGE_NUMBERS: tuple[Any, ...] = (1.7976931348623157e308, -0.0, 5e-324, 2**53 - 1, 2**53 + 1, 2**63 - 1, 2**63 + 1)
+# An amount of cents with a fraction, sent in the fields an adapter names as integer cents: refused,
+# or accepted and then judged like any answer (a ticket of price 1000 for 1000.75 does not echo it,
+# one of price 1000.75 is not in cents). 5e-324 has a fraction too, but a service that truncates it
+# meets a price of 0, which it may refuse for being 0.
+CENTS_WITH_A_FRACTION = 1000.75
 
 
 def edge_cases(slug: str) -> tuple[tuple[tuple[Any, ...], Any], ...]:
     """Every (path, value) the edge pass of ``slug`` sends."""
-    return tuple((path, value) for path in registry.get(slug).edge_fields for value in EDGE_NUMBERS)
+    adapter = registry.get(slug)
+    return (tuple((path, value) for path in adapter.edge_fields for value in EDGE_NUMBERS)
+            + tuple((path, CENTS_WITH_A_FRACTION) for path in adapter.cents_fields))
 
 
 def set_path(body: Any, path: tuple[Any, ...], value: Any) -> bool:

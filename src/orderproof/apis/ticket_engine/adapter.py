@@ -31,6 +31,7 @@ class TicketEngineAdapter(ApiAdapter):
     auth_keys = ("operator", "secret")
     secret_auth_keys = ("secret",)
     snapshot_keys = ("tickets",)
+    cents_fields = (("price",),)   # "Ticket price. Should be in integer format (cents)." (both pages)
     script_signature = {"header": "signature", "timestamp_header": "timestamp",
                         "scheme": "hmac-sha256-hex(timestamp + body without spaces)"}
 
