@@ -360,11 +360,14 @@ def test_jt_errors_takes_a_code_anywhere_in_a_400_body_or_a_422():
     run_flow("JT-ERRORS", jt_errors, reshaped(400, lambda p: {"detail": {"code": p["code"], "msg": "x"}}),
              max_examples=5)
     run_flow("JT-ERRORS", jt_errors, reshaped(422, lambda p: {"detail": [{"msg": "x"}]}), max_examples=5)
-    for key in ("error_code", "errorCode", "errCode"):          # the page names no key for the code
+    for key in ("error_code", "errorCode", "errCode", "error", "errorId"):   # the page names no key for the code
         run_flow("JT-ERRORS", jt_errors, reshaped(400, lambda p, key=key: {key: p["code"], "message": "x"}),
                  max_examples=5)
+    run_flow("JT-ERRORS", jt_errors, reshaped(400, lambda p: {"error": "EVENT_NOT_FOUND"}), max_examples=5)
     failure = assert_flow_fails("JT-ERRORS", jt_errors, reshaped(400, lambda p: {"message": p["message"]}))
     assert "no error code" in failure.message
+    failure = assert_flow_fails("JT-ERRORS", jt_errors, reshaped(400, lambda p: {"error": p["message"]}))
+    assert "no error code" in failure.message                   # a phrase under "error" is a message
 
 
 # --- JT-AUTH / JT-OPERATOR-HEADER (flows) -----------------------------------------------------------------

@@ -4,6 +4,7 @@ page's named situations, an error code somewhere on the jackpot page); 403 and 4
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from orderproof.checks.base import Exchange
@@ -20,18 +21,25 @@ from orderproof.checks.outcomes import (
 # Keys that name an error code, letter case, "_" and "-" aside (the jackpot page lost its error
 # bodies, so it names none: ``code``, ``error_code``, ``errorCode``, ``errCode``, ``errno``, ...).
 CODE_KEYS = frozenset({"code", "errorcode", "errcode", "errorno", "errno", "errornumber"})
+# Keys that hold an error code or a message (``{"error": 103}``, ``{"error": "EVENT_NOT_FOUND"}``,
+# ``{"error": "Bad Request"}``): a code there is an integer or one word, never a phrase.
+CODE_OR_MESSAGE_KEYS = frozenset({"error", "errorid"})
+_WORD = re.compile(r"[A-Za-z0-9][\w.:-]*")
 
 
 def error_code(body: Any, depth: int = 0) -> Any:
     """The error code a body carries: under a key that names one (:data:`CODE_KEYS`), an integer or
-    a word, at the top level or nested (a framework's ``{"detail": {"code": 103, ...}}``); None when
+    a word; under one that may hold a message (:data:`CODE_OR_MESSAGE_KEYS`), an integer or a single
+    word; at the top level or nested (a framework's ``{"detail": {"code": 103, ...}}``); None when
     there is none."""
     if depth > 4:
         return None
     if isinstance(body, dict):
         for key, code in body.items():
-            named = isinstance(key, str) and key.lower().replace("_", "").replace("-", "") in CODE_KEYS
-            if named and (is_json_int(code) or (isinstance(code, str) and code.strip())):
+            name = key.lower().replace("_", "").replace("-", "") if isinstance(key, str) else None
+            if name in CODE_KEYS and (is_json_int(code) or (isinstance(code, str) and code.strip())):
+                return code
+            if name in CODE_OR_MESSAGE_KEYS and (is_json_int(code) or (isinstance(code, str) and _WORD.fullmatch(code))):
                 return code
         children = body.values()
     elif isinstance(body, list):
