@@ -10,6 +10,7 @@ import uuid
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 import yaml
@@ -20,6 +21,7 @@ from orderproof.reference.app import API_MODULES
 from orderproof.reference.faults import FAULTS
 
 from .conftest import (
+    TRAVEL_PATH,
     bet_details,
     jackpot_request,
     loads,
@@ -74,6 +76,7 @@ def test_the_variations_that_warn_are_these():
         "bp-key-optional": ("BP-KEY-REQUIRED",),
         "bp-repeat-409": ("BP-IDEMPOTENT-REPLAY",),
         "so-balance-before": ("SO-BALANCE",),
+        "to-json-only": ("TO-MEDIA-FORM",),
     }
 
 
@@ -327,6 +330,29 @@ def test_to_invalid_problem_details(reference_factory):
     refusal = ref.travel(UNKNOWN_MEMBER)
     assert (refusal.status_code, refusal.json()["code"]) == (400, 102)
     assert ref.travel(member(ref)).json()["code"] == 100
+
+
+def test_to_dotnet_dates(reference_factory):
+    ref = varied(reference_factory, "to-dotnet-dates")
+    for date in ("2024-12-23T14:51:37.2652335+14:30", "0001-01-01T03:00:00+08:00", "9999-12-31T23:00:00-05:00"):
+        refused = ref.travel(member(ref) | {"createdate": date})
+        assert refused.status_code == 400 and refused.headers["content-type"] == "application/problem+json", date
+    for date in ("2024-12-23T14:51:37.2652335+14:00", "0001-01-01T03:00:00+00:00", "2024-12-23T14:51:37-12:00"):
+        assert ref.travel(member(ref) | {"createdate": date}).json()["code"] == 100, date
+    clean = reference_factory()          # the reference itself takes any offset within 24 h
+    assert clean.travel(member(clean) | {"createdate": "2024-12-23T14:51:37+14:30"}).json()["code"] == 100
+
+
+def test_to_json_only(reference_factory):
+    ref = varied(reference_factory, "to-json-only")
+    form = ref.client.post(TRAVEL_PATH, content=urlencode({"memberid": member(ref)["memberid"], "docno": "D-1"}),
+                           headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert form.status_code == 415 and form.headers["content-type"] == "application/problem+json"
+    assert form.json()["title"] == "Unsupported Media Type" and "code" not in form.json()
+    invalid = ref.travel({"memberid": "x"})
+    assert invalid.status_code == 400 and invalid.headers["content-type"] == "application/problem+json"
+    for media_type in ("application/json", "text/json"):
+        assert ref.travel(member(ref), content_type=media_type).json()["code"] == 100
 
 
 # --- the ticket engine ---------------------------------------------------------------------------------

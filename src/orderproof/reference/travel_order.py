@@ -157,6 +157,9 @@ PARSERS: dict[str, Callable[[bytes], Any]] = {
 }
 
 
+UNSUPPORTED = "unsupported media type"     # how the reason of a body of another media type begins
+
+
 def media_parser(kind: str | None) -> Callable[[bytes], Any] | None:
     """The reader of a request media type, None when the type is not accepted (code 101)."""
     return PARSERS.get(kind or "")
@@ -357,7 +360,7 @@ async def create_order(request: Request) -> Response:
     try:
         read = behaviour.travel_media_parser(kind)
         if read is None:
-            raise Invalid(f"unsupported media type {kind!r}; send application/json, text/json or "
+            raise Invalid(f"{UNSUPPORTED} {kind!r}; send application/json, text/json or "
                           "application/x-www-form-urlencoded")
         order = read(raw)
         schema_name = "CreateOrderForm" if kind == "application/x-www-form-urlencoded" else "CreateOrderRequest"

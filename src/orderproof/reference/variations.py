@@ -26,7 +26,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal, localcontext
 from typing import Any
 
@@ -207,6 +207,34 @@ def problem_details(reason: str) -> Response:
     return Response(json.dumps(body).encode(), status_code=400, media_type="application/problem+json")
 
 
+def dotnet_date(text: str) -> to.TravelDate:
+    """A date as ASP.NET binds a DateTimeOffset: an offset beyond 14 h, or one that moves the instant
+    out of the years 1 to 9999, fails the binding."""
+    date = to.parse_date(text)
+    if abs(date.instant.utcoffset() or timedelta(0)) > timedelta(hours=14):
+        raise ValueError(f"a DateTimeOffset's offset is within 14 hours: {text!r}")
+    try:
+        date.instant.astimezone(timezone.utc)
+    except OverflowError:
+        raise ValueError(f"a DateTimeOffset's instant in UTC is within the years 1 to 9999: {text!r}") from None
+    return date
+
+
+def json_only(kind: str | None) -> Callable[[bytes], Any] | None:
+    """An [ApiController] action that reads [FromBody]: the JSON media types only."""
+    return None if kind == "application/x-www-form-urlencoded" else to.media_parser(kind)
+
+
+def aspnet_answer(reason: str) -> Response:
+    """ASP.NET Core's answers: 415 application/problem+json to a media type the action does not
+    read, 400 to a body it cannot bind (:func:`problem_details`)."""
+    if not reason.startswith(to.UNSUPPORTED):
+        return problem_details(reason)
+    body = {"type": "https://tools.ietf.org/html/rfc9110#section-15.5.16", "title": "Unsupported Media Type",
+            "status": 415}
+    return Response(json.dumps(body).encode(), status_code=415, media_type="application/problem+json")
+
+
 _TRAVEL_ORDER = [
     Variation("to-local-total-computed", TO,
               "a local experience's totalAmt is the service's to compute: the client's value is taken as sent and "
@@ -247,6 +275,16 @@ _TRAVEL_ORDER = [
               "a body that cannot be read or bound is answered by the framework: HTTP 400 application/problem+json "
               "(ASP.NET Core's default), not the envelope: the page documents no validation answer",
               {"travel_invalid_answer": problem_details}),
+    Variation("to-dotnet-dates", TO,
+              "dates are bound to .NET's DateTimeOffset (the page is an ASP.NET help page): an offset beyond 14 h, "
+              "or one that moves the instant out of the years 1 to 9999, fails the binding, answered by the "
+              "framework (HTTP 400 application/problem+json)",
+              {"travel_parse_date": dotnet_date, "travel_invalid_answer": problem_details}),
+    Variation("to-json-only", TO,
+              "only the JSON media types are read (an [ApiController] action with [FromBody]): a form gets the "
+              "framework's HTTP 415 application/problem+json. The page lists the form type but gives no form "
+              "sample, so what a form carries is inferred (TO-MEDIA-FORM, a SHOULD, warns)",
+              {"travel_media_parser": json_only, "travel_invalid_answer": aspnet_answer}, warns=("TO-MEDIA-FORM",)),
 ]
 
 

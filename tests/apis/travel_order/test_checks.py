@@ -66,6 +66,18 @@ def test_to_envelope_judges_answers_to_valid_orders_only():
         assert_fails("TO-ENVELOPE", to_envelope, to(status, body))           # sent by a scenario
 
 
+def test_to_envelope_leaves_a_framework_answer_to_a_form_to_to_media_form():
+    unsupported = {"type": "https://tools.ietf.org/html/rfc9110#section-15.5.16", "title": "Unsupported Media Type",
+                   "status": 415}
+    form = "application/x-www-form-urlencoded"
+    assert to_envelope(rule("TO-ENVELOPE"), exchange("travel-order", 415, unsupported, media_type=form)) \
+        is NOT_APPLICABLE
+    assert_fails("TO-ENVELOPE", to_envelope, exchange("travel-order", 415, unsupported))        # sent as JSON
+    assert to_envelope(rule("TO-ENVELOPE"), exchange("travel-order", 200, TO_OK, media_type=form)) is None
+    assert "carries code 100" in assert_fails(                  # an envelope answer to a form is judged
+        "TO-ENVELOPE", to_envelope, exchange("travel-order", 400, TO_OK, media_type=form)).message
+
+
 def test_refusals_of_valid_orders_at_200_and_at_400_in_one_run_warn_only_under_to_rejection_style():
     book = ConventionBook()
     business = to(200, {"data": None, "code": 102, "message": "unknown memberid"})

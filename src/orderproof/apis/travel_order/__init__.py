@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
 from hypothesis import strategies as st
@@ -21,11 +22,30 @@ from .orders import fresh_identifiers, has_product_line, local_line
 __all__ = ["TravelOrder", "api"]
 
 _DATE_TIME = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?)(Z|[+-]\d{2}:\d{2})?$")
+DOTNET_MAX_OFFSET = timedelta(hours=14)      # DateTimeOffset's range of offsets
+
+
+def dotnet_zone(local: str, zone: str | None) -> str:
+    """The zone a generated date-time keeps (+08:00, the samples', where it has none), or one .NET
+    binds instead: +08:00 for an offset beyond 14 h (+14:10), +00:00 where the offset moves the
+    instant out of the years 1 to 9999 (0001-01-01T03:00:00+08:00)."""
+    zone = zone or "+08:00"
+    if zone == "Z":
+        return zone
+    offset = (-1 if zone[0] == "-" else 1) * timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6]))
+    if abs(offset) > DOTNET_MAX_OFFSET:
+        zone, offset = "+08:00", timedelta(hours=8)
+    try:
+        datetime.fromisoformat(local[:19]) - offset
+    except (OverflowError, ValueError):
+        return "+00:00"
+    return zone
 
 
 def tame(value: Any) -> Any:
     """A generated value an ordinary service takes: small non-negative numbers (enumerations as
-    small integers, amounts below 10,000), date-times with an offset .NET accepts (within 14 h)."""
+    small integers, amounts below 10,000), date-times an ASP.NET service binds to a DateTimeOffset
+    (:func:`dotnet_zone`)."""
     if isinstance(value, bool) or value is None:
         return value
     if isinstance(value, int):
@@ -35,10 +55,7 @@ def tame(value: Any) -> Any:
     if isinstance(value, str):
         match = _DATE_TIME.match(value)
         if match:
-            zone = match.group(2) or ""
-            if zone not in ("", "Z") and int(zone[1:3]) > 14:
-                zone = "+08:00"
-            return match.group(1) + (zone or "+08:00")
+            return match.group(1) + dotnet_zone(match.group(1), match.group(2))
         return value
     if isinstance(value, dict):
         return {key: tame(item) for key, item in value.items()}

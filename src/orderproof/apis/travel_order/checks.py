@@ -29,6 +29,7 @@ from .answers import outcome
 from .orders import fresh_identifiers
 
 ENVELOPE = '{"data": {"docno": ..., "orderno": ...}, "code": 100 for success (any other code: a refusal), "message": ...}'
+FORM = "application/x-www-form-urlencoded"
 
 
 # --- the envelope -----------------------------------------------------------------------------------
@@ -41,13 +42,17 @@ def to_envelope(rule: Any, exchange: Exchange) -> Any:
     otherwise (including a body that is not JSON); does not apply to a server error (TO-NO-5XX's),
     another method, or a request that is not one of the suite's valid orders (``Exchange.sent_as_valid``:
     what a service answers to malformed JSON, wrong types or numbers no .NET type holds is its
-    framework's business, TO-NEGATIVE's (SHOULD))."""
+    framework's business, TO-NEGATIVE's (SHOULD)). An order sent as a form is valid only as the suite
+    infers a form (the page gives no form sample): an answer to it that is not the envelope (a
+    framework's 415 to a JSON-only action) is TO-MEDIA-FORM's (SHOULD); one that is, is judged."""
     if exchange.status >= 500 or not exchange.sent_as_valid:
         return NOT_APPLICABLE
     body = body_of(exchange)
     if not isinstance(body, dict) or "code" not in body or not is_json_int(body["code"]) \
             or not (body.get("message") is None or isinstance(body.get("message"), str)) \
             or not (body.get("data") is None or isinstance(body.get("data"), dict)):
+        if exchange.media_type == FORM:
+            return NOT_APPLICABLE
         raise RuleFailure(rule, "the answer is not the {data: object|null, code: int, message: string} envelope",
                           received=shown(exchange), documented=ENVELOPE)
     if body["code"] == 100:
@@ -154,7 +159,7 @@ def to_media_form(rule: Any, flow: Flow) -> Any:
     states (a member)."""
     player = flow.setup("a player exists")
     form = {name: value for name, value in flow.valid_body(player).items() if _scalar(value)}
-    return same_outcome(rule, flow, [("as a form", form, "application/x-www-form-urlencoded"),
+    return same_outcome(rule, flow, [("as a form", form, FORM),
                                      ("as JSON", form, "application/json")])
 
 
