@@ -21,32 +21,49 @@ from orderproof.checks.outcomes import (
 # Keys that name an error code, letter case, "_" and "-" aside (the jackpot page lost its error
 # bodies, so it names none: ``code``, ``error_code``, ``errorCode``, ``errCode``, ``errno``, ...).
 CODE_KEYS = frozenset({"code", "errorcode", "errcode", "errorno", "errno", "errornumber"})
-# Keys that hold an error code or a message (``{"error": 103}``, ``{"error": "EVENT_NOT_FOUND"}``,
-# ``{"error": "Bad Request"}``): a code there is an integer or one word, never a phrase.
+# Keys that hold an error code, a message or an incident id (``{"error": 103}``, ``{"error":
+# "EVENT_NOT_FOUND"}``, ``{"error": "Bad Request"}``, ``{"errorId": "3fa85f64-..."}``): a code there
+# is an integer or one identifier-like word, never a phrase or a UUID; a code under a
+# :data:`CODE_KEYS` key anywhere in the body comes first.
 CODE_OR_MESSAGE_KEYS = frozenset({"error", "errorid"})
-_WORD = re.compile(r"[A-Za-z0-9][\w.:-]*")
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 
 
-def error_code(body: Any, depth: int = 0) -> Any:
-    """The error code a body carries: under a key that names one (:data:`CODE_KEYS`), an integer or
-    a word; under one that may hold a message (:data:`CODE_OR_MESSAGE_KEYS`), an integer or a single
-    word; at the top level or nested (a framework's ``{"detail": {"code": 103, ...}}``); None when
-    there is none."""
+def _named(key: Any, keys: frozenset[str]) -> bool:
+    return isinstance(key, str) and key.lower().replace("_", "").replace("-", "") in keys
+
+
+def _is_code(value: Any) -> bool:
+    return is_json_int(value) or (isinstance(value, str) and bool(value.strip()))
+
+
+def _is_word_code(value: Any) -> bool:
+    return is_json_int(value) or (isinstance(value, str) and bool(_WORD.fullmatch(value)))
+
+
+def _find(body: Any, keys: frozenset[str], accept: Any, depth: int = 0) -> Any:
+    """The first value under one of ``keys`` that ``accept`` takes, at the top level or nested."""
     if depth > 4:
         return None
     if isinstance(body, dict):
-        for key, code in body.items():
-            name = key.lower().replace("_", "").replace("-", "") if isinstance(key, str) else None
-            if name in CODE_KEYS and (is_json_int(code) or (isinstance(code, str) and code.strip())):
-                return code
-            if name in CODE_OR_MESSAGE_KEYS and (is_json_int(code) or (isinstance(code, str) and _WORD.fullmatch(code))):
-                return code
-        children = body.values()
+        found = next((value for key, value in body.items() if _named(key, keys) and accept(value)), None)
+        if found is not None:
+            return found
+        children: Any = body.values()
     elif isinstance(body, list):
         children = body
     else:
         return None
-    return next((code for child in children if (code := error_code(child, depth + 1)) is not None), None)
+    return next((code for child in children if (code := _find(child, keys, accept, depth + 1)) is not None), None)
+
+
+def error_code(body: Any) -> Any:
+    """The error code a body carries, at the top level or nested (a framework's ``{"detail": {"code":
+    103, ...}}``): under a key that names one (:data:`CODE_KEYS`), an integer or a word; else under
+    one that may hold a message (:data:`CODE_OR_MESSAGE_KEYS`), an integer or one identifier-like
+    word; None when there is none."""
+    code = _find(body, CODE_KEYS, _is_code)
+    return code if code is not None else _find(body, CODE_OR_MESSAGE_KEYS, _is_word_code)
 
 
 def outcome(exchange: Exchange, *, code_anywhere: bool = False) -> Outcome:

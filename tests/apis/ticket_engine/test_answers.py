@@ -1,0 +1,36 @@
+"""ticket_engine.answers: where a 400 body of the jackpot page (which lost its error bodies) carries
+its error code."""
+
+import pytest
+
+from orderproof.apis.ticket_engine.answers import error_code
+
+UUID = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
+
+
+@pytest.mark.parametrize("body, code", [
+    ({"code": 103, "message": "Event not found"}, 103),
+    ({"error_code": "EVENT_NOT_FOUND"}, "EVENT_NOT_FOUND"),
+    ({"detail": {"errCode": 103, "msg": "x"}}, 103),                  # a framework's nesting
+    ({"error": 103, "message": "Event not found"}, 103),
+    ({"error": "EVENT_NOT_FOUND"}, "EVENT_NOT_FOUND"),
+    ({"errorId": "event_not_found"}, "event_not_found"),
+    ({"error": "ValidationError", "code": 103}, 103),                 # a code key comes first
+    ({"errorId": "abc", "detail": {"code": 103}}, 103),               # nested too
+])
+def test_an_error_code_is_found_under_a_key_that_names_one(body, code):
+    assert error_code(body) == code
+
+
+@pytest.mark.parametrize("body", [
+    {"message": "Event with `1` identifier is not found"},
+    {"error": "Bad Request"},                                          # a phrase is a message
+    {"error": "Invalid."},
+    {"errorId": UUID, "message": "Event not found"},                   # an incident id
+    {"error": ""},
+    {"detail": [{"msg": "x", "type": "missing"}]},
+    [],
+    "Bad Request",
+])
+def test_a_message_or_an_incident_id_is_no_error_code(body):
+    assert error_code(body) is None
