@@ -73,6 +73,7 @@ def test_to_envelope_leaves_a_framework_answer_to_a_form_to_to_media_form():
     assert to_envelope(rule("TO-ENVELOPE"), exchange("travel-order", 415, unsupported, media_type=form)) \
         is NOT_APPLICABLE
     assert_fails("TO-ENVELOPE", to_envelope, exchange("travel-order", 415, unsupported))        # sent as JSON
+    assert_fails("TO-ENVELOPE", to_envelope, exchange("travel-order", 200, "OK", media_type=form))  # not a refusal
     assert to_envelope(rule("TO-ENVELOPE"), exchange("travel-order", 200, TO_OK, media_type=form)) is None
     assert "carries code 100" in assert_fails(                  # an envelope answer to a form is judged
         "TO-ENVELOPE", to_envelope, exchange("travel-order", 400, TO_OK, media_type=form)).message

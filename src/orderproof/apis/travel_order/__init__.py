@@ -28,7 +28,8 @@ DOTNET_MAX_OFFSET = timedelta(hours=14)      # DateTimeOffset's range of offsets
 def dotnet_zone(local: str, zone: str | None) -> str:
     """The zone a generated date-time keeps (+08:00, the samples', where it has none), or one .NET
     binds instead: +08:00 for an offset beyond 14 h (+14:10), +00:00 where the offset moves the
-    instant out of the years 1 to 9999 (0001-01-01T03:00:00+08:00)."""
+    instant out of the years 1 to 9999 (0001-01-01T03:00:00+08:00). A local part that is no date
+    (2024-02-30T...; Schemathesis writes real ones) keeps its zone: no zone makes it bindable."""
     zone = zone or "+08:00"
     if zone == "Z":
         return zone
@@ -36,8 +37,12 @@ def dotnet_zone(local: str, zone: str | None) -> str:
     if abs(offset) > DOTNET_MAX_OFFSET:
         zone, offset = "+08:00", timedelta(hours=8)
     try:
-        datetime.fromisoformat(local[:19]) - offset
-    except (OverflowError, ValueError):
+        moment = datetime.fromisoformat(local[:19])
+    except ValueError:
+        return zone
+    try:
+        moment - offset
+    except OverflowError:
         return "+00:00"
     return zone
 

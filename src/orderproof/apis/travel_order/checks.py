@@ -43,15 +43,15 @@ def to_envelope(rule: Any, exchange: Exchange) -> Any:
     another method, or a request that is not one of the suite's valid orders (``Exchange.sent_as_valid``:
     what a service answers to malformed JSON, wrong types or numbers no .NET type holds is its
     framework's business, TO-NEGATIVE's (SHOULD)). An order sent as a form is valid only as the suite
-    infers a form (the page gives no form sample): an answer to it that is not the envelope (a
-    framework's 415 to a JSON-only action) is TO-MEDIA-FORM's (SHOULD); one that is, is judged."""
+    infers a form (the page gives no form sample): a 4xx to it that is not the envelope (a framework's
+    415 to a JSON-only action) is TO-MEDIA-FORM's (SHOULD); every other answer to it is judged."""
     if exchange.status >= 500 or not exchange.sent_as_valid:
         return NOT_APPLICABLE
     body = body_of(exchange)
     if not isinstance(body, dict) or "code" not in body or not is_json_int(body["code"]) \
             or not (body.get("message") is None or isinstance(body.get("message"), str)) \
             or not (body.get("data") is None or isinstance(body.get("data"), dict)):
-        if exchange.media_type == FORM:
+        if exchange.media_type == FORM and 400 <= exchange.status < 500:
             return NOT_APPLICABLE
         raise RuleFailure(rule, "the answer is not the {data: object|null, code: int, message: string} envelope",
                           received=shown(exchange), documented=ENVELOPE)
