@@ -41,4 +41,5 @@ wallet (SO-BALANCE's second order spends the rest; SO-DATA judges its answer), a
 bet of another event among known ones, and a closed market's bet among open ones (SR-ERRORS), the
 stake cut down so that the tax is rounded up, against the sample's own numbers (SR-EXCISE-AMOUNT),
 odds_diff 0 refusing odds that did not move (JT-ODDS-DIFF), an operator's zone read in whole hours
-(JT-TIMES: the scenes' operators are in zones such as +05:45)."""
+(JT-TIMES: the scenes' operators are in zones such as +05:45), a superbet price with a fraction
+truncated (SR-ECHO: the edge pass sends the price 1000.75)."""

@@ -190,6 +190,21 @@ def _bugged(bug: dict, folder: Path) -> Path:
     return folder
 
 
+SEEDED = 74          # the bugs seeded in the four rounds, caught or not (bugs.yaml's header)
+
+
+def test_the_docs_say_how_many_seeded_bugs_are_caught():
+    """bugs.yaml holds the bugs caught; its header, this package, tests/README.md and the README say
+    how many, of how many seeded."""
+    caught, root = len(BUGS), HERE.parent.parent
+    for path in (root / "README.md", root / "tests" / "README.md", HERE / "__init__.py"):
+        text = " ".join(path.read_text(encoding="utf-8").split())
+        assert f"{caught} of {SEEDED} bugs" in text and f"the other {SEEDED - caught} are" in text, path
+    lines = (HERE / "bugs.yaml").read_text(encoding="utf-8").splitlines()
+    header = " ".join(line.lstrip("# ") for line in lines if line.startswith("#"))
+    assert f"{SEEDED} were seeded" in header and f"these {caught} are caught" in header
+
+
 @pytest.mark.parametrize("bug", BUGS, ids=[f"{bug['api']}:{bug['name']}" for bug in BUGS])
 def test_a_bug_seeded_into_an_independent_service_fails_its_rules(bug, tmp_path, monkeypatch):
     """Each bug breaks a sentence, table row or sample of its seed (``violates`` in bugs.yaml); the

@@ -10,9 +10,9 @@ The response rules of an API judge one shared stream of requests: 3 x "response 
 draws from a pool of 2 x that many generated cases (half positive, half negative), a seeded sample
 of Schemathesis' coverage-phase negative cases (each breaks one field of an otherwise valid
 request, sent with a real player's identity) and one valid request per edge value (huge and tiny
-stakes, a price in cents with a fraction). A rule that fails there is re-run alone by Hypothesis to shrink its case (not in quick).
-Each flow rule runs "flow rule examples" scenarios, drawing bodies from a pool of
-max(4, 2 x flow examples) generated positive bodies filled in with fresh fixtures.
+stakes, a price in cents with a fraction). A rule that fails there is re-run alone by Hypothesis to
+shrink its case (not in quick). Each flow rule runs "flow rule examples" scenarios, drawing bodies
+from a pool of max(4, 2 x flow examples) generated positive bodies filled in with fresh fixtures.
 
 Runs are reproducible: every Hypothesis seed derives from the run seed (``--seed``), so
 derandomization is off in every profile (it would make ``--seed`` meaningless); no example

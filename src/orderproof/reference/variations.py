@@ -212,11 +212,12 @@ def dotnet_date(text: str) -> to.TravelDate:
     out of the years 1 to 9999, fails the binding."""
     date = to.parse_date(text)
     if abs(date.instant.utcoffset() or timedelta(0)) > timedelta(hours=14):
-        raise ValueError(f"a DateTimeOffset's offset is within 14 hours: {text!r}")
+        raise ValueError(f"an offset beyond 14 hours, which a DateTimeOffset cannot hold: {text!r}")
     try:
         date.instant.astimezone(timezone.utc)
     except OverflowError:
-        raise ValueError(f"a DateTimeOffset's instant in UTC is within the years 1 to 9999: {text!r}") from None
+        raise ValueError(f"an instant outside the years 1 to 9999 in UTC, which a DateTimeOffset cannot hold: "
+                         f"{text!r}") from None
     return date
 
 
