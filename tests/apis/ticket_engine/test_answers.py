@@ -15,6 +15,7 @@ UUID = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
     ({"error": 103, "message": "Event not found"}, 103),
     ({"error": "EVENT_NOT_FOUND"}, "EVENT_NOT_FOUND"),
     ({"errorId": "event_not_found"}, "event_not_found"),
+    ({"error": "event-not-found"}, "event-not-found"),
     ({"error": "ValidationError", "code": 103}, 103),                 # a code key comes first
     ({"errorId": "abc", "detail": {"code": 103}}, 103),               # nested too
 ])
@@ -27,6 +28,7 @@ def test_an_error_code_is_found_under_a_key_that_names_one(body, code):
     {"error": "Bad Request"},                                          # a phrase is a message
     {"error": "Invalid."},
     {"errorId": UUID, "message": "Event not found"},                   # an incident id
+    {"error": "a1b2c3d4-5717-4562-b3fc-2c963f66afa6"},
     {"error": ""},
     {"detail": [{"msg": "x", "type": "missing"}]},
     [],

@@ -23,10 +23,11 @@ from orderproof.checks.outcomes import (
 CODE_KEYS = frozenset({"code", "errorcode", "errcode", "errorno", "errno", "errornumber"})
 # Keys that hold an error code, a message or an incident id (``{"error": 103}``, ``{"error":
 # "EVENT_NOT_FOUND"}``, ``{"error": "Bad Request"}``, ``{"errorId": "3fa85f64-..."}``): a code there
-# is an integer or one identifier-like word, never a phrase or a UUID; a code under a
+# is an integer or one identifier-like word, never a phrase or a hex id; a code under a
 # :data:`CODE_KEYS` key anywhere in the body comes first.
 CODE_OR_MESSAGE_KEYS = frozenset({"error", "errorid"})
-_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")          # EVENT_NOT_FOUND, event-not-found, E103
+_HEX_ID = re.compile(r"[0-9A-Fa-f-]{16,}")              # a UUID or another hex id: an incident's
 
 
 def _named(key: Any, keys: frozenset[str]) -> bool:
@@ -38,7 +39,8 @@ def _is_code(value: Any) -> bool:
 
 
 def _is_word_code(value: Any) -> bool:
-    return is_json_int(value) or (isinstance(value, str) and bool(_WORD.fullmatch(value)))
+    return is_json_int(value) or (isinstance(value, str) and bool(_WORD.fullmatch(value))
+                                  and not _HEX_ID.fullmatch(value))
 
 
 def _find(body: Any, keys: frozenset[str], accept: Any, depth: int = 0) -> Any:
