@@ -409,6 +409,17 @@ def test_orderproof_faults_lists_each_fault_with_its_rules(capsys):
     assert re.search(r"payout-float\s+bet-placement\s+breaks BP-PAYOUT", out)
 
 
+def test_orderproof_faults_variations_lists_each_variation_and_what_it_warns(capsys):
+    """The command --variation's help points to: every variation of the API, with the SHOULD rules it
+    is declared to warn on."""
+    assert cli.main(["faults", "--variations", "--api", "travel-order"]) == 0
+    out = capsys.readouterr().out
+    for variation in VARIATIONS.values():
+        assert (f"\n{variation.name} " in f"\n{out}") == ("travel-order" in variation.apis), variation.name
+    assert re.search(r"to-json-only\s+travel-order\s+warns TO-MEDIA-FORM", out)
+    assert not any(f"\n{name} " in f"\n{out}" for name in FAULTS) and max(map(len, out.splitlines())) <= 100
+
+
 @pytest.mark.parametrize("argv, message", [
     (["serve", "--host", "0.0.0.0"], "not a loopback address"),
     (["serve", "--fault", "no-such-bug"], "unknown fault 'no-such-bug'; known faults:"),
