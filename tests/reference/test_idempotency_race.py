@@ -63,9 +63,15 @@ def test_concurrent_duplicates_place_once_and_get_the_replay_or_409(app_factory)
 
 
 def test_the_race_fault_places_concurrent_duplicates_more_than_once(app_factory):
+    """A race needs the duplicates to meet: on a busy machine a burst may reach the server spread out
+    (the fault opens its window only while a duplicate is in flight), so up to three bursts are sent,
+    each for a new player and key; one that places the slip twice shows the fault."""
     with served(app_factory(fault="idempotency-race")) as base:
-        _, answers, snapshot = send_duplicates(base)
-    assert all(status == 200 for status, _ in answers)
+        for _ in range(3):
+            _, answers, snapshot = send_duplicates(base)
+            assert all(status == 200 for status, _ in answers)
+            if len(snapshot["bets"]) > 1:
+                break
     assert len(snapshot["bets"]) > 1, "idempotency-race must let duplicates through"
 
 
