@@ -23,30 +23,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if args.variations:
-        return _variations(args.api)
+        variations = sorted((v for v in reference.VARIATIONS.values() if args.api in (None, *v.apis)),
+                            key=lambda v: (v.apis, v.name))
+        return _listing("variation", [(v.name, ", ".join(v.apis) + (f"  warns {', '.join(v.warns)}" if v.warns else ""),
+                                       v.description) for v in variations], args.api)
     faults = sorted((f for f in reference.FAULTS.values() if args.api in (None, f.api)), key=lambda f: (f.api, f.name))
-    if not faults:
-        print(f"no faults for {args.api}")
-        return 0
-    width = max(len(f.name) for f in faults)
-    for fault in faults:
-        print(f"{fault.name:<{width}}  {fault.api:<18} breaks {', '.join(fault.rules)}")
-        print(textwrap.fill(fault.description, width=100, initial_indent=" " * 4, subsequent_indent=" " * 4))
-    print(f"\n{len(faults)} fault(s). Use one with: orderproof certify --fault NAME, or orderproof serve --fault NAME")
-    return 0
+    return _listing("fault", [(f.name, f"{f.api:<18} breaks {', '.join(f.rules)}", f.description) for f in faults],
+                    args.api)
 
 
-def _variations(api: str | None) -> int:
-    variations = sorted((v for v in reference.VARIATIONS.values() if api is None or api in v.apis),
-                        key=lambda v: (v.apis, v.name))
-    if not variations:
-        print(f"no variations for {api}")
+def _listing(kind: str, rows: list[tuple[str, str, str]], api: str | None) -> int:
+    """Each (name, what it touches, description), the description wrapped under it; how to use one."""
+    if not rows:
+        print(f"no {kind}s for {api}")
         return 0
-    width = max(len(v.name) for v in variations)
-    for variation in variations:
-        warns = f"  warns {', '.join(variation.warns)}" if variation.warns else ""
-        print(f"{variation.name:<{width}}  {', '.join(variation.apis)}{warns}")
-        print(textwrap.fill(variation.description, width=100, initial_indent=" " * 4, subsequent_indent=" " * 4))
-    print(f"\n{len(variations)} variation(s). Use one with: orderproof certify --variation NAME (or serve "
-          "--variation NAME)")
+    width = max(len(name) for name, _, _ in rows)
+    for name, head, description in rows:
+        print(f"{name:<{width}}  {head}")
+        print(textwrap.fill(description, width=100, initial_indent=" " * 4, subsequent_indent=" " * 4))
+    print(f"\n{len(rows)} {kind}(s). Use one with: orderproof certify --{kind} NAME (or serve --{kind} NAME)")
     return 0

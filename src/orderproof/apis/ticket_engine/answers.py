@@ -5,6 +5,7 @@ page's named situations, an error code somewhere on the jackpot page); 403 and 4
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from orderproof.checks.base import Exchange
@@ -43,7 +44,7 @@ def _is_word_code(value: Any) -> bool:
                                   and not _HEX_ID.fullmatch(value))
 
 
-def _find(body: Any, keys: frozenset[str], accept: Any, depth: int = 0) -> Any:
+def _find(body: Any, keys: frozenset[str], accept: Callable[[Any], bool], depth: int = 0) -> Any:
     """The first value under one of ``keys`` that ``accept`` takes, at the top level or nested."""
     if depth > 4:
         return None
