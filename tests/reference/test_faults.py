@@ -407,6 +407,9 @@ def test_orderproof_faults_lists_each_fault_with_its_rules(capsys):
     for fault in FAULTS.values():
         assert (fault.name in out) == (fault.api == "bet-placement")
     assert re.search(r"payout-float\s+bet-placement\s+breaks BP-PAYOUT", out)
+    assert cli.main(["faults"]) == 0           # a fault breaking many rules wraps them, whole, at 100 columns
+    out = capsys.readouterr().out
+    assert max(map(len, out.splitlines())) <= 100 and "SR-EXCISE-AMOUNT" in out
 
 
 def test_orderproof_faults_variations_lists_each_variation_and_what_it_warns(capsys):

@@ -39,7 +39,8 @@ def _listing(kind: str, rows: list[tuple[str, str, str]], api: str | None) -> in
         return 0
     width = max(len(name) for name, _, _ in rows)
     for name, head, description in rows:
-        print(f"{name:<{width}}  {head}")
+        print(textwrap.fill(f"{name:<{width}}  {head}", width=100, subsequent_indent=" " * (width + 4),
+                            break_on_hyphens=False))
         print(textwrap.fill(description, width=100, initial_indent=" " * 4, subsequent_indent=" " * 4))
     print(f"\n{len(rows)} {kind}(s). Use one with: orderproof certify --{kind} NAME (or serve --{kind} NAME)")
     return 0
