@@ -47,6 +47,11 @@ def test_setup_posts_the_state_and_learns_the_secrets_it_hands_out():
     assert calls[-1] == {"state": "a player snapshot", "params": {"userId": "u1"}, "action": "setup"}
 
 
+def test_a_hook_that_answers_201_created_is_a_working_hook():
+    app, _ = hook_app(lambda call: JSONResponse({"userId": "u2"}, status_code=201))
+    assert client(app).setup("a player exists") == {"userId": "u2"}
+
+
 @pytest.mark.parametrize("answer, reason", [
     (lambda call: JSONResponse({"error": "no"}, status_code=400), "was refused: HTTP 400"),
     (lambda call: PlainTextResponse("not found", status_code=404), "has no provider-state hook (404"),

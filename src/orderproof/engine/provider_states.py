@@ -77,7 +77,7 @@ class ProviderStates:
             raise NotVerified(f"provider state {state!r} could not be set up: {reply.error}")
         if reply.status == 404:
             raise NotVerified(f"the target has no provider-state hook (404 at {self.url})")
-        if reply.status != 200:
+        if not 200 <= reply.status < 300:      # the protocol says 200; a 201 "created" is a working hook too
             raise NotVerified(f"provider state {state!r} was refused: HTTP {reply.status} {reply.text[:200]}")
         try:
             answer = json.loads(reply.content) if reply.content else None
