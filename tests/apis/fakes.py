@@ -372,15 +372,22 @@ def ticket_engine(*bugs: str) -> Callable[[FakeFlow, Request], tuple[int, Any]]:
     odds-limit-exclusive (a deviation equal to odds_diff is refused: with 0, unchanged odds too),
     wrong-code (every business error is 106), drops-unknown-bet (a superbet ticket keeps its known bets and
     drops the others), last-market-only (only the last bet's market is checked for 116),
-    other-event-bets (a bet of another event is taken as one of this event's)."""
+    other-event-bets (a bet of another event is taken as one of this event's), header-operator-only (the
+    header's operator is served and its player's token demanded, 403 otherwise; the body's operator is
+    never compared with it)."""
 
     def error(code: int) -> tuple[int, Any]:
         return 400, {"code": 106 if "wrong-code" in bugs else code, "message": f"error {code}"}
 
     def respond(flow: FakeFlow, req: Request) -> tuple[int, Any]:
         body = req.body
-        header = req.headers.get("operator-name", body["operator"])
-        if header != body["operator"] and "ignore-operator-header" not in bugs:
+        signer = (req.player or {}).get("operator") or {}       # the flow signs as the player's operator
+        header = req.headers.get("operator-name", signer.get("name", body["operator"]))
+        if "header-operator-only" in bugs:
+            if signer.get("name") != header:
+                return 403, {"code": 403, "message": "Forbidden"}
+            body = dict(body, operator=header)
+        elif header != body["operator"] and "ignore-operator-header" not in bugs:
             return error(115)
         operator = flow.operators.get(body["operator"])
         if operator is None:

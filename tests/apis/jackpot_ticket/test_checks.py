@@ -397,6 +397,11 @@ def test_operator_header_passes_and_fails_when_the_header_is_not_compared():
     assert "operator header differs" in failure.message and "(or 403)" in failure.message
 
 
+def test_operator_header_fails_when_the_body_operator_is_never_compared_with_the_header():
+    failure = assert_flow_fails("JT-OPERATOR-HEADER", jt_operator_header, ticket_engine("header-operator-only"))
+    assert "body names another operator: expected 400" in failure.message and "or 422" in failure.message
+
+
 def test_operator_header_takes_no_422_the_page_keeps_it_for_validation_errors():
     failure = assert_flow_fails("JT-OPERATOR-HEADER", jt_operator_header, validation_422_for(115))
     assert "expected 400" in failure.message and "or 422" not in failure.message

@@ -227,6 +227,15 @@ def test_sr_errors_fails_when_only_the_last_bets_market_is_checked():
     assert "market not allowed: expected 400 with code 116" in failure.message
 
 
+def test_sr_errors_fails_when_the_body_operator_is_never_compared_with_the_header():
+    """A service that serves the header's operator and demands its player's token refuses both
+    situations where the header differs (403): the body naming another operator shows that it never
+    compares the two."""
+    failure = assert_flow_fails("SR-ERRORS", sr_errors, ticket_engine("header-operator-only"))
+    assert "body names another operator: expected 400" in failure.message
+    assert "operator header differs:" not in failure.message
+
+
 def test_sr_errors_fails_when_a_bet_of_another_event_is_taken():
     failure = assert_flow_fails("SR-ERRORS", sr_errors, ticket_engine("other-event-bets"))
     assert "bet of another event: expected 400" in failure.message

@@ -297,6 +297,9 @@ EXPECTED_CODE = {
     # 106 reads "Market for bet with `{market-id}` ...": a market id, so no error is named for an unknown bet
     "unknown event": 103, "unknown bet": None, "event started": 107, "unknown operator": 112,
     "operator without webhook": 114, "operator header differs": 115, "operator header differs, body signs": 115,
+    # header, signature and token all the player's operator's, the body naming another existing one: a
+    # service may find the mismatch (115) or first that the token is not the body operator's player
+    "body names another operator": None,
     "market not allowed": 116,
     "unknown betcard": None,  # not in the superbet page's list: only 400 and the shape are required
     "bet of another event": None,  # "Each element is event bet id": the event's; the page names no code
@@ -311,10 +314,10 @@ SEED_MESSAGES = {  # the superbet page's error list
     116: "Market with `{market-id}` code is not allowed",
 }
 COMMON_SITUATIONS = ("unknown event", "unknown bet", "unknown operator", "operator without webhook",
-                     "operator header differs", "operator header differs, body signs")
+                     "operator header differs", "operator header differs, body signs", "body names another operator")
 # A service that verifies the signature (with the header's or the body's operator) before it compares
 # them answers 403 where the other order answers 115: both refuse the mismatch.
-HEADER_SITUATIONS = ("operator header differs", "operator header differs, body signs")
+HEADER_SITUATIONS = ("operator header differs", "operator header differs, body signs", "body names another operator")
 
 
 def _bet_ids(market: Mapping[str, Any]) -> list[Any]:
@@ -386,6 +389,8 @@ def _provoke(flow: Flow, situation: str) -> tuple[dict[str, Any], dict[str, Any]
         headers = {"operator-name": sign_as["name"]}
     elif situation == "operator header differs, body signs":   # signed by the body's operator
         headers = {"operator-name": flow.setup("an operator exists")["name"]}
+    elif situation == "body names another operator":   # the header, signature and token: the player's operator
+        body["operator"] = flow.setup("an operator exists")["name"]
     elif situation == "unknown betcard":
         body["betcard_code"] = f"ORDERPROOF-UNKNOWN-{flow.fresh_uuid()[:8].upper()}"
     return player, body, headers, sign_as
@@ -413,7 +418,7 @@ def _provoke_one(rule: Any, flow: Flow, situation: str, codes: Mapping[str, Any]
     answer = body_of(exchange)
     got = answer.get("code") if isinstance(answer, dict) else None
     expected = codes.get(situation)
-    unnamed = situation in codes and expected is None       # the page names no code for it
+    unnamed = EXPECTED_CODE.get(situation, 0) is None       # the page names no code for it
     if situation == "unknown operator" and exchange.status == 403:
         flow.conventions.observe(rule, f"{flow.api}.unknown-operator", "forbidden-403", f"{situation}: HTTP 403")
     elif situation in HEADER_SITUATIONS and exchange.status == 403:
