@@ -73,7 +73,8 @@ WARNS: dict[str, dict[str, dict[str, str]]] = {
         "sportsbook-order": {},
         "superbet-reserve": {},
         "travel-order": {},
-    },    "sixth": {        # strict: Python's standard library alone (http.server), every open point decided strictly
+    },
+    "sixth": {        # strict: Python's standard library alone (http.server), every open point decided strictly
         "bet-placement": {},
         "jackpot-ticket": {},
         "sportsbook-order": {},

@@ -232,8 +232,24 @@ def test_sr_errors_fails_when_the_body_operator_is_never_compared_with_the_heade
     situations where the header differs (403): the body naming another operator shows that it never
     compares the two."""
     failure = assert_flow_fails("SR-ERRORS", sr_errors, ticket_engine("header-operator-only"))
-    assert "body names another operator: expected 400" in failure.message
+    assert "body names another operator: expected a refusal" in failure.message
     assert "operator header differs:" not in failure.message
+    assert "operator header differs, body signs:" not in failure.message
+
+
+def test_sr_errors_takes_any_refusal_where_the_mismatch_comes_with_a_second_error():
+    """Where the token is not the player of one of the two operators as well, a service may answer that
+    first, in a code and status of its own (here 404 code 130); the mismatch alone, where the body's
+    operator signs for its own player, is held to 115 (or 403)."""
+    correct = ticket_engine()
+
+    def own_answer_for_115(flow, request):
+        status, payload = correct(flow, request)
+        return (404, {"code": 130, "message": "player not found"}) if payload.get("code") == 115 else (status, payload)
+
+    failure = assert_flow_fails("SR-ERRORS", sr_errors, own_answer_for_115)
+    assert "operator header differs, body signs: expected 400 with code 115 (or 403)" in failure.message
+    assert "operator header differs:" not in failure.message and "body names another operator" not in failure.message
 
 
 def test_sr_errors_fails_when_a_bet_of_another_event_is_taken():

@@ -393,9 +393,9 @@ def jt_errors(rule: Any, flow: Flow) -> None:
 def jt_error_codes(rule: Any, flow: Flow) -> None:
     """JT-ERROR-CODES: passes if the jackpot situations get 400 {code: int, message: str} with the
     engine's codes (unknown event 103, unknown operator 112 unless refused with 403, operator without
-    webhook 114, operator header differs 115 unless refused with 403; an unknown bet or betcard, or a
-    body naming another operator than its header, signature and token, any code, 403 for the latter,
-    or 422: the page names no error for them) and store no ticket; fails otherwise, listing
+    webhook 114, operator header differs (signed by the body's operator) 115 unless refused with 403;
+    an unknown bet or betcard any code, or 422: the page names no error for them; an operators'
+    mismatch that comes with a second error any 4xx) and store no ticket; fails otherwise, listing
     every situation that failed; does not apply: always applies (needs provider states)."""
     ticket.provoke_errors(rule, flow, CODED_SITUATIONS, codes=True)
 
@@ -410,8 +410,9 @@ def jt_auth(rule: Any, flow: Flow) -> None:
 @flow_check
 def jt_operator_header(rule: Any, flow: Flow) -> None:
     """JT-OPERATOR-HEADER: passes if a ticket whose operator-name header names another (existing)
-    operator than the body's, signed by the header's operator and then by the body's, gets 400 {code,
-    message} (any code; JT-ERROR-CODES holds 115) or 403 (the signature checked first) and no ticket
-    is stored, and so does a body naming another operator than its header, signature and token (or a
-    422), fails otherwise, does not apply: always applies (needs provider states)."""
+    operator than the body's, signed by the body's operator for its own player, gets 400 {code,
+    message} (any code; JT-ERROR-CODES holds 115) or 403 (the signature checked with the header's
+    operator), if one signed by the header's operator for the body operator's player, or whose body
+    names another operator than the signer's, gets any 4xx (a second error), and if no ticket is
+    stored; fails otherwise, does not apply: always applies (needs provider states)."""
     ticket.provoke_errors(rule, flow, ticket.HEADER_SITUATIONS, codes=False)

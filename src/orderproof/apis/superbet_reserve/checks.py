@@ -130,9 +130,10 @@ def sr_times(rule: Any, exchange: Exchange) -> None:
 def sr_errors(rule: Any, flow: Flow) -> None:
     """SR-ERRORS: passes if each provoked situation gets 400 {code, message} with its code (unknown
     event 103, event started 107, unknown operator 112 or a 403 (convention
-    superbet-reserve.unknown-operator), operator without webhook 114, operator header differs 115 or
-    a 403 (the signature checked first; signed by the header's operator, then by the body's), a body
-    naming another operator than its header, signature and token refused (any code, 403 or 422), market
+    superbet-reserve.unknown-operator), operator without webhook 114, operator header differs, signed
+    by the body's operator for its own player, 115 or a 403 (the signature checked with the header's
+    operator); the header's operator signing for the body operator's player, or the body naming
+    another operator than the signer's, any 4xx (a second error: ticket_engine.rules.EITHER_ERROR), market
     not allowed 116 (one bet of a closed market among an open market's bets); an unknown bet, or a bet
     of another event, among the known ones: 400 with any code, or 422: 106 names a market id) and
     stores no ticket; fails otherwise, listing every situation that failed; does not apply: always
