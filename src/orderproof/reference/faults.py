@@ -455,6 +455,13 @@ def operator_header_ignored(header: str, body_operator: str) -> bool:
     return True
 
 
+def operator_from_header(conn: Any, behaviour: Any, headers: Any, body: Any, raw: bytes) -> Any:
+    """The header's operator served (its secret checks the signature, its players are looked up): the
+    body's operator is never read, so never compared with it."""
+    return te.operator_and_signature(conn, behaviour, headers, body.model_copy(update={"operator": headers.operator_name}),
+                                     raw)
+
+
 def jackpot_400_without_code(ticket_type: str, body: dict[str, Any]) -> Any:
     """A jackpot 400 says only what went wrong, with no code in its body."""
     if ticket_type == "jackpot":
@@ -667,6 +674,11 @@ _TICKET_ENGINE_AND_TRAVEL: list[Fault] = [
     Fault("operator-header-unchecked", "jackpot-ticket", ("JT-OPERATOR-HEADER", "JT-ERROR-CODES", "SR-ERRORS"),
           "never compares the operator-name header with the body's operator (no 115)",
           {"ticket_operator_header_matches": operator_header_ignored}),
+    Fault("header-operator-served", "jackpot-ticket", ("JT-OPERATOR-HEADER", "JT-ERROR-CODES", "SR-ERRORS"),
+          "serves the operator-name header's operator (its secret, its players) and never reads the body's: a "
+          "body naming another operator than the signer's is taken (the header situations where the token is "
+          "the other operator's player are refused 403)",
+          {"ticket_operator_and_signature": operator_from_header}),
     Fault("reserved-nonzero-payout", "superbet-reserve", ("SR-ZERO-PAYOUT", "SR-SCHEMA"),
           "a reservation answers gross_payout and net_payout equal to the stake instead of 0",
           {"ticket_reserve_payout": reserve_pays_stake}),

@@ -124,8 +124,11 @@ def check_signature(secret: str, timestamp: str, body: bytes, signature: str) ->
 
 def operator_and_signature(conn: sqlite3.Connection, behaviour: Any, headers: "Headers", body: "_TicketRequest",
                            raw: bytes) -> sqlite3.Row:
-    """The body's operator, looked up first (unknown: 400 code 112), then the signature checked with
-    its secret (bad: 403)."""
+    """The operator-name header compared with the body's operator first (differs: 400 code 115), the
+    body's operator looked up (unknown: 400 code 112), then the signature checked with its secret
+    (bad: 403)."""
+    if not behaviour.ticket_operator_header_matches(headers.operator_name, body.operator):
+        raise _error(115, "Operators in request body and in request header are not identical")
     operator = conn.execute("SELECT * FROM operators WHERE name = ?", (body.operator,)).fetchone()
     if operator is None:
         raise _error(112, f"Operator with `{body.operator}` name is not found")
@@ -493,8 +496,6 @@ async def _validate(request: Request, model: type[_TicketRequest]) -> tuple[Head
 def _authenticate(conn: sqlite3.Connection, behaviour: Any, headers: Headers, body: _TicketRequest,
                   raw: bytes) -> tuple[sqlite3.Row, sqlite3.Row]:
     """115, 112, 403 signature, 403 token, 114 (in that order); the operator and player rows."""
-    if not behaviour.ticket_operator_header_matches(headers.operator_name, body.operator):
-        raise _error(115, "Operators in request body and in request header are not identical")
     operator = behaviour.ticket_operator_and_signature(conn, behaviour, headers, body, raw)
     player = conn.execute("SELECT * FROM players WHERE token = ? AND operator = ?",
                           (body.token, operator["name"])).fetchone()
