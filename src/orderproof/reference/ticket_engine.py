@@ -122,13 +122,18 @@ def check_signature(secret: str, timestamp: str, body: bytes, signature: str) ->
     return verify_ticket_signature(secret, timestamp, body, signature)
 
 
+def compare_operators(behaviour: Any, headers: "Headers", body: "_TicketRequest") -> None:
+    """400 code 115 unless the operator-name header names the body's operator."""
+    if not behaviour.ticket_operator_header_matches(headers.operator_name, body.operator):
+        raise _error(115, "Operators in request body and in request header are not identical")
+
+
 def operator_and_signature(conn: sqlite3.Connection, behaviour: Any, headers: "Headers", body: "_TicketRequest",
                            raw: bytes) -> sqlite3.Row:
     """The operator-name header compared with the body's operator first (differs: 400 code 115), the
     body's operator looked up (unknown: 400 code 112), then the signature checked with its secret
     (bad: 403)."""
-    if not behaviour.ticket_operator_header_matches(headers.operator_name, body.operator):
-        raise _error(115, "Operators in request body and in request header are not identical")
+    compare_operators(behaviour, headers, body)
     operator = conn.execute("SELECT * FROM operators WHERE name = ?", (body.operator,)).fetchone()
     if operator is None:
         raise _error(112, f"Operator with `{body.operator}` name is not found")

@@ -317,8 +317,7 @@ def signature_first(conn: sqlite3.Connection, behaviour: Any, headers: Any, body
     """Verifies the signature before anything else: an operator the engine does not know has no secret,
     so its request cannot be verified and is forbidden (403) rather than answered with code 112 (the
     operator-name header is compared with the body's operator first, as the reference does)."""
-    if not behaviour.ticket_operator_header_matches(headers.operator_name, body.operator):
-        raise te._error(115, "Operators in request body and in request header are not identical")
+    te.compare_operators(behaviour, headers, body)
     operator = conn.execute("SELECT * FROM operators WHERE name = ?", (body.operator,)).fetchone()
     secret = operator["secret"] if operator is not None else None
     if secret is None or not behaviour.ticket_check_signature(secret, headers.timestamp, raw, headers.signature):
