@@ -235,6 +235,8 @@ def test_sr_errors_fails_when_the_body_operator_is_never_compared_with_the_heade
     assert "body names another operator: expected a refusal" in failure.message
     assert "operator header differs:" not in failure.message
     assert "operator header differs, body signs:" not in failure.message
+    assert failure.documented == ('"code": 115, "message": "Operators in request body and in request header '
+                                  'are not identical"')        # what the page documents for the mismatch
 
 
 def test_sr_errors_takes_any_refusal_where_the_mismatch_comes_with_a_second_error():

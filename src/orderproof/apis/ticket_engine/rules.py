@@ -433,7 +433,8 @@ def _provoke_one(rule: Any, flow: Flow, situation: str, codes: Mapping[str, Any]
     elif exchange.status == 422 and (not strict or unnamed):
         pass          # the page's "Validation Error": for a situation the page names no error code for
     elif exchange.status != 400 or (expected is not None and got != expected):
-        documented = (f'"code": {expected}, "message": "{SEED_MESSAGES[expected]}"' if expected is not None
+        named = 115 if situation in EITHER_ERROR else expected     # the mismatch's, if not the other error's
+        documented = (f'"code": {named}, "message": "{SEED_MESSAGES[named]}"' if named is not None
                       else "Error response (status=400) {code, message}" if strict else CODE_IN_BODY)
         either = " (or 403)" if situation in HEADER_SITUATIONS or situation == "unknown operator" else ""
         wanted = "a refusal (any 4xx)" if situation in EITHER_ERROR else \
