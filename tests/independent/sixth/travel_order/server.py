@@ -182,10 +182,7 @@ class BaseJSONHandler(BaseHTTPRequestHandler):
     sys_version = ""
     SERVICE = "service"
 
-    # ---- to be provided by the service
-    def route_post(self, path, body):
-        raise NotImplementedError
-
+    # the service's Handler subclass defines route_post(path, raw), which do_POST calls
     def api_paths(self):
         return ()
 
