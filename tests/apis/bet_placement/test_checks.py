@@ -170,12 +170,15 @@ def test_bp_payout_precision_fails_on_single_precision_payouts():
     assert "potentialPayout" in failure.message
 
 
-@pytest.mark.parametrize("status", ["pending", "PENDING", "open", "unsettled", "accepted", "PLACED", "active"])
+@pytest.mark.parametrize("status", ["pending", "PENDING", "open", "unsettled", "accepted", "PLACED", "active",
+                                    "TO_BE_SETTLED", "BET_NOT_SETTLED", "not yet resulted", "waiting to be resulted",
+                                    "AwaitingSettlement", "un-settled"])
 def test_bp_pending_passes_on_any_status_that_awaits_the_result(status):
     run_flow("BP-PENDING", bp_pending, stored_as(lambda bet: bet.update(status=status)))
 
 
-@pytest.mark.parametrize("status", ["SETTLED", "won", "lost", "void", "cancelled", "rejected", "", None])
+@pytest.mark.parametrize("status", ["SETTLED", "won", "lost", "void", "cancelled", "rejected", "", None,
+                                    "SETTLED_WON", "failed to settle", "bet-lost"])
 def test_bp_pending_fails_on_a_status_of_a_resulted_or_dead_bet(status):
     failure = assert_flow_fails("BP-PENDING", bp_pending, stored_as(lambda bet: bet.update(status=status)))
     assert "awaits its result" in failure.message

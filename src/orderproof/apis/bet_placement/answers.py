@@ -4,6 +4,9 @@ is not the API's) neither."""
 
 from __future__ import annotations
 
+import uuid
+from typing import Any
+
 from orderproof.checks.base import Exchange
 from orderproof.checks.outcomes import (
     ACCEPTED,
@@ -42,3 +45,14 @@ def error_code(exchange: Exchange) -> str | None:
 
 def is_placed(exchange: Exchange) -> bool:
     return outcome(exchange).accepted
+
+
+def uuid_key(value: Any) -> Any:
+    """An id as compared: a UUID in one canonical form (the seed types requestId and betId
+    String/UUID, and a service holding a UUID answers it in lower case), anything else as it is."""
+    if isinstance(value, str) and len(value) == 36:
+        try:
+            return str(uuid.UUID(value))
+        except ValueError:
+            return value
+    return value

@@ -5,7 +5,7 @@ behind is in ``refusals``, repeats in ``idempotency``.)"""
 from __future__ import annotations
 
 import math
-import uuid
+import re
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -26,7 +26,7 @@ from orderproof.checks.base import (
 from orderproof.checks.numbers import rounded, same_number, to_decimal
 from orderproof.checks.snapshots import balance_of, body_of
 
-from .answers import ERROR_STATUS, is_placed
+from .answers import ERROR_STATUS, is_placed, uuid_key
 from .slips import (
     expect_placed,
     slip,
@@ -125,17 +125,6 @@ def bp_echo(rule: Any, exchange: Exchange) -> None:
 
 
 # --- a placed slip ----------------------------------------------------------------------------------------
-
-def uuid_key(value: Any) -> Any:
-    """An id as compared: a UUID in one canonical form (the seed types requestId and betId
-    String/UUID, and a service holding a UUID answers it in lower case), anything else as it is."""
-    if isinstance(value, str) and len(value) == 36:
-        try:
-            return str(uuid.UUID(value))
-        except ValueError:
-            return value
-    return value
-
 
 def _stored_bets_of(rule: Any, flow: Flow, player: dict[str, Any], body: dict[str, Any]) -> list[dict[str, Any]]:
     """The snapshot's bets of the slip ``body``, in the slip's order; fails if one was not stored."""
@@ -243,19 +232,26 @@ def bp_payout_precision(rule: Any, flow: Flow) -> None:
 
 # Words of a status that says the bet is no longer awaiting its result: resulted, or never live.
 # "a status equivalent to 'pending'" leaves the word open (pending, open, unsettled, accepted, placed,
-# active, ...), so only these (or no status) are not equivalent.
+# active, to be settled, not yet settled, awaiting settlement, ...), so only these (or no status) are
+# not equivalent, unless a word before them negates them or puts them in the future ("not", "un",
+# "yet", "to" of "to be settled") or another word says the bet waits (pending, awaiting).
 NOT_AWAITING = ("settled", "resulted", "void", "cancel", "won", "win", "lost", "lose", "loss", "reject",
                 "fail", "refund", "push", "closed", "paid", "cashed")
+NOT_YET = ("un", "not", "non", "no", "yet", "to")
+WAITING = ("pend", "await", "wait", "unsettled", "unresulted", "unresolved")
 
 
 def awaits_result(status: Any) -> bool:
     """Does a stored bet status say the bet is awaiting its result (a status equivalent to 'pending')?"""
     if not isinstance(status, str) or not status.strip():
         return False
-    words = status.lower().replace("-", "_").replace(" ", "_").split("_")
-    if words[0] in ("un", "not") or any(word.startswith(("unsettled", "unresulted")) for word in words):
+    words = [word for word in re.split(r"[^a-z0-9]+", status.lower()) if word]
+    if any(word.startswith(WAITING) for word in words):
         return True
-    return not any(word.startswith(NOT_AWAITING) for word in words)
+    for place, word in enumerate(words):
+        if word.startswith(NOT_AWAITING) and not any(before in NOT_YET for before in words[:place]):
+            return False
+    return True
 
 
 @flow_check

@@ -20,7 +20,7 @@ from orderproof.checks.numbers import major
 from orderproof.checks.replies import same_answer
 from orderproof.checks.snapshots import assert_unchanged, balance_of
 
-from .answers import error_code, is_placed
+from .answers import error_code, is_placed, uuid_key
 from .slips import bp_player, limits, slip, stakes_within
 
 UNCHANGED = ("a repeat with the same X-Idempotency-Key and body stores and debits nothing again, whether the "
@@ -158,8 +158,8 @@ def bp_idempotent_race(rule: Any, flow: Flow) -> None:
         raise RuleFailure(rule, f"{n} concurrent duplicates got different answers (other than 409)",
                           received=sorted(shown(a) for a in answers if a.status != 409))
     after = flow.snapshot(player)
-    stored = [b.get("betId") for b in after.get("bets") or [] if isinstance(b, dict)]
-    counts = {bet["betId"]: stored.count(bet["betId"]) for bet in body["bets"]}
+    stored = [uuid_key(b.get("betId")) for b in after.get("bets") or [] if isinstance(b, dict)]
+    counts = {bet["betId"]: stored.count(uuid_key(bet["betId"])) for bet in body["bets"]}
     placed = any(is_placed(a) for a in answers)
     expected = 1 if placed else 0
     if any(count != expected for count in counts.values()):

@@ -19,7 +19,7 @@ from orderproof.checks.base import (
 from orderproof.checks.numbers import cents, json_number, major, to_decimal
 from orderproof.checks.snapshots import assert_unchanged, balance_of, body_of
 
-from .answers import error_code, is_placed
+from .answers import error_code, is_placed, uuid_key
 from .slips import (
     BET_FIELDS,
     BP_FIELDS,
@@ -156,7 +156,7 @@ def bp_stake_limits(rule: Any, flow: Flow) -> None:
         else:
             stakes.append(major(flow.draw(st.integers(lo, hi), f"bet {i} stake in cents")))
     body = slip(flow, player, stakes)
-    offenders = {bet["betId"]: kind for bet, kind in zip(body["bets"], kinds) if kind in ("over", "under")}
+    offenders = {uuid_key(bet["betId"]): kind for bet, kind in zip(body["bets"], kinds) if kind in ("over", "under")}
     situation = f"stakes {', '.join(map(str, stakes))} against limits {player['min_stake']}..{player['max_stake']}"
     before = flow.snapshot(player)
     exchange = flow.send(body, player=player)
@@ -165,7 +165,7 @@ def bp_stake_limits(rule: Any, flow: Flow) -> None:
     if not isinstance(failed, list) or not all(isinstance(f, dict) for f in failed):
         raise RuleFailure(rule, f"{situation}: INVALID_STAKE without a failedBets list", received=failed,
                           documented="failedBets: No (Except for INVALID_STAKE errors)")
-    named = {f.get("betId"): f for f in failed}
+    named = {uuid_key(f.get("betId")): f for f in failed}
     if not named or not set(named) <= set(offenders):
         raise RuleFailure(rule, f"{situation}: failedBets names no offending bet, or a bet within the limits",
                           received=sorted(map(str, named)), documented=f"offending bets: {sorted(offenders)}")
