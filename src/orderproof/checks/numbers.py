@@ -11,13 +11,14 @@ from decimal import (
     ROUND_DOWN,
     ROUND_HALF_EVEN,
     ROUND_HALF_UP,
+    ROUND_UP,
     Decimal,
     InvalidOperation,
     localcontext,
 )
 from typing import Any
 
-__all__ = ["cents", "is_json_int", "json_number", "major", "number_fields", "rounded", "same_number",
+__all__ = ["cents", "integral", "is_json_int", "json_number", "major", "number_fields", "rounded", "same_number",
            "to_decimal"]
 
 
@@ -48,18 +49,34 @@ def json_number(value: Any) -> Decimal | None:
 
 
 def is_json_int(value: Any) -> bool:
-    """A JSON integer literal: ``int`` but not ``bool``; ``3500.0`` parses as Decimal and is not."""
+    """A JSON integer literal: ``int`` but not ``bool``; ``3500.0`` parses as Decimal and is not (for
+    amounts a seed asks "in integer format, e.g. for 10 EUR, 1000")."""
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def rounded(value: Decimal, places: int = 0, *, down: bool = False) -> set[Decimal]:
+def integral(value: Any) -> int | None:
+    """A JSON number whose value is whole, as ``int``: an integer literal, or one written ``100.0`` or
+    ``1E+2`` (JSON has one number type, JSON Schema and with it every <P>-SCHEMA rule calls 100.0 an
+    integer, and a seed's int, integer or bigint types a value, not how it is written); None for
+    anything else (a fraction, a string, a bool, null)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, Decimal) and value.is_finite() and value == value.to_integral_value():
+        return int(value)
+    return None
+
+
+def rounded(value: Decimal, places: int = 0, *, down: bool = False, up: bool = False) -> set[Decimal]:
     """``value`` rounded half-up and half-even (both accepted where the document says only "round"),
-    and truncated too with ``down`` (where the document gives no rounding at all), at whatever
+    and truncated too with ``down`` (where the document gives no rounding at all) and rounded away
+    from zero with ``up`` (where it gives no rounding and nothing rests on the direction), at whatever
     magnitude (a context wide enough for every digit, so a huge product never raises)."""
     exp = Decimal(1).scaleb(-places)
     if not value.is_finite():
         return set()
-    modes = (ROUND_HALF_UP, ROUND_HALF_EVEN, ROUND_DOWN) if down else (ROUND_HALF_UP, ROUND_HALF_EVEN)
+    modes = (ROUND_HALF_UP, ROUND_HALF_EVEN) + ((ROUND_DOWN,) if down else ()) + ((ROUND_UP,) if up else ())
     with localcontext() as context:
         context.prec = max(28, value.adjusted() + places + 4)
         return {value.quantize(exp, rounding=mode) for mode in modes}

@@ -14,6 +14,7 @@ from typing import Any
 from orderproof.core.masking import mask_head
 
 from .base import BodyNotJSON, Exchange
+from .numbers import integral
 
 __all__ = ["ACCEPTED", "OTHER", "REFUSED", "Outcome", "describe", "envelope_code", "json_or_none"]
 
@@ -55,10 +56,6 @@ def describe(exchange: Exchange, limit: int = 120) -> str:
     return f"HTTP {exchange.status}" + (f" ({kind})" if kind and "json" not in kind else "") + (f" {text}" if text else "")
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 def envelope_code(exchange: Exchange, success: int, convention: str) -> Outcome:
     """A {code, ...} envelope whose ``success`` code means accepted; any other code is a refusal at
     HTTP 4xx or 200, the options ``http-4xx`` and ``http-200`` of ``convention``."""
@@ -68,8 +65,8 @@ def envelope_code(exchange: Exchange, success: int, convention: str) -> Outcome:
         return Outcome(OTHER, f"a server error: {describe(exchange)}")
     if body is BodyNotJSON or not isinstance(body, dict):
         return Outcome(OTHER, f"the answer is not the API's JSON envelope: {describe(exchange)}")
-    code = body.get("code")
-    if not _is_int(code):
+    code = integral(body.get("code"))
+    if code is None:
         return Outcome(OTHER, f"the answer has no integer code: {describe(exchange)}")
     if code == success:
         if 200 <= status < 300:

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from orderproof.apis.travel_order.answers import outcome
 from orderproof.apis.travel_order.checks import (
     dotnet_dates,
     to_dates,
@@ -46,6 +47,12 @@ def test_to_envelope():
     assert to_envelope(rule("TO-ENVELOPE"), to(200, {"data": None, "code": 1, "message": "the sample's own code 1"})) \
         is None
     assert_fails("TO-ENVELOPE", to_envelope, to(200, {"data": {"docno": "D1"}, "code": 100, "message": "success"}))
+    # "code | integer": 100.0 is the integer 100 in JSON (and to TO-SCHEMA's JSON Schema); "100" is not
+    whole = to(200, '{"data": {"docno": "D1", "orderno": "O1"}, "code": 100.0, "message": "success"}')
+    assert to_envelope(rule("TO-ENVELOPE"), whole) is None and outcome(whole).accepted
+    assert to_envelope(rule("TO-ENVELOPE"), to(400, '{"data": null, "code": 1.01E+2, "message": "x"}')) is None
+    assert_fails("TO-ENVELOPE", to_envelope, to(200, TO_OK | {"code": "100"}))
+    assert_fails("TO-ENVELOPE", to_envelope, to(400, '{"data": null, "code": 101.5, "message": "x"}'))
     assert_fails("TO-ENVELOPE", to_envelope, to(400, {"Message": "The request is invalid."}))
     assert "carries code 100" in assert_fails("TO-ENVELOPE", to_envelope, to(400, TO_OK)).message
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from orderproof.checks.base import Exchange
-from orderproof.checks.numbers import is_json_int
+from orderproof.checks.numbers import integral
 from orderproof.checks.outcomes import (
     ACCEPTED,
     OTHER,
@@ -36,11 +36,11 @@ def _named(key: Any, keys: frozenset[str]) -> bool:
 
 
 def _is_code(value: Any) -> bool:
-    return is_json_int(value) or (isinstance(value, str) and bool(value.strip()))
+    return integral(value) is not None or (isinstance(value, str) and bool(value.strip()))
 
 
 def _is_word_code(value: Any) -> bool:
-    return is_json_int(value) or (isinstance(value, str) and bool(_WORD.fullmatch(value))
+    return integral(value) is not None or (isinstance(value, str) and bool(_WORD.fullmatch(value))
                                   and not _HEX_ID.fullmatch(value))
 
 
@@ -81,8 +81,8 @@ def outcome(exchange: Exchange, *, code_anywhere: bool = False) -> Outcome:
             return Outcome(ACCEPTED)
         return Outcome(OTHER, f"a 200 answer that is not a JSON ticket: {describe(exchange)}")
     if status == 400:
-        if isinstance(body, dict) and is_json_int(body.get("code")) and isinstance(body.get("message"), str):
-            return Outcome(REFUSED, code=body["code"])
+        if isinstance(body, dict) and integral(body.get("code")) is not None and isinstance(body.get("message"), str):
+            return Outcome(REFUSED, code=integral(body["code"]))
         if code_anywhere and (code := error_code(body)) is not None:
             return Outcome(REFUSED, code=code)
         if code_anywhere:

@@ -21,7 +21,7 @@ from orderproof.checks.base import (
     shown,
 )
 from orderproof.checks.conventions import book_of
-from orderproof.checks.numbers import is_json_int, major
+from orderproof.checks.numbers import integral, major
 from orderproof.checks.outcomes import describe
 from orderproof.checks.snapshots import body_of
 
@@ -48,7 +48,7 @@ def to_envelope(rule: Any, exchange: Exchange) -> Any:
     if exchange.status >= 500 or not exchange.sent_as_valid:
         return NOT_APPLICABLE
     body = body_of(exchange)
-    if not isinstance(body, dict) or "code" not in body or not is_json_int(body["code"]) \
+    if not isinstance(body, dict) or integral(body.get("code")) is None \
             or not (body.get("message") is None or isinstance(body.get("message"), str)) \
             or not (body.get("data") is None or isinstance(body.get("data"), dict)):
         if exchange.media_type == FORM and 400 <= exchange.status < 500:
