@@ -46,6 +46,23 @@ def test_the_report_says_what_was_pinned_and_observed(catalogue):
     assert "bet-placement.unknown-user" not in rows
 
 
+def test_a_noted_convention_is_never_failed_and_the_report_says_when_answers_mixed_its_options(catalogue):
+    book = ConventionBook(catalogue.conventions)
+    name = "sportsbook-order.rejection"
+    book.note("SO-ENVELOPE", name, "http-4xx", "HTTP 400 {...}")
+    book.note("SO-ENVELOPE", name, "http-4xx", "HTTP 422 {...}")
+    row = next(row for row in book.report(["sportsbook-order"]) if row["id"] == name)
+    assert (row["observed"], row["mixed"], row["evidence"]) == (["http-4xx"], False, {"http-4xx": "HTTP 400 {...}"})
+    book.note("SO-ENVELOPE", name, "http-200", "HTTP 200 {...}")
+    row = next(row for row in book.report(["sportsbook-order"]) if row["id"] == name)
+    assert (row["observed"], row["mixed"]) == (["http-4xx", "http-200"], True)
+    assert book.allowed(name) == ("http-4xx", "http-200")         # nothing held the run to one option
+    pinned = ConventionBook(catalogue.conventions, {name: "http-4xx"})
+    pinned.note("SO-ENVELOPE", name, "http-4xx")
+    with pytest.raises(RuleFailure, match="pins http-4xx"):
+        pinned.note("SO-ENVELOPE", name, "http-200")
+
+
 def test_pins_are_validated_against_the_catalogue(catalogue):
     validate_pins({"sportsbook-order.rejection": "http-200"}, catalogue.conventions, "target file t.yaml")
     with pytest.raises(UsageError, match="unknown convention 'nope.x'"):

@@ -49,6 +49,7 @@ class ConventionBook:
         self.pinned = dict(pinned or {})
         self._states: dict[str, _State] = {}
         self._noted: dict[str, dict[str, str]] = {}     # name -> option -> first evidence (not held to one)
+        self._mixes: dict[str, tuple[str, ...]] = {}    # name -> the options every noted answer fitted
         self._lock = threading.Lock()
         self.origin: Any = None      # set by the engine: where the answers being judged come from
 
@@ -86,15 +87,20 @@ class ConventionBook:
                     state.origins[option] = self.origin
             state.candidates = left
 
-    def note(self, rule_id: str, name: str, option: str, evidence: str = "") -> None:
-        """An answer followed ``option`` of ``name`` where the run is not held to one option (a
+    def note(self, rule_id: str, name: str, options: str | Iterable[str], evidence: str = "") -> None:
+        """An answer followed ``options`` of ``name`` where the run is not held to one option (a
         refusal no rule asks to be consistent): recorded for the certificate, or held to the pin when
         the target pins one (:meth:`observe`)."""
         if name in self.pinned:
-            self.observe(rule_id, name, option, evidence)
+            self.observe(rule_id, name, options, evidence)
             return
+        shown = (options,) if isinstance(options, str) else tuple(options)
         with self._lock:
-            self._noted.setdefault(name, {}).setdefault(option, evidence)
+            noted = self._noted.setdefault(name, {})
+            candidates = self._mixes.get(name, self.options(name) or shown)
+            self._mixes[name] = tuple(option for option in candidates if option in shown)   # () once mixed
+            for option in shown:
+                noted.setdefault(option, evidence)
 
     def _contradiction(self, rule_id: str, name: str, shown: tuple[str, ...], state: _State,
                        evidence: str) -> RuleFailure:
@@ -142,14 +148,18 @@ class ConventionBook:
                 if wanted is not None and convention.api not in wanted:
                     continue
                 state = self._states.get(name)
+                noted = self._noted.get(name, {})
+                fitted = self._mixes.get(name)
                 rows.append({
                     "id": name,
                     "api": convention.api,
                     "title": convention.title,
                     "options": list(convention.option_ids),
                     "pinned": self.pinned.get(name),
-                    "observed": list(state.candidates) if state is not None else list(self._noted.get(name, {})),
-                    "evidence": dict(state.first) if state is not None else dict(self._noted.get(name, {})),
+                    "observed": list(state.candidates) if state is not None else
+                    [option for option in convention.option_ids if option in (fitted or noted)],
+                    "mixed": state is None and bool(noted) and not fitted,
+                    "evidence": dict(state.first) if state is not None else dict(noted),
                 })
         return rows
 

@@ -216,6 +216,8 @@ def _convention(row: dict[str, Any]) -> dict[str, Any]:
     """A convention as the certificate records it: pinned by the target, or what the run observed."""
     if row.get("pinned"):
         status = "pinned"
+    elif row.get("mixed"):
+        status = "mixed"              # no rule held the run to one option, and its answers followed several
     elif row.get("observed") and len(row["observed"]) < len(row["options"]):
         status = "observed"
     elif row.get("observed"):

@@ -139,6 +139,8 @@ def _conventions_markdown(conventions: list[dict[str, Any]]) -> list[str]:
             state = f"pinned: **{row['pinned']}**"
         elif row["status"] == "observed":
             state = f"followed: **{' or '.join(row['observed'])}**"
+        elif row["status"] == "mixed":
+            state = f"answers followed several: **{' and '.join(row['observed'])}**"
         elif row["status"] == "open":
             state = "every answer fitted all options"
         else:

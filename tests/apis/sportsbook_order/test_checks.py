@@ -18,6 +18,7 @@ from orderproof.apis.sportsbook_order.checks import (
     so_success_msg,
     so_ticket_echo,
 )
+from orderproof.catalogue import load_catalogue
 from orderproof.checks.base import NOT_APPLICABLE, NotVerified
 from orderproof.checks.conventions import ConventionBook
 from tests.apis.fakes import (
@@ -63,6 +64,10 @@ def test_so_envelope_passes_on_success_and_on_either_form_of_rejection():
     assert so_envelope(envelope, so(400, {"code": 402, "msg": "insufficient balance", "data": None})) is None
     assert so_envelope(envelope, so(401, {"code": 1002, "msg": "unknown token"})) is None
     assert so_envelope(envelope, so(200, {"code": 1003, "msg": "insufficient balance"})) is None  # another run's
+    # the table's code is an int, a value: 400.0 is one (JSON Schema's integer too), 400.5 is not
+    assert so_envelope(envelope, so(400, '{"code": 400.0, "msg": "insufficient balance", "data": null}')) is None
+    assert so_envelope(envelope, so(200, '{"code": 2E+2, "msg": "success", "data": null}')) is None
+    assert_fails("SO-ENVELOPE", so_envelope, so(400, '{"code": 400.5, "msg": "insufficient balance", "data": null}'))
 
 
 def test_so_envelope_judges_each_answer_alone_so_rejection_forms_may_mix():
@@ -161,29 +166,37 @@ def test_so_ticket_echo_passes_on_the_exact_integer(sent):
     assert so_ticket_echo(rule("SO-TICKET-ECHO"), so_ok({"ticketId": BIG}, {"ticketId": sent})) is None
 
 
-def test_so_ticket_echo_takes_the_form_the_request_sent_through_the_run():
+def test_so_ticket_echo_takes_the_form_the_request_sent_and_holds_a_service_to_it_when_pinned():
     """Convention ticket-id-type, option as-sent: digits for digits, an integer for an integer."""
-    book = ConventionBook()
-    answers = [so_ok({"ticketId": BIG}, {"ticketId": BIG}), so_ok({"ticketId": str(BIG)}, {"ticketId": str(BIG)}),
-               so_ok({"ticketId": BIG}, {"ticketId": BIG})]
+    book = ConventionBook(load_catalogue(["sportsbook-order"]).conventions)
+    pinned = ConventionBook(pinned={"sportsbook-order.ticket-id-type": "as-sent"})
+    for ex in [so_ok({"ticketId": BIG}, {"ticketId": BIG}), so_ok({"ticketId": str(BIG)}, {"ticketId": str(BIG)})]:
+        for held in (book, pinned):
+            object.__setattr__(ex, "conventions", held)
+            assert so_ticket_echo(rule("SO-TICKET-ECHO"), ex) is None
+    row = next(row for row in book.report() if row["id"] == "sportsbook-order.ticket-id-type")
+    assert (row["observed"], row["mixed"]) == (["as-sent"], False)
+    changed = so_ok({"ticketId": BIG}, {"ticketId": str(BIG)})       # now not the form it was sent in
+    object.__setattr__(changed, "conventions", pinned)
+    assert "pins as-sent" in assert_fails("SO-TICKET-ECHO", so_ticket_echo, changed).message
+
+
+def test_so_ticket_echo_takes_either_key_one_way_through_the_run_and_either_type_each_time():
+    """The table types the id bigint and the request sample sends its digits: a service may answer a
+    JSON integer up to 2^53 and the digits beyond (noted in the certificate, failed only when pinned);
+    the key it is answered under stays one."""
+    assert so_ticket_echo(rule("SO-TICKET-ECHO"), so_ok({"ticketID": str(BIG)}, {"ticketId": BIG})) is None
+    book = ConventionBook(load_catalogue(["sportsbook-order"]).conventions)
+    small, big = 2**53 - 1, 2**53 + 1
+    answers = [so_ok({"ticketId": small}, {"ticketId": small}), so_ok({"ticketId": str(big)}, {"ticketId": big}),
+               so_ok({"ticketID": small}, {"ticketId": small})]
     for ex in answers:
         object.__setattr__(ex, "conventions", book)
-        assert so_ticket_echo(rule("SO-TICKET-ECHO"), ex) is None
-    assert book.allowed("sportsbook-order.ticket-id-type") == ("as-sent",)
-    changed = so_ok({"ticketId": BIG}, {"ticketId": str(BIG)})       # now not the form it was sent in
-    object.__setattr__(changed, "conventions", book)
-    assert "ticket-id-type" in assert_fails("SO-TICKET-ECHO", so_ticket_echo, changed).message
-
-
-def test_so_ticket_echo_takes_either_key_and_either_type_one_way_through_the_run():
-    assert so_ticket_echo(rule("SO-TICKET-ECHO"), so_ok({"ticketID": str(BIG)}, {"ticketId": BIG})) is None
-    book = ConventionBook()
-    first = so_ok({"ticketId": BIG}, {"ticketId": BIG})
-    second = so_ok({"ticketId": str(BIG)}, {"ticketId": BIG})
-    for ex in (first, second):
-        object.__setattr__(ex, "conventions", book)
-    assert so_ticket_echo(rule("SO-TICKET-ECHO"), first) is None
-    assert "ticket-id-type" in assert_fails("SO-TICKET-ECHO", so_ticket_echo, second).message
+    assert so_ticket_echo(rule("SO-TICKET-ECHO"), answers[0]) is None
+    assert so_ticket_echo(rule("SO-TICKET-ECHO"), answers[1]) is None
+    row = next(row for row in book.report() if row["id"] == "sportsbook-order.ticket-id-type")
+    assert row["mixed"] and set(row["observed"]) == {"integer", "as-sent", "digit-string"}
+    assert "ticket-id-key" in assert_fails("SO-TICKET-ECHO", so_ticket_echo, answers[2]).message
 
 
 @pytest.mark.parametrize("got", [BIG + 16, str(BIG + 16), Decimal("1.16295584494649344E+17"), None])
@@ -231,6 +244,8 @@ def test_so_data():
     assert so_data(rule("SO-DATA"), so_ok(data | {"orderTime": "231412354534"}, {})) is None   # a bigint's digits
     assert_fails("SO-DATA", so_data, so_ok(data | {"orderTime": "2018-03-01 02:48:22"}, {}))
     assert_fails("SO-DATA", so_data, so_ok(data | {"orderTime": Decimal("231412354534.5")}, {}))
+    for whole in ("231412354534.0", "2.31412354534E+11"):    # JSON has one number type: a bigint's value
+        assert so_data(rule("SO-DATA"), so_ok(data | {"orderTime": Decimal(whole)}, {})) is None
     assert_fails("SO-DATA", so_data, so_ok({k: v for k, v in data.items() if k != "balance"}, {}))
     assert so_data(rule("SO-DATA"), exchange("sportsbook-order", 400, {"code": 401, "msg": "x", "data": None})) \
         is NOT_APPLICABLE

@@ -24,7 +24,13 @@ from orderproof.checks.base import (
     shown,
 )
 from orderproof.checks.conventions import book_of
-from orderproof.checks.numbers import is_json_int, json_number, major, same_number
+from orderproof.checks.numbers import (
+    integral,
+    is_json_int,
+    json_number,
+    major,
+    same_number,
+)
 from orderproof.checks.outcomes import describe
 from orderproof.checks.replies import same_answer
 from orderproof.checks.snapshots import (
@@ -68,7 +74,7 @@ def _in_table_types(body: Any) -> bool:
 
 
 def _is_envelope(body: Any) -> bool:
-    return isinstance(body, dict) and is_json_int(body.get("code")) and isinstance(body.get("msg"), str) \
+    return isinstance(body, dict) and integral(body.get("code")) is not None and isinstance(body.get("msg"), str) \
         and (body.get("data") is None or isinstance(body.get("data"), dict))
 
 
@@ -146,8 +152,8 @@ TICKET_ID_KEYS = ("ticketId", "ticketID")
 
 
 def _id_form(value: Any) -> str | None:
-    """``integer`` (a JSON integer), ``digit-string`` or None."""
-    if is_json_int(value):
+    """``integer`` (a JSON number with a whole value), ``digit-string`` or None."""
+    if integral(value) is not None:
         return "integer"
     if isinstance(value, str) and value.isascii() and value.isdigit():
         return "digit-string"
@@ -160,10 +166,11 @@ def _id_form(value: Any) -> str | None:
 def so_ticket_echo(rule: Any, exchange: Exchange) -> Any:
     """SO-TICKET-ECHO: passes if an accepted order's data carries the request's ticketId (sent as an
     integer or a digit string) exactly, under the key ticketId (table) or ticketID (sample) and as a
-    JSON integer or a digit string, one way through the run (conventions sportsbook-order.ticket-id-key
-    and .ticket-id-type: always an integer, always a digit string, or the form the request sent);
-    fails if it is missing, a decimal, another value (a double-based parser loses ids beyond 2^53) or
-    changes form during the run; does not apply if the order was not accepted or the request's
+    JSON integer or a digit string (conventions sportsbook-order.ticket-id-key, one key through the
+    run, and .ticket-id-type: an integer, a digit string or the form the request sent, noted, held to
+    one only where the target pins it); fails if it is missing, a decimal, another value (a
+    double-based parser loses ids beyond 2^53), under another key than earlier answers, or in a form
+    the pinned option does not allow; does not apply if the order was not accepted or the request's
     ticketId is neither an integer nor digits."""
     requested = exchange.request_body.get("ticketId")
     sent = _requested_ticket_id(requested)
@@ -180,8 +187,10 @@ def so_ticket_echo(rule: Any, exchange: Exchange) -> Any:
     if kind is None or int(got) != sent:
         raise RuleFailure(rule, f"data.{keys[0]} is not the request's ticketId {sent}", received=got)
     forms = (kind, "as-sent") if kind == _id_form(requested) else (kind,)
-    book.observe(rule, "sportsbook-order.ticket-id-type", forms,
-                 f"data.{keys[0]}: {got!r} (request ticketId: {requested!r})")
+    # Not held to one form through the run (a pin holds it): the table types the id bigint, the request
+    # sample sends digits, and a JSON integer up to 2^53 and the digits beyond is the usual defence.
+    book.note(rule, "sportsbook-order.ticket-id-type", forms,
+              f"data.{keys[0]}: {got!r} (request ticketId: {requested!r})")
     return None
 
 
