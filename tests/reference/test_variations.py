@@ -199,6 +199,15 @@ def test_so_ticket_id_as_sent(reference_factory):
         spec_validator("sportsbook-order", "OrderData").validate(data)
 
 
+def test_so_ticket_id_safe_integer(reference_factory):
+    ref = varied(reference_factory, "so-ticket-id-safe-integer")
+    player = ref.player()
+    for sent, answered in (("116295584494649344", "116295584494649344"), (2**53, 2**53), ("42", 42)):
+        data = loads(ref.order(seed_order(player["customerToken"], ticketId=sent)).content)["data"]
+        assert data["ticketId"] == answered
+        spec_validator("sportsbook-order", "OrderData").validate(data)
+
+
 def test_so_invalid_body_http_200(reference_factory):
     ref = varied(reference_factory, "so-invalid-body-http-200")
     player = ref.player(balance="10.00")
@@ -395,6 +404,17 @@ def test_ticket_422_own_body(reference_factory):
     assert answer["message"].startswith("Validation error: body/currency")
     reservation = ref.superbet(player, superbet_request(player, event, price="x"))
     assert reservation.status_code == 422 and reservation.json()["code"] == 422
+
+
+def test_ticket_bets_first(reference_factory):
+    ref = varied(reference_factory, "ticket-bets-first")
+    player, betcard, event = ticket_scene(ref)
+    events = jackpot_request(player, betcard)["events"]
+    events[0]["id"] = 2_000_000_001
+    for response in (ref.jackpot(player, jackpot_request(player, betcard, events=events)),
+                     ref.superbet(player, superbet_request(player, event) | {"event": 2_000_000_001})):
+        assert (response.status_code, response.json()["code"]) == (400, 106)      # the reference: 103
+    assert ref.superbet(player, superbet_request(player, event)).status_code == 200
 
 
 def test_ticket_signature_first(reference_factory):
@@ -760,6 +780,9 @@ def test_bp_ids_upper_case(reference_factory):
     answer = ref.bet(player, slip).json()
     assert answer["requestId"] == slip["requestId"].upper()
     assert [bet["betId"] for bet in answer["bets"]] == [bet["betId"].upper() for bet in slip["bets"]]
+    over = make_slip(player, bet_details(stake=600))
+    refused = ref.bet(player, over).json()
+    assert [bet["betId"] for bet in refused["failedBets"]] == [over["bets"][0]["betId"].upper()]
 
 
 def test_bp_session_rotate(reference_factory):

@@ -90,6 +90,11 @@ def ticket_id_as_sent(ticket_id: int, sent: int | str) -> int | str:
     return str(ticket_id) if isinstance(sent, str) else ticket_id
 
 
+def ticket_id_safe_integer(ticket_id: int, sent: int | str) -> int | str:
+    """The ticket id as a JSON integer while a double holds it exactly (up to 2^53), its digits beyond."""
+    return ticket_id if abs(ticket_id) <= 2**53 else str(ticket_id)
+
+
 def read_order_as_the_sample(document: Any) -> Any:
     """An order read as the seed's own sample writes one: no currency (the player's own), and a bet
     without num and cnt (a single: 1 and 1) or comboId (null)."""
@@ -118,6 +123,11 @@ _SPORTSBOOK_ORDER = [
               "data.ticketId comes back in the form the request sent it: a digit string for \"116295584494649344\", "
               "a JSON integer for 116295584494649344 (convention sportsbook-order.ticket-id-type, option as-sent)",
               {"so_ticket_id_json": ticket_id_as_sent}),
+    Variation("so-ticket-id-safe-integer", SO,
+              "data.ticketId is a JSON integer up to 2^53 and a string of its digits beyond, where a double would "
+              "change it (the seed types it bigint and its request sample sends the digits; convention "
+              "sportsbook-order.ticket-id-type, noted, not held to one form)",
+              {"so_ticket_id_json": ticket_id_safe_integer}),
     Variation("so-own-codes", SO,
               "rejections carry the service's own codes 1001.. and messages (1001 parameter error, 1002 token "
               "invalid, 1003 balance not enough, 1004 account locked, 1005 order exists): the seed lists no "
@@ -483,6 +493,12 @@ _TICKET_ENGINE = [
               "422 is answered as {\"code\": 422, \"message\": ...} instead of the framework's {\"detail\": [...]}: "
               "the pages give no 422 body",
               {"ticket_validation_response": validation_own_body}),
+    Variation("ticket-bets-first", TICKETS,
+              "the bets are looked up before the event, so an unknown event (whose bets are then none of its own) "
+              "gets 106, the page's error for a bet's market not found, instead of 103: the page gives no order "
+              "of checks",
+              {"ticket_unknown_event_error": lambda ticket_type, event_id: (
+                  106, f"Market for bet with `{event_id}` identifier is not found")}),
     Variation("ticket-signature-first", TICKETS,
               "the signature is checked before the operator is looked up, so an unknown operator (no secret to "
               "verify with) gets 403 instead of 400 code 112 (conventions <api>.unknown-operator, forbidden-403)",
@@ -864,9 +880,11 @@ _BET_PLACEMENT = [
               "pairing (the page gives the code no meaning; a stale request is one reading)",
               {"bp_request_timed_out": stale_timestamp}),
     Variation("bp-ids-upper-case", BP,
-              "a PLACED answer writes requestId and each betId in upper case, as its UUID type prints them (the "
-              "seed types them String/UUID: the same UUID, \"Matches request's requestId\")",
-              {"bp_answer_uuid": uuid_upper_case, "bp_echo_bet": bet_ids_upper_case}),
+              "a PLACED answer writes requestId and each betId in upper case, as its UUID type prints them, and so "
+              "do the failedBets of INVALID_STAKE (the seed types them String/UUID: the same UUID, \"Matches "
+              "request's requestId\")",
+              {"bp_answer_uuid": uuid_upper_case, "bp_echo_bet": bet_ids_upper_case,
+               "bp_failed_bets": lambda failed: [bet_ids_upper_case(bet) for bet in failed]}),
     Variation("bp-key-reuse-409", BP,
               "an X-Idempotency-Key reused with another body gets 409 INVALID_BET_DETAILS instead of 422 "
               "(convention bet-placement.key-reuse, reject-409)",
