@@ -34,6 +34,8 @@ LENIENT = [
     ("superbet-reserve", {"event": "100001"}),
     ("jackpot-ticket", {"source": "AAA", "type": "other"}),        # the page lists no values for either
     ("superbet-reserve", {"source": "kiosk", "type": "jackpot"}),
+    ("superbet-reserve", {"type": ["superbet"]}),       # the endpoint fixes the type: a service may ignore it
+    ("jackpot-ticket", {"type": {}}),
     ("travel-order", {"memberid": None, "couponinfos": None, "isrecivemail": "true"}),   # ASP.NET binding
     ("travel-order", {"contactinfo": [None]}),
     ("bet-placement", {"timestamp": 1640995200000}),    # a number for a string: Jackson coerces it
@@ -44,7 +46,7 @@ WRONG = [
     ("jackpot-ticket", {"price": "a lot"}, "not an integer"),
     ("superbet-reserve", {"bets": "101"}, "bets"),
     ("jackpot-ticket", {"source": {"name": "mobile"}}, "source"),  # open values, still a string
-    ("superbet-reserve", {"type": ["superbet"]}, "type"),
+    ("superbet-reserve", {"source": ["mobile"]}, "source"),
     ("travel-order", {"memberid": "abc"}, "not an integer"),
     ("travel-order", {"couponinfos": "none"}, "couponinfos"),
 ]

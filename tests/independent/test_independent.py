@@ -68,8 +68,7 @@ WARNS: dict[str, dict[str, dict[str, str]]] = {
     },
     "fifth": {        # Node.js programs from the seed alone (JavaScript numbers are doubles: exact money by hand)
         "bet-placement": {},
-        "jackpot-ticket": {"JT-ERROR-CODES": "its refusals carry codes of its own (108 for an unknown event: the "
-                                             "jackpot page's error list is empty)"},
+        "jackpot-ticket": {},     # 108, its own code for an unknown event, whose bet is then not its own either
         "sportsbook-order": {},
         "superbet-reserve": {},
         "travel-order": {},

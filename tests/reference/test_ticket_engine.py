@@ -527,9 +527,9 @@ def test_fault_gross_winnings_only(tmp_path):
     assert ticket["net_payout"] == ticket["gross_payout"] - ticket["wht_amount"]
 
 
-def test_fault_jt_unknown_event_106(tmp_path):
-    client = faulty(tmp_path, "jt-unknown-event-106")
-    assert exact(jackpot(client, _event(1, id=999999)))["code"] == 106
+def test_fault_jt_unknown_event_107(tmp_path):
+    client = faulty(tmp_path, "jt-unknown-event-107")
+    assert exact(jackpot(client, _event(1, id=999999)))["code"] == 107
     assert exact(superbet(client, _superbet(event=999999)))["code"] == 103   # the superbet path keeps 103
 
 

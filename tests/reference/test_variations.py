@@ -417,6 +417,28 @@ def test_ticket_bets_first(reference_factory):
     assert ref.superbet(player, superbet_request(player, event)).status_code == 200
 
 
+def test_jt_odds_rounded_up(reference_factory):
+    ref = varied(reference_factory, "jt-odds-rounded-up")
+    player, betcard, _ = ticket_scene(ref)
+    assert '"odds":6.34,' in ref.jackpot(player, jackpot_request(player, betcard)).text    # 1.85 ** 3 = 6.331625
+
+
+def test_ticket_type_ignored(reference_factory):
+    ref = varied(reference_factory, "ticket-type-ignored")
+    player, betcard, event = ticket_scene(ref)
+    for response, kind in ((ref.jackpot(player, jackpot_request(player, betcard, type={})), "jackpot"),
+                           (ref.superbet(player, superbet_request(player, event, type=[None])), "superbet")):
+        assert response.status_code == 200 and response.json()["type"] == kind
+
+
+def test_ticket_400_problem_json(reference_factory):
+    ref = varied(reference_factory, "ticket-400-problem-json")
+    player, _, event = ticket_scene(ref)
+    response = ref.superbet(player, superbet_request(player, event) | {"event": 2_000_000_001})
+    assert response.status_code == 400 and response.headers["content-type"] == "application/problem+json"
+    assert response.json()["code"] == 103
+
+
 def test_ticket_signature_first(reference_factory):
     ref = varied(reference_factory, "ticket-signature-first")
     player, betcard, event = ticket_scene(ref)

@@ -504,10 +504,10 @@ def wht_on_gross(stake: int, gross: int, wht: Decimal) -> tuple[int, int, int]:
     return gross, wht_amount, gross - wht_amount
 
 
-def unknown_jackpot_event_106(ticket_type: str, event_id: int) -> tuple[int, str]:
-    """The jackpot path looks events up through their bets, so an unknown event reads as a missing market."""
+def unknown_jackpot_event_107(ticket_type: str, event_id: int) -> tuple[int, str]:
+    """The jackpot path maps an event it cannot find to the code of an event it may not play."""
     if ticket_type == "jackpot":
-        return 106, f"Market for bet on event `{event_id}` is not found"
+        return 107, f"Event with `{event_id}` identifier is not available for play because it has already started"
     return te.unknown_event_error(ticket_type, event_id)
 
 
@@ -657,10 +657,10 @@ _TICKET_ENGINE_AND_TRAVEL: list[Fault] = [
           "withholds wht percent of the whole gross payout instead of the winnings (gross 3040, stake 889, "
           "wht 20%: 608 instead of 430); net_payout stays gross - wht_amount",
           {"ticket_jackpot_payout": wht_on_gross}),
-    Fault("jt-unknown-event-106", "jackpot-ticket", ("JT-ERROR-CODES",),
-          "a jackpot ticket naming an unknown event gets code 106 (bet/market not found) instead of 103 "
+    Fault("jt-unknown-event-107", "jackpot-ticket", ("JT-ERROR-CODES",),
+          "a jackpot ticket naming an unknown event gets code 107 (event already started) instead of 103 "
           "(JT-ERRORS takes any code; the superbet path keeps 103)",
-          {"ticket_unknown_event_error": unknown_jackpot_event_106}),
+          {"ticket_unknown_event_error": unknown_jackpot_event_107}),
     Fault("ticket-price-defaulted", "jackpot-ticket", ("JT-NEGATIVE", "SR-NEGATIVE", "JT-ECHO", "SR-ECHO"),
           "reads a missing or non-numeric price as 0 and creates a free ticket instead of refusing the request",
           {"ticket_request_defaults": price_defaulted}),

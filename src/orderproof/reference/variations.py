@@ -27,7 +27,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from decimal import ROUND_DOWN, ROUND_HALF_EVEN, Decimal, localcontext
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_UP, Decimal, localcontext
 from typing import Any
 
 from fastapi import Response
@@ -405,6 +405,22 @@ def gross_prize(stake: int, odds: Decimal, prize: int) -> int:
     return prize
 
 
+def odds_two_decimals_up(odds: Decimal) -> Decimal:
+    """The odds rounded up to two decimals (13.209 -> 13.21, 1.520875 -> 1.53)."""
+    with localcontext(te._EXACT):
+        return odds.quantize(CENT, rounding=ROUND_UP)
+
+
+def type_ignored(data: Any, ticket_type: str) -> Any:
+    """The request's type is not read: the endpoint fixes it."""
+    return {**data, "type": ticket_type} if isinstance(data, dict) else data
+
+
+def bad_request_problem_json(ticket_type: str, body: dict[str, Any]) -> Response:
+    """A 400 answer's {code, message} sent as RFC 9457's application/problem+json."""
+    return Response(json_bytes(body), status_code=400, media_type="application/problem+json")
+
+
 def odds_two_decimals(odds: Decimal) -> Decimal:
     """The odds as a two-decimal display value, rounded half even (13.209 -> 13.21, 3.425 -> 3.42)."""
     with localcontext(te._EXACT):
@@ -533,6 +549,18 @@ _TICKET_ENGINE = [
               "gross_payout is the betcard prize (a jackpot pays its prize), wht_amount wht percent of the "
               "winnings over the stake, net_payout gross - wht (convention jackpot-ticket.gross-payout)",
               {"ticket_jackpot_gross": gross_prize}),
+    Variation("jt-odds-rounded-up", JT,
+              "jackpot odds are answered rounded up to 2 decimals (1.15 x 1.15 x 1.15 = 1.520875 -> 1.53): the page "
+              "gives the product no rounding",
+              {"ticket_odds_json": odds_two_decimals_up}),
+    Variation("ticket-type-ignored", TICKETS,
+              "the request's type is not read (the endpoint fixes it: any value, even {}, is taken, and the ticket "
+              "answers the endpoint's type); the pages describe the field with nothing but \"string\"",
+              {"ticket_request_defaults": type_ignored}),
+    Variation("ticket-400-problem-json", TICKETS,
+              "400 answers carry {code, message} as application/problem+json (RFC 9457's media type): the pages "
+              "name no media type",
+              {"ticket_bad_request_response": bad_request_problem_json}),
     Variation("jt-odds-rounded", JT,
               "jackpot odds are answered rounded to 2 decimals, half even (13.209 -> 13.21); the payouts use the "
               "exact product",

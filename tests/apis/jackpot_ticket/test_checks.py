@@ -204,10 +204,17 @@ def test_odds_takes_the_product_truncated_or_rounded_step_by_step():
         assert jt_odds(rule("JT-ODDS"), jt({"odds": Decimal(odds)}, request=request)) is None, odds
     request = {"events": [{"odds": Decimal("1.15")}, {"odds": Decimal("1.15")}, {"odds": Decimal("1.15")}]}
     # 1.520875 exactly; step by step 1.3225 -> 1.32, then 1.518 -> 1.52 (rounded) or 1.51 (truncated)
-    for odds in ("1.52", "1.51", "1.520875", "1.5209"):
+    for odds in ("1.52", "1.51", "1.520875", "1.5209", "1.53", "1.521"):      # any rounding: the page gives none
         assert jt_odds(rule("JT-ODDS"), jt({"odds": Decimal(odds)}, request=request)) is None, odds
-    for odds in ("1.5", "1.53", "1.54"):
+    for odds in ("1.5", "1.54", "1.519", "1.5219"):
         assert_fails("JT-ODDS", jt_odds, jt({"odds": Decimal(odds)}, request=request))
+
+
+def test_odds_takes_the_product_in_single_precision():
+    """The page types odds "float": 1.85f x 2.10f x 3.40f in float32 is 13.209001, not 13.209."""
+    request = {"events": [{"odds": Decimal("1.85")}, {"odds": Decimal("2.10")}, {"odds": Decimal("3.40")}]}
+    assert jt_odds(rule("JT-ODDS"), jt({"odds": Decimal("13.209001")}, request=request)) is None
+    assert_fails("JT-ODDS", jt_odds, jt({"odds": Decimal("13.2093")}, request=request))
 
 
 def test_odds_may_use_the_current_odds_one_way_through_the_run():
@@ -325,7 +332,7 @@ def test_jt_errors_flows_pass_on_a_correct_engine():
 
 def test_jt_errors_flows_fail_on_wrong_codes_and_on_stored_tickets():
     assert "tickets changed" in assert_flow_fails("JT-ERRORS", jt_errors, ticket_engine("stores-rejected")).message
-    assert "expected 400 with code 103" in assert_flow_fails("JT-ERROR-CODES", jt_error_codes,
+    assert "expected 400 with code 112" in assert_flow_fails("JT-ERROR-CODES", jt_error_codes,
                                                              ticket_engine("wrong-code")).message
 
 
@@ -411,5 +418,6 @@ def test_operator_header_takes_no_422_for_the_mismatch_alone():
 def test_jt_errors_take_a_422_for_any_situation_and_jt_error_codes_for_an_unknown_bet_only():
     run_flow("JT-ERRORS", jt_errors, validation_422_for(103), max_examples=5)          # the page lost its bodies
     run_flow("JT-ERROR-CODES", jt_error_codes, validation_422_for(106), max_examples=5)  # no code named for it
-    assert "unknown event: expected 400 with code 103" in assert_flow_fails(
-        "JT-ERROR-CODES", jt_error_codes, validation_422_for(103)).message
+    run_flow("JT-ERROR-CODES", jt_error_codes, validation_422_for(103), max_examples=5)  # nor for its bet, then
+    assert "operator without webhook: expected 400 with code 114" in assert_flow_fails(
+        "JT-ERROR-CODES", jt_error_codes, validation_422_for(114)).message

@@ -140,6 +140,16 @@ def test_excise_amount_fails_when_the_tax_is_not_the_one_the_price_holds(ext_amo
     assert_fails("SR-EXCISE-AMOUNT", sr_excise_amount, sr(body))
 
 
+def test_excise_amount_takes_what_doubles_make_of_a_price_beyond_2_to_the_53():
+    """2^53 + 1 at 12.5 holds 1000799917193443.67; round(price / 1.125) in doubles leaves 1000799917193445."""
+    price = 2**53 + 1
+    stake = round(float(price) / 1.125)
+    body = TICKET | {"price": price, "stake": stake, "ext_amount": price - stake}
+    assert price - stake == 1000799917193445
+    assert sr_excise_amount(rule("SR-EXCISE-AMOUNT"), sr(body)) is None
+    assert_fails("SR-EXCISE-AMOUNT", sr_excise_amount, sr(body | {"ext_amount": 1000799917193455}))
+
+
 def test_excise_amount_does_not_apply_to_other_ext_types_or_missing_fields():
     with pytest.raises(NotVerified, match="ext_type is 'exclusive'"):     # NOT VERIFIED if no ticket is inclusive
         sr_excise_amount(rule("SR-EXCISE-AMOUNT"), sr(TICKET | {"ext_type": "exclusive"}))
@@ -199,7 +209,8 @@ def test_sr_errors_flow_passes_on_a_correct_engine():
 
 def test_sr_errors_flow_fails_on_wrong_codes():
     failure = assert_flow_fails("SR-ERRORS", sr_errors, ticket_engine("wrong-code"))
-    assert "situations failed" in failure.message and "expected 400 with code 103" in failure.message
+    assert "situations failed" in failure.message and "expected 400 with code 107" in failure.message
+    assert "unknown event" not in failure.message      # 106 for it: its bets are then none of its own either
 
 
 def test_an_unknown_operator_may_be_refused_with_403_one_way_through_the_run():
@@ -268,8 +279,9 @@ def test_ticket_errors_flow_fails_on_an_unshaped_error():
 
 def test_an_unknown_bet_may_be_refused_as_a_validation_error_but_a_documented_situation_may_not():
     run_flow("SR-ERRORS", sr_errors, validation_422_for(106), max_examples=5)      # the page names no error for it
-    failure = assert_flow_fails("SR-ERRORS", sr_errors, validation_422_for(103))   # 103 is the page's own
-    assert "unknown event: expected 400 with code 103" in failure.message and "or 422" not in failure.message
+    run_flow("SR-ERRORS", sr_errors, validation_422_for(103), max_examples=5)      # nor for its bets, then
+    failure = assert_flow_fails("SR-ERRORS", sr_errors, validation_422_for(107))   # 107 is the page's own
+    assert "event started: expected 400 with code 107" in failure.message and "or 422" not in failure.message
 
 
 def test_sr_errors_fails_when_a_started_event_is_answered_as_not_found():

@@ -215,17 +215,23 @@ def _stepwise_products(odds: list[Any]) -> set[Decimal]:
     return products
 
 
+# The page types odds "float": a product in single precision (a float32 has 24 bits, about 6e-8
+# relative per operation, over a ticket's few dozen events) is the product, read as a float.
+FLOAT_TOLERANCE = Decimal("1e-5")
+
+
 def product_matches(got: Decimal, product: Decimal, odds: list[Any] | None = None) -> bool:
-    """``got`` is ``product`` exactly, rounded (half up or half even) or truncated to 2 or more
-    decimals (a JSON writer may drop trailing zeros: 39.30 reads 39.3), the product in double
-    precision, or (given the ``odds`` it multiplies) rounded to the cent step by step."""
+    """``got`` is ``product`` exactly, rounded (half up, half even, down or up: the page gives no
+    rounding) to 2 or more decimals (a JSON writer may drop trailing zeros: 39.30 reads 39.3), the
+    product in single or double precision, or (given the ``odds`` it multiplies) rounded to the cent
+    step by step."""
     if got == product:
         return True
-    if any(got in rounded(product, places, down=True) for places in range(2, 10)):
+    if any(got in rounded(product, places, down=True, up=True) for places in range(2, 10)):
         return True
     if odds is not None and len(odds) <= 50 and got in _stepwise_products(odds):
         return True
-    return product != 0 and abs(got - product) <= abs(product) * Decimal("1e-12")
+    return product != 0 and abs(got - product) <= abs(product) * FLOAT_TOLERANCE
 
 
 @response_check
@@ -233,8 +239,9 @@ def product_matches(got: Decimal, product: Decimal, odds: list[Any] | None = Non
 @only_json_object
 @only_request_object
 def jt_odds(rule: Any, exchange: Exchange) -> Any:
-    """JT-ODDS: passes if a 200 ticket's odds are the product of the events' odds, exact, rounded or
-    truncated to 2 or more decimals, rounded to the cent step by step, or in double precision, using the submitted odds or the current ones one way
+    """JT-ODDS: passes if a 200 ticket's odds are the product of the events' odds, exact, rounded any
+    way to 2 or more decimals, rounded to the cent step by step, or in single or double precision,
+    using the submitted odds or the current ones one way
     through the run (convention jackpot-ticket.odds-source); fails otherwise; does not apply if the
     status is not 200 or the request's events or the answer's odds are missing or not numbers."""
     submitted = _submitted_product(exchange.request_body)

@@ -129,7 +129,8 @@ def sr_times(rule: Any, exchange: Exchange) -> None:
 @flow_check
 def sr_errors(rule: Any, flow: Flow) -> None:
     """SR-ERRORS: passes if each provoked situation gets 400 {code, message} with its code (unknown
-    event 103, event started 107, unknown operator 112 or a 403 (convention
+    event 103 (or 106, a code of its own or 422: its bets are then not its own either,
+    ticket_engine.rules.SECOND_ERROR), event started 107, unknown operator 112 or a 403 (convention
     superbet-reserve.unknown-operator), operator without webhook 114, operator header differs, signed
     by the body's operator for its own player, 115 or a 403 (the signature checked with the header's
     operator); the header's operator signing for the body operator's player, or the body naming
