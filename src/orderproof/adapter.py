@@ -46,6 +46,10 @@ class ApiAdapter:
     # its table). When it does not, any 4xx refuses a clearly invalid request for <P>-NEGATIVE (an
     # ASP.NET service's problem+json, a framework's own body); a 4xx claiming success is another rule's.
     invalid_answer_stated: bool = True
+    # Whether the API's seed names the media type of its answers. When it does not, an answer whose
+    # body is JSON is judged as JSON whatever Content-Type it carries (a Go service's text/plain):
+    # <P>-SCHEMA validates the body, not the label.
+    response_media_type_stated: bool = True
     # What the suite's valid requests take from the target's provider states that a service may
     # refuse them for (said with a rule NOT VERIFIED when no valid request was accepted; "": nothing).
     valid_request_hint: str = ""

@@ -5,6 +5,7 @@ invariants every check keeps in tests/checks/test_base.py.)"""
 import dataclasses
 import json
 import types
+from typing import Any
 
 import pytest
 import requests
@@ -18,6 +19,7 @@ from orderproof.apis.sportsbook_order.checks import so_envelope
 from orderproof.catalogue import load_catalogue
 from orderproof.checks.base import NOT_APPLICABLE, RuleFailure
 from orderproof.checks.conventions import ConventionBook
+from orderproof.core.paths import spec_document
 from orderproof.engine.generation import form_drops_nesting, load_operation
 from orderproof.engine.generic import (
     CHECKS,
@@ -30,6 +32,7 @@ from orderproof.engine.generic import (
     schema_applies,
 )
 from orderproof.engine.responses import judge
+from orderproof.engine.transport import Reply
 from tests.apis.fakes import assert_fails, exchange, rule
 
 
@@ -269,3 +272,26 @@ def test_a_429_still_there_after_the_back_offs_is_no_answer_of_the_api():
     for rule_id in ("BP-ERROR-SHAPE", "BP-NEGATIVE", "BP-SCHEMA"):
         assert judge(rule(rule_id), limited) is NOT_APPLICABLE
     assert judge(rule("BP-NO-5XX"), limited) is None
+
+
+def _judged_as_sent(slug: str, status: int, content_type: str, body: dict) -> Any:
+    """<P>-SCHEMA's verdict on one answer of ``slug``, through Schemathesis' checks as a run judges it."""
+    operation = load_operation(slug)
+    request = requests.Request("POST", f"http://target.test{operation.path}", json={}).prepare()
+    reply = Reply(request=request, status=status, headers={"content-type": [content_type]},
+                  content=json.dumps(body).encode())
+    ex = dataclasses.replace(exchange(slug, status, body), response_headers={"content-type": content_type})
+    return judge(rule(f"{registry.get(slug).prefix}-SCHEMA"), ex, operation.Case(body={}), reply)
+
+
+def test_schema_reads_a_json_body_as_json_where_the_seed_names_no_media_type():
+    """The ticket pages name no media type: a JSON ticket labelled text/plain (net/http's guess) is
+    judged by its body, which must still be the ticket; bet-placement's seed names application/json."""
+    spec = registry.get("jackpot-ticket").spec_path
+    ticket = spec_document(spec)["paths"]["/be/tickets"]["post"]["responses"]["200"]["content"]["application/json"][
+        "examples"]["threeEvents"]["value"]
+    assert _judged_as_sent("jackpot-ticket", 200, "text/plain; charset=utf-8", ticket) is None
+    broken = _judged_as_sent("jackpot-ticket", 200, "text/plain; charset=utf-8", {**ticket, "price": "1000"})
+    assert isinstance(broken, RuleFailure) and "\"1000\" is not of type \"integer\"" in broken.message
+    refusal = _judged_as_sent("bet-placement", 400, "text/plain", {"status": "FAILURE", "errorCode": "INVALID_USER"})
+    assert isinstance(refusal, RuleFailure) and "Content-Type" in refusal.message

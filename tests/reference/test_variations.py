@@ -431,6 +431,16 @@ def test_ticket_type_ignored(reference_factory):
         assert response.status_code == 200 and response.json()["type"] == kind
 
 
+def test_ticket_json_as_text_plain(reference_factory):
+    ref = varied(reference_factory, "ticket-json-as-text-plain")
+    player, betcard, event = ticket_scene(ref)
+    ticket = ref.jackpot(player, jackpot_request(player, betcard))
+    refused = ref.superbet(player, superbet_request(player, event) | {"event": 2_000_000_001})
+    for response, status in ((ticket, 200), (refused, 400)):
+        assert response.status_code == status and response.headers["content-type"] == "text/plain; charset=utf-8"
+    assert ticket.json()["type"] == "jackpot" and refused.json()["code"] == 103
+
+
 def test_ticket_400_problem_json(reference_factory):
     ref = varied(reference_factory, "ticket-400-problem-json")
     player, _, event = ticket_scene(ref)

@@ -371,9 +371,14 @@ def exchange_from(slug: str, reply: Reply, mode: str | None = None, conventions:
     )
 
 
-def schemathesis_response(reply: Reply) -> Any:
-    """The reply as a ``schemathesis.Response`` for its built-in checks."""
-    return Response(status_code=reply.status, headers=reply.headers, content=reply.content,
+def schemathesis_response(reply: Reply, content_type: str | None = None) -> Any:
+    """The reply as a ``schemathesis.Response`` for its built-in checks (``content_type``: read as
+    that media type instead of the one it carries)."""
+    headers = reply.headers
+    if content_type is not None:
+        headers = {name: values for name, values in headers.items() if name.lower() != "content-type"}
+        headers["content-type"] = [content_type]
+    return Response(status_code=reply.status, headers=headers, content=reply.content,
                     request=reply.request, elapsed=reply.elapsed, verify=True)
 
 

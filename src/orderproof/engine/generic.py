@@ -23,14 +23,21 @@ from schemathesis.checks import (
 )
 
 from orderproof import registry
-from orderproof.checks.base import GENERIC_RULES, NOT_APPLICABLE, Exchange, RuleFailure
+from orderproof.checks.base import (
+    GENERIC_RULES,
+    NOT_APPLICABLE,
+    BodyNotJSON,
+    Exchange,
+    RuleFailure,
+)
 from orderproof.checks.conventions import book_of
 from orderproof.checks.outcomes import OTHER, describe
 from orderproof.engine.generation import documented_only
 from orderproof.engine.lenient import clearly_invalid, is_clearly_invalid, unreadable
 
-__all__ = ["CHECKS", "GENERIC", "SCHEMA_CHECKS", "credentials_broken", "negative_rejected", "no_server_error",
-           "not_echoed", "positive_accepted", "schema_applies"]
+__all__ = ["CHECKS", "GENERIC", "SCHEMA_CHECKS", "content_type_conformance", "credentials_broken",
+           "json_labelled_otherwise", "negative_rejected", "no_server_error", "not_echoed", "positive_accepted",
+           "schema_applies"]
 
 SCHEMA_CHECKS = (response_schema_conformance, status_code_conformance, content_type_conformance)
 
@@ -45,6 +52,18 @@ def schema_applies(exchange: Exchange) -> bool:
     if exchange.status >= 500 or exchange.extra.get("error"):
         return False
     return not (exchange.mode == "negative" and 200 <= exchange.status < 300)
+
+
+def json_labelled_otherwise(exchange: Exchange) -> bool:
+    """The answer's body is JSON, but its Content-Type is not a JSON media type (or is missing)."""
+    kind = (exchange.response_headers.get("content-type") or "").split(";", 1)[0].strip().lower()
+    if kind == "application/json" or kind.endswith("+json"):
+        return False
+    try:
+        exchange.json
+    except BodyNotJSON:
+        return False
+    return True
 
 
 def not_echoed(failures: Sequence[Any], exchange: Exchange) -> list[Any]:

@@ -108,9 +108,12 @@ def _judge_generic(rule: Rule, exchange: Exchange, case: Any, reply: Any) -> Any
             return failure
     if case is None or not generic.schema_applies(exchange):
         return NOT_APPLICABLE
+    response, checks = schemathesis_response(reply), list(generic.SCHEMA_CHECKS)
+    if not registry.get(exchange.api).response_media_type_stated and generic.json_labelled_otherwise(exchange):
+        response = schemathesis_response(reply, content_type="application/json")   # judged as what it is
+        checks.remove(generic.content_type_conformance)
     try:
-        case.validate_response(schemathesis_response(reply), checks=list(generic.SCHEMA_CHECKS),
-                               headers=dict(reply.request.headers))
+        case.validate_response(response, checks=checks, headers=dict(reply.request.headers))
     except FailureGroup as group:
         own = generic.not_echoed(group.exceptions, exchange)
         return RuleFailure(rule, failure_text(FailureGroup(own))) if own else None

@@ -308,6 +308,11 @@ def forbidden_response() -> Response:
     return _json(403, {"code": 403, "message": "Forbidden"})
 
 
+def ticket_response(ticket: dict[str, Any]) -> Response:
+    """The 200 answer: the ticket as application/json."""
+    return _json(200, ticket)
+
+
 def bad_request_response(ticket_type: str, body: dict[str, Any]) -> Response:
     """A 400 answer: ``{code, message}`` (the superbet page's shape, for both tickets)."""
     return _json(400, body)
@@ -357,6 +362,7 @@ BEHAVIOUR: dict[str, Callable[..., Any]] = {
     "ticket_new_identity": new_identity,
     "ticket_forbidden_response": forbidden_response,
     "ticket_validation_response": validation_response,
+    "ticket_response": ticket_response,
     "ticket_bad_request_response": bad_request_response,
     "ticket_default_timezone_offset": default_timezone_offset,
 }
@@ -594,7 +600,7 @@ async def _handle(request: Request, model: type[_TicketRequest]) -> Response:
             return behaviour.ticket_bad_request_response("jackpot" if model is JackpotRequest else "superbet",
                                                          rejection.body)
         return _json(rejection.status, rejection.body)
-    return _json(200, answer)
+    return behaviour.ticket_response(answer)
 
 
 def _common(behaviour: Any, body: _TicketRequest, operator: sqlite3.Row, player: sqlite3.Row,

@@ -421,6 +421,12 @@ def bad_request_problem_json(ticket_type: str, body: dict[str, Any]) -> Response
     return Response(json_bytes(body), status_code=400, media_type="application/problem+json")
 
 
+def as_text_plain(status: int) -> Callable[..., Response]:
+    """An answer of ``status`` whose JSON body is labelled text/plain (net/http's guess for a body
+    written without a Content-Type)."""
+    return lambda *args: Response(json_bytes(args[-1]), status_code=status, media_type="text/plain; charset=utf-8")
+
+
 def odds_two_decimals(odds: Decimal) -> Decimal:
     """The odds as a two-decimal display value, rounded half even (13.209 -> 13.21, 3.425 -> 3.42)."""
     with localcontext(te._EXACT):
@@ -557,6 +563,10 @@ _TICKET_ENGINE = [
               "the request's type is not read (the endpoint fixes it: any value, even {}, is taken, and the ticket "
               "answers the endpoint's type); the pages describe the field with nothing but \"string\"",
               {"ticket_request_defaults": type_ignored}),
+    Variation("ticket-json-as-text-plain", TICKETS,
+              "tickets and 400 answers are JSON labelled text/plain; charset=utf-8 (a Go service writing the body "
+              "without a Content-Type): the pages name no media type",
+              {"ticket_response": as_text_plain(200), "ticket_bad_request_response": as_text_plain(400)}),
     Variation("ticket-400-problem-json", TICKETS,
               "400 answers carry {code, message} as application/problem+json (RFC 9457's media type): the pages "
               "name no media type",

@@ -95,6 +95,8 @@ def test_jt_echo_takes_a_listed_word_in_its_canonical_form_but_not_another_word_
     assert "source" in assert_fails("JT-ECHO", jt_echo, jt(ECHOED | {"source": "mobil"}, request=sent)).message
     tagged = REQUEST | {"atag": "Affiliate-1"}                                # a tag is opaque: exact
     assert "atag" in assert_fails("JT-ECHO", jt_echo, jt(ECHOED, request=tagged)).message
+    padded = REQUEST | {"atag": f" {ECHOED['atag']} "}                         # but may be stored trimmed
+    assert jt_echo(rule("JT-ECHO"), jt(ECHOED, request=padded)) is None
 
 
 # --- JT-CURRENCY ------------------------------------------------------------------------------------------

@@ -76,6 +76,8 @@ def test_ticket_echo_skips_an_atag_the_answer_leaves_out_but_not_a_null_one():
     answer = {k: v for k, v in ECHOED.items() if k != "atag"}
     assert sr_echo(rule("SR-ECHO"), sr(answer, request=REQUEST)) is None
     assert "atag" in assert_fails("SR-ECHO", sr_echo, sr(ECHOED | {"atag": None}, request=REQUEST)).message
+    for blank in ("", "  "):          # a blank tag is no tag: it may be stored as none
+        assert sr_echo(rule("SR-ECHO"), sr(ECHOED | {"atag": None}, request=REQUEST | {"atag": blank})) is None
 
 
 @pytest.mark.parametrize("sent, got", [(2**53 + 1, 2**53), (2**63 - 1, 2**63), ("2000", 2000)])

@@ -28,6 +28,7 @@ class TicketEngineAdapter(ApiAdapter):
     credential_headers = frozenset({"timestamp", "signature"})
     credentials_stated = False
     error_body_stated = True   # the page gives its 400 bodies ({code, message}); else any code anywhere
+    response_media_type_stated = False   # neither page names a media type: JSON samples, no Content-Type
     auth_keys = ("operator", "secret")
     secret_auth_keys = ("secret",)
     snapshot_keys = ("tickets",)

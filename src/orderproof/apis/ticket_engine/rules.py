@@ -66,14 +66,14 @@ WORD_ECHO = ("currency", "source", "type")
 def _echoes(got: Any, sent: Any, word: bool = False) -> bool:
     """``got`` repeats ``sent``: equal, element by element for lists, and numbers as the same value
     (also as doubles: a service holding 2^53 + 1 in a double answers 2^53; a number sent as a
-    digit string and read leniently may come back as the number); a ``word`` (:data:`WORD_ECHO`) in
-    any case and without surrounding spaces."""
+    digit string and read leniently may come back as the number); text without surrounding spaces (a
+    service may trim what it stores), and a ``word`` (:data:`WORD_ECHO`) in any case too."""
     if isinstance(sent, list) and isinstance(got, list):
         return len(got) == len(sent) and all(_echoes(g, s) for g, s in zip(got, sent))
     if got == sent:
         return True
-    if word and isinstance(sent, str) and isinstance(got, str):
-        return got.strip().casefold() == sent.strip().casefold()
+    if isinstance(sent, str) and isinstance(got, str):
+        return got.strip().casefold() == sent.strip().casefold() if word else got.strip() == sent.strip()
     if isinstance(sent, str) and not isinstance(got, str):
         sent = to_decimal(sent)
     return same_number(got, sent)
@@ -82,13 +82,14 @@ def _echoes(got: Any, sent: Any, word: bool = False) -> bool:
 def check_echo(rule: Any, exchange: Exchange, names: tuple[str, ...]) -> None:
     """Each named field the request sent comes back equal (:func:`_echoes`); the betcard's prize and
     bonus prizes may also be the betcard's own (as set up), when the request named other ones; an
-    optional field (atag) the answer leaves out is not compared."""
+    optional field (atag) the answer leaves out, or answers null for a blank one, is not compared."""
     sent, got = exchange.request_body, exchange.json
     card = exchange.extra.get("betcard") or {}
     differ = {
         name: {"sent": sent[name], "received": got.get(name, "<absent>")}
         for name in names
-        if sent.get(name) is not None and not (name in OPTIONAL_ECHO and name not in got)
+        if sent.get(name) is not None
+        and not (name in OPTIONAL_ECHO and (name not in got or got[name] is None and not str(sent[name]).strip()))
         and not _echoes(got.get(name), sent[name], word=name in WORD_ECHO)
         and not (name in BETCARD_FIELDS and name in card and _echoes(got.get(name), card[name]))
     }
