@@ -137,7 +137,7 @@ class FakeFlow:
             operator = self.operators.get(params.get("operator")) or self.setup("an operator exists")
             player = {"userId": f"user-{len(self.players)}", "sessionToken": f"sess-tok-{len(self.players)}",
                       "token": "tok-1234",
-                      "customerToken": "cust-tok-1234", "memberid": "100001", "apiKey": "key-1234",
+                      "customerToken": "cust-tok-1234", "memberid": str(100001 + len(self.players)), "apiKey": "key-1234",
                       "balance": params.get("balance", "1000.00"), "currency": "EUR",
                       "blocked": params.get("blocked", False), "min_stake": params.get("min_stake", "0.10"),
                       "max_stake": params.get("max_stake", "500.00"),
@@ -449,7 +449,9 @@ def validation_422_for(code: int) -> Callable[[FakeFlow, Request], tuple[int, An
 
 def travel(*bugs: str) -> Callable[[FakeFlow, Request], tuple[int, Any]]:
     """A travel-order target. Bugs: json-only (refuses text/json and forms), six-digits (refuses 7
-    fractional digits), no-total-check, overcharge-check-only (refuses a total above the sum only)."""
+    fractional digits), no-total-check, overcharge-check-only (refuses a total above the sum only).
+    Choices the page leaves open: fraction-required (refuses a date without fractional seconds),
+    one-order-per-member (refuses, 409 code 106, a member's second order for the same products)."""
 
     def respond(flow: FakeFlow, req: Request) -> tuple[int, Any]:
         refused = 400, {"data": None, "code": 101, "message": "invalid"}
@@ -458,8 +460,16 @@ def travel(*bugs: str) -> Callable[[FakeFlow, Request], tuple[int, Any]]:
         body = req.body
         for date in (body.get("createdate"), (body.get("paymentinfo") or {}).get("createdate")):
             fraction = date.split(".")[1].split("+")[0].split("-")[0] if isinstance(date, str) and "." in date else ""
-            if "six-digits" in bugs and len(fraction) > 6:
+            if "six-digits" in bugs and len(fraction) > 6 or "fraction-required" in bugs and not fraction:
                 return refused
+        products = json.dumps([[d.get("skuName"), d.get("price"), d.get("quantity")]
+                               for routine in body.get("localtravelroutine") or []
+                               for d in routine.get("localTravelDetails") or []], default=str)
+        if "one-order-per-member" in bugs:
+            placed = flow.__dict__.setdefault("travel_orders_placed", set())      # the service's, per example
+            if (body.get("memberid"), products) in placed:
+                return 409, {"data": None, "code": 106, "message": "您已有相同的订单"}
+            placed.add((body.get("memberid"), products))
         for routine in body.get("localtravelroutine") or []:
             total = sum((Decimal(d["price"]) * d["quantity"] for d in routine["localTravelDetails"]), Decimal(0))
             over = Decimal(routine["totalAmt"]) > total

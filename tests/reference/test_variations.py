@@ -324,6 +324,24 @@ def test_to_repeat_refused(reference_factory):
     assert ref.travel(member(ref) | {"farerouteing": [{"flightpnr": "XYZ789"}]}).json()["code"] == 100
 
 
+def test_to_fraction_required(reference_factory):
+    ref = varied(reference_factory, "to-fraction-required")
+    assert ref.travel(member(ref) | {"createdate": "2024-12-23T14:51:37+08:00"}).json()["code"] == 101
+    for date in ("2024-12-23T14:51:37.2652335+08:00", "2024-12-23T14:51:37.249611+08:00"):
+        assert ref.travel(member(ref) | {"createdate": date}).json()["code"] == 100, date
+
+
+def test_to_one_order_per_member(reference_factory):
+    ref = varied(reference_factory, "to-one-order-per-member")
+    line = {"localtravelroutine": [{"totalAmt": Decimal("14.0"), "localTravelDetails": [
+        {"skuName": "city tour", "price": Decimal("7.0"), "quantity": 2}]}]}
+    first = member(ref)
+    assert ref.travel(first | line | {"docno": "D-1"}).json()["code"] == 100
+    again = ref.travel(first | line | {"docno": "D-2"})
+    assert (again.status_code, again.json()["code"]) == (400, 106)
+    assert ref.travel(member(ref) | line | {"docno": "D-3"}).json()["code"] == 100      # another member's
+
+
 def test_to_reject_mixed(reference_factory):
     ref = varied(reference_factory, "to-reject-mixed")
     answers = [ref.travel(order) for order in ({"memberid": "x"}, UNKNOWN_MEMBER, BAD_TOTAL)]

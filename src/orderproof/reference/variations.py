@@ -19,6 +19,7 @@ open point the suite accepts either way is read in one place.
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import sqlite3
 import string
@@ -203,6 +204,26 @@ def refuse_repeated_pnr(conn: sqlite3.Connection, order: dict[str, Any]) -> None
                 raise to.Rejected(601, f"{what} {value} is already used by another order")
 
 
+def fraction_required(text: str) -> to.TravelDate:
+    """A date must carry fractional seconds, as every date of the page's samples does."""
+    if not re.search(r"T\d{2}:\d{2}:\d{2}\.\d", text):
+        raise ValueError(f"a date without fractional seconds: {text!r}")
+    return to.parse_date(text)
+
+
+def _products(order: dict[str, Any]) -> str:
+    return json.dumps([[detail.get("skuName"), str(detail.get("price")), detail.get("quantity")]
+                       for routine in order.get("localtravelroutine") or [] if isinstance(routine, dict)
+                       for detail in routine.get("localTravelDetails") or [] if isinstance(detail, dict)])
+
+
+def refuse_members_same_order(conn: sqlite3.Connection, order: dict[str, Any]) -> None:
+    """A member's second order for the same products, whatever its identifiers, is refused (code 106)."""
+    earlier = conn.execute("SELECT body FROM travel_orders WHERE memberid = ?", (order.get("memberid"),)).fetchall()
+    if any(_products(json.loads(row[0])) == _products(order) for row in earlier):
+        raise to.Rejected(106, "您已有相同的订单")
+
+
 def business_refusals_at_200(code: int) -> int:
     """A body that cannot be read or bound (101) is refused at HTTP 400, as the framework does; the
     service's own refusals (102, 103) at HTTP 200."""
@@ -286,6 +307,14 @@ _TRAVEL_ORDER = [
               "a body that cannot be read or bound is answered by the framework: HTTP 400 application/problem+json "
               "(ASP.NET Core's default), not the envelope: the page documents no validation answer",
               {"travel_invalid_answer": problem_details}),
+    Variation("to-fraction-required", TO,
+              "a date without fractional seconds is refused as unreadable (code 101): every date of the page's "
+              "samples carries 6 or 7 digits",
+              {"travel_parse_date": fraction_required}),
+    Variation("to-one-order-per-member", TO,
+              "a member's second order for the same products is refused (code 106, \"您已有相同的订单\"), whatever "
+              "its docno and other identifiers: the page says nothing of repeats",
+              {"travel_check_repeats": refuse_members_same_order}),
     Variation("to-dotnet-dates", TO,
               "dates are bound to .NET's DateTimeOffset (the page is an ASP.NET help page): an offset beyond 14 h, "
               "or one that moves the instant out of the years 1 to 9999, fails the binding, answered by the "

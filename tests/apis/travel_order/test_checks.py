@@ -155,6 +155,17 @@ def test_to_dates_passes_and_fails_when_7_digits_are_refused():
     assert "createdate" in failure.message
 
 
+def test_to_dates_takes_a_service_that_requires_fractional_seconds():
+    """The samples show 7 and 6 fractional digits and never whole seconds: a service may refuse those."""
+    run_flow("TO-DATES", to_dates, travel("fraction-required"))
+
+
+@pytest.mark.parametrize("check, rule_id", [(to_media, "TO-MEDIA"), (to_dates, "TO-DATES")])
+def test_the_comparisons_take_a_service_that_refuses_a_members_repeated_order(check, rule_id):
+    """The page says nothing of repeats: each order of a comparison is a member's own."""
+    run_flow(rule_id, check, travel("one-order-per-member"))
+
+
 def test_to_local_total_takes_either_answer_one_way_and_fails_a_one_sided_check_or_a_pin():
     run_flow("TO-LOCAL-TOTAL", to_local_total, travel())                       # every mismatch refused
     run_flow("TO-LOCAL-TOTAL", to_local_total, travel("no-total-check"))       # every mismatch accepted

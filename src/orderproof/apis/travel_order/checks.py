@@ -117,10 +117,22 @@ def _fresh(flow: Flow, body: Any) -> Any:
     return fresh_identifiers(copy.deepcopy(body), flow.fresh_id)
 
 
+def _for_another_member(flow: Flow, body: Any) -> Any:
+    """The order placed by a member of its own (set up now): a service may refuse a member's second
+    order for the same products, whatever its identifiers (the page says nothing of repeats)."""
+    if isinstance(body, dict) and "memberid" in body:
+        memberid = flow.setup("a player exists")["memberid"]
+        body["memberid"] = int(memberid) if str(memberid).isdigit() else memberid
+    return body
+
+
 def same_outcome(rule: Any, flow: Flow, sent: list[tuple[str, Any, str]], documented: str | None = None) -> Any:
-    """Send each (label, body, media type) and demand one outcome for all: all accepted, or all
-    refused with the same code. NOT_APPLICABLE when all were refused alike (nothing was shown)."""
-    answers = [(label, flow.send(_fresh(flow, body), media_type=media_type)) for label, body, media_type in sent]
+    """Send each (label, body, media type), each under fresh identifiers and by a member of its own,
+    and demand one outcome for all: all accepted, or all refused with the same code. NOT_APPLICABLE
+    when all were refused alike (nothing was shown)."""
+    answers = [(label, flow.send(_for_another_member(flow, _fresh(flow, body)) if i else _fresh(flow, body),
+                                 media_type=media_type))
+               for i, (label, body, media_type) in enumerate(sent)]
     verdicts = [_verdict(exchange) for _label, exchange in answers]
     if any(kind == "other" for kind, _ in verdicts) or len(set(verdicts)) > 1:
         received = {label: shown(exchange, 160) for label, exchange in answers}
@@ -176,30 +188,30 @@ def dotnet_dates(draw: Any, min_digits: int = 1) -> str:
     return f"{moment:%Y-%m-%dT%H:%M:%S}.{fraction}{sign}{abs(hours):02d}:{minutes:02d}"
 
 
-def _whole_seconds(text: str) -> str:
-    """``2024-12-23T14:51:37.2652335+08:00`` -> ``2024-12-23T14:51:37+08:00``."""
+def _six_digits(text: str) -> str:
+    """``2024-12-23T14:51:37.2652335+08:00`` -> ``2024-12-23T14:51:37.265233+08:00`` (the other form
+    the page's samples show: ``"createdate": "2024-12-23T14:51:37.249611+08:00"``)."""
     head, _, rest = text.partition(".")
-    return head + rest.lstrip("0123456789")
+    digits = rest[:len(rest) - len(rest.lstrip("0123456789"))]
+    return f"{head}.{digits[:6].ljust(6, '0')}{rest[len(digits):]}"
 
 
 @flow_check
 def to_dates(rule: Any, flow: Flow) -> Any:
     """TO-DATES: passes if an order whose createdate carries an offset and 7 fractional digits (e.g.
-    "2024-12-23T14:51:37.2652335+08:00"), and whose paymentinfo.createdate, when present, carries an
-    offset and 1 to 7 digits, gets the same outcome as the same order with those dates at whole
-    seconds; fails if the outcomes differ (the format was refused); does not apply when both were
-    refused alike. Needs provider states (a member)."""
+    "2024-12-23T14:51:37.2652335+08:00") gets the same outcome as the same order with createdate at 6
+    digits (the sample's "2024-12-23T14:51:37.249611+08:00"; paymentinfo.createdate, when present, at
+    6 or 7 digits in both); fails if the outcomes differ (the 7 digits were refused); does not apply
+    when both were refused alike. Needs provider states (a member)."""
     player = flow.setup("a player exists")
     body = flow.valid_body(player)        # with a product line (the adapter's overlay)
     body["createdate"] = flow.draw(dotnet_dates(min_digits=7), "createdate")
     if isinstance(body.get("paymentinfo"), dict):
-        body["paymentinfo"]["createdate"] = flow.draw(dotnet_dates(), "paymentinfo.createdate")
-    plain = copy.deepcopy(body)
-    plain["createdate"] = _whole_seconds(body["createdate"])
-    if isinstance(plain.get("paymentinfo"), dict):
-        plain["paymentinfo"]["createdate"] = _whole_seconds(plain["paymentinfo"]["createdate"])
+        body["paymentinfo"]["createdate"] = flow.draw(dotnet_dates(min_digits=6), "paymentinfo.createdate")
+    six = copy.deepcopy(body)
+    six["createdate"] = _six_digits(body["createdate"])
     return same_outcome(rule, flow, [(f"createdate {body['createdate']}", body, "application/json"),
-                                     (f"createdate {plain['createdate']}", plain, "application/json")])
+                                     (f"createdate {six['createdate']}", six, "application/json")])
 
 
 # --- the local travel total ------------------------------------------------------------------------------
