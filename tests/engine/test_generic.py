@@ -295,3 +295,14 @@ def test_schema_reads_a_json_body_as_json_where_the_seed_names_no_media_type():
     assert isinstance(broken, RuleFailure) and "\"1000\" is not of type \"integer\"" in broken.message
     refusal = _judged_as_sent("bet-placement", 400, "text/plain", {"status": "FAILURE", "errorCode": "INVALID_USER"})
     assert isinstance(refusal, RuleFailure) and "Content-Type" in refusal.message
+
+
+@pytest.mark.parametrize("timestamp, valid", [("1640995200350", True), ("1640995200", True), ("1640995200.591", True),
+                                              ("1796382725668452972", True), ("2024-12-23T14:51:37Z", False),
+                                              ("", False)])
+def test_a_placed_answers_timestamp_is_any_epoch_string(timestamp, valid):
+    """"timestamp | String (epoch) | Response timestamp": no unit, so seconds to nanoseconds, and a fraction."""
+    spec = registry.get("bet-placement").spec_path
+    placed = spec_document(spec)["paths"]["/bet"]["post"]["responses"]["2XX"]["content"]["application/json"][
+        "examples"]["placed"]["value"]
+    assert (_schema_failures(200, {**placed, "timestamp": timestamp}) == []) is valid

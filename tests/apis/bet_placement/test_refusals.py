@@ -87,6 +87,42 @@ def test_bp_stake_limits_takes_a_reason_without_the_optional_limits():
     run_flow("BP-STAKE-LIMITS", bp_stake_limits, empty_reasons)
 
 
+def test_bp_stake_limits_takes_every_bet_of_the_refused_slip_listed_the_others_with_no_limit():
+    """In an all-or-nothing slip every bet failed: a service may list them all, naming the limit of the
+    offenders only; a bet within the limits listed as breaching one still fails."""
+    correct = bet_placement()
+
+    def lists_them_all(limit_of_others):
+        def respond(flow, request):
+            status, payload = correct(flow, request)
+            if payload.get("errorCode") == "INVALID_STAKE":
+                named = {f["betId"] for f in payload["failedBets"]}
+                others = [{"betId": bet["betId"], "reason": limit_of_others} for bet in request.body["bets"]
+                          if bet["betId"] not in named]
+                payload = dict(payload, failedBets=payload["failedBets"] + others)
+            return status, payload
+        return respond
+
+    run_flow("BP-STAKE-LIMITS", bp_stake_limits, lists_them_all({}))
+    failure = assert_flow_fails("BP-STAKE-LIMITS", bp_stake_limits, lists_them_all({"maxStake": "500.00"}))
+    assert "a bet within the limits" in failure.message
+
+
+def test_bp_missing_takes_invalid_bet_details_for_a_slip_without_bets():
+    correct = bet_placement()
+
+    seen = []
+
+    def no_bets_no_details(flow, request):
+        if isinstance(request.body, dict) and "bets" not in request.body:
+            seen.append(request.body)
+            return 400, {"status": "FAILURE", "errorCode": "INVALID_BET_DETAILS"}
+        return correct(flow, request)
+
+    run_flow("BP-MISSING", bp_missing, no_bets_no_details, max_examples=100)
+    assert seen                                    # the case was drawn, and passed
+
+
 def test_bp_stake_limits_fails_when_failed_bets_are_missing_or_incomplete():
     correct = bet_placement()
 

@@ -130,8 +130,9 @@ def _funds_concurrent(rule: Any, flow: Flow) -> None:
 def bp_stake_limits(rule: Any, flow: Flow) -> None:
     """BP-STAKE-LIMITS: passes if a slip with stakes over max_stake and/or under min_stake gets 400
     INVALID_STAKE whose failedBets name one or more of the offending betIds (and no bet within the
-    limits, which include the limits themselves: every slip carries a bet staking exactly max_stake,
-    or min_stake, which breaches nothing), each with a reason whose maxStake (over) or minStake
+    limits as breaching one, which include the limits themselves: every slip carries a bet staking
+    exactly max_stake, or min_stake, which breaches nothing; a refused slip's other bets may be listed
+    with a reason that names no limit), each offender with a reason whose maxStake (over) or minStake
     (under), when given (the table marks both optional), equals the player's limit, and nothing is
     stored; fails otherwise; does not apply: always applies (needs provider states and snapshots)."""
     player = bp_player(flow)
@@ -166,10 +167,13 @@ def bp_stake_limits(rule: Any, flow: Flow) -> None:
         raise RuleFailure(rule, f"{situation}: INVALID_STAKE without a failedBets list", received=failed,
                           documented="failedBets: No (Except for INVALID_STAKE errors)")
     named = {uuid_key(f.get("betId")): f for f in failed}
-    if not named or not set(named) <= set(offenders):
-        raise RuleFailure(rule, f"{situation}: failedBets names no offending bet, or a bet within the limits",
-                          received=sorted(map(str, named)), documented=f"offending bets: {sorted(offenders)}")
-    for bet_id in named:
+    # every bet of the refused slip failed: one within the limits may be listed, with no limit as its reason
+    within = {bet_id for bet_id, f in named.items() if bet_id not in offenders and not _states_a_limit(f.get("reason"))}
+    if not set(named) & set(offenders) or not set(named) - within <= set(offenders):
+        raise RuleFailure(rule, f"{situation}: failedBets names no offending bet, or a bet within the limits "
+                          "as breaching one", received=sorted(map(str, named)),
+                          documented=f"offending bets: {sorted(offenders)}")
+    for bet_id in set(named) - within:
         field, limit = (("maxStake", player["max_stake"]) if offenders[bet_id] == "over"
                         else ("minStake", player["min_stake"]))
         reason = named[bet_id].get("reason")
@@ -183,6 +187,11 @@ def bp_stake_limits(rule: Any, flow: Flow) -> None:
     assert_unchanged(rule, before, flow.snapshot(player), f"{situation} was rejected", NOTHING_STORED)
 
 
+def _states_a_limit(reason: Any) -> bool:
+    """A FailedBet's reason names a limit (maxStake or minStake, not null)."""
+    return isinstance(reason, dict) and any(reason.get(field) is not None for field in ("maxStake", "minStake"))
+
+
 # The seed's first step is "validate the user session by looking up the user session based on userId
 # and sessionToken" and it gives no order of checks: a slip without either may fail that lookup first.
 SESSION_FIELDS = ("userId", "sessionToken")
@@ -192,7 +201,7 @@ SESSION_REFUSALS = [(400, "INVALID_USER"), (401, "INVALID_SESSION")]
 @flow_check
 def bp_missing(rule: Any, flow: Flow) -> None:
     """BP-MISSING: passes if a valid slip with one drawn required field removed gets 400
-    MISSING_PARAMETER (a field of a bet: MISSING_PARAMETER or INVALID_BET_DETAILS; userId or
+    MISSING_PARAMETER (a field of a bet, or the bets: MISSING_PARAMETER or INVALID_BET_DETAILS; userId or
     sessionToken: also 400 INVALID_USER or 401 INVALID_SESSION, the session lookup failing first), not
     a framework 422, and nothing is stored; fails otherwise; does not apply: always applies (needs provider
     states). The X-Idempotency-Key header is BP-KEY-REQUIRED's (a SHOULD)."""
@@ -206,6 +215,8 @@ def bp_missing(rule: Any, flow: Flow) -> None:
         del body[field]
         if field in SESSION_FIELDS:
             answers += SESSION_REFUSALS
+        elif field == "bets":             # a slip with no bet details: INVALID_BET_DETAILS says so too
+            answers.append((400, "INVALID_BET_DETAILS"))
     else:
         index = flow.draw(st.integers(0, n - 1), "bet missing a field")
         field = flow.draw(st.sampled_from(BET_FIELDS), "missing bet field")
