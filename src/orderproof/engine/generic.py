@@ -32,12 +32,12 @@ from orderproof.checks.base import (
 )
 from orderproof.checks.conventions import book_of
 from orderproof.checks.outcomes import OTHER, describe
-from orderproof.engine.generation import documented_only
+from orderproof.engine.generation import documented_only, schemathesis_response
 from orderproof.engine.lenient import clearly_invalid, is_clearly_invalid, unreadable
 
 __all__ = ["CHECKS", "GENERIC", "SCHEMA_CHECKS", "content_type_conformance", "credentials_broken",
            "json_labelled_otherwise", "negative_rejected", "no_server_error", "not_echoed", "positive_accepted",
-           "schema_applies"]
+           "schema_applies", "schema_reading"]
 
 SCHEMA_CHECKS = (response_schema_conformance, status_code_conformance, content_type_conformance)
 
@@ -52,6 +52,16 @@ def schema_applies(exchange: Exchange) -> bool:
     if exchange.status >= 500 or exchange.extra.get("error"):
         return False
     return not (exchange.mode == "negative" and 200 <= exchange.status < 300)
+
+
+def schema_reading(exchange: Exchange, reply: Any) -> tuple[Any, list[Any]]:
+    """The reply as Schemathesis' checks read it, and the checks <P>-SCHEMA runs: all of them, or,
+    where the API's seed names no media type and the body is JSON labelled otherwise, the body read
+    as JSON and no content-type check."""
+    if not registry.get(exchange.api).response_media_type_stated and json_labelled_otherwise(exchange):
+        return (schemathesis_response(reply, content_type="application/json"),
+                [check for check in SCHEMA_CHECKS if check is not content_type_conformance])
+    return schemathesis_response(reply), list(SCHEMA_CHECKS)
 
 
 def json_labelled_otherwise(exchange: Exchange) -> bool:

@@ -53,7 +53,6 @@ from orderproof.engine.generation import (
     mode_of,
     mutated_names,
     overlay_case,
-    schemathesis_response,
     set_path,
 )
 from orderproof.engine.scene import Scene
@@ -108,10 +107,7 @@ def _judge_generic(rule: Rule, exchange: Exchange, case: Any, reply: Any) -> Any
             return failure
     if case is None or not generic.schema_applies(exchange):
         return NOT_APPLICABLE
-    response, checks = schemathesis_response(reply), list(generic.SCHEMA_CHECKS)
-    if not registry.get(exchange.api).response_media_type_stated and generic.json_labelled_otherwise(exchange):
-        response = schemathesis_response(reply, content_type="application/json")   # judged as what it is
-        checks.remove(generic.content_type_conformance)
+    response, checks = generic.schema_reading(exchange, reply)
     try:
         case.validate_response(response, checks=checks, headers=dict(reply.request.headers))
     except FailureGroup as group:
