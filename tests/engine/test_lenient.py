@@ -1,5 +1,6 @@
 """Which requests are clearly invalid whoever wrote the service (orderproof.engine.lenient)."""
 
+import copy
 import json
 
 import pytest
@@ -116,3 +117,11 @@ def test_the_quick_answer_is_whether_there_is_a_reason():
     verdicts = [(is_clearly_invalid(*body), clearly_invalid(*body) is not None) for body in bodies]
     assert all(quick == slow for quick, slow in verdicts), [b for b, v in zip(bodies, verdicts) if v[0] != v[1]]
     assert {quick for quick, _ in verdicts} == {True, False}
+
+
+@pytest.mark.parametrize("stage, invalid", [(0, False), (1, False), ("pre_play", False), (2, True), ("LIVE", True)])
+def test_an_enum_binds_from_its_ordinal_as_jackson_and_dotnet_bind_it(stage, invalid):
+    """eventStage is "String/Stage" (IN_PLAY, PRE_PLAY): a Java or .NET service binds 0 and 1 to them."""
+    body = copy.deepcopy(request_example("bet-placement"))
+    body["bets"][0]["eventStage"] = stage
+    assert (clearly_invalid("bet-placement", "application/json", json.dumps(body)) is not None) is invalid

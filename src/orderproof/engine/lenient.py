@@ -10,7 +10,8 @@ a service for a choice the seed leaves open.
 So <P>-NEGATIVE judges a case only when its body breaks the *lenient* schema: the spec's request
 schema with every type widened to what common parsers coerce (numeric strings and booleans for
 numbers, integral numbers for integers, ``"true"``/``1`` for booleans, scalars for strings,
-case-insensitive string enums), ``null`` allowed for optional fields, only the essential fields
+case-insensitive string enums and their ordinals, as Jackson and .NET bind an enum from an integer),
+``null`` allowed for optional fields, only the essential fields
 required (``x-orderproof-essential`` where the spec gives it: the seed's "required" may be an
 inference), no type at all for the fields a service may ignore (``x-orderproof-loose``), no enum or
 const for the fields whose values the spec picked where the seed lists none (``x-orderproof-open``:
@@ -113,7 +114,8 @@ def _lenient(schema: Any, document: Mapping[str, Any], depth: int = 0) -> Any:
         elif key == "enum":
             strings = [item for item in value if isinstance(item, str)]
             if strings and len(strings) == len(value):
-                out["anyOf"] = [{"type": "string", "pattern": "(?i)^" + re.escape(item) + "$"} for item in strings]
+                out["anyOf"] = [{"type": "string", "pattern": "(?i)^" + re.escape(item) + "$"} for item in strings] + [
+                    {"type": "integer", "minimum": 0, "maximum": len(strings) - 1}]   # Jackson, .NET: an ordinal
             elif all(isinstance(item, (int, float)) and not isinstance(item, bool) for item in value):
                 pass                      # an integer enum (a .NET enum): any number binds
             else:
