@@ -23,3 +23,16 @@ def test_a_snapshot_without_a_ledger_is_judged_on_the_rest_never_as_an_unchanged
         assert_unchanged(rule("BP-ATOMIC"), {"balance": "1", "bets": [], "ledger": []}, {"balance": "1", "bets": []}, "x")
     with pytest.raises(NotVerified, match="the player snapshot has no 'bets' .* cannot be told"):
         assert_unchanged(rule("BP-ATOMIC"), {"balance": "1"}, {"balance": "1"}, "x")
+
+
+def test_the_hook_gives_lists_in_any_order_and_a_ledger_is_judged_by_the_money_it_moved():
+    bets = [{"betId": "a", "stake": "1.00"}, {"betId": "b", "stake": "2.00"}]
+    assert_unchanged(rule("BP-IDEMPOTENT"), {"balance": "1", "bets": bets}, {"balance": "1", "bets": bets[::-1]}, "x")
+    reserved = [{"amount": "-3.00", "reason": "reserve"}, {"amount": "3.00", "reason": "release"}]
+    assert_unchanged(rule("BP-ATOMIC"), {"balance": "1", "bets": [], "ledger": []},
+                     {"balance": "1", "bets": [], "ledger": reserved}, "a slip was rejected")   # nothing moved
+    with pytest.raises(RuleFailure, match="the player's ledger changed"):
+        assert_unchanged(rule("BP-ATOMIC"), {"balance": "1", "bets": [], "ledger": []},
+                         {"balance": "1", "bets": [], "ledger": reserved[:1]}, "a slip was rejected")
+    with pytest.raises(RuleFailure, match="the player's bets changed"):
+        assert_unchanged(rule("BP-IDEMPOTENT"), {"balance": "1", "bets": bets}, {"balance": "1", "bets": bets[:1]}, "x")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
@@ -24,16 +25,29 @@ def body_of(exchange: Exchange) -> Any:
 
 
 def state(snapshot: Mapping[str, Any], keys: Iterable[str]) -> dict[str, Any]:
-    """The parts of a snapshot a rule compares (the balance as a Decimal, lists as they are); a part
-    the snapshot does not have is NOT VERIFIED, never an empty part that stayed the same."""
+    """The parts of a snapshot a rule compares: the balance as a Decimal, the ledger as the money it
+    moved (a refusal may reserve funds and release them again: two entries, nothing moved), every
+    other list in any order (the hook gives none); a part the snapshot does not have is NOT
+    VERIFIED, never an empty part that stayed the same."""
     out: dict[str, Any] = {}
     for key in keys:
         if key not in snapshot:
             raise NotVerified(f"the player snapshot has no {key!r} (the provider-state hook keeps none), so "
                               f"whether it changed cannot be told")
         value = snapshot.get(key)
-        out[key] = to_decimal(value) if key == "balance" else list(value or [])
+        if key == "balance":
+            out[key] = to_decimal(value)
+        elif key == "ledger" and _moved(value) is not None:
+            out[key] = _moved(value)
+        else:
+            out[key] = sorted(value or [], key=lambda item: json.dumps(item, sort_keys=True, default=str))
     return out
+
+
+def _moved(ledger: Any) -> Decimal | None:
+    """The sum of a ledger's amounts; None when an entry carries no numeric amount."""
+    amounts = [to_decimal(entry.get("amount")) if isinstance(entry, dict) else None for entry in ledger or []]
+    return None if None in amounts else sum(amounts, Decimal(0))
 
 
 def assert_unchanged(rule: RuleLike | str, before: Mapping[str, Any], after: Mapping[str, Any], situation: str,

@@ -178,6 +178,8 @@ class RuleFlow:
         transport = self.ctx.transport
         request = transport.build(adapter.method, self.ctx.target.url_for(self.api), headers=merged, content=content)
         exchange = exchange_from(self.api, transport.send(request, tag), conventions=self.conventions)
+        if tag is not None:
+            exchange.extra["concurrent"] = True       # sent alongside others (send_concurrently)
         adapter.annotate(exchange, self.scene, credential_player)
         if isinstance(credential_player, dict) and not repeat:
             with self._lock:
