@@ -46,10 +46,10 @@ def beyond_the_table(exchange: Exchange) -> bool:
     key = next((value for name, value in exchange.request_headers.items()
                 if name.lower() == "x-idempotency-key"), None)
     try:
-        uuid.UUID(str(key))
+        uuid.UUID(str(key))           # str(None) is no UUID either
     except ValueError:
         return True
-    return key is None
+    return False
 
 
 def failure_shape(rule: Any, exchange: Exchange) -> Any:
