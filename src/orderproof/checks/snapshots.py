@@ -37,8 +37,8 @@ def state(snapshot: Mapping[str, Any], keys: Iterable[str]) -> dict[str, Any]:
         value = snapshot.get(key)
         if key == "balance":
             out[key] = to_decimal(value)
-        elif key == "ledger" and _moved(value) is not None:
-            out[key] = _moved(value)
+        elif key == "ledger" and (moved := _moved(value)) is not None:
+            out[key] = moved
         else:
             out[key] = sorted(value or [], key=lambda item: json.dumps(item, sort_keys=True, default=str))
     return out
