@@ -105,7 +105,7 @@ class BetPlacement(ApiAdapter):
         return {"X-Idempotency-Key": scene.uuid()}   # never a key another request used
 
     def repeat_identity(self, headers: Mapping[str, str], body: Any) -> str | None:
-        return next((value for name, value in headers.items() if name.lower() == "x-idempotency-key"), None)
+        return answers.idempotency_key(headers)
 
     def outcome(self, exchange: Exchange) -> Outcome:
         return answers.outcome(exchange)

@@ -5,6 +5,7 @@ is not the API's) neither."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from typing import Any
 
 from orderproof.checks.base import Exchange
@@ -45,6 +46,11 @@ def error_code(exchange: Exchange) -> str | None:
 
 def is_placed(exchange: Exchange) -> bool:
     return outcome(exchange).accepted
+
+
+def idempotency_key(headers: Mapping[str, str]) -> str | None:
+    """The X-Idempotency-Key a request carried (header names in any case), None without one."""
+    return next((value for name, value in headers.items() if name.lower() == "x-idempotency-key"), None)
 
 
 def uuid_key(value: Any) -> Any:

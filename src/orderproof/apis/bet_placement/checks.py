@@ -27,7 +27,7 @@ from orderproof.checks.base import (
 from orderproof.checks.numbers import rounded, same_number, to_decimal
 from orderproof.checks.snapshots import balance_of, body_of
 
-from .answers import ERROR_STATUS, is_placed, uuid_key
+from .answers import ERROR_STATUS, idempotency_key, is_placed, uuid_key
 from .slips import (
     expect_placed,
     slip,
@@ -43,10 +43,8 @@ def beyond_the_table(exchange: Exchange) -> bool:
     (a service may refuse one while another is in progress)."""
     if exchange.extra.get("concurrent"):
         return True
-    key = next((value for name, value in exchange.request_headers.items()
-                if name.lower() == "x-idempotency-key"), None)
     try:
-        uuid.UUID(str(key))           # str(None) is no UUID either
+        uuid.UUID(str(idempotency_key(exchange.request_headers)))     # str(None) is no UUID either
     except ValueError:
         return True
     return False

@@ -81,8 +81,9 @@ def outcome(exchange: Exchange, *, code_anywhere: bool = False) -> Outcome:
             return Outcome(ACCEPTED)
         return Outcome(OTHER, f"a 200 answer that is not a JSON ticket: {describe(exchange)}")
     if status == 400:
-        if isinstance(body, dict) and integral(body.get("code")) is not None and isinstance(body.get("message"), str):
-            return Outcome(REFUSED, code=integral(body["code"]))
+        code = integral(body.get("code")) if isinstance(body, dict) else None
+        if code is not None and isinstance(body.get("message"), str):
+            return Outcome(REFUSED, code=code)
         if code_anywhere and (code := error_code(body)) is not None:
             return Outcome(REFUSED, code=code)
         if code_anywhere:

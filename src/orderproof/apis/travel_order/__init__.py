@@ -17,7 +17,7 @@ from orderproof.checks.bodies import draw_cents, money_number
 from orderproof.checks.outcomes import Outcome
 
 from . import answers, checks  # noqa: F401  checks: registers the API's checks
-from .orders import fresh_identifiers, has_product_line, local_line
+from .orders import fresh_identifiers, has_product_line, local_line, member_id
 
 __all__ = ["TravelOrder", "api"]
 
@@ -91,7 +91,7 @@ class TravelOrder(ApiAdapter):
         at least one product line (a service may refuse an order with nothing in it)."""
         memberid = player["memberid"]
         body = {**fresh_identifiers(tame(body), lambda: str(scene.big_id())),
-                "memberid": int(memberid) if str(memberid).isdigit() else memberid,
+                "memberid": member_id(memberid),
                 "docno": f"OP{scene.big_id()}", "platform": draw(st.sampled_from(["PC", "Mobile"]), "platform")}
         routines = body.get("localtravelroutine")
         if isinstance(routines, list):

@@ -26,7 +26,7 @@ from orderproof.checks.outcomes import describe
 from orderproof.checks.snapshots import body_of
 
 from .answers import outcome
-from .orders import fresh_identifiers
+from .orders import fresh_identifiers, member_id
 
 ENVELOPE = '{"data": {"docno": ..., "orderno": ...}, "code": 100 for success (any other code: a refusal), "message": ...}'
 FORM = "application/x-www-form-urlencoded"
@@ -121,8 +121,7 @@ def _for_another_member(flow: Flow, body: Any) -> Any:
     """The order placed by a member of its own (set up now): a service may refuse a member's second
     order for the same products, whatever its identifiers (the page says nothing of repeats)."""
     if isinstance(body, dict) and "memberid" in body:
-        memberid = flow.setup("a player exists")["memberid"]
-        body["memberid"] = int(memberid) if str(memberid).isdigit() else memberid
+        body["memberid"] = member_id(flow.setup("a player exists")["memberid"])
     return body
 
 

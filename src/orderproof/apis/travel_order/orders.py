@@ -27,6 +27,12 @@ PRODUCT_LINES = ("farerouteing", "insuranceinfo", "hotelroutine", "tourgrouprout
                  "wifibbroutine", "sugarAIRoutine")
 
 
+def member_id(value: Any) -> Any:
+    """A provider state's memberid as an order carries it: an integer (the page's memberid is int)
+    when it is digits, else as given."""
+    return int(value) if str(value).isdigit() else value
+
+
 def fresh_identifiers(value: Any, new_id: Callable[[], str]) -> Any:
     """``value`` with every string under an identifying key (at any depth) replaced by a new one
     (``"OP"`` and ``new_id()``); everything else as it was."""
