@@ -109,6 +109,24 @@ def test_excise_sum_fails():
     assert "1001" in failure.message
 
 
+def _as_javascript_prints(number: float) -> int:
+    """The integer a JavaScript service writes for a double: its shortest decimal form."""
+    return int(Decimal(repr(number)))
+
+
+def test_excise_sum_takes_what_doubles_make_of_a_price_beyond_2_to_the_53():
+    """A Node service keeps 2^63 - 1 in a double; stake + ext_amount, each printed in its shortest
+    form, come to 9223372036854775700 against a price printed 9223372036854776000."""
+    price = float(2**63 - 1)
+    stake = float(round(price / 1.125))
+    body = TICKET | {"price": _as_javascript_prints(price), "stake": _as_javascript_prints(stake),
+                     "ext_amount": _as_javascript_prints(price - stake)}
+    assert body["stake"] + body["ext_amount"] != body["price"]
+    assert sr_excise_sum(rule("SR-EXCISE-SUM"), sr(body)) is None
+    assert_fails("SR-EXCISE-SUM", sr_excise_sum, sr(body | {"ext_amount": body["ext_amount"] + 10**5}))
+    assert_fails("SR-EXCISE-SUM", sr_excise_sum, sr(TICKET | {"price": 2**53, "stake": 2**53 - 112, "ext_amount": 111}))
+
+
 def test_excise_rate_accepts_half_up_and_half_even():
     # 2.5 / 1.25 = 2 exactly; 5 / 1.25 = 4: use ext 100 -> price / 2: price 5 -> 2.5 -> 3 (up) or 2 (even)
     for stake in (2, 3):

@@ -122,21 +122,31 @@ def _require_inclusive(body: dict[str, Any]) -> None:
                           "(the sample's \"ext_type\": \"inclusive\"), and the pages describe no other type")
 
 
+DOUBLE_EPSILON = Decimal(2) ** -51      # two units in the last place of a double, relative
+
+
+def double_slack(price: Decimal) -> Decimal:
+    """How far a sum or product of money near ``price`` may stray when a service computes it in
+    doubles: nothing up to 2^53, where a double holds every integer, two units in the last place
+    beyond (a double prints its shortest form, so 2^63 - 1 kept as a double answers
+    9223372036854775807 as 9223372036854776000)."""
+    return abs(price) * DOUBLE_EPSILON if abs(price) > 2**53 else Decimal(0)
+
+
 def check_excise_sum(rule: Any, exchange: Exchange) -> Any:
+    """stake + ext_amount = price, exactly up to 2^53, and give or take what doubles make of it
+    beyond (:func:`double_slack`)."""
     body = exchange.json
     values = number_fields(body, ("price", "stake", "ext_amount"))
     _require_inclusive(body)
     if len(values) < 3:
         return NOT_APPLICABLE
-    if values["stake"] + values["ext_amount"] != values["price"]:
+    if abs(values["stake"] + values["ext_amount"] - values["price"]) > double_slack(values["price"]):
         raise RuleFailure(rule, f"stake + ext_amount = {values['stake'] + values['ext_amount']} but price is "
                           f"{values['price']} (excise tax type inclusive: the tax is part of the price)",
                           received={k: body[k] for k in ("price", "stake", "ext_amount")},
                           documented='"price": 1000, "stake": 889, ... "ext_amount": 111, ... "ext_type": "inclusive"')
     return None
-
-
-DOUBLE_EPSILON = Decimal(2) ** -51      # two units in the last place of a double, relative
 
 
 def check_excise_amount(rule: Any, exchange: Exchange) -> Any:
@@ -152,8 +162,7 @@ def check_excise_amount(rule: Any, exchange: Exchange) -> Any:
     with localcontext() as context:
         context.prec = max(28, values["price"].adjusted() + 10)
         included = values["price"] * values["ext"] / (100 + values["ext"])
-        # beyond 2^53 a price is not exact in a double, and neither is a tax computed in doubles
-        slack = abs(values["price"]) * DOUBLE_EPSILON if abs(values["price"]) > 2**53 else 0
+        slack = double_slack(values["price"])   # beyond 2^53, neither price nor tax is exact in a double
         low, high = included.to_integral_value(rounding=ROUND_FLOOR) - slack, included + Decimal("0.5") + slack
         if not low <= values["ext_amount"] <= high:
             raise RuleFailure(rule, f"ext_amount should be the tax an inclusive price holds, price x ext / (100 + ext) "
