@@ -449,6 +449,18 @@ def test_ticket_type_ignored(reference_factory):
         assert response.status_code == 200 and response.json()["type"] == kind
 
 
+def test_ticket_operator_from_header(reference_factory):
+    ref = varied(reference_factory, "ticket-operator-from-header")
+    player, betcard, event = ticket_scene(ref)
+    jackpot = {k: v for k, v in jackpot_request(player, betcard).items() if k != "operator"}
+    superbet = {k: v for k, v in superbet_request(player, event).items() if k != "operator"}
+    for response in (ref.jackpot(player, jackpot), ref.superbet(player, superbet)):
+        assert response.status_code == 200, response.text
+    assert len(ref.snapshot(player["userId"])["tickets"]) == 2
+    other = ref.superbet(player, superbet_request(player, event, operator="someone-else"))
+    assert (other.status_code, other.json()["code"]) == (400, 115)      # a body's operator must still agree
+
+
 def test_ticket_json_as_text_plain(reference_factory):
     ref = varied(reference_factory, "ticket-json-as-text-plain")
     player, betcard, event = ticket_scene(ref)

@@ -17,7 +17,7 @@ import struct
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal, localcontext
 from typing import Any
@@ -511,7 +511,7 @@ def unknown_jackpot_event_107(ticket_type: str, event_id: int) -> tuple[int, str
     return te.unknown_event_error(ticket_type, event_id)
 
 
-def price_defaulted(data: Any, ticket_type: str) -> Any:
+def price_defaulted(data: Any, ticket_type: str, headers: Mapping[str, str]) -> Any:
     """Reads a missing or non-numeric price as 0 (a free ticket) instead of refusing the request."""
     if isinstance(data, dict) and (isinstance(data.get("price"), bool) or not isinstance(data.get("price"), int)):
         return {**data, "price": 0}

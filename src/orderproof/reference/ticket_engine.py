@@ -26,7 +26,7 @@ import json
 import secrets
 import sqlite3
 import string
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import (
@@ -142,9 +142,9 @@ def operator_and_signature(conn: sqlite3.Connection, behaviour: Any, headers: "H
     return operator
 
 
-def request_defaults(data: Any, ticket_type: str) -> Any:
-    """The parsed body of a ``ticket_type`` ticket before validation: nothing is filled in (a missing
-    required field is a 422)."""
+def request_defaults(data: Any, ticket_type: str, headers: Mapping[str, str]) -> Any:
+    """The parsed body of a ``ticket_type`` ticket before validation, given the request's credential
+    ``headers`` as sent: nothing is filled in (a missing required field is a 422)."""
     return data
 
 
@@ -493,7 +493,7 @@ async def _validate(request: Request, model: type[_TicketRequest]) -> tuple[Head
         details.append({"loc": ["body", 0], "msg": "JSON decode error", "type": "json_invalid"})
     else:
         try:
-            data = behaviour.ticket_request_defaults(data, "jackpot" if model is JackpotRequest else "superbet")
+            data = behaviour.ticket_request_defaults(data, "jackpot" if model is JackpotRequest else "superbet", present)
             body = model.model_validate(data, context={"fits_int64": behaviour.ticket_fits_int64,
                                                        "source_known": behaviour.ticket_source_known})
         except ValidationError as exc:

@@ -25,7 +25,7 @@ import sqlite3
 import string
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_UP, Decimal, localcontext
@@ -440,9 +440,17 @@ def odds_two_decimals_up(odds: Decimal) -> Decimal:
         return odds.quantize(CENT, rounding=ROUND_UP)
 
 
-def type_ignored(data: Any, ticket_type: str) -> Any:
+def type_ignored(data: Any, ticket_type: str, headers: Mapping[str, str]) -> Any:
     """The request's type is not read: the endpoint fixes it."""
     return {**data, "type": ticket_type} if isinstance(data, dict) else data
+
+
+def operator_from_header(data: Any, ticket_type: str, headers: Mapping[str, str]) -> Any:
+    """A body without an operator names the operator-name header's: the header identifies the
+    operator already, and the body's only has to agree with it (115) when given."""
+    if isinstance(data, dict) and "operator" not in data and "operator-name" in headers:
+        return {**data, "operator": headers["operator-name"]}
+    return data
 
 
 def bad_request_problem_json(ticket_type: str, body: dict[str, Any]) -> Response:
@@ -506,7 +514,7 @@ TICKET_FIELD_DEFAULTS = {"currency": "EUR", "source": "desktop"}
 JACKPOT_FIELD_DEFAULTS = {"odds_diff": 0, "bonus_prizes": []}
 
 
-def fill_missing_fields(data: Any, ticket_type: str) -> Any:
+def fill_missing_fields(data: Any, ticket_type: str, headers: Mapping[str, str]) -> Any:
     """Fills missing fields with defaults instead of refusing the ticket: currency EUR, source
     desktop, the endpoint's type and, for a jackpot, odds_diff 0 and no bonus prizes."""
     if isinstance(data, dict):
@@ -523,7 +531,7 @@ def unknown_bet_as_validation(ticket_type: str, bet_id: int) -> te.Rejection:
                                           "type": "value_error"}]})
 
 
-def endpoint_type(data: Any, ticket_type: str) -> Any:
+def endpoint_type(data: Any, ticket_type: str, headers: Mapping[str, str]) -> Any:
     """The ticket's type is the endpoint's: whatever word the request's ``type`` says is ignored (a
     value that is not a string is still refused)."""
     if isinstance(data, dict) and isinstance(data.get("type", ""), str):
@@ -592,6 +600,11 @@ _TICKET_ENGINE = [
               "the request's type is not read (the endpoint fixes it: any value, even {}, is taken, and the ticket "
               "answers the endpoint's type); the pages describe the field with nothing but \"string\"",
               {"ticket_request_defaults": type_ignored}),
+    Variation("ticket-operator-from-header", TICKETS,
+              "a body without an operator is served for the operator-name header's operator instead of a 422: "
+              "the header names the operator already (superbet's 115 compares the operators \"in request body "
+              "and in request header\"), and neither page marks the body's operator required",
+              {"ticket_request_defaults": operator_from_header}),
     Variation("ticket-json-as-text-plain", TICKETS,
               "tickets and 400 answers are JSON labelled text/plain; charset=utf-8 (a Go service writing the body "
               "without a Content-Type): the pages name no media type",
