@@ -139,6 +139,12 @@ class ApiAdapter:
         raise NotImplementedError(f"the {self.slug} adapter does not say how to read its answers")
 
     # --- what a target must offer ----------------------------------------------------------------
+    def own_refusal(self, exchange: Exchange) -> bool:
+        """Whether the answer refuses a request in a situation the seed does not document (a missing
+        idempotency key, a concurrent slip), so its status and code are the service's own: the API's
+        own rules judge it, not <P>-SCHEMA's documented statuses and codes. None by default."""
+        return False
+
     def documented_server_answer(self, exchange: Exchange) -> bool:
         """A 5xx the API's own document pairs with an answer a request may get, not a crash (e.g. a
         503 its error table pairs with a code of its own); none by default."""

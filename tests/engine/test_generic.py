@@ -202,10 +202,24 @@ def test_positive_leaves_a_refusal_of_undocumented_properties_to_the_service():
 
 
 def test_schema_leaves_server_errors_and_successes_to_negative_cases_to_their_own_rules():
-    assert schema_applies(exchange("bet-placement", 400, {}))
+    keyed = {"X-Idempotency-Key": "5b0f6f57-8a3c-4f7e-9d1e-2a6c4b8d0e11"}
+    assert schema_applies(exchange("bet-placement", 400, {}, headers=keyed))
     assert not schema_applies(exchange("bet-placement", 500, {}))
     assert not schema_applies(exchange("bet-placement", 200, {}, mode="negative"))
     assert schema_applies(exchange("bet-placement", 200, {}, mode="positive"))
+
+
+def test_schema_leaves_a_refusal_the_error_table_has_no_row_for_to_the_error_shape_rule():
+    """A slip without a UUID X-Idempotency-Key, or sent alongside another, may be refused with a 4xx
+    and code of the service's own (BP-ERROR-SHAPE judges it); any other answer to it is SCHEMA's."""
+    own = {"status": "FAILURE", "errorCode": "IDEMPOTENCY_KEY_MISSING"}
+    assert not schema_applies(exchange("bet-placement", 422, own))
+    assert not schema_applies(exchange("bet-placement", 400, own, headers={"X-Idempotency-Key": "not-a-uuid"}))
+    concurrent = exchange("bet-placement", 409, own, headers={"X-Idempotency-Key": "5b0f6f57-8a3c-4f7e-9d1e-2a6c4b8d0e11"})
+    assert schema_applies(concurrent)
+    concurrent.extra["concurrent"] = True
+    assert not schema_applies(concurrent)
+    assert schema_applies(exchange("bet-placement", 200, {"status": "PLACED"}, mode="positive"))
 
 
 def _schema_failures(status: int, body: dict) -> list:
@@ -280,7 +294,8 @@ def _judged_as_sent(slug: str, status: int, content_type: str, body: dict) -> An
     request = requests.Request("POST", f"http://target.test{operation.path}", json={}).prepare()
     reply = Reply(request=request, status=status, headers={"content-type": [content_type]},
                   content=json.dumps(body).encode())
-    ex = dataclasses.replace(exchange(slug, status, body), response_headers={"content-type": content_type})
+    keyed = {"X-Idempotency-Key": "5b0f6f57-8a3c-4f7e-9d1e-2a6c4b8d0e11"}     # a slip the error table covers
+    ex = dataclasses.replace(exchange(slug, status, body, headers=keyed), response_headers={"content-type": content_type})
     return judge(rule(f"{registry.get(slug).prefix}-SCHEMA"), ex, operation.Case(body={}), reply)
 
 

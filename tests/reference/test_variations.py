@@ -927,6 +927,15 @@ def test_bp_key_optional(reference_factory):
     assert len(ref.snapshot(player["userId"])["bets"]) == 2
 
 
+def test_bp_key_missing_own_code(reference_factory):
+    ref = varied(reference_factory, "bp-key-missing-own-code")
+    player = ref.player()
+    refused = ref.bet(player, make_slip(player), headers={"X-Idempotency-Key": None})
+    assert (refused.status_code, refused.json()["errorCode"]) == (422, "IDEMPOTENCY_KEY_MISSING")
+    assert ref.snapshot(player["userId"])["bets"] == []
+    assert ref.bet(player, make_slip(player)).json()["status"] == "PLACED"
+
+
 @pytest.mark.parametrize("outcome", ["PLACED", "FAILURE"])
 def test_bp_replay_rerendered(reference_factory, outcome):
     ref = varied(reference_factory, "bp-replay-rerendered")

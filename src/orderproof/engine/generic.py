@@ -46,10 +46,12 @@ GENERIC: dict[str, str] = {check: cases for check, cases in GENERIC_RULES.values
 
 
 def schema_applies(exchange: Exchange) -> bool:
-    """<P>-SCHEMA judges every answer but a server error (<P>-NO-5XX's finding) and a success to
-    a negative case (whether it should have been refused is <P>-NEGATIVE's question: a field of the
-    answer that echoes the suite's own invalid input is not a schema failure of the service)."""
-    if exchange.status >= 500 or exchange.extra.get("error"):
+    """<P>-SCHEMA judges every answer but a server error (<P>-NO-5XX's finding), a success to a
+    negative case (whether it should have been refused is <P>-NEGATIVE's question: a field of the
+    answer that echoes the suite's own invalid input is not a schema failure of the service), and a
+    refusal in a situation the seed does not document (``ApiAdapter.own_refusal``: its status and
+    code are the service's, judged by the API's own rule)."""
+    if exchange.status >= 500 or exchange.extra.get("error") or registry.get(exchange.api).own_refusal(exchange):
         return False
     return not (exchange.mode == "negative" and 200 <= exchange.status < 300)
 

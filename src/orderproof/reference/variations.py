@@ -822,6 +822,12 @@ def bet_ids_upper_case(bet: dict[str, Any]) -> dict[str, Any]:
     return {**bet, "betId": bet["betId"].upper()}
 
 
+def key_missing_own_code(store: Any, behaviour: Any, process: idempotency.Process) -> Reply:
+    """A request without X-Idempotency-Key is refused with a code of the service's own at 422:
+    FAILURE IDEMPOTENCY_KEY_MISSING."""
+    return Reply(422, bp.failure_body("IDEMPOTENCY_KEY_MISSING", "the X-Idempotency-Key header is required"))
+
+
 def process_without_key(store: Any, behaviour: Any, process: idempotency.Process) -> Reply:
     """A request without X-Idempotency-Key is processed once, like any request, with no idempotency."""
 
@@ -982,6 +988,11 @@ _BET_PLACEMENT = [
               "a request without X-Idempotency-Key is accepted and processed once, without idempotency. Warns on "
               "BP-KEY-REQUIRED: refusing it is IETF practice (a SHOULD), the seed only describes the caller",
               {"bp_missing_key": process_without_key}, warns=("BP-KEY-REQUIRED",)),
+    Variation("bp-key-missing-own-code", BP,
+              "a request without X-Idempotency-Key is refused at HTTP 422 with FAILURE IDEMPOTENCY_KEY_MISSING, a code "
+              "of the service's own, instead of 400 MISSING_PARAMETER: the seed describes the caller's header, and its "
+              "error table has no row for a request without one",
+              {"bp_missing_key": key_missing_own_code}, warns=("BP-KEY-REQUIRED",)),
     Variation("bp-replay-rerendered", BP,
               "a replay re-renders the stored answer: the same JSON values in another layout, with the response "
               "timestamp of the replay (answers are compared as parsed JSON)",

@@ -25,7 +25,7 @@ from orderproof.checks.bodies import (
 from orderproof.checks.outcomes import Outcome, json_or_none
 from orderproof.core import masking
 
-from . import answers, checks, idempotency, refusals  # noqa: F401  checks, idempotency, refusals: register the API's checks
+from . import answers, checks, idempotency, refusals  # noqa: F401  idempotency, refusals: register the API's checks
 
 __all__ = ["BetPlacement", "api"]
 
@@ -109,6 +109,11 @@ class BetPlacement(ApiAdapter):
 
     def outcome(self, exchange: Exchange) -> Outcome:
         return answers.outcome(exchange)
+
+    def own_refusal(self, exchange: Exchange) -> bool:
+        """A 4xx to a request without a UUID X-Idempotency-Key or sent concurrently (:func:`checks.beyond_the_table`):
+        the seed's error table covers neither, so BP-ERROR-SHAPE takes a code and 4xx of the service's own."""
+        return 400 <= exchange.status < 500 and checks.beyond_the_table(exchange)
 
     def documented_server_answer(self, exchange: Exchange) -> bool:
         """| REQUEST_TIMED_OUT | 503 |: the table's own pairing, which the page gives no meaning (a
