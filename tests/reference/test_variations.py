@@ -258,6 +258,19 @@ def test_so_sample_defaults(reference_factory):
     assert ref.order(seed_order(player["customerToken"], betList="none")).json()["code"] == 400
 
 
+def test_so_unknown_members_refused(reference_factory):
+    ref = varied(reference_factory, "so-unknown-members-refused")
+    player = ref.player()
+    for order in (seed_order(player["customerToken"]) | {"extra": 1},
+                  seed_order(player["customerToken"], betList=[{**seed_order("x")["betList"][0], "note": "x"}])):
+        refused = ref.order(order)
+        assert refused.status_code == 400 and refused.json()["error"] == "Bad Request" and "code" not in refused.json()
+    assert ref.order(seed_order(player["customerToken"])).json()["code"] == 200
+    assert ref.snapshot(player["userId"])["orders"][0]["amount"] and len(ref.snapshot(player["userId"])["orders"]) == 1
+    unknown = ref.order(seed_order("nobody")).json()                  # other refusals keep the envelope
+    assert unknown["code"] != 200 and "msg" in unknown
+
+
 # --- travel-order ------------------------------------------------------------------------------------
 
 UNKNOWN_MEMBER = {"memberid": 999_999_999}
@@ -357,6 +370,18 @@ def test_to_invalid_problem_details(reference_factory):
     refusal = ref.travel(UNKNOWN_MEMBER)
     assert (refusal.status_code, refusal.json()["code"]) == (400, 102)
     assert ref.travel(member(ref)).json()["code"] == 100
+
+
+def test_to_unknown_members_refused(reference_factory):
+    ref = varied(reference_factory, "to-unknown-members-refused")
+    order = member(ref)
+    nested = order | {"localtravelroutine": [{"totalAmt": 63, "localTravelDetails": [{"price": 7, "quantity": 9, "note": "x"}]}]}
+    for extra in (order | {"extra": 1}, nested):
+        refused = ref.travel(extra)
+        assert refused.status_code == 400 and refused.headers["content-type"] == "application/problem+json"
+        assert "unknown member" in refused.text and "code" not in refused.json()
+    assert ref.travel(order).json()["code"] == 100
+    assert (ref.travel(UNKNOWN_MEMBER).json()["code"]) == 102           # business refusals keep the envelope
 
 
 def test_to_dotnet_dates(reference_factory):

@@ -175,14 +175,22 @@ def judges(check: str, exchange: Exchange) -> bool:
     back-offs is no answer of the API (<P>-NO-5XX's alone). Only ``ANY_REQUEST`` judge: a case whose
     fresh header (an idempotency key) is the part Schemathesis broke, the same in every run, which a
     long-lived service may answer as a repeat (``maybe_repeat``); a 401/403 to the suite's credentials
-    from a target that takes none of them (``auth_refused``); and a request no API reads, answered not
-    in the API's own shape (its framework answered)."""
+    from a target that takes none of them (``auth_refused``); a request no API reads, answered not in
+    the API's own shape (its framework answered); and a generated request carrying members its
+    document does not name, refused at HTTP 4xx not in the API's own shape where the seed documents
+    no answer to an invalid request (a strict parser's refusal of unknown fields: the seeds say
+    nothing of them)."""
     if exchange.status == 429:
         return check == "no_server_error"
     if check in ANY_REQUEST:
         return True
-    return not (exchange.extra.get("maybe_repeat") or exchange.extra.get("auth_refused")
-                or (_unreadable(exchange) is not None and registry.get(exchange.api).outcome(exchange).kind == OTHER))
+    if exchange.extra.get("maybe_repeat") or exchange.extra.get("auth_refused"):
+        return False
+    api = registry.get(exchange.api)
+    if _unreadable(exchange) is not None:
+        return api.outcome(exchange).kind != OTHER
+    return not (400 <= exchange.status < 500 and not api.invalid_answer_stated and _carries_undocumented(exchange)
+                and api.outcome(exchange).kind == OTHER)
 
 
 def negative_rejected(rule: Any, exchange: Exchange) -> Any:

@@ -31,6 +31,7 @@ from datetime import datetime, timedelta, timezone
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_UP, Decimal, localcontext
 from typing import Any
 
+import jsonschema
 from fastapi import Response
 
 from orderproof.reference import bet_placement as bp
@@ -107,6 +108,30 @@ def read_order_as_the_sample(document: Any) -> Any:
     return so.read_order(document)
 
 
+UNKNOWN_MEMBERS = "unknown field(s)"
+
+
+def read_order_strictly(document: Any) -> Any:
+    """An order with members the tables do not name (at its top, in an option or a bet) is refused,
+    as a binder that fails on unknown properties does; any other order is read as usual."""
+    parts = [(document, so.ORDER_FIELDS)] if isinstance(document, dict) else []
+    for key, fields in (("optionArray", so.OPTION_FIELDS), ("betList", so.BET_FIELDS)):
+        items = document.get(key) if isinstance(document, dict) else None
+        parts += [(item, fields) for item in items if isinstance(item, dict)] if isinstance(items, list) else []
+    unknown = sorted({name for item, fields in parts for name in item if name not in fields})
+    if unknown:
+        raise so.Rejection(so.INVALID_REQUEST, f"{UNKNOWN_MEMBERS} {', '.join(unknown)[:200]}")
+    return so.read_order(document)
+
+
+def unknown_members_by_the_framework(code: int, msg: str) -> dict[str, Any]:
+    """The refusal of unknown members in the binder's own body, {error, message}; every other
+    rejection in the envelope."""
+    if msg.startswith(UNKNOWN_MEMBERS):
+        return {"error": "Bad Request", "message": f"request: {msg}"}
+    return so.rejection_body(code, msg)
+
+
 _SPORTSBOOK_ORDER = [
     Variation("so-reject-http-200", SO,
               "every rejection is answered with HTTP 200 and the envelope (code != 200, data null): the seed "
@@ -163,6 +188,11 @@ _SPORTSBOOK_ORDER = [
               "data.balance is the player's balance before the order (the sample's \"balance\":1000.00 beside "
               "\"amount\":100 may be either): the table does not say which balance it is",
               {"so_reported_balance": lambda balance_after, amount: balance_after + amount}, warns=("SO-BALANCE",)),
+    Variation("so-unknown-members-refused", SO,
+              "an order carrying members the tables do not name is refused at HTTP 400 in the JSON binder's own "
+              "body ({error, message}, not the envelope): the seed says nothing of unknown fields and documents "
+              "no rejection",
+              {"so_validate": read_order_strictly, "so_rejection_body": unknown_members_by_the_framework}),
     Variation("so-sample-defaults", SO,
               "an order without currency, or a bet without num, cnt or comboId, is accepted as the seed's own "
               "request sample has them (currency the player's, a single bet): the table marks them Y, the sample "
@@ -238,6 +268,21 @@ def problem_details(reason: str) -> Response:
     return Response(json.dumps(body).encode(), status_code=400, media_type="application/problem+json")
 
 
+def strict_members_validator() -> type:
+    """The request validator with unmapped members refused (System.Text.Json's
+    JsonUnmappedMemberHandling.Disallow): an object of the schema may carry only the members its
+    ``properties`` name."""
+    base = to.validator_class()
+
+    def properties(validator: Any, names: Any, instance: Any, schema: Any) -> Any:
+        yield from base.VALIDATORS["properties"](validator, names, instance, schema)
+        unknown = sorted(set(instance) - set(names)) if validator.is_type(instance, "object") else []
+        if unknown and "additionalProperties" not in schema:
+            yield jsonschema.ValidationError(f"unknown member(s) {', '.join(unknown)[:200]}")
+
+    return jsonschema.validators.extend(base, {"properties": properties})
+
+
 def dotnet_date(text: str) -> to.TravelDate:
     """A date as ASP.NET binds a DateTimeOffset: an offset beyond 14 h, or one that moves the instant
     out of the years 1 to 9999, fails the binding."""
@@ -307,6 +352,11 @@ _TRAVEL_ORDER = [
               "a body that cannot be read or bound is answered by the framework: HTTP 400 application/problem+json "
               "(ASP.NET Core's default), not the envelope: the page documents no validation answer",
               {"travel_invalid_answer": problem_details}),
+    Variation("to-unknown-members-refused", TO,
+              "an order carrying members the page's tables do not name is refused by the framework: HTTP 400 "
+              "application/problem+json, not the envelope (ASP.NET with unmapped members disallowed): the page says "
+              "nothing of unknown fields and documents no validation answer",
+              {"travel_validator_class": strict_members_validator, "travel_invalid_answer": problem_details}),
     Variation("to-fraction-required", TO,
               "a date without fractional seconds is refused as unreadable (code 101): every date of the page's "
               "samples carries 6 or 7 digits",
