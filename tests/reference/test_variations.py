@@ -952,6 +952,19 @@ def test_bp_key_optional(reference_factory):
     assert len(ref.snapshot(player["userId"])["bets"]) == 2
 
 
+def test_bp_max_liability(reference_factory):
+    ref = varied(reference_factory, "bp-max-liability")
+    player = ref.player(balance="10000.00")
+    high = bet_details(stake=Decimal("50.00"), decimalPrice=Decimal("600"))             # winnings 29,950.00
+    refused = ref.bet(player, make_slip(player, bet_details(), high))
+    assert (refused.status_code, refused.json()["errorCode"]) == (400, "INVALID_STAKE")
+    [failed] = refused.json()["failedBets"]
+    assert failed["betId"] == high["betId"] and failed["reason"]["maxStake"] == 41.73   # 25,000 / 599, cut to the cent
+    assert ref.snapshot(player["userId"])["bets"] == []
+    assert ref.bet(player, make_slip(player, bet_details(stake=Decimal("41.73"), decimalPrice=Decimal("600")))).json()[
+        "status"] == "PLACED"
+
+
 def test_bp_key_missing_own_code(reference_factory):
     ref = varied(reference_factory, "bp-key-missing-own-code")
     player = ref.player()

@@ -225,6 +225,12 @@ def stake_limit_breach(stake: Decimal, min_stake: Decimal, max_stake: Decimal) -
     return None
 
 
+def own_limit_breach(bet: dict[str, Any]) -> dict | None:
+    """The BetFailureReason of a bet within the player's stake limits that breaks a restriction of
+    the service's own (the seed's "max liability per market type etc."): None, the reference has none."""
+    return None
+
+
 def funds_cover(balance: Decimal, total_stake: Decimal) -> bool:
     return total_stake <= balance
 
@@ -266,7 +272,8 @@ def place_slip(conn: sqlite3.Connection, behaviour: Any, player: sqlite3.Row, sl
     failed = [
         failed_bet(bet, reason)
         for bet in slip.bets
-        if (reason := behaviour.bp_stake_limit_breach(bet["stake"], min_stake, max_stake))
+        if (reason := behaviour.bp_stake_limit_breach(bet["stake"], min_stake, max_stake)
+            or behaviour.bp_own_limit_breach(bet))
     ]
     if failed:
         raise Failure("INVALID_STAKE", "one or more stakes are outside the player's limits", failed)
@@ -325,6 +332,7 @@ BEHAVIOUR = {
     "bp_request_timed_out": request_timed_out,
     "bp_user_blocked": user_blocked,
     "bp_stake_limit_breach": stake_limit_breach,
+    "bp_own_limit_breach": own_limit_breach,
     "bp_funds_cover": funds_cover,
     "bp_potential_payout": potential_payout,
     "bp_placed_status": placed_status,

@@ -872,6 +872,18 @@ def bet_ids_upper_case(bet: dict[str, Any]) -> dict[str, Any]:
     return {**bet, "betId": bet["betId"].upper()}
 
 
+MAX_LIABILITY = Decimal("25000.00")
+
+
+def liability_capped(bet: dict[str, Any]) -> dict | None:
+    """A bet whose winnings, stake x (decimalPrice - 1), exceed 25,000.00 breaks the maximum
+    liability: its reason names the largest stake the price allows."""
+    winnings = bet["decimalPrice"] - 1
+    if bet["stake"] * winnings > MAX_LIABILITY:
+        return {"maxStake": (MAX_LIABILITY / winnings).quantize(CENT, rounding=ROUND_DOWN)}
+    return None
+
+
 def key_missing_own_code(store: Any, behaviour: Any, process: idempotency.Process) -> Reply:
     """A request without X-Idempotency-Key is refused with a code of the service's own at 422:
     FAILURE IDEMPOTENCY_KEY_MISSING."""
@@ -1038,6 +1050,11 @@ _BET_PLACEMENT = [
               "a request without X-Idempotency-Key is accepted and processed once, without idempotency. Warns on "
               "BP-KEY-REQUIRED: refusing it is IETF practice (a SHOULD), the seed only describes the caller",
               {"bp_missing_key": process_without_key}, warns=("BP-KEY-REQUIRED",)),
+    Variation("bp-max-liability", BP,
+              "a bet whose winnings, stake x (decimalPrice - 1), exceed 25,000.00 is refused INVALID_STAKE (failedBets "
+              "naming the largest stake its price allows) though its stake is within the player's limits: the seed "
+              "names \"max liability per market type\" among the restrictions a service may check",
+              {"bp_own_limit_breach": liability_capped}),
     Variation("bp-key-missing-own-code", BP,
               "a request without X-Idempotency-Key is refused at HTTP 422 with FAILURE IDEMPOTENCY_KEY_MISSING, a code "
               "of the service's own, instead of 400 MISSING_PARAMETER: the seed describes the caller's header, and its "

@@ -27,7 +27,7 @@ from orderproof.checks.base import (
 from orderproof.checks.numbers import rounded, same_number, to_decimal
 from orderproof.checks.snapshots import balance_of, body_of
 
-from .answers import ERROR_STATUS, idempotency_key, is_placed, uuid_key
+from .answers import ERROR_STATUS, error_code, idempotency_key, is_placed, uuid_key
 from .slips import (
     expect_placed,
     slip,
@@ -199,8 +199,17 @@ def within_a_cent(stake: Decimal, price: Decimal, got: Decimal | None) -> bool:
     return got is not None and abs(got - stake * price) < CENT
 
 
-def _placed_payouts(rule: Any, flow: Flow) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-    """(sent bet, stored bet) of a placed slip of 1..5 bets at drawn prices."""
+LIABILITY = ("the slip was refused INVALID_STAKE: at the drawn prices (up to 1000.000) a service may hold a stake "
+             "within the player's limits over a limit of its own, such as a maximum liability (\"max stakes, max "
+             "liability per market type etc.\")")
+
+
+def _placed_payouts(rule: Any, flow: Flow) -> list[tuple[dict[str, Any], dict[str, Any]]] | None:
+    """(sent bet, stored bet) of a placed slip of 1..5 bets at drawn prices; None (and the flow's
+    why_not said) when the slip was refused INVALID_STAKE, a restriction the seed lets a service
+    make beyond the player's stake limits ("regulatory restrictions (could be ... max stakes, max
+    liability per market type etc.)"): the payout arithmetic cannot be read from it. Any other
+    answer but PLACED fails."""
     player = flow.setup("a player exists", balance="100000.00")
     n = flow.draw(st.integers(1, 5), "bets in the slip")
     stakes = stakes_within(flow, player, n)
@@ -208,18 +217,27 @@ def _placed_payouts(rule: Any, flow: Flow) -> list[tuple[dict[str, Any], dict[st
     prices = [Decimal(flow.draw(st.integers(1010, 1000000), f"decimalPrice {i} in 1/1000")).scaleb(-3)
               for i in range(n)]
     body = slip(flow, player, stakes, prices)
-    expect_placed(rule, flow.send(body, player=player))
+    exchange = flow.send(body, player=player)
+    if not is_placed(exchange) and exchange.status == ERROR_STATUS["INVALID_STAKE"] \
+            and error_code(exchange) == "INVALID_STAKE":
+        flow.why_not = LIABILITY
+        return None
+    expect_placed(rule, exchange)
     return list(zip(body["bets"], _stored_bets_of(rule, flow, player, body)))
 
 
 @flow_check
-def bp_payout(rule: Any, flow: Flow) -> None:
+def bp_payout(rule: Any, flow: Flow) -> Any:
     """BP-PAYOUT: passes if every stored bet of a placed slip has a potentialPayout less than a cent
     away from stake * decimalPrice (the product exactly, in double precision, or rounded to the cent
     in any way: the seed gives no precision), fails if one is further off (the winnings without the
     stake, a wrong price, rounding to whole units) or missing, or the valid slip was not placed; does
-    not apply: always applies (needs provider states and snapshots)."""
-    for sent, stored in _placed_payouts(rule, flow):
+    not apply to a slip refused INVALID_STAKE (a limit of the service's own, such as a maximum
+    liability; needs provider states and snapshots)."""
+    placed = _placed_payouts(rule, flow)
+    if placed is None:
+        return NOT_APPLICABLE
+    for sent, stored in placed:
         got = to_decimal(stored.get("potentialPayout"))
         if not within_a_cent(sent["stake"], sent["decimalPrice"], got):
             raise RuleFailure(rule, f"bet {sent['betId']}: potentialPayout is not stake {sent['stake']} x "
@@ -229,14 +247,17 @@ def bp_payout(rule: Any, flow: Flow) -> None:
 
 
 @flow_check
-def bp_payout_precision(rule: Any, flow: Flow) -> None:
+def bp_payout_precision(rule: Any, flow: Flow) -> Any:
     """BP-PAYOUT-PRECISION: passes if every stored potentialPayout of a placed slip is stake *
     decimalPrice in one precision through the run (convention bet-placement.payout-precision):
     exactly, rounded to the cent (half up, half even or down), the double product, or the double
     product rounded to the cent as common languages do; fails if one is none of them (single
-    precision, rounded to whole units) or the run's bets follow two of them; does not apply: always
-    applies (needs provider states and snapshots)."""
-    for sent, stored in _placed_payouts(rule, flow):
+    precision, rounded to whole units) or the run's bets follow two of them; does not apply to a slip
+    refused INVALID_STAKE (as BP-PAYOUT; needs provider states and snapshots)."""
+    placed = _placed_payouts(rule, flow)
+    if placed is None:
+        return NOT_APPLICABLE
+    for sent, stored in placed:
         got = to_decimal(stored.get("potentialPayout"))
         options = payout_readings(sent["stake"], sent["decimalPrice"], got)
         if not options:
