@@ -74,6 +74,7 @@ def test_the_variations_that_warn_are_these():
     assert {name: v.warns for name, v in VARIATIONS.items() if v.warns} == {
         "bp-key-any-string": ("BP-KEY-REQUIRED",),
         "bp-key-optional": ("BP-KEY-REQUIRED",),
+        "bp-key-missing-own-code": ("BP-KEY-REQUIRED",),
         "bp-repeat-409": ("BP-IDEMPOTENT-REPLAY",),
         "so-balance-before": ("SO-BALANCE",),
         "to-json-only": ("TO-MEDIA-FORM",),
