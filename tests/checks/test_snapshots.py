@@ -36,3 +36,16 @@ def test_the_hook_gives_lists_in_any_order_and_a_ledger_is_judged_by_the_money_i
                          {"balance": "1", "bets": [], "ledger": reserved[:1]}, "a slip was rejected")
     with pytest.raises(RuleFailure, match="the player's bets changed"):
         assert_unchanged(rule("BP-IDEMPOTENT"), {"balance": "1", "bets": bets}, {"balance": "1", "bets": bets[:1]}, "x")
+
+
+@pytest.mark.parametrize("status", ["rejected", "REFUSED", "failed", "declined", "validation_error", "INVALID"])
+def test_a_refused_attempt_kept_as_a_record_is_not_a_stored_ticket(status):
+    """A service may keep a refused reservation as a record with a status that says so (an audit
+    trail); a ticket of any other status, or none, is stored."""
+    tickets = [{"id": "t1", "status": "reserved"}]
+    assert_unchanged(rule("SR-ERRORS"), {"tickets": tickets}, {"tickets": [*tickets, {"id": "t2", "status": status}]},
+                     "unknown event was rejected", keys=("tickets",))
+    for kept in ({"id": "t2", "status": "reserved"}, {"id": "t2", "status": "open"}, {"id": "t2"}):
+        with pytest.raises(RuleFailure, match="the player's tickets changed"):
+            assert_unchanged(rule("SR-ERRORS"), {"tickets": tickets}, {"tickets": [*tickets, kept]},
+                             "unknown event was rejected", keys=("tickets",))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
@@ -24,11 +25,23 @@ def body_of(exchange: Exchange) -> Any:
         return None
 
 
+# Words of a stored entry's status that say the request was refused: a service may keep a refused
+# ticket or bet as a record of the attempt (nothing reserved, nothing placed), which is not storing it.
+REFUSED = re.compile(r"(?<![a-z])(reject|refus|fail|declin|denied|deny|invalid|error)", re.IGNORECASE)
+
+
+def _kept(items: Any) -> list[Any]:
+    """A list part without the entries whose status says they were refused (:data:`REFUSED`)."""
+    return [item for item in items or []
+            if not (isinstance(item, dict) and isinstance(item.get("status"), str) and REFUSED.search(item["status"]))]
+
+
 def state(snapshot: Mapping[str, Any], keys: Iterable[str]) -> dict[str, Any]:
     """The parts of a snapshot a rule compares: the balance as a Decimal, the ledger as the money it
     moved (a refusal may reserve funds and release them again: two entries, nothing moved), every
-    other list in any order (the hook gives none); a part the snapshot does not have is NOT
-    VERIFIED, never an empty part that stayed the same."""
+    other list in any order and without the entries whose status says refused (:func:`_kept`: a
+    record of a refused attempt); a part the snapshot does not have is NOT VERIFIED, never an empty
+    part that stayed the same."""
     out: dict[str, Any] = {}
     for key in keys:
         if key not in snapshot:
@@ -40,7 +53,7 @@ def state(snapshot: Mapping[str, Any], keys: Iterable[str]) -> dict[str, Any]:
         elif key == "ledger" and (moved := _moved(value)) is not None:
             out[key] = moved
         else:
-            out[key] = sorted(value or [], key=lambda item: json.dumps(item, sort_keys=True, default=str))
+            out[key] = sorted(_kept(value), key=lambda item: json.dumps(item, sort_keys=True, default=str))
     return out
 
 
