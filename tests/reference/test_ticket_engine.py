@@ -464,9 +464,9 @@ def test_fault_currency_from_operator(tmp_path):
     assert superbet(client, _superbet(currency="EUR")).json()["currency"] == "EUR"
 
 
-def test_fault_echo_drops_atag(tmp_path):
-    client = faulty(tmp_path, "echo-drops-atag")
-    assert jackpot(client).json()["atag"] is None and superbet(client).json()["atag"] is None
+def test_fault_echo_replaces_atag(tmp_path):
+    client = faulty(tmp_path, "echo-replaces-atag")
+    assert jackpot(client).json()["atag"] == "house-affiliate" == superbet(client).json()["atag"]
 
 
 def test_fault_operator_time_unshifted(tmp_path):

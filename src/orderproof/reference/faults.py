@@ -693,9 +693,9 @@ _TICKET_ENGINE_AND_TRAVEL: list[Fault] = [
           f"a jackpot ticket answers the operator's home currency ({OPERATOR_HOME_CURRENCY}) instead of "
           "the request's (seen whenever the request names another currency)",
           {"ticket_jackpot_currency": operator_home_currency}),
-    Fault("echo-drops-atag", "jackpot-ticket", ("JT-ECHO", "SR-ECHO"),
-          "answers atag null instead of the request's affiliate tag",
-          {"ticket_echo_atag": lambda atag: None}),
+    Fault("echo-replaces-atag", "jackpot-ticket", ("JT-ECHO", "SR-ECHO"),
+          "answers the operator's default affiliate tag instead of the request's (a ticket without one keeps none)",
+          {"ticket_echo_atag": lambda atag: None if atag is None else "house-affiliate"}),
     Fault("operator-time-unshifted", "jackpot-ticket", ("JT-TIMES", "SR-TIMES"),
           "operator_time_updated repeats the UTC time (only operator_time_created is shifted to the "
           "operator's zone)",

@@ -72,17 +72,32 @@ def test_ticket_echo_skips_an_atag_the_request_left_out():
     assert sr_echo(rule("SR-ECHO"), sr(ECHOED | {"atag": None}, request=request)) is None
 
 
-def test_ticket_echo_skips_an_atag_the_answer_leaves_out_but_not_a_null_one():
+def test_ticket_echo_skips_an_atag_the_answer_leaves_out_or_answers_null_but_not_another_one():
+    """The response row says "Optional affiliate Tag" too: a service that does not keep it leaves it
+    out or writes the unset field as null (as common serializers do); another tag is not the one sent."""
     answer = {k: v for k, v in ECHOED.items() if k != "atag"}
     assert sr_echo(rule("SR-ECHO"), sr(answer, request=REQUEST)) is None
-    assert "atag" in assert_fails("SR-ECHO", sr_echo, sr(ECHOED | {"atag": None}, request=REQUEST)).message
-    for blank in ("", "  "):          # a blank tag is no tag: it may be stored as none
-        assert sr_echo(rule("SR-ECHO"), sr(ECHOED | {"atag": None}, request=REQUEST | {"atag": blank})) is None
+    for sent in (REQUEST["atag"], "", "  "):
+        assert sr_echo(rule("SR-ECHO"), sr(ECHOED | {"atag": None}, request=REQUEST | {"atag": sent})) is None
+    assert "atag" in assert_fails("SR-ECHO", sr_echo, sr(ECHOED | {"atag": "other"}, request=REQUEST)).message
 
 
 @pytest.mark.parametrize("sent, got", [(2**53 + 1, 2**53), (2**63 - 1, 2**63), ("2000", 2000)])
 def test_ticket_echo_compares_numbers_as_values_also_as_doubles(sent, got):
     assert sr_echo(rule("SR-ECHO"), sr(ECHOED | {"price": got}, request=REQUEST | {"price": sent})) is None
+
+
+@pytest.mark.parametrize("got", [1000, 1001])
+def test_ticket_echo_takes_a_price_with_a_fraction_read_as_whole_cents(got):
+    """1000.75 is not "in integer format (cents)": a lenient parser reads it as 1000 (Jackson
+    truncates) or 1001 (rounded); the ticket is of the cents it read."""
+    assert sr_echo(rule("SR-ECHO"), sr(ECHOED | {"price": got}, request=REQUEST | {"price": Decimal("1000.75")})) is None
+
+
+@pytest.mark.parametrize("sent, got", [(Decimal("1000.75"), 999), (Decimal("1000.75"), 1002), (1000, 1001),
+                                       (Decimal("1000.75"), Decimal("1000.5"))])
+def test_ticket_echo_fails_on_cents_further_off_or_a_whole_price_changed(sent, got):
+    assert_fails("SR-ECHO", sr_echo, sr(ECHOED | {"price": got}, request=REQUEST | {"price": sent}))
 
 
 def test_ticket_echo_fails_on_another_number():
