@@ -312,6 +312,15 @@ def test_schema_reads_a_json_body_as_json_where_the_seed_names_no_media_type():
     assert isinstance(refusal, RuleFailure) and "Content-Type" in refusal.message
 
 
+@pytest.mark.parametrize("body", [{"code": 112, "message": ["Operator with `site` name is not found"]},
+                                  [{"code": 112, "message": "Operator with `site` name is not found"}],
+                                  {"errors": [{"errorCode": "OPERATOR_NOT_FOUND"}]}])
+def test_a_jackpot_400_is_any_json_with_an_error_code_the_page_lost_its_bodies(body):
+    """The jackpot page lists 13 error responses without their bodies ("Please check error code in
+    response body"): a message list, a list of errors, another key hold the code as well."""
+    assert _judged_as_sent("jackpot-ticket", 400, "application/json", body) is None
+
+
 @pytest.mark.parametrize("timestamp, valid", [("1640995200350", True), ("1640995200", True), ("1640995200.591", True),
                                               ("1796382725668452972", True), ("2024-12-23T14:51:37Z", False),
                                               ("", False)])
