@@ -492,6 +492,14 @@ def test_ticket_atag_not_kept(reference_factory):
         assert response.status_code == 200 and response.json()["atag"] is None
 
 
+def test_ticket_currency_from_wallet(reference_factory):
+    ref = varied(reference_factory, "ticket-currency-from-wallet")
+    player, betcard, event = ticket_scene(ref, currency="KES")
+    for response in (ref.jackpot(player, jackpot_request(player, betcard, currency={})),
+                     ref.superbet(player, superbet_request(player, event, currency="EUR"))):
+        assert response.status_code == 200 and response.json()["currency"] == "KES", response.text
+
+
 def test_ticket_operator_from_header(reference_factory):
     ref = varied(reference_factory, "ticket-operator-from-header")
     player, betcard, event = ticket_scene(ref)

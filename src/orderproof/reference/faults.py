@@ -688,7 +688,7 @@ _TICKET_ENGINE_AND_TRAVEL: list[Fault] = [
     Fault("superbet-currency-lowercase", "superbet-reserve", ("SR-CURRENCY",),
           "a reservation answers its currency in lower case (kes instead of KES): not an ISO 4217 code (the "
           "same currency, so SR-ECHO, which takes a word in any case, passes)",
-          {"ticket_reserve_currency": lambda currency: currency.lower()}),
+          {"ticket_reserve_currency": lambda currency, player_currency: currency.lower()}),
     Fault("currency-from-operator", "jackpot-ticket", ("JT-CURRENCY", "JT-ECHO"),
           f"a jackpot ticket answers the operator's home currency ({OPERATOR_HOME_CURRENCY}) instead of "
           "the request's (seen whenever the request names another currency)",

@@ -211,7 +211,7 @@ def jackpot_currency(requested: str, player_currency: str) -> str:
     return requested
 
 
-def reserve_currency(requested: str) -> str:
+def reserve_currency(requested: str, player_currency: str) -> str:
     """The reservation is in the currency the request names."""
     return requested
 
@@ -663,7 +663,7 @@ def _superbet(conn: sqlite3.Connection, behaviour: Any, body: SuperbetRequest, o
     stake, ext_amount = behaviour.ticket_excise(body.price, ext)
     payout = behaviour.ticket_reserve_payout(stake)
     status = behaviour.ticket_reserve_status()
-    currency = behaviour.ticket_reserve_currency(body.currency)
+    currency = behaviour.ticket_reserve_currency(body.currency, player["currency"])
     ticket = _common(behaviour, body, operator, player, stake, ext_amount, payout)
     ticket |= {"currency": currency, "status": status, "odds": None, "betcard_code": None,
                **_times(behaviour, operator, created),

@@ -512,6 +512,12 @@ def price_read_as_whole_cents(data: Any, ticket_type: str, headers: Mapping[str,
     return data
 
 
+def currency_not_read(data: Any, ticket_type: str, headers: Mapping[str, str]) -> Any:
+    """The request's currency is not read (any value, even {}, is taken): the ticket is in the
+    player's wallet currency."""
+    return {**data, "currency": "XXX"} if isinstance(data, dict) and "currency" in data else data
+
+
 def bad_request_problem_json(ticket_type: str, body: dict[str, Any]) -> Response:
     """A 400 answer's {code, message} sent as RFC 9457's application/problem+json."""
     return Response(json_bytes(body), status_code=400, media_type="application/problem+json")
@@ -668,6 +674,13 @@ _TICKET_ENGINE = [
               "the ticket does not keep the affiliate tag: the answer's atag is null whatever the request sent (the "
               "pages add it to the PAM call, and mark it optional in the answer too)",
               {"ticket_echo_atag": lambda atag: None}),
+    Variation("ticket-currency-from-wallet", TICKETS,
+              "the request's currency is not read (any value, even {}, is taken): a ticket is in the player's wallet "
+              "currency, which the suite's valid requests name anyway; neither page says the request's currency is "
+              "checked",
+              {"ticket_request_defaults": currency_not_read,
+               "ticket_jackpot_currency": lambda requested, player_currency: player_currency,
+               "ticket_reserve_currency": lambda requested, player_currency: player_currency}),
     Variation("ticket-operator-from-header", TICKETS,
               "a body without an operator is served for the operator-name header's operator instead of a 422: "
               "the header names the operator already (superbet's 115 compares the operators \"in request body "
