@@ -5,6 +5,8 @@ the operator header against a small model of the ticket engine, correct or with 
 import dataclasses
 from decimal import Decimal
 
+from typing import Any
+
 import pytest
 
 from orderproof.apis.jackpot_ticket.checks import (
@@ -228,6 +230,25 @@ def test_odds_may_use_the_current_odds_one_way_through_the_run():
         object.__setattr__(ex, "conventions", book)
     assert jt_odds(rule("JT-ODDS"), current) is None
     assert "odds-source" in assert_fails("JT-ODDS", jt_odds, submitted).message
+
+
+def test_odds_may_take_the_better_odds_for_the_player_event_by_event_one_way_through_the_run():
+    """Submitted 1.20 1.90 1.50: against current 1.25 1.85 1.50 the better odds make 1.25 x 1.90 x
+    1.50 = 3.5625 (neither the submitted 3.42 nor the current 3.46875); against current 1.15 1.90
+    1.50 they are the submitted ones. A ticket of the current (worse) odds then breaks the reading."""
+    book = ConventionBook()
+
+    def ticket(odds: str, current: list[str]) -> Any:
+        ex = jt(PAYOUT | {"odds": Decimal(odds)}, request=EVENTS)
+        ex.extra["current_odds"] = current
+        object.__setattr__(ex, "conventions", book)
+        return ex
+
+    assert jt_odds(rule("JT-ODDS"), ticket("3.5625", ["1.25", "1.85", "1.50"])) is None
+    assert jt_odds(rule("JT-ODDS"), ticket("3.42", ["1.15", "1.90", "1.50"])) is None
+    assert book.allowed("jackpot-ticket.odds-source") == ("better",)
+    assert "odds-source" in assert_fails("JT-ODDS", jt_odds, ticket("3.2775", ["1.15", "1.90", "1.50"])).message
+    assert_fails("JT-ODDS", jt_odds, ticket("3.60", ["1.25", "1.85", "1.50"]))                 # no reading at all
 
 
 @pytest.mark.parametrize("gross, option", [(3040, "stake-times-odds"), (0, "zero-until-resulted"),

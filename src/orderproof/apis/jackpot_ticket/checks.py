@@ -195,6 +195,15 @@ def _current_product(exchange: Exchange) -> Decimal | None:
     return None if odds is None else _odds_product(odds)
 
 
+def _either_odds(submitted: list[Any] | None, current: list[Decimal] | None, pick: Any) -> list[Decimal] | None:
+    """Event by event, the ``pick`` (max: the better for the player, min: the worse) of the submitted
+    and the current odds; None unless both are known numbers for the same events."""
+    numbers = [json_number(value) if not isinstance(value, Decimal) else value for value in submitted or []]
+    if current is None or len(numbers) != len(current) or any(n is None or not n.is_finite() for n in numbers):
+        return None
+    return [pick(mine, now) for mine, now in zip(numbers, current)]  # type: ignore[type-var]
+
+
 CENT = Decimal("0.01")
 STEP_ROUNDINGS = (ROUND_HALF_UP, ROUND_HALF_EVEN, ROUND_DOWN)
 
@@ -241,20 +250,23 @@ def product_matches(got: Decimal, product: Decimal, odds: list[Any] | None = Non
 def jt_odds(rule: Any, exchange: Exchange) -> Any:
     """JT-ODDS: passes if a 200 ticket's odds are the product of the events' odds, exact, rounded any
     way to 2 or more decimals, rounded to the cent step by step, or in single or double precision,
-    using the submitted odds or the current ones one way
-    through the run (convention jackpot-ticket.odds-source); fails otherwise; does not apply if the
+    using the submitted odds, the current ones, or event by event the better or the worse of the two,
+    one way through the run (convention jackpot-ticket.odds-source); fails otherwise; does not apply if the
     status is not 200 or the request's events or the answer's odds are missing or not numbers."""
     submitted = _submitted_product(exchange.request_body)
     got = json_number(exchange.json.get("odds"))
     if submitted is None or got is None:
         return NOT_APPLICABLE
     current = _current_product(exchange)
-    readings = (("submitted", submitted, _submitted_odds(exchange.request_body)),
-                ("current", current, _current_odds(exchange)))
+    submitted_odds, current_odds = _submitted_odds(exchange.request_body), _current_odds(exchange)
+    better, worse = (_either_odds(submitted_odds, current_odds, pick) for pick in (max, min))
+    readings = (("submitted", submitted, submitted_odds), ("current", current, current_odds),
+                ("better", _odds_product(better) if better else None, better),
+                ("worse", _odds_product(worse) if worse else None, worse))
     options = [name for name, product, odds in readings
                if product is not None and product_matches(got, product, odds)]
     if current is None and options:
-        options.append("current")         # the current odds are unknown here: both readings stay open
+        options += ["current", "better", "worse"]   # the current odds are unknown here: every reading stays open
     if not options:
         shown_products = f"{submitted}" + (f" (current odds: {current})" if current not in (None, submitted) else "")
         raise RuleFailure(rule, f"odds is not the product of the events' odds ({shown_products})",
