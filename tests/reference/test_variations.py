@@ -259,6 +259,18 @@ def test_so_sample_defaults(reference_factory):
     assert ref.order(seed_order(player["customerToken"], betList="none")).json()["code"] == 400
 
 
+def test_so_ticket_id_unbounded(reference_factory):
+    ref = varied(reference_factory, "so-ticket-id-unbounded")
+    player = ref.player()
+    for sent in (2**63 + 1, "92233720368547758090"):
+        answer = ref.order(seed_order(player["customerToken"], ticketId=sent)).json()
+        assert answer["code"] == 200 and answer["data"]["ticketId"] == str(sent), answer
+    assert ref.order(seed_order(player["customerToken"], ticketId=7)).json()["data"]["ticketId"] == "7"
+    clean = reference_factory()
+    refused = clean.order(seed_order(clean.player()["customerToken"], ticketId=2**63 + 1)).json()
+    assert refused["code"] != 200                                       # the reference itself takes a long
+
+
 def test_so_unknown_members_refused(reference_factory):
     ref = varied(reference_factory, "so-unknown-members-refused")
     player = ref.player()

@@ -18,6 +18,7 @@ open point the suite accepts either way is read in one place.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import secrets
@@ -97,6 +98,19 @@ def ticket_id_safe_integer(ticket_id: int, sent: int | str) -> int | str:
     return ticket_id if abs(ticket_id) <= 2**53 else str(ticket_id)
 
 
+def read_order_unbounded(document: Any) -> Any:
+    """An order whose ticketId is beyond 2^63-1 (a JSON integer or its digits) is read with the id as
+    an integer of any size, as an arbitrary-precision binder (BigInteger) does."""
+    sent = document.get("ticketId") if isinstance(document, dict) else None
+    whole = isinstance(sent, int) and not isinstance(sent, bool)
+    big = int(sent) if whole or (isinstance(sent, str) and sent.isascii() and sent.isdigit()) else None
+    if big is None or big <= 2**63 - 1:
+        return so.read_order(document)
+    order = so.read_order({**document, "ticketId": 0})
+    return dataclasses.replace(order, ticket_id=big, fingerprint=so.fingerprint({**document, "ticketId": big}),
+                               ticket_id_sent=sent)
+
+
 def read_order_as_the_sample(document: Any) -> Any:
     """An order read as the seed's own sample writes one: no currency (the player's own), and a bet
     without num and cnt (a single: 1 and 1) or comboId (null)."""
@@ -154,6 +168,10 @@ _SPORTSBOOK_ORDER = [
               "change it (the seed types it bigint and its request sample sends the digits; convention "
               "sportsbook-order.ticket-id-type, noted, not held to one form)",
               {"so_ticket_id_json": ticket_id_safe_integer}),
+    Variation("so-ticket-id-unbounded", SO,
+              "a ticketId beyond 2^63-1 is taken as an integer of any size (the table types it bigint, every other "
+              "id long) and data.ticketId is the string of its digits (convention sportsbook-order.ticket-id-type)",
+              {"so_validate": read_order_unbounded, "so_ticket_id_json": lambda ticket_id, sent: str(ticket_id)}),
     Variation("so-own-codes", SO,
               "rejections carry the service's own codes 1001.. and messages (1001 parameter error, 1002 token "
               "invalid, 1003 balance not enough, 1004 account locked, 1005 order exists): the seed lists no "
