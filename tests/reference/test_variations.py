@@ -385,6 +385,12 @@ def test_to_invalid_problem_details(reference_factory):
     assert ref.travel(member(ref)).json()["code"] == 100
 
 
+def test_to_docno_null(reference_factory):
+    ref = varied(reference_factory, "to-docno-null")
+    data = ref.travel(member(ref) | {"docno": "D-7"}).json()["data"]
+    assert data["docno"] is None and data["orderno"]
+
+
 def test_to_unknown_members_refused(reference_factory):
     ref = varied(reference_factory, "to-unknown-members-refused")
     order = member(ref)

@@ -375,6 +375,12 @@ _TRAVEL_ORDER = [
               "application/problem+json, not the envelope (ASP.NET with unmapped members disallowed): the page says "
               "nothing of unknown fields and documents no validation answer",
               {"travel_validator_class": strict_members_validator, "travel_invalid_answer": problem_details}),
+    Variation("to-docno-null", TO,
+              "a success answers data.docno null (the service keeps no document number of its own; the request's is "
+              "stored but not answered): the page types it a .NET string, which may be null, and its sample is a "
+              "help page's placeholder",
+              {"travel_success": lambda docno, orderno: {"data": {"docno": None, "orderno": orderno}, "code": 100,
+                                                         "message": "success"}}),
     Variation("to-fraction-required", TO,
               "a date without fractional seconds is refused as unreadable (code 101): every date of the page's "
               "samples carries 6 or 7 digits",

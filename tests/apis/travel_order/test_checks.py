@@ -47,6 +47,11 @@ def test_to_envelope():
     assert to_envelope(rule("TO-ENVELOPE"), to(200, {"data": None, "code": 1, "message": "the sample's own code 1"})) \
         is None
     assert_fails("TO-ENVELOPE", to_envelope, to(200, {"data": {"docno": "D1"}, "code": 100, "message": "success"}))
+    # the docno is the request's own document number: a .NET string member, which may be null or omitted
+    for data in ({"docno": None, "orderno": "O1"}, {"orderno": "O1"}):
+        assert to_envelope(rule("TO-ENVELOPE"), to(200, TO_OK | {"data": data})) is None
+    for data in ({"docno": "D1", "orderno": None}, {"docno": 7, "orderno": "O1"}):
+        assert_fails("TO-ENVELOPE", to_envelope, to(200, TO_OK | {"data": data}))
     # "code | integer": 100.0 is the integer 100 in JSON (and to TO-SCHEMA's JSON Schema); "100" is not
     whole = to(200, '{"data": {"docno": "D1", "orderno": "O1"}, "code": 100.0, "message": "success"}')
     assert to_envelope(rule("TO-ENVELOPE"), whole) is None and outcome(whole).accepted

@@ -38,7 +38,8 @@ FORM = "application/x-www-form-urlencoded"
 @only_operation
 def to_envelope(rule: Any, exchange: Exchange) -> Any:
     """TO-ENVELOPE: passes if the answer to a valid order is {data: object|null, code: int, message:
-    string|null}, and code 100 comes only with a 2xx and data.docno and data.orderno strings; fails
+    string|null}, and code 100 comes only with a 2xx and data.orderno a string (data.docno, the
+    request's document number, a string, null or absent); fails
     otherwise (including a body that is not JSON); does not apply to a server error (TO-NO-5XX's),
     another method, or a request that is not one of the suite's valid orders (``Exchange.sent_as_valid``:
     what a service answers to malformed JSON, wrong types or numbers no .NET type holds is its
@@ -60,8 +61,9 @@ def to_envelope(rule: Any, exchange: Exchange) -> Any:
         if not outcome(exchange).accepted:
             raise RuleFailure(rule, f"HTTP {exchange.status} carries code 100 (success)", received=shown(exchange),
                               documented="状态码:100成功,其他自定义 (100 success, anything else a failure)")
-        if not isinstance(data.get("docno"), str) or not isinstance(data.get("orderno"), str):
-            raise RuleFailure(rule, "a code 100 answer must carry data.docno and data.orderno strings",
+        if not isinstance(data.get("orderno"), str) or not isinstance(data.get("docno"), (str, type(None))):
+            raise RuleFailure(rule, "a code 100 answer must carry data.orderno as a string (and data.docno a string "
+                              "or null)",
                               received=shown(exchange), documented=ENVELOPE)
     return None
 
