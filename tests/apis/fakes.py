@@ -451,7 +451,8 @@ def travel(*bugs: str) -> Callable[[FakeFlow, Request], tuple[int, Any]]:
     """A travel-order target. Bugs: json-only (refuses text/json and forms), six-digits (refuses 7
     fractional digits), no-total-check, overcharge-check-only (refuses a total above the sum only).
     Choices the page leaves open: fraction-required (refuses a date without fractional seconds),
-    one-order-per-member (refuses, 409 code 106, a member's second order for the same products)."""
+    one-order-per-member (refuses, 409 code 106, a member's second order for the same products),
+    one-order-per-products (the same, whoever the member: a guard keyed on the products)."""
 
     def respond(flow: FakeFlow, req: Request) -> tuple[int, Any]:
         refused = 400, {"data": None, "code": 101, "message": "invalid"}
@@ -465,11 +466,12 @@ def travel(*bugs: str) -> Callable[[FakeFlow, Request], tuple[int, Any]]:
         products = json.dumps([[d.get("skuName"), d.get("price"), d.get("quantity")]
                                for routine in body.get("localtravelroutine") or []
                                for d in routine.get("localTravelDetails") or []], default=str)
-        if "one-order-per-member" in bugs:
+        if "one-order-per-member" in bugs or "one-order-per-products" in bugs:
             placed = flow.__dict__.setdefault("travel_orders_placed", set())      # the service's, per example
-            if (body.get("memberid"), products) in placed:
+            key = (body.get("memberid") if "one-order-per-member" in bugs else None, products)
+            if key in placed:
                 return 409, {"data": None, "code": 106, "message": "您已有相同的订单"}
-            placed.add((body.get("memberid"), products))
+            placed.add(key)
         for routine in body.get("localtravelroutine") or []:
             total = sum((Decimal(d["price"]) * d["quantity"] for d in routine["localTravelDetails"]), Decimal(0))
             over = Decimal(routine["totalAmt"]) > total

@@ -166,9 +166,16 @@ def test_to_dates_takes_a_service_that_requires_fractional_seconds():
 
 
 @pytest.mark.parametrize("check, rule_id", [(to_media, "TO-MEDIA"), (to_dates, "TO-DATES")])
-def test_the_comparisons_take_a_service_that_refuses_a_members_repeated_order(check, rule_id):
-    """The page says nothing of repeats: each order of a comparison is a member's own."""
-    run_flow(rule_id, check, travel("one-order-per-member"))
+@pytest.mark.parametrize("guard", ["one-order-per-member", "one-order-per-products"])
+def test_the_comparisons_take_a_service_that_refuses_a_repeated_order(check, rule_id, guard):
+    """The page says nothing of repeats: each order of a comparison is a member's own, and a second
+    order refused whose first form, sent again, is refused too shows a repeat guard, not a form refused."""
+    run_flow(rule_id, check, travel(guard))
+
+
+@pytest.mark.parametrize("check, rule_id, bug", [(to_media, "TO-MEDIA", "json-only"), (to_dates, "TO-DATES", "six-digits")])
+def test_the_comparisons_still_fail_a_refused_form_behind_a_repeat_guard(check, rule_id, bug):
+    assert_flow_fails(rule_id, check, travel(bug, "one-order-per-products"))
 
 
 def test_to_local_total_takes_either_answer_one_way_and_fails_a_one_sided_check_or_a_pin():

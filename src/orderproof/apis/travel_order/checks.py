@@ -130,11 +130,21 @@ def _for_another_member(flow: Flow, body: Any) -> Any:
 def same_outcome(rule: Any, flow: Flow, sent: list[tuple[str, Any, str]], documented: str | None = None) -> Any:
     """Send each (label, body, media type), each under fresh identifiers and by a member of its own,
     and demand one outcome for all: all accepted, or all refused with the same code. NOT_APPLICABLE
-    when all were refused alike (nothing was shown)."""
+    when all were refused alike (nothing was shown), or when the first was accepted, a later one
+    refused, and the first sent again is refused too: the service refuses the order's repeat, keyed
+    on something the suite does not vary (the products, the company), which the page leaves open."""
     answers = [(label, flow.send(_for_another_member(flow, _fresh(flow, body)) if i else _fresh(flow, body),
                                  media_type=media_type))
                for i, (label, body, media_type) in enumerate(sent)]
     verdicts = [_verdict(exchange) for _label, exchange in answers]
+    if verdicts[0][0] == "accepted" and any(kind == "refused" for kind, _ in verdicts[1:]) \
+            and not any(kind == "other" for kind, _ in verdicts):
+        label, body, media_type = sent[0]
+        again = flow.send(_for_another_member(flow, _fresh(flow, body)), media_type=media_type)
+        if _verdict(again)[0] == "refused":
+            flow.why_not = (f"the order was accepted once ({label}) and then refused, its first form too "
+                            f"({shown(again, 120)}): a refusal of the order's repeat, so the comparison shows nothing")
+            return NOT_APPLICABLE
     if any(kind == "other" for kind, _ in verdicts) or len(set(verdicts)) > 1:
         received = {label: shown(exchange, 160) for label, exchange in answers}
         raise RuleFailure(rule, "the same order got different outcomes: " + "; ".join(
