@@ -52,11 +52,13 @@ def _probe(ctx: RunContext, slug: str) -> tuple[str, Exchange] | None:
 
 
 def _foreign_answer(exchange: Exchange) -> bool:
-    """An answer no service of the API gives: 404/405/501, an HTML page, or a 2xx that is not JSON."""
+    """An answer no service of the API gives: 404/405/501, an HTML page, or a 2xx that is not JSON.
+    A JSON body labelled text/html (PHP's default Content-Type) is the service's: its label is
+    <P>-SCHEMA's business where the seed names a media type."""
     kind = exchange.response_headers.get("content-type", "").lower()
-    if exchange.status in (404, 405, 501) or "text/html" in kind:
+    if exchange.status in (404, 405, 501):
         return True
-    if 200 <= exchange.status < 300:
+    if "text/html" in kind or 200 <= exchange.status < 300:
         try:
             exchange.json
         except ValueError:
