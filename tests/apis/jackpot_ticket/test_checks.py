@@ -4,7 +4,6 @@ the operator header against a small model of the ticket engine, correct or with 
 
 import dataclasses
 from decimal import Decimal
-
 from typing import Any
 
 import pytest
