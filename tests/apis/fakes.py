@@ -80,6 +80,7 @@ class Request:
     auth: str
     media_type: str
     player: dict[str, Any] | None
+    sign_as: dict[str, Any] | None = None     # the operator who signs, when not the player's
 
 
 BET = {
@@ -201,7 +202,7 @@ class FakeFlow:
     def send(self, body: Any = None, *, player: Any = None, headers: Any = None,
              media_type: str = "application/json", raw: bytes | None = None, auth: str = "valid",
              sign_as: Any = None) -> Exchange:
-        request = Request(copy.deepcopy(body), dict(headers or {}), auth, media_type, player)
+        request = Request(copy.deepcopy(body), dict(headers or {}), auth, media_type, player, sign_as)
         status, payload = self.respond(self, request)
         ex = exchange(self.api, status, payload, body, media_type=media_type,
                       headers={k.lower(): v for k, v in request.headers.items() if v is not None})
@@ -374,7 +375,9 @@ def ticket_engine(*bugs: str) -> Callable[[FakeFlow, Request], tuple[int, Any]]:
     drops the others), last-market-only (only the last bet's market is checked for 116),
     other-event-bets (a bet of another event is taken as one of this event's), header-operator-only (the
     header's operator is served and its player's token demanded, 403 otherwise; the body's operator is
-    never compared with it)."""
+    never compared with it). Choices the pages leave open: signature-400 (the header's operator is
+    looked up, 112, then the signature verified with its secret before the operators are compared: a
+    signature that does not verify is 400 code 120)."""
 
     def error(code: int) -> tuple[int, Any]:
         return 400, {"code": 106 if "wrong-code" in bugs else code, "message": f"error {code}"}
@@ -383,6 +386,11 @@ def ticket_engine(*bugs: str) -> Callable[[FakeFlow, Request], tuple[int, Any]]:
         body = req.body
         signer = (req.player or {}).get("operator") or {}       # the flow signs as the player's operator
         header = req.headers.get("operator-name", signer.get("name", body["operator"]))
+        if "signature-400" in bugs:
+            if header not in flow.operators:
+                return error(112)
+            if req.auth == "bad" or (req.sign_as or signer).get("name") != header:
+                return 400, {"code": 120, "message": "Invalid request signature"}
         if "header-operator-only" in bugs:
             if signer.get("name") != header:
                 return 403, {"code": 403, "message": "Forbidden"}

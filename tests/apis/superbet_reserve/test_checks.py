@@ -288,7 +288,8 @@ def test_sr_errors_fails_when_the_body_operator_is_never_compared_with_the_heade
 def test_sr_errors_takes_any_refusal_where_the_mismatch_comes_with_a_second_error():
     """Where the token is not the player of one of the two operators as well, a service may answer that
     first, in a code and status of its own (here 404 code 130); the mismatch alone, where the body's
-    operator signs for its own player, is held to 115 (or 403)."""
+    operator signs for its own player, is held to 115 (or 403, or the service's answer to a bad
+    signature: here 403, not 404 code 130)."""
     correct = ticket_engine()
 
     def own_answer_for_115(flow, request):
@@ -296,8 +297,16 @@ def test_sr_errors_takes_any_refusal_where_the_mismatch_comes_with_a_second_erro
         return (404, {"code": 130, "message": "player not found"}) if payload.get("code") == 115 else (status, payload)
 
     failure = assert_flow_fails("SR-ERRORS", sr_errors, own_answer_for_115)
-    assert "operator header differs, body signs: expected 400 with code 115 (or 403)" in failure.message
+    assert "operator header differs, body signs: expected 400 with code 115 (or 403, or what the service answers a " \
+        "bad signature)" in failure.message
     assert "operator header differs:" not in failure.message and "body names another operator" not in failure.message
+
+
+def test_sr_errors_takes_the_answer_to_a_bad_signature_where_the_body_operator_signs():
+    """A service that verifies the signature with the header's operator before comparing the operators
+    sees, where the body's operator signed, a signature that does not verify: it may answer as it
+    answers any (here 400 code 120); the superbet page states no credential scheme."""
+    run_flow("SR-ERRORS", sr_errors, ticket_engine("signature-400"))
 
 
 def test_sr_errors_fails_when_a_bet_of_another_event_is_taken():

@@ -359,6 +359,11 @@ EITHER_ERROR = ("operator header differs", "body names another operator")
 # the bets first answers that one (106, a code of its own, or 422, as for an unknown bet). Only a code the
 # page names for a third situation (a started event, an unknown operator, ...) is the wrong answer.
 SECOND_ERROR = {"unknown event": (103, 106)}
+# The body's operator signs and the header names another: a service that verifies the signature with
+# the header's operator's secret sees a signature that does not verify, and answers as it answers
+# one (403, or a refusal of its own: the superbet page states no credential scheme, SR-AUTH is a
+# SHOULD). Its answer to a plain bad signature, asked when the answer is neither 115 nor 403, says.
+SIGNATURE_SITUATIONS = ("operator header differs, body signs",)
 
 
 def _bet_ids(market: Mapping[str, Any]) -> list[Any]:
@@ -467,6 +472,9 @@ def _provoke_one(rule: Any, flow: Flow, situation: str, codes: Mapping[str, Any]
         pass
     elif situation in EITHER_ERROR and 400 <= exchange.status < 500:
         pass          # the other error's answer (a 400's shape is judged above)
+    elif situation in SIGNATURE_SITUATIONS and exchange.status != 403 and got != EXPECTED_CODE[situation] \
+            and 400 <= exchange.status < 500 and _as_a_bad_signature(flow, exchange):
+        pass          # the service's answer to a signature that does not verify
     elif exchange.status == 422 and (not strict or unnamed):
         pass          # the page's "Validation Error": for a situation the page names no error code for
     elif situation in SECOND_ERROR and (exchange.status == 422 or exchange.status == 400 and (
@@ -477,6 +485,8 @@ def _provoke_one(rule: Any, flow: Flow, situation: str, codes: Mapping[str, Any]
         documented = (f'"code": {named}, "message": "{SEED_MESSAGES[named]}"' if named is not None
                       else "Error response (status=400) {code, message}" if strict else CODE_IN_BODY)
         either = " (or 403)" if situation in HEADER_SITUATIONS or situation == "unknown operator" else ""
+        either = " (or 403, or what the service answers a bad signature)" if situation in SIGNATURE_SITUATIONS \
+            else either
         second = " (or a code of its own or 106 for its bets, or 422)" if situation in SECOND_ERROR else ""
         wanted = "a refusal (any 4xx)" if situation in EITHER_ERROR else \
             f"400 with code {expected or 'of the error list'}{either}{second}" + (
@@ -486,6 +496,14 @@ def _provoke_one(rule: Any, flow: Flow, situation: str, codes: Mapping[str, Any]
         flow.conventions.observe(rule, f"{flow.api}.unknown-operator", "error-400", f"{situation}: HTTP 400 code {got}")
     assert_unchanged(rule, before, flow.snapshot(player), f"{situation} was rejected",
                      "Error response (status=400): no ticket is created", keys=("tickets",))
+
+
+def _as_a_bad_signature(flow: Flow, exchange: Exchange) -> bool:
+    """``exchange`` is answered as the service answers a valid ticket with a bad signature (the same
+    status and error code; asked now, for a new player)."""
+    player, body = ticket_scene(flow)
+    control = flow.send(body, player=player, auth="bad")
+    return control.status == exchange.status and error_code(body_of(control)) == error_code(body_of(exchange))
 
 
 def bad_signature(rule: Any, flow: Flow) -> None:
