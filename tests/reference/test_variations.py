@@ -493,16 +493,6 @@ def test_ticket_type_ignored(reference_factory):
         assert response.status_code == 200 and response.json()["type"] == kind
 
 
-def test_ticket_price_truncated(reference_factory):
-    ref = varied(reference_factory, "ticket-price-truncated")
-    player, betcard, event = ticket_scene(ref)
-    for response in (ref.jackpot(player, jackpot_request(player, betcard, price=Decimal("1000.75"))),
-                     ref.superbet(player, superbet_request(player, event, price=Decimal("1000.75")))):
-        assert response.status_code == 200 and response.json()["price"] == 1000, response.text
-    refused = reference_factory().superbet(player, superbet_request(player, event, price=Decimal("1000.75")))
-    assert refused.status_code == 422                                    # the reference itself refuses it
-
-
 def test_ticket_atag_not_kept(reference_factory):
     ref = varied(reference_factory, "ticket-atag-not-kept")
     player, betcard, event = ticket_scene(ref)

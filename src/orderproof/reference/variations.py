@@ -527,15 +527,6 @@ def operator_from_header(data: Any, ticket_type: str, headers: Mapping[str, str]
     return data
 
 
-def price_read_as_whole_cents(data: Any, ticket_type: str, headers: Mapping[str, str]) -> Any:
-    """A price with a fraction of a cent is read as the whole cents below it, as Jackson binds a
-    JSON number with a fraction to an int (ACCEPT_FLOAT_AS_INT, on by default)."""
-    price = data.get("price") if isinstance(data, dict) else None
-    if isinstance(price, Decimal) and price.is_finite() and price != price.to_integral_value():
-        return {**data, "price": int(price)}
-    return data
-
-
 def currency_not_read(data: Any, ticket_type: str, headers: Mapping[str, str]) -> Any:
     """The request's currency is not read (any value, even {}, is taken): the ticket is in the
     player's wallet currency."""
@@ -689,11 +680,6 @@ _TICKET_ENGINE = [
               "the request's type is not read (the endpoint fixes it: any value, even {}, is taken, and the ticket "
               "answers the endpoint's type); the pages describe the field with nothing but \"string\"",
               {"ticket_request_defaults": type_ignored}),
-    Variation("ticket-price-truncated", TICKETS,
-              "a price with a fraction of a cent (1000.75) is read as the whole cents below it (1000) and the ticket "
-              "made of that, as a Java service's JSON binder does by default: the pages say the price is \"in integer "
-              "format (cents)\" and nothing of a price that is not",
-              {"ticket_request_defaults": price_read_as_whole_cents}),
     Variation("ticket-atag-not-kept", TICKETS,
               "the ticket does not keep the affiliate tag: the answer's atag is null whatever the request sent (the "
               "pages add it to the PAM call, and mark it optional in the answer too)",

@@ -58,23 +58,17 @@ def check_cents(rule: Any, exchange: Exchange, names: tuple[str, ...], lists: tu
 
 
 OPTIONAL_ECHO = ("atag",)   # "Optional affiliate Tag" in the response table too: compared when answered
-# Integer cents ("Should be in integer format (cents)"): a request's amount with a fraction (the
-# edge pass's 1000.75) is not in that format; a service that reads it leniently, as an integer
-# parser does (Jackson truncates, others round), answers the whole cents it read.
-CENTS_ECHO = ("price",)
 # Words from a list (currency, "Ticket source (see Fields)", type): a service may answer the same
 # word in its canonical form ("kes" -> "KES", " mobile" -> "mobile"), never another word.
 WORD_ECHO = ("currency", "source", "type")
 
 
-def _echoes(got: Any, sent: Any, word: bool = False, cents: bool = False) -> bool:
+def _echoes(got: Any, sent: Any, word: bool = False) -> bool:
     """``got`` repeats ``sent``: equal, element by element for lists, and numbers as the same value
     (also as doubles: a service holding 2^53 + 1 in a double answers 2^53; a number sent as a
     digit string and read leniently may come back as the number); text without surrounding spaces (a
-    service may trim what it stores), a ``word`` (:data:`WORD_ECHO`) in any case too, and ``cents``
-    (:data:`CENTS_ECHO`) sent with a fraction as a whole number of cents less than one away."""
-    if cents and _whole_cents_read(got, sent):
-        return True
+    service may trim what it stores), and a ``word`` (:data:`WORD_ECHO`) in any case too. A price
+    with a fraction of a cent (1000.75) is not echoed by 1000: truncating changes the money."""
     if isinstance(sent, list) and isinstance(got, list):
         return len(got) == len(sent) and all(_echoes(g, s) for g, s in zip(got, sent))
     if got == sent:
@@ -84,13 +78,6 @@ def _echoes(got: Any, sent: Any, word: bool = False, cents: bool = False) -> boo
     if isinstance(sent, str) and not isinstance(got, str):
         sent = to_decimal(sent)
     return same_number(got, sent)
-
-
-def _whole_cents_read(got: Any, sent: Any) -> bool:
-    """``got`` is a whole number of cents less than one from ``sent``, an amount with a fraction."""
-    sent_value, got_value = to_decimal(sent), integral(got)
-    return sent_value is not None and got_value is not None and sent_value.is_finite() \
-        and sent_value != sent_value.to_integral_value() and abs(got_value - sent_value) < 1
 
 
 def check_echo(rule: Any, exchange: Exchange, names: tuple[str, ...]) -> None:
@@ -105,7 +92,7 @@ def check_echo(rule: Any, exchange: Exchange, names: tuple[str, ...]) -> None:
         for name in names
         if sent.get(name) is not None
         and not (name in OPTIONAL_ECHO and got.get(name) is None)
-        and not _echoes(got.get(name), sent[name], word=name in WORD_ECHO, cents=name in CENTS_ECHO)
+        and not _echoes(got.get(name), sent[name], word=name in WORD_ECHO)
         and not (name in BETCARD_FIELDS and name in card and _echoes(got.get(name), card[name]))
     }
     if differ:
