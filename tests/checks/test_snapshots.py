@@ -1,9 +1,11 @@
 """What a flow compares (orderproof.checks.snapshots): "nothing changed" between two snapshots."""
 
+from decimal import Decimal
+
 import pytest
 
 from orderproof.checks.base import NotVerified, RuleFailure
-from orderproof.checks.snapshots import assert_unchanged
+from orderproof.checks.snapshots import assert_unchanged, balance_of, money, stored
 from tests.apis.fakes import rule
 
 
@@ -38,7 +40,8 @@ def test_the_hook_gives_lists_in_any_order_and_a_ledger_is_judged_by_the_money_i
         assert_unchanged(rule("BP-IDEMPOTENT"), {"balance": "1", "bets": bets}, {"balance": "1", "bets": bets[:1]}, "x")
 
 
-@pytest.mark.parametrize("status", ["rejected", "REFUSED", "failed", "declined", "validation_error", "INVALID"])
+@pytest.mark.parametrize("status", ["rejected", "REFUSED", "failed", "declined", "validation_error", "INVALID",
+                                    "CANCELLED", "void", "NOT_PLACED", "INSUFFICIENT_FUNDS", "USER_BLOCKED"])
 def test_a_refused_attempt_kept_as_a_record_is_not_a_stored_ticket(status):
     """A service may keep a refused reservation as a record with a status that says so (an audit
     trail); a ticket of any other status, or none, is stored."""
@@ -49,3 +52,20 @@ def test_a_refused_attempt_kept_as_a_record_is_not_a_stored_ticket(status):
         with pytest.raises(RuleFailure, match="the player's tickets changed"):
             assert_unchanged(rule("SR-ERRORS"), {"tickets": tickets}, {"tickets": [*tickets, kept]},
                              "unknown event was rejected", keys=("tickets",))
+
+
+def test_a_balance_kept_in_doubles_is_read_as_the_cents_it_stands_for():
+    """96.21 - 67.07 in doubles prints 29.13999999999999: 29.14; a real fraction of a cent stays."""
+    assert money(repr(96.21 - 67.07)) == Decimal("29.14") and money("29.135") == Decimal("29.135")
+    assert balance_of(rule("BP-FUNDS"), {"balance": "29.13999999999999"}) == Decimal("29.14")
+    assert_unchanged(rule("BP-ATOMIC"), {"balance": "29.14", "bets": []},
+                     {"balance": repr(96.21 - 67.07), "bets": []}, "a slip was rejected")
+    with pytest.raises(RuleFailure, match="the player's balance changed"):
+        assert_unchanged(rule("BP-ATOMIC"), {"balance": "29.14", "bets": []}, {"balance": "29.13", "bets": []}, "x")
+    assert money(None) is None and money("x") is None
+
+
+def test_stored_entries_leave_out_refused_records_and_read_a_missing_part_as_empty():
+    snapshot = {"tickets": [{"id": "t1", "status": "open"}, {"id": "t2", "status": "rejected"}]}
+    assert stored(snapshot, "tickets") == [{"id": "t1", "status": "open"}]
+    assert stored({}, "tickets") == []

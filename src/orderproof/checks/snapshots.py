@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
 from .base import BodyNotJSON, Exchange, NotVerified, RuleFailure, RuleLike
 from .numbers import cents, to_decimal
 
-__all__ = ["PLAYER_STATE", "assert_unchanged", "balance_of", "body_of", "player_cents", "state"]
+__all__ = ["PLAYER_STATE", "assert_unchanged", "balance_of", "body_of", "money", "player_cents", "state", "stored"]
 
 PLAYER_STATE = ("balance", "bets", "ledger")
 OPTIONAL_PARTS = ("ledger",)      # compared when the hook keeps one; never taken as "unchanged" when absent
@@ -25,15 +25,37 @@ def body_of(exchange: Exchange) -> Any:
         return None
 
 
-# Words of a stored entry's status that say the request was refused: a service may keep a refused
-# ticket or bet as a record of the attempt (nothing reserved, nothing placed), which is not storing it.
-REFUSED = re.compile(r"(?<![a-z])(reject|refus|fail|declin|denied|deny|invalid|error)", re.IGNORECASE)
+# Words of a stored entry's status that say the request was refused or undone: a service may keep a
+# refused ticket or bet as a record of the attempt (nothing reserved, nothing placed: rejected,
+# cancelled, void, not placed, or the refusal's own code such as INSUFFICIENT_FUNDS), which is not
+# storing it.
+REFUSED = re.compile(r"(?<![a-z])(reject|refus|fail|declin|denied|deny|invalid|error|cancel|void|unplaced|not.?placed|"
+                     r"insufficient|blocked|expired|exceed)", re.IGNORECASE)
+# A double's shortest text of a sum of cents ("29.13999999999999") is that many cents.
+DOUBLE_ARTEFACT = Decimal("0.000001")
 
 
 def _kept(items: Any) -> list[Any]:
     """A list part without the entries whose status says they were refused (:data:`REFUSED`)."""
     return [item for item in items or []
             if not (isinstance(item, dict) and isinstance(item.get("status"), str) and REFUSED.search(item["status"]))]
+
+
+def stored(snapshot: Mapping[str, Any], key: str) -> list[Any]:
+    """The entries of a list part that were stored (:func:`_kept`), in the order the hook gives them;
+    an empty list when the part is left out."""
+    return _kept(snapshot.get(key))
+
+
+def money(value: Any) -> Decimal | None:
+    """A balance or ledger amount as a Decimal, a double's artefact read as the cents it stands for
+    ("29.13999999999999" is 29.14: a service may keep money in doubles, as the bet-placement seed
+    types a stake "Decimal/Double"); a real fraction of a cent stays."""
+    number = to_decimal(value)
+    if number is None or not number.is_finite():
+        return number
+    cent = number.quantize(Decimal("0.01"), rounding=ROUND_HALF_EVEN)
+    return cent if number != cent and abs(number - cent) < DOUBLE_ARTEFACT else number
 
 
 def state(snapshot: Mapping[str, Any], keys: Iterable[str]) -> dict[str, Any]:
@@ -49,7 +71,7 @@ def state(snapshot: Mapping[str, Any], keys: Iterable[str]) -> dict[str, Any]:
                               f"whether it changed cannot be told")
         value = snapshot.get(key)
         if key == "balance":
-            out[key] = to_decimal(value)
+            out[key] = money(value)
         elif key == "ledger" and (moved := _moved(value)) is not None:
             out[key] = moved
         else:
@@ -60,7 +82,7 @@ def state(snapshot: Mapping[str, Any], keys: Iterable[str]) -> dict[str, Any]:
 def _moved(ledger: Any) -> Decimal | None:
     """The sum of a ledger's amounts; None when an entry carries no numeric amount."""
     amounts = [to_decimal(entry.get("amount")) if isinstance(entry, dict) else None for entry in ledger or []]
-    return None if None in amounts else sum(amounts, Decimal(0))
+    return None if None in amounts else money(sum(amounts, Decimal(0)))
 
 
 def assert_unchanged(rule: RuleLike | str, before: Mapping[str, Any], after: Mapping[str, Any], situation: str,
@@ -91,7 +113,7 @@ def player_cents(player: Mapping[str, Any], name: str) -> int:
 
 
 def balance_of(rule: RuleLike | str, snapshot: Mapping[str, Any]) -> Decimal:
-    balance = to_decimal(snapshot.get("balance"))
+    balance = money(snapshot.get("balance"))
     if balance is None:
         raise RuleFailure(rule, "the player snapshot has no numeric balance",
                           received=snapshot.get("balance"), documented='"a player snapshot" answers balance')

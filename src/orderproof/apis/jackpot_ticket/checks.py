@@ -34,6 +34,7 @@ from orderproof.checks.base import (
 )
 from orderproof.checks.conventions import book_of
 from orderproof.checks.numbers import json_number, major, rounded, to_decimal
+from orderproof.checks.snapshots import stored
 
 MONEY = ("price", "stake", "gross_payout", "net_payout", "wht_amount", "ext_amount", "prize")
 ECHO = (*ticket.TICKET_ECHO, "betcard_code", "prize", "bonus_prizes")
@@ -376,7 +377,7 @@ def _odds_diff_case(rule: Any, flow: Flow, case: str) -> None:
         else body["events"][index]["odds"]                  # unchanged: the odds as the betcard gave them
     body["odds_diff"] = odds_diff.quantize(Decimal("0.01"))
     body["events"][index]["odds"] = submitted
-    before = list(flow.snapshot(player).get("tickets") or [])
+    before = stored(flow.snapshot(player), "tickets")
     exchange = flow.send(body, player=player)
     situation = (f"event {index}: current odds {current}, submitted {submitted} (deviation {deviation}), "
                  f"odds_diff {odds_diff}")
@@ -389,7 +390,7 @@ def _odds_diff_case(rule: Any, flow: Flow, case: str) -> None:
     if exchange.status != 400:
         raise RuleFailure(rule, f"a ticket with odds moved beyond odds_diff was not rejected with 400; {situation}",
                           received=shown(exchange))
-    after = list(flow.snapshot(player).get("tickets") or [])
+    after = stored(flow.snapshot(player), "tickets")       # a refused ticket kept as a "rejected" record is not stored
     if after != before:
         raise RuleFailure(rule, f"a ticket rejected for moved odds was stored anyway; {situation}",
                           received=after[len(before):] or after)
