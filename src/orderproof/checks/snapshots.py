@@ -67,8 +67,8 @@ def state(snapshot: Mapping[str, Any], keys: Iterable[str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key in keys:
         if key not in snapshot:
-            raise NotVerified(f"the player snapshot has no {key!r} (the provider-state hook keeps none), so "
-                              f"whether it changed cannot be told")
+            raise NotVerified(f"the player snapshot has no {key!r} (the provider-state hook keeps none, or leaves "
+                              f"an empty one out where the protocol asks for []), so whether it changed cannot be told")
         value = snapshot.get(key)
         if key == "balance":
             out[key] = money(value)
@@ -88,13 +88,21 @@ def _moved(ledger: Any) -> Decimal | None:
 def assert_unchanged(rule: RuleLike | str, before: Mapping[str, Any], after: Mapping[str, Any], situation: str,
                      documented: str | None = None, keys: Iterable[str] = PLAYER_STATE) -> None:
     """Fails if the snapshot parts ``keys`` differ between ``before`` and ``after``. An optional part
-    (the ledger) is compared when the hook keeps one; a required part it lacks is NOT VERIFIED."""
+    (the ledger) is compared when the hook keeps one; a required part it lacks in both is NOT
+    VERIFIED; a list part one of them gives and the other leaves out was left out for being empty."""
     keys = tuple(key for key in keys if key not in OPTIONAL_PARTS or key in before or key in after)
-    old, new = state(before, keys), state(after, keys)
+    old, new = state(_filled(before, after, keys), keys), state(_filled(after, before, keys), keys)
     changed = {k: {"before": _short(old[k]), "after": _short(new[k])} for k in keys if old[k] != new[k]}
     if changed:
         raise RuleFailure(rule, f"{situation}, yet the player's {', '.join(changed)} changed",
                           received=changed, documented=documented)
+
+
+def _filled(snapshot: Mapping[str, Any], other: Mapping[str, Any], keys: Iterable[str]) -> Mapping[str, Any]:
+    """``snapshot`` with an empty list for each list part of ``keys`` it leaves out and ``other``
+    gives (a hook that omits an empty list: Go's omitempty, Jackson's NON_EMPTY)."""
+    missing = {key: [] for key in keys if key != "balance" and key not in snapshot and key in other}
+    return {**snapshot, **missing} if missing else snapshot
 
 
 def _short(value: Any) -> Any:
