@@ -237,6 +237,18 @@ def test_so_amount_echo():
     assert_fails("SO-AMOUNT-ECHO", so_amount_echo, so_ok({"amount": Decimal("12.35")}, {"orderAmount": Decimal("12.34")}))
 
 
+@pytest.mark.parametrize("sent", [Decimal("-0.0"), Decimal("5E-324"), Decimal("1.7976931348623157E+308")])
+def test_so_amount_echo_takes_the_bets_total_where_the_order_amount_is_not_it(sent):
+    """The edge pass sends an orderAmount the bets do not add up to: a service that debits what the
+    bets say (the sample's orderAmount repeats its one bet's betAmount) answers their total."""
+    bets = {"betList": [{"betAmount": Decimal("1.00"), "cnt": 1}, {"betAmount": Decimal("2.50"), "cnt": 2}]}
+    for total in ("3.50", "6.00"):                        # the betAmounts, or each times its combinations
+        assert so_amount_echo(rule("SO-AMOUNT-ECHO"), so_ok({"amount": Decimal(total)}, bets | {"orderAmount": sent})) \
+            is None
+    failure = assert_fails("SO-AMOUNT-ECHO", so_amount_echo, so_ok({"amount": Decimal("4.00")}, bets | {"orderAmount": sent}))
+    assert "is not the request's orderAmount" in failure.message          # a verdict, not an evaluation error
+
+
 def test_so_data():
     data = {"amount": 100, "balance": Decimal("1000.00"), "userId": "u1", "orderTime": 231412354534}
     assert so_data(rule("SO-DATA"), so_ok(data, {})) is None

@@ -4,7 +4,7 @@ success data, and the wallet flows (debit, rejected orders, repeats)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from typing import Any
 
 from hypothesis import strategies as st
@@ -201,21 +201,43 @@ def so_amount_echo(rule: Any, exchange: Exchange) -> Any:
     """SO-AMOUNT-ECHO: passes if an accepted order's data.amount equals the request's orderAmount
     (as decimals, or as doubles: the table types both double), or, for an orderAmount finer than a
     cent, is it to the cent by any rounding (the seed says nothing of sub-cent amounts: a wallet
-    debits cents); fails if it differs or is missing, does not apply if the order was not accepted
-    or the request's orderAmount is not a number."""
+    debits cents), or is the total of the bets (the sum of betAmount, or of betAmount x cnt) where
+    the request's orderAmount is not that total (the sample's orderAmount repeats its one bet's
+    betAmount: a service may debit what the bets say); fails if it differs or is missing, does not
+    apply if the order was not accepted or the request's orderAmount is not a number."""
     sent = exchange.request_body.get("orderAmount")
     if json_number(sent) is None:
         return NOT_APPLICABLE
     got = exchange.json["data"].get("amount")
-    if not same_number(got, sent) and not _to_the_cent(json_number(got), json_number(sent)):
+    if not same_number(got, sent) and not _to_the_cent(json_number(got), json_number(sent)) \
+            and not any(same_number(got, total) for total in _bets_totals(exchange.request_body)):
         raise RuleFailure(rule, f"data.amount is not the request's orderAmount {sent}", received=got)
     return None
+
+
+def _bets_totals(body: Mapping[str, Any]) -> list[Decimal]:
+    """What the betList says the order costs: the sum of betAmount, and of betAmount x cnt (a bet of
+    several combinations); none when a bet's numbers are missing."""
+    bets = body.get("betList")
+    if not isinstance(bets, list) or not bets or not all(isinstance(bet, Mapping) for bet in bets):
+        return []
+    amounts = [json_number(bet.get("betAmount")) for bet in bets]
+    counts = [json_number(bet.get("cnt", 1)) for bet in bets]
+    if any(value is None or not value.is_finite() for value in amounts + counts):
+        return []
+    with localcontext() as context:
+        context.prec = 1000
+        return [sum(amounts, Decimal(0)), sum((a * c for a, c in zip(amounts, counts)), Decimal(0))]
 
 
 def _to_the_cent(got: Decimal | None, sent: Decimal) -> bool:
     """``got`` is ``sent`` (finer than a cent) in whole cents, rounded one way or the other."""
     cent = Decimal("0.01")
-    return got is not None and sent % cent != 0 and got % cent == 0 and abs(got - sent) < cent
+    if got is None or not got.is_finite() or not sent.is_finite():
+        return False
+    with localcontext() as context:
+        context.prec = 1000              # 1.8e308 % 0.01 needs every digit
+        return sent % cent != 0 and got % cent == 0 and abs(got - sent) < cent
 
 
 @response_check
