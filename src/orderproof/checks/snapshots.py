@@ -49,8 +49,8 @@ def stored(snapshot: Mapping[str, Any], key: str) -> list[Any]:
 
 def money(value: Any) -> Decimal | None:
     """A balance or ledger amount as a Decimal, a double's artefact read as the cents it stands for
-    ("29.13999999999999" is 29.14: a service may keep money in doubles, as the bet-placement seed
-    types a stake "Decimal/Double"); a real fraction of a cent stays."""
+    ("29.13999999999999" is 29.14: a service may keep money in doubles, where a seed types an amount
+    "Decimal/Double"); a real fraction of a cent stays."""
     number = to_decimal(value)
     if number is None or not number.is_finite():
         return number
