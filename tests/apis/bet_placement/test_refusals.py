@@ -89,7 +89,8 @@ def test_bp_stake_limits_takes_a_reason_without_the_optional_limits():
 
 def test_bp_stake_limits_takes_every_bet_of_the_refused_slip_listed_the_others_with_no_limit():
     """In an all-or-nothing slip every bet failed: a service may list them all, naming the limit of the
-    offenders only; a bet within the limits listed as breaching one still fails."""
+    offenders only, or both limits in force for the others; a bet within the limits listed as
+    breaching one still fails."""
     correct = bet_placement()
 
     def lists_them_all(limit_of_others):
@@ -104,6 +105,7 @@ def test_bp_stake_limits_takes_every_bet_of_the_refused_slip_listed_the_others_w
         return respond
 
     run_flow("BP-STAKE-LIMITS", bp_stake_limits, lists_them_all({}))
+    run_flow("BP-STAKE-LIMITS", bp_stake_limits, lists_them_all({"minStake": "0.10", "maxStake": "500.00"}))
     failure = assert_flow_fails("BP-STAKE-LIMITS", bp_stake_limits, lists_them_all({"maxStake": "500.00"}))
     assert "a bet within the limits" in failure.message
 

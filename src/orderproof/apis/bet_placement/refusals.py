@@ -132,7 +132,7 @@ def bp_stake_limits(rule: Any, flow: Flow) -> None:
     INVALID_STAKE whose failedBets name one or more of the offending betIds (and no bet within the
     limits as breaching one, which include the limits themselves: every slip carries a bet staking
     exactly max_stake, or min_stake, which breaches nothing; a refused slip's other bets may be listed
-    with a reason that names no limit), each offender with a reason whose maxStake (over) or minStake
+    with a reason that names no limit, or both limits in force), each offender with a reason whose maxStake (over) or minStake
     (under), when given (the table marks both optional), equals the player's limit, and nothing is
     stored; fails otherwise; does not apply: always applies (needs provider states and snapshots)."""
     player = bp_player(flow)
@@ -167,8 +167,9 @@ def bp_stake_limits(rule: Any, flow: Flow) -> None:
         raise RuleFailure(rule, f"{situation}: INVALID_STAKE without a failedBets list", received=failed,
                           documented="failedBets: No (Except for INVALID_STAKE errors)")
     named = {uuid_key(f.get("betId")): f for f in failed}
-    # every bet of the refused slip failed: one within the limits may be listed, with no limit as its reason
-    within = {bet_id for bet_id, f in named.items() if bet_id not in offenders and not _states_a_limit(f.get("reason"))}
+    # every bet of the refused slip failed: one within the limits may be listed, with no limit, or both
+    # limits in force, as its reason (neither claims that it breached one)
+    within = {bet_id for bet_id, f in named.items() if bet_id not in offenders and not _claims_a_breach(f.get("reason"))}
     if not set(named) & set(offenders) or not set(named) - within <= set(offenders):
         raise RuleFailure(rule, f"{situation}: failedBets names no offending bet, or a bet within the limits "
                           "as breaching one", received=sorted(map(str, named)),
@@ -187,9 +188,12 @@ def bp_stake_limits(rule: Any, flow: Flow) -> None:
     assert_unchanged(rule, before, flow.snapshot(player), f"{situation} was rejected", NOTHING_STORED)
 
 
-def _states_a_limit(reason: Any) -> bool:
-    """A FailedBet's reason names a limit (maxStake or minStake, not null)."""
-    return isinstance(reason, dict) and any(reason.get(field) is not None for field in ("maxStake", "minStake"))
+def _claims_a_breach(reason: Any) -> bool:
+    """A FailedBet's reason names the one limit breached (maxStake or minStake, not null): a reason
+    naming both states the limits in force, which claims no breach ("the value of the limit
+    breached" names one)."""
+    named = [field for field in ("maxStake", "minStake") if isinstance(reason, dict) and reason.get(field) is not None]
+    return len(named) == 1
 
 
 # The seed's first step is "validate the user session by looking up the user session based on userId
