@@ -133,6 +133,15 @@ def test_negative_fails_a_5xx_or_an_answer_not_in_the_apis_shape(rule_id, api, s
     assert_fails(rule_id, negative_rejected, broken)
 
 
+def test_negative_takes_the_5xx_the_error_table_pairs_with_a_code_of_its_own():
+    """| REQUEST_TIMED_OUT | 503 |: a service that checks a request's timestamp first answers a stale
+    invalid request so (the table gives no order of checks); | GENERAL_EXCEPTION | 500 | is a failure."""
+    stale = negative("bet-placement", 503, {"status": "FAILURE", "errorCode": "REQUEST_TIMED_OUT"}, {"no": "such fields"})
+    assert negative_rejected(rule("BP-NEGATIVE"), stale) is None
+    assert_fails("BP-NEGATIVE", negative_rejected,
+                 negative("bet-placement", 503, {"status": "FAILURE", "errorCode": "GENERAL_EXCEPTION"}, {"no": "such"}))
+
+
 def test_negative_refusals_may_come_either_way_and_say_nothing_of_how_valid_orders_are_refused():
     book = ConventionBook(load_catalogue(["sportsbook-order"]).conventions)
     first = negative("sportsbook-order", 400, {"code": 1, "msg": "bad", "data": None}, {"ticketId": {}})

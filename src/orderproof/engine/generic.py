@@ -198,7 +198,8 @@ def negative_rejected(rule: Any, exchange: Exchange) -> Any:
     lacks valid credentials of a scheme its API's seed states) is refused in the API's own way (its
     adapter's ``outcome``: any of its rejection convention's options, unless the target pins one), or
     at any HTTP 4xx where no API reads the request (no body, not JSON: its framework answers) or the
-    API's seed documents no answer to an invalid request (``invalid_answer_stated``); fails if it is
+    API's seed documents no answer to an invalid request (``invalid_answer_stated``), or with a 5xx
+    its document pairs with an answer of its own (``documented_server_answer``); fails if it is
     accepted, answered with a 5xx or with a body that is not the API's; does not apply to positive
     cases or to negative cases a correct service may accept (``"3500"`` for an integer, a missing
     optional header, ...)."""
@@ -211,6 +212,8 @@ def negative_rejected(rule: Any, exchange: Exchange) -> Any:
     api = registry.get(exchange.api)
     if 400 <= exchange.status < 500 and (unread is not None or not api.invalid_answer_stated):
         return None        # a framework's answer, or a refusal the seed leaves open
+    if api.documented_server_answer(exchange):
+        return None        # a failure the API's document pairs with a 5xx (a stale request's REQUEST_TIMED_OUT)
     result = api.outcome(exchange)
     if result.refused:
         if result.convention and api.invalid_answer_stated:   # the seed documents the answer: the pin holds it
