@@ -259,6 +259,13 @@ def test_so_sample_defaults(reference_factory):
     assert ref.order(seed_order(player["customerToken"], betList="none")).json()["code"] == 400
 
 
+def test_so_own_ticket_id(reference_factory):
+    ref = varied(reference_factory, "so-own-ticket-id")
+    player = ref.player()
+    data = ref.order(seed_order(player["customerToken"], ticketId=116295584494649344)).json()["data"]
+    assert data["ticketId"] != 116295584494649344 and len(str(data["ticketId"])) == 18
+
+
 def test_so_ticket_id_unbounded(reference_factory):
     ref = varied(reference_factory, "so-ticket-id-unbounded")
     player = ref.player()

@@ -172,6 +172,11 @@ _SPORTSBOOK_ORDER = [
               "a ticketId beyond 2^63-1 is taken as an integer of any size (the table types it bigint, every other "
               "id long) and data.ticketId is the string of its digits (convention sportsbook-order.ticket-id-type)",
               {"so_validate": read_order_unbounded, "so_ticket_id_json": lambda ticket_id, sent: str(ticket_id)}),
+    Variation("so-own-ticket-id", SO,
+              "data.ticketId is an id of the operator's own for the order (a random 18-digit bigint), not the "
+              "request's ticketId: the seed's response sample answers another id than its request sample sent "
+              "(convention sportsbook-order.ticket-id-value, option own)",
+              {"so_echo_ticket_id": lambda ticket_id: 10**17 + secrets.randbelow(9 * 10**17)}),
     Variation("so-own-codes", SO,
               "rejections carry the service's own codes 1001.. and messages (1001 parameter error, 1002 token "
               "invalid, 1003 balance not enough, 1004 account locked, 1005 order exists): the seed lists no "

@@ -199,13 +199,26 @@ def test_so_ticket_echo_takes_either_key_one_way_through_the_run_and_either_type
     assert "ticket-id-key" in assert_fails("SO-TICKET-ECHO", so_ticket_echo, answers[2]).message
 
 
-@pytest.mark.parametrize("got", [BIG + 16, str(BIG + 16), Decimal("1.16295584494649344E+17"), None])
+@pytest.mark.parametrize("got", [BIG - 4, str(BIG - 4), Decimal("1.16295584494649344E+17"), None])
 def test_so_ticket_echo_fails_on_a_rounded_decimal_or_missing_id(got):
-    # BIG + 16 is what a double-based parser makes of it; a float literal parses as Decimal
+    # BIG - 4 is how a JavaScript service prints the double it read (116295584494649340); a float
+    # literal parses as Decimal
     text = '{"code": 200, "msg": "success", "data": {"ticketId": %s}}' % (
         "116295584494649340.0" if isinstance(got, Decimal) else "null" if got is None else
         f'"{got}"' if isinstance(got, str) else got)
     assert_fails("SO-TICKET-ECHO", so_ticket_echo, exchange("sportsbook-order", 200, text, {"ticketId": str(BIG)}))
+
+
+def test_so_ticket_echo_takes_an_id_of_the_operators_own_one_reading_through_the_run():
+    """The response sample's ticketID (116270986269032448) is not its request sample's ticketId
+    (116295584494649344): data may carry the operator's own id, one reading through the run."""
+    book = ConventionBook(load_catalogue(["sportsbook-order"]).conventions)
+    own = [so_ok({"ticketId": 116270986269032448}, {"ticketId": str(BIG)}), so_ok({"ticketId": 7}, {"ticketId": 12})]
+    echoed = so_ok({"ticketId": BIG}, {"ticketId": BIG})
+    for ex in (*own, echoed):
+        object.__setattr__(ex, "conventions", book)
+    assert all(so_ticket_echo(rule("SO-TICKET-ECHO"), ex) is None for ex in own)
+    assert "ticket-id-value" in assert_fails("SO-TICKET-ECHO", so_ticket_echo, echoed).message
 
 
 def test_so_ticket_echo_does_not_apply_to_rejections_or_odd_requests():

@@ -165,13 +165,14 @@ def _id_form(value: Any) -> str | None:
 @only_request_object
 def so_ticket_echo(rule: Any, exchange: Exchange) -> Any:
     """SO-TICKET-ECHO: passes if an accepted order's data carries the request's ticketId (sent as an
-    integer or a digit string) exactly, under the key ticketId (table) or ticketID (sample) and as a
-    JSON integer or a digit string (conventions sportsbook-order.ticket-id-key, one key through the
-    run, and .ticket-id-type: an integer, a digit string or the form the request sent, noted, held to
-    one only where the target pins it); fails if it is missing, a decimal, another value (a
-    double-based parser loses ids beyond 2^53), under another key than earlier answers, or in a form
-    the pinned option does not allow; does not apply if the order was not accepted or the request's
-    ticketId is neither an integer nor digits."""
+    integer or a digit string) exactly, or an id of the operator's own, one reading through the run
+    (convention sportsbook-order.ticket-id-value), under the key ticketId (table) or ticketID (sample)
+    and as a JSON integer or a digit string (conventions sportsbook-order.ticket-id-key, one key
+    through the run, and .ticket-id-type: an integer, a digit string or the form the request sent,
+    noted, held to one only where the target pins it); fails if it is missing, a decimal, the
+    request's id read through a double (a double-based parser loses ids beyond 2^53), under another
+    key than earlier answers, or in a form the pinned option does not allow; does not apply if the
+    order was not accepted or the request's ticketId is neither an integer nor digits."""
     requested = exchange.request_body.get("ticketId")
     sent = _requested_ticket_id(requested)
     if sent is None:
@@ -184,8 +185,13 @@ def so_ticket_echo(rule: Any, exchange: Exchange) -> Any:
     book.observe(rule, "sportsbook-order.ticket-id-key", keys, f"data.{keys[0]}")
     got = data[keys[0]]
     kind = _id_form(got)
-    if kind is None or int(got) != sent:
-        raise RuleFailure(rule, f"data.{keys[0]} is not the request's ticketId {sent}", received=got)
+    if kind is None:
+        raise RuleFailure(rule, f"data.{keys[0]} is not a bigint (an integer or its digits)", received=got)
+    if int(got) != sent and same_number(int(got), sent):
+        raise RuleFailure(rule, f"data.{keys[0]} is the request's ticketId {sent} read through a double", received=got,
+                          documented="| ticketId | bigint | Y |: every digit (a double keeps 53 bits)")
+    book.observe(rule, "sportsbook-order.ticket-id-value", "echo" if int(got) == sent else "own",
+                 f"data.{keys[0]}: {got!r} (request ticketId: {requested!r})")
     forms = (kind, "as-sent") if kind == _id_form(requested) else (kind,)
     # Not held to one form through the run (a pin holds it): the table types the id bigint, the request
     # sample sends digits, and a JSON integer up to 2^53 and the digits beyond is the usual defence.
