@@ -319,6 +319,11 @@ def test_schema_reads_a_json_body_as_json_where_the_seed_names_no_media_type():
     assert isinstance(broken, RuleFailure) and "\"1000\" is not of type \"integer\"" in broken.message
     refusal = _judged_as_sent("bet-placement", 400, "text/plain", {"status": "FAILURE", "errorCode": "INVALID_USER"})
     assert isinstance(refusal, RuleFailure) and "Content-Type" in refusal.message
+    # a JSON type of the service's own is JSON too, where the pages name none
+    for label in ("application/vnd.ticket-engine.v1+json", "application/hal+json; charset=utf-8"):
+        assert _judged_as_sent("jackpot-ticket", 200, label, ticket) is None
+    vendor = _judged_as_sent("bet-placement", 400, "application/vnd.bets+json", {"status": "FAILURE", "errorCode": "INVALID_USER"})
+    assert isinstance(vendor, RuleFailure) and "Content-Type" in vendor.message
 
 
 @pytest.mark.parametrize("body", [{"code": 112, "message": ["Operator with `site` name is not found"]},

@@ -58,12 +58,20 @@ def schema_applies(exchange: Exchange) -> bool:
 
 def schema_reading(exchange: Exchange, reply: Any) -> tuple[Any, list[Any]]:
     """The reply as Schemathesis' checks read it, and the checks <P>-SCHEMA runs: all of them, or,
-    where the API's seed names no media type and the body is JSON labelled otherwise, the body read
-    as JSON and no content-type check."""
-    if not registry.get(exchange.api).response_media_type_stated and json_labelled_otherwise(exchange):
+    where the API's seed names no media type and the body is JSON labelled other than
+    application/json (text/plain, or a JSON type of the service's own such as
+    application/vnd.engine.v1+json), the body read as JSON and no content-type check."""
+    if not registry.get(exchange.api).response_media_type_stated and (
+            json_labelled_otherwise(exchange) or _json_of_its_own(exchange)):
         return (schemathesis_response(reply, content_type="application/json"),
                 [check for check in SCHEMA_CHECKS if check is not content_type_conformance])
     return schemathesis_response(reply), list(SCHEMA_CHECKS)
+
+
+def _json_of_its_own(exchange: Exchange) -> bool:
+    """The answer is labelled a JSON media type other than application/json (``+json``)."""
+    kind = (exchange.response_headers.get("content-type") or "").split(";", 1)[0].strip().lower()
+    return kind != "application/json" and kind.endswith("+json")
 
 
 def json_labelled_otherwise(exchange: Exchange) -> bool:
