@@ -377,7 +377,8 @@ def ticket_engine(*bugs: str) -> Callable[[FakeFlow, Request], tuple[int, Any]]:
     header's operator is served and its player's token demanded, 403 otherwise; the body's operator is
     never compared with it). Choices the pages leave open: signature-400 (the header's operator is
     looked up, 112, then the signature verified with its secret before the operators are compared: a
-    signature that does not verify is 400 code 120)."""
+    signature that does not verify is 400 code 120), player-first (the token's player is looked up
+    first: a token that is no player of the body's operator is 400 code 150)."""
 
     def error(code: int) -> tuple[int, Any]:
         return 400, {"code": 106 if "wrong-code" in bugs else code, "message": f"error {code}"}
@@ -386,6 +387,8 @@ def ticket_engine(*bugs: str) -> Callable[[FakeFlow, Request], tuple[int, Any]]:
         body = req.body
         signer = (req.player or {}).get("operator") or {}       # the flow signs as the player's operator
         header = req.headers.get("operator-name", signer.get("name", body["operator"]))
+        if "player-first" in bugs and (body.get("token") != "tok-1234" or signer.get("name") != body["operator"]):
+            return 400, {"code": 150, "message": "Player with the given token is not found for this operator"}
         if "signature-400" in bugs:
             if header not in flow.operators:
                 return error(112)

@@ -303,6 +303,21 @@ def test_sr_errors_takes_the_answer_to_a_bad_signature_where_the_body_operator_s
     run_flow("SR-ERRORS", sr_errors, ticket_engine("signature-400"))
 
 
+def test_sr_errors_takes_the_answer_to_an_unknown_token_where_an_unknown_operator_names_anothers_player():
+    """The unknown operator comes with the token of another operator's player: a service that looks the
+    player up first answers as it answers any token it does not know (here 400 code 150)."""
+    run_flow("SR-ERRORS", sr_errors, ticket_engine("player-first"))
+    correct = ticket_engine()
+
+    def own_code_for_112(flow, request):
+        status, payload = correct(flow, request)
+        return (400, {"code": 150, "message": "x"}) if payload.get("code") == 112 else (status, payload)
+
+    failure = assert_flow_fails("SR-ERRORS", sr_errors, own_code_for_112)       # its unknown token is not 150
+    assert "unknown operator: expected 400 with code 112 (or 403, or what the service answers an unknown token)" \
+        in failure.message
+
+
 def test_sr_errors_fails_when_a_bet_of_another_event_is_taken():
     failure = assert_flow_fails("SR-ERRORS", sr_errors, ticket_engine("other-event-bets"))
     assert "bet of another event: expected 400" in failure.message

@@ -351,6 +351,10 @@ SECOND_ERROR = {"unknown event": (103, 106)}
 # one (403, or a refusal of its own: the superbet page states no credential scheme, SR-AUTH is a
 # SHOULD). Its answer to a plain bad signature, asked when the answer is neither 115 nor 403, says.
 SIGNATURE_SITUATIONS = ("operator header differs, body signs",)
+# An unknown operator named with the token of another operator's player: a service that looks the
+# player up by the token first (the page gives no order of checks) answers as it answers a token it
+# does not know. Its answer to one, asked when the answer is neither 112 nor 403, says.
+TOKEN_SITUATIONS = ("unknown operator",)
 
 
 def _bet_ids(market: Mapping[str, Any]) -> list[Any]:
@@ -460,8 +464,11 @@ def _provoke_one(rule: Any, flow: Flow, situation: str, codes: Mapping[str, Any]
     elif situation in EITHER_ERROR and 400 <= exchange.status < 500:
         pass          # the other error's answer (a 400's shape is judged above)
     elif situation in SIGNATURE_SITUATIONS and exchange.status != 403 and got != EXPECTED_CODE[situation] \
-            and 400 <= exchange.status < 500 and _as_a_bad_signature(flow, exchange):
+            and 400 <= exchange.status < 500 and _answered_alike(flow, exchange, auth="bad"):
         pass          # the service's answer to a signature that does not verify
+    elif situation in TOKEN_SITUATIONS and exchange.status != 403 and got != EXPECTED_CODE[situation] \
+            and 400 <= exchange.status < 500 and _answered_alike(flow, exchange, token=f"orderproof-{flow.fresh_uuid()}"):
+        pass          # the service's answer to a token it does not know
     elif exchange.status == 422 and (not strict or unnamed):
         pass          # the page's "Validation Error": for a situation the page names no error code for
     elif situation in SECOND_ERROR and (exchange.status == 422 or exchange.status == 400 and (
@@ -473,6 +480,7 @@ def _provoke_one(rule: Any, flow: Flow, situation: str, codes: Mapping[str, Any]
                       else "Error response (status=400) {code, message}" if strict else CODE_IN_BODY)
         either = " (or 403)" if situation in HEADER_SITUATIONS or situation == "unknown operator" else ""
         either = " (or 403, or what the service answers a bad signature)" if situation in SIGNATURE_SITUATIONS \
+            else " (or 403, or what the service answers an unknown token)" if situation in TOKEN_SITUATIONS \
             else either
         second = " (or a code of its own or 106 for its bets, or 422)" if situation in SECOND_ERROR else ""
         wanted = "a refusal (any 4xx)" if situation in EITHER_ERROR else \
@@ -485,11 +493,14 @@ def _provoke_one(rule: Any, flow: Flow, situation: str, codes: Mapping[str, Any]
                      "Error response (status=400): no ticket is created", keys=("tickets",))
 
 
-def _as_a_bad_signature(flow: Flow, exchange: Exchange) -> bool:
-    """``exchange`` is answered as the service answers a valid ticket with a bad signature (the same
-    status and error code; asked now, for a new player)."""
+def _answered_alike(flow: Flow, exchange: Exchange, auth: str = "valid", token: str | None = None) -> bool:
+    """``exchange`` is answered as the service answers a valid ticket for a new player with one defect
+    (the same status and error code, asked now): a bad signature (``auth="bad"``), or a ``token`` it
+    does not know."""
     player, body = ticket_scene(flow)
-    control = flow.send(body, player=player, auth="bad")
+    if token is not None:
+        body = {**body, "token": token}
+    control = flow.send(body, player=player, auth=auth)
     return control.status == exchange.status and error_code(body_of(control)) == error_code(body_of(exchange))
 
 
