@@ -75,6 +75,11 @@ def test_bp_error_shape_takes_a_code_of_its_own_beyond_the_seeds_situations_only
         odd = exchange("bet-placement", 400, own | {"errorCode": "INVALID_IDEMPOTENCY_KEY"},
                        headers={} if key is None else {"X-Idempotency-Key": key})
         assert bp_error_shape(rule("BP-ERROR-SHAPE"), odd) is None
+    spring = {"timestamp": "2026-12-04T14:00:00.000+00:00", "status": 400, "error": "Bad Request", "path": "/bet"}
+    for key in ("not-a-uuid", None):            # a framework's answer to a required UUID header it did not get
+        framework = exchange("bet-placement", 400, spring, headers={} if key is None else {"X-Idempotency-Key": key})
+        assert bp_error_shape(rule("BP-ERROR-SHAPE"), framework) is None
+    assert "not a FAILURE body" in assert_fails("BP-ERROR-SHAPE", bp_error_shape, bp(400, spring)).message
     assert "not in the documented table" in assert_fails("BP-ERROR-SHAPE", bp_error_shape, bp(409, own)).message
     busy_500 = bp(500, own)
     busy_500.extra["concurrent"] = True

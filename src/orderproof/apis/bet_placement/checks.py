@@ -52,7 +52,8 @@ def beyond_the_table(exchange: Exchange) -> bool:
 
 def failure_shape(rule: Any, exchange: Exchange) -> Any:
     """``{status: "FAILURE", errorCode, errorMessage?, failedBets?}`` with the table's HTTP status for
-    its errorCode (a 4xx code of the service's own where the request is :func:`beyond_the_table`).
+    its errorCode (where the request is :func:`beyond_the_table`, any 4xx: a code of the service's
+    own, or a framework's body, as Spring answers a missing required header).
     (The idempotency answers, 409 in flight and 422 for a key reused with another body,
     come only to repeats, whose answers the idempotency rules judge.)"""
     body = body_of(exchange)
@@ -60,6 +61,8 @@ def failure_shape(rule: Any, exchange: Exchange) -> Any:
     if exchange.status < 400 and not failure:
         return NOT_APPLICABLE
     if not failure:
+        if 400 <= exchange.status < 500 and beyond_the_table(exchange):
+            return None         # the table has no row for it: the service's (or its framework's) own refusal
         raise RuleFailure(rule, "an error answer is not a FAILURE body", received=shown(exchange))
     code = body.get("errorCode")
     if code not in ERROR_STATUS and not (beyond_the_table(exchange) and isinstance(code, str) and code
