@@ -125,6 +125,27 @@ def test_bp_missing_takes_invalid_bet_details_for_a_slip_without_bets():
     assert seen                                    # the case was drawn, and passed
 
 
+def test_bp_missing_takes_invalid_stake_for_a_bet_without_a_stake_read_as_zero():
+    """A Go float64 or a Java double reads a missing stake as 0, under the minimum: INVALID_STAKE. A
+    missing price so answered still fails (0 is no stake limit)."""
+    correct = bet_placement()
+    seen = []
+
+    def zero_stake(field):
+        def respond(flow, request):
+            bets = request.body.get("bets") if isinstance(request.body, dict) else None
+            if isinstance(bets, list) and any(isinstance(bet, dict) and field not in bet for bet in bets):
+                seen.append(field)
+                return 400, {"status": "FAILURE", "errorCode": "INVALID_STAKE", "failedBets": []}
+            return correct(flow, request)
+        return respond
+
+    run_flow("BP-MISSING", bp_missing, zero_stake("stake"), max_examples=150)
+    assert "stake" in seen                         # the case was drawn, and passed
+    failure = assert_flow_fails("BP-MISSING", bp_missing, zero_stake("decimalPrice"), max_examples=150)
+    assert "INVALID_STAKE" in str(failure.received)
+
+
 def test_bp_stake_limits_fails_when_failed_bets_are_missing_or_incomplete():
     correct = bet_placement()
 

@@ -205,8 +205,9 @@ SESSION_REFUSALS = [(400, "INVALID_USER"), (401, "INVALID_SESSION")]
 @flow_check
 def bp_missing(rule: Any, flow: Flow) -> None:
     """BP-MISSING: passes if a valid slip with one drawn required field removed gets 400
-    MISSING_PARAMETER (a field of a bet, or the bets: MISSING_PARAMETER or INVALID_BET_DETAILS; userId or
-    sessionToken: also 400 INVALID_USER or 401 INVALID_SESSION, the session lookup failing first), not
+    MISSING_PARAMETER (a field of a bet, or the bets: MISSING_PARAMETER or INVALID_BET_DETAILS, and a
+    missing stake, read as 0, INVALID_STAKE too; userId or sessionToken: also 400 INVALID_USER or 401
+    INVALID_SESSION, the session lookup failing first), not
     a framework 422, and nothing is stored; fails otherwise; does not apply: always applies (needs provider
     states). The X-Idempotency-Key header is BP-KEY-REQUIRED's (a SHOULD)."""
     player = bp_player(flow, balance="10000.00")
@@ -225,8 +226,10 @@ def bp_missing(rule: Any, flow: Flow) -> None:
         index = flow.draw(st.integers(0, n - 1), "bet missing a field")
         field = flow.draw(st.sampled_from(BET_FIELDS), "missing bet field")
         del body["bets"][index][field]
-        field = f"bets[{index}].{field}"
         answers.append((400, "INVALID_BET_DETAILS"))
+        if field == "stake":              # read as 0 (a Go float64, a Java double): under the minimum stake
+            answers.append((400, "INVALID_STAKE"))
+        field = f"bets[{index}].{field}"
     before = flow.snapshot(player)
     exchange = flow.send(body, player=player)
     if (exchange.status, error_code(exchange)) not in answers:
