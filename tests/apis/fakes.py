@@ -201,12 +201,14 @@ class FakeFlow:
 
     def send(self, body: Any = None, *, player: Any = None, headers: Any = None,
              media_type: str = "application/json", raw: bytes | None = None, auth: str = "valid",
-             sign_as: Any = None) -> Exchange:
+             sign_as: Any = None, refusable: bool = False) -> Exchange:
         request = Request(copy.deepcopy(body), dict(headers or {}), auth, media_type, player, sign_as)
         status, payload = self.respond(self, request)
         ex = exchange(self.api, status, payload, body, media_type=media_type,
                       headers={k.lower(): v for k, v in request.headers.items() if v is not None})
         object.__setattr__(ex, "conventions", self.conventions)
+        if refusable:
+            ex.extra["refusable"] = True
         self.sent.append(ex)
         return ex
 

@@ -392,6 +392,15 @@ def test_to_invalid_problem_details(reference_factory):
     assert ref.travel(member(ref)).json()["code"] == 100
 
 
+def test_to_total_validation_problem(reference_factory):
+    ref = varied(reference_factory, "to-total-validation-problem")
+    refused = ref.travel(member(ref) | BAD_TOTAL)
+    assert refused.status_code == 400 and refused.headers["content-type"] == "application/problem+json"
+    assert "totalAmt" in refused.text and "code" not in refused.json()
+    good = {"localtravelroutine": [{"totalAmt": 63, "localTravelDetails": [{"price": 7, "quantity": 9}]}]}
+    assert ref.travel(member(ref) | good).json()["code"] == 100
+
+
 def test_to_docno_null(reference_factory):
     ref = varied(reference_factory, "to-docno-null")
     data = ref.travel(member(ref) | {"docno": "D-7"}).json()["data"]

@@ -123,11 +123,12 @@ class RuleFlow:
 
     def send(self, body: Any = None, *, player: Mapping[str, Any] | None = None,
              headers: Mapping[str, str] | None = None, media_type: str = "application/json",
-             raw: bytes | None = None, auth: str = "valid", sign_as: Mapping[str, Any] | None = None) -> Exchange:
+             raw: bytes | None = None, auth: str = "valid", sign_as: Mapping[str, Any] | None = None,
+             refusable: bool = False) -> Exchange:
         if body is None and raw is None:
             body = self.valid_body(player)
         return self._send(body, player=player, headers=headers, media_type=media_type, raw=raw, auth=auth,
-                          sign_as=sign_as)
+                          sign_as=sign_as, refusable=refusable)
 
     def send_concurrently(self, requests: list[dict[str, Any]]) -> list[Exchange]:
         prepared = []
@@ -156,7 +157,7 @@ class RuleFlow:
     def _send(self, body: Any, *, player: Mapping[str, Any] | None = None,
               headers: Mapping[str, str] | None = None, media_type: str = "application/json",
               raw: bytes | None = None, auth: str = "valid", sign_as: Mapping[str, Any] | None = None,
-              duplicate: bool = False, tag: Any = None) -> Exchange:
+              duplicate: bool = False, tag: Any = None, refusable: bool = False) -> Exchange:
         adapter = self.adapter
         content = raw if raw is not None else encode_body(body, media_type)
         merged: dict[str, str] = {"Content-Type": media_type, **adapter.fresh_headers(self.scene)}
@@ -180,6 +181,8 @@ class RuleFlow:
         exchange = exchange_from(self.api, transport.send(request, tag), conventions=self.conventions)
         if tag is not None:
             exchange.extra["concurrent"] = True       # sent alongside others (send_concurrently)
+        if refusable:
+            exchange.extra["refusable"] = True        # breaks a business rule on purpose: not sent as valid
         adapter.annotate(exchange, self.scene, credential_player)
         if isinstance(credential_player, dict) and not repeat:
             with self._lock:

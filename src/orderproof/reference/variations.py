@@ -306,6 +306,14 @@ def strict_members_validator() -> type:
     return jsonschema.validators.extend(base, {"properties": properties})
 
 
+def local_total_validated(routine: Any) -> bool:
+    """A local experience's totalAmt that is not the sum of its details fails model validation (an
+    IValidatableObject), answered as any invalid body: :func:`problem_details`."""
+    if not to.local_total_ok(routine):
+        raise to.Invalid("localtravelroutine: totalAmt is not the sum of price x quantity of its details")
+    return True
+
+
 def dotnet_date(text: str) -> to.TravelDate:
     """A date as ASP.NET binds a DateTimeOffset: an offset beyond 14 h, or one that moves the instant
     out of the years 1 to 9999, fails the binding."""
@@ -386,6 +394,11 @@ _TRAVEL_ORDER = [
               "help page's placeholder",
               {"travel_success": lambda docno, orderno: {"data": {"docno": None, "orderno": orderno}, "code": 100,
                                                          "message": "success"}}),
+    Variation("to-total-validation-problem", TO,
+              "a localtravelroutine whose totalAmt is not the sum of its details fails the model's validation and is "
+              "answered, as every invalid body, by the framework: HTTP 400 application/problem+json, not the envelope "
+              "(convention travel-order.local-total, option refuse): the page documents no validation answer",
+              {"travel_local_total_ok": local_total_validated, "travel_invalid_answer": problem_details}),
     Variation("to-fraction-required", TO,
               "a date without fractional seconds is refused as unreadable (code 101): every date of the page's "
               "samples carries 6 or 7 digits",

@@ -257,7 +257,7 @@ def to_local_total(rule: Any, flow: Flow) -> None:
         routine["localTravelDetails"] = lines
         routine["totalAmt"] = total - off if below else total + off
         body["localtravelroutine"] = [routine]
-        exchange = flow.send(body, player=player)
+        exchange = flow.send(body, player=player, refusable=True)     # a framework's validation may refuse it
         answer = "accept" if outcome(exchange).accepted else "refuse"
         flow.conventions.observe(rule, "travel-order.local-total", answer,
                                  f"totalAmt {routine['totalAmt']} for details summing to {total}: "
