@@ -146,8 +146,7 @@ class Exchange:
         generated positive case made realistic (a real player and fixtures, sane amounts). What a
         service answers to anything else (a negative case, an edge number, a positive case without
         fixtures) may be its framework's business."""
-        return (self.mode is None and not self.extra.get("refusable")) or \
-            (self.mode == "positive" and bool(self.extra.get("realistic")))
+        return self.mode is None or (self.mode == "positive" and bool(self.extra.get("realistic")))
 
     @cached_property
     def json(self) -> Any:
@@ -198,9 +197,9 @@ class Flow(Protocol):
         """Send one request to the API under test; ``auth`` is "valid", "bad" or "none"; ``sign_as``
         (an "an operator exists" answer) signs the request as that operator. The API's response
         checks also run on the exchange (their failures go to their own rules); ``refusable``: the
-        body breaks a business rule on purpose and a service may refuse it for that (its answer is the
-        scenario's rule's, and a refusal in a framework's shape is not: the exchange is not
-        ``sent_as_valid``).
+        body breaks a business rule on purpose and a service may refuse it for that, in a framework's
+        shape too (``extra["refusable"]``: a rule that holds refusals of valid requests to the API's
+        own shape leaves such a one alone).
 
         ``Decimal`` values are written as the exact JSON number they hold; a form body
         (``application/x-www-form-urlencoded``) sends the top-level scalars. ``headers`` override the

@@ -45,15 +45,17 @@ def to_envelope(rule: Any, exchange: Exchange) -> Any:
     what a service answers to malformed JSON, wrong types or numbers no .NET type holds is its
     framework's business, TO-NEGATIVE's (SHOULD)). An order sent as a form is valid only as the suite
     infers a form (the page gives no form sample): a 4xx to it that is not the envelope (a framework's
-    415 to a JSON-only action) is TO-MEDIA-FORM's (SHOULD); every other answer to it is judged."""
+    415 to a JSON-only action) is TO-MEDIA-FORM's (SHOULD); every other answer to it is judged. So is
+    a 4xx that is not the envelope to an order a scenario sent ``refusable`` (a total that does not
+    add up, which a framework's model validation may refuse): TO-LOCAL-TOTAL's."""
     if exchange.status >= 500 or not exchange.sent_as_valid:
         return NOT_APPLICABLE
     body = body_of(exchange)
     if not isinstance(body, dict) or integral(body.get("code")) is None \
             or not (body.get("message") is None or isinstance(body.get("message"), str)) \
             or not (body.get("data") is None or isinstance(body.get("data"), dict)):
-        if exchange.media_type == FORM and 400 <= exchange.status < 500:
-            return NOT_APPLICABLE
+        if (exchange.media_type == FORM or exchange.extra.get("refusable")) and 400 <= exchange.status < 500:
+            return NOT_APPLICABLE     # a framework's 415 to a form, or its validation of a refusable order
         raise RuleFailure(rule, "the answer is not the {data: object|null, code: int, message: string} envelope",
                           received=shown(exchange), documented=ENVELOPE)
     if body["code"] == 100:
