@@ -277,6 +277,7 @@ def test_a_framework_answers_a_request_no_api_reads_its_own_way():
     accepted = dataclasses.replace(negative("bet-placement", 200, {"status": "PLACED"}, None), request_text="{")
     assert_fails("BP-NEGATIVE", negative_rejected, accepted)              # taking it is still a failure
     readable = negative("bet-placement", 400, html, {**VALID_SLIP, "bets": "none"})
+    readable = dataclasses.replace(readable, request_headers={"X-Idempotency-Key": "5b0f6f57-8a3c-4f7e-9d1e-2a6c4b8d0e11"})
     assert_fails("BP-NEGATIVE", negative_rejected, readable)              # JSON of the wrong kind: the API's to answer
     assert isinstance(judge(rule("BP-ERROR-SHAPE"), readable), RuleFailure)
 
