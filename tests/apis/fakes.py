@@ -465,7 +465,8 @@ def travel(*bugs: str) -> Callable[[FakeFlow, Request], tuple[int, Any]]:
     fractional digits), no-total-check, overcharge-check-only (refuses a total above the sum only).
     Choices the page leaves open: fraction-required (refuses a date without fractional seconds),
     one-order-per-member (refuses, 409 code 106, a member's second order for the same products),
-    one-order-per-products (the same, whoever the member: a guard keyed on the products)."""
+    one-order-per-products (the same, whoever the member: a guard keyed on the products),
+    one-order-per-company (the same, for the order's companyid)."""
 
     def respond(flow: FakeFlow, req: Request) -> tuple[int, Any]:
         refused = 400, {"data": None, "code": 101, "message": "invalid"}
@@ -479,9 +480,11 @@ def travel(*bugs: str) -> Callable[[FakeFlow, Request], tuple[int, Any]]:
         products = json.dumps([[d.get("skuName"), d.get("price"), d.get("quantity")]
                                for routine in body.get("localtravelroutine") or []
                                for d in routine.get("localTravelDetails") or []], default=str)
-        if "one-order-per-member" in bugs or "one-order-per-products" in bugs:
+        guards = {"one-order-per-member": "memberid", "one-order-per-products": None, "one-order-per-company": "companyid"}
+        guard = next((guards[bug] for bug in bugs if bug in guards), "none")
+        if guard != "none":
             placed = flow.__dict__.setdefault("travel_orders_placed", set())      # the service's, per example
-            key = (body.get("memberid") if "one-order-per-member" in bugs else None, products)
+            key = (body.get(guard) if guard else None, products)
             if key in placed:
                 return 409, {"data": None, "code": 106, "message": "您已有相同的订单"}
             placed.add(key)

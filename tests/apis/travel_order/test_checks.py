@@ -173,6 +173,15 @@ def test_the_comparisons_take_a_service_that_refuses_a_repeated_order(check, rul
     run_flow(rule_id, check, travel(guard))
 
 
+@given(st.data())
+def test_the_comparisons_are_judged_against_a_company_repeat_guard(data):
+    """Each order of a comparison is a member's own of a company of its own: a guard on a company's
+    repeated products lets the comparison apply."""
+    for check, rule_id in ((to_media, "TO-MEDIA"), (to_dates, "TO-DATES")):
+        flow = FakeFlow("travel-order", data, travel("one-order-per-company"), rule=rule(rule_id))
+        assert check(rule(rule_id), flow) is None
+
+
 @pytest.mark.parametrize("check, rule_id, bug", [(to_media, "TO-MEDIA", "json-only"), (to_dates, "TO-DATES", "six-digits")])
 def test_the_comparisons_still_fail_a_refused_form_behind_a_repeat_guard(check, rule_id, bug):
     assert_flow_fails(rule_id, check, travel(bug, "one-order-per-products"))

@@ -117,8 +117,12 @@ def _verdict(exchange: Exchange) -> tuple[str, Any]:
 
 def _fresh(flow: Flow, body: Any) -> Any:
     """The same order under new identifiers (docno, PNRs, coupons, payment transaction, cart, ...:
-    orders.IDENTIFIERS): a service may refuse one it has already stored."""
-    return fresh_identifiers(copy.deepcopy(body), flow.fresh_id)
+    orders.IDENTIFIERS) and for a company of its own (companyid): a service may refuse one it has
+    already stored, or a company's second order for the same products."""
+    fresh = fresh_identifiers(copy.deepcopy(body), flow.fresh_id)
+    if isinstance(fresh, dict):
+        fresh["companyid"] = f"OP{flow.fresh_id()}"
+    return fresh
 
 
 def _for_another_member(flow: Flow, body: Any) -> Any:
