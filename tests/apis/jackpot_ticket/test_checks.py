@@ -211,6 +211,10 @@ def test_odds_takes_the_product_truncated_or_rounded_step_by_step():
         assert jt_odds(rule("JT-ODDS"), jt({"odds": Decimal(odds)}, request=request)) is None, odds
     for odds in ("1.5", "1.54", "1.519", "1.5219"):
         assert_fails("JT-ODDS", jt_odds, jt({"odds": Decimal(odds)}, request=request))
+    # rounded up at every step: 1.85 -> 3.4225 -> 3.43 -> 6.3455 -> 6.35 (the product 6.331625 rounds to 6.34 at most)
+    request = {"events": [{"odds": Decimal("1.85")}] * 3}
+    assert jt_odds(rule("JT-ODDS"), jt({"odds": Decimal("6.35")}, request=request)) is None
+    assert_fails("JT-ODDS", jt_odds, jt({"odds": Decimal("6.36")}, request=request))
 
 
 def test_odds_takes_the_product_in_single_precision():

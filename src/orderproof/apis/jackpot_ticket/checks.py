@@ -9,8 +9,10 @@ from __future__ import annotations
 from decimal import (
     ROUND_CEILING,
     ROUND_DOWN,
+    ROUND_HALF_DOWN,
     ROUND_HALF_EVEN,
     ROUND_HALF_UP,
+    ROUND_UP,
     Decimal,
     localcontext,
 )
@@ -206,11 +208,14 @@ def _either_odds(submitted: list[Any] | None, current: list[Decimal] | None, pic
 
 
 CENT = Decimal("0.01")
-STEP_ROUNDINGS = (ROUND_HALF_UP, ROUND_HALF_EVEN, ROUND_DOWN)
+# Any rounding, as for the product rounded once (the page gives none): half up, half even, half down,
+# down, or up (odds are positive: up is the ceiling).
+STEP_ROUNDINGS = (ROUND_HALF_UP, ROUND_HALF_EVEN, ROUND_HALF_DOWN, ROUND_DOWN, ROUND_UP)
 
 
 def _stepwise_products(odds: list[Any]) -> set[Decimal]:
-    """The product rounded to the cent after every multiplication (half up, half even or down)."""
+    """The product rounded to the cent after every multiplication, one rounding throughout
+    (:data:`STEP_ROUNDINGS`)."""
     numbers = [value if isinstance(value, Decimal) else json_number(value) for value in odds]
     if any(number is None or not number.is_finite() or abs(number) > 10**6 for number in numbers):
         return set()
