@@ -76,6 +76,7 @@ def test_the_variations_that_warn_are_these():
         "bp-key-optional": ("BP-KEY-REQUIRED",),
         "bp-key-missing-own-code": ("BP-KEY-REQUIRED",),
         "bp-repeat-409": ("BP-IDEMPOTENT-REPLAY",),
+        "jt-operator-from-header-only": ("JT-OPERATOR-HEADER", "JT-ERROR-CODES"),
         "so-balance-before": ("SO-BALANCE",),
         "to-json-only": ("TO-MEDIA-FORM",),
     }
@@ -522,6 +523,16 @@ def test_ticket_currency_from_wallet(reference_factory):
     for response in (ref.jackpot(player, jackpot_request(player, betcard, currency={})),
                      ref.superbet(player, superbet_request(player, event, currency="EUR"))):
         assert response.status_code == 200 and response.json()["currency"] == "KES", response.text
+
+
+def test_jt_operator_from_header_only(reference_factory):
+    ref = varied(reference_factory, "jt-operator-from-header-only")
+    player, betcard, event = ticket_scene(ref)
+    for operator in ([None, None], "someone-else"):
+        response = ref.jackpot(player, jackpot_request(player, betcard, operator=operator))
+        assert response.status_code == 200, response.text
+    other = ref.superbet(player, superbet_request(player, event, operator="someone-else"))
+    assert (other.status_code, other.json()["code"]) == (400, 115)        # the superbet page's 115 still holds
 
 
 def test_ticket_operator_from_header(reference_factory):

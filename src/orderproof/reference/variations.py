@@ -551,6 +551,14 @@ def currency_not_read(data: Any, ticket_type: str, headers: Mapping[str, str]) -
     return {**data, "currency": "XXX"} if isinstance(data, dict) and "currency" in data else data
 
 
+def body_operator_not_read(data: Any, ticket_type: str, headers: Mapping[str, str]) -> Any:
+    """A jackpot ticket's body operator is not read (any value is taken): the operator-name header
+    names the operator. A superbet reservation is read as usual (its page names 115)."""
+    if ticket_type == "jackpot" and isinstance(data, dict) and "operator-name" in headers:
+        return {**data, "operator": headers["operator-name"]}
+    return data
+
+
 def bad_request_problem_json(ticket_type: str, body: dict[str, Any]) -> Response:
     """A 400 answer's {code, message} sent as RFC 9457's application/problem+json."""
     return Response(json_bytes(body), status_code=400, media_type="application/problem+json")
@@ -722,6 +730,11 @@ _TICKET_ENGINE = [
               "400 answers carry {code, message} as application/problem+json (RFC 9457's media type): the pages "
               "name no media type",
               {"ticket_bad_request_response": bad_request_problem_json}),
+    Variation("jt-operator-from-header-only", JT,
+              "a jackpot ticket's body operator is not read (any value is taken, and never compared with the header): "
+              "the operator-name header names the operator, and the jackpot page names no error for a body operator "
+              "that differs (superbet's 115 is the other page's)",
+              {"ticket_request_defaults": body_operator_not_read}, warns=("JT-OPERATOR-HEADER", "JT-ERROR-CODES")),
     Variation("jt-odds-rounded", JT,
               "jackpot odds are answered rounded to 2 decimals, half even (13.209 -> 13.21); the payouts use the "
               "exact product",
