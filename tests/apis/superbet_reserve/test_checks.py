@@ -179,6 +179,14 @@ def test_excise_amount_takes_what_doubles_make_of_a_price_beyond_2_to_the_53():
     assert_fails("SR-EXCISE-AMOUNT", sr_excise_amount, sr(body | {"ext_amount": 1000799917193455}))
 
 
+def test_excise_rules_judge_a_ticket_without_tax_whatever_its_ext_type_says():
+    """At ext 0 every reading gives the stake the whole price: a service may call that ext_type "none"."""
+    untaxed = TICKET | {"ext": 0, "ext_type": "none", "stake": 1000, "ext_amount": 0}
+    assert sr_excise_sum(rule("SR-EXCISE-SUM"), sr(untaxed)) is None
+    assert sr_excise_amount(rule("SR-EXCISE-AMOUNT"), sr(untaxed)) is None
+    assert_fails("SR-EXCISE-AMOUNT", sr_excise_amount, sr(untaxed | {"stake": 990, "ext_amount": 10}))
+
+
 def test_excise_amount_does_not_apply_to_other_ext_types_or_missing_fields():
     with pytest.raises(NotVerified, match="ext_type is 'exclusive'"):     # NOT VERIFIED if no ticket is inclusive
         sr_excise_amount(rule("SR-EXCISE-AMOUNT"), sr(TICKET | {"ext_type": "exclusive"}))
