@@ -121,8 +121,8 @@ class FakeFlow:
         return self.data.draw(strategy, label=label)
 
     def fresh_id(self) -> str:
-        self._ids += 1
-        return f"{uuid.uuid4().int >> 80}{self._ids}"
+        self._ids += 1                      # as the engine's: a number in [2^53, 2^63), 16 to 19 digits
+        return str(2**53 + uuid.uuid4().int % (2**63 - 2**53))
 
     def fresh_uuid(self) -> str:
         return str(uuid.uuid4())
@@ -466,7 +466,8 @@ def travel(*bugs: str) -> Callable[[FakeFlow, Request], tuple[int, Any]]:
     Choices the page leaves open: fraction-required (refuses a date without fractional seconds),
     one-order-per-member (refuses, 409 code 106, a member's second order for the same products),
     one-order-per-products (the same, whoever the member: a guard keyed on the products),
-    one-order-per-company (the same, for the order's companyid)."""
+    one-order-per-company (the same, for the order's companyid), docno-20 (a docno longer than 20
+    characters is refused, code 102)."""
 
     def respond(flow: FakeFlow, req: Request) -> tuple[int, Any]:
         refused = 400, {"data": None, "code": 101, "message": "invalid"}
@@ -480,6 +481,8 @@ def travel(*bugs: str) -> Callable[[FakeFlow, Request], tuple[int, Any]]:
         products = json.dumps([[d.get("skuName"), d.get("price"), d.get("quantity")]
                                for routine in body.get("localtravelroutine") or []
                                for d in routine.get("localTravelDetails") or []], default=str)
+        if "docno-20" in bugs and isinstance(body.get("docno"), str) and len(body["docno"]) > 20:
+            return 400, {"data": None, "code": 102, "message": "docno is longer than 20 characters"}
         guards = {"one-order-per-member": "memberid", "one-order-per-products": None, "one-order-per-company": "companyid"}
         guard = next((guards[bug] for bug in bugs if bug in guards), "none")
         if guard != "none":

@@ -182,6 +182,13 @@ def test_the_comparisons_are_judged_against_a_company_repeat_guard(data):
         assert check(rule(rule_id), flow) is None
 
 
+@pytest.mark.parametrize("check, rule_id", [(to_media, "TO-MEDIA"), (to_dates, "TO-DATES")])
+def test_the_comparisons_give_every_order_identifiers_of_one_length(check, rule_id):
+    """A service may limit a docno's length (a column of 20 characters): the orders of a comparison
+    carry identifiers of one length, so the limit treats them alike."""
+    run_flow(rule_id, check, travel("docno-20"), max_examples=40)
+
+
 @pytest.mark.parametrize("check, rule_id, bug", [(to_media, "TO-MEDIA", "json-only"), (to_dates, "TO-DATES", "six-digits")])
 def test_the_comparisons_still_fail_a_refused_form_behind_a_repeat_guard(check, rule_id, bug):
     assert_flow_fails(rule_id, check, travel(bug, "one-order-per-products"))

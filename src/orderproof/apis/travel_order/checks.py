@@ -118,11 +118,18 @@ def _verdict(exchange: Exchange) -> tuple[str, Any]:
 def _fresh(flow: Flow, body: Any) -> Any:
     """The same order under new identifiers (docno, PNRs, coupons, payment transaction, cart, ...:
     orders.IDENTIFIERS) and for a company of its own (companyid): a service may refuse one it has
-    already stored, or a company's second order for the same products."""
-    fresh = fresh_identifiers(copy.deepcopy(body), flow.fresh_id)
+    already stored, or a company's second order for the same products. Every new identifier has
+    the same length (OP and 16 digits), so that a service's limit on one (a docno column of 20
+    characters) treats every order of a comparison alike."""
+    fresh = fresh_identifiers(copy.deepcopy(body), lambda: _same_length_id(flow))
     if isinstance(fresh, dict):
-        fresh["companyid"] = f"OP{flow.fresh_id()}"
+        fresh["companyid"] = f"OP{_same_length_id(flow)}"
     return fresh
+
+
+def _same_length_id(flow: Flow) -> str:
+    """A new identity of 16 digits (the last of a fresh one's 19, leading zeros kept)."""
+    return flow.fresh_id().zfill(19)[-16:]
 
 
 def _for_another_member(flow: Flow, body: Any) -> Any:
