@@ -35,16 +35,11 @@ REFUSED = re.compile(r"(?<![a-z])(reject|refus|fail|declin|denied|deny|invalid|e
 DOUBLE_ARTEFACT = Decimal("0.000001")
 
 
-def _kept(items: Any) -> list[Any]:
-    """A list part without the entries whose status says they were refused (:data:`REFUSED`)."""
-    return [item for item in items or []
-            if not (isinstance(item, dict) and isinstance(item.get("status"), str) and REFUSED.search(item["status"]))]
-
-
 def stored(snapshot: Mapping[str, Any], key: str) -> list[Any]:
-    """The entries of a list part that were stored (:func:`_kept`), in the order the hook gives them;
-    an empty list when the part is left out."""
-    return _kept(snapshot.get(key))
+    """The entries of a list part that were stored, in the order the hook gives them: without those
+    whose status says they were refused (:data:`REFUSED`); an empty list when the part is left out."""
+    return [item for item in snapshot.get(key) or []
+            if not (isinstance(item, dict) and isinstance(item.get("status"), str) and REFUSED.search(item["status"]))]
 
 
 def money(value: Any) -> Decimal | None:
@@ -61,7 +56,7 @@ def money(value: Any) -> Decimal | None:
 def state(snapshot: Mapping[str, Any], keys: Iterable[str]) -> dict[str, Any]:
     """The parts of a snapshot a rule compares: the balance as a Decimal, the ledger as the money it
     moved (a refusal may reserve funds and release them again: two entries, nothing moved), every
-    other list in any order and without the entries whose status says refused (:func:`_kept`: a
+    other list in any order and without the entries whose status says refused (:func:`stored`: a
     record of a refused attempt); a part the snapshot does not have is NOT VERIFIED, never an empty
     part that stayed the same."""
     out: dict[str, Any] = {}
@@ -75,7 +70,7 @@ def state(snapshot: Mapping[str, Any], keys: Iterable[str]) -> dict[str, Any]:
         elif key == "ledger" and (moved := _moved(value)) is not None:
             out[key] = moved
         else:
-            out[key] = sorted(_kept(value), key=lambda item: json.dumps(item, sort_keys=True, default=str))
+            out[key] = sorted(stored(snapshot, key), key=lambda item: json.dumps(item, sort_keys=True, default=str))
     return out
 
 

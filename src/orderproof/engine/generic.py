@@ -61,24 +61,20 @@ def schema_reading(exchange: Exchange, reply: Any) -> tuple[Any, list[Any]]:
     where the API's seed names no media type and the body is JSON labelled other than
     application/json (text/plain, or a JSON type of the service's own such as
     application/vnd.engine.v1+json), the body read as JSON and no content-type check."""
-    if not registry.get(exchange.api).response_media_type_stated and (
-            json_labelled_otherwise(exchange) or _json_of_its_own(exchange)):
+    if not registry.get(exchange.api).response_media_type_stated and json_labelled_otherwise(exchange):
         return (schemathesis_response(reply, content_type="application/json"),
                 [check for check in SCHEMA_CHECKS if check is not content_type_conformance])
     return schemathesis_response(reply), list(SCHEMA_CHECKS)
 
 
-def _json_of_its_own(exchange: Exchange) -> bool:
-    """The answer is labelled a JSON media type other than application/json (``+json``)."""
-    kind = (exchange.response_headers.get("content-type") or "").split(";", 1)[0].strip().lower()
-    return kind != "application/json" and kind.endswith("+json")
-
-
 def json_labelled_otherwise(exchange: Exchange) -> bool:
-    """The answer's body is JSON, but its Content-Type is not a JSON media type (or is missing)."""
+    """The answer is JSON labelled other than application/json: a JSON type of the service's own
+    (``+json``), or another media type (or none) over a body that is JSON."""
     kind = (exchange.response_headers.get("content-type") or "").split(";", 1)[0].strip().lower()
-    if kind == "application/json" or kind.endswith("+json"):
+    if kind == "application/json":
         return False
+    if kind.endswith("+json"):
+        return True
     try:
         exchange.json
     except BodyNotJSON:

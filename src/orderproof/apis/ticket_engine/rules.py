@@ -348,15 +348,13 @@ EITHER_ERROR = ("operator header differs", "body names another operator")
 # the bets first answers that one (106, a code of its own, or 422, as for an unknown bet). Only a code the
 # page names for a third situation (a started event, an unknown operator, ...) is the wrong answer.
 SECOND_ERROR = {"unknown event": (103, 106)}
-# The body's operator signs and the header names another: a service that verifies the signature with
-# the header's operator's secret sees a signature that does not verify, and answers as it answers
-# one (403, or a refusal of its own: the superbet page states no credential scheme, SR-AUTH is a
-# SHOULD). Its answer to a plain bad signature, asked when the answer is neither 115 nor 403, says.
-SIGNATURE_SITUATIONS = ("operator header differs, body signs",)
-# An unknown operator named with the token of another operator's player: a service that looks the
-# player up by the token first (the page gives no order of checks) answers as it answers a token it
-# does not know. Its answer to one, asked when the answer is neither 112 nor 403, says.
-TOKEN_SITUATIONS = ("unknown operator",)
+# Situations a service may answer as it answers a valid ticket with one other defect (asked when the
+# answer is neither the named code nor 403): where the body's operator signs and the header names
+# another, a service that verifies with the header's operator's secret sees a bad signature (the
+# superbet page states no credential scheme, SR-AUTH is a SHOULD); an unknown operator named with
+# another operator's player's token meets a service that looks the player up first (the page gives
+# no order of checks) as an unknown token.
+CONTROL_DEFECTS = {"operator header differs, body signs": "a bad signature", "unknown operator": "an unknown token"}
 
 
 def _bet_ids(market: Mapping[str, Any]) -> list[Any]:
@@ -465,12 +463,9 @@ def _provoke_one(rule: Any, flow: Flow, situation: str, codes: Mapping[str, Any]
         pass
     elif situation in EITHER_ERROR and 400 <= exchange.status < 500:
         pass          # the other error's answer (a 400's shape is judged above)
-    elif situation in SIGNATURE_SITUATIONS and exchange.status != 403 and got != EXPECTED_CODE[situation] \
-            and 400 <= exchange.status < 500 and _answered_alike(flow, exchange, auth="bad"):
-        pass          # the service's answer to a signature that does not verify
-    elif situation in TOKEN_SITUATIONS and exchange.status != 403 and got != EXPECTED_CODE[situation] \
-            and 400 <= exchange.status < 500 and _answered_alike(flow, exchange, token=f"orderproof-{flow.fresh_uuid()}"):
-        pass          # the service's answer to a token it does not know
+    elif situation in CONTROL_DEFECTS and exchange.status != 403 and got != EXPECTED_CODE[situation] \
+            and 400 <= exchange.status < 500 and _answered_alike(flow, exchange, CONTROL_DEFECTS[situation]):
+        pass          # the service's answer to the other defect
     elif exchange.status == 422 and (not strict or unnamed):
         pass          # the page's "Validation Error": for a situation the page names no error code for
     elif situation in SECOND_ERROR and (exchange.status == 422 or exchange.status == 400 and (
@@ -481,9 +476,8 @@ def _provoke_one(rule: Any, flow: Flow, situation: str, codes: Mapping[str, Any]
         documented = (f'"code": {named}, "message": "{SEED_MESSAGES[named]}"' if named is not None
                       else "Error response (status=400) {code, message}" if strict else CODE_IN_BODY)
         either = " (or 403)" if situation in HEADER_SITUATIONS or situation == "unknown operator" else ""
-        either = " (or 403, or what the service answers a bad signature)" if situation in SIGNATURE_SITUATIONS \
-            else " (or 403, or what the service answers an unknown token)" if situation in TOKEN_SITUATIONS \
-            else either
+        if situation in CONTROL_DEFECTS:
+            either = f" (or 403, or what the service answers {CONTROL_DEFECTS[situation]})"
         second = " (or a code of its own or 106 for its bets, or 422)" if situation in SECOND_ERROR else ""
         wanted = "a refusal (any 4xx)" if situation in EITHER_ERROR else \
             f"400 with code {expected or 'of the error list'}{either}{second}" + (
@@ -495,14 +489,13 @@ def _provoke_one(rule: Any, flow: Flow, situation: str, codes: Mapping[str, Any]
                      "Error response (status=400): no ticket is created", keys=("tickets",))
 
 
-def _answered_alike(flow: Flow, exchange: Exchange, auth: str = "valid", token: str | None = None) -> bool:
-    """``exchange`` is answered as the service answers a valid ticket for a new player with one defect
-    (the same status and error code, asked now): a bad signature (``auth="bad"``), or a ``token`` it
-    does not know."""
+def _answered_alike(flow: Flow, exchange: Exchange, defect: str) -> bool:
+    """``exchange`` is answered as the service answers a valid ticket for a new player with one
+    ``defect`` (:data:`CONTROL_DEFECTS`; the same status and error code, asked now)."""
     player, body = ticket_scene(flow)
-    if token is not None:
-        body = {**body, "token": token}
-    control = flow.send(body, player=player, auth=auth)
+    if defect == "an unknown token":
+        body = {**body, "token": f"orderproof-{flow.fresh_uuid()}"}
+    control = flow.send(body, player=player, auth="bad" if defect == "a bad signature" else "valid")
     return control.status == exchange.status and error_code(body_of(control)) == error_code(body_of(exchange))
 
 
