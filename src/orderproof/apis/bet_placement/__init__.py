@@ -113,7 +113,7 @@ class BetPlacement(ApiAdapter):
     def own_refusal(self, exchange: Exchange) -> bool:
         """A 4xx to a request without a UUID X-Idempotency-Key or sent concurrently (:func:`checks.beyond_the_table`):
         the seed's error table covers neither, so BP-ERROR-SHAPE takes a code and 4xx of the service's own."""
-        return 400 <= exchange.status < 500 and checks.beyond_the_table(exchange)
+        return checks.own_refusal(exchange)
 
     def documented_server_answer(self, exchange: Exchange) -> bool:
         """| REQUEST_TIMED_OUT | 503 |: the table's own pairing, which the page gives no meaning (a

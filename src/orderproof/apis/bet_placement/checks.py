@@ -50,6 +50,11 @@ def beyond_the_table(exchange: Exchange) -> bool:
     return False
 
 
+def own_refusal(exchange: Exchange) -> bool:
+    """A 4xx to a request :func:`beyond_the_table`: its status, code and body are the service's own."""
+    return 400 <= exchange.status < 500 and beyond_the_table(exchange)
+
+
 def failure_shape(rule: Any, exchange: Exchange) -> Any:
     """``{status: "FAILURE", errorCode, errorMessage?, failedBets?}`` with the table's HTTP status for
     its errorCode (where the request is :func:`beyond_the_table`, any 4xx: a code of the service's
@@ -61,12 +66,11 @@ def failure_shape(rule: Any, exchange: Exchange) -> Any:
     if exchange.status < 400 and not failure:
         return NOT_APPLICABLE
     if not failure:
-        if 400 <= exchange.status < 500 and beyond_the_table(exchange):
+        if own_refusal(exchange):
             return None         # the table has no row for it: the service's (or its framework's) own refusal
         raise RuleFailure(rule, "an error answer is not a FAILURE body", received=shown(exchange))
     code = body.get("errorCode")
-    if code not in ERROR_STATUS and not (beyond_the_table(exchange) and isinstance(code, str) and code
-                                         and 400 <= exchange.status < 500):
+    if code not in ERROR_STATUS and not (own_refusal(exchange) and isinstance(code, str) and code):
         raise RuleFailure(rule, "errorCode is not in the documented table", received=code,
                           documented=sorted(ERROR_STATUS))
     if code in ERROR_STATUS and exchange.status != ERROR_STATUS[code]:
@@ -221,8 +225,7 @@ def _placed_payouts(rule: Any, flow: Flow) -> list[tuple[dict[str, Any], dict[st
               for i in range(n)]
     body = slip(flow, player, stakes, prices)
     exchange = flow.send(body, player=player)
-    if not is_placed(exchange) and exchange.status == ERROR_STATUS["INVALID_STAKE"] \
-            and error_code(exchange) == "INVALID_STAKE":
+    if exchange.status == ERROR_STATUS["INVALID_STAKE"] and error_code(exchange) == "INVALID_STAKE":
         flow.why_not = LIABILITY
         return None
     expect_placed(rule, exchange)
