@@ -45,14 +45,17 @@ def test_the_hook_gives_lists_in_any_order_and_a_ledger_is_judged_by_the_money_i
 
 @pytest.mark.parametrize("status", ["rejected", "REFUSED", "failed", "declined", "validation_error", "INVALID",
                                     "CANCELLED", "void", "NOT_PLACED", "INSUFFICIENT_FUNDS", "USER_BLOCKED",
-                                    "MISSING_PARAMETER", "REQUEST_TIMED_OUT", "GENERAL_EXCEPTION"])
+                                    "MISSING_PARAMETER", "REQUEST_TIMED_OUT", "GENERAL_EXCEPTION", "NOT_ACCEPTED",
+                                    "unaccepted", "unsuccessful", "aborted", "ROLLED_BACK", "rollback", "reverted",
+                                    "discarded"])
 def test_a_refused_attempt_kept_as_a_record_is_not_a_stored_ticket(status):
     """A service may keep a refused reservation as a record with a status that says so (an audit
     trail); a ticket of any other status, or none, is stored."""
     tickets = [{"id": "t1", "status": "reserved"}]
     assert_unchanged(rule("SR-ERRORS"), {"tickets": tickets}, {"tickets": [*tickets, {"id": "t2", "status": status}]},
                      "unknown event was rejected", keys=("tickets",))
-    for kept in ({"id": "t2", "status": "reserved"}, {"id": "t2", "status": "open"}, {"id": "t2"}):
+    for kept in ({"id": "t2", "status": "reserved"}, {"id": "t2", "status": "open"}, {"id": "t2"},
+                 {"id": "t2", "status": "ACCEPTED"}, {"id": "t2", "status": "placed"}):
         with pytest.raises(RuleFailure, match="the player's tickets changed"):
             assert_unchanged(rule("SR-ERRORS"), {"tickets": tickets}, {"tickets": [*tickets, kept]},
                              "unknown event was rejected", keys=("tickets",))

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from urllib.parse import urlencode
@@ -406,6 +406,17 @@ def test_to_docno_null(reference_factory):
     ref = varied(reference_factory, "to-docno-null")
     data = ref.travel(member(ref) | {"docno": "D-7"}).json()["data"]
     assert data["docno"] is None and data["orderno"]
+
+
+def test_to_createdate_recent(reference_factory):
+    ref = varied(reference_factory, "to-createdate-recent")
+    now = datetime.now(timezone(timedelta(hours=8)))
+    for stale in ("2024-12-23T14:51:37.2652335+08:00", f"{now + timedelta(days=2):%Y-%m-%dT%H:%M:%S}.2652335+08:00"):
+        refused = ref.travel(member(ref) | {"createdate": stale})
+        assert (refused.status_code, refused.json()["code"]) == (400, 106), refused.text
+    recent = f"{now - timedelta(minutes=1):%Y-%m-%dT%H:%M:%S}.2652335+08:00"
+    assert ref.travel(member(ref) | {"createdate": recent}).json()["code"] == 100
+    assert ref.travel(member(ref)).json()["code"] == 100
 
 
 def test_to_unknown_members_refused(reference_factory):

@@ -30,7 +30,8 @@ def body_of(exchange: Exchange) -> Any:
 # cancelled, void, not placed, or the refusal's own code such as INSUFFICIENT_FUNDS), which is not
 # storing it.
 REFUSED = re.compile(r"(?<![a-z])(reject|refus|fail|declin|denied|deny|invalid|error|cancel|void|unplaced|not.?placed|"
-                     r"insufficient|blocked|expired|exceed|missing|timed.?out|timeout|exception)", re.IGNORECASE)
+                     r"insufficient|blocked|expired|exceed|missing|timed.?out|timeout|exception|not.?accepted|unaccepted|"
+                     r"unsuccess|abort|roll(?:ed)?.?back|revert|discard)", re.IGNORECASE)
 # A double's shortest text of a sum of cents ("29.13999999999999") is that many cents.
 DOUBLE_ARTEFACT = Decimal("0.000001")
 

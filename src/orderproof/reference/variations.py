@@ -257,6 +257,18 @@ def refuse_repeated_pnr(conn: sqlite3.Connection, order: dict[str, Any]) -> None
                 raise to.Rejected(601, f"{what} {value} is already used by another order")
 
 
+def createdate_recent(conn: sqlite3.Connection, order: dict[str, Any]) -> None:
+    """An order whose createdate (its creation time) is more than a day from the service's clock is
+    refused (code 106): a stale or replayed order, or a clock gone wrong."""
+    text = order.get("createdate")
+    try:
+        instant = to.parse_date(text).instant if isinstance(text, str) else None
+    except ValueError:
+        instant = None
+    if instant is not None and abs(datetime.now(timezone.utc) - instant) > timedelta(days=1):
+        raise to.Rejected(106, f"createdate {text} is not the time of the order")
+
+
 def fraction_required(text: str) -> to.TravelDate:
     """A date must carry fractional seconds, as every date of the page's samples does."""
     if not re.search(r"T\d{2}:\d{2}:\d{2}\.\d", text):
@@ -403,6 +415,10 @@ _TRAVEL_ORDER = [
               "a date without fractional seconds is refused as unreadable (code 101): every date of the page's "
               "samples carries 6 or 7 digits",
               {"travel_parse_date": fraction_required}),
+    Variation("to-createdate-recent", TO,
+              "an order whose createdate is more than a day from the service's clock is refused (code 106): the page "
+              "types createdate a date (创建时间, the creation time) and says nothing of its range",
+              {"travel_check_repeats": createdate_recent}),
     Variation("to-one-order-per-member", TO,
               "a member's second order for the same products is refused (code 106, \"您已有相同的订单\"), whatever "
               "its docno and other identifiers: the page says nothing of repeats",

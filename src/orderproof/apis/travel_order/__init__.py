@@ -17,7 +17,13 @@ from orderproof.checks.bodies import draw_cents, money_number
 from orderproof.checks.outcomes import Outcome
 
 from . import answers, checks  # noqa: F401  checks: registers the API's checks
-from .orders import fresh_identifiers, has_product_line, local_line, member_id
+from .orders import (
+    created_recently,
+    fresh_identifiers,
+    has_product_line,
+    local_line,
+    member_id,
+)
 
 __all__ = ["TravelOrder", "api"]
 
@@ -87,12 +93,14 @@ class TravelOrder(ApiAdapter):
     def overlay(self, body: dict[str, Any], scene: Any, player: Mapping[str, Any], draw: Draw,
                 fixtures: Mapping[str, Any]) -> dict[str, Any]:
         """The member's order: tame numbers and dates, fresh identifiers (docno, PNRs, coupons, ...:
-        orders.IDENTIFIERS), a platform of the page's "PC/Mobile", local travel totals that add up, and
+        orders.IDENTIFIERS), a createdate of the last minute, a platform of the page's "PC/Mobile", local travel totals that add up, and
         at least one product line (a service may refuse an order with nothing in it)."""
         memberid = player["memberid"]
         body = {**fresh_identifiers(tame(body), lambda: str(scene.big_id())),
                 "memberid": member_id(memberid),
                 "docno": f"OP{scene.big_id()}", "platform": draw(st.sampled_from(["PC", "Mobile"]), "platform")}
+        if "createdate" in body:
+            body["createdate"] = created_recently(body["createdate"], draw(st.integers(1, 60), "createdate age"))
         routines = body.get("localtravelroutine")
         if isinstance(routines, list):
             body["localtravelroutine"] = [self._consistent(routine, draw) if isinstance(routine, dict) else routine

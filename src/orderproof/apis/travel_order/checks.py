@@ -4,7 +4,6 @@ and .NET dates (compared by outcome), and the local travel total that must add u
 from __future__ import annotations
 
 import copy
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -26,7 +25,7 @@ from orderproof.checks.outcomes import describe
 from orderproof.checks.snapshots import body_of
 
 from .answers import outcome
-from .orders import fresh_identifiers, member_id
+from .orders import fresh_identifiers, local_now, member_id
 
 ENVELOPE = '{"data": {"docno": ..., "orderno": ...}, "code": 100 for success (any other code: a refusal), "message": ...}'
 FORM = "application/x-www-form-urlencoded"
@@ -202,14 +201,13 @@ def to_media_form(rule: Any, flow: Flow) -> Any:
 @st.composite
 def dotnet_dates(draw: Any, min_digits: int = 1) -> str:
     """A .NET DateTimeOffset as the help page writes it: ``min_digits`` to 7 fractional digits and an
-    offset."""
-    moment = draw(st.datetimes(datetime(2000, 1, 1), datetime(2099, 12, 31)))
-    digits = draw(st.integers(min_digits, 7))
-    fraction = str(draw(st.integers(0, 10**digits - 1))).zfill(digits)
+    offset, a moment of the last minute written in that offset (:func:`.orders.created_recently`)."""
     hours = draw(st.integers(-12, 14))
     minutes = 0 if abs(hours) == 14 else draw(st.sampled_from([0, 30, 45]))
-    sign = "-" if hours < 0 else "+"
-    return f"{moment:%Y-%m-%dT%H:%M:%S}.{fraction}{sign}{abs(hours):02d}:{minutes:02d}"
+    digits = draw(st.integers(min_digits, 7))
+    fraction = str(draw(st.integers(0, 10**digits - 1))).zfill(digits)
+    zone = f"{'-' if hours < 0 else '+'}{abs(hours):02d}:{minutes:02d}"
+    return f"{local_now(zone, draw(st.integers(1, 60)))}.{fraction}{zone}"
 
 
 def _six_digits(text: str) -> str:

@@ -4,14 +4,17 @@ carries at least one product line."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from hypothesis import strategies as st
 
 from orderproof.checks.bodies import draw_cents, money_number
 
-__all__ = ["IDENTIFIERS", "PRODUCT_LINES", "fresh_identifiers", "has_product_line", "local_line"]
+__all__ = ["IDENTIFIERS", "PRODUCT_LINES", "created_recently", "fresh_identifiers", "has_product_line", "local_line",
+           "local_now"]
 
 # Fields a service may keep unique across orders (a booking reference, a single-use coupon, a payment
 # transaction, a cart or a reservation): the suite never sends one twice.
@@ -25,6 +28,29 @@ IDENTIFIERS = frozenset({
 # WifiBB rentals and Sugar flight reserves.
 PRODUCT_LINES = ("farerouteing", "insuranceinfo", "hotelroutine", "tourgrouproutine", "localtravelroutine",
                  "wifibbroutine", "sugarAIRoutine")
+
+
+_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
+
+
+def local_now(zone: str, seconds_ago: int) -> str:
+    """The clock's time ``seconds_ago`` seconds back, as the local date and time of ``zone`` ("Z" or
+    "+08:00") writes it: ``2026-12-04T18:51:37``."""
+    offset = timedelta(0) if zone == "Z" else (-1 if zone[0] == "-" else 1) * timedelta(
+        hours=int(zone[1:3]), minutes=int(zone[4:6]))
+    moment = datetime.now(timezone.utc) - timedelta(seconds=seconds_ago)
+    return f"{moment.astimezone(timezone(offset)):%Y-%m-%dT%H:%M:%S}"
+
+
+def created_recently(text: Any, seconds_ago: int) -> Any:
+    """An order's createdate (创建时间, its creation time) as one: ``text``'s fraction and zone, the
+    clock's time ``seconds_ago`` seconds back (a generated one may lie centuries away, and a service may
+    refuse an order created long ago or in the future: the page neither asks nor forbids it). A value
+    that is no date-time with a zone stays."""
+    match = _DATE_TIME.match(text) if isinstance(text, str) else None
+    if not match:
+        return text
+    return local_now(match[2], seconds_ago) + (match[1] or "") + match[2]
 
 
 def member_id(value: Any) -> Any:
