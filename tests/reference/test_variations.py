@@ -536,6 +536,19 @@ def test_ticket_currency_from_wallet(reference_factory):
         assert response.status_code == 200 and response.json()["currency"] == "KES", response.text
 
 
+def test_ticket_strict_values(reference_factory):
+    ref = varied(reference_factory, "ticket-strict-values")
+    player, betcard, event = ticket_scene(ref)
+    for changes in ({"source": "sms"}, {"atag": "\u00ae affiliate"}, {"atag": "a" * 65}):
+        for response in (ref.jackpot(player, jackpot_request(player, betcard, **changes)),
+                         ref.superbet(player, superbet_request(player, event, **changes))):
+            assert response.status_code == 422, response.text
+    for changes in ({"source": "mobile", "atag": "affiliate-1"}, {"source": "desktop", "atag": "atag_value"}):
+        for response in (ref.jackpot(player, jackpot_request(player, betcard, **changes)),
+                         ref.superbet(player, superbet_request(player, event, **changes))):
+            assert response.status_code == 200, response.text
+
+
 def test_jt_operator_from_header_only(reference_factory):
     ref = varied(reference_factory, "jt-operator-from-header-only")
     player, betcard, event = ticket_scene(ref)

@@ -118,6 +118,11 @@ def source_known(source: str) -> bool:
     return source in SOURCES
 
 
+def atag_ok(atag: str) -> bool:
+    """Any affiliate tag is kept (the pages give it no charset or length)."""
+    return True
+
+
 def check_signature(secret: str, timestamp: str, body: bytes, signature: str) -> bool:
     return verify_ticket_signature(secret, timestamp, body, signature)
 
@@ -332,6 +337,7 @@ BEHAVIOUR: dict[str, Callable[..., Any]] = {
     "ticket_fits_int64": fits_int64,
     "ticket_request_defaults": request_defaults,
     "ticket_source_known": source_known,
+    "ticket_atag_ok": atag_ok,
     "ticket_operator_header_matches": operator_header_matches,
     "ticket_operator_and_signature": operator_and_signature,
     "ticket_check_signature": check_signature,
@@ -384,6 +390,13 @@ def _source(value: str, info: ValidationInfo) -> str:
     return value
 
 
+def _atag(value: str, info: ValidationInfo) -> str:
+    check = (info.context or {}).get("atag_ok", atag_ok)
+    if not check(value):
+        raise PydanticCustomError("atag", "Input should be an affiliate tag this service keeps")
+    return value
+
+
 def _json_number(value: Any) -> Any:
     """A JSON number (int or exact Decimal, never a bool or a string) as a Decimal."""
     if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
@@ -405,6 +418,7 @@ Number = Annotated[Decimal, BeforeValidator(_json_number)]
 Text = Annotated[str, AfterValidator(_unicode)]
 Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 Source = Annotated[str, AfterValidator(_source)]
+Atag = Annotated[str, AfterValidator(_unicode), AfterValidator(_atag)]
 
 
 class _Strict(BaseModel):
@@ -416,7 +430,7 @@ class _TicketRequest(_Strict):
     token: Text
     price: Cents
     currency: Currency
-    atag: Text | None = None
+    atag: Atag | None = None
     source: Source
 
 
@@ -495,7 +509,8 @@ async def _validate(request: Request, model: type[_TicketRequest]) -> tuple[Head
         try:
             data = behaviour.ticket_request_defaults(data, "jackpot" if model is JackpotRequest else "superbet", present)
             body = model.model_validate(data, context={"fits_int64": behaviour.ticket_fits_int64,
-                                                       "source_known": behaviour.ticket_source_known})
+                                                       "source_known": behaviour.ticket_source_known,
+                                                       "atag_ok": behaviour.ticket_atag_ok})
         except ValidationError as exc:
             details += _details("body", exc)
     if details:

@@ -733,6 +733,12 @@ _TICKET_ENGINE = [
               {"ticket_request_defaults": currency_not_read,
                "ticket_jackpot_currency": lambda requested, player_currency: player_currency,
                "ticket_reserve_currency": lambda requested, player_currency: player_currency}),
+    Variation("ticket-strict-values", TICKETS,
+              "a source other than the samples' desktop and mobile, and an affiliate tag that is not 1 to 64 printable "
+              "ASCII characters, are refused (422) before anything else is looked at: the pages give the source's "
+              "values on a Fields page they do not include and the affiliate tag no charset or length",
+              {"ticket_source_known": lambda source: source in ("desktop", "mobile"),
+               "ticket_atag_ok": lambda atag: 1 <= len(atag) <= 64 and atag.isascii() and atag.isprintable()}),
     Variation("ticket-operator-from-header", TICKETS,
               "a body without an operator is served for the operator-name header's operator instead of a 422: "
               "the header names the operator already (superbet's 115 compares the operators \"in request body "

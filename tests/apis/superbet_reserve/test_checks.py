@@ -187,6 +187,16 @@ def test_excise_rules_judge_a_ticket_without_tax_whatever_its_ext_type_says():
     assert_fails("SR-EXCISE-AMOUNT", sr_excise_amount, sr(untaxed | {"stake": 990, "ext_amount": 10}))
 
 
+@pytest.mark.parametrize("ext_type", ["INCLUSIVE", "Inclusive", " inclusive "])
+def test_excise_rules_read_inclusive_in_any_letter_case(ext_type):
+    """The pages list no values of ext_type: an enum's name (INCLUSIVE) is the sample's inclusive."""
+    ticket = TICKET | {"ext_type": ext_type}
+    assert sr_excise_sum(rule("SR-EXCISE-SUM"), sr(ticket)) is None
+    assert sr_excise_amount(rule("SR-EXCISE-AMOUNT"), sr(ticket)) is None
+    assert_fails("SR-EXCISE-SUM", sr_excise_sum, sr(ticket | {"stake": 1000}))
+    assert_fails("SR-EXCISE-AMOUNT", sr_excise_amount, sr(ticket | {"ext_amount": 112, "stake": 888}))
+
+
 def test_excise_amount_does_not_apply_to_other_ext_types_or_missing_fields():
     with pytest.raises(NotVerified, match="ext_type is 'exclusive'"):     # NOT VERIFIED if no ticket is inclusive
         sr_excise_amount(rule("SR-EXCISE-AMOUNT"), sr(TICKET | {"ext_type": "exclusive"}))

@@ -3,6 +3,7 @@ player belongs to, the engine's answers, the operator's timezone beside each exc
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -11,13 +12,17 @@ from hypothesis import strategies as st
 
 from orderproof.adapter import ApiAdapter, Draw
 from orderproof.checks.base import Exchange, NotVerified
-from orderproof.checks.bodies import plain
 from orderproof.checks.outcomes import Outcome
 
 from . import answers
 from .signing import ticket_signature
 
-SOURCES = ("desktop", "mobile", "android", "iphone", "ussd", "sms", "telegram")   # the provider's Fields page
+# The sources the superbet page's samples send ("mobile", "desktop"): the pages list no values ("Ticket
+# source (see Fields)", a page not given), and a service may take those alone.
+SOURCES = ("desktop", "mobile")
+# An affiliate tag every service keeps as it is, as the samples' "affiliate-1" and "atag_value": the pages
+# give no charset or length, and a service may refuse others (a store of 3-byte UTF-8, 64 characters).
+_TAG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
 
 
 class TicketEngineAdapter(ApiAdapter):
@@ -55,14 +60,15 @@ class TicketEngineAdapter(ApiAdapter):
     def common_fields(self, body: dict[str, Any], scene: Any, player: Mapping[str, Any],
                       draw: Draw) -> dict[str, Any]:
         """What every ticket carries: the operator and token of the player, a price, the player's
-        currency, a documented source, a readable affiliate tag."""
+        currency, a source of the samples, an affiliate tag of the samples' kind (a request of a
+        situation carries no other defect than the situation's own)."""
         operator, _ = self.operator(scene, player)
         currency = player.get("currency")
         fields = {"operator": operator, "token": player["token"],
                   "price": draw(st.integers(100, 100_000), "price in cents"),
                   "currency": currency if isinstance(currency, str) and currency else "EUR",
                   "source": draw(st.sampled_from(SOURCES), "source")}
-        if body.get("atag") is not None and not plain(body["atag"]):
+        if body.get("atag") is not None and not (isinstance(body["atag"], str) and _TAG.match(body["atag"])):
             fields["atag"] = f"affiliate-{scene.big_id() % 1000}"
         return fields
 

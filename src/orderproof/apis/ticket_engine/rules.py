@@ -115,13 +115,19 @@ def check_currency(rule: Any, exchange: Exchange) -> None:
 
 # --- the inclusive excise tax ---------------------------------------------------------------------------
 
+def _inclusive(ext_type: Any) -> bool:
+    """ext_type names the inclusive tax in any letter case ("inclusive", "INCLUSIVE": an enum's name):
+    the pages give the type no list of values."""
+    return isinstance(ext_type, str) and ext_type.strip().casefold() == "inclusive"
+
+
 def _require_inclusive(body: dict[str, Any]) -> None:
     """The ticket's excise tax is inclusive (the sample's ext_type, the only one the pages show), or
     there is none (ext 0: every reading gives the stake the whole price, whatever word ext_type
     says); another ext_type raises NotVerified saying so: the rule is NOT VERIFIED with that reason
     when no ticket of the run is judged."""
     ext_type = body.get("ext_type", "inclusive")
-    if ext_type != "inclusive" and json_number(body.get("ext")) != 0:
+    if not _inclusive(ext_type) and json_number(body.get("ext")) != 0:
         raise NotVerified(f"the tickets' ext_type is {str(ext_type)[:40]!r}: the rule reads inclusive tickets "
                           "(the sample's \"ext_type\": \"inclusive\"), and the pages describe no other type")
 
