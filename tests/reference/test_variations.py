@@ -1050,6 +1050,19 @@ def test_bp_max_liability(reference_factory):
         "status"] == "PLACED"
 
 
+def test_bp_tight_liability(reference_factory):
+    ref = varied(reference_factory, "bp-tight-liability")
+    player = ref.player(balance="10000.00")
+    high = bet_details(stake=Decimal("500.00"), decimalPrice=Decimal("3.5"))              # winnings 1,250.00
+    refused = ref.bet(player, make_slip(player, bet_details(stake=Decimal("10.00")), high))
+    assert (refused.status_code, refused.json()["errorCode"]) == (400, "INVALID_STAKE")
+    [failed] = refused.json()["failedBets"]
+    assert failed["betId"] == high["betId"] and failed["reason"]["maxStake"] == 400.0    # 1,000 / 2.5
+    assert ref.snapshot(player["userId"])["bets"] == []
+    assert ref.bet(player, make_slip(player, bet_details(stake=Decimal("400.00"), decimalPrice=Decimal("3.5")))).json()[
+        "status"] == "PLACED"
+
+
 def test_bp_key_missing_own_code(reference_factory):
     ref = varied(reference_factory, "bp-key-missing-own-code")
     player = ref.player()

@@ -966,16 +966,17 @@ def bet_ids_upper_case(bet: dict[str, Any]) -> dict[str, Any]:
     return {**bet, "betId": bet["betId"].upper()}
 
 
-MAX_LIABILITY = Decimal("25000.00")
+def liability_capped(limit: Decimal) -> Callable[[dict[str, Any]], dict | None]:
+    """A bet whose winnings, stake x (decimalPrice - 1), exceed ``limit`` breaks the maximum liability:
+    its reason names the largest stake the price allows."""
 
+    def breach(bet: dict[str, Any]) -> dict | None:
+        winnings = bet["decimalPrice"] - 1
+        if bet["stake"] * winnings > limit:
+            return {"maxStake": (limit / winnings).quantize(CENT, rounding=ROUND_DOWN)}
+        return None
 
-def liability_capped(bet: dict[str, Any]) -> dict | None:
-    """A bet whose winnings, stake x (decimalPrice - 1), exceed 25,000.00 breaks the maximum
-    liability: its reason names the largest stake the price allows."""
-    winnings = bet["decimalPrice"] - 1
-    if bet["stake"] * winnings > MAX_LIABILITY:
-        return {"maxStake": (MAX_LIABILITY / winnings).quantize(CENT, rounding=ROUND_DOWN)}
-    return None
+    return breach
 
 
 def key_missing_own_code(store: Any, behaviour: Any, process: idempotency.Process) -> Reply:
@@ -1148,7 +1149,12 @@ _BET_PLACEMENT = [
               "a bet whose winnings, stake x (decimalPrice - 1), exceed 25,000.00 is refused INVALID_STAKE (failedBets "
               "naming the largest stake its price allows) though its stake is within the player's limits: the seed "
               "names \"max liability per market type\" among the restrictions a service may check",
-              {"bp_own_limit_breach": liability_capped}),
+              {"bp_own_limit_breach": liability_capped(Decimal("25000.00"))}),
+    Variation("bp-tight-liability", BP,
+              "a bet whose winnings, stake x (decimalPrice - 1), exceed 1,000.00 is refused INVALID_STAKE (failedBets "
+              "naming the largest stake its price allows) though its stake is within the player's limits: the seed "
+              "names \"max liability per market type\" among the restrictions a service may check, and no amount",
+              {"bp_own_limit_breach": liability_capped(Decimal("1000.00"))}),
     Variation("bp-key-missing-own-code", BP,
               "a request without X-Idempotency-Key is refused at HTTP 422 with FAILURE IDEMPOTENCY_KEY_MISSING, a code "
               "of the service's own, instead of 400 MISSING_PARAMETER: the seed describes the caller's header, and its "

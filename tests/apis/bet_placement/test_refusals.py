@@ -146,6 +146,47 @@ def test_bp_missing_takes_invalid_stake_for_a_bet_without_a_stake_read_as_zero()
     assert "INVALID_STAKE" in str(failure.received)
 
 
+def test_bp_missing_takes_a_timeout_for_a_slip_without_a_timestamp_read_as_zero():
+    """A Java long reads a missing timestamp as 0, a request of 1970: a service refusing stale requests
+    answers 503 REQUEST_TIMED_OUT. Any other field so answered still fails."""
+    correct = bet_placement()
+    seen = []
+
+    def timed_out_without(field):
+        def respond(flow, request):
+            if isinstance(request.body, dict) and field not in request.body:
+                seen.append(field)
+                return 503, {"status": "FAILURE", "errorCode": "REQUEST_TIMED_OUT"}
+            return correct(flow, request)
+        return respond
+
+    run_flow("BP-MISSING", bp_missing, timed_out_without("timestamp"), max_examples=150)
+    assert "timestamp" in seen                     # the case was drawn, and passed
+    failure = assert_flow_fails("BP-MISSING", bp_missing, timed_out_without("requestId"), max_examples=150)
+    assert "REQUEST_TIMED_OUT" in str(failure.received)
+
+
+def test_bp_session_takes_invalid_user_for_another_players_live_token():
+    """A service looking the session up by its token finds another user: 400 INVALID_USER (the userId
+    does not match the session) passes; for a token nobody has it still fails, as a 403 does for either."""
+    correct = bet_placement()
+
+    def invalid_user(for_unknown_too, status=400, code="INVALID_USER"):
+        def respond(flow, request):
+            answer = correct(flow, request)
+            if answer[1].get("errorCode") == "INVALID_SESSION":
+                token = request.body.get("sessionToken")
+                known = any(token == player["sessionToken"] for player in flow.players)
+                if known or for_unknown_too:
+                    return status, {"status": "FAILURE", "errorCode": code}
+            return answer
+        return respond
+
+    run_flow("BP-SESSION", bp_session, invalid_user(False))
+    assert "INVALID_USER" in str(assert_flow_fails("BP-SESSION", bp_session, invalid_user(True)).received)
+    assert "403" in str(assert_flow_fails("BP-SESSION", bp_session, invalid_user(False, 403)).received)
+
+
 def test_bp_stake_limits_fails_when_failed_bets_are_missing_or_incomplete():
     correct = bet_placement()
 
@@ -156,6 +197,28 @@ def test_bp_stake_limits_fails_when_failed_bets_are_missing_or_incomplete():
         return status, payload
 
     assert "failedBets" in assert_flow_fails("BP-STAKE-LIMITS", bp_stake_limits, names_only_the_first).message
+
+
+def test_bp_stake_limits_takes_a_bet_within_the_limits_named_for_a_limit_of_the_services_own():
+    """A service with a maximum liability may name a bet within the player's limits with the lower
+    maxStake its liability allows (a breach true on its face); naming it with a maxStake it does not
+    exceed still fails."""
+    correct = bet_placement()
+
+    def own_limit(margin):
+        def respond(flow, request):
+            status, payload = correct(flow, request)
+            if payload.get("errorCode") == "INVALID_STAKE":
+                named = {bet["betId"] for bet in payload["failedBets"]}
+                payload = dict(payload, failedBets=payload["failedBets"] + [
+                    {"betId": bet["betId"], "reason": {"maxStake": float(bet["stake"] + margin)}}
+                    for bet in request.body["bets"] if bet["betId"] not in named])
+            return status, payload
+        return respond
+
+    run_flow("BP-STAKE-LIMITS", bp_stake_limits, own_limit(Decimal("-0.01")))
+    failure = assert_flow_fails("BP-STAKE-LIMITS", bp_stake_limits, own_limit(Decimal("0")))
+    assert "a bet within the limits as breaching one" in failure.message
 
 
 def test_bp_missing_passes_on_a_correct_target():

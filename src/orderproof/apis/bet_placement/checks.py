@@ -27,7 +27,7 @@ from orderproof.checks.base import (
 from orderproof.checks.numbers import rounded, same_number, to_decimal
 from orderproof.checks.snapshots import balance_of, body_of
 
-from .answers import ERROR_STATUS, error_code, idempotency_key, is_placed, uuid_key
+from .answers import ERROR_STATUS, idempotency_key, is_placed, uuid_key
 from .slips import (
     expect_placed,
     slip,
@@ -206,11 +206,6 @@ def within_a_cent(stake: Decimal, price: Decimal, got: Decimal | None) -> bool:
     return got is not None and abs(got - stake * price) < CENT
 
 
-LIABILITY = ("the slip was refused INVALID_STAKE: at the drawn prices (up to 1000.000) a service may hold a stake "
-             "within the player's limits over a limit of its own, such as a maximum liability (\"max stakes, max "
-             "liability per market type etc.\")")
-
-
 def _placed_payouts(rule: Any, flow: Flow) -> list[tuple[dict[str, Any], dict[str, Any]]] | None:
     """(sent bet, stored bet) of a placed slip of 1..5 bets at drawn prices; None (and the flow's
     why_not said) when the slip was refused INVALID_STAKE, a restriction the seed lets a service
@@ -225,10 +220,8 @@ def _placed_payouts(rule: Any, flow: Flow) -> list[tuple[dict[str, Any], dict[st
               for i in range(n)]
     body = slip(flow, player, stakes, prices)
     exchange = flow.send(body, player=player)
-    if exchange.status == ERROR_STATUS["INVALID_STAKE"] and error_code(exchange) == "INVALID_STAKE":
-        flow.why_not = LIABILITY
+    if not expect_placed(rule, flow, exchange):
         return None
-    expect_placed(rule, exchange)
     return list(zip(body["bets"], _stored_bets_of(rule, flow, player, body)))
 
 
@@ -299,15 +292,17 @@ def awaits_result(status: Any) -> bool:
 
 
 @flow_check
-def bp_pending(rule: Any, flow: Flow) -> None:
+def bp_pending(rule: Any, flow: Flow) -> Any:
     """BP-PENDING: passes if every bet of a placed slip is stored against the user with a status that
     says it awaits its result ("pending", or an equivalent such as open, unsettled, accepted, placed,
     active: any word but one of a resulted or dead bet), fails if one is missing, has no status or one
     that says settled, resulted, void, cancelled, won, lost, rejected or failed (or the valid slip was
-    not placed), does not apply: always applies (needs provider states and snapshots)."""
+    not placed), does not apply to a slip refused INVALID_STAKE (a limit of the service's own, as
+    BP-PAYOUT; needs provider states and snapshots)."""
     player = flow.setup("a player exists", balance="10000.00")
     body = slip(flow, player, stakes_within(flow, player, flow.draw(st.integers(1, 5), "bets in the slip")))
-    expect_placed(rule, flow.send(body, player=player))
+    if not expect_placed(rule, flow, flow.send(body, player=player)):
+        return NOT_APPLICABLE
     for stored in _stored_bets_of(rule, flow, player, body):
         status = stored.get("status")
         if not awaits_result(status):
@@ -318,15 +313,16 @@ def bp_pending(rule: Any, flow: Flow) -> None:
 
 
 @flow_check
-def bp_debit(rule: Any, flow: Flow) -> None:
+def bp_debit(rule: Any, flow: Flow) -> Any:
     """BP-DEBIT: passes if after a PLACED slip the snapshot balance fell by exactly the sum of its
-    stakes, fails if it fell by another amount (or the valid slip was not placed), does not apply:
-    always applies (needs provider states)."""
+    stakes, fails if it fell by another amount (or the valid slip was not placed), does not apply to a
+    slip refused INVALID_STAKE (a limit of the service's own, as BP-PAYOUT; needs provider states)."""
     player = flow.setup("a player exists", balance="10000.00")
     stakes = stakes_within(flow, player, flow.draw(st.integers(1, 5), "bets in the slip"))
     body = slip(flow, player, stakes)
     before = balance_of(rule, flow.snapshot(player))
-    expect_placed(rule, flow.send(body, player=player))
+    if not expect_placed(rule, flow, flow.send(body, player=player)):
+        return NOT_APPLICABLE
     after = balance_of(rule, flow.snapshot(player))
     total = sum(stakes, Decimal(0))
     if before - after != total:

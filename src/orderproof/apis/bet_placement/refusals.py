@@ -27,6 +27,7 @@ from .slips import (
     bp_player,
     expect_failure,
     limits,
+    own_limit,
     slip,
     stakes_within,
 )
@@ -66,8 +67,10 @@ def bp_funds(rule: Any, flow: Flow) -> None:
     balance covers it), and two slips of 2-3 bets under different idempotency keys sent at the same
     time that together exceed the balance never overdraw (the balance stays where it was, or falls by
     the placed slips' stakes, never below zero, and never pays for both: whether placing debits at all
-    is BP-DEBIT's question); fails otherwise, listing every part that failed; does not apply: always
-    applies (needs provider states and snapshots). Every example tries the three."""
+    is BP-DEBIT's question); fails otherwise, listing every part that failed; a slip refused
+    INVALID_STAKE within the player's limits (a limit of the service's own, :data:`.slips.OWN_LIMIT`)
+    is no INSUFFICIENT_FUNDS to judge, nor an exact balance; does not apply: always applies (needs
+    provider states and snapshots). Every example tries the three."""
     each_case(rule, (_funds_one_slip, _funds_exactly, _funds_concurrent), lambda part: part(rule, flow), flow=flow)
 
 
@@ -85,8 +88,9 @@ def _funds_one_slip(rule: Any, flow: Flow) -> None:
     body = slip(flow, player, stakes)
     situation = f"stakes {', '.join(map(str, stakes))} (sum {major(total)}) against a balance of {balance}"
     before = flow.snapshot(player)
-    expect_failure(rule, flow.send(body, player=player), 400, "INSUFFICIENT_FUNDS", situation,
-                   "400 INSUFFICIENT_FUNDS, nothing stored")
+    exchange = flow.send(body, player=player)
+    if not own_limit(exchange):         # a limit of the service's own may be checked before the funds
+        expect_failure(rule, exchange, 400, "INSUFFICIENT_FUNDS", situation, "400 INSUFFICIENT_FUNDS, nothing stored")
     assert_unchanged(rule, before, flow.snapshot(player), f"{situation} was rejected")
 
 
@@ -96,6 +100,8 @@ def _funds_exactly(rule: Any, flow: Flow) -> None:
     balance = sum(stakes, Decimal(0))
     player = bp_player(flow, balance=str(balance))
     answer = flow.send(slip(flow, player, stakes), player=player)
+    if own_limit(answer):               # a limit of the service's own: the balance is not what it answers
+        return
     if not is_placed(answer):
         raise RuleFailure(rule, f"stakes {', '.join(map(str, stakes))} summing to exactly the balance of {balance} "
                           "were not placed", received=shown(answer),
@@ -132,8 +138,8 @@ def bp_stake_limits(rule: Any, flow: Flow) -> None:
     INVALID_STAKE whose failedBets name one or more of the offending betIds (and no bet within the
     limits as breaching one, which include the limits themselves: every slip carries a bet staking
     exactly max_stake, or min_stake, which breaches nothing; a refused slip's other bets may be listed
-    with a reason that names no limit, or both limits in force), each offender with a reason whose maxStake (over) or minStake
-    (under), when given (the table marks both optional), equals the player's limit, and nothing is
+    with a reason that names no limit, both limits in force, or a limit of the service's own that
+    its stake breaches), each offender with a reason whose maxStake (over) or minStake (under), when given (the table marks both optional), equals the player's limit, and nothing is
     stored; fails otherwise; does not apply: always applies (needs provider states and snapshots)."""
     player = bp_player(flow)
     lo, hi = limits(player)
@@ -167,9 +173,12 @@ def bp_stake_limits(rule: Any, flow: Flow) -> None:
         raise RuleFailure(rule, f"{situation}: INVALID_STAKE without a failedBets list", received=failed,
                           documented="failedBets: No (Except for INVALID_STAKE errors)")
     named = {uuid_key(f.get("betId")): f for f in failed}
+    stake_of = {uuid_key(bet["betId"]): bet["stake"] for bet in body["bets"]}
     # every bet of the refused slip failed: one within the limits may be listed, with no limit, or both
-    # limits in force, as its reason (neither claims that it breached one)
-    within = {bet_id for bet_id, f in named.items() if bet_id not in offenders and not _claims_a_breach(f.get("reason"))}
+    # limits in force, as its reason (neither claims that it breached one), or a limit of the service's
+    # own that it does breach (a maxStake below its stake: a maximum liability, OWN_LIMIT)
+    within = {bet_id for bet_id, f in named.items() if bet_id not in offenders
+              and (not _claims_a_breach(f.get("reason")) or _breaches(f.get("reason"), stake_of.get(bet_id)))}
     if not set(named) & set(offenders) or not set(named) - within <= set(offenders):
         raise RuleFailure(rule, f"{situation}: failedBets names no offending bet, or a bet within the limits "
                           "as breaching one", received=sorted(map(str, named)),
@@ -186,6 +195,14 @@ def bp_stake_limits(rule: Any, flow: Flow) -> None:
             raise RuleFailure(rule, f"{situation}: bet {bet_id} breached {field} {limit} but its reason "
                               "carries another value", received=reason)
     assert_unchanged(rule, before, flow.snapshot(player), f"{situation} was rejected", NOTHING_STORED)
+
+
+def _breaches(reason: Any, stake: Decimal | None) -> bool:
+    """A FailedBet's reason names a limit its bet's stake does breach: a maxStake below it or a
+    minStake above it."""
+    top, bottom = (json_number(reason.get(field)) if isinstance(reason, dict) else None
+                   for field in ("maxStake", "minStake"))
+    return stake is not None and ((top is not None and stake > top) or (bottom is not None and stake < bottom))
 
 
 def _claims_a_breach(reason: Any) -> bool:
@@ -207,7 +224,8 @@ def bp_missing(rule: Any, flow: Flow) -> None:
     """BP-MISSING: passes if a valid slip with one drawn required field removed gets 400
     MISSING_PARAMETER (a field of a bet, or the bets: MISSING_PARAMETER or INVALID_BET_DETAILS, and a
     missing stake, read as 0, INVALID_STAKE too; userId or sessionToken: also 400 INVALID_USER or 401
-    INVALID_SESSION, the session lookup failing first), not
+    INVALID_SESSION, the session lookup failing first; the timestamp, read as 0, also 503
+    REQUEST_TIMED_OUT), not
     a framework 422, and nothing is stored; fails otherwise; does not apply: always applies (needs provider
     states). The X-Idempotency-Key header is BP-KEY-REQUIRED's (a SHOULD)."""
     player = bp_player(flow, balance="10000.00")
@@ -222,6 +240,8 @@ def bp_missing(rule: Any, flow: Flow) -> None:
             answers += SESSION_REFUSALS
         elif field == "bets":             # a slip with no bet details: INVALID_BET_DETAILS says so too
             answers.append((400, "INVALID_BET_DETAILS"))
+        elif field == "timestamp":        # read as 0 (a Java long): a request of 1970, timed out
+            answers.append((503, "REQUEST_TIMED_OUT"))
     else:
         index = flow.draw(st.integers(0, n - 1), "bet missing a field")
         field = flow.draw(st.sampled_from(BET_FIELDS), "missing bet field")
@@ -293,12 +313,18 @@ def _user_case(rule: Any, flow: Flow, case: str) -> None:
     assert_unchanged(rule, before, flow.snapshot(player), f"{situation} was rejected", NOTHING_STORED)
 
 
-def _refused(rule: Any, flow: Flow, player: dict, situation: str, status: int, code: str, **send: Any) -> None:
+def _refused(rule: Any, flow: Flow, player: dict, situation: str, status: int, code: str,
+             or_else: tuple[int, str] | None = None, **send: Any) -> None:
+    """A slip of ``player`` sent as ``send`` says (a sessionToken of its own, another auth): refused
+    HTTP ``status`` ``code`` (or ``or_else``, another (status, code) the seed permits), nothing stored."""
     body = slip(flow, player, stakes_within(flow, player, flow.draw(st.integers(1, 3), "bets in the slip")))
     if "session_token" in send:
         body["sessionToken"] = send.pop("session_token")
     before = flow.snapshot(player)
-    expect_failure(rule, flow.send(body, player=player, **send), status, code, situation, f"| {code} | {status} |")
+    exchange = flow.send(body, player=player, **send)
+    if or_else is None or (exchange.status, error_code(exchange)) != or_else:
+        documented = f"| {code} | {status} |" + (f"; | {or_else[1]} | {or_else[0]} |" if or_else else "")
+        expect_failure(rule, exchange, status, code, situation, documented)
     assert_unchanged(rule, before, flow.snapshot(player), f"{situation} was rejected", NOTHING_STORED)
 
 
@@ -315,16 +341,20 @@ def bp_auth(rule: Any, flow: Flow) -> None:
 
 @flow_check
 def bp_session(rule: Any, flow: Flow) -> None:
-    """BP-SESSION: passes if a slip whose sessionToken is not the user's (a token nobody has, and
-    another player's live token) gets 401 INVALID_SESSION and stores nothing, fails otherwise
-    (listing both), does not apply: always applies (needs provider states). Every example tries both."""
+    """BP-SESSION: passes if a slip whose sessionToken is not the user's gets 401 INVALID_SESSION
+    (a token nobody has) or, for another player's live token, 401 INVALID_SESSION or 400 INVALID_USER
+    (a service looking the session up by its token finds another user: the userId does not match it),
+    and stores nothing; fails otherwise (listing both), does not apply: always applies (needs provider
+    states). Every example tries both."""
     player = bp_player(flow, balance="10000.00")
 
     def case(kind: str) -> None:
-        token = flow.fresh_uuid().replace("-", "") if kind == "unknown" else bp_player(flow, balance="10.00")["sessionToken"]
-        situation = ("a slip with a sessionToken nobody has" if kind == "unknown"
-                     else "a slip with another player's sessionToken")
-        _refused(rule, flow, player, situation, 401, "INVALID_SESSION", session_token=token)
+        if kind == "unknown":
+            _refused(rule, flow, player, "a slip with a sessionToken nobody has", 401, "INVALID_SESSION",
+                     session_token=flow.fresh_uuid().replace("-", ""))
+        else:
+            _refused(rule, flow, player, "a slip with another player's sessionToken", 401, "INVALID_SESSION",
+                     or_else=(400, "INVALID_USER"), session_token=bp_player(flow, balance="10.00")["sessionToken"])
 
     each_case(rule, ("unknown", "another player's"), case, flow=flow)
 

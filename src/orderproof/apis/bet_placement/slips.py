@@ -14,7 +14,7 @@ from orderproof.checks.base import Exchange, Flow, NotVerified, RuleFailure, sho
 from orderproof.checks.numbers import major, to_decimal
 from orderproof.checks.snapshots import player_cents
 
-from .answers import error_code, is_placed
+from .answers import ERROR_STATUS, error_code, is_placed
 
 BP_FIELDS = ("requestId", "userId", "sessionToken", "timestamp", "bets")
 BET_FIELDS = (
@@ -26,11 +26,30 @@ BET_FIELDS = (
 NOTHING_STORED = "a refused slip stores none of its bets and moves no money"
 
 
-def expect_placed(rule: Any, exchange: Exchange) -> None:
-    """The scene's valid slip must be placed; otherwise the rule cannot hold."""
+# A slip within the player's limits that a service refuses INVALID_STAKE breaks a restriction of the
+# service's own, which the seed lets it make: "regulatory restrictions (could be cool down periods, max
+# stakes, max liability per market type etc.)". A rule reading a placed slip learns nothing from it.
+OWN_LIMIT = ("the slip was refused INVALID_STAKE though its stakes are within the player's limits: a service may "
+             "hold a limit of its own, such as a maximum liability (\"max stakes, max liability per market type "
+             "etc.\")")
+
+
+def own_limit(exchange: Exchange) -> bool:
+    """A slip within the player's limits was refused INVALID_STAKE (:data:`OWN_LIMIT`)."""
+    return exchange.status == ERROR_STATUS["INVALID_STAKE"] and error_code(exchange) == "INVALID_STAKE"
+
+
+def expect_placed(rule: Any, flow: Flow, exchange: Exchange) -> bool:
+    """The scene's valid slip must be placed (True); refused for a limit of the service's own
+    (:func:`own_limit`) it tells the rule nothing (False, the flow's why_not said); any other answer
+    fails the rule."""
+    if own_limit(exchange):
+        flow.why_not = OWN_LIMIT
+        return False
     if not is_placed(exchange):
         raise RuleFailure(rule, "a valid slip (known user, live session, funds, stakes within limits) "
                           "was not placed", received=shown(exchange), documented='status: String ("PLACED")')
+    return True
 
 
 def expect_failure(rule: Any, exchange: Exchange, status: int, code: str, situation: str, documented: str) -> None:
