@@ -60,10 +60,10 @@ def selection(draw: Draw, event: Mapping[str, Any]) -> tuple[Mapping[str, Any], 
 
 
 def plain(value: Any) -> bool:
-    """A string an ordinary service stores as it is: not empty, not only blanks, no control
-    characters or lone surrogates (a service may refuse those, and they test nothing of the rules)."""
-    return isinstance(value, str) and value.strip() != "" and all(
-        ch.isprintable() and not 0xD800 <= ord(ch) <= 0xDFFF for ch in value)
+    """A string every service stores as it is: not empty, not only blanks, printable ASCII (a service
+    may refuse control characters, lone surrogates, characters its store cannot hold or an id of
+    characters its catalogue never uses, and they test nothing of the rules)."""
+    return isinstance(value, str) and value.strip() != "" and value.isascii() and value.isprintable()
 
 
 def readable(generated: Mapping[str, Any], template: Mapping[str, Any]) -> dict[str, Any]:

@@ -168,6 +168,11 @@ def key_reused_status() -> int:
     return CONFLICT_STATUS
 
 
+def text_ok(text: str) -> bool:
+    """A bet's text field (an id, a name) is kept whatever its characters (the seed types them String)."""
+    return True
+
+
 def has_cents_precision(amount: Decimal) -> bool:
     return decimal_places(amount) <= 2
 
@@ -324,6 +329,7 @@ BEHAVIOUR = {
     "bp_same_request": same_request,
     "bp_key_reused_status": key_reused_status,
     "bp_has_cents_precision": has_cents_precision,
+    "bp_text_ok": text_ok,
     "bp_check_player": check_player,
     "bp_unknown_user": unknown_user,
     "bp_session_lookup": session_lookup,
@@ -451,6 +457,9 @@ def read_slip(document: Any, behaviour: Any) -> Slip:
                 raise invalid(f"bets[{i}].{name} must be a string")
         if bet.get("eventAltId") is not None and not isinstance(bet["eventAltId"], str):
             raise invalid(f"bets[{i}].eventAltId must be a string")
+        for name in (*BET_TEXT_FIELDS, "eventAltId"):
+            if bet.get(name) is not None and not behaviour.bp_text_ok(bet[name]):
+                raise invalid(f"bets[{i}].{name} holds characters this service does not keep")
         if not is_uuid(bet["betId"]):
             raise invalid(f"bets[{i}].betId must be a UUID string")
         for name in ("eventStage", "marketStage"):

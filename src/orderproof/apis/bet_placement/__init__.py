@@ -59,8 +59,9 @@ class BetPlacement(ApiAdapter):
     def overlay(self, body: dict[str, Any], scene: Any, player: Mapping[str, Any], draw: Draw,
                 fixtures: Mapping[str, Any]) -> dict[str, Any]:
         """A slip of up to 3 generated bets on distinct selections of the event set up (or ``event``), each at
-        its current price, readable names, an eventAltId only when it is a plain string (a service may
-        refuse an empty one or control characters, and the optional field tests nothing of the rules),
+        its current price, ids and names of printable ASCII (the sample's where a generated one is not:
+        a service may refuse other characters, and they test nothing of the rules), an eventAltId only when
+        it is such a string (the optional field tests nothing of the rules),
         realistic stakes (or, one time in six, the stakes as generated: schema-valid, maybe absurd)."""
         event = fixtures.get("event") or scene.fixture("an event exists")
         template = _bet_template(self)
