@@ -262,6 +262,15 @@ def test_so_amount_echo_takes_the_bets_total_where_the_order_amount_is_not_it(se
     assert "is not the request's orderAmount" in failure.message          # a verdict, not an evaluation error
 
 
+def test_so_amount_echo_takes_the_bets_total_to_the_cent():
+    """A service debiting what the bets say, in cents: the edge pass's betAmount 5e-324 is charged
+    0.00 (or 0.01); a total it does not round to stays failed."""
+    bets = {"betList": [{"betAmount": Decimal("5E-324"), "cnt": 1}], "orderAmount": Decimal("1.0")}
+    for charged in ("0.00", "0.01", "0"):
+        assert so_amount_echo(rule("SO-AMOUNT-ECHO"), so_ok({"amount": Decimal(charged)}, bets)) is None
+    assert_fails("SO-AMOUNT-ECHO", so_amount_echo, so_ok({"amount": Decimal("0.02")}, bets))
+
+
 def test_so_data():
     data = {"amount": 100, "balance": Decimal("1000.00"), "userId": "u1", "orderTime": 231412354534}
     assert so_data(rule("SO-DATA"), so_ok(data, {})) is None

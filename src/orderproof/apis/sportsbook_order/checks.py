@@ -205,18 +205,18 @@ def so_ticket_echo(rule: Any, exchange: Exchange) -> Any:
 @only_request_object
 def so_amount_echo(rule: Any, exchange: Exchange) -> Any:
     """SO-AMOUNT-ECHO: passes if an accepted order's data.amount equals the request's orderAmount
-    (as decimals, or as doubles: the table types both double), or, for an orderAmount finer than a
-    cent, is it to the cent by any rounding (the seed says nothing of sub-cent amounts: a wallet
-    debits cents), or is the total of the bets (the sum of betAmount, or of betAmount x cnt) where
-    the request's orderAmount is not that total (the sample's orderAmount repeats its one bet's
-    betAmount: a service may debit what the bets say); fails if it differs or is missing, does not
+    (as decimals, or as doubles: the table types both double), or is the total of the bets (the sum
+    of betAmount, or of betAmount x cnt) where the request's orderAmount is not that total (the
+    sample's orderAmount repeats its one bet's betAmount: a service may debit what the bets say),
+    either of them finer than a cent to the cent by any rounding (the seed says nothing of sub-cent
+    amounts: a wallet debits cents); fails if it differs or is missing, does not
     apply if the order was not accepted or the request's orderAmount is not a number."""
     sent = exchange.request_body.get("orderAmount")
     if json_number(sent) is None:
         return NOT_APPLICABLE
     got = exchange.json["data"].get("amount")
-    if not same_number(got, sent) and not _to_the_cent(json_number(got), json_number(sent)) \
-            and not any(same_number(got, total) for total in _bets_totals(exchange.request_body)):
+    if not any(same_number(got, charged) or _to_the_cent(json_number(got), json_number(charged))
+               for charged in [sent, *_bets_totals(exchange.request_body)]):
         raise RuleFailure(rule, f"data.amount is not the request's orderAmount {sent}", received=got)
     return None
 
