@@ -1067,7 +1067,7 @@ def test_bp_ascii_text(reference_factory):
     ref = varied(reference_factory, "bp-ascii-text")
     player = ref.player(balance="10000.00")
     for odd in ({"sportId": "\u00f0\u00e7"}, {"marketTypeId": "z\u00cdtq"}, {"eventName": "Be\u015fikta\u015f"},
-                {"eventAltId": "\u00c5"}, {"sportName": "tab\there"}):
+                {"eventAltId": "\u00c5"}, {"sportName": "tab\there"}, {"sportId": "%"}, {"competitionId": "a b"}):
         refused = ref.bet(player, make_slip(player, bet_details(**odd)))
         assert (refused.status_code, refused.json()["errorCode"]) == (400, "INVALID_BET_DETAILS"), refused.text
     assert ref.snapshot(player["userId"])["bets"] == []

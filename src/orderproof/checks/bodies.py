@@ -6,6 +6,7 @@ strings, the spec's own request example.
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from pathlib import Path
@@ -17,7 +18,7 @@ from orderproof.core.paths import spec_document
 
 from .base import NotVerified
 
-__all__ = ["draw_cents", "limits_cents", "money_number", "plain", "price_number", "readable",
+__all__ = ["draw_cents", "identifier", "limits_cents", "money_number", "plain", "price_number", "readable",
            "request_example", "selection"]
 
 Draw = Callable[..., Any]
@@ -66,10 +67,22 @@ def plain(value: Any) -> bool:
     return isinstance(value, str) and value.strip() != "" and value.isascii() and value.isprintable()
 
 
+# An identifier every service keeps (the samples' "1", "8812345", "affiliate-1"): ASCII letters and digits
+# with . _ : - inside, at most 32 characters. A catalogue key or tag of other characters is one a service
+# may refuse as unknown.
+_IDENTIFIER = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._:-]{0,30}[A-Za-z0-9])?$")
+
+
+def identifier(value: Any) -> bool:
+    """Is ``value`` an identifier every service keeps (:data:`_IDENTIFIER`)?"""
+    return isinstance(value, str) and _IDENTIFIER.match(value) is not None
+
+
 def readable(generated: Mapping[str, Any], template: Mapping[str, Any]) -> dict[str, Any]:
-    """``generated`` with every string field that is not :func:`plain` taken from ``template``."""
-    return {**generated, **{key: value for key, value in template.items()
-                            if isinstance(value, str) and not plain(generated.get(key))}}
+    """``generated`` with every string field that is not :func:`plain` (an id, a key ending in "Id":
+    not an :func:`identifier`) taken from ``template``."""
+    return {**generated, **{key: value for key, value in template.items() if isinstance(value, str) and not (
+        identifier if key.endswith("Id") else plain)(generated.get(key))}}
 
 
 def request_example(spec: Path, path: str, method: str) -> dict[str, Any]:

@@ -168,8 +168,9 @@ def key_reused_status() -> int:
     return CONFLICT_STATUS
 
 
-def text_ok(text: str) -> bool:
-    """A bet's text field (an id, a name) is kept whatever its characters (the seed types them String)."""
+def text_ok(name: str, text: str) -> bool:
+    """A bet's text field ``name`` (an id, a name) is kept whatever its characters (the seed types
+    them String)."""
     return True
 
 
@@ -458,7 +459,7 @@ def read_slip(document: Any, behaviour: Any) -> Slip:
         if bet.get("eventAltId") is not None and not isinstance(bet["eventAltId"], str):
             raise invalid(f"bets[{i}].eventAltId must be a string")
         for name in (*BET_TEXT_FIELDS, "eventAltId"):
-            if bet.get(name) is not None and not behaviour.bp_text_ok(bet[name]):
+            if bet.get(name) is not None and not behaviour.bp_text_ok(name, bet[name]):
                 raise invalid(f"bets[{i}].{name} holds characters this service does not keep")
         if not is_uuid(bet["betId"]):
             raise invalid(f"bets[{i}].betId must be a UUID string")

@@ -1156,9 +1156,11 @@ _BET_PLACEMENT = [
               "names \"max liability per market type\" among the restrictions a service may check, and no amount",
               {"bp_own_limit_breach": liability_capped(Decimal("1000.00"))}),
     Variation("bp-ascii-text", BP,
-              "a bet whose ids or names hold anything but printable ASCII is refused INVALID_BET_DETAILS (the "
-              "provider's catalogue keys and names are ASCII): the seed types them String, with no character set",
-              {"bp_text_ok": lambda text: text.isascii() and text.isprintable()}),
+              "a bet whose names hold anything but printable ASCII, or whose ids anything but ASCII letters, digits "
+              "and ._:-, is refused INVALID_BET_DETAILS (the provider's catalogue keys and names are ASCII): the "
+              "seed types them String, with no character set",
+              {"bp_text_ok": lambda name, text: (re.fullmatch(r"[A-Za-z0-9._:-]{1,64}", text) is not None
+                                                 if name.endswith("Id") else text.isascii() and text.isprintable())}),
     Variation("bp-key-missing-own-code", BP,
               "a request without X-Idempotency-Key is refused at HTTP 422 with FAILURE IDEMPOTENCY_KEY_MISSING, a code "
               "of the service's own, instead of 400 MISSING_PARAMETER: the seed describes the caller's header, and its "

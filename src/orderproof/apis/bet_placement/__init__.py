@@ -15,8 +15,8 @@ from orderproof.adapter import ApiAdapter, Draw
 from orderproof.checks.base import Exchange, NotVerified
 from orderproof.checks.bodies import (
     draw_cents,
+    identifier,
     money_number,
-    plain,
     price_number,
     readable,
     request_example,
@@ -59,9 +59,9 @@ class BetPlacement(ApiAdapter):
     def overlay(self, body: dict[str, Any], scene: Any, player: Mapping[str, Any], draw: Draw,
                 fixtures: Mapping[str, Any]) -> dict[str, Any]:
         """A slip of up to 3 generated bets on distinct selections of the event set up (or ``event``), each at
-        its current price, ids and names of printable ASCII (the sample's where a generated one is not:
-        a service may refuse other characters, and they test nothing of the rules), an eventAltId only when
-        it is such a string (the optional field tests nothing of the rules),
+        its current price, names of printable ASCII and ids of ASCII letters, digits and ._:- (the
+        sample's where a generated one is not: a service may refuse others, and they test nothing of the
+        rules), an eventAltId only when it is such an id (the optional field tests nothing of the rules),
         realistic stakes (or, one time in six, the stakes as generated: schema-valid, maybe absurd)."""
         event = fixtures.get("event") or scene.fixture("an event exists")
         template = _bet_template(self)
@@ -70,7 +70,7 @@ class BetPlacement(ApiAdapter):
         bets, taken = [], set()
         kind = draw(st.integers(0, 5), STAKE_KIND)
         for bet in generated:
-            if "eventAltId" in bet and not plain(bet["eventAltId"]):   # optional: plain or none at all
+            if "eventAltId" in bet and not identifier(bet["eventAltId"]):   # optional: an id or none at all
                 bet = {key: value for key, value in bet.items() if key != "eventAltId"}
             market, chosen = selection(draw, event)
             if str(chosen["bet_id"]) in taken:   # one bet per selection: a service may refuse two on one

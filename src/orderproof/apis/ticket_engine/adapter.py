@@ -3,7 +3,6 @@ player belongs to, the engine's answers, the operator's timezone beside each exc
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -12,6 +11,7 @@ from hypothesis import strategies as st
 
 from orderproof.adapter import ApiAdapter, Draw
 from orderproof.checks.base import Exchange, NotVerified
+from orderproof.checks.bodies import identifier
 from orderproof.checks.outcomes import Outcome
 
 from . import answers
@@ -20,9 +20,6 @@ from .signing import ticket_signature
 # The sources the superbet page's samples send ("mobile", "desktop"): the pages list no values ("Ticket
 # source (see Fields)", a page not given), and a service may take those alone.
 SOURCES = ("desktop", "mobile")
-# An affiliate tag every service keeps as it is, as the samples' "affiliate-1" and "atag_value": the pages
-# give no charset or length, and a service may refuse others (a store of 3-byte UTF-8, 64 characters).
-_TAG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
 
 
 class TicketEngineAdapter(ApiAdapter):
@@ -68,7 +65,7 @@ class TicketEngineAdapter(ApiAdapter):
                   "price": draw(st.integers(100, 100_000), "price in cents"),
                   "currency": currency if isinstance(currency, str) and currency else "EUR",
                   "source": draw(st.sampled_from(SOURCES), "source")}
-        if body.get("atag") is not None and not (isinstance(body["atag"], str) and _TAG.match(body["atag"])):
+        if body.get("atag") is not None and not identifier(body["atag"]):   # the samples' affiliate-1, atag_value
             fields["atag"] = f"affiliate-{scene.big_id() % 1000}"
         return fields
 
