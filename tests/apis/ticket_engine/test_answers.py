@@ -18,6 +18,12 @@ UUID = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
     ({"error": "event-not-found"}, "event-not-found"),
     ({"error": "ValidationError", "code": 103}, 103),                 # a code key comes first
     ({"errorId": "abc", "detail": {"code": 103}}, 103),               # nested too
+    ({"error": {"type": "EVENT_NOT_FOUND", "message": "x"}}, "EVENT_NOT_FOUND"),   # the error object's type
+    ({"error": {"type": "VALIDATION_ERROR", "details": [{"type": "missing"}]}}, "VALIDATION_ERROR"),
+    ({"type": "https://jackpot.example/errors/108", "title": "Event not found", "status": 400}, "108"),  # RFC 9457
+    ({"type": "/problems/event-not-found", "status": 400}, "event-not-found"),
+    ({"type": "urn:jackpot:error:E108"}, "E108"),
+    ({"type": "EVENT_NOT_FOUND", "message": "x"}, "EVENT_NOT_FOUND"),
 ])
 def test_an_error_code_is_found_under_a_key_that_names_one(body, code):
     assert error_code(body) == code
@@ -31,6 +37,10 @@ def test_an_error_code_is_found_under_a_key_that_names_one(body, code):
     {"error": "a1b2c3d4-5717-4562-b3fc-2c963f66afa6"},
     {"error": ""},
     {"detail": [{"msg": "x", "type": "missing"}]},
+    {"type": "about:blank", "title": "Bad Request", "status": 400, "detail": "x"},   # a problem of no type
+    {"type": "https://jackpot.example/", "title": "Bad Request"},
+    {"type": f"https://jackpot.example/incidents/{UUID}"},
+    {"error": {"type": "Bad Request"}},
     [],
     "Bad Request",
 ])

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from orderproof.checks.base import Exchange
 from orderproof.checks.numbers import integral
@@ -29,6 +30,11 @@ CODE_KEYS = frozenset({"code", "errorcode", "errcode", "errorno", "errno", "erro
 CODE_OR_MESSAGE_KEYS = frozenset({"error", "errorid"})
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9_-]*")          # EVENT_NOT_FOUND, event-not-found, E103
 _HEX_ID = re.compile(r"[0-9A-Fa-f-]{16,}")              # a UUID or another hex id: an incident's
+# The kind of error, of the error object (``{"error": {"type": "EVENT_NOT_FOUND"}}``) or of the whole
+# body (RFC 9457's problem ``"type": "https://jackpot.example/errors/108"``): a code there is one word,
+# or the last segment of a URI (never ``about:blank``, the type of a problem that names none). A
+# framework's list of validation details says each detail's type ("missing"), no error code.
+ERROR_OBJECT_KEYS = frozenset({"error", "errors"})
 
 
 def _named(key: Any, keys: frozenset[str]) -> bool:
@@ -42,6 +48,22 @@ def _is_code(value: Any) -> bool:
 def _is_word_code(value: Any) -> bool:
     return integral(value) is not None or (isinstance(value, str) and bool(_WORD.fullmatch(value))
                                   and not _HEX_ID.fullmatch(value))
+
+
+def _type_code(value: Any) -> Any:
+    """The code a problem type names: the word, or the URI's last segment (:data:`ERROR_OBJECT_KEYS`)."""
+    if not isinstance(value, str) or value == "about:blank":
+        return None
+    if _is_word_code(value):
+        return value
+    uri = urlsplit(value)
+    if uri.scheme == "urn":
+        last = uri.path.rsplit(":", 1)[-1]
+    elif uri.scheme in ("http", "https", "") and uri.path.startswith("/") and not any(ch.isspace() for ch in value):
+        last = uri.path.rstrip("/").rsplit("/", 1)[-1]
+    else:
+        return None
+    return last if last and (last.isdigit() or _is_word_code(last)) else None
 
 
 def _find(body: Any, keys: frozenset[str], accept: Callable[[Any], bool], depth: int = 0) -> Any:
@@ -64,9 +86,15 @@ def error_code(body: Any) -> Any:
     """The error code a body carries, at the top level or nested (a framework's ``{"detail": {"code":
     103, ...}}``): under a key that names one (:data:`CODE_KEYS`), an integer or a word; else under
     one that may hold a message (:data:`CODE_OR_MESSAGE_KEYS`), an integer or one identifier-like
-    word; None when there is none."""
+    word; else the type of an error object or of a problem (:data:`ERROR_OBJECT_KEYS`); None when
+    there is none."""
     code = _find(body, CODE_KEYS, _is_code)
-    return code if code is not None else _find(body, CODE_OR_MESSAGE_KEYS, _is_word_code)
+    if code is None:
+        code = _find(body, CODE_OR_MESSAGE_KEYS, _is_word_code)
+    if code is None:
+        error = _find(body, ERROR_OBJECT_KEYS, lambda value: isinstance(value, dict) and _is_word_code(value.get("type")))
+        code = error["type"] if error is not None else None
+    return code if code is not None or not isinstance(body, dict) else _type_code(body.get("type"))
 
 
 def outcome(exchange: Exchange, *, code_anywhere: bool = False) -> Outcome:
