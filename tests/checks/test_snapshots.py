@@ -54,7 +54,11 @@ def test_a_refused_attempt_kept_as_a_record_is_not_a_stored_ticket(status):
     tickets = [{"id": "t1", "status": "reserved"}]
     assert_unchanged(rule("SR-ERRORS"), {"tickets": tickets}, {"tickets": [*tickets, {"id": "t2", "status": status}]},
                      "unknown event was rejected", keys=("tickets",))
+    assert_unchanged(rule("JT-ODDS-DIFF"), {"tickets": tickets},
+                     {"tickets": [*tickets, {"id": "t2", "status": "closed", "result": "void", "approved": False}]},
+                     "moved odds were rejected", keys=("tickets",))
     for kept in ({"id": "t2", "status": "reserved"}, {"id": "t2", "status": "open"}, {"id": "t2"},
+                 {"id": "t2", "status": "closed", "result": "pending"}, {"id": "t2", "status": "new", "approved": False},
                  {"id": "t2", "status": "ACCEPTED"}, {"id": "t2", "status": "placed"}):
         with pytest.raises(RuleFailure, match="the player's tickets changed"):
             assert_unchanged(rule("SR-ERRORS"), {"tickets": tickets}, {"tickets": [*tickets, kept]},

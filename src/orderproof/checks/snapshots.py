@@ -38,9 +38,10 @@ DOUBLE_ARTEFACT = Decimal("0.000001")
 
 def stored(snapshot: Mapping[str, Any], key: str) -> list[Any]:
     """The entries of a list part that were stored, in the order the hook gives them: without those
-    whose status says they were refused (:data:`REFUSED`); an empty list when the part is left out."""
-    return [item for item in snapshot.get(key) or []
-            if not (isinstance(item, dict) and isinstance(item.get("status"), str) and REFUSED.search(item["status"]))]
+    whose status, or result (a ticket's "void"), says they were refused (:data:`REFUSED`); an empty
+    list when the part is left out."""
+    return [item for item in snapshot.get(key) or [] if not (isinstance(item, dict) and any(
+        isinstance(item.get(word), str) and REFUSED.search(item[word]) for word in ("status", "result")))]
 
 
 def money(value: Any) -> Decimal | None:
