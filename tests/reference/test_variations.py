@@ -1037,30 +1037,26 @@ def test_bp_key_optional(reference_factory):
     assert len(ref.snapshot(player["userId"])["bets"]) == 2
 
 
-def test_bp_max_liability(reference_factory):
-    ref = varied(reference_factory, "bp-max-liability")
+def _refuses_over_liability(ref, stake: str, price: str, allowed: str) -> None:
+    """A bet within the limits whose winnings exceed the reference's liability is refused INVALID_STAKE
+    naming the largest stake its price allows (cut to the cent), which is placed."""
     player = ref.player(balance="10000.00")
-    high = bet_details(stake=Decimal("50.00"), decimalPrice=Decimal("600"))             # winnings 29,950.00
-    refused = ref.bet(player, make_slip(player, bet_details(), high))
-    assert (refused.status_code, refused.json()["errorCode"]) == (400, "INVALID_STAKE")
-    [failed] = refused.json()["failedBets"]
-    assert failed["betId"] == high["betId"] and failed["reason"]["maxStake"] == 41.73   # 25,000 / 599, cut to the cent
-    assert ref.snapshot(player["userId"])["bets"] == []
-    assert ref.bet(player, make_slip(player, bet_details(stake=Decimal("41.73"), decimalPrice=Decimal("600")))).json()[
-        "status"] == "PLACED"
-
-
-def test_bp_tight_liability(reference_factory):
-    ref = varied(reference_factory, "bp-tight-liability")
-    player = ref.player(balance="10000.00")
-    high = bet_details(stake=Decimal("500.00"), decimalPrice=Decimal("3.5"))              # winnings 1,250.00
+    high = bet_details(stake=Decimal(stake), decimalPrice=Decimal(price))
     refused = ref.bet(player, make_slip(player, bet_details(stake=Decimal("10.00")), high))
     assert (refused.status_code, refused.json()["errorCode"]) == (400, "INVALID_STAKE")
     [failed] = refused.json()["failedBets"]
-    assert failed["betId"] == high["betId"] and failed["reason"]["maxStake"] == 400.0    # 1,000 / 2.5
+    assert failed["betId"] == high["betId"] and failed["reason"]["maxStake"] == float(allowed)
     assert ref.snapshot(player["userId"])["bets"] == []
-    assert ref.bet(player, make_slip(player, bet_details(stake=Decimal("400.00"), decimalPrice=Decimal("3.5")))).json()[
+    assert ref.bet(player, make_slip(player, bet_details(stake=Decimal(allowed), decimalPrice=Decimal(price)))).json()[
         "status"] == "PLACED"
+
+
+def test_bp_max_liability(reference_factory):          # winnings 29,950.00 over 25,000: 25,000 / 599
+    _refuses_over_liability(varied(reference_factory, "bp-max-liability"), "50.00", "600", "41.73")
+
+
+def test_bp_tight_liability(reference_factory):        # winnings 1,250.00 over 1,000: 1,000 / 2.5
+    _refuses_over_liability(varied(reference_factory, "bp-tight-liability"), "500.00", "3.5", "400.00")
 
 
 def test_bp_ascii_text(reference_factory):

@@ -3,6 +3,8 @@ small model of the target, correct or with one named bug: nothing stored, the do
 
 from decimal import Decimal
 
+import pytest
+
 from orderproof.apis.bet_placement.refusals import (
     bp_atomic,
     bp_auth,
@@ -89,25 +91,28 @@ def test_bp_stake_limits_takes_a_reason_without_the_optional_limits():
 
 def test_bp_stake_limits_takes_every_bet_of_the_refused_slip_listed_the_others_with_no_limit():
     """In an all-or-nothing slip every bet failed: a service may list them all, naming the limit of the
-    offenders only, or both limits in force for the others; a bet within the limits listed as
-    breaching one still fails."""
+    offenders only, both limits in force for the others, or a limit of its own an other does breach
+    (a maximum liability's maxStake below its stake); a bet within the limits listed as breaching one
+    it does not breach still fails."""
     correct = bet_placement()
 
-    def lists_them_all(limit_of_others):
+    def lists_them_all(reason_of):
         def respond(flow, request):
             status, payload = correct(flow, request)
             if payload.get("errorCode") == "INVALID_STAKE":
                 named = {f["betId"] for f in payload["failedBets"]}
-                others = [{"betId": bet["betId"], "reason": limit_of_others} for bet in request.body["bets"]
+                others = [{"betId": bet["betId"], "reason": reason_of(bet)} for bet in request.body["bets"]
                           if bet["betId"] not in named]
                 payload = dict(payload, failedBets=payload["failedBets"] + others)
             return status, payload
         return respond
 
-    run_flow("BP-STAKE-LIMITS", bp_stake_limits, lists_them_all({}))
-    run_flow("BP-STAKE-LIMITS", bp_stake_limits, lists_them_all({"minStake": "0.10", "maxStake": "500.00"}))
-    failure = assert_flow_fails("BP-STAKE-LIMITS", bp_stake_limits, lists_them_all({"maxStake": "500.00"}))
-    assert "a bet within the limits" in failure.message
+    run_flow("BP-STAKE-LIMITS", bp_stake_limits, lists_them_all(lambda bet: {}))
+    run_flow("BP-STAKE-LIMITS", bp_stake_limits, lists_them_all(lambda bet: {"minStake": "0.10", "maxStake": "500.00"}))
+    run_flow("BP-STAKE-LIMITS", bp_stake_limits, lists_them_all(lambda bet: {"maxStake": float(bet["stake"]) - 0.01}))
+    for claim in (lambda bet: {"maxStake": "500.00"}, lambda bet: {"maxStake": float(bet["stake"])}):
+        failure = assert_flow_fails("BP-STAKE-LIMITS", bp_stake_limits, lists_them_all(claim))
+        assert "a bet within the limits" in failure.message
 
 
 def test_bp_missing_takes_invalid_bet_details_for_a_slip_without_bets():
@@ -125,45 +130,30 @@ def test_bp_missing_takes_invalid_bet_details_for_a_slip_without_bets():
     assert seen                                    # the case was drawn, and passed
 
 
-def test_bp_missing_takes_invalid_stake_for_a_bet_without_a_stake_read_as_zero():
-    """A Go float64 or a Java double reads a missing stake as 0, under the minimum: INVALID_STAKE. A
-    missing price so answered still fails (0 is no stake limit)."""
+@pytest.mark.parametrize("where, field, other, status, code", [
+    ("bet", "stake", "decimalPrice", 400, "INVALID_STAKE"),          # a Go float64, a Java double: 0, under the minimum
+    ("body", "timestamp", "requestId", 503, "REQUEST_TIMED_OUT"),    # a Java long: 0, a request of 1970, timed out
+])
+def test_bp_missing_takes_the_answer_to_a_field_read_as_zero(where, field, other, status, code):
+    """A service reading a missing stake or timestamp as 0 answers what 0 gets; another field so
+    answered still fails."""
     correct = bet_placement()
     seen = []
 
-    def zero_stake(field):
+    def zero(missing):
         def respond(flow, request):
-            bets = request.body.get("bets") if isinstance(request.body, dict) else None
-            if isinstance(bets, list) and any(isinstance(bet, dict) and field not in bet for bet in bets):
-                seen.append(field)
-                return 400, {"status": "FAILURE", "errorCode": "INVALID_STAKE", "failedBets": []}
+            body = request.body if isinstance(request.body, dict) else {}
+            holders = [bet for bet in body.get("bets") or [] if isinstance(bet, dict)] if where == "bet" else [body]
+            if any(missing not in holder for holder in holders):
+                seen.append(missing)
+                return status, {"status": "FAILURE", "errorCode": code, "failedBets": []}
             return correct(flow, request)
         return respond
 
-    run_flow("BP-MISSING", bp_missing, zero_stake("stake"), max_examples=150)
-    assert "stake" in seen                         # the case was drawn, and passed
-    failure = assert_flow_fails("BP-MISSING", bp_missing, zero_stake("decimalPrice"), max_examples=150)
-    assert "INVALID_STAKE" in str(failure.received)
-
-
-def test_bp_missing_takes_a_timeout_for_a_slip_without_a_timestamp_read_as_zero():
-    """A Java long reads a missing timestamp as 0, a request of 1970: a service refusing stale requests
-    answers 503 REQUEST_TIMED_OUT. Any other field so answered still fails."""
-    correct = bet_placement()
-    seen = []
-
-    def timed_out_without(field):
-        def respond(flow, request):
-            if isinstance(request.body, dict) and field not in request.body:
-                seen.append(field)
-                return 503, {"status": "FAILURE", "errorCode": "REQUEST_TIMED_OUT"}
-            return correct(flow, request)
-        return respond
-
-    run_flow("BP-MISSING", bp_missing, timed_out_without("timestamp"), max_examples=150)
-    assert "timestamp" in seen                     # the case was drawn, and passed
-    failure = assert_flow_fails("BP-MISSING", bp_missing, timed_out_without("requestId"), max_examples=150)
-    assert "REQUEST_TIMED_OUT" in str(failure.received)
+    run_flow("BP-MISSING", bp_missing, zero(field), max_examples=150)
+    assert field in seen                           # the case was drawn, and passed
+    failure = assert_flow_fails("BP-MISSING", bp_missing, zero(other), max_examples=150)
+    assert code in str(failure.received)
 
 
 def test_bp_session_takes_invalid_user_for_another_players_live_token():
@@ -197,28 +187,6 @@ def test_bp_stake_limits_fails_when_failed_bets_are_missing_or_incomplete():
         return status, payload
 
     assert "failedBets" in assert_flow_fails("BP-STAKE-LIMITS", bp_stake_limits, names_only_the_first).message
-
-
-def test_bp_stake_limits_takes_a_bet_within_the_limits_named_for_a_limit_of_the_services_own():
-    """A service with a maximum liability may name a bet within the player's limits with the lower
-    maxStake its liability allows (a breach true on its face); naming it with a maxStake it does not
-    exceed still fails."""
-    correct = bet_placement()
-
-    def own_limit(margin):
-        def respond(flow, request):
-            status, payload = correct(flow, request)
-            if payload.get("errorCode") == "INVALID_STAKE":
-                named = {bet["betId"] for bet in payload["failedBets"]}
-                payload = dict(payload, failedBets=payload["failedBets"] + [
-                    {"betId": bet["betId"], "reason": {"maxStake": float(bet["stake"] + margin)}}
-                    for bet in request.body["bets"] if bet["betId"] not in named])
-            return status, payload
-        return respond
-
-    run_flow("BP-STAKE-LIMITS", bp_stake_limits, own_limit(Decimal("-0.01")))
-    failure = assert_flow_fails("BP-STAKE-LIMITS", bp_stake_limits, own_limit(Decimal("0")))
-    assert "a bet within the limits as breaching one" in failure.message
 
 
 def test_bp_missing_passes_on_a_correct_target():
