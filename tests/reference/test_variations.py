@@ -79,6 +79,7 @@ def test_the_variations_that_warn_are_these():
         "jt-operator-from-header-only": ("JT-OPERATOR-HEADER", "JT-ERROR-CODES"),
         "so-balance-before": ("SO-BALANCE",),
         "to-json-only": ("TO-MEDIA-FORM",),
+        "to-order-facts-required": ("TO-POSITIVE",),
     }
 
 
@@ -406,6 +407,24 @@ def test_to_docno_null(reference_factory):
     ref = varied(reference_factory, "to-docno-null")
     data = ref.travel(member(ref) | {"docno": "D-7"}).json()["data"]
     assert data["docno"] is None and data["orderno"]
+
+
+def test_to_companies_registered(reference_factory):
+    ref = varied(reference_factory, "to-companies-registered")
+    refused = ref.travel(member(ref) | {"companyid": "OP1234567890123456"})
+    assert (refused.status_code, refused.json()["code"]) == (400, 107), refused.text
+    assert ref.travel(member(ref)).json()["code"] == 100
+
+
+def test_to_order_facts_required(reference_factory):
+    ref = varied(reference_factory, "to-order-facts-required")
+    facts = {"contactinfo": [{"lastname": "Chan", "email": "traveller@example.com"}], "currency": "HKD",
+             "createdate": "2024-12-23T14:51:37.2652335+08:00"}
+    for lacking in ("contactinfo", "currency", "createdate"):
+        refused = ref.travel(member(ref) | {key: value for key, value in facts.items() if key != lacking})
+        assert (refused.status_code, refused.json()["code"]) == (400, 108), refused.text
+    assert ref.travel(member(ref) | facts | {"contactinfo": [{"lastname": "Chan"}]}).json()["code"] == 108
+    assert ref.travel(member(ref) | facts).json()["code"] == 100
 
 
 def test_to_createdate_recent(reference_factory):

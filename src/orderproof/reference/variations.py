@@ -257,6 +257,23 @@ def refuse_repeated_pnr(conn: sqlite3.Connection, order: dict[str, Any]) -> None
                 raise to.Rejected(601, f"{what} {value} is already used by another order")
 
 
+def companies_registered(conn: sqlite3.Connection, order: dict[str, Any]) -> None:
+    """An order naming a company is refused (code 107) unless the company is registered with the
+    platform: none is (the provider-state hook registers no company)."""
+    if order.get("companyid") not in (None, ""):
+        raise to.Rejected(107, f"companyid {order['companyid']} is not a registered company")
+
+
+def order_facts_required(conn: sqlite3.Connection, order: dict[str, Any]) -> None:
+    """An order must name a contact (with an e-mail address or a phone number), a currency and its
+    creation time (code 108), as the page's sample does."""
+    contacts = order.get("contactinfo")
+    reachable = isinstance(contacts, list) and any(
+        isinstance(contact, dict) and (contact.get("email") or contact.get("phone")) for contact in contacts)
+    if not reachable or not order.get("currency") or not order.get("createdate"):
+        raise to.Rejected(108, "an order names a contact, its currency and its creation time")
+
+
 def createdate_recent(conn: sqlite3.Connection, order: dict[str, Any]) -> None:
     """An order whose createdate (its creation time) is more than a day from the service's clock is
     refused (code 106): a stale or replayed order, or a clock gone wrong."""
@@ -415,6 +432,14 @@ _TRAVEL_ORDER = [
               "a date without fractional seconds is refused as unreadable (code 101): every date of the page's "
               "samples carries 6 or 7 digits",
               {"travel_parse_date": fraction_required}),
+    Variation("to-companies-registered", TO,
+              "an order naming a companyid the platform has not registered is refused (code 107): the page types "
+              "companyid (公司编号) a string and says nothing of which the service takes",
+              {"travel_check_repeats": companies_registered}),
+    Variation("to-order-facts-required", TO,
+              "an order without a contact (an e-mail address or a phone number), a currency or its creation time is "
+              "refused (code 108): the page marks every field \"None.\", and its sample carries them all",
+              {"travel_check_repeats": order_facts_required}, warns=("TO-POSITIVE",)),
     Variation("to-createdate-recent", TO,
               "an order whose createdate is more than a day from the service's clock is refused (code 106): the page "
               "types createdate a date (创建时间, the creation time) and says nothing of its range",

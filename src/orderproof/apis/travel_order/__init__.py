@@ -93,7 +93,8 @@ class TravelOrder(ApiAdapter):
     def overlay(self, body: dict[str, Any], scene: Any, player: Mapping[str, Any], draw: Draw,
                 fixtures: Mapping[str, Any]) -> dict[str, Any]:
         """The member's order: tame numbers and dates, fresh identifiers (docno, PNRs, coupons, ...:
-        orders.IDENTIFIERS), a createdate of the last minute, a platform of the page's "PC/Mobile", local travel totals that add up, and
+        orders.IDENTIFIERS), no companyid (the suite knows no company the service registered), a
+        createdate of the last minute, a platform of the page's "PC/Mobile", local travel totals that add up, and
         at least one product line (a service may refuse an order with nothing in it)."""
         memberid = player["memberid"]
         body = {**fresh_identifiers(tame(body), lambda: str(scene.big_id())),
@@ -101,6 +102,7 @@ class TravelOrder(ApiAdapter):
                 "docno": f"OP{scene.big_id()}", "platform": draw(st.sampled_from(["PC", "Mobile"]), "platform")}
         if "createdate" in body:
             body["createdate"] = created_recently(body["createdate"], draw(st.integers(1, 60), "createdate age"))
+        body.pop("companyid", None)       # the hook registers no company: a valid order names none
         routines = body.get("localtravelroutine")
         if isinstance(routines, list):
             body["localtravelroutine"] = [self._consistent(routine, draw) if isinstance(routine, dict) else routine

@@ -25,7 +25,7 @@ from orderproof.checks.outcomes import describe
 from orderproof.checks.snapshots import body_of
 
 from .answers import outcome
-from .orders import fresh_identifiers, local_now, member_id
+from .orders import fresh_identifiers, like_the_sample, local_now, member_id
 
 ENVELOPE = '{"data": {"docno": ..., "orderno": ...}, "code": 100 for success (any other code: a refusal), "message": ...}'
 FORM = "application/x-www-form-urlencoded"
@@ -114,15 +114,18 @@ def _verdict(exchange: Exchange) -> tuple[str, Any]:
     return ("other", shown(exchange, 120))
 
 
-def _fresh(flow: Flow, body: Any) -> Any:
+def _fresh(flow: Flow, body: Any, company: bool) -> Any:
     """The same order under new identifiers (docno, PNRs, coupons, payment transaction, cart, ...:
-    orders.IDENTIFIERS) and for a company of its own (companyid): a service may refuse one it has
-    already stored, or a company's second order for the same products. Every new identifier has
-    the same length (OP and 16 digits), so that a service's limit on one (a docno column of 20
-    characters) treats every order of a comparison alike."""
+    orders.IDENTIFIERS): a service may refuse one it has already stored. ``company``: for a company of
+    its own (a new companyid, for a service refusing a company's second order for the same
+    products); else for none (no companyid: a service may refuse one it has not registered, and the
+    suite can register none). Every new identifier has the same length (OP and 16 digits), so that a
+    service's limit on one (a docno column of 20 characters) treats every order of a comparison alike."""
     fresh = fresh_identifiers(copy.deepcopy(body), lambda: _same_length_id(flow))
     if isinstance(fresh, dict):
-        fresh["companyid"] = f"OP{_same_length_id(flow)}"
+        fresh.pop("companyid", None)
+        if company:
+            fresh["companyid"] = f"OP{_same_length_id(flow)}"
     return fresh
 
 
@@ -139,24 +142,35 @@ def _for_another_member(flow: Flow, body: Any) -> Any:
     return body
 
 
+def _sample_like(flow: Flow, body: Any) -> Any:
+    """The order of a comparison as the sample carries one (:func:`.orders.like_the_sample`)."""
+    return like_the_sample(body, flow.draw(st.integers(1, 60), "createdate age"))
+
+
 def same_outcome(rule: Any, flow: Flow, sent: list[tuple[str, Any, str]], documented: str | None = None) -> Any:
     """Send each (label, body, media type), each under fresh identifiers and by a member of its own,
     and demand one outcome for all: all accepted, or all refused with the same code. NOT_APPLICABLE
     when all were refused alike (nothing was shown), or when the first was accepted, a later one
     refused, and the first sent again is refused too: the service refuses the order's repeat, keyed
-    on something the suite does not vary (the products, the company), which the page leaves open."""
-    answers = [(label, flow.send(_for_another_member(flow, _fresh(flow, body)) if i else _fresh(flow, body),
-                                 media_type=media_type))
-               for i, (label, body, media_type) in enumerate(sent)]
-    verdicts = [_verdict(exchange) for _label, exchange in answers]
-    if verdicts[0][0] == "accepted" and any(kind == "refused" for kind, _ in verdicts[1:]) \
-            and not any(kind == "other" for kind, _ in verdicts):
+    on something the suite does not vary (the products, the company), which the page leaves open.
+    The orders go for no company; a repeat refused so is compared again, each order for a company of
+    its own (a guard on a company's products lets that comparison apply)."""
+    for company in (False, True):
+        answers = [(label, flow.send(_for_another_member(flow, _fresh(flow, body, company)) if i
+                                     else _fresh(flow, body, company), media_type=media_type))
+                   for i, (label, body, media_type) in enumerate(sent)]
+        verdicts = [_verdict(exchange) for _label, exchange in answers]
+        if not (verdicts[0][0] == "accepted" and any(kind == "refused" for kind, _ in verdicts[1:])
+                and not any(kind == "other" for kind, _ in verdicts)):
+            break
         label, body, media_type = sent[0]
-        again = flow.send(_for_another_member(flow, _fresh(flow, body)), media_type=media_type)
-        if _verdict(again)[0] == "refused":
-            flow.why_not = (f"the order was accepted once ({label}) and then refused, its first form too "
-                            f"({shown(again, 120)}): a refusal of the order's repeat, so the comparison shows nothing")
-            return NOT_APPLICABLE
+        again = flow.send(_for_another_member(flow, _fresh(flow, body, company)), media_type=media_type)
+        if _verdict(again)[0] != "refused":
+            break
+        flow.why_not = (f"the order was accepted once ({label}) and then refused, its first form too "
+                        f"({shown(again, 120)}): a refusal of the order's repeat, so the comparison shows nothing")
+    else:
+        return NOT_APPLICABLE
     if any(kind == "other" for kind, _ in verdicts) or len(set(verdicts)) > 1:
         received = {label: shown(exchange, 160) for label, exchange in answers}
         raise RuleFailure(rule, "the same order got different outcomes: " + "; ".join(
@@ -176,7 +190,7 @@ def to_media(rule: Any, flow: Flow) -> Any:
     not the envelope, does not apply when both were refused alike (the order's own content decided).
     Needs provider states (a member)."""
     player = flow.setup("a player exists")
-    body = flow.valid_body(player)        # with a product line (the adapter's overlay)
+    body = _sample_like(flow, flow.valid_body(player))        # with a product line (the adapter's overlay)
     first = flow.draw(st.sampled_from(["application/json", "text/json"]), "media type sent first")
     second = "text/json" if first == "application/json" else "application/json"
     return same_outcome(rule, flow, [(first, body, first), (second, body, second)])
@@ -193,7 +207,7 @@ def to_media_form(rule: Any, flow: Flow) -> Any:
     or either answer is not the envelope, does not apply when both were refused alike. Needs provider
     states (a member)."""
     player = flow.setup("a player exists")
-    form = {name: value for name, value in flow.valid_body(player).items() if _scalar(value)}
+    form = {name: value for name, value in _sample_like(flow, flow.valid_body(player)).items() if _scalar(value)}
     return same_outcome(rule, flow, [("as a form", form, FORM),
                                      ("as JSON", form, "application/json")])
 
@@ -226,7 +240,7 @@ def to_dates(rule: Any, flow: Flow) -> Any:
     6 or 7 digits in both); fails if the outcomes differ (the 7 digits were refused); does not apply
     when both were refused alike. Needs provider states (a member)."""
     player = flow.setup("a player exists")
-    body = flow.valid_body(player)        # with a product line (the adapter's overlay)
+    body = _sample_like(flow, flow.valid_body(player))        # with a product line (the adapter's overlay)
     body["createdate"] = flow.draw(dotnet_dates(min_digits=7), "createdate")
     if isinstance(body.get("paymentinfo"), dict):
         body["paymentinfo"]["createdate"] = flow.draw(dotnet_dates(min_digits=6), "paymentinfo.createdate")

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from orderproof.checks.bodies import draw_cents, money_number
 
-__all__ = ["IDENTIFIERS", "PRODUCT_LINES", "created_recently", "fresh_identifiers", "has_product_line", "local_line",
-           "local_now"]
+__all__ = ["IDENTIFIERS", "PRODUCT_LINES", "created_recently", "fresh_identifiers", "has_product_line", "like_the_sample",
+           "local_line", "local_now"]
 
 # Fields a service may keep unique across orders (a booking reference, a single-use coupon, a payment
 # transaction, a cart or a reservation): the suite never sends one twice.
@@ -51,6 +51,23 @@ def created_recently(text: Any, seconds_ago: int) -> Any:
     if not match:
         return text
     return local_now(match[2], seconds_ago) + (match[1] or "") + match[2]
+
+
+# The order's own facts the help page's sample carries and a service may require (the page marks every
+# field "None.": no rule either way), in values every service takes: a contact, a currency, a creation time.
+CONTACT = {"prefix": "Mr", "lastname": "Chan", "firstname": "Tai Man", "email": "traveller@example.com",
+           "telcountry": "852", "phone": "91234567", "nationalitycode": "HK"}
+
+
+def like_the_sample(order: Any, seconds_ago: int) -> Any:
+    """``order`` with a contact, a currency and a creation time as the sample carries them (one
+    contact of plain values, HKD, a createdate of ``seconds_ago`` seconds back): an order a service
+    refuses for lacking one, or for a generated contact it cannot read, shows nothing of a comparison."""
+    if not isinstance(order, dict):
+        return order
+    return {**order, "contactinfo": [dict(CONTACT)], "currency": "HKD",
+            "createdate": created_recently(order.get("createdate"), seconds_ago)
+            if isinstance(order.get("createdate"), str) else f"{local_now('+08:00', seconds_ago)}.2652335+08:00"}
 
 
 def member_id(value: Any) -> Any:
