@@ -211,6 +211,8 @@ def test_sr_state():
     assert sr_state(rule("SR-STATE"), sr(good)) is None
     assert_fails("SR-STATE", sr_state, sr(good | {"status": "open"}))
     assert_fails("SR-STATE", sr_state, sr(good | {"result": "won"}))
+    assert sr_state(rule("SR-STATE"), sr({"status": "RESERVED", "result": "Pending"})) is None   # an enum's name
+    assert_fails("SR-STATE", sr_state, sr({"status": "RESERVED", "result": "WON"}))
     assert sr_state(rule("SR-STATE"), sr({"code": 103, "message": "x"}, status=400)) is NOT_APPLICABLE
 
 

@@ -59,11 +59,13 @@ def sr_currency(rule: Any, exchange: Exchange) -> None:
 @only_status(200)
 @only_json_object
 def sr_state(rule: Any, exchange: Exchange) -> None:
-    """SR-STATE: passes if a 200 reservation has status "reserved" and result "pending", fails
-    otherwise, does not apply if the status is not 200 or the body is not a JSON object."""
+    """SR-STATE: passes if a 200 reservation has status "reserved" and result "pending", in any letter
+    case (an enum's name, RESERVED: the page gives the fields no list of values), fails otherwise, does
+    not apply if the status is not 200 or the body is not a JSON object."""
     body = exchange.json
     got = {"status": body.get("status"), "result": body.get("result")}
-    if got != {"status": "reserved", "result": "pending"}:
+    read = {key: value.strip().casefold() if isinstance(value, str) else value for key, value in got.items()}
+    if read != {"status": "reserved", "result": "pending"}:
         raise RuleFailure(rule, "a reserved superbet ticket must be reserved and unresulted", received=got)
 
 
