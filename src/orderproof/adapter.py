@@ -74,6 +74,7 @@ class ApiAdapter:
     # How a request is signed, for a replay script to sign it again (None: not signed). Its
     # ``scheme`` must be one the script's fill.py knows; ``sign`` computes the same.
     script_signature: dict[str, str] | None = None
+    signature_forms: tuple[str, ...] = ()    # the forms :meth:`sign` writes, the first the default
 
     # --- where the data files are ----------------------------------------------------------------
     @property
@@ -121,7 +122,7 @@ class ApiAdapter:
         """What makes two requests "the same" for the API's idempotency (a key, a ticket id)."""
         return None
 
-    def sign(self, secret: str, timestamp: str, body: bytes) -> str:
+    def sign(self, secret: str, timestamp: str, body: bytes, form: str = "hex") -> str:
         """The signature ``script_signature`` describes (only for an API that signs its requests)."""
         raise NotImplementedError(f"the {self.slug} adapter does not sign requests")
 

@@ -143,14 +143,16 @@ class Reference:
         return self.client.post("/order", content=body, headers={"Content-Type": content_type})
 
     def ticket(self, path: str, body: Any, player: dict[str, Any], *, operator: str | None = None,
-               secret: str | None = None, signature: str | None = None, raw: bytes | None = None) -> Any:
-        """A ticket-engine call signed with the player's operator (``operator``/``secret`` override)."""
+               secret: str | None = None, signature: str | None = None, raw: bytes | None = None,
+               form: str = "hex") -> Any:
+        """A ticket-engine call signed with the player's operator (``operator``/``secret`` override), its
+        signature written in ``form`` (lower- or upper-case hex)."""
         raw = raw if raw is not None else dumps(body)
         timestamp = str(int(time.time()))
         secret = secret if secret is not None else player["operator"]["secret"]
         headers = {"Content-Type": "application/json", "timestamp": timestamp,
                    "operator-name": operator or player["operator"]["name"],
-                   "signature": signature or ticket_signature(secret, timestamp, raw)}
+                   "signature": signature or ticket_signature(secret, timestamp, raw, form)}
         return self.client.post(path, content=raw, headers=headers)
 
     def jackpot(self, player: dict[str, Any], body: Any, **kwargs: Any) -> Any:

@@ -568,6 +568,14 @@ def test_ticket_strict_values(reference_factory):
             assert response.status_code == 200, response.text
 
 
+def test_ticket_signature_upper_hex(reference_factory):
+    ref = varied(reference_factory, "ticket-signature-upper-hex")
+    player, betcard, event = ticket_scene(ref)
+    for form, status in (("hex", 403), ("HEX", 200)):
+        assert ref.superbet(player, superbet_request(player, event), form=form).status_code == status
+        assert ref.jackpot(player, jackpot_request(player, betcard), form=form).status_code == status
+
+
 def test_jt_operator_from_header_only(reference_factory):
     ref = varied(reference_factory, "jt-operator-from-header-only")
     player, betcard, event = ticket_scene(ref)

@@ -218,13 +218,31 @@ def credentials_refused(ctx: RunContext, rule: Rule) -> str | None:
         if rule.api not in ctx.credentials:
             ctx.credentials[rule.api] = None          # the control's own answer is not questioned
             try:
-                ctx.credentials[rule.api] = _control(ctx, rule)
+                ctx.credentials[rule.api] = _in_another_form(ctx, rule, _control(ctx, rule))
             except BaseException:
                 del ctx.credentials[rule.api]         # not answered: asked again by the next rule that meets one
                 raise
             if ctx.credentials[rule.api] and ctx.on_notice is not None:
                 ctx.on_notice(rule.api, ctx.credentials[rule.api])
         return ctx.credentials[rule.api]
+
+
+def _in_another_form(ctx: RunContext, rule: Rule, refused: str | None) -> str | None:
+    """``refused``, unless the service takes the suite's signature in another form the adapter writes
+    (:attr:`~orderproof.adapter.ApiAdapter.signature_forms`: upper-case hex where lower was refused):
+    then None, and the run signs in that form from now on (``target.signature_forms``)."""
+    forms = registry.get(rule.api).signature_forms
+    if not refused or len(forms) < 2 or rule.api in ctx.target.signature_forms:
+        return refused
+    for form in forms[1:]:
+        ctx.target.signature_forms[rule.api] = form
+        if _control(ctx, rule) is None:
+            if ctx.on_notice is not None:
+                ctx.on_notice(rule.api, f"the target takes the signature written {form!r}, not {forms[0]!r}: the "
+                              "run signs so")
+            return None
+    del ctx.target.signature_forms[rule.api]
+    return refused
 
 
 def _control(ctx: RunContext, rule: Rule) -> str | None:
@@ -261,12 +279,16 @@ def verify_flow(ctx: RunContext, rule: Rule) -> RuleResult:
     """Run the scenarios of a flow rule; the last failing one (shrunk) is the evidence. A rule whose
     requests with the suite's valid credentials met 401 or 403 ends NOT VERIFIED when the target
     refuses those credentials (:func:`credentials_refused`, asked after the rule's scenarios: a
-    Hypothesis test is not run inside another)."""
+    Hypothesis test is not run inside another); when it takes them signed in another form, the
+    rule's scenarios run again, signed so."""
     refusals: list[Exchange] = []
+    form = ctx.target.signature_forms.get(rule.api)
     verdict = _verify_flow(ctx, rule, refusals)
     refused = credentials_refused(ctx, rule) if refusals else None
     if refused:
         return result(rule, Verdict.NOT_VERIFIED, refused, cases=verdict.cases)
+    if ctx.target.signature_forms.get(rule.api) != form:     # the service signs otherwise: judged again so
+        verdict = _verify_flow(ctx, rule, [])
     return verdict
 
 

@@ -195,8 +195,9 @@ def _signature(adapter: Any, headers: Mapping[str, str], body: bytes, known: _Kn
         return None
     for secret, template in candidates:
         for suffix in ("", "-wrong"):
-            if adapter.sign(secret + suffix, timestamp, body) == signature:
-                return {**recipe, "key": "{{" + template + ":s}}" + suffix}
+            for form in adapter.signature_forms or ("hex",):
+                if adapter.sign(secret + suffix, timestamp, body, form) == signature:
+                    return {**recipe, "key": "{{" + template + ":s}}" + suffix, "form": form}
     return None
 
 

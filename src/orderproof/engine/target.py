@@ -62,6 +62,7 @@ class Target:
     fault: str | None = None
     variation: str | None = None               # a named correct variation of the embedded reference
     conventions: dict[str, str] = field(default_factory=dict)   # pinned options (target file)
+    signature_forms: dict[str, str] = field(default_factory=dict)   # by API: the form the service takes, once known
     _server: Any = field(default=None, repr=False)
     _thread: threading.Thread | None = field(default=None, repr=False)
 

@@ -458,7 +458,7 @@ class SuperbetRequest(_TicketRequest):
 class Headers(_Strict):
     operator_name: Annotated[Text, Field(alias="operator-name")]
     timestamp: Annotated[str, StringConstraints(pattern=r"^[0-9]{1,12}$")]
-    signature: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")]
+    signature: Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F]{64}$")]
 
 
 # --- answers --------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ open point the suite accepts either way is read in one place.
 from __future__ import annotations
 
 import dataclasses
+import hmac
 import json
 import re
 import secrets
@@ -35,6 +36,7 @@ from typing import Any
 import jsonschema
 from fastapi import Response
 
+from orderproof.apis.ticket_engine.signing import ticket_signature
 from orderproof.reference import bet_placement as bp
 from orderproof.reference import idempotency
 from orderproof.reference import sportsbook_order as so
@@ -705,6 +707,11 @@ _TICKET_ENGINE = [
               "of checks",
               {"ticket_unknown_event_error": lambda ticket_type, event_id: (
                   106, f"Market for bet with `{event_id}` identifier is not found")}),
+    Variation("ticket-signature-upper-hex", TICKETS,
+              "the signature is taken in upper-case hex alone (.NET's Convert.ToHexString): DOMAIN.md names "
+              "HMAC-SHA256 and no letter case, and the pages describe no signature at all",
+              {"ticket_check_signature": lambda secret, timestamp, body, signature: hmac.compare_digest(
+                  ticket_signature(secret, timestamp, body, "HEX").encode(), signature.encode("utf-8", "replace"))}),
     Variation("ticket-signature-first", TICKETS,
               "the signature is checked before the operator is looked up, so an unknown operator (no secret to "
               "verify with) gets 403 instead of 400 code 112 (conventions <api>.unknown-operator, forbidden-403)",

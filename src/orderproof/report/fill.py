@@ -114,7 +114,8 @@ def main(steps_dir: str, work_dir: str, number: str) -> int:
             key = render(sign["key"], work, meta, now)
             headers[sign["timestamp_header"]] = now
             message = now.encode("ascii") + (body or b"").replace(b" ", b"")
-            headers[sign["header"]] = hmac.new(key.encode("utf-8"), message, hashlib.sha256).hexdigest()
+            digest = hmac.new(key.encode("utf-8"), message, hashlib.sha256).hexdigest()
+            headers[sign["header"]] = digest.upper() if sign.get("form") == "HEX" else digest
         url = render(step["url"], work, meta, now)
     except Missing as exc:
         print(f"step {number}: {exc}", file=sys.stderr)

@@ -15,7 +15,7 @@ from orderproof.checks.bodies import identifier
 from orderproof.checks.outcomes import Outcome
 
 from . import answers
-from .signing import ticket_signature
+from .signing import FORMS, ticket_signature
 
 # The sources the superbet page's samples send ("mobile", "desktop"): the pages list no values ("Ticket
 # source (see Fields)", a page not given), and a service may take those alone.
@@ -38,8 +38,10 @@ class TicketEngineAdapter(ApiAdapter):
     script_signature = {"header": "signature", "timestamp_header": "timestamp",
                         "scheme": "hmac-sha256-hex(timestamp + body without spaces)"}
 
-    def sign(self, secret: str, timestamp: str, body: bytes) -> str:
-        return ticket_signature(secret, timestamp, body)
+    signature_forms = FORMS
+
+    def sign(self, secret: str, timestamp: str, body: bytes, form: str = "hex") -> str:
+        return ticket_signature(secret, timestamp, body, form)
 
     def operator(self, scene: Any, player: Mapping[str, Any] | None) -> tuple[str, str]:
         """The operator that signs for ``player``: the player's own (the provider state says which
@@ -77,7 +79,7 @@ class TicketEngineAdapter(ApiAdapter):
         timestamp = str(int(time.time()))
         headers = {"operator-name": operator, "timestamp": timestamp}
         headers["signature"] = ticket_signature(secret if auth == "valid" else secret + "-wrong", timestamp,
-                                                body or b"")
+                                                body or b"", scene.target.signature_forms.get(self.slug, "hex"))
         return headers
 
     def annotate(self, exchange: Exchange, scene: Any, player: Mapping[str, Any] | None) -> None:

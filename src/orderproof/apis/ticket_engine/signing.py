@@ -1,8 +1,10 @@
 """Request signature of the ticket engine (jackpot-ticket and superbet-reserve).
 
-The provider signs every request with the operator's secret: lower-case hex HMAC-SHA256 over the
-``timestamp`` header followed by the raw request body with every space character removed. The
-reference verifies it; the suite computes it to send correctly signed requests.
+The provider signs every request with the operator's secret: HMAC-SHA256 over the ``timestamp``
+header followed by the raw request body with every space character removed, in hex (DOMAIN.md names
+no letter case: the suite signs in lower case, and in upper case for a service that refuses lower,
+:data:`FORMS`). The reference verifies lower-case hex; the suite computes it to send correctly signed
+requests.
 """
 
 from __future__ import annotations
@@ -17,9 +19,14 @@ def signed_message(timestamp: str | int, body: bytes | str) -> bytes:
     return str(timestamp).encode("ascii") + raw.replace(b" ", b"")
 
 
-def ticket_signature(secret: str, timestamp: str | int, body: bytes | str) -> str:
-    """Lower-case hex HMAC-SHA256 of :func:`signed_message` keyed by the operator's secret."""
-    return hmac.new(secret.encode("utf-8"), signed_message(timestamp, body), hashlib.sha256).hexdigest()
+FORMS = ("hex", "HEX")          # how the digest is written: lower-case hex (the default), upper-case hex
+
+
+def ticket_signature(secret: str, timestamp: str | int, body: bytes | str, form: str = "hex") -> str:
+    """Hex HMAC-SHA256 of :func:`signed_message` keyed by the operator's secret, in the letter case
+    ``form`` names (:data:`FORMS`)."""
+    digest = hmac.new(secret.encode("utf-8"), signed_message(timestamp, body), hashlib.sha256).hexdigest()
+    return digest.upper() if form == "HEX" else digest
 
 
 def verify_ticket_signature(secret: str, timestamp: str | int, body: bytes | str, signature: str) -> bool:
