@@ -4,12 +4,14 @@ the data repeats, the identities (idempotency keys, ticket ids) are fresh."""
 from __future__ import annotations
 
 import pytest
+import requests
 
 from orderproof.core.options import RunOptions
 from orderproof.core.results import Verdict
 from orderproof.engine.context import build_context
+from orderproof.engine.replay import AnswersTransport, Diverged
 from orderproof.engine.runner import verify
-from orderproof.engine.target import served
+from orderproof.engine.target import Target, served
 from orderproof.reference import create_app
 
 
@@ -64,3 +66,18 @@ def test_a_service_that_takes_other_credentials_fails_no_must_rule(tmp_path):
     assert must_failed == [], must_failed
     unverified = [r for r in results if r.rule_id == "BP-FUNDS"][0]
     assert unverified.verdict is Verdict.NOT_VERIFIED and "refuses the suite's credentials" in unverified.reason
+
+
+def test_a_script_step_closed_without_a_reply_is_no_answer_not_a_step_left_out(tmp_path):
+    """curl writes no answer file for a connection closed without a reply (its status "000"): the
+    offline judge reads that as no answer (which a rule such as <P>-NO-5XX fails), not as a script
+    that stopped early (which says nothing)."""
+    steps = [{"n": 1, "method": "POST", "path": "/bet"}, {"n": 2, "method": "POST", "path": "/bet"}]
+    (tmp_path / "1.status").write_text("000\n", encoding="utf-8")
+    target = Target(kind="url", base_url="http://127.0.0.1", apis={}, description="a script's answers")
+    transport = AnswersTransport(target, steps, tmp_path, run_id="r")
+    request = requests.Request("POST", "http://127.0.0.1/bet", data=b"{}").prepare()
+    reply = transport.send(request)
+    assert (reply.status, reply.content, reply.error) == (0, b"", "no answer (the script's curl failed)")
+    with pytest.raises(Diverged, match="no answer for its step 2"):
+        transport.send(request)

@@ -352,8 +352,9 @@ def key_ok(given: str | None) -> bool:
 # POST /bet
 # --------------------------------------------------------------------------------------------
 def _ascii(s: str) -> str:
-    # printable ASCII only: a header value with a control character makes the server drop the connection
-    return "".join(c if " " <= c <= "~" else "?" for c in s)[:300]
+    # printable ASCII only, no blank at either end: a header value with a control character, or ending in
+    # a space (a member named ""), makes the server drop the connection
+    return "".join(c if " " <= c <= "~" else "?" for c in s)[:300].strip() or "?"
 
 
 def error_answer(r: Refusal, request_id) -> tuple[int, bytes, dict]:
