@@ -122,7 +122,7 @@ class ApiAdapter:
         """What makes two requests "the same" for the API's idempotency (a key, a ticket id)."""
         return None
 
-    def sign(self, secret: str, timestamp: str, body: bytes, form: str = "hex") -> str:
+    def sign(self, secret: str, timestamp: str, body: bytes, form: str = "lower-case hex") -> str:
         """The signature ``script_signature`` describes (only for an API that signs its requests)."""
         raise NotImplementedError(f"the {self.slug} adapter does not sign requests")
 

@@ -144,7 +144,7 @@ class Reference:
 
     def ticket(self, path: str, body: Any, player: dict[str, Any], *, operator: str | None = None,
                secret: str | None = None, signature: str | None = None, raw: bytes | None = None,
-               form: str = "hex") -> Any:
+               form: str = "lower-case hex") -> Any:
         """A ticket-engine call signed with the player's operator (``operator``/``secret`` override), its
         signature written in ``form`` (lower- or upper-case hex)."""
         raw = raw if raw is not None else dumps(body)

@@ -571,7 +571,7 @@ def test_ticket_strict_values(reference_factory):
 def test_ticket_signature_upper_hex(reference_factory):
     ref = varied(reference_factory, "ticket-signature-upper-hex")
     player, betcard, event = ticket_scene(ref)
-    for form, status in (("hex", 403), ("HEX", 200)):
+    for form, status in (("lower-case hex", 403), ("upper-case hex", 200)):
         assert ref.superbet(player, superbet_request(player, event), form=form).status_code == status
         assert ref.jackpot(player, jackpot_request(player, betcard), form=form).status_code == status
 

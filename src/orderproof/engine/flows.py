@@ -238,8 +238,8 @@ def _in_another_form(ctx: RunContext, rule: Rule, refused: str | None) -> str | 
         ctx.target.signature_forms[rule.api] = form
         if _control(ctx, rule) is None:
             if ctx.on_notice is not None:
-                ctx.on_notice(rule.api, f"the target takes the signature written {form!r}, not {forms[0]!r}: the "
-                              "run signs so")
+                ctx.on_notice(rule.api, f"the target takes the signature in {form}, not {forms[0]}: the run signs "
+                              "so from now on")
             return None
     del ctx.target.signature_forms[rule.api]
     return refused

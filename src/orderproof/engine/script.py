@@ -195,7 +195,7 @@ def _signature(adapter: Any, headers: Mapping[str, str], body: bytes, known: _Kn
         return None
     for secret, template in candidates:
         for suffix in ("", "-wrong"):
-            for form in adapter.signature_forms or ("hex",):
+            for form in adapter.signature_forms or ("lower-case hex",):
                 if adapter.sign(secret + suffix, timestamp, body, form) == signature:
                     return {**recipe, "key": "{{" + template + ":s}}" + suffix, "form": form}
     return None

@@ -711,7 +711,7 @@ _TICKET_ENGINE = [
               "the signature is taken in upper-case hex alone (.NET's Convert.ToHexString): DOMAIN.md names "
               "HMAC-SHA256 and no letter case, and the pages describe no signature at all",
               {"ticket_check_signature": lambda secret, timestamp, body, signature: hmac.compare_digest(
-                  ticket_signature(secret, timestamp, body, "HEX").encode(), signature.encode("utf-8", "replace"))}),
+                  ticket_signature(secret, timestamp, body, "upper-case hex").encode(), signature.encode("utf-8", "replace"))}),
     Variation("ticket-signature-first", TICKETS,
               "the signature is checked before the operator is looked up, so an unknown operator (no secret to "
               "verify with) gets 403 instead of 400 code 112 (conventions <api>.unknown-operator, forbidden-403)",

@@ -115,7 +115,7 @@ def main(steps_dir: str, work_dir: str, number: str) -> int:
             headers[sign["timestamp_header"]] = now
             message = now.encode("ascii") + (body or b"").replace(b" ", b"")
             digest = hmac.new(key.encode("utf-8"), message, hashlib.sha256).hexdigest()
-            headers[sign["header"]] = digest.upper() if sign.get("form") == "HEX" else digest
+            headers[sign["header"]] = digest.upper() if sign.get("form") == "upper-case hex" else digest
         url = render(step["url"], work, meta, now)
     except Missing as exc:
         print(f"step {number}: {exc}", file=sys.stderr)

@@ -139,8 +139,9 @@ def bp_stake_limits(rule: Any, flow: Flow) -> None:
     limits as breaching one, which include the limits themselves: every slip carries a bet staking
     exactly max_stake, or min_stake, which breaches nothing; a refused slip's other bets may be listed
     with a reason that names no limit, both limits in force, or a limit of the service's own that
-    its stake breaches), each offender with a reason whose maxStake (over) or minStake (under), when given (the table marks both optional), equals the player's limit, and nothing is
-    stored; fails otherwise; does not apply: always applies (needs provider states and snapshots)."""
+    its stake breaches), each offender with a reason whose maxStake (over) or minStake (under), when
+    given (the table marks both optional), equals the player's limit, and nothing is stored; fails
+    otherwise; does not apply: always applies (needs provider states and snapshots)."""
     player = bp_player(flow)
     lo, hi = limits(player)
     n = flow.draw(st.integers(1, 5), "bets in the slip")

@@ -40,7 +40,7 @@ class TicketEngineAdapter(ApiAdapter):
 
     signature_forms = FORMS
 
-    def sign(self, secret: str, timestamp: str, body: bytes, form: str = "hex") -> str:
+    def sign(self, secret: str, timestamp: str, body: bytes, form: str = FORMS[0]) -> str:
         return ticket_signature(secret, timestamp, body, form)
 
     def operator(self, scene: Any, player: Mapping[str, Any] | None) -> tuple[str, str]:
@@ -78,8 +78,9 @@ class TicketEngineAdapter(ApiAdapter):
         operator, secret = self.operator(scene, player)
         timestamp = str(int(time.time()))
         headers = {"operator-name": operator, "timestamp": timestamp}
+        form = scene.target.signature_forms.get(self.slug, FORMS[0])
         headers["signature"] = ticket_signature(secret if auth == "valid" else secret + "-wrong", timestamp,
-                                                body or b"", scene.target.signature_forms.get(self.slug, "hex"))
+                                                body or b"", form)
         return headers
 
     def annotate(self, exchange: Exchange, scene: Any, player: Mapping[str, Any] | None) -> None:

@@ -19,14 +19,14 @@ def signed_message(timestamp: str | int, body: bytes | str) -> bytes:
     return str(timestamp).encode("ascii") + raw.replace(b" ", b"")
 
 
-FORMS = ("hex", "HEX")          # how the digest is written: lower-case hex (the default), upper-case hex
+FORMS = ("lower-case hex", "upper-case hex")          # how the digest is written, the first the default
 
 
-def ticket_signature(secret: str, timestamp: str | int, body: bytes | str, form: str = "hex") -> str:
+def ticket_signature(secret: str, timestamp: str | int, body: bytes | str, form: str = FORMS[0]) -> str:
     """Hex HMAC-SHA256 of :func:`signed_message` keyed by the operator's secret, in the letter case
     ``form`` names (:data:`FORMS`)."""
     digest = hmac.new(secret.encode("utf-8"), signed_message(timestamp, body), hashlib.sha256).hexdigest()
-    return digest.upper() if form == "HEX" else digest
+    return digest.upper() if form == "upper-case hex" else digest
 
 
 def verify_ticket_signature(secret: str, timestamp: str | int, body: bytes | str, signature: str) -> bool:
