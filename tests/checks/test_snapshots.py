@@ -47,7 +47,8 @@ def test_the_hook_gives_lists_in_any_order_and_a_ledger_is_judged_by_the_money_i
                                     "CANCELLED", "void", "NOT_PLACED", "INSUFFICIENT_FUNDS", "USER_BLOCKED",
                                     "MISSING_PARAMETER", "REQUEST_TIMED_OUT", "GENERAL_EXCEPTION", "NOT_ACCEPTED",
                                     "unaccepted", "unsuccessful", "aborted", "ROLLED_BACK", "rollback", "reverted",
-                                    "discarded"])
+                                    "discarded", "EVENT_NOT_FOUND", "MARKET_NOT_ALLOWED", "ODDS_CHANGED",
+                                    "unknown_operator"])
 def test_a_refused_attempt_kept_as_a_record_is_not_a_stored_ticket(status):
     """A service may keep a refused reservation as a record with a status that says so (an audit
     trail); a ticket of any other status, or none, is stored."""

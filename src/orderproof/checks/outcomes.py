@@ -8,6 +8,7 @@ checks. :func:`envelope_code` reads the common {code, ...} envelope with a succe
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +17,7 @@ from orderproof.core.masking import mask_head
 from .base import BodyNotJSON, Exchange
 from .numbers import integral
 
-__all__ = ["ACCEPTED", "OTHER", "REFUSED", "Outcome", "describe", "envelope_code", "json_or_none"]
+__all__ = ["ACCEPTED", "OTHER", "REFUSED", "Outcome", "awaits_result", "describe", "envelope_code", "json_or_none"]
 
 ACCEPTED, REFUSED, OTHER = "accepted", "refused", "other"
 
@@ -77,3 +78,28 @@ def envelope_code(exchange: Exchange, success: int, convention: str) -> Outcome:
     if 200 <= status < 300:
         return Outcome(REFUSED, convention=convention, option="http-200", code=code)
     return Outcome(OTHER, f"HTTP {status} is neither a success nor a refusal: {describe(exchange)}")
+
+
+# Words of a status that says a bet or ticket is no longer awaiting its result: resulted, or never live.
+# "a status equivalent to 'pending'" leaves the word open (pending, open, unsettled, accepted, placed,
+# active, to be settled, not yet settled, awaiting settlement, ...), so only these (or no status) are
+# not equivalent, unless a word before them negates them or puts them in the future ("not", "un",
+# "yet", "to" of "to be settled") or another word says the bet waits (pending, awaiting).
+NOT_AWAITING = ("settled", "resulted", "void", "cancel", "won", "win", "lost", "lose", "loss", "reject",
+                "fail", "refund", "push", "closed", "paid", "cashed")
+NOT_YET = ("un", "not", "non", "no", "yet", "to")
+WAITING = ("pend", "await", "wait", "unsettled", "unresulted", "unresolved")
+
+
+def awaits_result(status: Any) -> bool:
+    """Does a stored bet's status, or a ticket's result, say it is awaiting its result (a status
+    equivalent to 'pending')?"""
+    if not isinstance(status, str) or not status.strip():
+        return False
+    words = [word for word in re.split(r"[^a-z0-9]+", status.lower()) if word]
+    if any(word.startswith(WAITING) for word in words):
+        return True
+    for place, word in enumerate(words):
+        if word.startswith(NOT_AWAITING) and not any(before in NOT_YET for before in words[:place]):
+            return False
+    return True

@@ -213,6 +213,10 @@ def test_sr_state():
     assert_fails("SR-STATE", sr_state, sr(good | {"result": "won"}))
     assert sr_state(rule("SR-STATE"), sr({"status": "RESERVED", "result": "Pending"})) is None   # an enum's name
     assert_fails("SR-STATE", sr_state, sr({"status": "RESERVED", "result": "WON"}))
+    for waiting in ("unsettled", "open", "not resulted", "AWAITING_RESULT"):          # "reserved and unresulted"
+        assert sr_state(rule("SR-STATE"), sr({"status": "reserved", "result": waiting})) is None
+    for dead in ("void", "lost", "cancelled", "resulted", "", None):
+        assert_fails("SR-STATE", sr_state, sr({"status": "reserved", "result": dead}))
     assert sr_state(rule("SR-STATE"), sr({"code": 103, "message": "x"}, status=400)) is NOT_APPLICABLE
 
 

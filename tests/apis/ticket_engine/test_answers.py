@@ -20,6 +20,7 @@ UUID = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
     ({"errorId": "abc", "detail": {"code": 103}}, 103),               # nested too
     ({"error": {"type": "EVENT_NOT_FOUND", "message": "x"}}, "EVENT_NOT_FOUND"),   # the error object's type
     ({"error": {"type": "VALIDATION_ERROR", "details": [{"type": "missing"}]}}, "VALIDATION_ERROR"),
+    ({"errors": [{"type": "EVENT_NOT_FOUND", "detail": "x"}, {"type": "BET_NOT_FOUND"}]}, "EVENT_NOT_FOUND"),
     ({"type": "https://jackpot.example/errors/108", "title": "Event not found", "status": 400}, "108"),  # RFC 9457
     ({"type": "/problems/event-not-found", "status": 400}, "event-not-found"),
     ({"type": "urn:jackpot:error:E108"}, "E108"),

@@ -5,7 +5,6 @@ behind is in ``refusals``, repeats in ``idempotency``.)"""
 from __future__ import annotations
 
 import math
-import re
 import uuid
 from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from typing import Any
@@ -25,6 +24,7 @@ from orderproof.checks.base import (
     shown,
 )
 from orderproof.checks.numbers import rounded, same_number, to_decimal
+from orderproof.checks.outcomes import awaits_result
 from orderproof.checks.snapshots import balance_of, body_of
 
 from .answers import ERROR_STATUS, idempotency_key, is_placed, uuid_key
@@ -265,30 +265,6 @@ def bp_payout_precision(rule: Any, flow: Flow) -> Any:
                               "exactly, to the cent or in double precision", received=stored.get("potentialPayout"))
         flow.conventions.observe(rule, "bet-placement.payout-precision", options,
                                  f"{sent['stake']} x {sent['decimalPrice']} stored as {stored.get('potentialPayout')}")
-
-
-# Words of a status that says the bet is no longer awaiting its result: resulted, or never live.
-# "a status equivalent to 'pending'" leaves the word open (pending, open, unsettled, accepted, placed,
-# active, to be settled, not yet settled, awaiting settlement, ...), so only these (or no status) are
-# not equivalent, unless a word before them negates them or puts them in the future ("not", "un",
-# "yet", "to" of "to be settled") or another word says the bet waits (pending, awaiting).
-NOT_AWAITING = ("settled", "resulted", "void", "cancel", "won", "win", "lost", "lose", "loss", "reject",
-                "fail", "refund", "push", "closed", "paid", "cashed")
-NOT_YET = ("un", "not", "non", "no", "yet", "to")
-WAITING = ("pend", "await", "wait", "unsettled", "unresulted", "unresolved")
-
-
-def awaits_result(status: Any) -> bool:
-    """Does a stored bet status say the bet is awaiting its result (a status equivalent to 'pending')?"""
-    if not isinstance(status, str) or not status.strip():
-        return False
-    words = [word for word in re.split(r"[^a-z0-9]+", status.lower()) if word]
-    if any(word.startswith(WAITING) for word in words):
-        return True
-    for place, word in enumerate(words):
-        if word.startswith(NOT_AWAITING) and not any(before in NOT_YET for before in words[:place]):
-            return False
-    return True
 
 
 @flow_check

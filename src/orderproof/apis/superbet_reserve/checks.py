@@ -17,6 +17,7 @@ from orderproof.checks.base import (
     response_check,
 )
 from orderproof.checks.numbers import json_number
+from orderproof.checks.outcomes import awaits_result
 
 MONEY = ("price", "stake", "gross_payout", "net_payout", "wht_amount", "ext_amount")
 SITUATIONS = (*ticket.COMMON_SITUATIONS, "bet of another event", "event started", "market not allowed")
@@ -59,13 +60,14 @@ def sr_currency(rule: Any, exchange: Exchange) -> None:
 @only_status(200)
 @only_json_object
 def sr_state(rule: Any, exchange: Exchange) -> None:
-    """SR-STATE: passes if a 200 reservation has status "reserved" and result "pending", in any letter
-    case (an enum's name, RESERVED: the page gives the fields no list of values), fails otherwise, does
-    not apply if the status is not 200 or the body is not a JSON object."""
+    """SR-STATE: passes if a 200 reservation has status "reserved", in any letter case (an enum's name,
+    RESERVED), and a result that says it awaits its result ("pending", or an equivalent such as
+    unsettled, open: any word but one of a resulted or dead ticket), fails otherwise, does not apply if
+    the status is not 200 or the body is not a JSON object. The page gives the fields no list of values."""
     body = exchange.json
     got = {"status": body.get("status"), "result": body.get("result")}
-    read = {key: value.strip().casefold() if isinstance(value, str) else value for key, value in got.items()}
-    if read != {"status": "reserved", "result": "pending"}:
+    reserved = isinstance(got["status"], str) and got["status"].strip().casefold() == "reserved"
+    if not reserved or not awaits_result(got["result"]):
         raise RuleFailure(rule, "a reserved superbet ticket must be reserved and unresulted", received=got)
 
 

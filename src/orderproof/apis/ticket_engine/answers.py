@@ -50,6 +50,12 @@ def _is_word_code(value: Any) -> bool:
                                   and not _HEX_ID.fullmatch(value))
 
 
+def _typed(error: Any) -> Any:
+    """The type of an error object, or of the first of a list of them (``{"errors": [{"type": ...}]}``)."""
+    first = error[0] if isinstance(error, list) and error else error
+    return first.get("type") if isinstance(first, dict) and _is_word_code(first.get("type")) else None
+
+
 def _type_code(value: Any) -> Any:
     """The code a problem type names: the word, or the URI's last segment (:data:`ERROR_OBJECT_KEYS`)."""
     if not isinstance(value, str) or value == "about:blank":
@@ -92,8 +98,8 @@ def error_code(body: Any) -> Any:
     if code is None:
         code = _find(body, CODE_OR_MESSAGE_KEYS, _is_word_code)
     if code is None:
-        error = _find(body, ERROR_OBJECT_KEYS, lambda value: isinstance(value, dict) and _is_word_code(value.get("type")))
-        code = error["type"] if error is not None else None
+        error = _find(body, ERROR_OBJECT_KEYS, lambda value: _typed(value) is not None)
+        code = _typed(error)
     return code if code is not None or not isinstance(body, dict) else _type_code(body.get("type"))
 
 
