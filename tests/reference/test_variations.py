@@ -558,10 +558,13 @@ def test_ticket_currency_from_wallet(reference_factory):
 def test_ticket_strict_values(reference_factory):
     ref = varied(reference_factory, "ticket-strict-values")
     player, betcard, event = ticket_scene(ref)
-    for changes in ({"source": "sms"}, {"atag": "\u00ae affiliate"}, {"atag": "a" * 65}):
+    for changes in ({"source": "sms"}, {"atag": "\u00ae affiliate"}, {"atag": "a" * 65}, {"price": 10_001}):
         for response in (ref.jackpot(player, jackpot_request(player, betcard, **changes)),
                          ref.superbet(player, superbet_request(player, event, **changes))):
             assert response.status_code == 422, response.text
+    long_name = "orderproof-unknown-85c10699"               # an operator's name of 27 characters
+    refused = ref.superbet(player, superbet_request(player, event, operator=long_name), operator=long_name)
+    assert refused.status_code == 422 and "operator-name" in refused.text, refused.text
     for changes in ({"source": "mobile", "atag": "affiliate-1"}, {"source": "desktop", "atag": "atag_value"}):
         for response in (ref.jackpot(player, jackpot_request(player, betcard, **changes)),
                          ref.superbet(player, superbet_request(player, event, **changes))):
@@ -1090,7 +1093,7 @@ def test_bp_ascii_text(reference_factory):
     ref = varied(reference_factory, "bp-ascii-text")
     player = ref.player(balance="10000.00")
     for odd in ({"sportId": "\u00f0\u00e7"}, {"marketTypeId": "z\u00cdtq"}, {"eventName": "Be\u015fikta\u015f"},
-                {"eventAltId": "\u00c5"}, {"sportName": "tab\there"}, {"sportId": "%"}, {"competitionId": "a b"}):
+                {"eventAltId": "\u00c5"}, {"sportName": "tab\there"}, {"sportId": "%"}, {"competitionId": "a b"}, {"eventName": "'"}):
         refused = ref.bet(player, make_slip(player, bet_details(**odd)))
         assert (refused.status_code, refused.json()["errorCode"]) == (400, "INVALID_BET_DETAILS"), refused.text
     assert ref.snapshot(player["userId"])["bets"] == []

@@ -61,10 +61,11 @@ def selection(draw: Draw, event: Mapping[str, Any]) -> tuple[Mapping[str, Any], 
 
 
 def plain(value: Any) -> bool:
-    """A string every service stores as it is: not empty, not only blanks, printable ASCII (a service
-    may refuse control characters, lone surrogates, characters its store cannot hold or an id of
-    characters its catalogue never uses, and they test nothing of the rules)."""
-    return isinstance(value, str) and value.strip() != "" and value.isascii() and value.isprintable()
+    """A string every service stores as it is: printable ASCII with a letter or a digit in it (a
+    service may refuse control characters, lone surrogates, characters its store cannot hold, a name
+    of punctuation alone such as "'", and they test nothing of the rules)."""
+    return (isinstance(value, str) and value.isascii() and value.isprintable()
+            and any(ch.isalnum() for ch in value))
 
 
 # An identifier every service keeps (the samples' "1", "8812345", "affiliate-1"): ASCII letters and digits

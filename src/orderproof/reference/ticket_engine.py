@@ -123,6 +123,12 @@ def atag_ok(atag: str) -> bool:
     return True
 
 
+def limits(headers: Any, body: Any) -> list[dict[str, Any]]:
+    """Validation details of a request within the model but beyond limits of the service's own: none
+    (the reference holds no maximum price and no length of an operator's name)."""
+    return []
+
+
 def check_signature(secret: str, timestamp: str, body: bytes, signature: str) -> bool:
     return verify_ticket_signature(secret, timestamp, body, signature)
 
@@ -338,6 +344,7 @@ BEHAVIOUR: dict[str, Callable[..., Any]] = {
     "ticket_request_defaults": request_defaults,
     "ticket_source_known": source_known,
     "ticket_atag_ok": atag_ok,
+    "ticket_limits": limits,
     "ticket_operator_header_matches": operator_header_matches,
     "ticket_operator_and_signature": operator_and_signature,
     "ticket_check_signature": check_signature,
@@ -513,6 +520,8 @@ async def _validate(request: Request, model: type[_TicketRequest]) -> tuple[Head
                                                        "atag_ok": behaviour.ticket_atag_ok})
         except ValidationError as exc:
             details += _details("body", exc)
+    if not details:
+        details = behaviour.ticket_limits(headers, body)
     if details:
         raise Rejection(422, {"detail": details})
     assert headers is not None and body is not None

@@ -259,6 +259,19 @@ def refuse_repeated_pnr(conn: sqlite3.Connection, order: dict[str, Any]) -> None
                 raise to.Rejected(601, f"{what} {value} is already used by another order")
 
 
+def strict_limits(headers: Any, body: Any) -> list[dict[str, Any]]:
+    """An operator-name header longer than 20 characters, a price above 100.00: FastAPI's details of
+    ``Header(max_length=20)`` and ``Field(le=10000)``."""
+    details = []
+    if len(headers.operator_name) > 20:
+        details.append({"loc": ["header", "operator-name"], "msg": "String should have at most 20 characters",
+                        "type": "string_too_long"})
+    if body.price > 10_000:
+        details.append({"loc": ["body", "price"], "msg": "Input should be less than or equal to 10000",
+                        "type": "less_than_equal"})
+    return details
+
+
 def companies_registered(conn: sqlite3.Connection, order: dict[str, Any]) -> None:
     """An order naming a company is refused (code 107) unless the company is registered with the
     platform: none is (the provider-state hook registers no company)."""
@@ -766,11 +779,13 @@ _TICKET_ENGINE = [
                "ticket_jackpot_currency": lambda requested, player_currency: player_currency,
                "ticket_reserve_currency": lambda requested, player_currency: player_currency}),
     Variation("ticket-strict-values", TICKETS,
-              "a source other than the samples' desktop and mobile, and an affiliate tag that is not 1 to 64 printable "
-              "ASCII characters, are refused (422) before anything else is looked at: the pages give the source's "
-              "values on a Fields page they do not include and the affiliate tag no charset or length",
+              "a source other than the samples' desktop and mobile, an affiliate tag that is not 1 to 64 printable "
+              "ASCII characters, an operator's name longer than 20 characters and a price above 100.00 are refused "
+              "(422) before anything else is looked at: the pages give the source's values on a Fields page they do "
+              "not include, and the affiliate tag, the operator's name and the price no charset, length or range",
               {"ticket_source_known": lambda source: source in ("desktop", "mobile"),
-               "ticket_atag_ok": lambda atag: 1 <= len(atag) <= 64 and atag.isascii() and atag.isprintable()}),
+               "ticket_atag_ok": lambda atag: 1 <= len(atag) <= 64 and atag.isascii() and atag.isprintable(),
+               "ticket_limits": strict_limits}),
     Variation("ticket-operator-from-header", TICKETS,
               "a body without an operator is served for the operator-name header's operator instead of a 422: "
               "the header names the operator already (superbet's 115 compares the operators \"in request body "
@@ -1188,11 +1203,12 @@ _BET_PLACEMENT = [
               "names \"max liability per market type\" among the restrictions a service may check, and no amount",
               {"bp_own_limit_breach": liability_capped(Decimal("1000.00"))}),
     Variation("bp-ascii-text", BP,
-              "a bet whose names hold anything but printable ASCII, or whose ids anything but ASCII letters, digits "
-              "and ._:-, is refused INVALID_BET_DETAILS (the provider's catalogue keys and names are ASCII): the "
+              "a bet whose names hold anything but printable ASCII (or no letter or digit), or whose ids anything but "
+              "ASCII letters, digits and ._:-, is refused INVALID_BET_DETAILS (the provider's catalogue keys and names are ASCII): the "
               "seed types them String, with no character set",
               {"bp_text_ok": lambda name, text: (re.fullmatch(r"[A-Za-z0-9._:-]{1,64}", text) is not None
-                                                 if name.endswith("Id") else text.isascii() and text.isprintable())}),
+                                                 if name.endswith("Id") else text.isascii() and text.isprintable()
+                                                 and any(ch.isalnum() for ch in text))}),
     Variation("bp-key-missing-own-code", BP,
               "a request without X-Idempotency-Key is refused at HTTP 422 with FAILURE IDEMPOTENCY_KEY_MISSING, a code "
               "of the service's own, instead of 400 MISSING_PARAMETER: the seed describes the caller's header, and its "

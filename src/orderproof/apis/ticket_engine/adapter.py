@@ -58,13 +58,14 @@ class TicketEngineAdapter(ApiAdapter):
 
     def common_fields(self, body: dict[str, Any], scene: Any, player: Mapping[str, Any],
                       draw: Draw) -> dict[str, Any]:
-        """What every ticket carries: the operator and token of the player, a price, the player's
-        currency, a source of the samples, an affiliate tag of the samples' kind (a request of a
-        situation carries no other defect than the situation's own)."""
+        """What every ticket carries: the operator and token of the player, a price of up to 50.00 (the
+        samples' 20.00: a service may hold a maximum), the player's currency, a source of the samples,
+        an affiliate tag of the samples' kind (a request of a situation carries no other defect than
+        the situation's own)."""
         operator, _ = self.operator(scene, player)
         currency = player.get("currency")
         fields = {"operator": operator, "token": player["token"],
-                  "price": draw(st.integers(100, 100_000), "price in cents"),
+                  "price": draw(st.integers(100, 5_000), "price in cents"),   # the samples': 20.00
                   "currency": currency if isinstance(currency, str) and currency else "EUR",
                   "source": draw(st.sampled_from(SOURCES), "source")}
         if body.get("atag") is not None and not identifier(body["atag"]):   # the samples' affiliate-1, atag_value

@@ -425,7 +425,7 @@ def _provoke(flow: Flow, situation: str) -> tuple[dict[str, Any], dict[str, Any]
             index = flow.draw(st.integers(0, len(body["bets"])), "where the unknown bet goes")
             body["bets"].insert(index, _unknown_id(flow, "unknown bet id"))
     elif situation == "unknown operator":
-        name = f"orderproof-unknown-{flow.fresh_uuid()[:8]}"
+        name = f"op-{flow.fresh_uuid()[:8]}"       # as short as an operator's name ("site"): only unknown
         body["operator"], headers = name, {"operator-name": name}
     elif situation == "operator header differs":      # signed by the header's operator, with its own secret
         sign_as = flow.setup("an operator exists")
