@@ -29,9 +29,11 @@ def body_of(exchange: Exchange) -> Any:
 # refused ticket or bet as a record of the attempt (nothing reserved, nothing placed: rejected,
 # cancelled, void, not placed, or the refusal's own code such as INSUFFICIENT_FUNDS, EVENT_NOT_FOUND,
 # ODDS_CHANGED), which is not storing it.
-REFUSED = re.compile(r"(?<![a-z])(reject|refus|fail|declin|denied|deny|invalid|error|cancel|void|unplaced|not.?placed|"
-                     r"insufficient|blocked|expired|exceed|missing|timed.?out|timeout|exception|not.?accepted|unaccepted|"
-                     r"unsuccess|abort|roll(?:ed)?.?back|revert|discard|not.?found|not.?allowed|unknown|odds.?changed)", re.IGNORECASE)
+REFUSED = re.compile(
+    r"(?<![a-z])(reject|refus|fail|declin|denied|deny|invalid|error|cancel|void|unplaced|not.?placed|"
+    r"insufficient|blocked|expired|exceed|missing|timed.?out|timeout|exception|not.?accepted|unaccepted|"
+    r"unsuccess|abort|roll(?:ed)?.?back|revert|discard|not.?found|not.?allowed|unknown|odds.?changed)",
+    re.IGNORECASE)
 # A double's shortest text of a sum of cents ("29.13999999999999") is that many cents.
 DOUBLE_ARTEFACT = Decimal("0.000001")
 

@@ -4,7 +4,6 @@ documented by an ASP.NET Web API help page: a huge nested body with no validatio
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,16 +17,17 @@ from orderproof.checks.outcomes import Outcome
 
 from . import answers, checks  # noqa: F401  checks: registers the API's checks
 from .orders import (
+    DATE_TIME,
     created_recently,
     fresh_identifiers,
     has_product_line,
     local_line,
     member_id,
+    zone_offset,
 )
 
 __all__ = ["TravelOrder", "api"]
 
-_DATE_TIME = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?)(Z|[+-]\d{2}:\d{2})?$")
 DOTNET_MAX_OFFSET = timedelta(hours=14)      # DateTimeOffset's range of offsets
 
 
@@ -39,7 +39,7 @@ def dotnet_zone(local: str, zone: str | None) -> str:
     zone = zone or "+08:00"
     if zone == "Z":
         return zone
-    offset = (-1 if zone[0] == "-" else 1) * timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6]))
+    offset = zone_offset(zone)
     if abs(offset) > DOTNET_MAX_OFFSET:
         zone, offset = "+08:00", timedelta(hours=8)
     try:
@@ -64,7 +64,7 @@ def tame(value: Any) -> Any:
     if isinstance(value, float):
         return round(abs(value) % 10_000, 2)
     if isinstance(value, str):
-        match = _DATE_TIME.match(value)
+        match = DATE_TIME.match(value)
         if match:
             return match.group(1) + dotnet_zone(match.group(1), match.group(2))
         return value

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from orderproof.checks.bodies import draw_cents, money_number
 
-__all__ = ["IDENTIFIERS", "PRODUCT_LINES", "created_recently", "fresh_identifiers", "has_product_line", "like_the_sample",
-           "local_line", "local_now"]
+__all__ = ["DATE_TIME", "IDENTIFIERS", "PRODUCT_LINES", "created_recently", "fresh_identifiers", "has_product_line",
+           "like_the_sample", "local_line", "local_now", "zone_offset"]
 
 # Fields a service may keep unique across orders (a booking reference, a single-use coupon, a payment
 # transaction, a cart or a reservation): the suite never sends one twice.
@@ -30,16 +30,21 @@ PRODUCT_LINES = ("farerouteing", "insuranceinfo", "hotelroutine", "tourgrouprout
                  "wifibbroutine", "sugarAIRoutine")
 
 
-_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
+# A generated date-time: its local part (fraction included) and its zone, if any.
+DATE_TIME = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?)(Z|[+-]\d{2}:\d{2})?$")
+
+
+def zone_offset(zone: str) -> timedelta:
+    """The offset a zone writes ("Z", "+08:00", "-12:45")."""
+    return timedelta(0) if zone == "Z" else (-1 if zone[0] == "-" else 1) * timedelta(
+        hours=int(zone[1:3]), minutes=int(zone[4:6]))
 
 
 def local_now(zone: str, seconds_ago: int) -> str:
     """The clock's time ``seconds_ago`` seconds back, as the local date and time of ``zone`` ("Z" or
     "+08:00") writes it: ``2026-12-04T18:51:37``."""
-    offset = timedelta(0) if zone == "Z" else (-1 if zone[0] == "-" else 1) * timedelta(
-        hours=int(zone[1:3]), minutes=int(zone[4:6]))
     moment = datetime.now(timezone.utc) - timedelta(seconds=seconds_ago)
-    return f"{moment.astimezone(timezone(offset)):%Y-%m-%dT%H:%M:%S}"
+    return f"{moment.astimezone(timezone(zone_offset(zone))):%Y-%m-%dT%H:%M:%S}"
 
 
 def created_recently(text: Any, seconds_ago: int) -> Any:
@@ -47,10 +52,10 @@ def created_recently(text: Any, seconds_ago: int) -> Any:
     clock's time ``seconds_ago`` seconds back (a generated one may lie centuries away, and a service may
     refuse an order created long ago or in the future: the page neither asks nor forbids it). A value
     that is no date-time with a zone stays."""
-    match = _DATE_TIME.match(text) if isinstance(text, str) else None
-    if not match:
+    match = DATE_TIME.match(text) if isinstance(text, str) else None
+    if not match or not match[2]:
         return text
-    return local_now(match[2], seconds_ago) + (match[1] or "") + match[2]
+    return local_now(match[2], seconds_ago) + match[1][19:] + match[2]
 
 
 # The order's own facts the help page's sample carries and a service may require (the page marks every
